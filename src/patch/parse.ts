@@ -1,0 +1,267 @@
+// Parse a unified diff or a git format-patch mail into plain data (see types.ts).
+// Understands quilt/DEP-3 preambles (From:, Subject:, Description:), "Index:" headers, git
+// extended headers (modes, renames, copies, binary) and "\ No newline at end of file".
+
+import type { FilePatch, Hunk, HunkLine, ParsedPatch, PatchHeader } from './types.js';
+
+export class PatchParseError extends Error {
+  constructor(message: string, readonly line: number) {
+    super(message);
+  }
+}
+
+const MAIL_START = /^From [0-9a-f]{40} /;
+const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+
+/** Remove `strip` leading path components ("a/fs/ext2/super.c" -p1 -> "fs/ext2/super.c"). */
+export function stripPath(path: string, strip: number): string {
+  let p = path.replace(/^"(.*)"$/, '$1');
+  for (let i = 0; i < strip; i++) {
+    const slash = p.indexOf('/');
+    if (slash < 0) return p;
+    p = p.slice(slash + 1).replace(/^\/+/, '');
+  }
+  return p;
+}
+
+function pathFromMarker(rest: string): string | null {
+  // "--- a/foo.c\t2004-10-18 ..." or "--- a/foo.c 2004-10-18 ..." (timestamps after a tab,
+  // or after whitespace when followed by a date).
+  let p = rest.split('\t')[0]!.trimEnd();
+  p = p.replace(/\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?( [+-]\d{4})?$/, '');
+  if (p === '/dev/null') return null;
+  return p;
+}
+
+function parseHeader(preamble: string[], isMail: boolean): PatchHeader {
+  const header: PatchHeader = { body: '', signedOffBy: [], isMail };
+  const body: string[] = [];
+  let i = 0;
+  let inHeaders = true;
+  let lastKey = '';
+  for (; i < preamble.length; i++) {
+    const line = preamble[i]!;
+    if (isMail && i === 0 && MAIL_START.test(line)) continue;
+    if (inHeaders) {
+      const m = /^([A-Za-z][A-Za-z-]*):\s?(.*)$/.exec(line);
+      if (m) {
+        const key = m[1]!.toLowerCase();
+        const value = m[2]!.trim();
+        lastKey = key;
+        if (key === 'from' || key === 'author') header.author ??= value;
+        else if (key === 'date') header.date ??= value;
+        else if (key === 'subject') header.subject ??= value;
+        else if (key === 'description') header.subject ??= value;
+        else if (key === 'signed-off-by') header.signedOffBy.push(value);
+        continue;
+      }
+      if (/^[ \t]+\S/.test(line) && lastKey) {
+        // RFC 822 folding or DEP-3 multi-line field.
+        if (lastKey === 'subject' && header.subject !== undefined) header.subject += ' ' + line.trim();
+        else if (lastKey === 'description') body.push(line.trim());
+        continue;
+      }
+      inHeaders = false;
+      if (line.trim() === '') continue;
+    }
+    const sob = /^\s*Signed-off-by:\s*(.*)$/i.exec(line);
+    if (sob) header.signedOffBy.push(sob[1]!.trim());
+    body.push(line);
+  }
+  if (header.subject) header.subject = header.subject.replace(/^\[[^\]]*PATCH[^\]]*\]\s*/i, '');
+  if (!header.subject) {
+    const first = body.findIndex((l) => l.trim() !== '');
+    if (first >= 0 && !isMail) {
+      header.subject = body[first]!.trim();
+      body.splice(0, first + 1);
+    }
+  }
+  while (body.length && body[0]!.trim() === '') body.shift();
+  while (body.length && body[body.length - 1]!.trim() === '') body.pop();
+  header.body = body.join('\n');
+  return header;
+}
+
+function newFile(patchLine: number): FilePatch {
+  return {
+    oldPath: null,
+    newPath: null,
+    isNew: false,
+    isDelete: false,
+    isRename: false,
+    isCopy: false,
+    binary: false,
+    hunks: [],
+    patchLine,
+  };
+}
+
+/**
+ * Parse `text`. `strip` is the -pN level applied to paths. Returns no files when the text
+ * holds no diff at all (the caller decides whether that is an error).
+ */
+export function parsePatch(text: string, strip = 1): ParsedPatch {
+  const lines = text.split('\n');
+  if (lines.length && lines[lines.length - 1] === '') lines.pop();
+  const isMail = lines.length > 0 && MAIL_START.test(lines[0]!);
+
+  // The preamble ends at the first line that starts a diff.
+  const startsDiff = (i: number): boolean => {
+    const l = lines[i]!;
+    if (l.startsWith('diff --git ') || l.startsWith('Index: ') || l.startsWith('diff -')) return true;
+    return l.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ');
+  };
+  let first = 0;
+  while (first < lines.length && !startsDiff(first)) first++;
+  let preambleEnd = first;
+  // A format-patch mail separates the message from the diffstat with "---".
+  const sep = lines.slice(0, first).indexOf('---');
+  if (sep >= 0) preambleEnd = sep;
+  const header = parseHeader(lines.slice(0, preambleEnd), isMail);
+  for (let k = preambleEnd; k < first; k++) {
+    const sob = /^\s*Signed-off-by:\s*(.*)$/i.exec(lines[k]!);
+    if (sob && !header.signedOffBy.includes(sob[1]!.trim())) header.signedOffBy.push(sob[1]!.trim());
+  }
+
+  const files: FilePatch[] = [];
+  let cur: FilePatch | null = null;
+  let gitHeader = false;
+  let i = first;
+  const push = (f: FilePatch | null) => {
+    if (f && (f.oldPath !== null || f.newPath !== null)) files.push(f);
+  };
+  while (i < lines.length) {
+    const line = lines[i]!;
+    if (line.startsWith('diff --git ')) {
+      push(cur);
+      cur = newFile(i + 1);
+      gitHeader = true;
+      const m = /^diff --git (\S+) (\S+)$/.exec(line);
+      if (m) {
+        cur.oldPath = stripPath(m[1]!, strip);
+        cur.newPath = stripPath(m[2]!, strip);
+      }
+      i++;
+      continue;
+    }
+    if (line.startsWith('Index: ') || (line.startsWith('diff -') && !line.startsWith('diff --git'))) {
+      push(cur);
+      cur = null;
+      gitHeader = false;
+      i++;
+      continue;
+    }
+    if (line.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) {
+      if (!gitHeader || (cur && cur.hunks.length)) {
+        push(cur);
+        cur = newFile(i + 1);
+      }
+      gitHeader = false;
+      const f = cur!;
+      const oldP = pathFromMarker(line.slice(4));
+      const newP = pathFromMarker(lines[i + 1]!.slice(4));
+      f.oldPath = oldP === null ? null : stripPath(oldP, strip);
+      f.newPath = newP === null ? null : stripPath(newP, strip);
+      if (oldP === null) f.isNew = true;
+      if (newP === null) f.isDelete = true;
+      i += 2;
+      continue;
+    }
+    if (cur && gitHeader) {
+      const ext = /^(old mode|new mode|new file mode|deleted file mode|rename from|rename to|copy from|copy to|similarity index|dissimilarity index|index) ?(.*)$/.exec(line);
+      if (ext) {
+        const [, key, value] = ext;
+        const gitPath = () => stripPath(value!, Math.max(strip - 1, 0));
+        if (key === 'old mode') cur.oldMode = value;
+        else if (key === 'new mode') cur.newMode = value;
+        else if (key === 'new file mode') {
+          cur.isNew = true;
+          cur.newMode = value;
+          cur.oldPath = null;
+        } else if (key === 'deleted file mode') {
+          cur.isDelete = true;
+          cur.oldMode = value;
+          cur.newPath = null;
+        } else if (key === 'rename from') {
+          cur.isRename = true;
+          cur.oldPath = gitPath();
+        } else if (key === 'rename to') cur.newPath = gitPath();
+        else if (key === 'copy from') {
+          cur.isCopy = true;
+          cur.oldPath = gitPath();
+        } else if (key === 'copy to') cur.newPath = gitPath();
+        i++;
+        continue;
+      }
+      if (line.startsWith('GIT binary patch') || /^Binary files .* differ$/.test(line)) {
+        cur.binary = true;
+        i++;
+        continue;
+      }
+    }
+    const hm = HUNK_HEADER.exec(line);
+    if (hm && cur) {
+      const hunk: Hunk = {
+        oldStart: Number(hm[1]),
+        oldLines: hm[2] === undefined ? 1 : Number(hm[2]),
+        newStart: Number(hm[3]),
+        newLines: hm[4] === undefined ? 1 : Number(hm[4]),
+        section: hm[5] ?? '',
+        lines: [],
+        patchLine: i + 1,
+      };
+      i++;
+      let oldLeft = hunk.oldLines;
+      let newLeft = hunk.newLines;
+      while (i < lines.length && (oldLeft > 0 || newLeft > 0 || lines[i]!.startsWith('\\'))) {
+        const l = lines[i]!;
+        if (l.startsWith('\\')) {
+          const last = hunk.lines[hunk.lines.length - 1];
+          if (last) last.noNewline = true;
+          i++;
+          continue;
+        }
+        // An empty line inside a hunk is a context line whose trailing space was eaten.
+        const kind = (l === '' ? ' ' : l[0]) as HunkLine['kind'];
+        if (kind !== ' ' && kind !== '-' && kind !== '+') {
+          throw new PatchParseError(
+            `hunk at line ${hunk.patchLine} ends early: expected ${oldLeft} more old and ${newLeft} more new lines`,
+            i + 1,
+          );
+        }
+        if (kind !== '+') oldLeft--;
+        if (kind !== '-') newLeft--;
+        hunk.lines.push({ kind, text: l.slice(1) });
+        i++;
+      }
+      if (oldLeft > 0 || newLeft > 0) {
+        throw new PatchParseError(`hunk at line ${hunk.patchLine} is truncated at the end of the patch`, i);
+      }
+      cur.hunks.push(hunk);
+      continue;
+    }
+    i++;
+  }
+  push(cur);
+  return { header, files };
+}
+
+/** Lines added and removed, files and hunks touched: the raw invasiveness of a patch. */
+export function patchStats(patch: ParsedPatch): { files: number; hunks: number; added: number; removed: number } {
+  let hunks = 0;
+  let added = 0;
+  let removed = 0;
+  for (const f of patch.files) {
+    hunks += f.hunks.length;
+    for (const h of f.hunks) for (const l of h.lines) {
+      if (l.kind === '+') added++;
+      else if (l.kind === '-') removed++;
+    }
+  }
+  return { files: patch.files.length, hunks, added, removed };
+}
+
+/** The path a file patch is about (the new path, or the old one for a deletion). */
+export function filePath(f: FilePatch): string {
+  return (f.newPath ?? f.oldPath)!;
+}

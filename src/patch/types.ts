@@ -1,0 +1,77 @@
+// Plain data describing a parsed patch: what the queue, the applier and the mergeability
+// checks exchange. Paths are already stripped (-pN applied).
+
+export interface PatchHeader {
+  /** "Name <email>" from a format-patch From: line (or a plain From:/Author: header). */
+  author?: string;
+  date?: string;
+  /** Subject with any "[PATCH n/m]" prefix removed. */
+  subject?: string;
+  /** Commit message body (between the subject and the "---" separator or the first diff). */
+  body: string;
+  signedOffBy: string[];
+  /** True when the file is a git format-patch mail ("From <sha> Mon Sep 17 00:00:00 2001"). */
+  isMail: boolean;
+}
+
+export interface HunkLine {
+  kind: ' ' | '-' | '+';
+  text: string;
+  /** A "\ No newline at end of file" marker followed this line. */
+  noNewline?: boolean;
+}
+
+export interface Hunk {
+  oldStart: number;
+  oldLines: number;
+  newStart: number;
+  newLines: number;
+  /** Text after the second @@ (usually the enclosing function). */
+  section: string;
+  lines: HunkLine[];
+  /** 1-based line of the @@ header in the patch file, for error messages. */
+  patchLine: number;
+}
+
+export interface FilePatch {
+  /** Path before the change, after stripping; null for a created file. */
+  oldPath: string | null;
+  /** Path after the change, after stripping; null for a deleted file. */
+  newPath: string | null;
+  oldMode?: string;
+  newMode?: string;
+  isNew: boolean;
+  isDelete: boolean;
+  isRename: boolean;
+  isCopy: boolean;
+  /** A "GIT binary patch" or "Binary files differ": only git can apply it. */
+  binary: boolean;
+  hunks: Hunk[];
+  /** 1-based line where this file's diff starts in the patch file. */
+  patchLine: number;
+}
+
+export interface ParsedPatch {
+  header: PatchHeader;
+  files: FilePatch[];
+}
+
+/** How one hunk applied. */
+export interface HunkResult {
+  file: string;
+  hunk: number; // 1-based, within its file
+  /** Where the patch expected it (old line number) and where it landed. */
+  expectedLine: number;
+  appliedLine?: number;
+  offset: number;
+  fuzz: number;
+  applied: boolean;
+  patchLine: number;
+  reason?: string;
+}
+
+export type ApplyOutcome =
+  | { kind: 'clean' }
+  | { kind: 'offset'; lines: number }
+  | { kind: 'fuzz'; fuzz: number }
+  | { kind: 'fails'; failed: HunkResult[] };
