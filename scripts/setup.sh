@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# One-time host set-up for tiny and its tests on Debian 12 (bookworm): system packages, and
+# Debian's real kernel source package (6.1 orig tarball + its 165-patch quilt series), which
+# the end-to-end tests and the demo use. Idempotent; run as root (or with sudo available).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+
+# Packages the tool and its tests call: git (tree store), quilt + patch (interop, parity
+# tests), compressors for kernel tarballs, perl (checkpatch.pl), dpkg-dev (apt-get source).
+PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates)
+
+# deb-src lines are needed for `apt-get source linux`.
+if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  $SUDO tee /etc/apt/sources.list.d/tiny-deb-src.sources >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+fi
+$SUDO apt-get update -q
+$SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+
+# Debian's kernel source: orig tarball + debian/patches, kept in the cache, outside the repo.
+SRC_DIR="${TINY_DEBIAN_SRC:-${XDG_CACHE_HOME:-$HOME/.cache}/tiny-src}"
+mkdir -p "$SRC_DIR"
+if ! ls "$SRC_DIR"/linux_6.1.*.orig.tar.xz >/dev/null 2>&1 || [ ! -f "$SRC_DIR/debian/patches/series" ]; then
+  (cd "$SRC_DIR" && apt-get source --download-only linux 2>&1 | tail -n 2)
+  # Only debian/ is needed next to the orig tarball: unpack the debian tarball alone.
+  rm -rf "$SRC_DIR/debian"
+  tar -xf "$(ls "$SRC_DIR"/linux_6.1.*.debian.tar.xz | head -n 1)" -C "$SRC_DIR"
+fi
+echo "Debian kernel source: $SRC_DIR ($(grep -cv '^\s*\(#\|$\)' "$SRC_DIR/debian/patches/series") patches)"

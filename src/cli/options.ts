@@ -1,0 +1,43 @@
+// Options shared by several verbs.
+
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+
+export type OutputFormat = 'text' | 'md' | 'json';
+
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+}
+
+/** --format text|md|json and its --json shorthand, for every command that prints a table. */
+export function addFormatOptions(cmd: Command, formats: string[] = ['text', 'md', 'json']): Command {
+  return cmd
+    .addOption(new Option('--format <format>', 'output format').choices(formats).default('text'))
+    .option('--json', 'same as --format json');
+}
+
+export function outputFormat(opts: { format?: string; json?: boolean }): OutputFormat {
+  return opts.json ? 'json' : ((opts.format ?? 'text') as OutputFormat);
+}
+
+export function addQueueOption(cmd: Command): Command {
+  return cmd.option('--queue <dir>', 'the queue directory (holding queue.yaml)', 'queue');
+}
+
+export function addBaseOptions(cmd: Command, many: boolean): Command {
+  return cmd
+    .option(
+      '--tree <dir>',
+      many ? 'a kernel tree (directory or tarball) to use as a base; repeat for several' : 'a kernel tree (directory or tarball) to use as the base',
+      collect,
+    )
+    .option('--base <version>', many ? 'a base version the queue claims; repeat for several' : 'the base version to use', collect);
+}
+
+export function queueDir(opts: { queue?: string }): string {
+  return resolve(opts.queue ?? 'queue');
+}
+
+export function writeOut(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+}

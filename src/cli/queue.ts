@@ -1,0 +1,189 @@
+// `tiny queue ...`: check, apply, list, import-quilt, export-quilt.
+
+import type { Command } from 'commander';
+import { resolve } from 'node:path';
+import { checkBase } from '../merge/check.js';
+import { pathsOf } from '../merge/state.js';
+import { runCheckpatch } from '../merge/style.js';
+import type { BaseCheck } from '../merge/types.js';
+import { resolveBases } from '../pipeline/bases.js';
+import { selectForApply } from '../pipeline/selection.js';
+import { loadQueue } from '../queue/load.js';
+import { formatGuard } from '../queue/guards.js';
+import { exportQuilt, importQuilt } from '../queue/quilt.js';
+import { renderBaseCheck, renderMatrix } from '../report/check.js';
+import { renderTable } from '../report/table.js';
+import { buildSeries, materialize, openTreeStore, readFiles } from '../tree/index.js';
+import { cacheDir } from '../util/cache.js';
+import { EXIT, TinyError } from '../util/diagnostics.js';
+import {
+  addBaseOptions,
+  addFormatOptions,
+  addQueueOption,
+  collect,
+  outputFormat,
+  queueDir,
+  writeOut,
+} from './options.js';
+
+function setExit(program: Command, code: number): void {
+  const root = program.parent?.parent ?? program.parent ?? program;
+  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
+  root.setOptionValue('exitCode', Math.max(current, code));
+}
+
+export function registerQueueCommands(program: Command): void {
+  const queue = program.command('queue').description('the patch queue: check, apply, list, quilt import/export');
+
+  const check = queue
+    .command('check')
+    .description(
+      'check that every patch applies in series order, alone (with its depends) and reversed off the top;\n' +
+        'pairwise overlaps and order conflicts; invasiveness, guards and style. Exit 1 if a patch fails in order.',
+    )
+    .option('--checkpatch', "also run the base tree's scripts/checkpatch.pl on each patch")
+    .option('--no-pairs', 'skip the pairwise order-swap checks');
+  addQueueOption(check);
+  addBaseOptions(check, true);
+  addFormatOptions(check);
+  check.action(async (opts: Record<string, unknown>, cmd: Command) => {
+    const format = outputFormat(opts);
+    const q = await loadQueue(queueDir(opts));
+    const store = await openTreeStore(cacheDir());
+    const bases = await resolveBases(q, store, cacheDir(), {
+      trees: opts.tree as string[] | undefined,
+      versions: opts.base as string[] | undefined,
+    });
+    const results: BaseCheck[] = [];
+    for (const base of bases) {
+      const paths = new Set<string>(['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scripts/const_structs.checkpatch']);
+      for (const p of q.series) for (const path of pathsOf(p.parsed)) paths.add(path);
+      const files = await readFiles(store, base.commit, [...paths]);
+      const result = checkBase({
+        version: base.version,
+        tree: base.tree,
+        series: q.series,
+        baseFiles: files,
+        pairs: opts.pairs !== false,
+      });
+      if (opts.checkpatch) {
+        const issues = await runCheckpatch((p) => files.get(p), q.series.map((p) => ({ name: p.name, text: p.text })));
+        if (!issues) process.stderr.write(`tiny: ${base.version} has no scripts/checkpatch.pl; --checkpatch skipped\n`);
+        else for (const pc of result.patches) pc.style.push(...(issues.get(pc.name) ?? []));
+      }
+      results.push(result);
+    }
+    if (format === 'json') {
+      writeOut(JSON.stringify({ queue: q.name, ok: results.every((r) => r.ok), bases: results }, null, 2));
+    } else {
+      for (const r of results) writeOut(renderBaseCheck(r, format));
+      if (results.length > 1) writeOut((format === 'md' ? '### patch x base\n\n' : 'patch x base\n') + renderMatrix(results, format));
+    }
+    setExit(cmd, results.every((r) => r.ok) ? EXIT.ok : EXIT.checkFailed);
+  });
+
+  const apply = queue
+    .command('apply')
+    .description('apply the queue (or a selection) to a base with git, one commit per patch, and write the tree to --out')
+    .requiredOption('--out <dir>', 'where to write the patched tree (a git worktree; created if absent)')
+    .option('--only <names>', 'apply only these patches (comma-separated; their depends are added)', collect)
+    .option('--select <symbols>', 'select patches by guards, as quilt guards(1) does (comma-separated symbols)', collect);
+  addQueueOption(apply);
+  addBaseOptions(apply, false);
+  apply.action(async (opts: Record<string, unknown>) => {
+    const q = await loadQueue(queueDir(opts));
+    const store = await openTreeStore(cacheDir());
+    const [base, ...more] = await resolveBases(q, store, cacheDir(), {
+      trees: opts.tree as string[] | undefined,
+      versions: opts.base as string[] | undefined,
+    });
+    if (!base || more.length) throw new TinyError('queue apply takes exactly one base', 2);
+    const selection = selectForApply(q, base.version, {
+      only: opts.only as string[] | undefined,
+      symbols: opts.select as string[] | undefined,
+    });
+    for (const note of selection.notes) process.stderr.write(`tiny: ${note}\n`);
+    const result = await buildSeries(
+      store,
+      base.commit,
+      selection.patches.map((p) => ({
+        name: p.name,
+        text: p.text,
+        strip: p.strip,
+        reverse: p.reverse,
+        author: p.author,
+        subject: p.summary ?? p.parsed.header.subject ?? p.name,
+        body: p.parsed.header.body,
+      })),
+      { stopOnFailure: true },
+    );
+    if (result.failure) {
+      throw new TinyError(
+        `patch ${result.failure.name} does not apply on ${base.version}:\n  ${result.failure.hunks.join('\n  ') || result.failure.stderr.trim()}`,
+        1,
+        [],
+        `run \`tiny queue check\` to see every patch's state; earlier patches applied fine`,
+      );
+    }
+    const top = result.commits.at(-1)?.commit ?? base.commit;
+    const out = await materialize(store, top, resolve(opts.out as string));
+    process.stderr.write(
+      `tiny: ${result.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n',
+    );
+    writeOut(out.path);
+  });
+
+  const list = queue.command('list').description('list the series: options, guards, depends, and whether --select picks each patch');
+  list.option('--select <symbols>', 'guard symbols to evaluate (comma-separated)', collect);
+  addQueueOption(list);
+  addFormatOptions(list);
+  list.action(async (opts: Record<string, unknown>) => {
+    const q = await loadQueue(queueDir(opts));
+    const sel = selectForApply(q, undefined, { symbols: opts.select as string[] | undefined });
+    const picked = new Set(sel.patches.map((p) => p.name));
+    const format = outputFormat(opts);
+    if (format === 'json') {
+      writeOut(JSON.stringify(q.series.map((p) => ({ name: p.name, file: p.file, summary: p.summary, author: p.author, option: p.option, guards: p.guards.map(formatGuard), depends: p.depends, bases: p.bases, strip: p.strip, reverse: p.reverse, sha256: p.sha256, selected: picked.has(p.name) })), null, 2));
+      return;
+    }
+    writeOut(
+      renderTable(
+        {
+          columns: [{ header: 'patch' }, { header: 'option' }, { header: 'guards' }, { header: 'depends' }, { header: 'selected' }, { header: 'summary' }],
+          rows: q.series.map((p) => [p.name, p.option ?? '-', p.guards.map(formatGuard).join(' ') || '-', p.depends.join(',') || '-', picked.has(p.name) ? 'yes' : 'no', p.summary ?? '']),
+        },
+        format === 'md' ? 'md' : 'text',
+      ),
+    );
+  });
+
+  queue
+    .command('import-quilt')
+    .description('turn a quilt series (series file + patches) into a queue')
+    .argument('<dir>', 'directory holding the quilt `series` file and the patches (e.g. debian/patches)')
+    .option('--out <dir>', 'queue directory to write', 'queue')
+    .option('--base-version <version>', 'the base version to record in queue.yaml')
+    .option('--base-source <path>', 'a base source (tree directory or tarball) to record in queue.yaml')
+    .option('--force', 'overwrite an existing queue.yaml')
+    .action(async (dir: string, opts: Record<string, unknown>) => {
+      const r = await importQuilt(resolve(dir), resolve(opts.out as string), {
+        force: Boolean(opts.force),
+        ...(opts.baseVersion ? { base: { version: opts.baseVersion as string, ...(opts.baseSource ? { source: resolve(opts.baseSource as string) } : {}) } } : {}),
+      });
+      process.stderr.write(`tiny: imported ${r.count} patches\n`);
+      writeOut(r.queueFile);
+    });
+
+  const exp = queue
+    .command('export-quilt')
+    .description('write the queue as a quilt series that `quilt push -a` applies')
+    .requiredOption('--out <dir>', 'directory to write the series file and patches into')
+    .option('--select <symbols>', 'export only the patches these guard symbols select', collect);
+  addQueueOption(exp);
+  exp.action(async (opts: Record<string, unknown>) => {
+    const q = await loadQueue(queueDir(opts));
+    const symbols = opts.select as string[] | undefined;
+    await exportQuilt(q, resolve(opts.out as string), symbols ? { symbols: new Set(symbols) } : {});
+    writeOut(resolve(opts.out as string, 'series'));
+  });
+}

@@ -1,0 +1,190 @@
+// Mergeability of a queue on one base, computed in memory: each patch in series order, alone
+// (with its declared depends), and reversed off the top of the full stack; pairwise overlaps
+// and order conflicts; invasiveness and guards; style. Pure: file contents come in as data.
+
+import type { ApplyOutcome, ParsedPatch } from '../patch/types.js';
+import { filePath, patchStats } from '../patch/parse.js';
+import type { QueuePatch } from '../queue/types.js';
+import { declaresOption, unguardedChanges } from './guarded.js';
+import { FileState } from './state.js';
+import { styleIssues } from './style.js';
+import type { BaseCheck, ModeOutcome, PairCheck, PatchCheck } from './types.js';
+
+export interface CheckInput {
+  version: string;
+  tree: string;
+  series: readonly QueuePatch[];
+  /** Contents of every file the series touches, as in the base tree (undefined = absent). */
+  baseFiles: ReadonlyMap<string, string | undefined>;
+  /** Compute pairwise order conflicts (applies each overlapping pair both ways). */
+  pairs?: boolean;
+}
+
+/** Is this patch meant for `version`? An empty `bases` list means every base. */
+export function meantFor(p: QueuePatch, version: string): boolean {
+  return p.bases.length === 0 || p.bases.includes(version);
+}
+
+/** The declared depends of a patch, transitively, in series order. */
+export function dependencyClosure(series: readonly QueuePatch[], name: string): QueuePatch[] {
+  const byName = new Map(series.map((p) => [p.name, p]));
+  const seen = new Set<string>();
+  const visit = (n: string) => {
+    const p = byName.get(n);
+    if (!p) return;
+    for (const d of p.depends) if (!seen.has(d)) {
+      seen.add(d);
+      visit(d);
+    }
+  };
+  visit(name);
+  return series.filter((p) => seen.has(p.name));
+}
+
+export function checkBase(input: CheckInput): BaseCheck {
+  const series = input.series.filter((p) => meantFor(p, input.version));
+  const notForBase = input.series.filter((p) => !meantFor(p, input.version)).map((p) => p.name);
+  const fresh = () => new FileState(input.baseFiles);
+
+  // (a) In series order. Keep the state before each patch for the guard analysis.
+  const stack = fresh();
+  const order = new Map<string, ModeOutcome>();
+  const invasiveness = new Map<string, PatchCheck['invasiveness']>();
+  const failedInOrder = new Set<string>();
+  for (const p of series) {
+    const before = stack.clone();
+    const outcome = stack.apply(p.parsed, p.reverse);
+    order.set(p.name, outcome);
+    if (outcome.kind === 'fails') failedInOrder.add(p.name);
+    invasiveness.set(p.name, invasivenessOf(p, before, outcome.kind === 'fails' ? null : stack.clone()));
+  }
+
+  // (b) Alone on the base, with its declared depends.
+  const alone = new Map<string, ModeOutcome>();
+  for (const p of series) {
+    const state = fresh();
+    const deps = dependencyClosure(series, p.name);
+    const badDep = deps.find((d) => state.apply(d.parsed, d.reverse).kind === 'fails');
+    alone.set(
+      p.name,
+      badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse),
+    );
+  }
+
+  // (c) Reversed, alone, off the top of the full stack: can this patch be backed out while
+  // every later patch stays? (Popping in order always works when pushing did; this does not
+  // when a later patch builds on this one's lines.)
+  const reverse = new Map<string, ModeOutcome>();
+  for (const p of series) {
+    if (failedInOrder.has(p.name)) reverse.set(p.name, { kind: 'skipped', reason: 'not applied in order' });
+    else reverse.set(p.name, stack.clone().apply(p.parsed, !p.reverse));
+  }
+
+  const patches: PatchCheck[] = series.map((p) => ({
+    name: p.name,
+    order: order.get(p.name)!,
+    alone: alone.get(p.name)!,
+    reverse: reverse.get(p.name)!,
+    invasiveness: invasiveness.get(p.name)!,
+    style: styleIssues(p.parsed),
+  }));
+  const pairs = pairChecks(series, fresh, input.pairs ?? true);
+  return {
+    version: input.version,
+    tree: input.tree,
+    patches,
+    pairs,
+    notForBase,
+    ok: failedInOrder.size === 0,
+  };
+}
+
+function invasivenessOf(p: QueuePatch, before: FileState, after: FileState | null): PatchCheck['invasiveness'] {
+  const stats = patchStats(p.parsed);
+  const option = p.option;
+  return {
+    ...stats,
+    declaresOption: option ? declaresOption(p.parsed, option) : null,
+    unguarded: option && after ? unguardedChanges(p.parsed, option, before.read, after.read) : [],
+  };
+}
+
+interface Range {
+  start: number;
+  end: number;
+}
+
+function hunkRanges(patch: ParsedPatch): Map<string, Range[]> {
+  const out = new Map<string, Range[]>();
+  for (const f of patch.files) {
+    const path = f.oldPath ?? filePath(f);
+    const list = out.get(path) ?? [];
+    for (const h of f.hunks) list.push({ start: h.oldStart, end: h.oldStart + Math.max(h.oldLines, 1) });
+    out.set(path, list);
+  }
+  return out;
+}
+
+/** Pairs of patches touching the same files: overlapping hunks, and whether swapping them fails. */
+function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap: boolean): PairCheck[] {
+  const ranges = series.map((p) => hunkRanges(p.parsed));
+  const byFile = new Map<string, number[]>();
+  ranges.forEach((r, i) => {
+    for (const f of r.keys()) byFile.set(f, [...(byFile.get(f) ?? []), i]);
+  });
+  const shared = new Map<string, string[]>(); // "i,j" -> files
+  for (const [file, idx] of byFile) {
+    for (let x = 0; x < idx.length; x++)
+      for (let y = x + 1; y < idx.length; y++) {
+        const key = `${idx[x]},${idx[y]}`;
+        shared.set(key, [...(shared.get(key) ?? []), file]);
+      }
+  }
+  const out: PairCheck[] = [];
+  for (const [key, files] of shared) {
+    const [i, j] = key.split(',').map(Number) as [number, number];
+    const a = series[i]!;
+    const b = series[j]!;
+    let overlapping = 0;
+    for (const f of files)
+      for (const ra of ranges[i]!.get(f)!)
+        for (const rb of ranges[j]!.get(f)!) if (ra.start < rb.end && rb.start < ra.end) overlapping++;
+    const pair: PairCheck = { a: a.name, b: b.name, files: files.sort(), overlappingHunks: overlapping, swapConflict: false };
+    if (swap) {
+      const related = dependencyClosure(series, b.name).some((d) => d.name === a.name);
+      if (related) pair.detail = `${b.name} depends on ${a.name}`;
+      else {
+        const state = fresh();
+        const deps = [...dependencyClosure(series, a.name), ...dependencyClosure(series, b.name)];
+        const seen = new Set<string>();
+        for (const d of series) if (deps.includes(d) && !seen.has(d.name)) {
+          seen.add(d.name);
+          state.apply(d.parsed, d.reverse);
+        }
+        const first = state.apply(b.parsed, b.reverse);
+        const second = first.kind === 'fails' ? first : state.apply(a.parsed, a.reverse);
+        if (first.kind === 'fails' || second.kind === 'fails') {
+          pair.swapConflict = true;
+          pair.detail = `${first.kind === 'fails' ? b.name : a.name} fails when ${b.name} is applied before ${a.name}`;
+        }
+      }
+    }
+    out.push(pair);
+  }
+  return out.sort((p, q) => series.findIndex((s) => s.name === p.a) - series.findIndex((s) => s.name === q.a));
+}
+
+export function describeOutcome(o: ModeOutcome | ApplyOutcome): string {
+  switch (o.kind) {
+    case 'clean':
+      return 'clean';
+    case 'offset':
+      return `offset ${o.lines}`;
+    case 'fuzz':
+      return `fuzz ${o.fuzz}`;
+    case 'fails':
+      return `FAILS (${o.failed.map((h) => `${h.file} hunk #${h.hunk}`).join(', ')})`;
+    case 'skipped':
+      return `skipped: ${o.reason}`;
+  }
+}

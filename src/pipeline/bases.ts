@@ -1,0 +1,84 @@
+// Which base trees a command works on: --tree DIR (overrides the queue's base), --base V
+// (one of the versions the queue claims), or the queue's own base; each imported once into
+// the tree store.
+
+import type { BaseSpec, Queue } from '../queue/types.js';
+import { resolveSource, sourceFromCli } from '../source/index.js';
+import { importBase, type TreeStore } from '../tree/index.js';
+import { TinyError } from '../util/diagnostics.js';
+
+export interface ImportedBase {
+  version: string;
+  commit: string;
+  tree: string;
+  /** Where it came from, for messages. */
+  origin: string;
+}
+
+export interface BaseChoice {
+  trees?: string[];
+  versions?: string[];
+}
+
+export async function resolveBases(
+  queue: Queue,
+  store: TreeStore,
+  cacheDir: string,
+  choice: BaseChoice,
+): Promise<ImportedBase[]> {
+  const out: ImportedBase[] = [];
+  for (const tree of choice.trees ?? []) {
+    const resolved = await resolveSource(sourceFromCli(tree), { cacheDir });
+    const imported = await importBase(store, resolved, {});
+    out.push({ ...imported, origin: tree });
+  }
+  if (out.length) return out;
+  const all = [queue.base, ...queue.otherBases];
+  const wanted = choice.versions?.length ? choice.versions : [queue.base.version];
+  for (const v of wanted) {
+    const spec = all.find((b) => b.version === v);
+    if (!spec) {
+      throw new TinyError(`the queue claims no base ${v}`, 2, [], `known bases: ${all.map((b) => b.version).join(', ')}; or use --tree DIR`);
+    }
+    out.push(await importSpec(spec, store, cacheDir));
+  }
+  return out;
+}
+
+async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string): Promise<ImportedBase> {
+  const problems: string[] = [];
+  for (const source of spec.sources) {
+    try {
+      const resolved = await resolveSource(source, { cacheDir });
+      const imported = await importBase(store, resolved, {
+        version: spec.version,
+        ...(spec.tree ? { expectTree: spec.tree } : {}),
+      });
+      return { ...imported, origin: describeSource(source) };
+    } catch (e) {
+      // A tree-hash mismatch is a real error, not a reason to try the next source.
+      if (e instanceof TinyError && /tree/i.test(e.message) && /expect|mismatch|differs/i.test(e.message)) throw e;
+      problems.push(`${describeSource(source)}: ${(e as Error).message}`);
+    }
+  }
+  throw new TinyError(
+    `no source of base ${spec.version} could be used:\n  ${problems.join('\n  ') || 'the queue lists no sources'}`,
+    2,
+    [],
+    `give a kernel tree with --tree DIR (a directory or a tarball), or fix base.sources in queue.yaml`,
+  );
+}
+
+function describeSource(s: BaseSpec['sources'][number]): string {
+  switch (s.kind) {
+    case 'dir':
+    case 'tarball':
+      return s.path;
+    case 'url':
+      return s.url;
+    case 'git':
+      return `${s.repo}@${s.ref}`;
+    case 'debian':
+      return `Debian package ${s.package}`;
+  }
+}

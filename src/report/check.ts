@@ -1,0 +1,123 @@
+// Renderers for `tiny queue check`: per-base tables, the patch x base matrix, and details.
+
+import { describeOutcome } from '../merge/check.js';
+import type { BaseCheck, ModeOutcome, PatchCheck } from '../merge/types.js';
+import { renderTable, type TableFormat } from './table.js';
+
+function short(o: ModeOutcome): string {
+  if (o.kind === 'fails') return 'FAILS';
+  if (o.kind === 'skipped') return 'skipped';
+  return describeOutcome(o);
+}
+
+function guardCell(p: PatchCheck): string {
+  const inv = p.invasiveness;
+  if (inv.declaresOption === null) return '-';
+  const parts = [inv.declaresOption ? 'declared' : 'NOT declared'];
+  if (inv.unguarded.length) parts.push(`${inv.unguarded.length} unguarded`);
+  return parts.join(', ');
+}
+
+export function renderBaseCheck(c: BaseCheck, format: TableFormat): string {
+  const out: string[] = [];
+  const title = `queue check on ${c.version} (tree ${c.tree.slice(0, 12)})`;
+  out.push(format === 'md' ? `### ${title}\n` : `${title}\n`);
+  out.push(
+    renderTable(
+      {
+        columns: [
+          { header: 'patch' },
+          { header: 'in order' },
+          { header: 'alone' },
+          { header: 'reverse' },
+          { header: 'files', align: 'right' },
+          { header: 'hunks', align: 'right' },
+          { header: '+lines', align: 'right' },
+          { header: '-lines', align: 'right' },
+          { header: 'option' },
+        ],
+        rows: c.patches.map((p) => [
+          p.name,
+          short(p.order),
+          short(p.alone),
+          short(p.reverse),
+          String(p.invasiveness.files),
+          String(p.invasiveness.hunks),
+          String(p.invasiveness.added),
+          String(p.invasiveness.removed),
+          guardCell(p),
+        ]),
+      },
+      format,
+    ),
+  );
+  const details = detailLines(c);
+  if (details.length) {
+    out.push(format === 'md' ? '\n' + details.map((d) => `- ${d}`).join('\n') + '\n' : '\n' + details.join('\n') + '\n');
+  }
+  out.push((format === 'md' ? '\n' : '\n') + summaryLine(c) + '\n');
+  return out.join('');
+}
+
+export function summaryLine(c: BaseCheck): string {
+  const count = (k: string) => c.patches.filter((p) => p.order.kind === k).length;
+  const overlaps = c.pairs.filter((p) => p.overlappingHunks > 0).length;
+  const conflicts = c.pairs.filter((p) => p.swapConflict).length;
+  const unguarded = c.patches.filter((p) => p.invasiveness.unguarded.length).length;
+  return (
+    `${c.version}: ${c.patches.length} patches: ${count('clean')} clean, ${count('offset')} offset, ` +
+    `${count('fuzz')} fuzz, ${count('fails')} fail in order; ` +
+    `${c.pairs.length} pairs share files (${overlaps} with overlapping hunks, ${conflicts} conflict when swapped); ` +
+    `${unguarded} with unguarded changes` +
+    (c.notForBase.length ? `; ${c.notForBase.length} not meant for this base` : '')
+  );
+}
+
+function detailLines(c: BaseCheck): string[] {
+  const lines: string[] = [];
+  for (const p of c.patches) {
+    for (const [mode, o] of [
+      ['in order', p.order],
+      ['alone', p.alone],
+      ['reverse', p.reverse],
+    ] as const) {
+      if (o.kind !== 'fails') continue;
+      for (const h of o.failed) {
+        lines.push(`${p.name}: ${mode}: ${h.file} hunk #${h.hunk} (patch line ${h.patchLine}): ${h.reason ?? 'does not apply'}`);
+      }
+    }
+    if (p.invasiveness.declaresOption === false) lines.push(`${p.name}: does not add its option to a Kconfig file`);
+    for (const u of p.invasiveness.unguarded.slice(0, 5)) {
+      lines.push(`${p.name}: ${u.file}:${u.line}: change not guarded by its option: ${u.text.trim()}`);
+    }
+    if (p.invasiveness.unguarded.length > 5) lines.push(`${p.name}: ... ${p.invasiveness.unguarded.length - 5} more unguarded lines`);
+    for (const s of p.style) {
+      lines.push(`${p.name}: ${s.file ? `${s.file}:${s.line}: ` : s.line ? `patch line ${s.line}: ` : ''}${s.message}`);
+    }
+  }
+  for (const pair of c.pairs) {
+    if (pair.overlappingHunks === 0 && !pair.swapConflict) continue;
+    lines.push(
+      `${pair.a} x ${pair.b}: ${pair.files.join(', ')}: ${pair.overlappingHunks} overlapping hunk(s)` +
+        (pair.swapConflict ? `; swapped order conflicts (${pair.detail})` : pair.detail ? ` (${pair.detail})` : ''),
+    );
+  }
+  return lines;
+}
+
+/** Patch x base matrix (in-order result; "alone" shown when it differs). */
+export function renderMatrix(checks: BaseCheck[], format: TableFormat): string {
+  const names: string[] = [];
+  for (const c of checks) for (const p of [...c.patches.map((x) => x.name), ...c.notForBase]) if (!names.includes(p)) names.push(p);
+  const rows = names.map((n) => [
+    n,
+    ...checks.map((c) => {
+      const p = c.patches.find((x) => x.name === n);
+      if (!p) return 'n/a';
+      const o = short(p.order);
+      const a = short(p.alone);
+      return o === a ? o : `${o} (alone: ${a})`;
+    }),
+  ]);
+  return renderTable({ columns: [{ header: 'patch' }, ...checks.map((c) => ({ header: c.version }))], rows }, format);
+}
