@@ -1,6 +1,7 @@
 // The patch queue as plain data, after loading and validation (see schema/queue.schema.json).
 
 import type { ParsedPatch } from '../patch/types.js';
+import type { Diagnostic } from '../util/diagnostics.js';
 
 /** Where a base tree's content can come from. Exactly one of the kinds is set. */
 export type SourceSpec =
@@ -59,4 +60,6 @@ export interface Queue {
   /** Further bases the queue claims to apply to (base is the first of `allBases`). */
   otherBases: BaseSpec[];
   series: QueuePatch[];
+  /** Problems that do not stop the queue from loading (e.g. a base still to be filled in). */
+  warnings?: Diagnostic[];
 }
