@@ -161,6 +161,12 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
           seen.add(d.name);
           state.apply(d.parsed, d.reverse);
         }
+        const natural = state.clone();
+        if (natural.apply(a.parsed, a.reverse).kind === 'fails' || natural.apply(b.parsed, b.reverse).kind === 'fails') {
+          pair.detail = 'does not apply in series order either';
+          out.push(pair);
+          continue;
+        }
         const first = state.apply(b.parsed, b.reverse);
         const second = first.kind === 'fails' ? first : state.apply(a.parsed, a.reverse);
         if (first.kind === 'fails' || second.kind === 'fails') {

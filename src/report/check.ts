@@ -83,7 +83,8 @@ function detailLines(c: BaseCheck): string[] {
     ] as const) {
       if (o.kind !== 'fails') continue;
       for (const h of o.failed) {
-        lines.push(`${p.name}: ${mode}: ${h.file} hunk #${h.hunk} (patch line ${h.patchLine}): ${h.reason ?? 'does not apply'}`);
+        const reason = h.reason ?? `${h.file}: hunk #${h.hunk} does not apply`;
+        lines.push(`${p.name}: ${mode}: ${reason} (patch line ${h.patchLine})`);
       }
     }
     if (p.invasiveness.declaresOption === false) lines.push(`${p.name}: does not add its option to a Kconfig file`);

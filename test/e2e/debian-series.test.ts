@@ -1,0 +1,80 @@
+// Debian's real kernel patch queue (debian/patches/series, ~165 patches) against its real
+// 6.1 orig tarball: import it with `tiny queue import-quilt`, check it, apply it, and compare
+// the applied tree with what `quilt push -a` gives, by git tree hash. `scripts/setup.sh`
+// fetches the source package (apt-get source linux); CI runs this test.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tiny } from '../helpers/cli.js';
+
+const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
+const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
+const PATCHES = join(SRC, 'debian', 'patches');
+const available = ORIG !== undefined && existsSync(join(PATCHES, 'series'));
+
+if (!available) {
+  const why = `Debian's linux source not found in ${SRC} (run scripts/setup.sh, or set TINY_DEBIAN_SRC)`;
+  if (process.env.CI) throw new Error(why);
+  console.warn(`SKIP debian-series: ${why}`);
+}
+
+/** The git tree hash of a directory's content, computed without touching the directory. */
+function treeHashOf(dir: string, scratch: string): string {
+  const gitDir = join(scratch, 'hash.git');
+  const env = { ...process.env, GIT_DIR: gitDir, GIT_INDEX_FILE: join(scratch, 'hash.index'), GIT_WORK_TREE: dir };
+  execFileSync('git', ['init', '-q', '--bare', gitDir]);
+  execFileSync('git', ['add', '-A', '-f', '.'], { cwd: dir, env, maxBuffer: 1 << 26 });
+  return execFileSync('git', ['write-tree'], { env }).toString().trim();
+}
+
+describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  const version = ORIG?.match(/linux_(6\.1\.\d+)\.orig/)?.[1] ?? '6.1';
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'tiny-debian-'));
+    env = { TINY_CACHE: join(work, 'cache') };
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('imports the quilt series into a queue', async () => {
+    const r = await tiny(
+      ['queue', 'import-quilt', PATCHES, '--out', join(work, 'queue'), '--base-version', version, '--base-source', join(SRC, ORIG!)],
+      { env },
+    );
+    expect(r.stderr).toMatch(/imported 16\d patches/);
+    expect(r.code).toBe(0);
+  });
+
+  it('checks every patch in order, alone and reversed: all apply in order', async () => {
+    const r = await tiny(['queue', 'check', '--queue', join(work, 'queue'), '--json'], { env });
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const base = report.bases[0];
+    expect(base.version).toBe(version);
+    expect(base.patches.length).toBeGreaterThan(160);
+    expect(base.patches.filter((p: any) => p.order.kind === 'fails')).toEqual([]);
+  }, 600_000);
+
+  it('applies the queue with git to the same tree quilt push -a gives', async () => {
+    const out = join(work, 'applied');
+    const r = await tiny(['queue', 'apply', '--queue', join(work, 'queue'), '--out', out], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(out);
+    const ours = execFileSync('git', ['-C', out, 'rev-parse', 'HEAD^{tree}']).toString().trim();
+
+    const quiltTree = join(work, 'quilt');
+    execFileSync('mkdir', ['-p', quiltTree]);
+    execFileSync('tar', ['-xf', join(SRC, ORIG!), '-C', quiltTree, '--strip-components=1']);
+    execFileSync('quilt', ['push', '-a', '-q'], {
+      cwd: quiltTree,
+      env: { ...process.env, QUILT_PATCHES: PATCHES },
+      maxBuffer: 1 << 26,
+    });
+    rmSync(join(quiltTree, '.pc'), { recursive: true, force: true }); // quilt's own bookkeeping
+    expect(ours).toBe(treeHashOf(quiltTree, work));
+  }, 900_000);
+});

@@ -1,0 +1,81 @@
+// `tiny queue check` on a fixture queue with one patch per outcome: offset, fuzz, failure,
+// unguarded change, undeclared option, pairwise conflict, reverse failure.
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { REPO, tempCache, tiny } from '../helpers/cli.js';
+
+const QUEUE = join(REPO, 'test/fixtures/merge/queue');
+
+describe('tiny queue check (fixture queue with every outcome)', () => {
+  let env: NodeJS.ProcessEnv;
+  beforeAll(async () => {
+    env = { TINY_CACHE: await tempCache() };
+  });
+
+  it('classifies each patch in order, alone and reversed off the top', async () => {
+    const r = await tiny(['queue', 'check', '--queue', QUEUE, '--json'], { env });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(1); // super-remount fails in order
+    const report = JSON.parse(r.stdout) as {
+      ok: boolean;
+      bases: Array<{ version: string; patches: Array<Record<string, any>>; pairs: Array<Record<string, any>> }>;
+    };
+    const [base] = report.bases;
+    const by = Object.fromEntries(base!.patches.map((p) => [p.name, p]));
+    const kinds = (mode: string) => Object.fromEntries(base!.patches.map((p) => [p.name, p[mode].kind]));
+    expect(kinds('order')).toEqual({
+      'printk-optional': 'clean',
+      'slab-zero-size': 'offset',
+      'super-report-errors': 'fuzz',
+      'super-remount': 'fails',
+      'sched-account': 'clean',
+      'kallsyms-all': 'clean',
+      'kallsyms-extra': 'clean',
+    });
+    expect(by['slab-zero-size']!.order.lines).toBe(3);
+    expect(by['super-report-errors']!.order.fuzz).toBe(1);
+    expect(by['super-remount']!.order.failed[0]).toMatchObject({ file: 'fs/super.c', hunk: 1 });
+    expect(kinds('alone')['kallsyms-extra']).toBe('fails');
+    expect(kinds('reverse')).toMatchObject({ 'kallsyms-all': 'fails', 'kallsyms-extra': 'clean', 'super-remount': 'skipped' });
+    expect(by['printk-optional']!.invasiveness).toMatchObject({ declaresOption: true, unguarded: [] });
+    expect(by['sched-account']!.invasiveness.declaresOption).toBe(false);
+    expect(by['sched-account']!.invasiveness.unguarded).toEqual([
+      { file: 'kernel/sched.c', line: 32, text: '\tsched_account();' },
+    ]);
+    const pair = base!.pairs.find((p) => p.a === 'kallsyms-all' && p.b === 'kallsyms-extra');
+    expect(pair).toMatchObject({ files: ['kernel/Makefile'], overlappingHunks: 1, swapConflict: true });
+    // A patch that fails in any order is not an order conflict.
+    const superPair = base!.pairs.find((p) => p.a === 'super-report-errors' && p.b === 'super-remount');
+    expect(superPair).toMatchObject({ swapConflict: false, detail: 'does not apply in series order either' });
+  });
+
+  it('prints a table a maintainer can read, with the failing hunk and the warnings', async () => {
+    const r = await tiny(['queue', 'check', '--queue', QUEUE], { env });
+    expect(r.code).toBe(1);
+    const out = r.stdout;
+    expect(out).toMatch(/^queue check on 2\.6\.9 \(tree [0-9a-f]{12}\)$/m);
+    expect(out).toMatch(/^slab-zero-size\s+offset 3\s+offset 3\s+clean\s+1\s+1\s+2\s+0\s+-$/m);
+    expect(out).toMatch(/^super-report-errors\s+fuzz 1\s+fuzz 1\s+/m);
+    expect(out).toMatch(/^super-remount\s+FAILS\s+FAILS\s+skipped\s+/m);
+    expect(out).toContain('super-remount: in order: fs/super.c: hunk #1 FAILED at 60: context not found (patch line 7)');
+    expect(out).toContain('sched-account: does not add its option to a Kconfig file');
+    expect(out).toContain('sched-account: kernel/sched.c:32: change not guarded by its option: sched_account();');
+    expect(out).toContain('sched-account: no Signed-off-by: line in the patch header');
+    expect(out).toContain('kallsyms-all x kallsyms-extra: kernel/Makefile: 1 overlapping hunk(s); swapped order conflicts');
+    expect(out).toMatch(/2\.6\.9: 7 patches: 4 clean, 1 offset, 1 fuzz, 1 fail in order/);
+  });
+
+  it('renders Markdown for a mailing-list reply or a pull request', async () => {
+    const r = await tiny(['queue', 'check', '--queue', QUEUE, '--format', 'md'], { env });
+    expect(r.stdout).toContain('| patch | in order | alone | reverse |');
+    expect(r.stdout).toContain('| super-remount | FAILS | FAILS | skipped |');
+  });
+
+  it('builds a patch x base matrix when given several trees', async () => {
+    const tree = join(REPO, 'test/fixtures/merge/tree');
+    const r = await tiny(['queue', 'check', '--queue', QUEUE, '--tree', tree, '--tree', tree, '--no-pairs'], { env });
+    expect(r.stdout).toContain('patch x base');
+    expect(r.stdout).toMatch(/^kallsyms-extra\s+clean \(alone: FAILS\)\s+clean \(alone: FAILS\)$/m);
+  });
+});
