@@ -3,7 +3,9 @@
 
 import { Command, CommanderError } from 'commander';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { registerDoctorCommand } from './doctor.js';
 import { registerQueueCommands } from './queue.js';
+import { registerToolchainCommands } from './toolchain.js';
 import { TOOL_VERSION } from './version.js';
 
 export function buildProgram(): Command {
@@ -17,6 +19,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerQueueCommands(program);
+  registerToolchainCommands(program);
+  registerDoctorCommand(program);
   return program;
 }
 
