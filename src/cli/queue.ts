@@ -168,7 +168,9 @@ export function registerQueueCommands(program: Command): void {
     .action(async (dir: string, opts: Record<string, unknown>) => {
       const r = await importQuilt(resolve(dir), resolve(opts.out as string), {
         force: Boolean(opts.force),
-        ...(opts.baseVersion ? { base: { version: opts.baseVersion as string, ...(opts.baseSource ? { source: resolve(opts.baseSource as string) } : {}) } } : {}),
+        ...(opts.baseVersion
+          ? { base: { version: opts.baseVersion as string, sources: opts.baseSource ? [{ path: resolve(opts.baseSource as string) }] : [] } }
+          : {}),
       });
       process.stderr.write(`tiny: imported ${r.count} patches\n`);
       writeOut(r.queueFile);
