@@ -1,0 +1,517 @@
+// Build configurations as data: configs/<name>.yaml, checked against
+// schema/config.schema.json (the file editors use through the yaml-language-server comment)
+// and a few rules a schema cannot express. Every problem becomes a Diagnostic with
+// file:line:column and a hint; loading fails once, with all of them (TinyError, exit 2).
+
+import { readFileSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { isMap, isScalar, isCollection, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { TinyError, type Diagnostic, type Severity } from '../util/diagnostics.js';
+import type { KconfigBase } from './config.js';
+import type { FragmentValue } from './kconfig.js';
+
+export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
+export const CONFIGS_DIR = 'configs';
+
+export type BuildTarget = 'vmlinux' | 'bzImage';
+
+/** Size limits in bytes. */
+export interface Budgets {
+  bzImage?: number;
+  vmlinux?: number;
+  text?: number;
+  data?: number;
+  bss?: number;
+  dec?: number;
+  min_saving_per_patch?: number;
+}
+
+export interface BuildConfig {
+  name: string;
+  description?: string;
+  toolchain: string;
+  arch: string;
+  kconfig: {
+    /** A make target, or { file } with an absolute path. */
+    base: KconfigBase;
+    /** Symbol (without CONFIG_) -> y | m | n | number | string; hex numbers keep their 0x text. */
+    fragment: Record<string, FragmentValue>;
+  };
+  queue: { select: string[] };
+  targets: BuildTarget[];
+  makeVars: Record<string, string>;
+  budgets?: Budgets;
+  /** Where it was read from (absolute) and how diagnostics name it (relative to cwd). */
+  file: string;
+  displayFile: string;
+  /** Position of each fragment symbol in the file (for diagnostics about dropped symbols). */
+  fragmentPositions: Record<string, { line: number; column: number }>;
+  /** Non-fatal findings (e.g. a toolchain directory that does not exist yet). */
+  warnings: Diagnostic[];
+}
+
+export interface LoadConfigOptions {
+  /** Directory diagnostics' paths are shown relative to (default: process.cwd()). */
+  cwd?: string;
+}
+
+/** The configuration names in rootDir/configs (file names without .yaml). */
+export async function listBuildConfigs(rootDir: string): Promise<string[]> {
+  try {
+    const names = await readdir(join(rootDir, CONFIGS_DIR));
+    return names
+      .filter((n) => n.endsWith('.yaml') && !n.startsWith('.'))
+      .map((n) => n.slice(0, -'.yaml'.length))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** Load and check rootDir/configs/<name>.yaml (a name, or a path to a .yaml file). */
+export async function loadBuildConfig(rootDir: string, name: string, opts: LoadConfigOptions = {}): Promise<BuildConfig> {
+  const cwd = opts.cwd ?? process.cwd();
+  const abs = await resolveConfigFile(rootDir, name);
+  const displayFile = display(abs, cwd);
+  const text = await readFile(abs, 'utf8');
+  return parseBuildConfig(text, { file: abs, displayFile, rootDir });
+}
+
+async function resolveConfigFile(rootDir: string, name: string): Promise<string> {
+  if (name.endsWith('.yaml') || name.includes('/')) {
+    const abs = isAbsolute(name) ? name : resolve(name);
+    try {
+      await readFile(abs);
+      return abs;
+    } catch {
+      throw new TinyError(`configuration file ${name} does not exist`, 2, [], 'give a configuration name (e.g. webserver) or the path of a .yaml file');
+    }
+  }
+  const known = await listBuildConfigs(rootDir);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(name) || !known.includes(name)) {
+    const guess = closest(name, known);
+    const list = known.length ? `known configurations: ${known.join(', ')}` : `there is no configs/*.yaml in ${rootDir}`;
+    throw new TinyError(`unknown configuration '${name}'`, 2, [], `${guess ? `did you mean '${guess}'? ` : ''}${list}`);
+  }
+  return join(rootDir, CONFIGS_DIR, `${name}.yaml`);
+}
+
+function display(abs: string, cwd: string): string {
+  const rel = relative(cwd, abs);
+  return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
+}
+
+// --- Positions -------------------------------------------------------------------------------
+
+type DataPath = (string | number)[];
+
+class Positions {
+  constructor(
+    private readonly doc: Document.Parsed,
+    private readonly lc: LineCounter,
+  ) {}
+  at(offset: number): { line: number; column: number } {
+    const { line, col } = this.lc.linePos(offset);
+    return { line, column: col };
+  }
+  node(path: DataPath): Node | undefined {
+    if (path.length === 0) return (this.doc.contents as Node | null) ?? undefined;
+    const n: unknown = this.doc.getIn(path, true);
+    return isCollection(n) || isScalar(n) ? n : undefined;
+  }
+  value(path: DataPath): { line: number; column: number } {
+    for (let n = path.length; n >= 0; n--) {
+      const node = this.node(path.slice(0, n));
+      if (node?.range) return this.at(node.range[0]);
+    }
+    return { line: 1, column: 1 };
+  }
+  key(path: DataPath): { line: number; column: number } {
+    const last = path[path.length - 1];
+    const parent = this.node(path.slice(0, -1));
+    if (typeof last === 'string' && isMap(parent)) {
+      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+      if (isScalar(pair?.key) && pair.key.range) return this.at(pair.key.range[0]);
+    }
+    return this.value(path);
+  }
+  /** The scalar's text as written (0x10 stays 0x10). */
+  source(path: DataPath, text: string): string | undefined {
+    const node = this.node(path);
+    if (!isScalar(node) || !node.range) return undefined;
+    return text.slice(node.range[0], node.range[1]);
+  }
+}
+
+class Out {
+  readonly diags: (Diagnostic & { order: number })[] = [];
+  constructor(readonly file: string) {}
+  add(pos: { line: number; column: number }, message: string, hint?: string, severity: Severity = 'error'): void {
+    this.diags.push({ severity, file: this.file, line: pos.line, column: pos.column, message, ...(hint ? { hint } : {}), order: pos.line * 10000 + pos.column });
+  }
+  get errors(): number {
+    return this.diags.filter((d) => d.severity === 'error').length;
+  }
+  sorted(severity: Severity): Diagnostic[] {
+    return this.diags
+      .filter((d) => d.severity === severity)
+      .sort((a, b) => a.order - b.order)
+      .map(({ order: _order, ...d }) => d);
+  }
+}
+
+// --- Schema ----------------------------------------------------------------------------------
+
+let validator: ValidateFunction | undefined;
+let schemaCache: SchemaNode | undefined;
+
+interface SchemaNode {
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  enum?: unknown[];
+  pattern?: string;
+}
+
+function schema(): { validate: ValidateFunction; root: SchemaNode } {
+  if (!validator || !schemaCache) {
+    const s = JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as object;
+    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+    validator = ajv.compile(s);
+    schemaCache = s as SchemaNode;
+  }
+  return { validate: validator, root: schemaCache };
+}
+
+function fromPointer(pointer: string): DataPath {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function getAt(data: unknown, path: DataPath): unknown {
+  let cur = data;
+  for (const seg of path) {
+    if (Array.isArray(cur) && typeof seg === 'number') cur = cur[seg];
+    else if (isRecord(cur) && typeof seg === 'string') cur = cur[seg];
+    else return undefined;
+  }
+  return cur;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'empty';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  if (typeof v === 'string') return `'${v}'`;
+  return String(v);
+}
+
+const TYPE_WORDS: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', array: 'a list', object: 'a mapping', boolean: 'true or false' };
+
+function label(path: DataPath): string {
+  let out = '';
+  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
+  return out || 'the configuration';
+}
+
+/** Paths checked by hand below (better messages than the schema's oneOf errors). */
+function handChecked(path: DataPath): boolean {
+  return (path[0] === 'kconfig' && (path[1] === 'base' || path[1] === 'fragment')) || (path[0] === 'budgets' && path.length >= 2);
+}
+
+function schemaErrors(data: unknown, pos: Positions, out: Out): void {
+  const { validate, root } = schema();
+  if (validate(data)) return;
+  const seen = new Set<string>();
+  for (const err of validate.errors ?? []) {
+    const path = fromPointer(err.instancePath);
+    if (handChecked(path)) continue;
+    const d = explainAjv(err, path, data, root);
+    if (!d) continue;
+    const at = d.where === 'key' ? pos.key(d.path) : pos.value(d.path);
+    const key = `${at.line}:${at.column}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.add(at, d.message, d.hint);
+  }
+
+  function explainAjv(err: ErrorObject, path: DataPath, data: unknown, root: SchemaNode): { where: 'key' | 'value'; path: DataPath; message: string; hint?: string } | undefined {
+    const parent = err.parentSchema as SchemaNode | undefined;
+    const value = getAt(data, path);
+    switch (err.keyword) {
+      case 'additionalProperties': {
+        const key = String((err.params as { additionalProperty: string }).additionalProperty);
+        const allowed = Object.keys(parent?.properties ?? {});
+        const guess = closest(key, allowed);
+        return { where: 'key', path: [...path, key], message: `unknown key '${key}'${path.length ? ` in ${label(path)}` : ''}`, hint: guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}` };
+      }
+      case 'required': {
+        const prop = String((err.params as { missingProperty: string }).missingProperty);
+        const desc = (path.length === 0 ? root.properties?.[prop] : parent?.properties?.[prop])?.description;
+        return { where: 'value', path, message: `${label(path)} is missing '${prop}'`, ...(desc ? { hint: desc } : {}) };
+      }
+      case 'type': {
+        const want = String((err.params as { type: string }).type);
+        return { where: 'value', path, message: `'${label(path)}' must be ${TYPE_WORDS[want] ?? want}, not ${describe(value)}`, ...(parent?.description ? { hint: parent.description } : {}) };
+      }
+      case 'enum': {
+        const allowed = (parent?.enum ?? []).map(String);
+        const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
+        return { where: 'value', path, message: `'${label(path)}' cannot be ${describe(value)}`, hint: `${guess ? `did you mean '${guess}'? ` : ''}one of: ${allowed.join(', ')}` };
+      }
+      case 'pattern': {
+        const key = path[path.length - 1];
+        const hints: Record<string, string> = {
+          name: 'use letters, digits and . _ + - (the file name without .yaml)',
+          toolchain: 'the name of a directory under toolchains/, e.g. gcc-12-i386',
+          arch: 'the kernel ARCH= value in lowercase, e.g. i386',
+        };
+        const inSelect = path[0] === 'queue' && path[1] === 'select';
+        return {
+          where: 'value',
+          path,
+          message: `${inSelect ? 'guard symbol' : `'${label(path)}'`} ${describe(value)} is not valid here`,
+          hint: inSelect ? 'a guard symbol is a word such as compat (no + or - prefix: selecting is what the list means)' : (typeof key === 'string' ? hints[key] : undefined) ?? parent?.description ?? `must match ${parent?.pattern ?? ''}`,
+        };
+      }
+      case 'propertyNames':
+        return undefined; // reported with the pattern error of the name
+      case 'minItems':
+        return { where: 'value', path, message: `'${label(path)}' must not be empty`, ...(parent?.description ? { hint: parent.description } : {}) };
+      case 'uniqueItems': {
+        const { i, j } = err.params as { i: number; j: number };
+        return { where: 'value', path: [...path, Math.max(i, j)], message: `'${label(path)}' lists ${describe(getAt(data, [...path, Math.max(i, j)]))} twice`, hint: 'remove the repeated item' };
+      }
+      default:
+        return { where: 'value', path, message: `'${label(path)}' ${err.message ?? 'is invalid'}`, ...(parent?.description ? { hint: parent.description } : {}) };
+    }
+  }
+}
+
+// --- Checks beyond the schema ------------------------------------------------------------------
+
+const BASES = ['allnoconfig', 'tinyconfig', 'defconfig'];
+const SYMBOL = /^[A-Za-z0-9_]+$/;
+const LOOKS_BOOL = /^(yes|no|on|off|true|false|Y|N|M)$/;
+
+function checkBase(data: Record<string, unknown>, pos: Positions, out: Out, configDir: string): KconfigBase | undefined {
+  const kconfig = data.kconfig;
+  if (!isRecord(kconfig) || !('base' in kconfig)) return undefined;
+  const base = kconfig.base;
+  const path = ['kconfig', 'base'];
+  const hint = `write base: allnoconfig, tinyconfig, defconfig, <board>_defconfig, or base: {file: path/to/.config}`;
+  if (typeof base === 'string') {
+    if (BASES.includes(base) || /^[A-Za-z0-9][A-Za-z0-9._-]*_defconfig$/.test(base)) return base as KconfigBase;
+    const guess = closest(base, BASES);
+    out.add(pos.value(path), `unknown kconfig base '${base}'`, guess ? `did you mean '${guess}'? ${hint}` : hint);
+    return undefined;
+  }
+  if (isRecord(base)) {
+    const extra = Object.keys(base).filter((k) => k !== 'file');
+    for (const k of extra) out.add(pos.key([...path, k]), `unknown key '${k}' in kconfig.base`, `a file base has only file: (a .config path)`);
+    if (typeof base.file !== 'string' || base.file === '') {
+      out.add(pos.value('file' in base ? [...path, 'file'] : path), `kconfig.base.file must be the path of a .config file`, 'e.g. base: {file: webserver.config} (relative to this configuration file)');
+      return undefined;
+    }
+    return extra.length ? undefined : { file: isAbsolute(base.file) ? base.file : resolve(configDir, base.file) };
+  }
+  out.add(pos.value(path), `kconfig.base cannot be ${describe(base)}`, hint);
+  return undefined;
+}
+
+function checkFragment(data: Record<string, unknown>, pos: Positions, out: Out, text: string): { fragment: Record<string, FragmentValue>; positions: Record<string, { line: number; column: number }> } {
+  const fragment: Record<string, FragmentValue> = {};
+  const positions: Record<string, { line: number; column: number }> = {};
+  const kconfig = data.kconfig;
+  if (!isRecord(kconfig) || kconfig.fragment === undefined) return { fragment, positions };
+  const frag = kconfig.fragment;
+  if (frag === null) return { fragment, positions }; // `fragment:` with nothing under it
+  if (!isRecord(frag)) {
+    out.add(pos.value(['kconfig', 'fragment']), `kconfig.fragment must be a mapping of symbols to values, not ${describe(frag)}`, 'e.g. fragment: {NET: y, LOG_BUF_SHIFT: 14}');
+    return { fragment, positions };
+  }
+  for (const [sym, v] of Object.entries(frag)) {
+    const path = ['kconfig', 'fragment', sym];
+    const keyPos = pos.key(path);
+    positions[sym] = keyPos;
+    if (sym.startsWith('CONFIG_')) {
+      out.add(keyPos, `write '${sym.slice(7)}', not '${sym}'`, 'fragment symbols are written without CONFIG_');
+      continue;
+    }
+    if (!SYMBOL.test(sym)) {
+      out.add(keyPos, `'${sym}' is not a Kconfig symbol name`, 'use letters, digits and _ only, e.g. PRINTK');
+      continue;
+    }
+    const vpos = pos.value(path);
+    if (typeof v === 'boolean' || (typeof v === 'string' && LOOKS_BOOL.test(v))) {
+      const raw = pos.source(path, text) ?? String(v);
+      const guess = /^(yes|on|true|Y)$/i.test(raw) ? 'y' : /^M$/.test(raw) ? 'm' : 'n';
+      out.add(vpos, `${sym}: '${raw}' is not a Kconfig value`, `write ${sym}: ${guess} (Kconfig values are y, m and n; quote a string that really is '${raw}')`);
+      continue;
+    }
+    if (typeof v === 'number') {
+      const raw = pos.source(path, text) ?? String(v);
+      if (!Number.isInteger(v)) {
+        out.add(vpos, `${sym}: ${raw} is not an integer`, 'int and hex symbols take integers; quote it if the symbol is a string');
+        continue;
+      }
+      fragment[sym] = /^0[xX][0-9a-fA-F]+$/.test(raw) ? raw : v;
+      continue;
+    }
+    if (typeof v === 'string') {
+      if (v.includes('\n')) {
+        out.add(vpos, `${sym}: a .config value cannot span lines`, 'write it on one line');
+        continue;
+      }
+      fragment[sym] = v;
+      continue;
+    }
+    out.add(vpos, `${sym}: ${describe(v)} is not a Kconfig value`, 'write y, m, n, a number or a string');
+  }
+  return { fragment, positions };
+}
+
+const SIZE_RE = /^([0-9]+(?:\.[0-9]+)?)([KM]?)$/;
+
+/** "400K" -> 409600, "1.5M" -> 1572864, 1234 -> 1234; undefined when not a size. */
+export function parseSize(v: unknown): number | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) && v >= 0 ? v : undefined;
+  if (typeof v !== 'string') return undefined;
+  const m = SIZE_RE.exec(v.trim());
+  if (!m) return undefined;
+  const mult = m[2] === 'K' ? 1024 : m[2] === 'M' ? 1024 * 1024 : 1;
+  const n = Number(m[1]) * mult;
+  return Number.isInteger(n) ? n : Math.round(n);
+}
+
+const BUDGET_KEYS = ['bzImage', 'vmlinux', 'text', 'data', 'bss', 'dec', 'min_saving_per_patch'] as const;
+
+function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out): Budgets | undefined {
+  const b = data.budgets;
+  if (!isRecord(b)) return undefined;
+  const budgets: Budgets = {};
+  for (const key of BUDGET_KEYS) {
+    if (!(key in b)) continue;
+    const n = parseSize(b[key]);
+    if (n === undefined) {
+      const lower = typeof b[key] === 'string' && /^[0-9.]+[kmg]i?b?$/i.test(String(b[key]));
+      out.add(pos.value(['budgets', key]), `budget ${key}: ${describe(b[key])} is not a size`, lower ? `write the size as bytes or with K or M, e.g. "${String(b[key]).replace(/i?b$/i, '').toUpperCase()}"` : 'a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"');
+      continue;
+    }
+    budgets[key] = n;
+  }
+  return budgets;
+}
+
+async function dirExists(p: string): Promise<boolean> {
+  try {
+    await readdir(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export interface ParseOptions {
+  /** Absolute path of the file (for base.file and the name check). */
+  file: string;
+  displayFile?: string;
+  /** The project root, to check toolchains/<name>. */
+  rootDir?: string;
+}
+
+/** Parse and check the text of a configuration file. Throws TinyError (exit 2) with every problem. */
+export async function parseBuildConfig(text: string, opts: ParseOptions): Promise<BuildConfig> {
+  const displayFile = opts.displayFile ?? opts.file;
+  const out = new Out(displayFile);
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const pos = new Positions(doc, lc);
+  const seenLines = new Set<number>();
+  for (const e of doc.errors) {
+    const p = pos.at(e.pos[0]);
+    if (seenLines.has(p.line)) continue;
+    seenLines.add(p.line);
+    out.add(p, e.message.split('\n')[0]!, e.code === 'DUPLICATE_KEY' ? 'each key may appear once in a mapping: remove or merge the repeated one' : e.code === 'TAB_AS_INDENT' ? 'indent with spaces, not tabs' : 'fix the YAML syntax here');
+  }
+  const fail = (): never => {
+    const errors = out.sorted('error');
+    throw new TinyError(`invalid configuration ${displayFile}: ${errors.length} error${errors.length === 1 ? '' : 's'}`, 2, errors);
+  };
+  if (out.errors) fail();
+  const data: unknown = doc.toJS();
+  if (!isRecord(data)) {
+    out.add({ line: 1, column: 1 }, data === null || data === undefined ? 'the configuration file is empty' : `the configuration must be a mapping, not ${describe(data)}`, 'a configuration has name:, toolchain:, arch:, kconfig: and targets: (see configs/webserver.yaml)');
+    fail();
+  }
+  const rec = data as Record<string, unknown>;
+  schemaErrors(rec, pos, out);
+  const base = checkBase(rec, pos, out, dirname(opts.file));
+  const { fragment, positions } = checkFragment(rec, pos, out, text);
+  const budgets = checkBudgets(rec, pos, out);
+
+  // The name is the file name: `tiny build --config webserver` finds configs/webserver.yaml.
+  const fileName = opts.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+  if (typeof rec.name === 'string' && rec.name !== fileName && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(rec.name)) {
+    out.add(pos.value(['name']), `name '${rec.name}' differs from the file name '${fileName}'`, `write name: ${fileName}, or rename the file to ${rec.name}.yaml`);
+  }
+  if (typeof rec.toolchain === 'string' && opts.rootDir && !(await dirExists(join(opts.rootDir, 'toolchains', rec.toolchain)))) {
+    out.add(pos.value(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
+  }
+  if (out.errors) fail();
+
+  const queue = isRecord(rec.queue) && Array.isArray(rec.queue.select) ? { select: rec.queue.select as string[] } : { select: [] };
+  return {
+    name: rec.name as string,
+    ...(typeof rec.description === 'string' ? { description: rec.description } : {}),
+    toolchain: rec.toolchain as string,
+    arch: rec.arch as string,
+    kconfig: { base: base!, fragment },
+    queue,
+    targets: rec.targets as BuildTarget[],
+    makeVars: isRecord(rec.make_vars) ? (rec.make_vars as Record<string, string>) : {},
+    ...(budgets ? { budgets } : {}),
+    file: opts.file,
+    displayFile,
+    fragmentPositions: positions,
+    warnings: out.sorted('warning'),
+  };
+}
+
+/** The candidate closest to `word` (a typo), if close enough. */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return row[b.length]!;
+}
