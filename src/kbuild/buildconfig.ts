@@ -376,7 +376,7 @@ function checkFragment(data: Record<string, unknown>, pos: Positions, out: Out, 
       fragment[sym] = v;
       continue;
     }
-    out.add(vpos, `${sym}: ${describe(v)} is not a Kconfig value`, 'write y, m, n, a number or a string');
+    out.add(v === null ? keyPos : vpos, `${sym}: ${describe(v)} is not a Kconfig value`, 'write y, m, n, a number or a string');
   }
   return { fragment, positions };
 }
@@ -422,6 +422,18 @@ async function dirExists(p: string): Promise<boolean> {
   }
 }
 
+const YAML_HINTS: Partial<Record<string, string>> = {
+  DUPLICATE_KEY: 'each key may appear once in a mapping: remove or merge the repeated one',
+  TAB_AS_INDENT: 'indent with spaces, not tabs',
+  BLOCK_AS_IMPLICIT_KEY: "check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
+  MULTILINE_IMPLICIT_KEY: "check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
+  BAD_INDENT: 'check the indentation, and that every [ or { is closed',
+  MISSING_CHAR: 'close the quote or bracket opened before this point',
+  UNEXPECTED_TOKEN: "check the indentation and the '- ' and ': ' markers around here",
+  MULTIPLE_DOCS: "a configuration is a single document: remove the '---' line",
+  BAD_SCALAR_START: 'quote values that start with @, `, %, *, & or !',
+};
+
 export interface ParseOptions {
   /** Absolute path of the file (for base.file and the name check). */
   file: string;
@@ -442,7 +454,7 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     const p = pos.at(e.pos[0]);
     if (seenLines.has(p.line)) continue;
     seenLines.add(p.line);
-    out.add(p, e.message.split('\n')[0]!, e.code === 'DUPLICATE_KEY' ? 'each key may appear once in a mapping: remove or merge the repeated one' : e.code === 'TAB_AS_INDENT' ? 'indent with spaces, not tabs' : 'fix the YAML syntax here');
+    out.add(p, e.message.split('\n')[0]!, YAML_HINTS[e.code] ?? 'fix the YAML syntax here');
   }
   const fail = (): never => {
     const errors = out.sorted('error');
