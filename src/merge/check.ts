@@ -185,7 +185,7 @@ export function describeOutcome(o: ModeOutcome | ApplyOutcome): string {
     case 'clean':
       return 'clean';
     case 'offset':
-      return `offset ${o.lines}`;
+      return `offset ${o.lines > 0 ? '+' : ''}${o.lines}`;
     case 'fuzz':
       return `fuzz ${o.fuzz}`;
     case 'fails':

@@ -645,7 +645,8 @@ export function summarize(hunks: HunkResult[], fileErrors: HunkResult[]): ApplyO
   let lines = 0;
   for (const h of hunks) {
     fuzz = Math.max(fuzz, h.fuzz);
-    lines = Math.max(lines, Math.abs(h.offset));
+    // Keep the sign of the largest offset, as patch(1) prints it ("offset -25 lines").
+    if (Math.abs(h.offset) > Math.abs(lines)) lines = h.offset;
   }
   if (fuzz) return { kind: 'fuzz', fuzz };
   if (lines) return { kind: 'offset', lines };

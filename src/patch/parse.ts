@@ -11,7 +11,8 @@ export class PatchParseError extends Error {
 }
 
 const MAIL_START = /^From [0-9a-f]{40} /;
-const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$/;
+// [^\n] rather than . so a CRLF patch's "@@ ... @@\r" still parses as a hunk header.
+const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?([^\n]*)$/;
 
 /** Remove `strip` leading path components ("a/fs/ext2/super.c" -p1 -> "fs/ext2/super.c"). */
 export function stripPath(path: string, strip: number): string {
@@ -221,8 +222,16 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
           i++;
           continue;
         }
-        // An empty line inside a hunk is a context line whose trailing space was eaten.
-        const kind = (l === '' ? ' ' : l[0]) as HunkLine['kind'];
+        // An empty line inside a hunk is a context line whose trailing space was eaten; a line
+        // starting with a tab is context whose leading space was (GNU patch reads both so).
+        if (l === '' || l.startsWith('\t')) {
+          oldLeft--;
+          newLeft--;
+          hunk.lines.push({ kind: ' ', text: l === '' ? '' : l });
+          i++;
+          continue;
+        }
+        const kind = l[0] as HunkLine['kind'];
         if (kind !== ' ' && kind !== '-' && kind !== '+') {
           throw new PatchParseError(
             `hunk at line ${hunk.patchLine} ends early: expected ${oldLeft} more old and ${newLeft} more new lines`,

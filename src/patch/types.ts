@@ -72,6 +72,6 @@ export interface HunkResult {
 
 export type ApplyOutcome =
   | { kind: 'clean' }
-  | { kind: 'offset'; lines: number }
+  | { kind: 'offset'; /** the largest offset, signed */ lines: number }
   | { kind: 'fuzz'; fuzz: number }
   | { kind: 'fails'; failed: HunkResult[] };

@@ -55,7 +55,7 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     expect(r.code).toBe(1);
     const out = r.stdout;
     expect(out).toMatch(/^queue check on 2\.6\.9 \(tree [0-9a-f]{12}\)$/m);
-    expect(out).toMatch(/^slab-zero-size\s+offset 3\s+offset 3\s+clean\s+1\s+1\s+2\s+0\s+-$/m);
+    expect(out).toMatch(/^slab-zero-size\s+offset \+3\s+offset \+3\s+offset \+3\s+1\s+1\s+2\s+0\s+-$/m);
     expect(out).toMatch(/^super-report-errors\s+fuzz 1\s+fuzz 1\s+/m);
     expect(out).toMatch(/^super-remount\s+FAILS\s+FAILS\s+skipped\s+/m);
     expect(out).toContain('super-remount: in order: fs/super.c: hunk #1 FAILED at 60: context not found (patch line 7)');

@@ -56,7 +56,7 @@ describe('applyFilePatch: placement', () => {
       [-4, 3],
       [-6, 16],
     ]);
-    expect(summarize(r.hunks, [])).toEqual({ kind: 'offset', lines: 6 });
+    expect(summarize(r.hunks, [])).toEqual({ kind: 'offset', lines: -6 });
   });
 
   it('prefers the nearest match, then +k before -k', () => {
@@ -349,7 +349,7 @@ describe('summarize', () => {
   const h = (over: Partial<HunkResult>): HunkResult => ({ file: 'f', hunk: 1, expectedLine: 1, offset: 0, fuzz: 0, applied: true, patchLine: 3, ...over });
   it('orders fails > fuzz > offset > clean', () => {
     expect(summarize([], [])).toEqual({ kind: 'clean' });
-    expect(summarize([h({ offset: -7 }), h({ offset: 3 })], [])).toEqual({ kind: 'offset', lines: 7 });
+    expect(summarize([h({ offset: -7 }), h({ offset: 3 })], [])).toEqual({ kind: 'offset', lines: -7 });
     expect(summarize([h({ offset: 9 }), h({ fuzz: 2 }), h({ fuzz: 1 })], [])).toEqual({ kind: 'fuzz', fuzz: 2 });
     const bad = h({ applied: false, hunk: 2 });
     const fileErr = h({ applied: false, hunk: 0, reason: 'g: not deleting' });
