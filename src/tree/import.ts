@@ -1,0 +1,199 @@
+// importBase: a kernel source -> one pristine commit in the store, tagged refs/tags/base/<version>.
+// The commit is a pure function of (tree, version): fixed author, committer and date, no parent,
+// message "Linux <version>" — so the same content always gives the same commit, whatever the
+// source kind. Imports are done once: tarballs are remembered by their sha256, git sources by
+// the resolved commit; directories are re-scanned through a per-directory index kept in the
+// cache (stat-fast) and never written to.
+
+import { createHash } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ResolvedSource } from '../source/types.js';
+import { describeSource } from '../source/resolve.js';
+import { detectKernelVersion } from '../source/version.js';
+import { TinyError } from '../util/diagnostics.js';
+import { ExecError } from '../util/exec.js';
+import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
+import { withLock } from './lock.js';
+import { objectsExist, readRecord, writeRecord, type TreeStore } from './store.js';
+import { importTarball } from './tarball.js';
+
+export interface ImportOptions {
+  /** Kernel version; detected from the top-level Makefile when not given. */
+  version?: string;
+  /** Expected git tree hash (BaseSpec.tree): a different tree is an error (exit 2). */
+  expectTree?: string;
+}
+
+export interface ImportedBase {
+  version: string;
+  commit: string;
+  tree: string;
+}
+
+/** What the store remembers about one imported tarball or git commit. */
+interface ImportRecord {
+  tree: string;
+  /** Version from the Makefile, when it has one. */
+  detectedVersion?: string;
+  source: string;
+  method: string;
+  importedAt: string;
+}
+
+export async function importBase(store: TreeStore, resolved: ResolvedSource, opts: ImportOptions = {}): Promise<ImportedBase> {
+  let tree: string;
+  let detected: string | undefined;
+  switch (resolved.kind) {
+    case 'dir':
+      ({ tree, detected } = await importDir(store, resolved.path, opts.version === undefined));
+      break;
+    case 'tarball': {
+      const key = resolved.sha256.toLowerCase();
+      let rec = await readRecord<ImportRecord>(store, 'imports', key);
+      if (!rec || !(await objectsExist(store, [rec.tree]))) {
+        const r = await importTarball(store, resolved.path);
+        rec = {
+          tree: r.tree,
+          detectedVersion: versionOf(r.makefile),
+          source: resolved.path,
+          method: r.method,
+          importedAt: new Date().toISOString(),
+        };
+        await writeRecord(store, 'imports', key, rec);
+      }
+      tree = rec.tree;
+      detected = rec.detectedVersion;
+      break;
+    }
+    case 'git':
+      ({ tree, detected } = await importGit(store, resolved.repo, resolved.ref));
+      break;
+  }
+
+  const version = opts.version ?? detected;
+  if (!version) {
+    throw new TinyError(
+      `cannot tell the kernel version of ${describeSource(resolved)}: no VERSION line in its top-level Makefile`,
+      2,
+      [],
+      'give the version explicitly (base.version in queue.yaml)',
+    );
+  }
+  if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version) || version.includes('..') || version.endsWith('.lock')) {
+    throw new TinyError(`"${version}" is not usable as a kernel version (letters, digits, ".", "_", "+", "-")`, 2);
+  }
+  if (opts.expectTree && opts.expectTree.toLowerCase() !== tree) {
+    throw new TinyError(
+      `tree mismatch for base ${version} from ${describeSource(resolved)}: expected tree ${opts.expectTree.toLowerCase()}, got ${tree}`,
+      2,
+      [],
+      'the source is not the pristine tree the queue pins (base.tree): use the right source, or update base.tree if the change is intended',
+    );
+  }
+  const commit = await baseCommit(store, tree, version);
+  await git(store.gitDir, ['update-ref', `refs/tags/base/${version}`, commit]);
+  return { version, commit, tree };
+}
+
+/** The pristine commit for a tree: deterministic, parentless. */
+export async function baseCommit(store: TreeStore, tree: string, version: string): Promise<string> {
+  const who = { ...TINY_IDENT, date: FIXED_DATE };
+  const r = await git(store.gitDir, ['commit-tree', tree], { input: `Linux ${version}\n`, env: identityEnv(who) });
+  return r.stdout.trim();
+}
+
+function versionOf(makefile: string | undefined): string | undefined {
+  if (makefile === undefined) return undefined;
+  try {
+    return detectKernelVersion(makefile);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Index file kept in the cache for one source directory (so re-imports only stat files). */
+export async function dirIndexPath(store: TreeStore, dir: string): Promise<string> {
+  const real = await realpath(dir);
+  return join(store.cacheDir, 'dir-index', `${createHash('sha256').update(real).digest('hex').slice(0, 32)}.index`);
+}
+
+async function importDir(store: TreeStore, dir: string, detect: boolean): Promise<{ tree: string; detected?: string }> {
+  const index = await dirIndexPath(store, dir);
+  const env = { GIT_INDEX_FILE: index };
+  const tree = await withLock(`${index}.lock-tiny`, async () => {
+    // --work-tree + a private index: nothing is written into `dir`; .git is never added.
+    await git(store.gitDir, ['--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
+    return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
+  });
+  if (!detect) return { tree };
+  const mk = await readFile(join(dir, 'Makefile'), 'utf8').catch(() => undefined);
+  return { tree, detected: versionOf(mk) };
+}
+
+/** ls-remote output -> the commit `ref` names, with git's precedence (and tags peeled). */
+export function pickRef(lsRemote: string, ref: string): { name: string; commit: string } | undefined {
+  const refs = new Map<string, string>();
+  for (const line of lsRemote.split('\n')) {
+    const [oid, name] = line.split('\t');
+    if (oid && name) refs.set(name, oid);
+  }
+  for (const name of [ref, `refs/${ref}`, `refs/tags/${ref}`, `refs/heads/${ref}`, `refs/remotes/${ref}`, `refs/remotes/${ref}/HEAD`]) {
+    const oid = refs.get(`${name}^{}`) ?? refs.get(name);
+    if (oid) return { name, commit: oid };
+  }
+  return undefined;
+}
+
+async function importGit(store: TreeStore, repo: string, ref: string): Promise<{ tree: string; detected?: string }> {
+  let commit: string | undefined;
+  let fetchRef = ref;
+  if (/^[0-9a-f]{40}$/i.test(ref)) {
+    commit = ref.toLowerCase();
+  } else {
+    let ls;
+    try {
+      ls = await git(store.gitDir, ['ls-remote', '--', repo], { userConfig: true });
+    } catch (e) {
+      const why = e instanceof ExecError ? e.result.stderr.trim().split('\n').pop() : (e as Error).message;
+      throw new TinyError(`cannot reach git repository ${repo} (offline?): ${why}`, 2, [], 'check the repository URL, or name the ref by its full commit id once it has been imported');
+    }
+    const hit = pickRef(ls.stdout, ref);
+    if (!hit) {
+      throw new TinyError(`git repository ${repo} has no ref "${ref}"`, 2, [], 'give a branch, a tag or a full 40-hex commit id');
+    }
+    commit = hit.commit;
+    fetchRef = hit.name;
+  }
+  const known = await readRecord<ImportRecord>(store, 'imports', commit);
+  if (known && (await objectsExist(store, [known.tree]))) return { tree: known.tree, detected: known.detectedVersion };
+
+  const tmpRef = `refs/tiny/fetch/${process.pid}-${Date.now().toString(36)}`;
+  try {
+    const have = await objectsExist(store, [commit]);
+    if (!have) {
+      try {
+        await git(store.gitDir, ['fetch', '--quiet', '--no-tags', '--depth=1', '--', repo, `+${fetchRef}:${tmpRef}`], { userConfig: true });
+      } catch (e) {
+        const why = e instanceof ExecError ? e.result.stderr.trim().split('\n').pop() : (e as Error).message;
+        throw new TinyError(`cannot fetch ${ref} from ${repo}: ${why}`, 2);
+      }
+    }
+    const rev = have ? commit : tmpRef;
+    const got = (await git(store.gitDir, ['rev-parse', '--verify', `${rev}^{commit}`])).stdout.trim();
+    const tree = (await git(store.gitDir, ['rev-parse', '--verify', `${got}^{tree}`])).stdout.trim();
+    const mk = await git(store.gitDir, ['cat-file', 'blob', `${tree}:Makefile`], { allowFail: true });
+    const rec: ImportRecord = {
+      tree,
+      detectedVersion: versionOf(mk.code === 0 ? mk.stdout : undefined),
+      source: `${repo}@${ref}`,
+      method: 'git-fetch',
+      importedAt: new Date().toISOString(),
+    };
+    // The ref may have moved between ls-remote and fetch: remember what was actually fetched.
+    await writeRecord(store, 'imports', got, rec);
+    return { tree, detected: rec.detectedVersion };
+  } finally {
+    await git(store.gitDir, ['update-ref', '-d', tmpRef], { allowFail: true });
+  }
+}

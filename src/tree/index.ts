@@ -1,0 +1,19 @@
+// The git-backed tree store (<cacheDir>/trees.git): pristine base commits, patch series as
+// commits (memoized), worktrees, and reads without checkout.
+
+export { openTreeStore, type TreeStore } from './store.js';
+export { importBase, baseCommit, pickRef, type ImportOptions, type ImportedBase } from './import.js';
+export { importTarball, importTarballStreaming, importTarballByExtracting, type TarImport } from './tarball.js';
+export {
+  buildSeries,
+  parseApplyErrors,
+  parseAuthor,
+  gitDate,
+  type SeriesPatch,
+  type SeriesCommit,
+  type SeriesFailure,
+  type SeriesResult,
+  type SeriesOptions,
+} from './series.js';
+export { materialize, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
+export { readFiles, treeHashOf } from './read.js';

@@ -1,0 +1,48 @@
+// Reading from the store without a checkout: file contents (for the in-memory mergeability
+// checker) through one `git cat-file --batch` process, and tree hashes.
+
+import { TinyError } from '../util/diagnostics.js';
+import { git } from './git.js';
+import type { TreeStore } from './store.js';
+
+/**
+ * Contents of `paths` at `commit` (any rev). undefined for a path that does not exist or is not
+ * a file (a directory, a submodule). Symlinks read as their target. Decoded as UTF-8, as patch
+ * texts are.
+ */
+export async function readFiles(store: TreeStore, commit: string, paths: string[]): Promise<Map<string, string | undefined>> {
+  const out = new Map<string, string | undefined>();
+  const asked = [...new Set(paths)].filter((p) => {
+    const ok = p !== '' && !/[\n\r]/.test(p);
+    if (!ok) out.set(p, undefined);
+    return ok;
+  });
+  if (!asked.length) return out;
+  const tree = await treeHashOf(store, commit);
+  const input = asked.map((p) => `${tree}:${p.replace(/^\/+/, '')}\n`).join('');
+  const r = await git(store.gitDir, ['cat-file', '--batch'], { input, binary: true });
+  const buf = r.stdoutBuffer!;
+  let pos = 0;
+  for (const p of asked) {
+    const nl = buf.indexOf(0x0a, pos);
+    if (nl < 0) throw new Error(`git cat-file --batch: output ended early (at ${p})`);
+    const header = buf.subarray(pos, nl).toString('utf8');
+    pos = nl + 1;
+    const m = /^[0-9a-f]{40,64} (\w+) (\d+)$/.exec(header);
+    if (!m) {
+      out.set(p, undefined); // "<name> missing" / "ambiguous"
+      continue;
+    }
+    const size = Number(m[2]);
+    out.set(p, m[1] === 'blob' ? buf.subarray(pos, pos + size).toString('utf8') : undefined);
+    pos += size + 1;
+  }
+  return out;
+}
+
+/** The tree hash of a commit, tag or tree. */
+export async function treeHashOf(store: TreeStore, rev: string): Promise<string> {
+  const r = await git(store.gitDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{tree}`], { allowFail: true });
+  if (r.code !== 0) throw new TinyError(`${rev} is not a commit or tree in the tree store ${store.gitDir}`, 2);
+  return r.stdout.trim();
+}

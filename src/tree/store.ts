@@ -1,0 +1,102 @@
+// The tree store: one bare git repository, <cacheDir>/trees.git, holding every base tree and
+// every patch commit (objects shared between bases), plus small JSON records under
+// trees.git/tiny/ (one file per entry, written atomically: no read-modify-write races).
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic, exists } from '../util/fs.js';
+import { git } from './git.js';
+
+/** A handle on the store: plain data, pass it around freely. */
+export interface TreeStore {
+  cacheDir: string;
+  /** The bare repository: <cacheDir>/trees.git */
+  gitDir: string;
+}
+
+const MARKER = 'tiny/store.json';
+
+/**
+ * Store configuration. Attributes: $GIT_DIR/info/attributes wins over any .gitattributes inside
+ * a kernel tree, so `git add` of a directory and checkouts store and write raw bytes exactly as
+ * fast-import does (no eol conversion, no filters).
+ */
+const CONFIG: Array<[string, string]> = [
+  ['core.autocrlf', 'false'],
+  ['core.safecrlf', 'false'],
+  ['core.quotePath', 'false'],
+  ['core.symlinks', 'true'],
+  ['core.filemode', 'true'],
+  ['core.precomposeUnicode', 'false'],
+  // Objects are never pruned: memoized patch commits have no ref pointing at them.
+  ['gc.auto', '0'],
+  ['gc.pruneExpire', 'never'],
+  ['gc.worktreePruneExpire', 'never'],
+  ['checkout.workers', '0'],
+  ['advice.detachedHead', 'false'],
+  ['user.name', 'tiny'],
+  ['user.email', 'tiny@localhost'],
+];
+const ATTRIBUTES = '* -text -eol -filter -ident -working-tree-encoding -crlf\n';
+
+/** Open (create on first use) the tree store in `cacheDir`. Safe when two processes race. */
+export async function openTreeStore(cacheDir: string): Promise<TreeStore> {
+  const store: TreeStore = { cacheDir: resolve(cacheDir), gitDir: join(resolve(cacheDir), 'trees.git') };
+  if (await exists(join(store.gitDir, MARKER))) return store;
+  await mkdir(store.cacheDir, { recursive: true });
+  // Initialise in a private directory, then rename into place: a rename either wins or finds
+  // the directory already there (another process won), never a half-initialised store.
+  const tmp = join(store.cacheDir, `.trees.git.${process.pid}.${randomBytes(4).toString('hex')}`);
+  try {
+    await git(tmp, ['init', '--quiet', '--bare']);
+    for (const [k, v] of CONFIG) await git(tmp, ['config', k, v]);
+    await mkdir(join(tmp, 'info'), { recursive: true });
+    await writeFile(join(tmp, 'info', 'attributes'), ATTRIBUTES);
+    await mkdir(join(tmp, 'tiny'), { recursive: true });
+    await writeFile(join(tmp, MARKER), JSON.stringify({ format: 1 }) + '\n');
+    try {
+      await rename(tmp, store.gitDir);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
+      if (!(await exists(join(store.gitDir, MARKER)))) {
+        throw new Error(`${store.gitDir} exists but is not a tiny tree store; remove it and run again`);
+      }
+    }
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+  return store;
+}
+
+/** Paths of the store's own records. */
+export function recordPath(store: TreeStore, kind: 'imports' | 'series', key: string): string {
+  return join(store.gitDir, 'tiny', kind, key.slice(0, 2), `${key}.json`);
+}
+
+export async function readRecord<T>(store: TreeStore, kind: 'imports' | 'series', key: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(recordPath(store, kind, key), 'utf8')) as T;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeRecord(store: TreeStore, kind: 'imports' | 'series', key: string, value: unknown): Promise<void> {
+  await writeFileAtomic(recordPath(store, kind, key), JSON.stringify(value) + '\n');
+}
+
+/** A scratch directory inside the cache (same file system as the store: renames are atomic). */
+export async function scratchPath(store: TreeStore, what: string): Promise<string> {
+  const dir = join(store.cacheDir, 'tmp');
+  await mkdir(dir, { recursive: true });
+  return join(dir, `${what}.${process.pid}.${randomBytes(6).toString('hex')}`);
+}
+
+/** Do these objects exist in the store? One `git cat-file --batch-check` for all of them. */
+export async function objectsExist(store: TreeStore, oids: string[]): Promise<boolean> {
+  if (!oids.length) return true;
+  const r = await git(store.gitDir, ['cat-file', '--batch-check=%(objectname)'], { input: oids.join('\n') + '\n', allowFail: true });
+  return r.code === 0 && !/ missing$/m.test(r.stdout);
+}

@@ -1,0 +1,260 @@
+// Tarball -> git tree, two ways that must give the same tree hash:
+//  - streaming: decompress (gzip/bzip2/xz/zstd process) -> node-tar's parser -> `git fast-import`
+//    (blobs straight into one pack; nothing extracted to disk): the default, faster;
+//  - extracting: `tar -x` into a scratch dir, then `git add -A -f` with a scratch index: the
+//    reference behaviour, used when the stream has anything unusual (non-UTF-8 names, odd
+//    entries) and to cross-check the fast path in tests.
+// Either way the tarball's single top-level directory is stripped.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Parser, type ReadEntry } from 'tar';
+import { decompressCommand, detectCompression } from '../source/compression.js';
+import { run } from '../util/exec.js';
+import { git, gitEnv, TINY_IDENT, FIXED_DATE } from './git.js';
+import { scratchPath, type TreeStore } from './store.js';
+
+export interface TarImport {
+  tree: string;
+  /** The top-level Makefile (after stripping), for version detection. */
+  makefile?: string;
+  method: 'fast-import' | 'extract';
+}
+
+/** Raised by the streaming importer when the reference method must be used instead. */
+export class UnusualTarball extends Error {}
+
+export async function importTarball(store: TreeStore, path: string): Promise<TarImport> {
+  try {
+    return await importTarballStreaming(store, path);
+  } catch (e) {
+    if (!(e instanceof UnusualTarball)) throw e;
+    return importTarballByExtracting(store, path);
+  }
+}
+
+/** Normalise a member name as tar -x would place it; undefined = not extracted. */
+function memberPath(name: string): string | undefined {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (!parts.length) return undefined;
+  if (parts.includes('..')) return undefined; // GNU tar refuses these members too
+  return parts.join('/');
+}
+
+/** C-style quoting for fast-import paths when needed (quotes, backslashes, control chars). */
+export function fastImportPath(p: string): string {
+  if (!/["\\\x00-\x1f\x7f]/.test(p)) return p;
+  let out = '"';
+  for (const byte of Buffer.from(p, 'utf8')) {
+    if (byte === 0x22) out += '\\"';
+    else if (byte === 0x5c) out += '\\\\';
+    else if (byte < 0x20 || byte === 0x7f) out += '\\' + byte.toString(8).padStart(3, '0');
+    else out += String.fromCharCode(byte);
+  }
+  // Non-ASCII bytes were copied one per char: re-encode as the original UTF-8 bytes.
+  return Buffer.from(out, 'latin1').toString('utf8') + '"';
+}
+
+function waitExit(child: ChildProcess, what: string, stderr: () => string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      reject(e.code === 'ENOENT' ? new Error(`${what}: command not found (is it installed?)`) : e),
+    );
+    child.on('close', (code, signal) => {
+      if (code === 0) resolve();
+      else reject(new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr().trim().split('\n').slice(-5).join('\n')}`));
+    });
+  });
+}
+
+export async function importTarballStreaming(store: TreeStore, path: string): Promise<TarImport> {
+  const compression = await detectCompression(path);
+  const cmd = decompressCommand(compression, path);
+  const children: ChildProcess[] = [];
+  let decompressErr = '';
+  let fiErr = '';
+  const tmpRef = `refs/tiny/import/${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+
+  // --depth=0: no delta against the previous blob (useless across unrelated files, and it was
+  // 40% of fast-import's time on Linux 6.1); compression level 1: another 40% less CPU for a
+  // ~20% bigger pack (measured on linux-source-6.1: 48.7 s -> 29.8 s -> 16.9 s user time).
+  const fi = spawn('git', ['--git-dir', store.gitDir, '-c', 'pack.compression=1', 'fast-import', '--quiet', '--done', '--depth=0'], {
+    env: gitEnv(),
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  children.push(fi);
+  fi.stderr!.on('data', (b: Buffer) => (fiErr += b.toString()));
+  const fiDone = waitExit(fi, 'git fast-import', () => fiErr);
+  const stdin = fi.stdin!;
+  stdin.on('error', () => {}); // fast-import dying is reported by its exit status
+
+  let source: NodeJS.ReadableStream;
+  let decompressDone: Promise<void> = Promise.resolve();
+  if (cmd) {
+    const d = spawn(cmd[0], cmd[1], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(d);
+    d.stderr!.on('data', (b: Buffer) => (decompressErr += b.toString()));
+    decompressDone = waitExit(d, `${cmd[0]} -d ${path}`, () => decompressErr);
+    source = d.stdout!;
+  } else {
+    source = createReadStream(path);
+  }
+
+  // path -> blob mark and mode; later members replace earlier ones, as with tar -x.
+  const files = new Map<string, { mark: number; mode: '100644' | '100755' | '120000' }>();
+  const tops = new Set<string>();
+  let topLevelNonDir = false;
+  const makefiles = new Map<string, string>();
+  let marks = 0;
+  let unusual: string | undefined;
+
+  const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
+  parser.on('warn', (code: string, message: string | Error) => {
+    unusual ??= `${code}: ${String(message)}`;
+  });
+
+  const parsed = new Promise<void>((resolve, reject) => {
+    parser.on('error', reject);
+    parser.on('abort', reject);
+    parser.on('end', () => resolve());
+    parser.on('entry', (e: ReadEntry) => {
+      const p = memberPath(e.path);
+      if (p === undefined || unusual) {
+        e.resume();
+        return;
+      }
+      if (p.includes('\uFFFD') || p.split('/').some((c) => c.toLowerCase() === '.git')) {
+        unusual = `member name ${JSON.stringify(e.path)} (not UTF-8, or a .git path)`;
+        e.resume();
+        return;
+      }
+      const slash = p.indexOf('/');
+      tops.add(slash < 0 ? p : p.slice(0, slash));
+      switch (e.type) {
+        case 'File':
+        case 'OldFile':
+        case 'ContiguousFile': {
+          if (slash < 0) topLevelNonDir = true;
+          const mark = ++marks;
+          files.set(p, { mark, mode: (e.mode ?? 0o644) & 0o100 ? '100755' : '100644' });
+          stdin.write(`blob\nmark :${mark}\ndata ${e.size}\n`);
+          const keepMakefile = p.split('/').length <= 2 && p.endsWith('Makefile') && /(^|\/)Makefile$/.test(p);
+          const chunks: Buffer[] = [];
+          e.on('data', (c: Buffer) => {
+            if (keepMakefile) chunks.push(c);
+            if (!stdin.write(c)) {
+              e.pause();
+              stdin.once('drain', () => e.resume());
+            }
+          });
+          e.on('end', () => {
+            stdin.write('\n');
+            if (keepMakefile) makefiles.set(p, Buffer.concat(chunks).toString('utf8'));
+          });
+          return;
+        }
+        case 'SymbolicLink': {
+          if (slash < 0) topLevelNonDir = true;
+          const target = Buffer.from(e.linkpath ?? '', 'utf8');
+          const mark = ++marks;
+          files.set(p, { mark, mode: '120000' });
+          stdin.write(`blob\nmark :${mark}\ndata ${target.length}\n`);
+          stdin.write(target);
+          stdin.write('\n');
+          e.resume();
+          return;
+        }
+        case 'Link': {
+          if (slash < 0) topLevelNonDir = true;
+          const target = memberPath(e.linkpath ?? '');
+          const hit = target === undefined ? undefined : files.get(target);
+          if (!hit) unusual = `hard link ${e.path} -> ${e.linkpath} to an unknown member`;
+          else files.set(p, hit);
+          e.resume();
+          return;
+        }
+        case 'Directory':
+          e.resume();
+          return;
+        default:
+          // devices, fifos: git add ignores them; anything else is unusual.
+          if (!/Device|FIFO/.test(e.type)) unusual = `member ${e.path} of type ${e.type}`;
+          e.resume();
+      }
+    });
+  });
+
+  const kill = () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+  };
+  try {
+    source.pipe(parser as unknown as NodeJS.WritableStream);
+    // fast-import ending before we say "done" means it failed: stop waiting for the stream.
+    const fiEarly = fiDone.then(() => {
+      throw new Error('git fast-import exited before the end of the stream');
+    });
+    await Promise.race([Promise.all([parsed, decompressDone]), fiEarly]);
+    fiEarly.catch(() => {});
+    if (unusual) throw new UnusualTarball(unusual);
+    const strip = tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : '';
+    const lines: string[] = [];
+    let makefile: string | undefined;
+    for (const [p, f] of files) {
+      const rel = strip ? p.slice(strip.length) : p;
+      if (!rel) continue;
+      lines.push(`M ${f.mode} :${f.mark} ${fastImportPath(rel)}\n`);
+      if (rel === 'Makefile') makefile = makefiles.get(p);
+    }
+    const msg = 'import\n';
+    stdin.write(`commit ${tmpRef}\ncommitter ${TINY_IDENT.name} <${TINY_IDENT.email}> ${FIXED_DATE}\ndata ${Buffer.byteLength(msg)}\n${msg}`);
+    for (const l of lines) if (!stdin.write(l)) await new Promise((r) => stdin.once('drain', r));
+    stdin.end('\ndone\n');
+    await fiDone;
+    const tree = (await git(store.gitDir, ['rev-parse', `${tmpRef}^{tree}`])).stdout.trim();
+    return { tree, makefile, method: 'fast-import' };
+  } catch (e) {
+    kill();
+    await Promise.allSettled([fiDone, decompressDone]);
+    throw e;
+  } finally {
+    await git(store.gitDir, ['update-ref', '-d', tmpRef], { allowFail: true });
+  }
+}
+
+/** The reference method: tar -x into scratch space, then git add -A -f. */
+export async function importTarballByExtracting(store: TreeStore, path: string): Promise<TarImport> {
+  const compression = await detectCompression(path);
+  const cmd = decompressCommand(compression, path);
+  const tmp = await scratchPath(store, 'extract');
+  await mkdir(tmp, { recursive: true });
+  try {
+    const prog = cmd ? ['-I', cmd[0] === 'xz' ? 'xz -T0' : cmd[0]] : [];
+    await run('tar', ['-x', ...prog, '--no-same-owner', '-f', path, '-C', tmp]);
+    const top = await readdir(tmp);
+    let root = tmp;
+    if (top.length === 1 && (await lstat(join(tmp, top[0]!))).isDirectory()) root = join(tmp, top[0]!);
+    const index = `${tmp}.index`;
+    try {
+      await git(store.gitDir, ['--work-tree', root, 'add', '-A', '-f', '.'], { cwd: root, env: { GIT_INDEX_FILE: index } });
+      const tree = (await git(store.gitDir, ['write-tree'], { env: { GIT_INDEX_FILE: index } })).stdout.trim();
+      const mk = await git(store.gitDir, ['cat-file', 'blob', `${tree}:Makefile`], { allowFail: true });
+      return { tree, makefile: mk.code === 0 ? mk.stdout : undefined, method: 'extract' };
+    } finally {
+      await rm(index, { force: true });
+    }
+  } finally {
+    await rmTree(tmp);
+  }
+}
+
+/** rm -rf that also copes with read-only directories from an archive. */
+export async function rmTree(dir: string): Promise<void> {
+  try {
+    await rm(dir, { recursive: true, force: true });
+  } catch {
+    await run('chmod', ['-R', 'u+rwX', dir], { allowFail: true });
+    await rm(dir, { recursive: true, force: true });
+  }
+}

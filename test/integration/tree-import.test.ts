@@ -1,0 +1,238 @@
+import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveSource } from '../../src/source/index.js';
+import {
+  importBase,
+  importTarballByExtracting,
+  importTarballStreaming,
+  openTreeStore,
+  readFiles,
+  treeHashOf,
+} from '../../src/tree/index.js';
+import { TinyError } from '../../src/util/diagnostics.js';
+import { run } from '../../src/util/exec.js';
+import { makeGitRepo, makeTarball, referenceTreeHash, removeDir, tempDir, writeFakeKernel, type TarFormat } from '../helpers/kernel-tree-fixture.js';
+
+let work: string;
+let kdir: string;
+let reference: string;
+
+beforeAll(async () => {
+  work = await tempDir();
+  kdir = join(work, 'src', 'linux-2.6.9');
+  await writeFakeKernel(kdir);
+  reference = await referenceTreeHash(kdir);
+});
+afterAll(() => removeDir(work));
+
+async function snapshot(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      const st = await lstat(p);
+      out.push(`${p} ${st.mode} ${st.size} ${st.mtimeMs}`);
+      if (e.isDirectory()) await walk(p);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+async function lsTree(gitDir: string, rev: string): Promise<string> {
+  return (await run('git', ['--git-dir', gitDir, 'ls-tree', '-r', rev])).stdout;
+}
+
+describe('importBase from a directory', () => {
+  it('imports every file (ignored ones too), exec bits and symlinks, raw bytes, and never writes into the directory', async () => {
+    const cacheDir = join(work, 'c1');
+    const store = await openTreeStore(cacheDir);
+    const before = await snapshot(kdir);
+    const r = await importBase(store, await resolveSource({ kind: 'dir', path: kdir }, { cacheDir }), {});
+    expect(await snapshot(kdir)).toEqual(before);
+    expect(r.version).toBe('2.6.9');
+    expect(r.tree).toBe(reference);
+    const ls = await lsTree(store.gitDir, r.commit);
+    expect(ls).toMatch(/^100755 blob \w+\tscripts\/mkversion$/m);
+    expect(ls).toMatch(/^120000 blob \w+\tinit\/kernel\.h$/m);
+    expect(ls).toMatch(/\tinit\/built\.o$/m); // ignored by the tree's .gitignore, imported anyway
+    expect(ls).toMatch(/\tignored-dir\/keep\.txt$/m);
+    expect(ls).not.toMatch(/empty-dir/);
+    const files = await readFiles(store, r.commit, ['Documentation/dos.txt', 'init/kernel.h', 'init/main.c', 'nope.c', 'init']);
+    expect(files.get('Documentation/dos.txt')).toBe('line one\r\nline two\r\n'); // no eol conversion
+    expect(files.get('init/kernel.h')).toBe('../include/linux/kernel.h');
+    expect(files.get('init/main.c')).toBe(await readFile(join(kdir, 'init/main.c'), 'utf8'));
+    expect(files.get('nope.c')).toBeUndefined();
+    expect(files.get('init')).toBeUndefined();
+    // Tagged base/<version>, and the tree hash is readable from any rev.
+    expect(await treeHashOf(store, 'refs/tags/base/2.6.9')).toBe(r.tree);
+    expect(await treeHashOf(store, r.commit)).toBe(r.tree);
+  });
+
+  it('re-imports from the cached index: a change is seen, an unchanged tree gives the same commit', async () => {
+    const cacheDir = join(work, 'c2');
+    const store = await openTreeStore(cacheDir);
+    const src = await resolveSource({ kind: 'dir', path: kdir }, { cacheDir });
+    const a = await importBase(store, src, {});
+    const b = await importBase(store, src, {});
+    expect(b).toEqual(a);
+    const copy = join(work, 'src-copy', 'linux');
+    await run('cp', ['-a', kdir, copy.replace(/\/linux$/, '')]).catch(() => undefined);
+    await run('cp', ['-a', kdir, copy]);
+    await writeFile(join(copy, 'kernel/sched.c'), 'void schedule(void) { /* changed */ }\n');
+    const c = await importBase(store, await resolveSource({ kind: 'dir', path: copy }, { cacheDir }), { version: '2.6.9-changed' });
+    expect(c.tree).not.toBe(a.tree);
+    expect(c.version).toBe('2.6.9-changed');
+  });
+
+  it('gives the same commit for the same content in another cache (deterministic metadata)', async () => {
+    const s1 = await openTreeStore(join(work, 'c3a'));
+    const s2 = await openTreeStore(join(work, 'c3b'));
+    const src = { kind: 'dir', path: kdir } as const;
+    const a = await importBase(s1, src, {});
+    const b = await importBase(s2, src, {});
+    expect(b.commit).toBe(a.commit);
+    const show = (await run('git', ['--git-dir', s1.gitDir, 'cat-file', 'commit', a.commit])).stdout;
+    expect(show).toContain('author tiny <tiny@localhost> 0 +0000');
+    expect(show).toContain('\nLinux 2.6.9\n');
+  });
+
+  it('refuses a tree that differs from expectTree (exit 2, both hashes and the source named)', async () => {
+    const store = await openTreeStore(join(work, 'c4'));
+    const wrong = '0123456789abcdef0123456789abcdef01234567';
+    let err: unknown;
+    try {
+      await importBase(store, { kind: 'dir', path: kdir }, { expectTree: wrong });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(TinyError);
+    const e = err as TinyError;
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain(wrong);
+    expect(e.message).toContain(reference);
+    expect(e.message).toContain(kdir);
+    expect((await importBase(store, { kind: 'dir', path: kdir }, { expectTree: reference })).tree).toBe(reference);
+  });
+
+  it('asks for a version when there is no kernel Makefile', async () => {
+    const plain = join(work, 'plain');
+    await run('mkdir', ['-p', plain]);
+    await writeFile(join(plain, 'README'), 'hi\n');
+    const store = await openTreeStore(join(work, 'c5'));
+    await expect(importBase(store, { kind: 'dir', path: plain }, {})).rejects.toThrow(/cannot tell the kernel version/);
+    expect((await importBase(store, { kind: 'dir', path: plain }, { version: '0.0.1' })).version).toBe('0.0.1');
+  });
+});
+
+describe('importBase from tarballs', () => {
+  const formats: TarFormat[] = ['tar', 'tar.gz', 'tgz', 'tar.bz2', 'tar.xz'];
+  let dirCommit: string;
+
+  beforeAll(async () => {
+    const store = await openTreeStore(join(work, 'c-t'));
+    dirCommit = (await importBase(store, { kind: 'dir', path: kdir }, {})).commit;
+  });
+
+  for (const format of formats) {
+    it(`.${format}: same tree and commit as the directory, top-level directory stripped, imported once`, async () => {
+      const cacheDir = join(work, 'c-t');
+      const store = await openTreeStore(cacheDir);
+      const tarball = await makeTarball(join(work, 'src'), 'linux-2.6.9', work, format);
+      const src = await resolveSource({ kind: 'tarball', path: tarball }, { cacheDir });
+      const a = await importBase(store, src, {});
+      expect(a).toMatchObject({ version: '2.6.9', tree: reference, commit: dirCommit });
+      const record = join(store.gitDir, 'tiny', 'imports', src.kind === 'tarball' ? src.sha256.slice(0, 2) : '', `${src.kind === 'tarball' ? src.sha256 : ''}.json`);
+      const rec = JSON.parse(await readFile(record, 'utf8'));
+      expect(rec).toMatchObject({ tree: reference, detectedVersion: '2.6.9', method: 'fast-import' });
+      const mtime = (await stat(record)).mtimeMs;
+      expect(await importBase(store, src, {})).toEqual(a);
+      expect((await stat(record)).mtimeMs).toBe(mtime); // not imported again
+    });
+  }
+
+  it('streaming and extracting give the same tree', async () => {
+    const store = await openTreeStore(join(work, 'c-m'));
+    const tarball = await makeTarball(join(work, 'src'), 'linux-2.6.9', work, 'tar.bz2');
+    const s = await importTarballStreaming(store, tarball);
+    const x = await importTarballByExtracting(store, tarball);
+    expect(s.tree).toBe(reference);
+    expect(x.tree).toBe(reference);
+    expect(s.makefile).toContain('SUBLEVEL = 9');
+    expect(x.makefile).toContain('SUBLEVEL = 9');
+  });
+
+  it('keeps a tarball without a single top-level directory as it is', async () => {
+    const store = await openTreeStore(join(work, 'c-flat'));
+    const flat = join(work, 'flat.tar');
+    await run('tar', ['-c', '-f', flat, '-C', kdir, '.']);
+    const r = await importBase(store, await resolveSource({ kind: 'tarball', path: flat }, { cacheDir: store.cacheDir }), {});
+    expect(r.tree).toBe(reference);
+  });
+
+  it('handles hard links, long names and odd characters like tar -x does', async () => {
+    const odd = join(work, 'odd', 'pkg-1.0');
+    await run('mkdir', ['-p', join(odd, 'a'.repeat(120), 'b'.repeat(120))]);
+    await writeFile(join(odd, 'a'.repeat(120), 'b'.repeat(120), 'long-name-file.c'), 'long\n');
+    await writeFile(join(odd, 'quote"back\\slash tab\t.c'), 'odd\n');
+    await writeFile(join(odd, 'ünïcödé.txt'), 'utf8\n');
+    await writeFile(join(odd, 'Makefile'), 'VERSION = 1\nPATCHLEVEL = 0\nSUBLEVEL = 0\n');
+    await run('ln', [join(odd, 'Makefile'), join(odd, 'hardlink')]);
+    const tarball = join(work, 'odd.tar.gz');
+    await run('tar', ['-c', '-z', '-f', tarball, '-C', join(work, 'odd'), 'pkg-1.0']);
+    const store = await openTreeStore(join(work, 'c-odd'));
+    const s = await importTarballStreaming(store, tarball);
+    expect(s.tree).toBe(await referenceTreeHash(odd));
+    expect(s.method).toBe('fast-import');
+  });
+
+  it('falls back to extracting for member names that are not UTF-8', async () => {
+    const latin = join(work, 'latin', 'pkg');
+    await run('mkdir', ['-p', latin]);
+    await writeFile(join(latin, Buffer.from('caf\xe9.txt', 'latin1').toString('latin1')), 'x\n');
+    await run('sh', ['-c', `cd '${latin}' && printf 'y\\n' > "$(printf 'na\\351ve.txt')"`]);
+    const tarball = join(work, 'latin.tar');
+    await run('tar', ['-c', '-f', tarball, '-C', join(work, 'latin'), 'pkg']);
+    const store = await openTreeStore(join(work, 'c-latin'));
+    const r = await importBase(store, await resolveSource({ kind: 'tarball', path: tarball }, { cacheDir: store.cacheDir }), { version: '0.1' });
+    expect(r.tree).toBe(await referenceTreeHash(latin));
+    const rec = (await run('sh', ['-c', `cat '${store.gitDir}'/tiny/imports/*/*.json`])).stdout;
+    expect(rec).toContain('"method":"extract"');
+  });
+});
+
+describe('importBase from a git repository', () => {
+  it('imports a branch, a tag and a commit id; once per resolved commit', async () => {
+    const repo = join(work, 'repo');
+    const { first, second } = await makeGitRepo(repo);
+    const store = await openTreeStore(join(work, 'c-git'));
+    const byTag = await importBase(store, await resolveSource({ kind: 'git', repo, ref: 'v2.6.9' }, { cacheDir: store.cacheDir }), {});
+    expect(byTag.version).toBe('2.6.9');
+    expect(byTag.tree).toBe((await run('git', ['-C', repo, 'rev-parse', `${first}^{tree}`])).stdout.trim());
+    // (Not the directory fixture's tree: the repo's own .gitattributes converted files on commit.)
+    const byId = await importBase(store, { kind: 'git', repo, ref: first }, {});
+    expect(byId).toEqual(byTag);
+    const byBranch = await importBase(store, { kind: 'git', repo, ref: 'main' }, {});
+    expect(byBranch.version).toBe('2.6.10-rc1');
+    expect(byBranch.tree).toBe((await run('git', ['-C', repo, 'rev-parse', `${second}^{tree}`])).stdout.trim());
+    const records = (await run('sh', ['-c', `cd '${store.gitDir}'/tiny/imports && ls */`])).stdout.split('\n').filter((l) => l.endsWith('.json')).sort();
+    expect(records).toEqual([`${first}.json`, `${second}.json`].sort());
+    // No refs or tags of the source repository leak into the store.
+    const refs = (await run('git', ['--git-dir', store.gitDir, 'for-each-ref', '--format=%(refname)'])).stdout.trim().split('\n').sort();
+    expect(refs).toEqual(['refs/tags/base/2.6.10-rc1', 'refs/tags/base/2.6.9']);
+    await expect(importBase(store, { kind: 'git', repo, ref: 'no-such-ref' }, {})).rejects.toThrow(/has no ref "no-such-ref"/);
+  });
+});
+
+describe('openTreeStore', () => {
+  it('is safe when several callers create the store at once', async () => {
+    const cacheDir = join(work, 'c-race');
+    const stores = await Promise.all(Array.from({ length: 6 }, () => openTreeStore(cacheDir)));
+    expect(new Set(stores.map((s) => s.gitDir)).size).toBe(1);
+    const leftovers = (await readdir(cacheDir)).filter((n) => n !== 'trees.git');
+    expect(leftovers).toEqual([]);
+    expect((await run('git', ['--git-dir', stores[0]!.gitDir, 'rev-parse', '--is-bare-repository'])).stdout.trim()).toBe('true');
+  });
+});
+

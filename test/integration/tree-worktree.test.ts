@@ -1,0 +1,103 @@
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSeries, importBase, materialize, openTreeStore, treeHashOf, worktreeFor, worktreeState, type TreeStore } from '../../src/tree/index.js';
+import { TinyError } from '../../src/util/diagnostics.js';
+import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+
+let work: string;
+let store: TreeStore;
+let base: string;
+let patched: string;
+
+const PATCH = ['--- a/kernel/sched.c', '+++ b/kernel/sched.c', '@@ -1 +1 @@', '-void schedule(void) {}', '+void schedule(void) { /* tiny */ }', ''].join('\n');
+
+beforeAll(async () => {
+  work = await tempDir();
+  await writeFakeKernel(join(work, 'linux'));
+  store = await openTreeStore(join(work, 'cache'));
+  base = (await importBase(store, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+  const r = await buildSeries(store, base, [{ name: 'sched.patch', text: PATCH, strip: 1, reverse: false }]);
+  patched = r.commits[0]!.commit;
+});
+afterAll(() => removeDir(work));
+
+async function refusal(p: Promise<unknown>): Promise<TinyError> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(TinyError);
+    return e as TinyError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('materialize', () => {
+  it('checks a commit out in a new worktree, reuses it, and moves it touching only changed files', async () => {
+    const dir = join(work, 'out', 'tree');
+    const a = await materialize(store, base, dir);
+    expect(a).toEqual({ path: dir, reused: false });
+    expect(await worktreeState(store, dir)).toBe('ours');
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toBe('void schedule(void) {}\n');
+    expect((await stat(join(dir, 'scripts/mkversion'))).mode & 0o100).toBe(0o100);
+    expect(await readFile(join(dir, 'Documentation/dos.txt'), 'utf8')).toBe('line one\r\nline two\r\n');
+
+    const mainMtime = (await stat(join(dir, 'init/main.c'))).mtimeMs;
+    const schedMtime = (await stat(join(dir, 'kernel/sched.c'))).mtimeMs;
+    await new Promise((r) => setTimeout(r, 20));
+    expect(await materialize(store, base, dir)).toEqual({ path: dir, reused: true });
+    expect((await stat(join(dir, 'kernel/sched.c'))).mtimeMs).toBe(schedMtime);
+
+    expect(await materialize(store, patched, dir)).toEqual({ path: dir, reused: true });
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toBe('void schedule(void) { /* tiny */ }\n');
+    expect((await stat(join(dir, 'init/main.c'))).mtimeMs).toBe(mainMtime);
+
+    // Importing the worktree as a directory gives back the commit's tree (its .git file skipped).
+    const again = await importBase(store, { kind: 'dir', path: dir }, { version: 'from-worktree' });
+    expect(again.tree).toBe(await treeHashOf(store, patched));
+  });
+
+  it('refuses to move a worktree with local changes unless forced', async () => {
+    const dir = worktreeFor(store, 'dirty/one');
+    expect(dir).toBe(join(store.cacheDir, 'worktrees', 'dirty_one'));
+    await materialize(store, base, dir);
+    await writeFile(join(dir, 'init/main.c'), 'my edit\n');
+    const e = await refusal(materialize(store, patched, dir));
+    expect(e.message).toContain('init/main.c');
+    expect(await readFile(join(dir, 'init/main.c'), 'utf8')).toBe('my edit\n');
+    // Same commit but dirty is not "already there" either.
+    await refusal(materialize(store, base, dir));
+    expect(await materialize(store, patched, dir, { force: true })).toEqual({ path: dir, reused: true });
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toContain('tiny');
+    expect(await readFile(join(dir, 'init/main.c'), 'utf8')).not.toBe('my edit\n');
+  });
+
+  it('never clobbers a directory that is not ours', async () => {
+    const user = join(work, 'users-kernel');
+    await mkdir(user, { recursive: true });
+    await writeFile(join(user, 'precious.c'), 'mine\n');
+    const e = await refusal(materialize(store, base, user));
+    expect(e.exitCode).toBe(2);
+    expect(e.message).toContain(user);
+    expect(await readdir(user)).toEqual(['precious.c']);
+
+    const file = join(work, 'a-file');
+    await writeFile(file, 'x');
+    await refusal(materialize(store, base, file));
+
+    const empty = join(work, 'empty');
+    await mkdir(empty);
+    expect(await materialize(store, base, empty)).toEqual({ path: empty, reused: false });
+
+    // A worktree of another store is not ours either.
+    const other = await openTreeStore(join(work, 'cache-other'));
+    await importBase(other, { kind: 'dir', path: join(work, 'linux') }, {});
+    const theirs = join(work, 'theirs');
+    await materialize(other, base, theirs);
+    await refusal(materialize(store, base, theirs));
+  });
+
+  it('refuses an unknown commit', async () => {
+    await expect(materialize(store, 'f'.repeat(40), join(work, 'x'))).rejects.toThrow(/not a commit/);
+  });
+});
