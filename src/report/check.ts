@@ -93,8 +93,14 @@ function detailLines(c: BaseCheck): string[] {
     }
     if (p.invasiveness.unguarded.length > 5) lines.push(`${p.name}: ... ${p.invasiveness.unguarded.length - 5} more unguarded lines`);
     for (const s of p.style) {
+      if (s.kind === 'no-signoff') continue; // summarized below: one line, not one per patch
       lines.push(`${p.name}: ${s.file ? `${s.file}:${s.line}: ` : s.line ? `patch line ${s.line}: ` : ''}${s.message}`);
     }
+  }
+  const unsigned = c.patches.filter((p) => p.style.some((s) => s.kind === 'no-signoff')).map((p) => p.name);
+  if (unsigned.length) {
+    const shown = unsigned.slice(0, 5).join(', ') + (unsigned.length > 5 ? `, ... (${unsigned.length - 5} more)` : '');
+    lines.push(`no Signed-off-by: line in ${unsigned.length} patch${unsigned.length > 1 ? 'es' : ''}: ${shown}`);
   }
   for (const pair of c.pairs) {
     if (pair.overlappingHunks === 0 && !pair.swapConflict) continue;

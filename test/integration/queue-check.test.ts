@@ -61,7 +61,7 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     expect(out).toContain('super-remount: in order: fs/super.c: hunk #1 FAILED at 60: context not found (patch line 7)');
     expect(out).toContain('sched-account: does not add its option to a Kconfig file');
     expect(out).toContain('sched-account: kernel/sched.c:32: change not guarded by its option: sched_account();');
-    expect(out).toContain('sched-account: no Signed-off-by: line in the patch header');
+    expect(out).toContain('no Signed-off-by: line in 5 patches: slab-zero-size, super-report-errors, sched-account, kallsyms-all, kallsyms-extra');
     expect(out).toContain('kallsyms-all x kallsyms-extra: kernel/Makefile: 1 overlapping hunk(s); swapped order conflicts');
     expect(out).toMatch(/2\.6\.9: 7 patches: 4 clean, 1 offset, 1 fuzz, 1 fail in order/);
   });
