@@ -413,6 +413,17 @@ function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out): 
   return budgets;
 }
 
+/** The `arches:` list of a toolchain definition, when it has one. */
+async function toolchainArches(file: string): Promise<string[] | undefined> {
+  try {
+    const data: unknown = parseDocument(await readFile(file, 'utf8')).toJS();
+    const arches = isRecord(data) ? data.arches : undefined;
+    return Array.isArray(arches) && arches.every((a) => typeof a === 'string') ? (arches as string[]) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function dirExists(p: string): Promise<boolean> {
   try {
     await readdir(p);
@@ -477,8 +488,15 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   if (typeof rec.name === 'string' && rec.name !== fileName && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(rec.name)) {
     out.add(pos.value(['name']), `name '${rec.name}' differs from the file name '${fileName}'`, `write name: ${fileName}, or rename the file to ${rec.name}.yaml`);
   }
-  if (typeof rec.toolchain === 'string' && opts.rootDir && !(await dirExists(join(opts.rootDir, 'toolchains', rec.toolchain)))) {
-    out.add(pos.value(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
+  if (typeof rec.toolchain === 'string' && opts.rootDir) {
+    if (!(await dirExists(join(opts.rootDir, 'toolchains', rec.toolchain)))) {
+      out.add(pos.value(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
+    } else if (typeof rec.arch === 'string') {
+      const arches = await toolchainArches(join(opts.rootDir, 'toolchains', rec.toolchain, 'toolchain.yaml'));
+      if (arches && !arches.includes(rec.arch)) {
+        out.add(pos.value(['arch']), `toolchain '${rec.toolchain}' does not build arch '${rec.arch}' (its arches: ${arches.join(', ')})`, 'pick a toolchain for this arch, or fix the arch');
+      }
+    }
   }
   if (out.errors) fail();
 

@@ -16,6 +16,7 @@ const TREE = process.env.TINY_TREE_2_6;
 const SLOW = 600_000;
 
 if (!TREE) {
+  console.warn('kbuild-config-2.6: skipped: TINY_TREE_2_6 is not set (an unmodified Linux 2.6.9 tree)');
   describe('Kconfig on Linux 2.6.9', () => {
     it.skip('skipped: TINY_TREE_2_6 is not set (point it at an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)', () => {});
   });

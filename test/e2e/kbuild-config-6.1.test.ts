@@ -38,6 +38,7 @@ async function extracted(tarball: string): Promise<string> {
 }
 
 if (!TARBALL) {
+  console.warn(`kbuild-config-6.1: skipped: no Linux 6.1 tarball (set TINY_TARBALL_6_1; looked at ${CANDIDATES.join(', ')})`);
   describe('Kconfig on Linux 6.1', () => {
     it.skip(`skipped: no Linux 6.1 tarball (set TINY_TARBALL_6_1, or apt install linux-source-6.1; looked at ${CANDIDATES.join(', ')})`, () => {});
   });

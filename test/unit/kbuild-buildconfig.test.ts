@@ -158,6 +158,16 @@ describe('parseBuildConfig', () => {
   });
 });
 
+describe('toolchain and arch', () => {
+  it('rejects an arch the toolchain does not build', async () => {
+    await writeFile(join(tmp, 'toolchains/gcc-12-i386/toolchain.yaml'), 'name: gcc-12-i386\narches: [i386]\n');
+    expect(await errorsOf(GOOD.replace('arch: i386', 'arch: arm'))).toEqual([
+      "configs/x.yaml:3:7: error: toolchain 'gcc-12-i386' does not build arch 'arm' (its arches: i386)\n  hint: pick a toolchain for this arch, or fix the arch",
+    ]);
+    await rm(join(tmp, 'toolchains/gcc-12-i386/toolchain.yaml'));
+  });
+});
+
 describe('parseSize', () => {
   it('reads bytes, K and M', () => {
     expect(parseSize(1234)).toBe(1234);
