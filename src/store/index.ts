@@ -1,0 +1,32 @@
+// The record store: cache keys, build records (content-addressed, crash-safe), the per-config
+// latest-run index and the per-cache build lock.
+
+export { recordKey, canonicalJson, normalizeInputs, KEY_VERSION, type BuildInputs } from './key.js';
+export {
+  RECORD_SCHEMA,
+  type BuildRecord,
+  type BuildRecordDraft,
+  type RecordMeasurement,
+  type StoredArtifact,
+  type ArtifactName,
+} from './types.js';
+export {
+  openRecordStore,
+  recordDir,
+  lookup,
+  save,
+  listRecords,
+  keysWithPrefix,
+  gcTempDirs,
+  readArtifact,
+  readSymbols,
+  DEFAULT_MAX_VMLINUX_BYTES,
+  KEY_RE,
+  type RecordStore,
+  type SaveArtifacts,
+  type SaveOptions,
+  type SaveResult,
+  type RecordFilter,
+} from './records.js';
+export { runIndexPath, writeRunIndex, readRunIndex, latestRun, type RunIndex, type RunEntry } from './runs.js';
+export { withBuildLock, buildLockPath, type BuildLockOptions } from './lock.js';

@@ -1,0 +1,320 @@
+// The content-addressed record store: <cacheDir>/records/<key[0..2]>/<key>/ holds metadata.json
+// and the artifacts of one build (vmlinux.gz, the boot image, config, System.map.gz,
+// symbols.json.gz, build.log.gz), so `tiny diff` and rebuild-and-compare can use them later.
+//
+// Crash safety: a record is written into a private temp dir, <records>/.tmp/<key>.<pid>.<rand>/
+// (same file system), every file fsync'ed, then the whole directory is renamed into place. A
+// record directory is therefore complete or absent; an interrupted save leaves only a temp dir,
+// which lookups never see and gcTempDirs() removes after a day. Two writers of one key: the
+// first rename wins, the second finds the directory there (ENOTEMPTY) and keeps it.
+
+import { randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip, gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
+import { promisify } from 'node:util';
+import { createHash } from 'node:crypto';
+import { TinyError } from '../util/diagnostics.js';
+import { sha256 } from '../util/fs.js';
+import type { SymbolEntry } from '../measure/types.js';
+import { recordKey } from './key.js';
+import { RECORD_SCHEMA, type ArtifactName, type BuildRecord, type BuildRecordDraft, type StoredArtifact } from './types.js';
+
+const gzip = promisify(gzipCb);
+const gunzip = promisify(gunzipCb);
+
+export interface RecordStore {
+  cacheDir: string;
+  /** <cacheDir>/records */
+  root: string;
+  /** <cacheDir>/records/.tmp: records being written, and replaced records being removed. */
+  tmp: string;
+}
+
+export const KEY_RE = /^[0-9a-f]{64}$/;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Default cap on the uncompressed vmlinux kept in a record (a 2.6 tiny vmlinux is ~2 MB; a debug-info 6.x one can pass 500 MB). */
+export const DEFAULT_MAX_VMLINUX_BYTES = 256 * 1024 * 1024;
+
+export async function openRecordStore(cacheDir: string): Promise<RecordStore> {
+  const root = join(resolve(cacheDir), 'records');
+  const store: RecordStore = { cacheDir: resolve(cacheDir), root, tmp: join(root, '.tmp') };
+  await mkdir(store.tmp, { recursive: true });
+  return store;
+}
+
+function checkKey(key: string): void {
+  if (!KEY_RE.test(key)) throw new TinyError(`not a record key: ${JSON.stringify(key)} (64 lowercase hex digits)`, 2);
+}
+
+export function recordDir(store: RecordStore, key: string): string {
+  checkKey(key);
+  return join(store.root, key.slice(0, 2), key);
+}
+
+function isRecord(v: unknown, key: string): v is BuildRecord {
+  if (typeof v !== 'object' || v === null) return false;
+  const r = v as Partial<BuildRecord>;
+  return (
+    r.schema === RECORD_SCHEMA &&
+    r.key === key &&
+    (r.status === 'ok' || r.status === 'failed') &&
+    typeof r.inputs === 'object' &&
+    typeof r.artifacts === 'object' &&
+    typeof r.config === 'string'
+  );
+}
+
+/** The record of `key`, or undefined (absent, unreadable, or written by an incompatible version). */
+export async function lookup(store: RecordStore, key: string): Promise<BuildRecord | undefined> {
+  const file = join(recordDir(store, key), 'metadata.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const v: unknown = JSON.parse(text);
+    return isRecord(v, key) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Paths of the files to keep with the record (from the build dir), and the symbol table. */
+export interface SaveArtifacts {
+  vmlinux?: string;
+  /** The boot image (bzImage, zImage ...); stored under its own file name. */
+  image?: string;
+  /** The final .config. */
+  config: string;
+  systemMap?: string;
+  /** The sized symbols of vmlinux (Measurement.symbols). */
+  symbols: readonly SymbolEntry[];
+  /** The build log. */
+  log?: string;
+}
+
+export interface SaveOptions {
+  /** vmlinux files larger than this (uncompressed) are not stored; the record says so in `skipped`. */
+  maxVmlinuxBytes?: number;
+  /** Replace an existing record of the same key (a rebuild after a failure); default keep it. */
+  replace?: boolean;
+}
+
+export interface SaveResult {
+  record: BuildRecord;
+  dir: string;
+  /** false when a record of the key was already there and was kept (`record` is that one). */
+  created: boolean;
+}
+
+async function fsyncPath(path: string, flags = 'r'): Promise<void> {
+  const fh = await open(path, flags);
+  try {
+    await fh.sync();
+  } catch {
+    /* some file systems refuse fsync on directories */
+  } finally {
+    await fh.close();
+  }
+}
+
+async function writeSynced(path: string, data: Buffer): Promise<void> {
+  const fh = await open(path, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Copy `src` to `dst` (gzip-compressed when asked), hashing the original bytes on the way. */
+async function copyHashed(src: string, dst: string, compress: boolean): Promise<{ sha256: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  const tap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      h.update(chunk);
+      bytes += chunk.length;
+      cb(null, chunk);
+    },
+  });
+  const out = createWriteStream(dst, { flags: 'wx' });
+  if (compress) await pipeline(createReadStream(src), tap, createGzip({ level: 6 }), out);
+  else await pipeline(createReadStream(src), tap, out);
+  await fsyncPath(dst, 'r+');
+  return { sha256: h.digest('hex'), bytes };
+}
+
+function symbolsJson(symbols: readonly SymbolEntry[]): string {
+  // One symbol per line: compact, and still readable with zcat | grep.
+  return '[\n' + symbols.map((s) => JSON.stringify({ name: s.name, type: s.type, size: s.size })).join(',\n') + '\n]\n';
+}
+
+const tempName = (prefix: string) => `${prefix}.${process.pid}.${randomBytes(6).toString('hex')}`;
+
+/** Write every file of the record into `dir` (a fresh temp dir). */
+async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string, a: SaveArtifacts, opts: SaveOptions): Promise<BuildRecord> {
+  const artifacts: Partial<Record<ArtifactName, StoredArtifact>> = {};
+  const skipped: Partial<Record<ArtifactName, string>> = {};
+  const measured = draft.measurement?.sha256 ?? {};
+  const imageName = a.image ? basename(a.image) : undefined;
+
+  const keep = async (name: ArtifactName, src: string, file: string, compress: boolean, measuredAs?: string) => {
+    const st = await stat(src).catch(() => undefined);
+    if (!st?.isFile()) throw new TinyError(`cannot store ${name}: ${src} is not a file`, 1);
+    const { sha256: digest, bytes } = await copyHashed(src, join(dir, file), compress);
+    const expect = measuredAs !== undefined ? measured[measuredAs] : undefined;
+    if (expect !== undefined && expect !== digest)
+      throw new TinyError(`${src} changed after it was measured (sha256 ${digest}, measured ${expect})`, 1, [], 'was the build dir reused by another build?');
+    artifacts[name] = { file, sha256: digest, bytes, encoding: compress ? 'gzip' : 'identity' };
+  };
+
+  if (a.vmlinux) {
+    const max = opts.maxVmlinuxBytes ?? DEFAULT_MAX_VMLINUX_BYTES;
+    const st = await stat(a.vmlinux).catch(() => undefined);
+    if (st && st.size > max) skipped.vmlinux = `${st.size} bytes, over the ${max}-byte cap`;
+    else await keep('vmlinux', a.vmlinux, 'vmlinux.gz', true, 'vmlinux');
+  }
+  if (a.image && imageName) {
+    if (['metadata.json', 'vmlinux.gz', 'config', 'System.map.gz', 'symbols.json.gz', 'build.log.gz'].includes(imageName))
+      throw new TinyError(`cannot store an image named ${imageName}`, 2);
+    await keep('image', a.image, imageName, false, imageName); // already compressed
+  }
+  await keep('config', a.config, 'config', false, '.config');
+  if (a.systemMap) await keep('System.map', a.systemMap, 'System.map.gz', true, 'System.map');
+  if (a.log) await keep('log', a.log, 'build.log.gz', true);
+
+  const symText = Buffer.from(symbolsJson(a.symbols));
+  await writeSynced(join(dir, 'symbols.json.gz'), await gzip(symText));
+  artifacts.symbols = { file: 'symbols.json.gz', sha256: sha256(symText), bytes: symText.length, encoding: 'gzip' };
+
+  const { key: _k, ...rest } = draft;
+  const record: BuildRecord = {
+    schema: RECORD_SCHEMA,
+    key,
+    ...rest,
+    ...(artifacts.log ? { log: artifacts.log.file } : {}),
+    artifacts,
+    ...(imageName ? { imageName } : {}),
+    ...(Object.keys(skipped).length ? { skipped } : {}),
+  };
+  await writeSynced(join(dir, 'metadata.json'), Buffer.from(JSON.stringify(record, null, 2) + '\n'));
+  await fsyncPath(dir);
+  return record;
+}
+
+const isExistsError = (e: unknown) => ['ENOTEMPTY', 'EEXIST'].includes((e as NodeJS.ErrnoException).code ?? '');
+
+/**
+ * Save a record and its artifacts, atomically (see the top of this file). The key is computed
+ * from draft.inputs (a given draft.key must match). When the key is already stored, the stored
+ * record is kept and returned (created: false) unless opts.replace; an unreadable one is replaced.
+ */
+export async function save(store: RecordStore, draft: BuildRecordDraft, artifacts: SaveArtifacts, opts: SaveOptions = {}): Promise<SaveResult> {
+  const key = recordKey(draft.inputs);
+  if (draft.key !== undefined && draft.key !== key)
+    throw new TinyError(`record key ${draft.key} does not match its inputs (${key})`, 2);
+  const final = recordDir(store, key);
+
+  await mkdir(store.tmp, { recursive: true });
+  const tmp = join(store.tmp, tempName(key));
+  await mkdir(tmp);
+  try {
+    const record = await writeRecordDir(tmp, draft, key, artifacts, opts);
+    await mkdir(join(store.root, key.slice(0, 2)), { recursive: true });
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await rename(tmp, final);
+        await fsyncPath(join(store.root, key.slice(0, 2)));
+        return { record, dir: final, created: true };
+      } catch (e) {
+        if (!isExistsError(e) || attempt >= 8) throw e;
+      }
+      const existing = await lookup(store, key);
+      if (existing && !opts.replace) {
+        await rm(tmp, { recursive: true, force: true });
+        return { record: existing, dir: final, created: false };
+      }
+      // Move the old record aside (a rename: the key is never half-written), then retry.
+      const trash = join(store.tmp, tempName(`replaced-${key}`));
+      try {
+        await rename(final, trash);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e; // someone else moved it
+      }
+      await rm(trash, { recursive: true, force: true });
+    }
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export interface RecordFilter {
+  config?: string;
+  toggle?: string;
+  status?: BuildRecord['status'];
+}
+
+/** Every readable record (optionally filtered), newest first (finishedAt, then key). */
+export async function listRecords(store: RecordStore, filter: RecordFilter = {}): Promise<BuildRecord[]> {
+  const out: BuildRecord[] = [];
+  const prefixes = await readdir(store.root).catch(() => [] as string[]);
+  for (const p of prefixes.filter((p) => /^[0-9a-f]{2}$/.test(p)).sort()) {
+    const keys = await readdir(join(store.root, p)).catch(() => [] as string[]);
+    for (const k of keys.filter((k) => KEY_RE.test(k) && k.startsWith(p)).sort()) {
+      const r = await lookup(store, k);
+      if (!r) continue;
+      if (filter.config !== undefined && r.config !== filter.config) continue;
+      if (filter.toggle !== undefined && r.toggle?.name !== filter.toggle) continue;
+      if (filter.status !== undefined && r.status !== filter.status) continue;
+      out.push(r);
+    }
+  }
+  return out.sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : a.key < b.key ? -1 : 1));
+}
+
+/** Full keys of stored records starting with `prefix` (for CLIs that accept a short key). */
+export async function keysWithPrefix(store: RecordStore, prefix: string): Promise<string[]> {
+  if (!/^[0-9a-f]{2,64}$/.test(prefix)) return [];
+  const keys = await readdir(join(store.root, prefix.slice(0, 2))).catch(() => [] as string[]);
+  return keys.filter((k) => KEY_RE.test(k) && k.startsWith(prefix)).sort();
+}
+
+/** Remove temp dirs of interrupted saves older than maxAgeMs (default a day). Returns their names. */
+export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; now?: number } = {}): Promise<string[]> {
+  const maxAge = opts.maxAgeMs ?? DAY_MS;
+  const now = opts.now ?? Date.now();
+  const removed: string[] = [];
+  for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
+    const p = join(store.tmp, name);
+    const st = await stat(p).catch(() => undefined);
+    if (!st || now - st.mtimeMs <= maxAge) continue;
+    await rm(p, { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed.sort();
+}
+
+/** The original bytes of a stored artifact (decompressed), checked against its sha256. */
+export async function readArtifact(store: RecordStore, record: BuildRecord, name: ArtifactName): Promise<Buffer | undefined> {
+  const a = record.artifacts[name];
+  if (!a) return undefined;
+  const raw = await readFile(join(recordDir(store, record.key), a.file));
+  const data = a.encoding === 'gzip' ? await gunzip(raw) : raw;
+  if (sha256(data) !== a.sha256) throw new TinyError(`stored ${name} of record ${record.key} is corrupt (sha256 mismatch)`, 1);
+  return data;
+}
+
+/** The symbol table stored with a record. */
+export async function readSymbols(store: RecordStore, record: BuildRecord): Promise<SymbolEntry[] | undefined> {
+  const data = await readArtifact(store, record, 'symbols');
+  return data ? (JSON.parse(data.toString('utf8')) as SymbolEntry[]) : undefined;
+}

@@ -1,0 +1,75 @@
+// The per-config "latest run" index, <cacheDir>/runs/<config>.json: which record each toggle
+// of the last `tiny build --config <config>` produced, so reports find the latest results
+// without scanning the store. Written atomically (temp file + rename).
+
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { TinyError } from '../util/diagnostics.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { KEY_RE, lookup, type RecordStore } from './records.js';
+import type { BuildRecord } from './types.js';
+
+export interface RunEntry {
+  toggle: string;
+  key: string;
+  status: BuildRecord['status'];
+}
+
+export interface RunIndex {
+  config: string;
+  /** ISO 8601. */
+  startedAt: string;
+  finishedAt?: string;
+  /** In plan order. */
+  toggles: RunEntry[];
+}
+
+const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+export function runIndexPath(cacheDir: string, config: string): string {
+  if (!CONFIG_NAME.test(config)) throw new TinyError(`not a configuration name: ${JSON.stringify(config)}`, 2);
+  return join(resolve(cacheDir), 'runs', `${config}.json`);
+}
+
+export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<void> {
+  const seen = new Set<string>();
+  for (const t of index.toggles) {
+    if (!KEY_RE.test(t.key)) throw new TinyError(`run index: toggle ${t.toggle} has no valid record key`, 2);
+    if (seen.has(t.toggle)) throw new TinyError(`run index: toggle ${t.toggle} listed twice`, 2);
+    seen.add(t.toggle);
+  }
+  const clean: RunIndex = {
+    config: index.config,
+    startedAt: index.startedAt,
+    ...(index.finishedAt ? { finishedAt: index.finishedAt } : {}),
+    toggles: index.toggles.map((t) => ({ toggle: t.toggle, key: t.key, status: t.status })),
+  };
+  await writeFileAtomic(runIndexPath(cacheDir, index.config), JSON.stringify(clean, null, 2) + '\n');
+}
+
+/** The index of the last run of `config`, or undefined (never run, or unreadable). */
+export async function readRunIndex(cacheDir: string, config: string): Promise<RunIndex | undefined> {
+  try {
+    const v = JSON.parse(await readFile(runIndexPath(cacheDir, config), 'utf8')) as RunIndex;
+    if (v.config !== config || !Array.isArray(v.toggles)) return undefined;
+    return v;
+  } catch (e) {
+    if (e instanceof TinyError) throw e;
+    return undefined;
+  }
+}
+
+/** The last run of `config` with its records (record undefined when it has left the store). */
+export async function latestRun(
+  store: RecordStore,
+  config: string,
+): Promise<{ index: RunIndex; results: Array<RunEntry & { record?: BuildRecord }> } | undefined> {
+  const index = await readRunIndex(store.cacheDir, config);
+  if (!index) return undefined;
+  const results: Array<RunEntry & { record?: BuildRecord }> = [];
+  for (const t of index.toggles) {
+    const record = KEY_RE.test(t.key) ? await lookup(store, t.key) : undefined;
+    results.push(record ? { ...t, record } : { ...t });
+  }
+  return { index, results };
+}
