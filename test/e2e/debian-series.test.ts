@@ -3,12 +3,11 @@
 // the applied tree with what `quilt push -a` gives, by git tree hash. `scripts/setup.sh`
 // fetches the source package (apt-get source linux); CI runs this test.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tiny } from '../helpers/cli.js';
+import { sh, tiny } from '../helpers/cli.js';
 
 const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
 const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
@@ -22,12 +21,12 @@ if (!available) {
 }
 
 /** The git tree hash of a directory's content, computed without touching the directory. */
-function treeHashOf(dir: string, scratch: string): string {
+async function treeHashOf(dir: string, scratch: string): Promise<string> {
   const gitDir = join(scratch, 'hash.git');
   const env = { ...process.env, GIT_DIR: gitDir, GIT_INDEX_FILE: join(scratch, 'hash.index'), GIT_WORK_TREE: dir };
-  execFileSync('git', ['init', '-q', '--bare', gitDir]);
-  execFileSync('git', ['add', '-A', '-f', '.'], { cwd: dir, env, maxBuffer: 1 << 26 });
-  return execFileSync('git', ['write-tree'], { env }).toString().trim();
+  await sh('git', ['init', '-q', '--bare', gitDir]);
+  await sh('git', ['add', '-A', '-f', '.'], { cwd: dir, env });
+  return (await sh('git', ['write-tree'], { env })).trim();
 }
 
 describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
@@ -64,17 +63,13 @@ describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
     const r = await tiny(['queue', 'apply', '--queue', join(work, 'queue'), '--out', out], { env });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(out);
-    const ours = execFileSync('git', ['-C', out, 'rev-parse', 'HEAD^{tree}']).toString().trim();
+    const ours = (await sh('git', ['-C', out, 'rev-parse', 'HEAD^{tree}'])).trim();
 
     const quiltTree = join(work, 'quilt');
-    execFileSync('mkdir', ['-p', quiltTree]);
-    execFileSync('tar', ['-xf', join(SRC, ORIG!), '-C', quiltTree, '--strip-components=1']);
-    execFileSync('quilt', ['push', '-a', '-q'], {
-      cwd: quiltTree,
-      env: { ...process.env, QUILT_PATCHES: PATCHES },
-      maxBuffer: 1 << 26,
-    });
+    await sh('mkdir', ['-p', quiltTree]);
+    await sh('tar', ['-xf', join(SRC, ORIG!), '-C', quiltTree, '--strip-components=1']);
+    await sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: PATCHES } });
     rmSync(join(quiltTree, '.pc'), { recursive: true, force: true }); // quilt's own bookkeeping
-    expect(ours).toBe(treeHashOf(quiltTree, work));
+    expect(ours).toBe(await treeHashOf(quiltTree, work));
   }, 900_000);
 });

@@ -36,3 +36,19 @@ export function tiny(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessE
 export async function tempCache(prefix = 'tiny-cache-'): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
+
+/**
+ * Run a helper program (tar, quilt, git) asynchronously. Long synchronous calls would block
+ * the test worker's event loop and make vitest time out talking to it.
+ */
+export function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}
