@@ -139,7 +139,7 @@ export function registerQueueCommands(program: Command): void {
   addFormatOptions(list);
   list.action(async (opts: Record<string, unknown>) => {
     const q = await loadQueue(queueDir(opts));
-    const sel = selectForApply(q, undefined, { symbols: opts.select as string[] | undefined });
+    const sel = selectForApply(q, undefined, { symbols: (opts.select as string[] | undefined) ?? [] });
     const picked = new Set(sel.patches.map((p) => p.name));
     const format = outputFormat(opts);
     if (format === 'json') {
