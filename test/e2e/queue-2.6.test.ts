@@ -1,0 +1,49 @@
+// The product's own queue against a real, unmodified Linux 2.6.9 tree (TINY_TREE_2_6):
+// import, check, apply. The tree is never modified.
+
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sh, tiny } from '../helpers/cli.js';
+
+const TREE = process.env.TINY_TREE_2_6;
+if (!TREE) console.warn('SKIP queue-2.6: set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree to run these tests');
+
+describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let statusBefore: string;
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'tiny-q26-'));
+    env = { TINY_CACHE: join(work, 'cache') };
+    statusBefore = await sh('sh', ['-c', `find ${JSON.stringify(TREE!)} -newer ${JSON.stringify(join(TREE!, 'Makefile'))} | wc -l`]);
+  });
+  afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+  it('checks the queue: every patch applies in order, alone and reversed', async () => {
+    const r = await tiny(['queue', 'check', '--tree', TREE!], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^queue check on 2\.6\.9 \(tree f3d196d3b703\)$/m);
+    expect(r.stdout).toMatch(/^compat-bitops-plus-m\s+clean\s+clean\s+clean\s+3\s+14\s+16\s+16\s+-$/m);
+    expect(r.stdout).toMatch(/2\.6\.9: \d+ patches: .* 0 fail in order/);
+  }, 300_000);
+
+  it('applies the compat series with git and writes the tree; the base tree is untouched', async () => {
+    const out = join(work, 'applied');
+    const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat', '--out', out], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(out);
+    expect(r.stderr).toMatch(/12 patches applied on 2\.6\.9/);
+    expect(readFileSync(join(out, 'include/asm-i386/bitops.h'), 'utf8')).toContain('"+m"');
+    expect(readFileSync(join(TREE!, 'include/asm-i386/bitops.h'), 'utf8')).not.toContain('"+m" (ADDR)');
+    const log = await sh('git', ['-C', out, 'log', '--format=%an|%s', '-3']);
+    expect(log.split('\n')[0]).toMatch(/^tiny maintainers\|kbuild: map the source tree path away/);
+    // Re-applying the same selection reuses the worktree.
+    const again = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat', '--out', out], { env });
+    expect(again.stderr).toContain('worktree reused');
+    const statusAfter = await sh('sh', ['-c', `find ${JSON.stringify(TREE!)} -newer ${JSON.stringify(join(TREE!, 'Makefile'))} | wc -l`]);
+    expect(statusAfter).toBe(statusBefore);
+    expect(existsSync(join(TREE!, '.git'))).toBe(false);
+  }, 300_000);
+});
