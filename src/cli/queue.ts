@@ -37,9 +37,21 @@ export function registerQueueCommands(program: Command): void {
 
   const check = queue
     .command('check')
-    .description(
-      'check that every patch applies in series order, alone (with its depends) and reversed off the top;\n' +
-        'pairwise overlaps and order conflicts; invasiveness, guards and style. Exit 1 if a patch fails in order.',
+    .description('check every patch applies: in order, alone and reversed; pairs, invasiveness, style')
+    .addHelpText(
+      'after',
+      `
+For every patch of the series (those meant for each base):
+  in order   applied on top of every earlier patch (as quilt push -a does)
+  alone      applied on the bare base with its declared depends
+  reverse    reversed alone off the top of the full stack (could it be dropped?)
+each as clean, offset N, fuzz N, or FAILS with the failing hunks. Pairs of patches touching
+the same files: overlapping hunks, and whether swapping their order fails. Invasiveness:
+files, hunks, lines; whether the patch declares its option in a Kconfig file and guards
+every change with it. Style: trailing whitespace, Signed-off-by, checkpatch.pl (--checkpatch).
+Several --tree/--base give a patch x base matrix.
+
+Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input.`,
     )
     .option('--checkpatch', "also run the base tree's scripts/checkpatch.pl on each patch")
     .option('--no-pairs', 'skip the pairwise order-swap checks');
