@@ -161,9 +161,12 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
           seen.add(d.name);
           state.apply(d.parsed, d.reverse);
         }
+        // Only a pair that applies in its own order (on the base with its declared depends)
+        // can conflict when swapped; otherwise one of them needs undeclared earlier patches.
         const natural = state.clone();
-        if (natural.apply(a.parsed, a.reverse).kind === 'fails' || natural.apply(b.parsed, b.reverse).kind === 'fails') {
-          pair.detail = 'does not apply in series order either';
+        const unmet = natural.apply(a.parsed, a.reverse).kind === 'fails' ? a : natural.apply(b.parsed, b.reverse).kind === 'fails' ? b : null;
+        if (unmet) {
+          pair.detail = `not compared: ${unmet.name} needs earlier patches it does not declare in depends`;
           out.push(pair);
           continue;
         }
