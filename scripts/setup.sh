@@ -10,7 +10,10 @@ export DEBIAN_FRONTEND=noninteractive
 
 # Packages the tool and its tests call: git (tree store), quilt + patch (interop, parity
 # tests), compressors for kernel tarballs, perl (checkpatch.pl), dpkg-dev (apt-get source).
-PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates)
+# gcc, make, bc, bison, flex, binutils for i686: host-side kconfig, the fake kernel used by the
+# tests, measuring i386 vmlinux files; python3 runs the kernel's own bloat-o-meter in tests.
+PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates
+  gcc make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu)
 
 # deb-src lines are needed for `apt-get source linux`.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
@@ -24,6 +27,9 @@ SRC
 fi
 $SUDO apt-get update -q
 $SUDO apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+
+# Containerized toolchains: podman, runc, mmdebstrap and a containers.conf that works here.
+bash "$(dirname "$0")/setup-containers.sh"
 
 # Debian's kernel source: orig tarball + debian/patches, kept in the cache, outside the repo.
 SRC_DIR="${TINY_DEBIAN_SRC:-${XDG_CACHE_HOME:-$HOME/.cache}/tiny-src}"
