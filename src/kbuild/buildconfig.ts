@@ -12,6 +12,7 @@ import { isMap, isScalar, isCollection, LineCounter, parseDocument, type Documen
 import { TinyError, type Diagnostic, type Severity } from '../util/diagnostics.js';
 import type { KconfigBase } from './config.js';
 import type { FragmentValue } from './kconfig.js';
+import { closest } from '../util/suggest.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
 export const CONFIGS_DIR = 'configs';
@@ -40,7 +41,8 @@ export interface BuildConfig {
     /** Symbol (without CONFIG_) -> y | m | n | number | string; hex numbers keep their 0x text. */
     fragment: Record<string, FragmentValue>;
   };
-  queue: { select: string[] };
+  /** select: guard symbols of the patches this configuration uses; baseSelect: those that belong to the base (default []). */
+  queue: { select: string[]; baseSelect: string[] };
   targets: BuildTarget[];
   makeVars: Record<string, string>;
   budgets?: Budgets;
@@ -276,7 +278,7 @@ function schemaErrors(data: unknown, pos: Positions, out: Out): void {
           toolchain: 'the name of a directory under toolchains/, e.g. gcc-12-i386',
           arch: 'the kernel ARCH= value in lowercase, e.g. i386',
         };
-        const inSelect = path[0] === 'queue' && path[1] === 'select';
+        const inSelect = path[0] === 'queue' && (path[1] === 'select' || path[1] === 'base_select');
         return {
           where: 'value',
           path,
@@ -500,7 +502,11 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   }
   if (out.errors) fail();
 
-  const queue = isRecord(rec.queue) && Array.isArray(rec.queue.select) ? { select: rec.queue.select as string[] } : { select: [] };
+  const q = isRecord(rec.queue) ? rec.queue : {};
+  const queue = {
+    select: Array.isArray(q.select) ? (q.select as string[]) : [],
+    baseSelect: Array.isArray(q.base_select) ? (q.base_select as string[]) : [],
+  };
   return {
     name: rec.name as string,
     ...(typeof rec.description === 'string' ? { description: rec.description } : {}),
@@ -518,30 +524,3 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   };
 }
 
-/** The candidate closest to `word` (a typo), if close enough. */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) {
-      best = c;
-      bestD = d;
-    }
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(best.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return row[b.length]!;
-}

@@ -10,6 +10,7 @@ export type SourceDoc =
 export interface BaseDoc {
   version: string;
   tree?: string;
+  date?: string;
   sources: SourceDoc[];
 }
 

@@ -14,7 +14,7 @@ import { sha256 } from '../util/fs.js';
 import { Collector, displayPath, plural } from './collect.js';
 import { isTarballPath, type BaseDoc, type PatchDoc, type QueueDoc, type SourceDoc } from './doc.js';
 import { GUARD_FORMS, parseGuard } from './guards.js';
-import { closest } from './suggest.js';
+import { closest } from '../util/suggest.js';
 import type { BaseSpec, Queue, QueuePatch, SourceSpec } from './types.js';
 import { isRecord, validateSchema } from './validate.js';
 import { YamlPositions, type DataPath } from './yamlpos.js';
@@ -489,7 +489,7 @@ function toSource(s: SourceDoc, dir: string): SourceSpec {
 }
 
 function toBase(b: BaseDoc, dir: string): BaseSpec {
-  return { version: b.version, ...(b.tree ? { tree: b.tree } : {}), sources: b.sources.map((s) => toSource(s, dir)) };
+  return { version: b.version, ...(b.tree ? { tree: b.tree } : {}), ...(b.date ? { date: b.date } : {}), sources: b.sources.map((s) => toSource(s, dir)) };
 }
 
 function toPatch(p: PatchDoc, loaded: LoadedPatch, line: number): QueuePatch {

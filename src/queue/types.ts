@@ -16,6 +16,8 @@ export interface BaseSpec {
   version: string;
   /** git tree hash that pins the content whatever the source. */
   tree?: string;
+  /** Release date (ISO 8601): the pinned build timestamp of kernels built on this base. */
+  date?: string;
   sources: SourceSpec[];
 }
 

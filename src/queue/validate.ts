@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { closest } from './suggest.js';
+import { closest } from '../util/suggest.js';
 import type { Collector } from './collect.js';
 import { formatPath, fromPointer, type DataPath, type YamlPositions } from './yamlpos.js';
 

@@ -13,6 +13,7 @@ import { LineCounter, isMap, isScalar, isCollection, parseDocument, type Documen
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import type { Toolchain } from './types.js';
+import { closest } from '../util/suggest.js';
 
 export const TOOLCHAIN_FILE = 'toolchain.yaml';
 export const CONTAINERFILE = 'Containerfile';
@@ -441,33 +442,3 @@ function displayPath(path: string, cwd: string): string {
   return rel !== '' && rel.length < path.length ? rel : path;
 }
 
-/** Edit distance with adjacent transpositions. */
-function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
-}
-
-/** The closest candidate when it is a plausible typo (at most 2 edits, under a third of the word). */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDist = Infinity;
-  for (const c of candidates) {
-    if (c === word) continue;
-    const dist = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
-    if (dist < bestDist) {
-      best = c;
-      bestDist = dist;
-    }
-  }
-  const limit = Math.min(2, Math.max(1, Math.floor(word.length / 3)));
-  return bestDist <= limit ? best : undefined;
-}

@@ -111,8 +111,16 @@ describe('a good queue', () => {
   it("the repository's own queue/queue.yaml loads cleanly", async () => {
     const q = await loadQueue(join(ROOT, 'queue'));
     expect(q.name).toBe('linux-tiny');
-    expect(q.base).toEqual({ version: '2.6.9', sources: [{ kind: 'dir', path: join(homedir(), '.cache/tiny-trees/linux-2.6.9') }] });
-    expect(q.series).toEqual([]);
+    expect(q.base).toEqual({
+      version: '2.6.9',
+      tree: 'f3d196d3b703bd3c7ca1effbc8b5f0298db9a874',
+      sources: [{ kind: 'dir', path: join(homedir(), '.cache/tiny-trees/linux-2.6.9') }],
+    });
+    // The compat series comes first, each patch selected only with the `compat` guard.
+    expect(q.series.slice(0, 2).map((p) => p.name)).toEqual(['compat-no-pie', 'compat-gnu89-inline']);
+    for (const p of q.series.filter((x) => x.name.startsWith('compat-'))) {
+      expect(p.guards).toEqual([{ include: true, negate: false, symbol: 'compat' }]);
+    }
     expect(q.warnings).toEqual([]);
     expect(readFileSync(join(ROOT, 'queue/queue.yaml'), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/schema\/queue\.schema\.json\n/);
   });
