@@ -3,7 +3,7 @@
 // the tree store.
 
 import type { BaseSpec, Queue } from '../queue/types.js';
-import { resolveSource, sourceFromCli } from '../source/index.js';
+import { describeSource, resolveSource, sourceFromCli } from '../source/index.js';
 import { importBase, type TreeStore } from '../tree/index.js';
 import { TinyError } from '../util/diagnostics.js';
 
@@ -67,18 +67,4 @@ async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string): P
     [],
     `give a kernel tree with --tree DIR (a directory or a tarball), or fix base.sources in queue.yaml`,
   );
-}
-
-function describeSource(s: BaseSpec['sources'][number]): string {
-  switch (s.kind) {
-    case 'dir':
-    case 'tarball':
-      return s.path;
-    case 'url':
-      return s.url;
-    case 'git':
-      return `${s.repo}@${s.ref}`;
-    case 'debian':
-      return `Debian package ${s.package}`;
-  }
 }
