@@ -30,6 +30,14 @@ export async function resolveBases(
   for (const tree of choice.trees ?? []) {
     const resolved = await resolveSource(sourceFromCli(tree), { cacheDir });
     const imported = await importBase(store, resolved, {});
+    const pinned = [queue.base, ...queue.otherBases].find((b) => b.version === imported.version)?.tree;
+    if (pinned && pinned.toLowerCase() !== imported.tree) {
+      // --tree overrides the queue's base on purpose (a modified tree, a tarball); say so.
+      process.stderr.write(
+        `tiny: note: ${tree} is ${imported.version} with tree ${imported.tree.slice(0, 12)}, not the pinned ${pinned.slice(0, 12)} of queue.yaml
+`,
+      );
+    }
     out.push({ ...imported, origin: tree });
   }
   if (out.length) return out;
