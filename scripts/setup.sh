@@ -12,8 +12,9 @@ export DEBIAN_FRONTEND=noninteractive
 # tests), compressors for kernel tarballs, perl (checkpatch.pl), dpkg-dev (apt-get source).
 # gcc, make, bc, bison, flex, binutils for i686: host-side kconfig, the fake kernel used by the
 # tests, measuring i386 vmlinux files; python3 runs the kernel's own bloat-o-meter in tests.
+# chromium: the HTML report is checked in headless Chromium (playwright-core drives it).
 PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates
-  gcc make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu)
+  gcc make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu chromium)
 
 # deb-src lines are needed for `apt-get source linux`.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
