@@ -34,7 +34,11 @@ export interface BuildRecord {
   /** The toggle this build measured. */
   toggle: { name: string; description?: string };
   /** The patches applied, names with the hashes listed in inputs.patches (descriptive; not part of the key). */
-  patches: { name: string; sha256: string }[];
+  patches: { name: string; sha256: string; strip?: number; reverse?: boolean }[];
+  /** git tree hash of the patched source that was built (lets a rebuild check it recreated the same tree). */
+  sourceTree?: string;
+  /** The base's version (descriptive). */
+  baseVersion?: string;
   status: 'ok' | 'failed';
   /** Built in a pinned container image (not on the host). */
   hermetic: boolean;

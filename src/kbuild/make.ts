@@ -1,0 +1,154 @@
+// make in the toolchain container: the kernel tree mounted read-only at /tiny/src, the build
+// directory read-write at /tiny/build, the ccache directory read-write at /tiny/ccache (shared
+// by every toggle and lane), --network=none, and only the environment from kbuild/env.ts.
+//
+//   make -C /tiny/src O=/tiny/build ARCH=i386 CROSS_COMPILE=i686-linux-gnu- \
+//        KCONFIG_NOTIMESTAMP=1 CC="ccache i686-linux-gnu-gcc" ... -jN vmlinux bzImage
+//
+// containerRunMake adapts this to generateConfig's RunMake, which speaks host paths (it reads
+// and writes buildDir/.config itself): O= and the tree are mapped to the container paths, and
+// the answers oldconfig reads on stdin go through a file in the build directory (containers
+// run without stdin). The same make variables are used for configuring and for building, so
+// Kconfig's view of the compiler (6.x records CC_VERSION_TEXT in .config) never changes
+// between the two.
+
+import { rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { CONTAINER_PATHS, type Mount, type Runtime, type RunOutcome } from '../toolchain/runtime.js';
+import type { StreamName } from '../toolchain/proc.js';
+import { TinyError } from '../util/diagnostics.js';
+import type { MakeRequest, RunMake } from './config.js';
+
+export interface KbuildSpec {
+  runtime: Runtime;
+  /** Image ID (sha256:...) the commands run in; ignored by the host runtime. */
+  image: string;
+  /** Host path of the kernel tree (mounted read-only at /tiny/src). */
+  src: string;
+  /** Host path of the build directory (read-write at /tiny/build). */
+  build: string;
+  /** Host path of the ccache directory (read-write at /tiny/ccache); none: no ccache mount. */
+  ccache?: string;
+  /** The command's whole environment (kbuild/env.ts buildEnv). */
+  env: Record<string, string>;
+  /** Append make's output here. */
+  logFile?: string;
+  onLine?: (line: string, stream: StreamName) => void;
+}
+
+/** The make variables of every make of a build (configuring and building alike). */
+export interface KbuildVarsInput {
+  arch: string;
+  crossCompile: string;
+  /** Use ccache as the compiler wrapper (CC="ccache ${CROSS_COMPILE}gcc"). */
+  ccache: boolean;
+  /** The toolchain's make variables, then the configuration's (later ones win). */
+  toolchainVars?: Record<string, string>;
+  configVars?: Record<string, string>;
+}
+
+/**
+ * The variables besides O=, ARCH= and CROSS_COMPILE= (which generateConfig adds itself): CC
+ * with ccache, then the toolchain's and the configuration's own variables.
+ */
+export function extraMakeVars(v: KbuildVarsInput): Record<string, string> {
+  return {
+    ...(v.ccache ? { CC: `ccache ${v.crossCompile}gcc` } : {}),
+    ...(v.toolchainVars ?? {}),
+    ...(v.configVars ?? {}),
+  };
+}
+
+/** Every make variable on a build's command line, in order (what records keep). */
+export function kbuildVars(v: KbuildVarsInput): Record<string, string> {
+  return {
+    O: CONTAINER_PATHS.build,
+    ARCH: v.arch,
+    ...(v.crossCompile ? { CROSS_COMPILE: v.crossCompile } : {}),
+    // generateConfig passes it too: modern Kconfig then leaves the date out of .config.
+    KCONFIG_NOTIMESTAMP: '1',
+    ...extraMakeVars(v),
+  };
+}
+
+export function kbuildMounts(spec: Pick<KbuildSpec, 'src' | 'build' | 'ccache'>): Mount[] {
+  return [
+    { host: resolve(spec.src), container: CONTAINER_PATHS.src, readonly: true },
+    { host: resolve(spec.build), container: CONTAINER_PATHS.build, readonly: false },
+    ...(spec.ccache ? [{ host: resolve(spec.ccache), container: CONTAINER_PATHS.ccache, readonly: false }] : []),
+  ];
+}
+
+/** Host paths of the tree and build dir in `value` -> their container paths. */
+export function toContainerPath(value: string, spec: Pick<KbuildSpec, 'src' | 'build' | 'ccache'>): string {
+  const pairs: Array<[string, string]> = [
+    [resolve(spec.build), CONTAINER_PATHS.build],
+    [resolve(spec.src), CONTAINER_PATHS.src],
+  ];
+  if (spec.ccache) pairs.push([resolve(spec.ccache), CONTAINER_PATHS.ccache]);
+  pairs.sort((a, b) => b[0].length - a[0].length);
+  for (const [host, container] of pairs) {
+    if (value === host) return container;
+    if (value.startsWith(host + '/')) return container + value.slice(host.length);
+  }
+  return value;
+}
+
+/** make's argument vector: -C /tiny/src, VAR=value..., [-jN], goals. */
+export function makeArgv(vars: Record<string, string>, goals: readonly string[], jobs?: number): string[] {
+  return ['make', '-C', CONTAINER_PATHS.src, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ...(jobs && jobs > 0 ? [`-j${jobs}`] : []), ...goals];
+}
+
+async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepBytes?: number): Promise<RunOutcome> {
+  return spec.runtime.runInContainer({
+    image: spec.image,
+    workdir: CONTAINER_PATHS.build,
+    mounts: kbuildMounts(spec),
+    env: spec.env,
+    network: 'none',
+    cmd,
+    ...(spec.logFile ? { logFile: spec.logFile } : {}),
+    ...(spec.onLine ? { onLine: spec.onLine } : {}),
+    ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+    ...(keepBytes !== undefined ? { keepBytes } : {}),
+  });
+}
+
+const STDIN_FILE = '.tiny-stdin';
+
+/** A RunMake for generateConfig that runs make in the toolchain container (see the top). */
+export function containerRunMake(spec: KbuildSpec, opts: { timeoutMs?: number } = {}): RunMake {
+  const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
+  return async (req: MakeRequest) => {
+    if (resolve(req.cwd) !== resolve(spec.src)) {
+      throw new TinyError(`containerRunMake: make was asked to run in ${req.cwd}, not in the mounted tree ${spec.src}`, 2);
+    }
+    const vars: Record<string, string> = {};
+    for (const [k, v] of Object.entries(req.vars)) vars[k] = toContainerPath(v, spec);
+    let cmd = makeArgv(vars, req.targets);
+    const stdinFile = join(spec.build, STDIN_FILE);
+    if (req.input !== undefined && req.input !== '') {
+      await writeFile(stdinFile, req.input);
+      cmd = ['sh', '-c', `exec "$@" < ${CONTAINER_PATHS.build}/${STDIN_FILE}`, 'make', ...cmd];
+    }
+    try {
+      const r = await run(spec, cmd, timeoutMs, 256 * 1024);
+      const note = r.timedOut ? `\nmake timed out after ${Math.round(timeoutMs / 1000)}s (a Kconfig question answered forever?)` : '';
+      return { code: r.timedOut && r.code === 0 ? 124 : r.code, output: r.output + note };
+    } finally {
+      if (req.input) await rm(stdinFile, { force: true });
+    }
+  };
+}
+
+export interface KbuildRun {
+  vars: Record<string, string>;
+  targets: readonly string[];
+  jobs: number;
+  timeoutMs?: number;
+}
+
+/** Build `targets` (make -jN) in the container. The outcome's output is the log's tail. */
+export async function runKbuild(spec: KbuildSpec, r: KbuildRun): Promise<RunOutcome> {
+  return run(spec, makeArgv(r.vars, r.targets, r.jobs), r.timeoutMs, 4 * 1024 * 1024);
+}

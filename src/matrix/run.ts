@@ -1,0 +1,505 @@
+// The matrix runner: every toggle of a plan built (or served from the store) and measured.
+//
+// Per toggle:
+//   1. its patch selection as commits of the tree store (buildSeries: memoized, no checkout)
+//   2. its fragment (flip toggles wait for the queue point's .config: the options' defaults)
+//   3. its final .config: from the config memo when these exact inputs were configured before,
+//      else generated in a lane (worktree moved to the commit, generateConfig with make in the
+//      container) — a requested symbol Kconfig drops fails the toggle, naming the dependency
+//   4. the record key from every input; a stored ok record is served as is ("cached")
+//   5. else make -jN in the lane's build directory (reused across toggles and runs: Kbuild
+//      rebuilds what changed; ccache is shared by all lanes), measure, save the record
+// A failing toggle (patch does not apply, Kconfig drops a symbol, the compiler fails) is
+// reported with its first error and never stops the others.
+//
+// Lanes: one worktree and one build directory each, under the cache, kept across runs. A lane
+// is taken by one toggle at a time; a toggle prefers the lane that last held its patch
+// selection (then only .config changes). One lane uses every core with make -jN; more lanes
+// are for machines with more cores than one make keeps busy.
+
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { generateConfig } from '../kbuild/config.js';
+import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
+import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
+import { containerRunMake, extraMakeVars, kbuildVars, runKbuild, type KbuildSpec } from '../kbuild/make.js';
+import type { BuildConfig } from '../kbuild/buildconfig.js';
+import { countDiagnostics } from '../measure/diagnostics.js';
+import { measureBuild } from '../measure/measure.js';
+import type { FirstError, MeasureTools } from '../measure/types.js';
+import type { QueuePatch } from '../queue/types.js';
+import { lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
+import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
+import type { Toolchain } from '../toolchain/types.js';
+import { buildSeries, materialize, worktreeFor, type SeriesPatch, type TreeStore } from '../tree/index.js';
+import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { sha256 } from '../util/fs.js';
+import { configMemoKey, kconfigBaseId, readConfigMemo, storePatch, writeConfigMemo } from './memo.js';
+import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
+
+export interface MatrixSetup {
+  cacheDir: string;
+  config: BuildConfig;
+  base: { version: string; commit: string; tree: string };
+  /** The queue's base.date, when the base is the queue's own. */
+  baseDate?: string;
+  treeStore: TreeStore;
+  records: RecordStore;
+  toolchain: Toolchain;
+  runtime: Runtime;
+  /** The image ID the builds run in (for the host runtime: an ID of the host compiler). */
+  image: { id: string; digest?: string };
+  /** Wrap the compiler in ccache (the image has it / the host has it). */
+  ccache: boolean;
+  /** make -jN */
+  jobs: number;
+  /** Parallel lanes (build directories); default 1. */
+  lanes?: number;
+  toolVersion: string;
+  /** size and nm (default: the host's). */
+  measureTools?: MeasureTools;
+}
+
+export type ToggleState = 'queued' | 'waiting' | 'tree' | 'config' | 'building' | 'measuring' | 'cached' | 'built' | 'failed' | 'interrupted';
+export type ToggleStatus = 'cached' | 'built' | 'failed' | 'interrupted';
+
+export interface ToggleResult {
+  toggle: Toggle;
+  status: ToggleStatus;
+  /** The record key (absent when the toggle failed before its .config existed). */
+  key?: string;
+  record?: BuildRecord;
+  /** One line: why it failed. */
+  error?: string;
+  /** Further lines (Kconfig diagnostics, the first compiler error with context). */
+  details?: string[];
+  firstError?: FirstError;
+  /** Full logs (config generation, build). */
+  logs: string[];
+  durationMs: number;
+  lane?: number;
+}
+
+export interface ToggleEvent {
+  toggle: Toggle;
+  state: ToggleState;
+  /** Since the toggle started (0 for queued). */
+  elapsedMs: number;
+  lane?: number;
+  message?: string;
+}
+
+export interface RunOptions {
+  onEvent?: (e: ToggleEvent) => void;
+  /** Set `aborted` (Ctrl-C): toggles not started are reported as interrupted. */
+  signal?: { aborted: boolean };
+}
+
+interface Lane {
+  index: number;
+  src: string;
+  build: string;
+  busy: boolean;
+  lastSelection?: string;
+}
+
+interface ConfigOutcome {
+  text: string;
+  sha256: string;
+  commit: string;
+  sourceTree: string;
+  fromMemo: boolean;
+  log?: string;
+}
+
+export function safeName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._+-]/g, '_');
+}
+
+/** make goals for the targets: an image target builds vmlinux too (2.6's top Makefile is not safe with both goals under -j). */
+export function makeGoals(targets: readonly string[]): string[] {
+  const images = targets.filter((t) => t !== 'vmlinux');
+  return images.length ? images : ['vmlinux'];
+}
+
+export function laneDirs(setup: Pick<MatrixSetup, 'cacheDir' | 'config' | 'base' | 'treeStore'>, index: number): { src: string; build: string } {
+  const id = `${setup.config.name}-${setup.base.version}-lane${index}`;
+  return { src: worktreeFor(setup.treeStore, id), build: join(setup.cacheDir, 'builds', safeName(id)) };
+}
+
+export function logDir(cacheDir: string, config: string): string {
+  return join(cacheDir, 'logs', safeName(config));
+}
+
+export class MatrixRunner {
+  readonly date: BuildDate;
+  readonly env: Record<string, string>;
+  readonly vars: Record<string, string>;
+  private readonly lanes: Lane[];
+  private readonly waiters: Array<() => void> = [];
+  private readonly series = new Map<string, Promise<{ commit: string; tree: string }>>();
+  private readonly configs = new Map<string, Promise<ConfigOutcome>>();
+  private defaultsPromise?: Promise<Map<string, string>>;
+  private readonly ccacheDir: string;
+
+  constructor(
+    readonly setup: MatrixSetup,
+    readonly plan: Plan,
+    private readonly opts: RunOptions = {},
+  ) {
+    this.date = buildDate(setup.base.version, setup.baseDate);
+    this.env = buildEnv(this.date, { ccache: setup.ccache });
+    const cross = setup.toolchain.crossCompile[setup.config.arch] ?? '';
+    this.vars = kbuildVars({ arch: setup.config.arch, crossCompile: cross, ccache: setup.ccache, toolchainVars: setup.toolchain.makeVariables, configVars: setup.config.makeVars });
+    this.ccacheDir = join(setup.cacheDir, 'ccache');
+    this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
+  }
+
+  private emit(toggle: Toggle, state: ToggleState, started: number, extra: { lane?: number; message?: string } = {}): void {
+    this.opts.onEvent?.({ toggle, state, elapsedMs: state === 'queued' ? 0 : Date.now() - started, ...extra });
+  }
+
+  private get aborted(): boolean {
+    return this.opts.signal?.aborted === true;
+  }
+
+  // --- lanes -----------------------------------------------------------------------------------
+
+  private async acquire(selection: string): Promise<Lane> {
+    for (;;) {
+      const free = this.lanes.filter((l) => !l.busy);
+      const lane = free.find((l) => l.lastSelection === selection) ?? free.find((l) => l.lastSelection === undefined) ?? free[0];
+      if (lane) {
+        lane.busy = true;
+        return lane;
+      }
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+  }
+
+  private release(lane: Lane): void {
+    lane.busy = false;
+    this.waiters.shift()?.();
+  }
+
+  private async moveLane(lane: Lane, commit: string, selection: string): Promise<void> {
+    await materialize(this.setup.treeStore, commit, lane.src, { force: true });
+    lane.lastSelection = selection;
+  }
+
+  private kbuildSpec(lane: Lane, logFile?: string): KbuildSpec {
+    return {
+      runtime: this.setup.runtime,
+      image: this.setup.image.id,
+      src: lane.src,
+      build: lane.build,
+      ...(this.setup.ccache ? { ccache: this.ccacheDir } : {}),
+      env: this.env,
+      ...(logFile ? { logFile } : {}),
+    };
+  }
+
+  // --- inputs ----------------------------------------------------------------------------------
+
+  private seriesFor(t: Toggle): Promise<{ commit: string; tree: string }> {
+    let p = this.series.get(t.selection);
+    if (!p) {
+      p = (async () => {
+        if (!t.patches.length) return { commit: this.setup.base.commit, tree: this.setup.base.tree };
+        const r = await buildSeries(this.setup.treeStore, this.setup.base.commit, t.patches.map(seriesPatch), { stopOnFailure: true });
+        if (r.failure) {
+          throw new TinyError(`patch ${r.failure.name} does not apply on ${this.setup.base.version}: ${r.failure.hunks.join(', ') || r.failure.stderr.trim().split('\n')[0]}`, 1, [], 'run `tiny queue check` to see every patch');
+        }
+        const top = r.commits.at(-1)!;
+        return { commit: top.commit, tree: top.tree };
+      })();
+      this.series.set(t.selection, p);
+    }
+    return p;
+  }
+
+  /** Option defaults: the .config of the queue point. */
+  defaults(): Promise<Map<string, string>> {
+    this.defaultsPromise ??= (async () => {
+      const q = this.plan.toggles.find((t) => t.kind === 'queue');
+      if (!q) throw new TinyError('the plan has no queue point to take option defaults from', 2);
+      try {
+        return parseDotConfig((await this.configOf(q)).text);
+      } catch (e) {
+        throw new TinyError(`the options' defaults are unknown: the queue point's .config could not be made (${(e as Error).message.split('\n')[0]})`, 1);
+      }
+    })();
+    return this.defaultsPromise;
+  }
+
+  /** The toggle's final .config: from the memo, or generated in a lane. */
+  configOf(t: Toggle, onPhase?: (state: ToggleState, lane?: number) => void): Promise<ConfigOutcome> {
+    let p = this.configs.get(t.name);
+    if (!p) {
+      p = this.makeConfig(t, onPhase);
+      this.configs.set(t.name, p);
+    }
+    return p;
+  }
+
+  private async makeConfig(t: Toggle, onPhase?: (state: ToggleState, lane?: number) => void): Promise<ConfigOutcome> {
+    const s = this.setup;
+    const { commit, tree } = await this.seriesFor(t);
+    if (needsDefaults(t)) onPhase?.('waiting');
+    const fragment = resolveFragment(t, s.config.kconfig.fragment, needsDefaults(t) ? await this.defaults() : undefined);
+    const memoKey = configMemoKey({
+      sourceTree: tree,
+      arch: s.config.arch,
+      base: await kconfigBaseId(s.config.kconfig.base),
+      fragment,
+      makeVariables: this.vars,
+      image: s.image.id,
+      runtime: s.runtime.name,
+      toolVersion: s.toolVersion,
+    });
+    const memo = await readConfigMemo(s.cacheDir, memoKey);
+    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true };
+
+    const lane = await this.acquire(t.selection);
+    const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
+    try {
+      onPhase?.('tree', lane.index);
+      await this.moveLane(lane, commit, t.selection);
+      onPhase?.('config', lane.index);
+      await mkdir(lane.build, { recursive: true });
+      await rm(log, { force: true });
+      const cross = s.toolchain.crossCompile[s.config.arch] ?? '';
+      const gen = await generateConfig({
+        tree: lane.src,
+        buildDir: lane.build,
+        arch: s.config.arch,
+        crossCompile: cross,
+        base: s.config.kconfig.base,
+        fragment,
+        makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
+        runMake: containerRunMake(this.kbuildSpec(lane, log)),
+        source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
+      });
+      await writeConfigMemo(s.cacheDir, memoKey, gen.config);
+      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log };
+    } finally {
+      this.release(lane);
+    }
+  }
+
+  inputsFor(t: Toggle, configSha: string): BuildInputs {
+    const s = this.setup;
+    return {
+      baseTree: s.base.tree,
+      patches: t.patches.map((p) => p.sha256),
+      config: configSha,
+      toolchain: { name: s.toolchain.name, image: s.image.id },
+      arch: s.config.arch,
+      makeVariables: this.vars,
+      env: this.env,
+      targets: [...s.config.targets],
+      toolVersion: s.toolVersion,
+      runtime: s.runtime.name,
+    };
+  }
+
+  // --- one toggle ------------------------------------------------------------------------------
+
+  async runToggle(t: Toggle): Promise<ToggleResult> {
+    const started = Date.now();
+    const logs: string[] = [];
+    const done = (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>): ToggleResult => {
+      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r };
+      this.emit(t, r.status, started, { ...(r.lane !== undefined ? { lane: r.lane } : {}), ...(r.error ? { message: r.error } : {}) });
+      return result;
+    };
+    if (this.aborted) return done({ status: 'interrupted', error: 'interrupted before it started' });
+    this.emit(t, 'tree', started);
+
+    let cfg: ConfigOutcome;
+    try {
+      cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
+      if (cfg.log) logs.push(cfg.log);
+    } catch (e) {
+      if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
+      return done(failure(e, join(logDir(this.setup.cacheDir, this.setup.config.name), `${safeName(t.name)}.config.log`)));
+    }
+
+    const inputs = this.inputsFor(t, cfg.sha256);
+    const key = recordKey(inputs);
+    const stored = await lookup(this.setup.records, key);
+    if (stored?.status === 'ok') return done({ status: 'cached', key, record: stored });
+    if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
+
+    const lane = await this.acquire(t.selection);
+    try {
+      return await this.build(t, lane, cfg, inputs, key, started, logs, stored !== undefined, done);
+    } finally {
+      this.release(lane);
+    }
+  }
+
+  private async build(
+    t: Toggle,
+    lane: Lane,
+    cfg: ConfigOutcome,
+    inputs: BuildInputs,
+    key: string,
+    started: number,
+    logs: string[],
+    replace: boolean,
+    done: (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>) => ToggleResult,
+  ): Promise<ToggleResult> {
+    const s = this.setup;
+    const durations: Record<string, number> = {};
+    const startedAt = new Date(started).toISOString();
+    let t0 = Date.now();
+    this.emit(t, 'tree', started, { lane: lane.index });
+    await this.moveLane(lane, cfg.commit, t.selection);
+    await mkdir(lane.build, { recursive: true });
+    const dotConfig = join(lane.build, '.config');
+    const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
+    if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
+    durations.tree = Date.now() - t0;
+
+    const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.log`);
+    await mkdir(logDir(s.cacheDir, s.config.name), { recursive: true });
+    await rm(log, { force: true });
+    logs.push(log);
+    this.emit(t, 'building', started, { lane: lane.index });
+    t0 = Date.now();
+    const outcome = await runKbuild(this.kbuildSpec(lane, log), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
+    durations.build = Date.now() - t0;
+    const logText = await readFile(log, 'utf8').catch(() => outcome.output);
+    const diag = countDiagnostics(logText);
+    if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);
+
+    const draftBase = {
+      inputs,
+      config: s.config.name,
+      toggle: { name: t.name, description: t.description },
+      patches: t.patches.map((p) => ({ name: p.name, sha256: p.sha256, ...(p.strip !== 1 ? { strip: p.strip } : {}), ...(p.reverse ? { reverse: true } : {}) })),
+      sourceTree: cfg.sourceTree,
+      baseVersion: s.base.version,
+      hermetic: s.runtime.hermetic,
+      startedAt,
+    };
+    for (const p of t.patches) await storePatch(s.cacheDir, p.sha256, await patchBytes(p));
+
+    if (outcome.code !== 0) {
+      if (this.aborted || outcome.code === 130 || outcome.code === 143) return done({ status: 'interrupted', key, lane: lane.index, error: `interrupted while building (log: ${log})` });
+      const fe = diag.firstError;
+      const error = fe ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}` : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
+      // Keep the failure in the store too (its log and .config), for `tiny rebuild` and history.
+      await save(
+        s.records,
+        { ...draftBase, key, status: 'failed', finishedAt: new Date().toISOString(), durationsMs: durations, diagnostics: { warnings: diag.warnings, errors: diag.errors, ...(fe ? { firstError: fe } : {}) } },
+        { config: dotConfig, symbols: [], log },
+        { replace: true },
+      ).catch(() => undefined);
+      return done({ status: 'failed', key, lane: lane.index, error, ...(fe ? { firstError: fe, details: fe.context } : {}) });
+    }
+
+    // Kconfig rewrites .config during the build (2.6 adds a date line): it must still be the
+    // configuration the key names; the record keeps exactly that text.
+    const after = await readFile(dotConfig, 'utf8');
+    if (after !== cfg.text) {
+      if (!sameConfig(parseDotConfig(normalizeDotConfig(after)), parseDotConfig(cfg.text))) {
+        return done({ status: 'failed', key, lane: lane.index, error: `Kconfig changed .config during the build (see ${dotConfig}): the configuration is not stable` });
+      }
+      await writeFile(dotConfig, cfg.text);
+    }
+
+    this.emit(t, 'measuring', started, { lane: lane.index });
+    t0 = Date.now();
+    const m = await measureBuild({ buildDir: lane.build, arch: s.config.arch, targets: s.config.targets, ...(s.measureTools ? { tools: s.measureTools } : {}) });
+    durations.measure = Date.now() - t0;
+    const { symbols, ...measurement } = m;
+    const imageTarget = s.config.targets.find((x) => x !== 'vmlinux');
+    const imageFile = imageTarget ? m.files[imageTarget] : undefined;
+    t0 = Date.now();
+    const saved = await save(
+      s.records,
+      {
+        ...draftBase,
+        key,
+        status: 'ok',
+        finishedAt: new Date().toISOString(),
+        durationsMs: { ...durations, total: Date.now() - started },
+        measurement,
+        diagnostics: { warnings: diag.warnings, errors: diag.errors },
+      },
+      {
+        vmlinux: join(lane.build, 'vmlinux'),
+        ...(imageFile ? { image: join(lane.build, imageFile.path) } : {}),
+        config: dotConfig,
+        ...(m.files['System.map'] ? { systemMap: join(lane.build, 'System.map') } : {}),
+        symbols,
+        log,
+      },
+      { replace },
+    );
+    return done({ status: 'built', key, record: saved.record, lane: lane.index });
+  }
+
+  /** Run toggles with one worker per lane (the CLI drives runToggle itself, through listr2). */
+  async runAll(toggles: readonly Toggle[]): Promise<ToggleResult[]> {
+    const results = new Map<string, ToggleResult>();
+    for (const t of toggles) this.emit(t, 'queued', Date.now());
+    let next = 0;
+    const worker = async () => {
+      while (next < toggles.length) {
+        const t = toggles[next++]!;
+        results.set(t.name, await this.runToggle(t));
+      }
+    };
+    await Promise.all(this.lanes.map(() => worker()));
+    return toggles.map((t) => results.get(t.name)!);
+  }
+}
+
+export function seriesPatch(p: QueuePatch): SeriesPatch {
+  return {
+    name: p.name,
+    text: p.text,
+    strip: p.strip,
+    reverse: p.reverse,
+    ...(p.author ? { author: p.author } : {}),
+    subject: p.summary ?? p.parsed.header.subject ?? p.name,
+    ...(p.parsed.header.body ? { body: p.parsed.header.body } : {}),
+  };
+}
+
+async function patchBytes(p: QueuePatch): Promise<Buffer | string> {
+  try {
+    const b = await readFile(p.path);
+    if (sha256(b) === p.sha256) return b;
+  } catch {
+    /* fall back to the text */
+  }
+  return p.text;
+}
+
+/** Paths in a first error relative to the tree / build dir (the container's or the lane's). */
+export function relativeError(fe: FirstError, roots: string[]): FirstError {
+  const strip = (text: string) => roots.reduce((t, r) => t.split(`${r.replace(/\/+$/, '')}/`).join(''), text);
+  return { ...fe, file: strip(fe.file), message: strip(fe.message), context: fe.context.map(strip) };
+}
+
+function failure(e: unknown, configLog: string): Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'> {
+  if (e instanceof TinyError) {
+    const details = e.diagnostics.map((d) => formatDiagnostic(d));
+    return { status: 'failed', error: e.message.split('\n')[0]!, details: [...details, ...(e.hint ? [`hint: ${e.hint}`] : [])] };
+  }
+  const err = e as Error & { output?: string; hint?: string };
+  if (err?.name === 'ConfigMakeError') {
+    const fe = countDiagnostics(err.output ?? '').firstError;
+    return {
+      status: 'failed',
+      error: fe ? `configuring: ${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}: ${fe.message}` : `configuring: ${err.message.split('\n')[0]}`,
+      details: [...(fe?.context ?? err.message.split('\n').slice(1, 12)), ...(err.hint ? [`hint: ${err.hint}`] : []), `log: ${configLog}`],
+      ...(fe ? { firstError: fe } : {}),
+    };
+  }
+  return { status: 'failed', error: `${err?.message ?? String(e)}`.split('\n')[0]! };
+}

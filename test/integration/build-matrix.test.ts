@@ -1,0 +1,103 @@
+// The build matrix on the fake kernel (test/fixtures/fakelinux) with the host runtime: the
+// fake queue in test/fixtures/build/fake-queue (an option patch whose default is a no-op, a
+// plain code patch, and a patch that breaks the build, selected by the guard `broken`).
+
+import { rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { prepareMatrix, type Prepared } from '../../src/matrix/setup.js';
+import { MatrixRunner, type ToggleEvent, type ToggleResult } from '../../src/matrix/run.js';
+import { displayOrder } from '../../src/matrix/plan.js';
+import { readArtifact } from '../../src/store/index.js';
+import { sha256 } from '../../src/util/fs.js';
+import { tempDir } from '../helpers/kernel-tree-fixture.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const FIX = join(ROOT, 'test/fixtures/build');
+
+async function prepare(cache: string, config: string): Promise<Prepared> {
+  return prepareMatrix({ root: FIX, config, queueDir: join(FIX, 'fake-queue'), cacheDir: cache, runtime: 'host', jobs: 2 });
+}
+
+async function runAll(p: Prepared, events: ToggleEvent[] = []): Promise<Map<string, ToggleResult>> {
+  const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => events.push(e) });
+  const results = await runner.runAll(p.plan.toggles);
+  return new Map(results.map((r) => [r.toggle.name, r]));
+}
+
+const dec = (r: ToggleResult | undefined) => r?.record?.measurement?.size.dec;
+
+describe('tiny build matrix on the fake kernel (host runtime)', () => {
+  let cache: string;
+  beforeAll(async () => {
+    cache = await tempDir('tiny-matrix-');
+  });
+  afterAll(async () => {
+    if (cache) await rm(cache, { recursive: true, force: true });
+  });
+
+  it('plans the toggles of a 2-patch queue, queue point first and base last', async () => {
+    const p = await prepare(cache, 'fake-tiny');
+    expect(p.plan.toggles.map((t) => t.name)).toEqual(['queue', 'flip:banner-option', 'all-off', 'without:banner-option', 'without:panic-reason', 'base']);
+    expect(displayOrder(p.plan.toggles).map((t) => t.name)).toEqual(['base', 'queue', 'all-off', 'flip:banner-option', 'without:banner-option', 'without:panic-reason']);
+    expect(p.setup.runtime.hermetic).toBe(false);
+  });
+
+  it('builds every toggle; the no-op point costs nothing, the flip saves bytes', async () => {
+    const p = await prepare(cache, 'fake-tiny');
+    const events: ToggleEvent[] = [];
+    const r = await runAll(p, events);
+    for (const [name, res] of r) expect(res.status, `${name}: ${res.error ?? ''} ${res.details?.join('\n') ?? ''}`).toMatch(/built|cached/);
+    // all-off has one option to flip: the same inputs as flip:banner-option, served from the store.
+    expect(r.get('all-off')!.status).toBe('cached');
+    expect(r.get('all-off')!.key).toBe(r.get('flip:banner-option')!.key);
+
+    // The option at its default (y) keeps the kernel as it was.
+    expect(dec(r.get('queue'))).toBe(dec(r.get('without:banner-option')));
+    expect(dec(r.get('without:panic-reason'))).toBe(dec(r.get('base')));
+    expect(r.get('queue')!.record!.measurement!.sha256.vmlinux).toBe(r.get('without:banner-option')!.record!.measurement!.sha256.vmlinux);
+    // The plain patch adds a string; flipping BANNER to n drops one.
+    expect(dec(r.get('queue'))!).toBeGreaterThan(dec(r.get('base'))!);
+    expect(dec(r.get('flip:banner-option'))!).toBeLessThan(dec(r.get('queue'))!);
+
+    // Sizes come from the real vmlinux: text + data + bss = dec, and its sha256 is stored.
+    const q = r.get('queue')!.record!;
+    const s = q.measurement!.size;
+    expect(s.text + s.data + s.bss).toBe(s.dec);
+    const vmlinux = await readArtifact(p.setup.records, q, 'vmlinux');
+    expect(sha256(vmlinux!)).toBe(q.measurement!.sha256.vmlinux);
+    expect(q.inputs.env).toMatchObject({ KBUILD_BUILD_USER: 'tiny', KBUILD_BUILD_HOST: 'tiny', KBUILD_BUILD_TIMESTAMP: 'Sat Feb  3 00:00:00 UTC 2001', SOURCE_DATE_EPOCH: '981158400', LC_ALL: 'C', TZ: 'UTC' });
+    expect(q.hermetic).toBe(false);
+    expect(q.inputs.runtime).toBe('host');
+    // flip toggles record the option's flipped value in their .config
+    const flipCfg = await readArtifact(p.setup.records, r.get('flip:banner-option')!.record!, 'config');
+    expect(flipCfg!.toString()).toMatch(/^# CONFIG_BANNER is not set$/m);
+    expect((await readArtifact(p.setup.records, q, 'config'))!.toString()).toMatch(/^CONFIG_BANNER=y$/m);
+
+    const states = events.filter((e) => e.toggle.name === 'queue').map((e) => e.state);
+    expect(states[0]).toBe('queued');
+    expect(states).toContain('building');
+    expect(states.at(-1)).toBe('built');
+  });
+
+  it('serves a second run entirely from the store, without running make', async () => {
+    const p = await prepare(cache, 'fake-tiny');
+    const events: ToggleEvent[] = [];
+    const t0 = Date.now();
+    const r = await runAll(p, events);
+    const ms = Date.now() - t0;
+    expect([...r.values()].map((x) => x.status)).toEqual(p.plan.toggles.map(() => 'cached'));
+    expect(events.some((e) => e.state === 'building' || e.state === 'config')).toBe(false);
+    expect(ms).toBeLessThan(5000);
+  });
+
+  it('a patch that breaks compilation fails its toggles with the first error and stops nothing else', async () => {
+    const p = await prepare(cache, 'fake-broken');
+    const r = await runAll(p);
+    expect(r.get('queue')!.status).toBe('failed');
+    expect(r.get('queue')!.error).toMatch(/init\/main\.c:\d+:\d+: .*expected expression/);
+    expect(r.get('queue')!.firstError?.file).toBe('init/main.c');
+    expect(r.get('without:broken')!.status).toMatch(/built|cached/);
+    expect(r.get('base')!.status).toMatch(/built|cached/);
+  });
+});
