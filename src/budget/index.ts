@@ -1,0 +1,1 @@
+export { checkBudgets, toggleSizes, justificationsOf, renderBudgetCheck, budgetExitCode, parseJustification, sizeBudgetToggle, sizeText, SIZE_BUDGETS, type BudgetCheck, type BudgetViolation, type CheckBudgetsInput, type ToggleSizes } from './budget.js';
