@@ -3,6 +3,7 @@
 
 import { Command, CommanderError } from 'commander';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { registerBisectCommand } from './bisect.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerQueueCommands } from './queue.js';
 import { registerToolchainCommands } from './toolchain.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerQueueCommands(program);
   registerToolchainCommands(program);
+  registerBisectCommand(program);
   registerDoctorCommand(program);
   return program;
 }

@@ -1,0 +1,354 @@
+// `tiny bisect` over kernel commits: git bisect run, with tiny as the run script.
+//
+//   1. A scratch clone of the user's repository in the cache (git clone --shared --no-checkout:
+//      it borrows the repository's objects and never writes to it; the user's HEAD, index,
+//      worktree and refs/bisect are untouched).
+//   2. The good point is measured first (then the bad point: it must cross the threshold).
+//   3. git bisect start --no-checkout BAD GOOD in the scratch clone, then
+//      git bisect run <tiny> bisect step --state <state.json>: each step reads BISECT_HEAD,
+//      imports that commit into the tree store, applies the queue (or not), builds it in the
+//      bisect lane (one worktree + one build directory for every step: incremental), measures
+//      the metric and exits 0 (growth < threshold), 1 (growth >= threshold) or 125 (the queue
+//      does not apply or the build fails: skip).
+//   4. Every step's outcome goes to the state file: re-running the command (or --resume)
+//      replays git bisect run and answers known commits from the file without building.
+//   5. The first bad commit: its delta against its parent and the symbol diff (bloat-o-meter
+//      format); then CONFIRM: the commit reverted on the bad point (its diff applied in reverse,
+//      three-way when needed, to a private index: git revert --no-commit without a checkout) rebuilt
+//      and measured against the threshold.
+
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { bloatOMeter } from '../measure/bloat.js';
+import { loadQueue } from '../queue/load.js';
+import type { Queue, QueuePatch } from '../queue/types.js';
+import { planMatrix } from '../matrix/plan.js';
+import { TinyError } from '../util/diagnostics.js';
+import { run } from '../util/exec.js';
+import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
+import { bisectDir, newState, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type CommitBisectParams, type StepRecord } from './state.js';
+import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, type Metric, type Threshold } from './threshold.js';
+
+export interface BisectIO {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+export interface CommitBisectOptions {
+  cacheDir: string;
+  /** argv that runs `tiny` (e.g. [node, bin/tiny.js]); `bisect step --state F` is appended. */
+  tinyArgv: string[];
+  io: BisectIO;
+}
+
+const IDENT_ENV = {
+  GIT_AUTHOR_NAME: 'tiny',
+  GIT_AUTHOR_EMAIL: 'tiny@localhost',
+  GIT_COMMITTER_NAME: 'tiny',
+  GIT_COMMITTER_EMAIL: 'tiny@localhost',
+  GIT_AUTHOR_DATE: '@0 +0000',
+  GIT_COMMITTER_DATE: '@0 +0000',
+};
+
+function gitEnv(): NodeJS.ProcessEnv {
+  // The user's global config is not read (no hooks, no signing); a fixed identity.
+  return { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...IDENT_ENV };
+}
+
+async function git(dir: string, args: string[], allowFail = false) {
+  return run('git', ['-C', dir, ...args], { env: gitEnv(), allowFail });
+}
+
+export async function resolveCommit(repo: string, ref: string): Promise<string> {
+  const r = await git(repo, ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], true);
+  if (r.code !== 0) throw new TinyError(`${repo} has no commit "${ref}"`, 2, [], 'give a branch, a tag or a commit id of that repository');
+  return r.stdout.trim();
+}
+
+export async function subjectOf(repo: string, commit: string): Promise<string> {
+  return (await git(repo, ['log', '-1', '--format=%s', commit], true)).stdout.trim();
+}
+
+const short = (c: string) => c.slice(0, 12);
+
+/** Queue + patches a commit bisect applies at each step (none for --no-queue). */
+interface StepContext {
+  builder: BisectBuilder;
+  metric: Metric;
+  threshold: Threshold;
+  queue?: Queue;
+  patches: QueuePatch[];
+  scratch: string;
+}
+
+async function openContext(state: BisectState, cacheDir: string, onLog?: (l: string) => void): Promise<StepContext> {
+  const p = state.params as CommitBisectParams;
+  const builder = await BisectBuilder.open({ root: p.root, config: p.config, cacheDir, ...(p.runtime ? { runtime: p.runtime as 'host' } : {}), ...(p.jobs ? { jobs: p.jobs } : {}), ...(onLog ? { onLog } : {}) });
+  let queue: Queue | undefined;
+  let patches: QueuePatch[] = [];
+  if (p.queue) {
+    queue = await loadQueue(p.queue);
+    const plan = planMatrix({ queue, version: queue.base.version, select: builder.config.queue.select, baseSelect: builder.config.queue.baseSelect, toolchainSymbols: builder.common.toolchain.needsCompat, fragment: builder.config.kconfig.fragment });
+    patches = plan.selected;
+  }
+  return { builder, metric: parseMetric(p.metric), threshold: parseThreshold(p.threshold), ...(queue ? { queue } : {}), patches, scratch: state.scratch! };
+}
+
+async function buildCommit(ctx: StepContext, commit: string): Promise<{ base?: BasePoint; build: PointBuild }> {
+  const t0 = Date.now();
+  let base: BasePoint;
+  try {
+    base = await ctx.builder.importCommit(ctx.scratch, commit, ctx.queue?.base.version);
+  } catch (e) {
+    return { build: { status: 'failed', error: `cannot import ${short(commit)}: ${(e as Error).message}`, details: [], durationMs: Date.now() - t0 } };
+  }
+  const baseDate = ctx.queue?.base.date;
+  const build = await ctx.builder.build(base, ctx.patches, { name: ctx.patches.length ? 'bisect-queue' : 'bisect', ...(ctx.queue ? { queue: ctx.queue } : {}), ...(baseDate ? { baseDate } : {}) });
+  return { base, build };
+}
+
+function stepLine(s: StepRecord, metric: string): string {
+  const what = s.status === 'skip' ? `skip (${s.reason ?? 'no value'})` : `${metric} ${commas(s.value!)} (${signed(s.delta!)}) ${s.status}`;
+  return `${short(s.point)} ${s.subject ? JSON.stringify(s.subject.length > 60 ? s.subject.slice(0, 57) + '...' : s.subject) : ''}: ${what}`;
+}
+
+/** Measure a commit and record it as a step. */
+async function measureStep(ctx: StepContext, state: BisectState, commit: string, goodValue: number | undefined): Promise<{ step: StepRecord; build: PointBuild }> {
+  const { build } = await buildCommit(ctx, commit);
+  const value = valueOf(ctx.metric, build);
+  const subject = await subjectOf(ctx.scratch, commit);
+  const base = { point: commit, subject, durationMs: build.durationMs, at: new Date().toISOString(), ...(build.status === 'ok' ? { key: build.record.key } : {}) };
+  let step: StepRecord;
+  if (build.status !== 'ok') step = { ...base, status: 'skip', reason: build.error };
+  else if (value === undefined) step = { ...base, status: 'skip', reason: `the build has no ${metricLabel(ctx.metric)}` };
+  else if (goodValue === undefined) step = { ...base, status: 'good', value, delta: 0 };
+  else {
+    const d = decideStep(value, goodValue, ctx.threshold);
+    step = { ...base, status: d.status, value, delta: d.delta! };
+  }
+  return { step, build };
+}
+
+/** The hidden `tiny bisect step --state FILE`: git bisect run's script. Returns 0, 1 or 125. */
+export async function runBisectStep(stateFile: string, cacheDir: string, io: BisectIO): Promise<number> {
+  const state = await readState(stateFile);
+  if (!state || state.params.mode !== 'commits' || !state.scratch || state.goodValue === undefined) {
+    io.err(`tiny bisect step: no usable bisect state at ${stateFile}\n`);
+    return 128; // git bisect run stops on > 127
+  }
+  const head = (await git(state.scratch, ['rev-parse', '--verify', 'BISECT_HEAD'], true)).stdout.trim() || (await git(state.scratch, ['rev-parse', 'HEAD'])).stdout.trim();
+  const known = stepFor(state, head);
+  const metric = state.params.metric;
+  if (known) {
+    io.out(`tiny: ${stepLine(known, metric)} [from the state file]\n`);
+    return exitFor(known.status);
+  }
+  const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
+  const { step } = await measureStep(ctx, state, head, state.goodValue);
+  const fresh = (await readState(stateFile)) ?? state;
+  await writeState(stateFile, withStep(fresh, step));
+  io.out(`tiny: ${stepLine(step, metric)} [${(step.durationMs / 1000).toFixed(1)}s]\n`);
+  return exitFor(step.status);
+}
+
+export interface CommitBisectResult {
+  exitCode: number;
+  state: BisectState;
+  first?: string;
+  confirm?: { reverted: boolean; value?: number; delta?: number; under?: boolean; message: string };
+}
+
+function spawnStreaming(cmd: string, args: string[], cwd: string, onLine: (line: string) => void): Promise<{ code: number; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(cmd, args, { cwd, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    let buf = '';
+    const take = (b: Buffer) => {
+      const s = b.toString();
+      output += s;
+      buf += s;
+      let i;
+      while ((i = buf.indexOf('\n')) >= 0) {
+        onLine(buf.slice(0, i));
+        buf = buf.slice(i + 1);
+      }
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (buf) onLine(buf);
+      resolvePromise({ code: code ?? 128, output });
+    });
+  });
+}
+
+/** Ensure the scratch clone of the repository exists (never touching the repository). */
+async function ensureScratch(repo: string, dir: string): Promise<string> {
+  const scratch = join(dir, 'repo.git');
+  const have = await readdir(scratch).then(() => true, () => false);
+  if (!have) {
+    await mkdir(dir, { recursive: true });
+    await run('git', ['clone', '--quiet', '--shared', '--bare', '--', repo, scratch], { env: gitEnv() });
+  } else {
+    // New commits of the repository are visible through the shared objects; refresh the refs.
+    await git(scratch, ['fetch', '--quiet', '--', repo, '+refs/heads/*:refs/heads/*'], true);
+  }
+  return scratch;
+}
+
+export async function startCommitBisect(params: CommitBisectParams, o: CommitBisectOptions): Promise<CommitBisectResult> {
+  const { io, cacheDir } = o;
+  const metric = parseMetric(params.metric);
+  const threshold = parseThreshold(params.threshold);
+  const fresh = newState(params);
+  const file = statePath(cacheDir, fresh.id);
+  let state = (await readState(file)) ?? fresh;
+  await writeLatest(cacheDir, state.id);
+  const resumed = state.steps.length > 0;
+  state.scratch = await ensureScratch(params.repo, bisectDir(cacheDir, state.id));
+  await writeState(file, state);
+  io.out(`tiny bisect ${state.id}: ${metricLabel(metric)} growth ≥ ${describeThreshold(threshold)} between ${params.goodRef} (${short(params.good)}) and ${params.badRef} (${short(params.bad)}), configuration ${params.config}, ${params.queue ? `queue ${params.queue}` : 'no queue'}\n`);
+  if (resumed) io.out(`resuming: ${state.steps.length} point${state.steps.length > 1 ? 's' : ''} already measured (state: ${file})\n`);
+
+  const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
+
+  // The good point first: its value is what every step is compared with.
+  if (state.goodValue === undefined) {
+    io.out(`measuring the good point ${short(params.good)} ...\n`);
+    const { step, build } = await measureStep(ctx, state, params.good, undefined);
+    if (build.status !== 'ok' || step.value === undefined) {
+      throw new TinyError(`the good point ${params.goodRef} (${short(params.good)}) does not build or has no ${metricLabel(metric)}: ${step.reason ?? ''}`, 1, [], build.status === 'failed' ? build.details.join('\n') || undefined : undefined);
+    }
+    state = { ...withStep(state, step), goodValue: step.value, goodKey: step.key! };
+    await writeState(file, state);
+  }
+  const goodValue = state.goodValue!;
+  io.out(`good ${short(params.good)}: ${metricLabel(metric)} ${commas(goodValue)}; threshold ${describeThreshold(threshold, goodValue)}\n`);
+  if (state.badValue === undefined) {
+    io.out(`measuring the bad point ${short(params.bad)} ...\n`);
+    const { step } = await measureStep(ctx, state, params.bad, goodValue);
+    if (step.status === 'skip') throw new TinyError(`the bad point ${params.badRef} (${short(params.bad)}) does not build: ${step.reason ?? ''}`, 1);
+    state = { ...withStep(state, step), badValue: step.value! };
+    await writeState(file, state);
+    if (step.status !== 'bad') {
+      io.out(`bad ${short(params.bad)}: ${metricLabel(metric)} ${commas(step.value!)} (${signed(step.delta!)}): below the threshold — nothing to bisect\n`);
+      return { exitCode: 1, state };
+    }
+  }
+  io.out(`bad  ${short(params.bad)}: ${metricLabel(metric)} ${commas(state.badValue!)} (${signed(state.badValue! - goodValue)})\n`);
+
+  // git bisect run in the scratch clone.
+  const scratch = state.scratch!;
+  await git(scratch, ['bisect', 'reset'], true);
+  await git(scratch, ['bisect', 'start', '--no-checkout', params.bad, params.good]);
+  const stepArgs = [...o.tinyArgv.slice(1), 'bisect', 'step', '--state', file];
+  io.out(`$ git bisect run ${['tiny', 'bisect', 'step', '--state', file].join(' ')}\n`);
+  const r = await spawnStreaming('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], scratch, (line) => {
+    if (/^(running|Bisecting:|\[[0-9a-f]{40}\]|tiny: )/.test(line) || /first bad commit|could be any of|cannot bisect/i.test(line)) io.out(`  ${line}\n`);
+    else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
+  });
+  const log = (await git(scratch, ['bisect', 'log'], true)).stdout;
+  await writeFile(join(bisectDir(cacheDir, state.id), 'bisect.log'), log);
+  state = (await readState(file)) ?? state;
+
+  let first: string | undefined;
+  let candidates: string[] | undefined;
+  if (/is the first bad commit/.test(r.output)) {
+    first = (await git(scratch, ['rev-parse', '--verify', 'refs/bisect/bad'])).stdout.trim();
+  } else if (/could be any of/.test(r.output)) {
+    const after = r.output.split(/could be any of:?/)[1] ?? '';
+    candidates = [...after.matchAll(/^([0-9a-f]{40})$/gm)].map((m) => m[1]!);
+  }
+  await git(scratch, ['bisect', 'reset'], true);
+
+  if (!first) {
+    state = { ...state, result: { ...(candidates ? { candidates } : {}), finishedAt: new Date().toISOString() } };
+    await writeState(file, state);
+    if (candidates?.length) {
+      io.out(`\nno single first bad commit: skipped commits (build or queue failures) hide it; it is one of:\n`);
+      for (const c of candidates) io.out(`  ${short(c)} ${await subjectOf(scratch, c)}\n`);
+      return { exitCode: 1, state };
+    }
+    throw new TinyError(`git bisect run did not name a first bad commit (exit ${r.code})`, 1, [], r.output.split('\n').slice(-8).join('\n'));
+  }
+
+  const subject = await subjectOf(scratch, first);
+  state = { ...state, result: { first, subject, finishedAt: new Date().toISOString() } };
+  await writeState(file, state);
+  const steps = state.steps.filter((s) => s.point !== params.good && s.point !== params.bad);
+  io.out(`\nfirst bad commit: ${first} ${subject}\n`);
+  io.out(`(${steps.length} step${steps.length === 1 ? '' : 's'}, ${steps.filter((s) => s.status === 'skip').length} skipped)\n`);
+
+  // Its delta against its parent, and the symbol diff.
+  const firstBuild = await buildCommit(ctx, first);
+  const parent = (await git(scratch, ['rev-parse', '--verify', '--quiet', `${first}^`], true)).stdout.trim();
+  if (parent && firstBuild.build.status === 'ok') {
+    const parentBuild = await buildCommit(ctx, parent);
+    if (parentBuild.build.status === 'ok') {
+      const a = valueOf(metric, parentBuild.build)!;
+      const b = valueOf(metric, firstBuild.build)!;
+      const sa = parentBuild.build.record.measurement!.size;
+      const sb = firstBuild.build.record.measurement!.size;
+      io.out(`${metricLabel(metric)}: ${commas(a)} -> ${commas(b)} (${signed(b - a)}) against its parent ${short(parent)}; text ${signed(sb.text - sa.text)}, data ${signed(sb.data - sa.data)}, bss ${signed(sb.bss - sa.bss)}, dec ${signed(sb.dec - sa.dec)}\n\n`);
+      io.out(bloatOMeter(parentBuild.build.symbols, firstBuild.build.symbols));
+    } else {
+      io.out(`its parent ${short(parent)} does not build (${parentBuild.build.error}): no delta against it\n`);
+    }
+  }
+
+  const confirm = await confirmRevert(ctx, scratch, params.bad, first, subject, goodValue, threshold, metric, io);
+  return { exitCode: 0, state, first, confirm };
+}
+
+/** Revert `first` on `bad` (three-way merge, no checkout) and rebuild. */
+async function confirmRevert(ctx: StepContext, scratch: string, bad: string, first: string, subject: string, goodValue: number, threshold: Threshold, metric: Metric, io: BisectIO): Promise<CommitBisectResult['confirm']> {
+  io.out(`\nconfirm: revert ${short(first)} on the bad point ${short(bad)} and rebuild\n`);
+  const parent = (await git(scratch, ['rev-parse', '--verify', '--quiet', `${first}^`], true)).stdout.trim();
+  if (!parent) {
+    const message = `${short(first)} has no parent: it cannot be reverted`;
+    io.out(`  ${message}\n`);
+    return { reverted: false, message };
+  }
+  // git revert --no-commit, without a checkout: the commit's diff applied in reverse (with a
+  // three-way fallback) to a private index holding the bad point's tree.
+  const index = join(scratch, 'tiny-confirm.index');
+  const env = { ...gitEnv(), GIT_INDEX_FILE: index };
+  await run('git', ['-C', scratch, 'read-tree', bad], { env });
+  const diff = await run('git', ['-C', scratch, 'diff', '--binary', '--full-index', parent, first], { env: gitEnv() });
+  let applied = await run('git', ['-C', scratch, 'apply', '--cached', '-R'], { env, input: diff.stdout, allowFail: true });
+  if (applied.code !== 0) {
+    await run('git', ['-C', scratch, 'read-tree', bad], { env });
+    applied = await run('git', ['-C', scratch, 'apply', '--cached', '--3way', '-R'], { env, input: diff.stdout, allowFail: true });
+  }
+  if (applied.code !== 0) {
+    const files = [...new Set([...applied.stderr.matchAll(/(?:patch failed|conflicts?|Applied patch to|error: )[: ]*'?([^\s:']+)/g)].map((x) => x[1]!).filter((f) => f.includes('/') || f.includes('.')))];
+    const message = `${short(first)} does not revert cleanly on ${short(bad)}${files.length ? ` (conflicts in ${files.join(', ')})` : ''}: not confirmed`;
+    io.out(`  ${message}\n`);
+    await rm(index, { force: true });
+    return { reverted: false, message };
+  }
+  const tree = (await run('git', ['-C', scratch, 'write-tree'], { env })).stdout.trim();
+  await rm(index, { force: true });
+  const commit = (await run('git', ['-C', scratch, 'commit-tree', tree, '-p', bad, '-m', `Revert "${subject}"\n\nThis reverts commit ${first}.`], { env: gitEnv() })).stdout.trim();
+  await git(scratch, ['update-ref', 'refs/tiny/confirm', commit]);
+  const { build } = await buildCommit(ctx, commit);
+  const value = valueOf(metric, build);
+  if (value === undefined) {
+    const message = `the revert ${short(commit)} does not build (${build.status === 'failed' ? build.error : 'no value'}): not confirmed`;
+    io.out(`  ${message}\n`);
+    return { reverted: true, message };
+  }
+  const delta = value - goodValue;
+  const under = delta < thresholdBytes(threshold, goodValue);
+  const message = under
+    ? `confirmed: with ${short(first)} reverted, ${metricLabel(metric)} is ${commas(value)} (${signed(delta)} vs good): back under the threshold ${describeThreshold(threshold, goodValue)}`
+    : `NOT confirmed: with ${short(first)} reverted, ${metricLabel(metric)} is ${commas(value)} (${signed(delta)} vs good): still over the threshold ${describeThreshold(threshold, goodValue)} — other commits grow it too`;
+  io.out(`  ${message}\n`);
+  return { reverted: true, value, delta, under, message };
+}
+
+export function resolveParams(p: Omit<CommitBisectParams, 'good' | 'bad'> & { good?: string; bad?: string }): CommitBisectParams {
+  return { ...p, repo: resolve(p.repo), root: resolve(p.root), queue: p.queue ? resolve(p.queue) : null, good: p.good!, bad: p.bad! };
+}
