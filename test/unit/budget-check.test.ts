@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { budgetExitCode, checkBudgets, justificationsOf, parseJustification, renderBudgetCheck, sizeBudgetToggle, sizeText, type ToggleSizes } from '../../src/budget/index.js';
+
+const t = (toggle: string, dec: number, bz?: number): ToggleSizes => ({ toggle, size: { text: dec - 100, data: 60, bss: 40, dec }, files: { vmlinux: { bytes: dec * 2 }, ...(bz !== undefined ? { bzImage: { bytes: bz } } : {}) } });
+
+describe('budgets', () => {
+  it('size budgets apply to all-off, else queue, else base', () => {
+    expect(sizeBudgetToggle(['base', 'queue', 'all-off', 'flip:x'])).toBe('all-off');
+    expect(sizeBudgetToggle(['base', 'queue'])).toBe('queue');
+    expect(sizeBudgetToggle(['base'])).toBe('base');
+  });
+  it('names the budget, the value, the limit and the excess', () => {
+    const c = checkBudgets({ budgets: { bzImage: 409600, dec: 1_000_000 }, results: [t('base', 500_000, 420_000), t('queue', 480_000, 415_000), t('all-off', 470_000, 412_345)] });
+    expect(c.failures).toHaveLength(1);
+    expect(c.failures[0]!.message).toBe('bzImage 412,345 bytes > budget 400K (409,600) by 2,745 bytes in toggle all-off');
+    expect(budgetExitCode(c)).toBe(1);
+    expect(renderBudgetCheck(c)).toContain('✗ bzImage 412,345 bytes > budget 400K (409,600) by 2,745 bytes in toggle all-off');
+  });
+  it('passes under budget, and says so', () => {
+    const c = checkBudgets({ budgets: { bzImage: 409600 }, results: [t('queue', 1000, 400_000)] });
+    expect(c.violations).toEqual([]);
+    expect(budgetExitCode(c)).toBe(0);
+    expect(renderBudgetCheck(c)).toMatch(/budgets ok \(queue\): bzImage 400,000 ≤ 400K/);
+  });
+  it('min_saving_per_patch: flips vs queue; a justified patch is accepted and listed', () => {
+    const results = [t('queue', 10_000), t('flip:good', 9_000), t('flip:small', 9_990), t('flip:grows', 10_300), t('without:plain', 10_050)];
+    const c = checkBudgets({ budgets: { min_saving_per_patch: 100 }, results, justifications: { grows: 'needed for the RTC on the board' } });
+    const by = Object.fromEntries(c.violations.map((v) => [v.patch, v]));
+    expect(Object.keys(by).sort()).toEqual(['grows', 'plain', 'small']);
+    expect(by.small!.accepted).toBe(false);
+    expect(by.small!.message).toBe('patch small saves 10 bytes (dec, flip:small vs queue) < min_saving_per_patch 100 by 90 bytes');
+    expect(by.grows!.accepted).toBe(true);
+    expect(by.grows!.message).toMatch(/patch grows grows the kernel by 300 bytes/);
+    expect(by.plain!.actual).toBe(50);
+    expect(c.failures.map((v) => v.patch).sort()).toEqual(['plain', 'small']);
+    const text = renderBudgetCheck(c);
+    expect(text).toContain('Size-Justification: needed for the RTC on the board');
+  });
+  it('failed toggles and missing targets are not checked, and said so', () => {
+    const c = checkBudgets({ budgets: { bzImage: 1000, text: 5 }, results: [{ toggle: 'all-off' }] });
+    expect(c.failures).toEqual([]);
+    expect(c.unchecked.map((u) => u.budget)).toEqual(['bzImage', 'text']);
+    const d = checkBudgets({ budgets: { bzImage: 1000 }, results: [t('queue', 10)] });
+    expect(d.unchecked[0]!.reason).toMatch(/no bzImage/);
+  });
+  it('no budgets: nothing to say', () => {
+    expect(checkBudgets({ budgets: undefined, results: [t('queue', 1)] }).violations).toEqual([]);
+  });
+  it('parses the Size-Justification trailer from the patch header only', () => {
+    const patch = 'From: A <a@b>\nSubject: [PATCH] x\n\nbody\n\nSize-Justification: keeps the RTC\n  working on old boards\nSigned-off-by: A <a@b>\n---\n diff\ndiff --git a/x b/x\n+Size-Justification: not this one\n';
+    expect(parseJustification(patch)).toBe('keeps the RTC working on old boards');
+    expect(parseJustification('Subject: y\n---\n+Size-Justification: in the diff\n')).toBeUndefined();
+    expect(justificationsOf([{ name: 'a', text: patch }, { name: 'b', text: 'Subject: b\n' }])).toEqual({ a: 'keeps the RTC working on old boards' });
+  });
+  it('sizeText', () => {
+    expect(sizeText(409600)).toBe('400K');
+    expect(sizeText(1572864)).toBe('1.5M');
+    expect(sizeText(1000)).toBe('1000');
+  });
+});
