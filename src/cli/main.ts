@@ -4,8 +4,10 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { registerBisectCommand } from './bisect.js';
+import { registerDiffCommand } from './diff.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerQueueCommands } from './queue.js';
+import { registerReportCommand } from './report.js';
 import { registerToolchainCommands } from './toolchain.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
   registerToolchainCommands(program);
   registerBisectCommand(program);
   registerDoctorCommand(program);
+  registerReportCommand(program);
+  registerDiffCommand(program);
   return program;
 }
 

@@ -1,0 +1,99 @@
+// `tiny report`: the size report of a configuration's latest `tiny build` run, as text, Markdown,
+// JSON, one self-contained HTML page, or JUnit XML. Rendering only; the work is in src/report/.
+
+import { Option, type Command } from 'commander';
+import { resolve } from 'node:path';
+import { renderSizeHtml } from '../report/html.js';
+import { renderJunit } from '../report/junit.js';
+import { loadRun, pickConfig } from '../report/load.js';
+import { renderSizeMarkdown, renderSizeText } from '../report/render-size.js';
+import { buildSizeReport, type SizeReport } from '../report/size-report.js';
+import { openRecordStore } from '../store/index.js';
+import { cacheDir } from '../util/cache.js';
+import { EXIT, TinyError } from '../util/diagnostics.js';
+import { writeFileAtomic } from '../util/fs.js';
+import { quietOnClosedPipe } from './diff.js';
+
+export const REPORT_FORMATS = ['text', 'md', 'json', 'html', 'junit'] as const;
+export type ReportFormat = (typeof REPORT_FORMATS)[number];
+
+function setExit(cmd: Command, code: number): void {
+  let root = cmd;
+  while (root.parent) root = root.parent;
+  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
+  root.setOptionValue('exitCode', Math.max(current, code));
+}
+
+export function renderReport(report: SizeReport, format: ReportFormat, top: number): string {
+  switch (format) {
+    case 'json':
+      return JSON.stringify(report, null, 2) + '\n';
+    case 'md':
+      return renderSizeMarkdown(report, { top });
+    case 'html':
+      return renderSizeHtml(report, { top });
+    case 'junit':
+      return renderJunit(report);
+    default:
+      return renderSizeText(report, { top });
+  }
+}
+
+/** 1 when a toggle failed or lost its record, or a budget the report carries is exceeded. */
+export function reportExitCode(report: SizeReport): number {
+  return report.failed.length || report.budgets?.some((b) => !b.ok) ? EXIT.checkFailed : EXIT.ok;
+}
+
+export function registerReportCommand(program: Command): void {
+  const cmd = program
+    .command('report')
+    .description("size report of a configuration's latest `tiny build` run: bytes saved per patch, no-op costs, interactions, directories, symbols, .config, inputs")
+    .option('--config <name>', 'the build configuration (default: the only one with a recorded run)')
+    .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
+    .option('--json', 'same as --format json')
+    .option('--out <file>', 'write the report to this file (atomically: complete or not there) instead of stdout')
+    .option('--top <n>', 'symbol deltas listed per comparison', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) throw new TinyError(`--top takes a whole number, not ${JSON.stringify(v)}`, 2);
+      return n;
+    }, 10)
+    .addHelpText(
+      'after',
+      `
+Reads the records of the latest \`tiny build --config NAME\` run ($TINY_CACHE/runs/NAME.json)
+and compares its toggles:
+  queue - flip:<patch>     bytes saved by turning that patch's option off (text, data, bss,
+                           dec of vmlinux and the boot image), % of the base, cumulative
+                           along the series
+  queue - without:<patch>  the patch's no-op cost with its option at the default (ideally 0);
+                           queue - base is the whole queue's
+  queue - all-off          every option off, against the sum of the single flips (their
+                           interaction); pairs of flips that change the same symbols or
+                           .config symbols
+plus per-directory deltas, the top symbol deltas of each comparison (bloat-o-meter's
+semantics), the .config differences and every input hash (tree, patches, .config, image).
+
+Formats: text; md, a summary fit for a pull-request comment or a mailing-list reply with
+the details collapsed; json, everything; html, one self-contained page with SVG charts (a
+waterfall of savings, a per-directory bar chart) that opens from disk; junit, JUnit XML
+with one testcase per toggle (a failed build, or an exceeded budget, is a failure).
+
+Exit status: 0 every toggle of the run built; 1 a toggle failed or its record has left the
+store, or a budget in the report is exceeded (the report is still printed or written);
+2 bad input (no recorded run for the configuration, an unreadable run index).`,
+    );
+  cmd.action(async (opts: Record<string, unknown>) => {
+    quietOnClosedPipe();
+    const format: ReportFormat = opts.json ? 'json' : (opts.format as ReportFormat);
+    const store = await openRecordStore(cacheDir());
+    const config = await pickConfig(store, opts.config as string | undefined);
+    const report = buildSizeReport(await loadRun(store, config));
+    const text = renderReport(report, format, opts.top as number);
+    if (opts.out !== undefined) {
+      const path = resolve(opts.out as string);
+      await writeFileAtomic(path, text);
+      process.stderr.write(`tiny: wrote ${format} report of ${config} to ${path}\n`);
+    } else process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+    setExit(cmd, reportExitCode(report));
+  });
+}
