@@ -17,11 +17,11 @@ import { sha256, writeFileAtomic } from '../util/fs.js';
 import type { FragmentValue } from '../kbuild/kconfig.js';
 import type { KconfigBase } from '../kbuild/config.js';
 
-const CONFIG_MEMO_VERSION = 1;
+const CONFIG_MEMO_VERSION = 2;
 
 export interface ConfigMemoInputs {
-  /** git tree hash of the patched source. */
-  sourceTree: string;
+  /** kconfigIdentity() of the patched source: what Kconfig reads of it. */
+  kconfig: string;
   arch: string;
   /** The kconfig base target, or the sha256 of a base .config file. */
   base: string;
@@ -38,6 +38,11 @@ export function configMemoKey(inputs: ConfigMemoInputs): string {
   return sha256(canonicalJson({ v: CONFIG_MEMO_VERSION, inputs }));
 }
 
+/** The output of `make <base target>` (tinyconfig, allnoconfig ...) for the same inputs minus the fragment. */
+export function baseMemoKey(inputs: Omit<ConfigMemoInputs, 'fragment'>): string {
+  return sha256(canonicalJson({ v: CONFIG_MEMO_VERSION, base: true, inputs }));
+}
+
 function configMemoPath(cacheDir: string, key: string): string {
   return join(cacheDir, 'matrix', 'configs', key.slice(0, 2), `${key}.config`);
 }
@@ -52,6 +57,32 @@ export async function readConfigMemo(cacheDir: string, key: string): Promise<str
 
 export async function writeConfigMemo(cacheDir: string, key: string, config: string): Promise<void> {
   await writeFileAtomic(configMemoPath(cacheDir, key), config);
+}
+
+/**
+ * Is this path something Kconfig (or a config target) reads? Kconfig..., Makefile... and Kbuild...
+ * files anywhere, everything under scripts/ (conf itself, Kconfig.include, the compiler probes
+ * it runs), any configs/ directory (defconfigs, tiny.config), and *defconfig / *.config files
+ * (2.6's arch/i386/defconfig). Deliberately wide: a false "changed" costs one Kconfig run.
+ */
+export function readByKconfig(path: string): boolean {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  return (
+    /^(Kconfig|Makefile|Kbuild)/.test(base) ||
+    path.startsWith('scripts/') ||
+    /(^|\/)configs\//.test(path) ||
+    /defconfig$/.test(base) ||
+    /\.config$/.test(base)
+  );
+}
+
+/** What Kconfig reads of a tree (readByKconfig), as one hash: toggles whose patches touch only code share their .config. */
+export function kconfigIdentityOf(lsTree: string): string {
+  const picked = lsTree.split('\n').filter((line) => {
+    const tab = line.indexOf('\t');
+    return tab > 0 && readByKconfig(line.slice(tab + 1));
+  });
+  return sha256(picked.join('\n'));
 }
 
 /** A base kconfig target as is; a base file by the sha256 of its content. */
@@ -99,4 +130,22 @@ export async function readTimings(cacheDir: string, config: string): Promise<Tim
 
 export async function writeTimings(cacheDir: string, config: string, timings: Timings): Promise<void> {
   await writeFileAtomic(timingsPath(cacheDir, config), JSON.stringify(timings, null, 2) + '\n');
+}
+
+function kconfigIdPath(cacheDir: string, tree: string): string {
+  return join(cacheDir, 'matrix', 'kconfig-ids', tree.slice(0, 2), tree);
+}
+
+/** kconfigIdentityOf a tree, remembered by tree hash (listing a 75k-file tree takes a while). */
+export async function readKconfigId(cacheDir: string, tree: string): Promise<string | undefined> {
+  try {
+    const v = (await readFile(kconfigIdPath(cacheDir, tree), 'utf8')).trim();
+    return /^[0-9a-f]{64}$/.test(v) ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeKconfigId(cacheDir: string, tree: string, id: string): Promise<void> {
+  await writeFileAtomic(kconfigIdPath(cacheDir, tree), id + '\n');
 }

@@ -17,13 +17,17 @@
 //   base             base patches only: the kernel without the queue
 //   queue            every selected patch, every option at its Kconfig default: the no-op point
 //                    (a minimally invasive queue costs nothing here)
-//   all-off          every selected patch, every option flipped from its default: the smallest kernel
+//   all-off          every selected patch, every option off (n): the smallest kernel. With the
+//                    linux-tiny convention (an option keeps a feature, default y) this is every
+//                    option at its non-default value; a configuration whose base already answers
+//                    n (tinyconfig = allnoconfig + a list: every visible new option is n) gets
+//                    the queue point's .config again, and the store serves it
 //   flip:<patch>     every selected patch, that patch's option flipped alone
 //   without:<patch>  the patch left out, with every queue patch that depends on it
 // An option's default is its value in the .config generated at the `queue` point (the queue
 // applied, the configuration's fragment, Kconfig's defaults for the rest); its flip is the other
-// bool value (y <-> n; m -> n). So flip and all-off toggles are resolved after the queue point's
-// .config is known (resolveFragment). A fragment symbol that names the option of a patch a
+// bool value (y <-> n; m -> n). So flip toggles are resolved after the queue point's .config
+// is known (resolveFragment). A fragment symbol that names the option of a patch a
 // toggle leaves out is dropped from that toggle's fragment (the tree no longer defines it).
 //
 // Order. Toggles sharing a patch selection run one after the other in one build directory
@@ -51,6 +55,8 @@ export interface Toggle {
   patches: QueuePatch[];
   /** Option symbols set to the other value than their default at the queue point. */
   flip: string[];
+  /** Option symbols set to a fixed value (all-off: n). */
+  set: Record<string, 'y' | 'n'>;
   /** Fragment symbols left out: options of queue patches this toggle does not apply. */
   drop: string[];
   /** Identity of the patch selection (toggles with equal selections share a tree). */
@@ -174,6 +180,7 @@ export function planMatrix(input: PlanInput): Plan {
         description: `the queue (${queuePatches.length} patch${queuePatches.length > 1 ? 'es' : ''}) with every option at its default: the no-op point`,
         patches: selected,
         flip: [],
+        set: {},
         drop: [],
       }),
     );
@@ -187,6 +194,7 @@ export function planMatrix(input: PlanInput): Plan {
           patch: p.name,
           patches: selected,
           flip: [p.option!],
+          set: {},
           drop: [],
         }),
       );
@@ -196,13 +204,15 @@ export function planMatrix(input: PlanInput): Plan {
         mk({
           name: 'all-off',
           kind: 'all-off',
-          description: `every option flipped from its default (${options.map((o) => `CONFIG_${o}`).join(', ')}): the smallest kernel`,
+          description: `every option off (${options.map((o) => `CONFIG_${o}=n`).join(', ')}): the smallest kernel`,
           patches: selected,
-          flip: options,
+          flip: [],
+          set: Object.fromEntries(options.map((o) => [o, 'n' as const])),
           drop: [],
         }),
       );
-      // With one option, all-off has the same inputs as its flip: the store serves it.
+      // all-off has the same inputs as a flip (one option, default y) or as the queue point
+      // (defaults already n): the store serves it.
     } else {
       notes.push('no queue patch declares an option: no flip or all-off toggles');
     }
@@ -218,6 +228,7 @@ export function planMatrix(input: PlanInput): Plan {
           patch: p.name,
           patches: selected.filter((q) => !out.has(q.name)),
           flip: [],
+          set: {},
           drop: dropFor(left),
         }),
       );
@@ -232,6 +243,7 @@ export function planMatrix(input: PlanInput): Plan {
       description: basePatches.length ? `the base with ${basePatches.map((p) => p.name).join(', ')} and no queue patch` : 'the bare base, no queue patch',
       patches: basePatches,
       flip: [],
+      set: {},
       drop: dropFor(queuePatches),
     }),
   );
@@ -275,7 +287,7 @@ export function needsDefaults(t: Toggle): boolean {
 }
 
 /**
- * The toggle's fragment: the configuration's, minus dropped symbols, plus each flipped option
+ * The toggle's fragment: the configuration's, minus dropped symbols, plus the set options, plus each flipped option
  * at the other value than its default (`defaults`: symbol -> .config value at the queue point,
  * 'n' for "is not set"; a missing symbol counts as n). Throws TinyError for an option whose
  * default is not a bool/tristate value.
@@ -283,6 +295,7 @@ export function needsDefaults(t: Toggle): boolean {
 export function resolveFragment(t: Toggle, fragment: Fragment, defaults?: ReadonlyMap<string, string>): Record<string, FragmentValue> {
   const out: Record<string, FragmentValue> = {};
   for (const [k, v] of Object.entries(fragment)) if (!t.drop.includes(k)) out[k] = v;
+  for (const [k, v] of Object.entries(t.set)) out[k] = v;
   for (const sym of t.flip) {
     if (!defaults) throw new TinyError(`${t.name}: the default of CONFIG_${sym} is not known (the queue point's .config is missing)`, 1);
     const d = defaults.get(sym);

@@ -34,7 +34,9 @@ import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type SeriesPatch, type TreeStore } from '../tree/index.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
-import { configMemoKey, kconfigBaseId, readConfigMemo, storePatch, writeConfigMemo } from './memo.js';
+import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId } from './memo.js';
+import { git } from '../tree/git.js';
+import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
 
 export interface MatrixSetup {
@@ -139,6 +141,7 @@ export class MatrixRunner {
   private readonly waiters: Array<() => void> = [];
   private readonly series = new Map<string, Promise<{ commit: string; tree: string }>>();
   private readonly configs = new Map<string, Promise<ConfigOutcome>>();
+  private readonly kconfigIds = new Map<string, Promise<string>>();
   private defaultsPromise?: Promise<Map<string, string>>;
   private readonly ccacheDir: string;
 
@@ -218,6 +221,48 @@ export class MatrixRunner {
     return p;
   }
 
+  /** What Kconfig reads of a source tree, hashed (memoized per tree). */
+  private kconfigIdentity(tree: string): Promise<string> {
+    let p = this.kconfigIds.get(tree);
+    if (!p) {
+      p = (async () => {
+        const known = await readKconfigId(this.setup.cacheDir, tree);
+        if (known) return known;
+        const r = await git(this.setup.treeStore.gitDir, ['ls-tree', '-r', '--full-tree', tree]);
+        const id = kconfigIdentityOf(r.stdout);
+        await writeKconfigId(this.setup.cacheDir, tree, id);
+        return id;
+      })();
+      this.kconfigIds.set(tree, p);
+    }
+    return p;
+  }
+
+  /**
+   * generateConfig's make, with `make <base target>` served from the memo when the same
+   * Kconfig inputs were configured before (flip toggles share the queue point's base .config).
+   */
+  private memoRunMake(inner: RunMake, baseKey: string, buildDir: string): RunMake {
+    const target = this.setup.config.kconfig.base;
+    return async (req: MakeRequest) => {
+      const isBase = typeof target === 'string' && req.targets.length === 1 && req.targets[0] === target && !req.input;
+      if (isBase) {
+        const memo = await readConfigMemo(this.setup.cacheDir, baseKey);
+        if (memo !== undefined) {
+          await mkdir(buildDir, { recursive: true });
+          await writeFile(join(buildDir, '.config'), memo);
+          return { code: 0, output: `(make ${target}: .config from tiny's memo of the same Kconfig inputs)\n` };
+        }
+      }
+      const r = await inner(req);
+      if (isBase && r.code === 0) {
+        const text = await readFile(join(buildDir, '.config'), 'utf8').catch(() => undefined);
+        if (text !== undefined) await writeConfigMemo(this.setup.cacheDir, baseKey, text);
+      }
+      return r;
+    };
+  }
+
   /** Option defaults: the .config of the queue point. */
   defaults(): Promise<Map<string, string>> {
     this.defaultsPromise ??= (async () => {
@@ -247,16 +292,16 @@ export class MatrixRunner {
     const { commit, tree } = await this.seriesFor(t);
     if (needsDefaults(t)) onPhase?.('waiting');
     const fragment = resolveFragment(t, s.config.kconfig.fragment, needsDefaults(t) ? await this.defaults() : undefined);
-    const memoKey = configMemoKey({
-      sourceTree: tree,
+    const memoInputs = {
+      kconfig: await this.kconfigIdentity(tree),
       arch: s.config.arch,
       base: await kconfigBaseId(s.config.kconfig.base),
-      fragment,
       makeVariables: this.vars,
       image: s.image.id,
       runtime: s.runtime.name,
       toolVersion: s.toolVersion,
-    });
+    };
+    const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
     if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true };
 
@@ -277,7 +322,7 @@ export class MatrixRunner {
         base: s.config.kconfig.base,
         fragment,
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
-        runMake: containerRunMake(this.kbuildSpec(lane, log)),
+        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log)), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
       });
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);

@@ -1,0 +1,178 @@
+// `tiny build --config NAME`: every toggle of the queue built in the toolchain container (or
+// served from the store), measured and recorded; a size table at the end. Argument parsing,
+// the lock, Ctrl-C and rendering only: the work is in src/matrix/.
+
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Option, type Command } from 'commander';
+import { displayOrder, onlyToggles } from '../matrix/plan.js';
+import { MatrixProgress } from '../matrix/progress.js';
+import { readTimings, writeTimings } from '../matrix/memo.js';
+import { checkBudgets, countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
+import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
+import { prepareMatrix } from '../matrix/setup.js';
+import { readRunIndex, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
+import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
+import { cacheDir } from '../util/cache.js';
+import { EXIT, TinyError } from '../util/diagnostics.js';
+import { addFormatOptions, addQueueOption, collect, outputFormat, queueDir, writeOut } from './options.js';
+
+/** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
+export function configRoot(cwd = process.cwd()): string {
+  if (existsSync(join(cwd, 'configs'))) return cwd;
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new TinyError(`${name} must be a whole number of at least 1, not '${v}'`, 2);
+    return n;
+  };
+}
+
+function setExit(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
+  root.setOptionValue('exitCode', Math.max(current, code));
+}
+
+export function registerBuildCommand(program: Command): void {
+  const cmd = program
+    .command('build')
+    .description('build every toggle of the queue for a configuration, measure it, record it; print a size table')
+    .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
+    .option('--tree <dir>', 'a kernel tree (directory or tarball) to use as the base instead of the queue\'s')
+    .option('--base <version>', 'the base version to use (one the queue claims)')
+    .addOption(new Option('--runtime <runtime>', 'container runtime (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
+    .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
+    .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN uses the cores best)', positiveInt('--lanes'), 1)
+    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>)', collect)
+    .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
+    .addHelpText(
+      'after',
+      `
+Toggles: base (the base with only the patches the toolchain needs, queue.base_select),
+queue (every selected patch, options at their Kconfig default: the no-op point), all-off
+(every option flipped: the smallest kernel), flip:<patch> (one option flipped alone) and
+without:<patch> (one patch left out, with the patches depending on it).
+
+Each toggle's inputs (base tree, patches, .config, image, make variables, environment) make
+its record key; a toggle whose record is stored is served without building. Logs are kept
+under the cache (logs/<config>/). Interrupt with Ctrl-C: finished toggles stay recorded, the
+next run resumes.
+
+Exit status: 0 all toggles built or cached and within budget, 1 a toggle failed or a budget
+is exceeded, 2 bad input, 130 interrupted.`,
+    );
+  addQueueOption(cmd);
+  addFormatOptions(cmd);
+  cmd.action(async (opts: Record<string, unknown>, command: Command) => {
+    const format = outputFormat(opts);
+    const cache = cacheDir();
+    const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+    const started = Date.now();
+
+    const prepared = await withBuildLock(
+      cache,
+      async () => {
+        const p = await prepareMatrix({
+          root: configRoot(),
+          config: opts.config as string,
+          queueDir: queueDir(opts),
+          cacheDir: cache,
+          ...(opts.tree ? { tree: opts.tree as string } : {}),
+          ...(opts.base ? { base: (opts.base as string[])[0]! } : {}),
+          ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
+          ...(opts.jobs ? { jobs: opts.jobs as number } : {}),
+          lanes: opts.lanes as number,
+          onLog: (l) => err(`tiny: ${l}`),
+        });
+        for (const w of p.config.warnings) err(`${w.file}:${w.line ?? ''}: warning: ${w.message}`);
+        const toggles = onlyToggles(p.plan, opts.only as string[] | undefined);
+        for (const n of p.plan.notes) err(`tiny: ${n}`);
+
+        const signal = { aborted: false };
+        let interrupts = 0;
+        const onSigint = () => {
+          interrupts++;
+          signal.aborted = true;
+          if (interrupts === 1) err('\ntiny: interrupted: stopping after the running make (records written so far are kept; Ctrl-C again to quit now)');
+          else process.exit(130);
+        };
+        process.on('SIGINT', onSigint);
+        process.on('SIGTERM', onSigint);
+
+        const timings = await readTimings(cache, p.config.name);
+        const progress = new MatrixProgress(toggles, { timings, lanes: p.setup.lanes ?? 1 });
+        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: progress.onEvent, signal });
+        err(
+          `tiny: building ${toggles.length} toggle${toggles.length === 1 ? '' : 's'} of ${p.config.name} on ${p.base.version} with ${p.toolchain.name} (${p.setup.image.id.replace(/^sha256:/, '').slice(0, 12)}) on ${p.runtime.name}, make -j${p.setup.jobs}${(p.setup.lanes ?? 1) > 1 ? `, ${p.setup.lanes} lanes` : ''}; logs: ${join(cache, 'logs', p.config.name)}`,
+        );
+        let results: ToggleResult[];
+        try {
+          results = await progress.run(runner, toggles);
+        } finally {
+          process.off('SIGINT', onSigint);
+          process.off('SIGTERM', onSigint);
+        }
+
+        // Remember build times (ETAs of the next run), and where each toggle's record is.
+        for (const r of results) if (r.status === 'built') timings[r.toggle.name] = { ms: r.durationMs, at: new Date().toISOString() };
+        await writeTimings(cache, p.config.name, timings);
+        const entries: RunEntry[] = results
+          .filter((r) => r.key && r.status !== 'interrupted')
+          .map((r) => ({ toggle: r.toggle.name, key: r.key!, status: r.status === 'failed' ? 'failed' : 'ok' }));
+        let index = entries;
+        if (opts.only) {
+          // A partial run updates its toggles in the latest-run index and keeps the others.
+          const previous = await readRunIndex(cache, p.config.name);
+          const mine = new Map(entries.map((e) => [e.toggle, e]));
+          const order = displayOrder(p.plan.toggles).map((t) => t.name);
+          const merged = new Map((previous?.toggles ?? []).map((e) => [e.toggle, e]));
+          for (const [k, v] of mine) merged.set(k, v);
+          index = order.filter((n) => merged.has(n)).map((n) => merged.get(n)!);
+        }
+        if (index.length) await writeRunIndex(cache, { config: p.config.name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), toggles: index });
+        return { p, results, interrupted: signal.aborted };
+      },
+      {
+        wait: opts.wait !== false,
+        onWait: (pid) => err(`tiny: another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`),
+      },
+    );
+
+    const { p, results, interrupted } = prepared;
+    const rows = toRows(results);
+    const budgets = checkBudgets(p.config.budgets, rows);
+    const summary: BuildSummary = {
+      config: p.config.name,
+      base: { version: p.base.version, tree: p.base.tree },
+      toolchain: { name: p.toolchain.name, image: p.setup.image.id },
+      runtime: p.runtime.name,
+      hermetic: p.runtime.hermetic,
+      jobs: p.setup.jobs,
+      lanes: p.setup.lanes ?? 1,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: Date.now() - started,
+      notes: p.plan.notes,
+      budgets,
+    };
+    if (format === 'json') writeOut(JSON.stringify(toJson(rows, summary), null, 2));
+    else writeOut(renderText(rows, summary, format));
+    const failures = renderFailures(rows);
+    if (failures) err(failures.trimEnd());
+    for (const b of budgets) err(`tiny: ${b.severity === 'error' ? 'over budget' : 'warning'}: ${b.message}`);
+    const counts = countStatus(rows);
+    if (interrupted || counts.interrupted) {
+      err('tiny: interrupted: run `tiny build` again to resume (finished toggles are served from the store)');
+      setExit(command, 130);
+      return;
+    }
+    setExit(command, counts.failed || budgets.some((b) => b.severity === 'error') ? EXIT.checkFailed : EXIT.ok);
+  });
+}
+

@@ -1,0 +1,248 @@
+// What a matrix run ends with: one row per toggle (size(1) numbers, artifact bytes and
+// sha256, deltas against the queue point and the base, status, time), rendered as a text or
+// Markdown table or as JSON, and the configuration's budgets checked against the rows.
+// Pure functions of the run's results.
+
+import type { Budgets } from '../kbuild/buildconfig.js';
+import type { FirstError } from '../measure/types.js';
+import { renderTable, type Table } from '../report/table.js';
+import { displayOrder, type ToggleKind } from './plan.js';
+import type { ToggleResult, ToggleStatus } from './run.js';
+
+export interface ArtifactInfo {
+  bytes: number;
+  sha256: string;
+}
+
+export interface ToggleRow {
+  toggle: string;
+  kind: ToggleKind;
+  description: string;
+  status: ToggleStatus;
+  /** The record key. */
+  key?: string;
+  text?: number;
+  data?: number;
+  bss?: number;
+  dec?: number;
+  /** By artifact name: vmlinux, bzImage, System.map, .config. */
+  artifacts: Record<string, ArtifactInfo>;
+  /** dec minus the queue point's dec / the base's dec. */
+  deltaQueue?: number;
+  deltaBase?: number;
+  durationMs: number;
+  patches: string[];
+  error?: string;
+  details?: string[];
+  firstError?: FirstError;
+  logs: string[];
+  hermetic?: boolean;
+}
+
+export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
+  const byKind = (k: ToggleKind) => results.find((r) => r.toggle.kind === k)?.record?.measurement?.size.dec;
+  const decOf = (r: ToggleResult) => (r.status === 'failed' || r.status === 'interrupted' ? undefined : r.record?.measurement?.size.dec);
+  const queueDec = results.find((r) => r.toggle.kind === 'queue' && decOf(r) !== undefined) ? byKind('queue') : undefined;
+  const baseDec = results.find((r) => r.toggle.kind === 'base' && decOf(r) !== undefined) ? byKind('base') : undefined;
+  return displayOrder(results.map((r) => ({ kind: r.toggle.kind, r }))).map(({ r }) => {
+    const m = r.status === 'failed' || r.status === 'interrupted' ? undefined : r.record?.measurement;
+    const artifacts: Record<string, ArtifactInfo> = {};
+    for (const [name, f] of Object.entries(m?.files ?? {})) {
+      const sha = m?.sha256[name];
+      if (sha) artifacts[name] = { bytes: f.bytes, sha256: sha };
+    }
+    const dec = m?.size.dec;
+    return {
+      toggle: r.toggle.name,
+      kind: r.toggle.kind,
+      description: r.toggle.description,
+      status: r.status,
+      ...(r.key ? { key: r.key } : {}),
+      ...(m ? { text: m.size.text, data: m.size.data, bss: m.size.bss, dec: m.size.dec } : {}),
+      artifacts,
+      ...(dec !== undefined && queueDec !== undefined ? { deltaQueue: dec - queueDec } : {}),
+      ...(dec !== undefined && baseDec !== undefined ? { deltaBase: dec - baseDec } : {}),
+      durationMs: r.durationMs,
+      patches: r.toggle.patches.map((p) => p.name),
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.details?.length ? { details: r.details } : {}),
+      ...(r.firstError ? { firstError: r.firstError } : {}),
+      logs: r.logs,
+      ...(r.record ? { hermetic: r.record.hermetic } : {}),
+    };
+  });
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${(ms / 1000).toFixed(1)}s`;
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = String(s % 60).padStart(2, '0');
+  return h ? `${h}h${String(m).padStart(2, '0')}m${sec}s` : `${m}m${sec}s`;
+}
+
+const num = (n: number | undefined) => (n === undefined ? '-' : String(n));
+const delta = (n: number | undefined) => (n === undefined ? '-' : n > 0 ? `+${n}` : String(n));
+
+/** The image artifact's name in a row (bzImage, zImage ...), if one was built. */
+function imageName(rows: readonly ToggleRow[]): string | undefined {
+  for (const r of rows) for (const n of Object.keys(r.artifacts)) if (!['vmlinux', 'System.map', '.config'].includes(n)) return n;
+  return undefined;
+}
+
+export function sizeTable(rows: readonly ToggleRow[]): Table {
+  const image = imageName(rows) ?? 'bzImage';
+  return {
+    columns: [
+      { header: 'toggle' },
+      { header: 'text', align: 'right' },
+      { header: 'data', align: 'right' },
+      { header: 'bss', align: 'right' },
+      { header: 'dec', align: 'right' },
+      { header: 'vmlinux', align: 'right' },
+      { header: image, align: 'right' },
+      { header: 'Δdec queue', align: 'right' },
+      { header: 'Δdec base', align: 'right' },
+      { header: 'status' },
+      { header: 'time', align: 'right' },
+    ],
+    rows: rows.map((r) => [
+      r.toggle,
+      num(r.text),
+      num(r.data),
+      num(r.bss),
+      num(r.dec),
+      num(r.artifacts.vmlinux?.bytes),
+      num(r.artifacts[image]?.bytes),
+      delta(r.deltaQueue),
+      delta(r.deltaBase),
+      r.status,
+      formatDuration(r.durationMs),
+    ]),
+  };
+}
+
+export interface BuildSummary {
+  config: string;
+  base: { version: string; tree: string };
+  toolchain: { name: string; image: string };
+  runtime: string;
+  hermetic: boolean;
+  jobs: number;
+  lanes: number;
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  notes: string[];
+  budgets: BudgetFinding[];
+}
+
+export function renderText(rows: readonly ToggleRow[], s: BuildSummary, format: 'text' | 'md'): string {
+  const counts = countStatus(rows);
+  const head =
+    format === 'md'
+      ? `### tiny build ${s.config} on ${s.base.version}\n\n`
+      : `tiny build ${s.config}: ${s.base.version} (tree ${s.base.tree.slice(0, 12)}), ${s.toolchain.name} ${s.toolchain.image.replace(/^sha256:/, '').slice(0, 12)} on ${s.runtime}${s.hermetic ? '' : ' (not hermetic)'}\n\n`;
+  const table = renderTable(sizeTable(rows), format);
+  const tail = `\n${rows.length} toggles: ${counts.built} built, ${counts.cached} cached, ${counts.failed} failed${counts.interrupted ? `, ${counts.interrupted} interrupted` : ''} in ${formatDuration(s.durationMs)} (make -j${s.jobs}${s.lanes > 1 ? `, ${s.lanes} lanes` : ''})\n`;
+  return head + table + tail;
+}
+
+export function countStatus(rows: readonly { status: ToggleStatus }[]): Record<ToggleStatus, number> {
+  const c: Record<ToggleStatus, number> = { built: 0, cached: 0, failed: 0, interrupted: 0 };
+  for (const r of rows) c[r.status]++;
+  return c;
+}
+
+/** Why toggles failed, for stderr: the one-line error, the first error's context, the logs. */
+export function renderFailures(rows: readonly ToggleRow[]): string {
+  const out: string[] = [];
+  for (const r of rows.filter((x) => x.status === 'failed')) {
+    out.push(`${r.toggle}: FAILED: ${r.error ?? 'unknown error'}`);
+    for (const d of r.details ?? []) out.push(`    ${d}`);
+    for (const l of r.logs) out.push(`    log: ${l}`);
+  }
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
+export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
+  return {
+    ...s,
+    ok: rows.every((r) => r.status === 'built' || r.status === 'cached') && !s.budgets.some((b) => b.severity === 'error'),
+    toggles: rows.map((r) => ({
+      toggle: r.toggle,
+      kind: r.kind,
+      description: r.description,
+      status: r.status,
+      key: r.key ?? null,
+      text: r.text ?? null,
+      data: r.data ?? null,
+      bss: r.bss ?? null,
+      dec: r.dec ?? null,
+      delta_dec_queue: r.deltaQueue ?? null,
+      delta_dec_base: r.deltaBase ?? null,
+      artifacts: r.artifacts,
+      sha256: Object.fromEntries(Object.entries(r.artifacts).map(([k, v]) => [k, v.sha256])),
+      duration_ms: r.durationMs,
+      patches: r.patches,
+      ...(r.error ? { error: r.error } : {}),
+      ...(r.details ? { details: r.details } : {}),
+      ...(r.firstError ? { first_error: r.firstError } : {}),
+      logs: r.logs,
+    })),
+  };
+}
+
+// --- budgets ---------------------------------------------------------------------------------
+
+export interface BudgetFinding {
+  severity: 'error' | 'warning';
+  toggle: string;
+  budget: keyof Budgets;
+  limit: number;
+  actual: number;
+  message: string;
+}
+
+/**
+ * Budgets are limits on the kernel the configuration describes: its `queue` point (or `base`
+ * when the queue adds nothing). bzImage, vmlinux, text, data, bss and dec over the limit are
+ * errors. min_saving_per_patch: a flip that turns an option off and saves fewer bytes of dec
+ * than this is a warning (the patch is not worth its invasiveness).
+ */
+export function checkBudgets(budgets: Budgets | undefined, rows: readonly ToggleRow[]): BudgetFinding[] {
+  if (!budgets) return [];
+  const out: BudgetFinding[] = [];
+  const target = rows.find((r) => r.kind === 'queue' && r.dec !== undefined) ?? rows.find((r) => r.kind === 'base' && r.dec !== undefined);
+  if (target) {
+    const image = imageName([target]);
+    const actual: Partial<Record<keyof Budgets, number | undefined>> = {
+      text: target.text,
+      data: target.data,
+      bss: target.bss,
+      dec: target.dec,
+      vmlinux: target.artifacts.vmlinux?.bytes,
+      bzImage: image ? target.artifacts[image]?.bytes : undefined,
+    };
+    for (const k of ['bzImage', 'vmlinux', 'text', 'data', 'bss', 'dec'] as const) {
+      const limit = budgets[k];
+      const a = actual[k];
+      if (limit === undefined || a === undefined || a <= limit) continue;
+      out.push({ severity: 'error', toggle: target.toggle, budget: k, limit, actual: a, message: `${target.toggle}: ${k} is ${a} bytes, over the budget of ${limit} (by ${a - limit})` });
+    }
+  }
+  const min = budgets.min_saving_per_patch;
+  const queue = rows.find((r) => r.kind === 'queue')?.dec;
+  if (min !== undefined && queue !== undefined) {
+    for (const r of rows.filter((x) => x.kind === 'flip' && x.dec !== undefined)) {
+      const saving = queue - r.dec!;
+      if (saving < 0) continue; // this flip turns the option on: it costs, it does not save
+      if (saving < min) {
+        out.push({ severity: 'warning', toggle: r.toggle, budget: 'min_saving_per_patch', limit: min, actual: saving, message: `${r.toggle}: saves ${saving} bytes of dec, less than min_saving_per_patch (${min})` });
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,139 @@
+// The matrix plan is a pure function of the queue, the configuration's guard selection and
+// the base: which toggles, with which patches and overrides, in which order.
+
+import { describe, expect, it } from 'vitest';
+import { parseGuard } from '../../src/queue/guards.js';
+import type { QueuePatch } from '../../src/queue/types.js';
+import { dependents, displayOrder, flipValue, onlyToggles, planMatrix, resolveFragment } from '../../src/matrix/plan.js';
+import { TinyError } from '../../src/util/diagnostics.js';
+
+function patch(name: string, o: { option?: string; guards?: string[]; depends?: string[]; bases?: string[] } = {}): QueuePatch {
+  return {
+    name,
+    file: `patches/${name}.patch`,
+    path: `/q/patches/${name}.patch`,
+    ...(o.option ? { option: o.option } : {}),
+    guards: (o.guards ?? []).map((g) => parseGuard(g)!),
+    depends: o.depends ?? [],
+    bases: o.bases ?? [],
+    strip: 1,
+    reverse: false,
+    text: name,
+    sha256: name.padEnd(64, '0'),
+    parsed: { header: {}, files: [] } as unknown as QueuePatch['parsed'],
+    line: 1,
+  };
+}
+
+const names = (ps: readonly QueuePatch[]) => ps.map((p) => p.name);
+
+describe('planMatrix', () => {
+  const series = [
+    patch('compat-a', { guards: ['+compat'] }),
+    patch('compat-b', { guards: ['+compat'] }),
+    patch('printk', { option: 'PRINTK' }),
+    patch('bug', { option: 'BUG', depends: ['printk'] }),
+    patch('uninline'),
+    patch('xen-only', { guards: ['+xen'] }),
+    patch('newer', { bases: ['2.6.10'] }),
+  ];
+  const plan = planMatrix({ queue: { series }, version: '2.6.9', select: ['compat'], baseSelect: ['compat'], fragment: { NET: 'y', PRINTK: 'y' } });
+
+  it('splits the selection into base patches and queue patches', () => {
+    expect(names(plan.selected)).toEqual(['compat-a', 'compat-b', 'printk', 'bug', 'uninline']);
+    expect(names(plan.basePatches)).toEqual(['compat-a', 'compat-b']);
+    expect(names(plan.queuePatches)).toEqual(['printk', 'bug', 'uninline']);
+    expect(plan.notes).toEqual([
+      '1 patch is not meant for 2.6.9 and left out',
+      '1 patch is not selected by the guards (symbols: compat)',
+    ]);
+  });
+
+  it('orders toggles sharing a selection together: queue, flips, all-off, withouts, base', () => {
+    expect(plan.toggles.map((t) => t.name)).toEqual(['queue', 'flip:printk', 'flip:bug', 'all-off', 'without:printk', 'without:bug', 'without:uninline', 'base']);
+    const sel = plan.toggles.map((t) => t.selection);
+    expect(new Set(sel.slice(0, 4)).size).toBe(1); // queue, flips and all-off share one tree
+    expect(displayOrder(plan.toggles).map((t) => t.name)).toEqual(['base', 'queue', 'all-off', 'flip:printk', 'flip:bug', 'without:printk', 'without:bug', 'without:uninline']);
+  });
+
+  it('gives each toggle its patches and overrides', () => {
+    const t = Object.fromEntries(plan.toggles.map((x) => [x.name, x]));
+    expect(names(t.queue!.patches)).toEqual(['compat-a', 'compat-b', 'printk', 'bug', 'uninline']);
+    expect(t.queue!.flip).toEqual([]);
+    expect(t['flip:bug']!.flip).toEqual(['BUG']);
+    expect(t['all-off']!.set).toEqual({ PRINTK: 'n', BUG: 'n' });
+    // without a patch: the patches depending on it go too, and its option leaves the fragment
+    expect(names(t['without:printk']!.patches)).toEqual(['compat-a', 'compat-b', 'uninline']);
+    expect(t['without:printk']!.description).toContain('and what depends on it (bug)');
+    expect(t['without:printk']!.drop).toEqual(['PRINTK']);
+    expect(names(t['without:bug']!.patches)).toEqual(['compat-a', 'compat-b', 'printk', 'uninline']);
+    expect(names(t.base!.patches)).toEqual(['compat-a', 'compat-b']);
+    expect(t.base!.drop).toEqual(['PRINTK']);
+  });
+
+  it('resolves flips against the defaults of the queue point', () => {
+    const t = Object.fromEntries(plan.toggles.map((x) => [x.name, x]));
+    const defaults = new Map([
+      ['PRINTK', 'y'],
+      ['BUG', 'n'],
+    ]);
+    expect(resolveFragment(t['flip:printk']!, { NET: 'y', PRINTK: 'y' }, defaults)).toEqual({ NET: 'y', PRINTK: 'n' });
+    expect(resolveFragment(t['flip:bug']!, { NET: 'y' }, defaults)).toEqual({ NET: 'y', BUG: 'y' });
+    expect(resolveFragment(t['all-off']!, { NET: 'y', PRINTK: 'y' })).toEqual({ NET: 'y', PRINTK: 'n', BUG: 'n' });
+    expect(resolveFragment(t.base!, { NET: 'y', PRINTK: 'y' })).toEqual({ NET: 'y' });
+    expect(() => resolveFragment(t['flip:bug']!, {})).toThrow(/not known/);
+    expect(() => resolveFragment(t['flip:bug']!, {}, new Map([['BUG', '14']]))).toThrow(TinyError);
+  });
+
+  it('flips bool and tristate values', () => {
+    expect(flipValue('y')).toBe('n');
+    expect(flipValue('m')).toBe('n');
+    expect(flipValue('n')).toBe('y');
+    expect(flipValue(undefined)).toBe('y');
+    expect(flipValue('0x10')).toBeUndefined();
+  });
+
+  it('takes base symbols from the toolchain too, and needs a '+' guard for a base patch', () => {
+    const p = planMatrix({
+      queue: { series: [patch('fix', { guards: ['+compat-gcc12'] }), patch('unless', { guards: ['-foo'] }), patch('opt', { option: 'X', guards: ['+compat-gcc12'] })] },
+      version: '6.1',
+      select: [],
+      toolchainSymbols: ['compat-gcc12'],
+    });
+    expect(names(p.basePatches)).toEqual(['fix']);
+    expect(names(p.queuePatches)).toEqual(['unless', 'opt']); // an option patch is never base
+  });
+
+  it('with no queue patch the only toggle is base', () => {
+    const p = planMatrix({ queue: { series: [patch('compat-a', { guards: ['+compat'] })] }, version: '2.6.9', select: [], baseSelect: ['compat'] });
+    expect(p.toggles.map((t) => t.name)).toEqual(['base']);
+    expect(p.notes).toContain('every selected patch belongs to the base: the only toggle is base');
+    const empty = planMatrix({ queue: { series: [] }, version: '6.1', select: [] });
+    expect(empty.toggles.map((t) => t.name)).toEqual(['base']);
+    expect(empty.toggles[0]!.description).toBe('the bare base, no queue patch');
+  });
+
+  it('refuses a selection that leaves out a dependency', () => {
+    expect(() =>
+      planMatrix({ queue: { series: [patch('a', { guards: ['+x'] }), patch('b', { depends: ['a'] })] }, version: '1', select: [] }),
+    ).toThrow(/b depends on a/);
+  });
+
+  it('--only keeps named toggles and lists the known ones for a typo', () => {
+    expect(onlyToggles(plan, ['base', 'flip:bug']).map((t) => t.name)).toEqual(['flip:bug', 'base']);
+    expect(onlyToggles(plan, undefined)).toBe(plan.toggles);
+    try {
+      onlyToggles(plan, ['flip:nope']);
+      expect.unreachable();
+    } catch (e) {
+      expect((e as TinyError).message).toBe('--only: unknown toggle flip:nope');
+      expect((e as TinyError).hint).toContain('toggles of this configuration: base, queue, all-off, flip:printk');
+    }
+  });
+
+  it('dependents are transitive', () => {
+    const pool = [patch('a'), patch('b', { depends: ['a'] }), patch('c', { depends: ['b'] }), patch('d')];
+    expect([...dependents(pool, 'a')].sort()).toEqual(['a', 'b', 'c']);
+    expect([...dependents(pool, 'd')]).toEqual(['d']);
+  });
+});
