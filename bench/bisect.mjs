@@ -52,7 +52,7 @@ try {
     // good = bad = the step's commit: tiny measures it once in a fresh cache (a clean build) and stops.
     await tiny(['bisect', '--config', 'fake-bisect', '--repo', repo, '--good', `${s.point}`, '--bad', `${s.point}`, '--threshold', '+4K', '--runtime', 'host', '--jobs', '2'], { TINY_CACHE: c, CCACHE_DISABLE: '1' });
     const cs = await readState(statePath(c, await readLatest(c)));
-    clean.push(cs.steps[0].durationMs);
+    clean.push(cs.goodMs);
     await rm(c, { recursive: true, force: true });
   }
   console.log(`range: ${count} commits (fake kernel), regression at ${h.regression.slice(0, 12)}; found`);

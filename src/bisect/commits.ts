@@ -221,7 +221,7 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
     if (build.status !== 'ok' || step.value === undefined) {
       throw new TinyError(`the good point ${params.goodRef} (${short(params.good)}) does not build or has no ${metricLabel(metric)}: ${step.reason ?? ''}`, 1, [], build.status === 'failed' ? build.details.join('\n') || undefined : undefined);
     }
-    state = { ...withStep(state, step), goodValue: step.value, goodKey: step.key! };
+    state = { ...withStep(state, step), goodValue: step.value, goodKey: step.key!, goodMs: step.durationMs };
     await writeState(file, state);
   }
   const goodValue = state.goodValue!;

@@ -73,6 +73,8 @@ export interface BisectState {
   scratch?: string;
   goodValue?: number;
   goodKey?: string;
+  /** How long measuring the good point took (the first, usually clean, build). */
+  goodMs?: number;
   badValue?: number;
   steps: StepRecord[];
   result?: {
