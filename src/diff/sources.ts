@@ -33,7 +33,7 @@ async function isFile(path: string): Promise<boolean> {
 async function fromRecord(store: RecordStore, record: BuildRecord, arg: string): Promise<ResolvedSide> {
   const what = `record ${record.key.slice(0, 12)} (${record.config} ${record.toggle.name})`;
   if (record.status !== 'ok' || !record.artifacts.symbols)
-    throw new TinyError(`${what} ${record.status === 'failed' ? 'is a failed build' : 'has'} no symbol table to compare`, 2);
+    throw new TinyError(`${what} ${record.status === 'failed' ? 'is a failed build: it has' : 'has'} no symbol table to compare`, 2);
   const symbols = await readSymbols(store, record);
   if (!symbols) throw new TinyError(`${what} has no symbol table`, 2);
   return { side: { arg, kind: 'record', key: record.key, config: record.config, toggle: record.toggle.name }, symbols };

@@ -6,6 +6,7 @@ import { changeLabel } from '../diff/rename.js';
 import {
   budgetLines,
   configLines,
+  dirLine,
   dirTable,
   flipTable,
   headline,
@@ -103,7 +104,8 @@ function symbolDetails(r: SizeReport, title: string, c: Comparison | undefined, 
   const more = c.symbols.changes.length - shown.length;
   return (
     `<details><summary>${esc(title)} <span class="mono">${esc(symbolSummary(c.symbols))}</span></summary>` +
-    `<div class="wrap">${shown.length ? htmlTable(table) : '<p>no symbol changed</p>'}</div>${more > 0 ? `<p>${more} more changed symbols (in --format json)</p>` : ''}</details>`
+    `<div class="wrap">${shown.length ? htmlTable(table) : '<p>no symbol changed</p>'}</div>${more > 0 ? `<p>${more} more changed symbols (in --format json)</p>` : ''}` +
+    `${c.dirs.length ? `<p>${esc(dirLine(c))}</p>` : ''}</details>`
   );
 }
 

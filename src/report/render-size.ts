@@ -166,13 +166,20 @@ function patchSymbols(r: SizeReport, p: PatchReport, top: number, f: TableFormat
   const out: string[] = [];
   const part = (what: string, c: Comparison | undefined) => {
     if (!c) return;
-    if (!c.available) out.push(f === 'md' ? `${what}: n/a (${unavailableNote(c, r)})\n` : `${what}: n/a (${unavailableNote(c, r)})\n`);
+    if (!c.available) out.push(`${what}: n/a (${unavailableNote(c, r)})\n`);
     else if (!c.symbols) out.push(`${what}: no stored symbol tables\n`);
     else if (c.symbols.changes.length || what.startsWith('option off')) out.push(`${what}: ${symbolLines(c.symbols, top, f)}`);
+    if (c.available && c.dirs.length) out.push(`${f === 'md' ? '\n' : '  '}${dirLine(c)}\n`);
   };
   part(`option off (queue -> flip:${p.name})`, p.flip);
   part(`at its default (without:${p.name} -> queue)`, p.atDefault);
   return out;
+}
+
+/** `directories (dec): kernel -16504, mm -300`: the directories a comparison changes, largest first. */
+export function dirLine(c: Comparison, max = 6): string {
+  const shown = c.dirs.slice(0, max).map((d) => `${d.dir} ${signed(d.change.dec)}`);
+  return `directories (dec): ${shown.join(', ')}${c.dirs.length > max ? `, ... (${c.dirs.length - max} more)` : ''}`;
 }
 
 export function configLines(r: SizeReport): Array<[string, string]> {
@@ -257,7 +264,7 @@ export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string 
     if (parts.length) syms.push(`${p.name}\n${parts.map(indent).join('')}`);
   }
   if (r.allOff.symbols) syms.push(`all-off (queue -> all-off)\n${indent(symbolLines(r.allOff.symbols, top, 'text'))}`);
-  section(`Top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the ${top} largest per comparison)`, syms.join('\n'));
+  section(`Per patch: top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the ${top} largest per comparison) and directories`, syms.join('\n'));
   section('.config differences', renderTable({ columns: [{ header: 'toggles' }, { header: 'changes' }], rows: configLines(r) }, 'text'));
   if (r.budgets?.length) section('Budgets', budgetLines(r).join('\n'));
   section('Inputs', inputsText(r, 'text'));
