@@ -4,8 +4,9 @@
 // stdout carries only the result (the table, or JSON).
 //
 // ETA: a toggle is expected to take as long as its last build did (timings kept in the cache,
-// matrix/timings/<config>.json); a toggle never built before is expected to take as long as
-// the first toggle built in this run. The run's ETA adds up the running and waiting toggles.
+// matrix/timings/<config>.json); a toggle never built before is expected to take the median of
+// the toggles built after the first one in this run (incremental builds), or as the first one
+// while that is all there is. The run's ETA adds up the running and waiting toggles.
 
 import { Listr, ListrLogger, ListrLogLevels, ProcessOutput, type ListrTaskWrapper } from 'listr2';
 import { formatDuration } from './report.js';
@@ -50,7 +51,8 @@ export interface ProgressOptions {
 
 export class MatrixProgress {
   private readonly tracked = new Map<string, Tracked>();
-  private firstBuildMs?: number;
+  /** Durations of the toggles built in this run, in order. */
+  private readonly builtMs: number[] = [];
   private readonly width: number;
   readonly tty: boolean;
 
@@ -72,7 +74,7 @@ export class MatrixProgress {
     tr.state = e.state;
     if (e.lane !== undefined) tr.lane = e.lane;
     if (e.message) tr.message = e.message;
-    if (e.state === 'built' && this.firstBuildMs === undefined) this.firstBuildMs = e.elapsedMs;
+    if (e.state === 'built' && changed) this.builtMs.push(e.elapsedMs);
     if (changed) this.show(tr);
   };
 
@@ -84,9 +86,17 @@ export class MatrixProgress {
     tr.task.title = t;
   }
 
-  /** Expected duration of a toggle's build. */
+  /**
+   * Expected duration of a toggle's build: its last build's; else, once toggles after the
+   * first were built in this run, their median (the first build is the full one, the others
+   * incremental); else the first build's.
+   */
   estimate(name: string): number | undefined {
-    return this.opts.timings[name]?.ms ?? this.firstBuildMs;
+    const known = this.opts.timings[name]?.ms;
+    if (known !== undefined) return known;
+    const later = this.builtMs.slice(1).sort((a, b) => a - b);
+    if (later.length) return later[Math.floor(later.length / 2)];
+    return this.builtMs[0];
   }
 
   /** Expected time left for the whole run (undefined while nothing is known). */

@@ -16,6 +16,8 @@ export interface ArtifactInfo {
 
 export interface ToggleRow {
   toggle: string;
+  /** Position in the run (execution order). */
+  order: number;
   kind: ToggleKind;
   description: string;
   status: ToggleStatus;
@@ -44,7 +46,7 @@ export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
   const decOf = (r: ToggleResult) => (r.status === 'failed' || r.status === 'interrupted' ? undefined : r.record?.measurement?.size.dec);
   const queueDec = results.find((r) => r.toggle.kind === 'queue' && decOf(r) !== undefined) ? byKind('queue') : undefined;
   const baseDec = results.find((r) => r.toggle.kind === 'base' && decOf(r) !== undefined) ? byKind('base') : undefined;
-  return displayOrder(results.map((r) => ({ kind: r.toggle.kind, r }))).map(({ r }) => {
+  return displayOrder(results.map((r, order) => ({ kind: r.toggle.kind, r, order }))).map(({ r, order }) => {
     const m = r.status === 'failed' || r.status === 'interrupted' ? undefined : r.record?.measurement;
     const artifacts: Record<string, ArtifactInfo> = {};
     for (const [name, f] of Object.entries(m?.files ?? {})) {
@@ -54,6 +56,7 @@ export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
     const dec = m?.size.dec;
     return {
       toggle: r.toggle.name,
+      order,
       kind: r.toggle.kind,
       description: r.toggle.description,
       status: r.status,
@@ -173,6 +176,7 @@ export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
     ok: rows.every((r) => r.status === 'built' || r.status === 'cached') && !s.budgets.some((b) => b.severity === 'error'),
     toggles: rows.map((r) => ({
       toggle: r.toggle,
+      run_order: r.order,
       kind: r.kind,
       description: r.description,
       status: r.status,

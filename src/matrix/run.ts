@@ -112,6 +112,8 @@ interface ConfigOutcome {
   sourceTree: string;
   fromMemo: boolean;
   log?: string;
+  /** Time spent generating it (0 from the memo). */
+  ms: number;
 }
 
 export function safeName(name: string): string {
@@ -303,7 +305,7 @@ export class MatrixRunner {
     };
     const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
-    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true };
+    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0 };
 
     const lane = await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
@@ -326,7 +328,7 @@ export class MatrixRunner {
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
       });
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
-      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log };
+      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms };
     } finally {
       this.release(lane);
     }
@@ -350,8 +352,21 @@ export class MatrixRunner {
 
   // --- one toggle ------------------------------------------------------------------------------
 
+  /** Build (or serve) one toggle. Never throws: any error becomes a failed toggle. */
   async runToggle(t: Toggle): Promise<ToggleResult> {
     const started = Date.now();
+    try {
+      return await this.runToggleInner(t, started);
+    } catch (e) {
+      // A full disk, a vanished runtime...: this toggle fails with the reason, the others go on.
+      const r = failure(e, '');
+      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs: [], ...r, status: this.aborted ? 'interrupted' : 'failed' };
+      this.emit(t, result.status, started, r.error ? { message: r.error } : {});
+      return result;
+    }
+  }
+
+  private async runToggleInner(t: Toggle, started: number): Promise<ToggleResult> {
     const logs: string[] = [];
     const done = (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>): ToggleResult => {
       const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r };
@@ -396,7 +411,7 @@ export class MatrixRunner {
     done: (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>) => ToggleResult,
   ): Promise<ToggleResult> {
     const s = this.setup;
-    const durations: Record<string, number> = {};
+    const durations: Record<string, number> = cfg.fromMemo ? {} : { config: cfg.ms };
     const startedAt = new Date(started).toISOString();
     let t0 = Date.now();
     this.emit(t, 'tree', started, { lane: lane.index });

@@ -1,0 +1,117 @@
+// tiny build end to end on Linux 2.6.9 (TINY_TREE_2_6 = an unmodified tree, never written to)
+// with the product's queue: configs/allnoconfig.yaml and configs/webserver.yaml built in the
+// gcc-12-i386 podman container with the compat series (queue/queue.yaml, guard +compat, which
+// both configurations take as part of their base). Two builds in different cache directories
+// give the same vmlinux and bzImage, byte for byte.
+
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain, probeRuntime } from '../../src/toolchain/index.js';
+import { REPO, tiny } from '../helpers/cli.js';
+
+const SLOW = 90 * 60_000;
+const TREE = process.env.TINY_TREE_2_6;
+const queueText = readFileSync(join(REPO, 'queue/queue.yaml'), 'utf8');
+const hasCompat = /^\s*-\s*name:\s*compat-/m.test(queueText) && /\+compat/.test(queueText);
+const probe = await probeRuntime('podman');
+const CI = !!process.env.CI;
+const skipWhy = !TREE
+  ? 'TINY_TREE_2_6 is not set (an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)'
+  : !existsSync(join(TREE, 'Makefile'))
+    ? `TINY_TREE_2_6=${TREE} is not a kernel tree`
+    : !hasCompat
+      ? 'queue/queue.yaml has no compat series yet (patches guarded +compat): 2.6.9 does not build with gcc 12 without it'
+      : !probe.usable && !CI
+        ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
+        : undefined;
+
+interface JsonToggle {
+  toggle: string;
+  status: string;
+  key: string;
+  text: number;
+  data: number;
+  bss: number;
+  dec: number;
+  sha256: Record<string, string>;
+  duration_ms: number;
+  error?: string;
+}
+
+if (skipWhy) {
+  console.warn(`build-2.6: skipped: ${skipWhy}`);
+  describe('tiny build on Linux 2.6.9', () => {
+    it.skip(`skipped: ${skipWhy}`, () => {});
+  });
+} else {
+  describe('tiny build on Linux 2.6.9 with the compat series (podman, gcc-12-i386)', () => {
+    const caches: string[] = [];
+    const timings: string[] = [];
+    const build = async (config: string, cache: string) => {
+      const t0 = Date.now();
+      const r = await tiny(['build', '--config', config, '--tree', resolve(TREE!), '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
+      timings.push(`${config} in ${cache}: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+      expect(r.code, r.stderr.slice(-4000)).toBe(0);
+      return JSON.parse(r.stdout) as { toggles: JsonToggle[]; runtime: string; hermetic: boolean };
+    };
+
+    beforeAll(async () => {
+      if (!probe.usable) throw new Error(`podman is required in CI: ${probe.detail}`);
+      const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
+      await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
+      caches.push(await mkdtemp(join(tmpdir(), 'tiny-e2e-build26a-')), await mkdtemp(join(tmpdir(), 'tiny-e2e-build26b-')));
+    }, SLOW);
+
+    afterAll(async () => {
+      if (timings.length) console.log(`tiny build on 2.6.9:\n  ${timings.join('\n  ')}`);
+      if (!process.env.TINY_KEEP) for (const c of caches) await rm(c, { recursive: true, force: true });
+    });
+
+    let first: JsonToggle | undefined;
+
+    it(
+      'allnoconfig: the base with the compat series builds and measures',
+      async () => {
+        const j = await build('allnoconfig', caches[0]!);
+        expect(j.runtime).toBe('podman');
+        expect(j.hermetic).toBe(true);
+        // The product queue has only compat patches so far: they are the base's, so the only toggle is base.
+        const base = j.toggles.find((t) => t.toggle === 'base')!;
+        expect(base.status, base.error).toBe('built');
+        expect(base.text + base.data + base.bss).toBe(base.dec);
+        expect(base.dec).toBeGreaterThan(500_000);
+        expect(base.sha256.vmlinux).toMatch(/^[0-9a-f]{64}$/);
+        expect(base.sha256.bzImage).toMatch(/^[0-9a-f]{64}$/);
+        first = base;
+      },
+      SLOW,
+    );
+
+    it(
+      'allnoconfig again in another cache directory: the same vmlinux and bzImage, byte for byte',
+      async () => {
+        const j = await build('allnoconfig', caches[1]!);
+        const base = j.toggles.find((t) => t.toggle === 'base')!;
+        expect(base.status).toBe('built'); // a fresh cache: really built again
+        expect(base.key).toBe(first!.key);
+        expect(base.sha256.vmlinux).toBe(first!.sha256.vmlinux);
+        expect(base.sha256.bzImage).toBe(first!.sha256.bzImage);
+      },
+      SLOW,
+    );
+
+    it(
+      'webserver: every requested symbol survives and the kernel builds',
+      async () => {
+        const j = await build('webserver', caches[0]!);
+        const base = j.toggles.find((t) => t.toggle === 'base')!;
+        expect(base.status, base.error).toBe('built');
+        expect(base.dec).toBeGreaterThan(first!.dec); // TCP/IP, IDE, ext2, a NIC and a serial console on top of allnoconfig
+      },
+      SLOW,
+    );
+  });
+}

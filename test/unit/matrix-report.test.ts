@@ -1,0 +1,80 @@
+// The end-of-run table, JSON and budgets are pure functions of the results.
+
+import { describe, expect, it } from 'vitest';
+import type { Toggle, ToggleKind } from '../../src/matrix/plan.js';
+import { checkBudgets, formatDuration, renderText, sizeTable, toJson, toRows, type BuildSummary } from '../../src/matrix/report.js';
+import type { ToggleResult } from '../../src/matrix/run.js';
+import type { BuildRecord } from '../../src/store/index.js';
+import { renderTable } from '../../src/report/table.js';
+
+function result(name: string, kind: ToggleKind, status: ToggleResult['status'], dec?: number): ToggleResult {
+  const toggle = { name, kind, description: name, patches: [], flip: [], set: {}, drop: [], selection: '' } as Toggle;
+  const record =
+    dec === undefined
+      ? undefined
+      : ({
+          measurement: {
+            size: { text: dec - 300, data: 200, bss: 100, dec },
+            files: { vmlinux: { path: 'vmlinux', bytes: dec * 2 }, bzImage: { path: 'arch/x86/boot/bzImage', bytes: Math.round(dec / 2) } },
+            sha256: { vmlinux: 'a'.repeat(64), bzImage: 'b'.repeat(64) },
+            dirs: [],
+            tools: { size: 'size', nm: 'nm' },
+          },
+          hermetic: true,
+        } as unknown as BuildRecord);
+  return { toggle, status, ...(record ? { record, key: name.charCodeAt(0).toString(16).repeat(32).slice(0, 64) } : {}), durationMs: 61_000, logs: [], ...(status === 'failed' ? { error: 'init/main.c:3:1: error: expected expression' } : {}) };
+}
+
+const results = [
+  result('queue', 'queue', 'built', 10_000),
+  result('flip:a', 'flip', 'built', 9_000),
+  result('flip:b', 'flip', 'cached', 9_990),
+  result('all-off', 'all-off', 'cached', 8_990),
+  result('without:a', 'without', 'failed'),
+  result('base', 'base', 'built', 10_020),
+];
+
+describe('matrix report', () => {
+  it('rows in report order with deltas against the queue point and the base', () => {
+    const rows = toRows(results);
+    expect(rows.map((r) => r.toggle)).toEqual(['base', 'queue', 'all-off', 'flip:a', 'flip:b', 'without:a']);
+    expect(rows.map((r) => r.order)).toEqual([5, 0, 3, 1, 2, 4]);
+    const by = Object.fromEntries(rows.map((r) => [r.toggle, r]));
+    expect(by['flip:a']).toMatchObject({ dec: 9000, deltaQueue: -1000, deltaBase: -1020, status: 'built' });
+    expect(by.base).toMatchObject({ deltaQueue: 20, deltaBase: 0 });
+    expect(by['without:a']).toMatchObject({ status: 'failed', error: 'init/main.c:3:1: error: expected expression' });
+    expect(by['without:a']!.dec).toBeUndefined();
+    const table = renderTable(sizeTable(rows), 'text').split('\n');
+    expect(table[0]).toMatch(/^toggle\s+text\s+data\s+bss\s+dec\s+vmlinux\s+bzImage\s+Δdec queue\s+Δdec base\s+status\s+time$/);
+    expect(table[1]).toMatch(/^base\s+9720\s+200\s+100\s+10020\s+20040\s+5010\s+\+20\s+0\s+built\s+1m01s$/);
+    expect(table[6]).toMatch(/^without:a\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+-\s+failed\s+1m01s$/);
+  });
+
+  it('JSON names the numbers as size(1) does and carries every sha256', () => {
+    const rows = toRows(results);
+    const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '', finishedAt: '', durationMs: 1, notes: [], budgets: [] } satisfies BuildSummary;
+    const j = toJson(rows, summary) as { ok: boolean; toggles: Record<string, unknown>[] };
+    expect(j.ok).toBe(false); // a toggle failed
+    expect(j.toggles[1]).toMatchObject({ toggle: 'queue', text: 9700, data: 200, bss: 100, dec: 10000, sha256: { vmlinux: 'a'.repeat(64), bzImage: 'b'.repeat(64) }, delta_dec_queue: 0 });
+    expect(renderText(rows, summary, 'md')).toContain('| toggle | text | data | bss | dec |');
+  });
+
+  it('checks budgets on the queue point, and min_saving_per_patch on flips', () => {
+    const rows = toRows(results);
+    expect(checkBudgets(undefined, rows)).toEqual([]);
+    const f = checkBudgets({ dec: 9_500, vmlinux: 1_000_000, bzImage: 4_000, min_saving_per_patch: 500 }, rows);
+    expect(f.map((x) => x.message)).toEqual([
+      'queue: bzImage is 5000 bytes, over the budget of 4000 (by 1000)',
+      'queue: dec is 10000 bytes, over the budget of 9500 (by 500)',
+      'flip:b: saves 10 bytes of dec, less than min_saving_per_patch (500)',
+    ]);
+    expect(f.map((x) => x.severity)).toEqual(['error', 'error', 'warning']);
+  });
+
+  it('formats durations', () => {
+    expect(formatDuration(450)).toBe('0.5s');
+    expect(formatDuration(42_000)).toBe('42s');
+    expect(formatDuration(61_000)).toBe('1m01s');
+    expect(formatDuration(3_725_000)).toBe('1h02m05s');
+  });
+});
