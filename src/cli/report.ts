@@ -2,17 +2,24 @@
 // JSON, one self-contained HTML page, or JUnit XML. Rendering only; the work is in src/report/.
 
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { checkBudgets, justificationsOf, sizeText, type BudgetCheck } from '../budget/index.js';
+import { commas } from '../bisect/threshold.js';
+import { listBuildConfigs, loadBuildConfig } from '../kbuild/buildconfig.js';
+import { loadQueue } from '../queue/load.js';
 import { renderSizeHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { loadRun, pickConfig } from '../report/load.js';
 import { renderSizeMarkdown, renderSizeText } from '../report/render-size.js';
-import { buildSizeReport, type SizeReport } from '../report/size-report.js';
+import { buildSizeReport, type ReportBudget, type ReportInput, type SizeReport } from '../report/size-report.js';
 import { openRecordStore } from '../store/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { quietOnClosedPipe } from './diff.js';
+import { addQueueOption, queueDir } from './options.js';
 
 export const REPORT_FORMATS = ['text', 'md', 'json', 'html', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -39,9 +46,68 @@ export function renderReport(report: SizeReport, format: ReportFormat, top: numb
   }
 }
 
-/** 1 when a toggle failed or lost its record, or a budget the report carries is exceeded. */
+/** 1 when a toggle failed or lost its record. (Budgets are listed, and fail JUnit testcases.) */
 export function reportExitCode(report: SizeReport): number {
-  return report.failed.length || report.budgets?.some((b) => !b.ok) ? EXIT.checkFailed : EXIT.ok;
+  return report.failed.length ? EXIT.checkFailed : EXIT.ok;
+}
+
+/** Where configs/ is, as for `tiny build`: the current directory's when it has one, else tiny's own. */
+function configRoot(cwd = process.cwd()): string {
+  if (existsSync(join(cwd, 'configs'))) return cwd;
+  return fileURLToPath(new URL('../../', import.meta.url));
+}
+
+/** src/budget's verdicts as the report shows them: violations, then the budgets that held, then those not checked. */
+export function reportBudgets(c: BudgetCheck): ReportBudget[] {
+  const out: ReportBudget[] = c.violations.map((v) => ({
+    name: v.budget,
+    toggle: v.toggle,
+    ok: v.accepted,
+    message: v.accepted ? `accepted: ${v.message}` : v.message,
+    ...(v.justification !== undefined ? { justification: v.justification } : {}),
+  }));
+  const violated = new Set(c.violations.map((v) => `${v.budget} ${v.toggle}`));
+  for (const x of c.checked) {
+    if (violated.has(`${x.budget} ${x.toggle}`)) continue;
+    const message =
+      x.budget === 'min_saving_per_patch'
+        ? `saves ${commas(x.actual)} bytes (dec, ${x.toggle} vs queue) >= ${sizeText(x.limit)}`
+        : `${commas(x.actual)} bytes <= ${sizeText(x.limit)}`;
+    out.push({ name: x.budget, toggle: x.toggle, ok: true, message });
+  }
+  for (const u of c.unchecked) out.push({ name: u.budget, ok: true, message: `not checked: ${u.reason}` });
+  return out;
+}
+
+/**
+ * The budgets configs/<config>.yaml declares, checked against the run (src/budget), with the
+ * Size-Justification of the queue's patches. Undefined when the configuration is not there or
+ * declares none.
+ */
+async function budgetsOf(input: ReportInput, queue: string): Promise<ReportBudget[] | undefined> {
+  const root = configRoot();
+  if (!(await listBuildConfigs(root)).includes(input.config)) return undefined;
+  let budgets;
+  try {
+    budgets = (await loadBuildConfig(root, input.config)).budgets;
+  } catch (e) {
+    process.stderr.write(`tiny: budgets not checked: ${(e as Error).message}\n`);
+    return undefined;
+  }
+  if (!budgets || !Object.keys(budgets).length) return undefined;
+  let justifications: Record<string, string> = {};
+  if (existsSync(join(queue, 'queue.yaml'))) {
+    try {
+      justifications = justificationsOf((await loadQueue(queue)).series.map((p) => ({ name: p.name, text: p.text })));
+    } catch (e) {
+      process.stderr.write(`tiny: Size-Justification trailers not read: ${(e as Error).message}\n`);
+    }
+  }
+  const results = input.toggles.map((t) => ({
+    toggle: t.toggle,
+    ...(t.record?.status === 'ok' && t.record.measurement ? { size: t.record.measurement.size, files: t.record.measurement.files } : {}),
+  }));
+  return reportBudgets(checkBudgets({ budgets, results, justifications }));
 }
 
 export function registerReportCommand(program: Command): void {
@@ -78,16 +144,23 @@ the details collapsed; json, everything; html, one self-contained page with SVG 
 waterfall of savings, a per-directory bar chart) that opens from disk; junit, JUnit XML
 with one testcase per toggle (a failed build, or an exceeded budget, is a failure).
 
+Budgets that configs/NAME.yaml declares are checked against the run and listed (in
+--format junit an exceeded budget fails its toggle's testcase); a patch's Size-Justification
+(read from --queue) accepts its increase.
+
 Exit status: 0 every toggle of the run built; 1 a toggle failed or its record has left the
-store, or a budget in the report is exceeded (the report is still printed or written);
-2 bad input (no recorded run for the configuration, an unreadable run index).`,
+store (the report is still printed or written); 2 bad input (no recorded run for the
+configuration, an unreadable run index).`,
     );
+  addQueueOption(cmd);
   cmd.action(async (opts: Record<string, unknown>) => {
     quietOnClosedPipe();
     const format: ReportFormat = opts.json ? 'json' : (opts.format as ReportFormat);
     const store = await openRecordStore(cacheDir());
     const config = await pickConfig(store, opts.config as string | undefined);
-    const report = buildSizeReport(await loadRun(store, config));
+    const input = await loadRun(store, config);
+    const budgets = await budgetsOf(input, queueDir(opts));
+    const report = buildSizeReport(budgets ? { ...input, budgets } : input);
     const text = renderReport(report, format, opts.top as number);
     if (opts.out !== undefined) {
       const path = resolve(opts.out as string);

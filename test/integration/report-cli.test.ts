@@ -1,7 +1,8 @@
 // `tiny report` end to end on a record store written with the store API: a fake but coherent
-// run of a 2.6.9 "webserver" configuration (sizes, per-directory sizes and bzImage derived from
-// the symbol tables; .config files per toggle), one run with a failed and a missing toggle,
-// and the HTML page loaded in Debian's headless Chromium through playwright-core.
+// run of a 2.6.9 web-server configuration, "tinyweb" (sizes, per-directory sizes and bzImage
+// derived from the symbol tables; .config files per toggle), one run with a failed and a
+// missing toggle, budgets declared by a configuration file, and the HTML page loaded in
+// Debian's headless Chromium through playwright-core.
 
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -101,7 +102,7 @@ interface ToggleSpec {
   failed?: { file: string; line: number; message: string };
 }
 
-function webserverToggles(): ToggleSpec[] {
+function tinywebToggles(): ToggleSpec[] {
   const queueEdits = QUEUE.map((p) => AT_DEFAULT[p]!);
   const specs: ToggleSpec[] = [
     { name: 'base', description: 'the base with compat-gcc12 and no queue patch', patches: ['compat-gcc12'], syms: BASE, config: configOf() },
@@ -217,8 +218,8 @@ beforeAll(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'tiny-report-'));
   cache = join(tmp, 'cache');
   const store = await openRecordStore(cache);
-  keys = await writeRun(store, tmp, 'webserver', webserverToggles());
-  const broken = webserverToggles().filter((t) => ['base', 'queue', 'all-off', 'flip:tiny-printk', 'without:tiny-printk'].includes(t.name));
+  keys = await writeRun(store, tmp, 'tinyweb', tinywebToggles());
+  const broken = tinywebToggles().filter((t) => ['base', 'queue', 'all-off', 'flip:tiny-printk', 'without:tiny-printk'].includes(t.name));
   broken.find((t) => t.name === 'flip:tiny-printk')!.failed = { file: 'kernel/printk.c', line: 312, message: "'log_buf_len' undeclared (first use in this function)" };
   const brokenKeys = await writeRun(store, tmp, 'broken', broken, ['without:tiny-printk']);
   keys.missing = brokenKeys['without:tiny-printk']!;
@@ -231,9 +232,9 @@ afterAll(async () => {
 
 describe('tiny report', () => {
   it('prints what each patch saves, its no-op cost, interactions, directories, symbols and .config', async () => {
-    const out = await $('report --config webserver');
-    expect(out.slice(0, out.indexOf('\nInputs\n') + 1)).toBe(`$ tiny report --config webserver
-tiny size report: webserver, run of 2026-01-05T10:00:00.000Z (10 toggles, 10 built)
+    const out = await $('report --config tinyweb');
+    expect(out.slice(0, out.indexOf('\nInputs\n') + 1)).toBe(`$ tiny report --config tinyweb
+tiny size report: tinyweb, run of 2026-01-05T10:00:00.000Z (10 toggles, 10 built)
 All options off saves 21052 bytes of vmlinux (dec, 14.21% of base) and 9474 bytes of bzImage (14.21% of base); the 3 single flips add up to 21082 (dec), interaction +30.
 No-op cost of the queue (every option at its default vs the bare base): -148 dec, -66 bzImage (text -148, data 0, bss 0).
 
@@ -355,7 +356,7 @@ all-off vs queue                      CONFIG_BUG: y -> n, CONFIG_DEBUG_BUGVERBOS
   });
 
   it('ends with every input hash: tree, toolchain image, patches, each record and .config', async () => {
-    const out = await $('report --config webserver');
+    const out = await $('report --config tinyweb');
     const inputs = out.slice(out.indexOf('\nInputs\n') + 1);
     expect(inputs.split('\n').slice(0, 4)).toEqual([
       'Inputs',
@@ -364,13 +365,13 @@ all-off vs queue                      CONFIG_BUG: y -> n, CONFIG_DEBUG_BUGVERBOS
       'runtime: podman; arch: i386; tiny 0.1.0',
     ]);
     for (const p of PATCHES) expect(inputs).toMatch(new RegExp(`^${p} +${patchSha(p)}$`, 'm'));
-    for (const t of webserverToggles()) expect(inputs).toMatch(new RegExp(`^${t.name} +${keys[t.name]}  ${sha256(t.config)}$`, 'm'));
+    for (const t of tinywebToggles()) expect(inputs).toMatch(new RegExp(`^${t.name} +${keys[t.name]}  ${sha256(t.config)}$`, 'm'));
   });
 
   it('--format md: a summary for a pull-request comment or a mailing-list reply, details collapsed', async () => {
-    const out = await $('report --config webserver --format md');
-    expect(out.split('\n').slice(0, 18).join('\n')).toBe(`$ tiny report --config webserver --format md
-### tiny size report: webserver, run of 2026-01-05T10:00:00.000Z (10 toggles, 10 built)
+    const out = await $('report --config tinyweb --format md');
+    expect(out.split('\n').slice(0, 18).join('\n')).toBe(`$ tiny report --config tinyweb --format md
+### tiny size report: tinyweb, run of 2026-01-05T10:00:00.000Z (10 toggles, 10 built)
 
 All options off saves **21052 bytes** of vmlinux (dec, 14.21% of base) and **9474 bytes** of bzImage (14.21% of base); the 3 single flips add up to 21082 (dec), interaction +30.
 
@@ -401,11 +402,11 @@ Bytes saved by turning each option off (\`queue - flip:<patch>\`); % of base and
   });
 
   it('--json: all of it', async () => {
-    const r = await tiny(['report', '--config', 'webserver', '--json'], { env: env() });
+    const r = await tiny(['report', '--config', 'tinyweb', '--json'], { env: env() });
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ schema: 1, config: 'webserver', failed: [], imageName: 'bzImage', baseSizes: { text: 92532, data: 9256, bss: 46384, dec: 148172, image: 66677 } });
-    expect(j.toggles.map((t: { toggle: string; status: string }) => `${t.toggle} ${t.status}`)).toEqual(webserverToggles().map((t) => `${t.name} ok`));
+    expect(j).toMatchObject({ schema: 1, config: 'tinyweb', failed: [], imageName: 'bzImage', baseSizes: { text: 92532, data: 9256, bss: 46384, dec: 148172, image: 66677 } });
+    expect(j.toggles.map((t: { toggle: string; status: string }) => `${t.toggle} ${t.status}`)).toEqual(tinywebToggles().map((t) => `${t.name} ok`));
     expect(j.patches.map((p: { name: string; flip?: { saved: { dec: number } }; atDefault: { change: { dec: number } } }) => [p.name, p.flip?.saved.dec ?? null, p.atDefault.change.dec])).toEqual([
       ['tiny-printk', 18904, 0],
       ['tiny-bug', 962, 12],
@@ -457,7 +458,7 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
       ],
     });
     expect(xml).toContain("kernel/printk.c:312: error: &apos;log_buf_len&apos; undeclared (first use in this function)\nrecord ");
-    expect((await $('report --config webserver --format junit')).match(/<testcase /g)).toHaveLength(10);
+    expect((await $('report --config tinyweb --format junit')).match(/<testcase /g)).toHaveLength(10);
   });
 
   it('--out writes atomically: a complete file replaces the old one, no temp file is left', async () => {
@@ -465,18 +466,18 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
     await mkdir(dir, { recursive: true });
     const file = join(dir, 'report.md');
     await writeFile(file, 'old contents\n');
-    const r = await tiny(['report', '--config', 'webserver', '--format', 'md', '--out', file], { env: env() });
+    const r = await tiny(['report', '--config', 'tinyweb', '--format', 'md', '--out', file], { env: env() });
     expect([r.code, r.stdout]).toEqual([0, '']);
-    expect(await readFile(file, 'utf8')).toBe((await tiny(['report', '--config', 'webserver', '--format', 'md'], { env: env() })).stdout);
+    expect(await readFile(file, 'utf8')).toBe((await tiny(['report', '--config', 'tinyweb', '--format', 'md'], { env: env() })).stdout);
     expect(await readdir(dir)).toEqual(['report.md']);
   });
 
   it('bad input: exit 2 with what to do', async () => {
-    expect(await $('report')).toBe('$ tiny report\ntiny: several configurations have runs: broken, webserver\n  hint: choose one with --config NAME\n[exit 2]\n');
-    expect(await $('report --config webservr')).toBe(
-      `$ tiny report --config webservr\ntiny: no \`tiny build --config webservr\` run recorded in ${cache}\n  hint: did you mean --config webserver?\n[exit 2]\n`,
+    expect(await $('report')).toBe('$ tiny report\ntiny: several configurations have runs: broken, tinyweb\n  hint: choose one with --config NAME\n[exit 2]\n');
+    expect(await $('report --config tinywab')).toBe(
+      `$ tiny report --config tinywab\ntiny: no \`tiny build --config tinywab\` run recorded in ${cache}\n  hint: did you mean --config tinyweb?\n[exit 2]\n`,
     );
-    expect(await $('report --config webserver --format pdf')).toMatch(/error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are text, md, json, html, junit.\n[\s\S]*\[exit 2\]\n$/);
+    expect(await $('report --config tinyweb --format pdf')).toMatch(/error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are text, md, json, html, junit.\n[\s\S]*\[exit 2\]\n$/);
     const empty = join(tmp, 'empty-cache');
     const r = await tiny(['report'], { env: { TINY_CACHE: empty } });
     expect([r.code, r.stderr]).toEqual([2, `tiny: no \`tiny build\` run recorded in ${empty}\n  hint: run \`tiny build --config NAME\` first\n`]);
@@ -485,6 +486,56 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
   it('documents its exit status', async () => {
     const help = (await tiny(['report', '--help'])).stdout;
     expect(help).toContain('Exit status: 0 every toggle of the run built; 1 a toggle failed');
+  });
+});
+
+describe('tiny report with the budgets of configs/tinyweb.yaml', () => {
+  // A checkout of its own: configs/ with budgets, queue/ whose tiny-bug patch justifies its size.
+  let root: string;
+  beforeAll(async () => {
+    root = join(tmp, 'checkout');
+    await mkdir(join(root, 'configs'), { recursive: true });
+    await mkdir(join(root, 'queue', 'patches'), { recursive: true });
+    await writeFile(
+      join(root, 'configs', 'tinyweb.yaml'),
+      ['name: tinyweb', 'toolchain: gcc-12-i386', 'arch: i386', 'kconfig:', '  base: allnoconfig', 'targets: [vmlinux, bzImage]', 'budgets:', '  bzImage: 55K', '  dec: 200K', '  min_saving_per_patch: 1000', ''].join('\n'),
+    );
+    const series = PATCHES.map((p) => `  - name: ${p}\n    file: patches/${p}.patch${OPTION[p] ? `\n    option: ${OPTION[p]}` : ''}`);
+    await writeFile(join(root, 'queue', 'queue.yaml'), `name: tinyweb-queue\nbase:\n  version: "2.6.9"\n  sources:\n    - path: ../linux-2.6.9\nseries:\n${series.join('\n')}\n`);
+    for (const p of PATCHES) {
+      const header = p === 'tiny-bug' ? 'Size-Justification: BUG() is what catches memory corruption\n  on the boards we ship.\n' : '';
+      await writeFile(join(root, 'queue', 'patches', `${p}.patch`), `Subject: ${p}\n${header}---\n--- a/init/${p}.c\n+++ b/init/${p}.c\n@@ -1 +1 @@\n-old\n+new\n`);
+    }
+  });
+
+  it('lists each budget; an exceeded one fails its toggle in JUnit, a justified one is accepted', async () => {
+    const out = await $('report --config tinyweb', { cwd: root });
+    expect(out.slice(out.indexOf('\nBudgets\n') + 1, out.indexOf('\nInputs\n'))).toBe(`Budgets
+EXCEEDED  bzImage (all-off): bzImage 57,137 bytes > budget 55K (56,320) by 817 bytes in toggle all-off
+ok  min_saving_per_patch (flip:tiny-bug): accepted: patch tiny-bug saves 962 bytes (dec, flip:tiny-bug vs queue) < min_saving_per_patch 1,000 by 38 bytes — justification: BUG() is what catches memory corruption on the boards we ship.
+EXCEEDED  min_saving_per_patch (without:tiny-inline-strings): patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue) < min_saving_per_patch 1,000 by 840 bytes
+ok  dec (all-off): 126,972 bytes <= 200K
+ok  min_saving_per_patch (flip:tiny-printk): saves 18,904 bytes (dec, flip:tiny-printk vs queue) >= 1000
+ok  min_saving_per_patch (flip:tiny-vmstat): saves 1,216 bytes (dec, flip:tiny-vmstat vs queue) >= 1000
+`);
+    expect(out.endsWith('[exit 1]\n')).toBe(false); // budgets are listed; they do not change the exit status here
+
+    const file = join(tmp, 'budgets-junit.xml');
+    const r = await tiny(['report', '--config', 'tinyweb', '--format', 'junit', '--out', file], { cwd: root, env: env() });
+    expect(r.code).toBe(0);
+    expect(JSON.parse(await sh('python3', ['-c', PY_JUNIT, file]))).toEqual({
+      tests: '10',
+      failures: '2',
+      cases: tinywebToggles().map((t) => [
+        t.name,
+        t.name === 'all-off'
+          ? 'budget exceeded: bzImage: bzImage 57,137 bytes > budget 55K (56,320) by 817 bytes in toggle all-off'
+          : t.name === 'without:tiny-inline-strings'
+            ? 'budget exceeded: min_saving_per_patch: patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue) < min_saving_per_patch 1,000 by 840 bytes'
+            : null,
+      ]),
+    });
+    expect(await readFile(file, 'utf8')).toContain('budget ok: min_saving_per_patch: accepted: patch tiny-bug saves 962 bytes');
   });
 });
 
@@ -505,8 +556,8 @@ const SCREENSHOT = join(REPO, 'test-results', 'report.png');
 describe.skipIf(!existsSync(CHROMIUM))(`tiny report --format html in headless Chromium${existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; apt-get install chromium)`}`, () => {
   it('opens from disk with no other request, shows both charts with their data; screenshot kept', async () => {
     const html = join(tmp, 'report.html');
-    expect(await $(`report --config webserver --format html --out ${html}`)).toBe(
-      `$ tiny report --config webserver --format html --out ${html}\ntiny: wrote html report of webserver to ${html}\n`,
+    expect(await $(`report --config tinyweb --format html --out ${html}`)).toBe(
+      `$ tiny report --config tinyweb --format html --out ${html}\ntiny: wrote html report of tinyweb to ${html}\n`,
     );
     const { chromium } = await import('playwright-core');
     const profile = await mkdtemp(join(tmpdir(), 'tiny-chromium-'));
@@ -527,7 +578,7 @@ describe.skipIf(!existsSync(CHROMIUM))(`tiny report --format html in headless Ch
       await page.goto(`file://${html}`);
       expect(requests).toEqual([`file://${html}`]); // self-contained
       expect(errors).toEqual([]);
-      await expect(page.title()).resolves.toBe('tiny size report: webserver, run of 2026-01-05T10:00:00.000Z (10 toggles, 10 built)');
+      await expect(page.title()).resolves.toBe('tiny size report: tinyweb, run of 2026-01-05T10:00:00.000Z (10 toggles, 10 built)');
 
       const bars = (id: string) =>
         page.locator(`svg#${id} rect.bar`).evaluateAll((els) =>
