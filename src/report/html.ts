@@ -11,6 +11,7 @@ import {
   flipTable,
   headline,
   metricLabel,
+  NO_DIRS,
   noopTable,
   num,
   pairLines,
@@ -145,7 +146,11 @@ export function renderSizeHtml(r: SizeReport, opts: RenderOptions = {}): string 
   body.push('<h2>Per directory</h2>');
   body.push(
     `<figure>${barChartSvg(bars, { id: 'dirs', title: 'Bytes saved per top-level directory by turning every option off (dec)', unit: 'bytes saved, queue - all-off (dec)' })}` +
-      `<figcaption>${bars.length ? 'Built-in objects of each top-level directory, size(1) dec: queue minus all-off.' : esc(`no data: ${unavailableNote(r.allOff, r)}`)}</figcaption></figure>`,
+      `<figcaption>${
+        bars.length
+          ? 'Built-in objects of each top-level directory, size(1) dec: queue minus all-off.'
+          : esc(r.allOff.available ? `no data: ${NO_DIRS}` : `no data: ${unavailableNote(r.allOff, r)}`)
+      }</figcaption></figure>`,
   );
 
   body.push('<h2>Bytes saved per patch</h2>');
@@ -160,7 +165,7 @@ export function renderSizeHtml(r: SizeReport, opts: RenderOptions = {}): string 
   body.push('<h2>Sizes per toggle</h2>');
   body.push(`<div class="wrap">${htmlTable(togglesTable(r))}</div>`);
   body.push('<h2>Per directory (dec)</h2>');
-  body.push(`<div class="wrap">${htmlTable(dirTable(r))}</div>`);
+  body.push(r.dirs.length ? `<div class="wrap">${htmlTable(dirTable(r))}</div>` : `<p>${esc(NO_DIRS)}</p>`);
 
   body.push(`<h2>Top symbol deltas</h2><p>bloat-o-meter’s semantics; the ${top} largest changes of each comparison.</p>`);
   for (const p of r.patches) {

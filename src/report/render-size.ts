@@ -32,6 +32,8 @@ export function unavailableNote(c: Comparison, report: SizeReport): string {
     .join(', ');
 }
 
+export const NO_DIRS = 'no per-directory sizes in the records (no built-in objects were measured)';
+
 export function runTitle(r: SizeReport): string {
   const ok = r.toggles.length - r.failed.length;
   return `tiny size report: ${r.config}, run of ${r.run.startedAt} (${r.toggles.length} toggles, ${ok} built${r.failed.length ? `, ${r.failed.length} failed` : ''})`;
@@ -257,7 +259,7 @@ export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string 
   section('Turning each option off (queue - flip:<patch>): bytes saved; % of base and cumulative in dec', renderTable(flipTable(r), 'text'));
   section('Each patch at its default (queue - without:<patch>): no-op cost, ideally 0', renderTable(noopTable(r), 'text'));
   section('Interactions: flips that change the same symbols or .config symbols', pairLines(r, false).join('\n'));
-  section('Per directory (dec)', renderTable(dirTable(r), 'text'));
+  section('Per directory (dec)', r.dirs.length ? renderTable(dirTable(r), 'text') : NO_DIRS);
   const syms: string[] = [];
   for (const p of r.patches) {
     const parts = patchSymbols(r, p, top, 'text');
@@ -285,7 +287,7 @@ export function renderSizeMarkdown(r: SizeReport, opts: RenderOptions = {}): str
   out.push(details('Sizes per toggle', renderTable(togglesTable(r), 'md')));
   out.push(details('No-op cost per patch (<code>queue - without:&lt;patch&gt;</code>, ideally 0)', renderTable(noopTable(r), 'md')));
   out.push(details('Interactions', pairLines(r, true).map((l) => `- ${l}`).join('\n')));
-  out.push(details('Per directory (dec)', renderTable(dirTable(r), 'md')));
+  out.push(details('Per directory (dec)', r.dirs.length ? renderTable(dirTable(r), 'md') : NO_DIRS));
   const syms: string[] = [];
   for (const p of r.patches) {
     const parts = patchSymbols(r, p, top, 'md');
