@@ -3,10 +3,12 @@
 
 import { Command, CommanderError } from 'commander';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
-import { registerBisectCommand } from './bisect.js';
 import { registerDiffCommand } from './diff.js';
+import { registerBuildCommand } from './build.js';
+import { registerBisectCommand } from './bisect.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerQueueCommands } from './queue.js';
+import { registerRebuildCommand } from './rebuild.js';
 import { registerReportCommand } from './report.js';
 import { registerToolchainCommands } from './toolchain.js';
 import { TOOL_VERSION } from './version.js';
@@ -23,6 +25,8 @@ export function buildProgram(): Command {
     .exitOverride();
   registerQueueCommands(program);
   registerToolchainCommands(program);
+  registerBuildCommand(program);
+  registerRebuildCommand(program);
   registerBisectCommand(program);
   registerDoctorCommand(program);
   registerReportCommand(program);
