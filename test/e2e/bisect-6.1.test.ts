@@ -17,8 +17,12 @@ const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? jo
 const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
 const PATCHES = join(SRC, 'debian', 'patches');
 const havePodman = await sh('podman', ['info', '--format', '{{.Host.Arch}}']).then(() => true, () => false);
-const available = ORIG !== undefined && existsSync(join(PATCHES, 'series')) && havePodman;
-if (!available) {
+// Not yet verified end to end and long (two 6.1 builds plus incremental steps): opt in with
+// TINY_SLOW_TESTS=1 until it has a measured run time that fits CI.
+const SLOW = process.env.TINY_SLOW_TESTS === '1';
+if (!SLOW) console.warn('SKIP bisect-6.1: set TINY_SLOW_TESTS=1 to run the bisect over Debian 6.1 commits');
+const available = SLOW && ORIG !== undefined && existsSync(join(PATCHES, 'series')) && havePodman;
+if (SLOW && !available) {
   const why = !ORIG || !existsSync(join(PATCHES, 'series')) ? `Debian's linux 6.1 source not found in ${SRC} (run scripts/setup.sh, or set TINY_DEBIAN_SRC)` : 'podman does not work here (sudo bash scripts/setup-containers.sh)';
   if (process.env.CI) throw new Error(why);
   console.warn(`SKIP bisect-6.1: ${why}`);
