@@ -94,7 +94,7 @@ describe('parseBuildConfig', () => {
     expect(c.kconfig.fragment).toEqual({ NET: 'y', LOG_BUF_SHIFT: 14, PHYSICAL_START: '0x100000', CMDLINE: 'console=ttyS0', UNIX: 'm', PRINTK: 'n' });
     expect(c.budgets).toEqual({ bzImage: 400 * 1024, vmlinux: 1572864, text: 300000, min_saving_per_patch: 64 });
     expect(c.makeVars).toEqual({ HOSTCFLAGS: '-O2 -fcommon' });
-    expect(c.queue).toEqual({ select: [] });
+    expect(c.queue).toEqual({ select: [], baseSelect: [] });
   });
 
   it('points at unknown keys, wrong types and missing keys', async () => {
