@@ -91,6 +91,24 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
     expect(ms).toBeLessThan(5000);
   });
 
+  it('two lanes build the same toggles into the same records, each lane in its own directories', async () => {
+    const other = await tempDir('tiny-matrix-lanes-');
+    try {
+      const one = await runAll(await prepare(cache, 'fake-tiny'));
+      const p = await prepareMatrix({ root: FIX, config: 'fake-tiny', queueDir: join(FIX, 'fake-queue'), cacheDir: other, runtime: 'host', jobs: 1, lanes: 2 });
+      const events: ToggleEvent[] = [];
+      const two = await runAll(p, events);
+      for (const [name, r] of two) {
+        expect(r.status, `${name}: ${r.error ?? ''}`).toMatch(/built|cached/);
+        expect(r.key).toBe(one.get(name)!.key);
+        expect(r.record!.measurement!.sha256.vmlinux).toBe(one.get(name)!.record!.measurement!.sha256.vmlinux);
+      }
+      expect(new Set(events.filter((e) => e.state === 'building').map((e) => e.lane))).toEqual(new Set([0, 1]));
+    } finally {
+      await rm(other, { recursive: true, force: true });
+    }
+  });
+
   it('a patch that breaks compilation fails its toggles with the first error and stops nothing else', async () => {
     const p = await prepare(cache, 'fake-broken');
     const r = await runAll(p);
