@@ -134,7 +134,7 @@ try {
   const again = tiny(tinyArgs);
   const allCached = again.json.toggles.every((t) => t.status === 'cached');
 
-  const tinyBuilt = toggles.filter((t) => t.status === 'built');
+  const tinyBuilt = toggles.filter((t) => t.status === 'built').sort((a, b) => a.run_order - b.run_order);
   console.log('\nsummary');
   console.log(`  distinct builds                                 ${inputs.length} (of ${toggles.length} toggles)`);
   console.log(`  tiny build, cold cache (everything included)    ${fmt(cold.s)}`);
