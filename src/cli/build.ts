@@ -48,7 +48,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .addOption(new Option('--runtime <runtime>', 'container runtime (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
-    .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN uses the cores best)', positiveInt('--lanes'), 1)
+    .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
     .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>)', collect)
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
     .addHelpText(
@@ -56,8 +56,8 @@ export function registerBuildCommand(program: Command): void {
       `
 Toggles: base (the base with only the patches the toolchain needs, queue.base_select),
 queue (every selected patch, options at their Kconfig default: the no-op point), all-off
-(every option flipped: the smallest kernel), flip:<patch> (one option flipped alone) and
-without:<patch> (one patch left out, with the patches depending on it).
+(every option off: the smallest kernel), flip:<patch> (one option flipped from its default,
+alone) and without:<patch> (one patch left out, with the patches depending on it).
 
 Each toggle's inputs (base tree, patches, .config, image, make variables, environment) make
 its record key; a toggle whose record is stored is served without building. Logs are kept
