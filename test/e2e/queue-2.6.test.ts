@@ -31,7 +31,7 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
 
   it('applies the compat series with git and writes the tree; the base tree is untouched', async () => {
     const out = join(work, 'applied');
-    const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat', '--out', out], { env });
+    const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out], { env });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     expect(r.stderr).toMatch(/15 patches applied on 2\.6\.9/);
@@ -42,7 +42,7 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
     expect(log).toHaveLength(15);
     expect(log).toContain('tiny maintainers|kbuild: map the source tree path away (-ffile-prefix-map)');
     // Re-applying the same selection reuses the worktree.
-    const again = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat', '--out', out], { env });
+    const again = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out], { env });
     expect(again.stderr).toContain('worktree reused');
     const statusAfter = await sh('sh', ['-c', `find ${JSON.stringify(TREE!)} -newer ${JSON.stringify(join(TREE!, 'Makefile'))} | wc -l`]);
     expect(statusAfter).toBe(statusBefore);
