@@ -3,15 +3,19 @@
 //
 // Which toggle a budget applies to:
 //   bzImage, vmlinux (file bytes), text, data, bss, dec (size(1) of vmlinux)
-//       the smallest kernel the configuration makes: `all-off` (every tiny option flipped
-//       from its default) — that is the kernel a tiny configuration is for. A plan without
-//       options has no all-off toggle: then `queue` (the queue applied, options at their
-//       defaults), then `base`. Only one toggle is checked: a budget is a promise about the
-//       kernel the configuration ships, not about every point of the matrix.
+//       the kernel the configuration describes: its `queue` point (the selected patches, the
+//       fragment applied, every other option at its Kconfig default). A tiny configuration
+//       (configs/webserver-tiny.yaml) turns the options off in its fragment, so its queue
+//       point is the tiny kernel. Without a measured queue point: `base`. Only one toggle is
+//       checked: a budget is a promise about the kernel the configuration ships, not about
+//       every point of the matrix (all-off of a stock configuration is not what it ships).
 //   min_saving_per_patch
-//       each `flip:<patch>` toggle: the patch's option flipped alone saves queue - flip bytes
-//       of dec (text + data + bss). A patch without an option (no flip toggle) is judged by
-//       its `without:<patch>` toggle: applying it must save without - queue bytes at least.
+//       each `flip:<patch>` toggle against the queue point: the patch's saving is the dec
+//       (text + data + bss) of the point with its option on minus the point with it off —
+//       whichever of the two the flip is (`optionOff`; the linux-tiny convention, default y,
+//       means a flip turns it off unless said otherwise). A patch without an option (no flip
+//       toggle) is judged by its `without:<patch>` toggle: applying it must save
+//       without - queue bytes at least.
 // A patch may carry a `Size-Justification:` trailer in its header (or `size_justification`
 // in queue.yaml, passed in by the caller). A justified patch's min-saving violation is accepted
 // (listed, not a failure), and its justification is shown next to it.
@@ -31,6 +35,8 @@ export interface ToggleSizes {
   /** Absent when the toggle failed (it is then not checked; the build fails on its own). */
   size?: BerkeleySize;
   files?: Record<string, { bytes: number }>;
+  /** For flip:<patch>: whether its option is off in this toggle (read from its .config). */
+  optionOff?: boolean;
 }
 
 export interface BudgetViolation {
@@ -72,7 +78,7 @@ function limitText(n: number): string {
 
 /** The toggle size budgets apply to (see the top). */
 export function sizeBudgetToggle(toggles: readonly string[]): string | undefined {
-  return ['all-off', 'queue', 'base'].find((t) => toggles.includes(t));
+  return ['queue', 'base'].find((t) => toggles.includes(t));
 }
 
 function valueOf(budget: SizeBudget, t: ToggleSizes): number | undefined {
@@ -117,7 +123,7 @@ export function checkBudgets(input: CheckBudgetsInput): BudgetCheck {
     if (limit === undefined) continue;
     const t = target ? byName.get(target) : undefined;
     if (!t || !t.size) {
-      out.unchecked.push({ budget: key, reason: target ? `toggle ${target} has no measurement (it failed)` : 'no all-off, queue or base toggle was built' });
+      out.unchecked.push({ budget: key, reason: target ? `toggle ${target} has no measurement (it failed)` : 'no queue or base toggle was built' });
       continue;
     }
     const actual = valueOf(key, t);
@@ -158,11 +164,12 @@ export function checkBudgets(input: CheckBudgetsInput): BudgetCheck {
         out.unchecked.push({ budget: 'min_saving_per_patch', reason: `${patch}: ${!queue?.size ? 'toggle queue' : `toggle ${toggle}`} has no measurement` });
         continue;
       }
-      const saving = flip ? queue.size.dec - other.size.dec : other.size.dec - queue.size.dec;
+      const saving = flip ? (flip.optionOff === false ? flip.size!.dec - queue.size.dec : queue.size.dec - flip.size!.dec) : other.size.dec - queue.size.dec;
       out.checked.push({ budget: 'min_saving_per_patch', toggle, actual: saving, limit: min });
       if (saving >= min) continue;
       const justification = input.justifications?.[patch];
       const what = saving < 0 ? `grows the kernel by ${commas(-saving)} bytes` : `saves ${commas(saving)} bytes`;
+      const versus = flip ? (flip.optionOff === false ? 'option on vs off' : 'option off vs on') : 'without vs with';
       const v: BudgetViolation = {
         budget: 'min_saving_per_patch',
         toggle,
@@ -172,7 +179,7 @@ export function checkBudgets(input: CheckBudgetsInput): BudgetCheck {
         excess: min - saving,
         accepted: justification !== undefined,
         ...(justification !== undefined ? { justification } : {}),
-        message: `patch ${patch} ${what} (dec, ${toggle} vs queue) < min_saving_per_patch ${limitText(min)} by ${commas(min - saving)} bytes`,
+        message: `patch ${patch} ${what} (dec, ${toggle} vs queue: ${versus}) < min_saving_per_patch ${limitText(min)} by ${commas(min - saving)} bytes`,
       };
       out.violations.push(v);
       if (!v.accepted) out.failures.push(v);
@@ -210,12 +217,14 @@ export function budgetExitCode(c: BudgetCheck): 0 | 1 {
   return c.failures.length ? 1 : 0;
 }
 
-/** Adapter for the matrix runner's results (src/matrix/run.ts ToggleResult). */
-export function toggleSizes(results: ReadonlyArray<{ toggle: { name: string }; record?: { measurement?: { size: BerkeleySize; files: Record<string, { bytes: number }> } } }>): ToggleSizes[] {
-  return results.map((r) => ({
-    toggle: r.toggle.name,
-    ...(r.record?.measurement ? { size: r.record.measurement.size, files: r.record.measurement.files } : {}),
-  }));
+/**
+ * Whether a flip toggle's .config has the option off: `# CONFIG_X is not set`, `CONFIG_X=n` or
+ * no line at all; undefined without a .config to read.
+ */
+export function optionOffIn(configText: string | undefined, symbol: string): boolean | undefined {
+  if (configText === undefined) return undefined;
+  const m = new RegExp(`^CONFIG_${symbol}=(.*)$`, 'm').exec(configText);
+  return !m || m[1] === 'n';
 }
 
 /** Patch name -> Size-Justification, for the patches that carry one. */

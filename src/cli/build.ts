@@ -9,10 +9,11 @@ import { Option, type Command } from 'commander';
 import { displayOrder, onlyToggles } from '../matrix/plan.js';
 import { MatrixProgress } from '../matrix/progress.js';
 import { readTimings, writeTimings } from '../matrix/memo.js';
-import { checkBudgets, countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
+import { budgetExitCode, checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
+import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
-import { readRunIndex, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
+import { openRecordStore, readRunIndex, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
 import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
@@ -146,7 +147,12 @@ is exceeded, 2 bad input, 130 interrupted.`,
 
     const { p, results, interrupted } = prepared;
     const rows = toRows(results);
-    const budgets = checkBudgets(p.config.budgets, rows);
+    // Budgets (src/budget): the same judgement `tiny report --check` makes from the records.
+    const sizes = await toggleSizesFromRecords(
+      await openRecordStore(cache),
+      results.map((r) => ({ toggle: r.toggle.name, ...(r.status === 'failed' || r.status === 'interrupted' || !r.record ? {} : { record: r.record }), ...(r.toggle.kind === 'flip' && r.toggle.flip[0] ? { option: r.toggle.flip[0] } : {}) })),
+    );
+    const budgets = checkBudgets({ budgets: p.config.budgets, results: sizes, justifications: justificationsOf(p.plan.selected) });
     const summary: BuildSummary = {
       config: p.config.name,
       base: { version: p.base.version, tree: p.base.tree },
@@ -165,14 +171,15 @@ is exceeded, 2 bad input, 130 interrupted.`,
     else writeOut(renderText(rows, summary, format));
     const failures = renderFailures(rows);
     if (failures) err(failures.trimEnd());
-    for (const b of budgets) err(`tiny: ${b.severity === 'error' ? 'over budget' : 'warning'}: ${b.message}`);
+    const verdict = renderBudgetCheck(budgets, { config: p.config.name });
+    if (verdict) err(verdict.trimEnd().split('\n').map((l) => (l.startsWith(' ') ? l : `tiny: ${l}`)).join('\n'));
     const counts = countStatus(rows);
     if (interrupted || counts.interrupted) {
       err('tiny: interrupted: run `tiny build` again to resume (finished toggles are served from the store)');
       setExit(command, 130);
       return;
     }
-    setExit(command, counts.failed || budgets.some((b) => b.severity === 'error') ? EXIT.checkFailed : EXIT.ok);
+    setExit(command, counts.failed || budgetExitCode(budgets) ? EXIT.checkFailed : EXIT.ok);
   });
 }
 

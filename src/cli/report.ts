@@ -5,7 +5,7 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkBudgets, justificationsOf, sizeText, type BudgetCheck } from '../budget/index.js';
+import { budgetExitCode, checkBudgets, justificationsOf, optionOffIn, renderBudgetCheck, sizeText, type BudgetCheck } from '../budget/index.js';
 import { commas } from '../bisect/threshold.js';
 import { listBuildConfigs, loadBuildConfig } from '../kbuild/buildconfig.js';
 import { loadQueue } from '../queue/load.js';
@@ -84,7 +84,7 @@ export function reportBudgets(c: BudgetCheck): ReportBudget[] {
  * Size-Justification of the queue's patches. Undefined when the configuration is not there or
  * declares none.
  */
-async function budgetsOf(input: ReportInput, queue: string): Promise<ReportBudget[] | undefined> {
+async function budgetsOf(input: ReportInput, queue: string): Promise<BudgetCheck | undefined> {
   const root = configRoot();
   if (!(await listBuildConfigs(root)).includes(input.config)) return undefined;
   let budgets;
@@ -96,18 +96,27 @@ async function budgetsOf(input: ReportInput, queue: string): Promise<ReportBudge
   }
   if (!budgets || !Object.keys(budgets).length) return undefined;
   let justifications: Record<string, string> = {};
+  const options = new Map<string, string>();
   if (existsSync(join(queue, 'queue.yaml'))) {
     try {
-      justifications = justificationsOf((await loadQueue(queue)).series.map((p) => ({ name: p.name, text: p.text })));
+      const series = (await loadQueue(queue)).series;
+      justifications = justificationsOf(series.map((p) => ({ name: p.name, text: p.text })));
+      for (const p of series) if (p.option) options.set(p.name, p.option);
     } catch (e) {
       process.stderr.write(`tiny: Size-Justification trailers not read: ${(e as Error).message}\n`);
     }
   }
-  const results = input.toggles.map((t) => ({
-    toggle: t.toggle,
-    ...(t.record?.status === 'ok' && t.record.measurement ? { size: t.record.measurement.size, files: t.record.measurement.files } : {}),
-  }));
-  return reportBudgets(checkBudgets({ budgets, results, justifications }));
+  // The same inputs `tiny build` judges (src/budget/records.ts), from the loaded run.
+  const results = input.toggles.map((t) => {
+    const option = t.toggle.startsWith('flip:') ? options.get(t.toggle.slice('flip:'.length)) : undefined;
+    const optionOff = option ? optionOffIn(t.dotConfig, option) : undefined;
+    return {
+      toggle: t.toggle,
+      ...(t.record?.status === 'ok' && t.record.measurement ? { size: t.record.measurement.size, files: t.record.measurement.files } : {}),
+      ...(optionOff !== undefined ? { optionOff } : {}),
+    };
+  });
+  return checkBudgets({ budgets, results, justifications });
 }
 
 export function registerReportCommand(program: Command): void {
@@ -117,6 +126,7 @@ export function registerReportCommand(program: Command): void {
     .option('--config <name>', 'the build configuration (default: the only one with a recorded run)')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .option('--json', 'same as --format json')
+    .option('--check', 'exit 1 when a budget of configs/NAME.yaml is exceeded (the verdict goes to stderr)')
     .option('--out <file>', 'write the report to this file (atomically: complete or not there) instead of stdout')
     .option('--top <n>', 'symbol deltas listed per comparison', (v: string) => {
       const n = Number(v);
@@ -148,8 +158,9 @@ Budgets that configs/NAME.yaml declares are checked against the run and listed (
 --format junit an exceeded budget fails its toggle's testcase); a patch's Size-Justification
 (read from --queue) accepts its increase.
 
-Exit status: 0 every toggle of the run built; 1 a toggle failed or its record has left the
-store (the report is still printed or written); 2 bad input (no recorded run for the
+Exit status: 0 every toggle of the run built (and, with --check, every budget holds); 1 a
+toggle failed or its record has left the store, or with --check a budget is exceeded (the
+report is still printed or written); 2 bad input (no recorded run for the
 configuration, an unreadable run index).`,
     );
   addQueueOption(cmd);
@@ -159,14 +170,18 @@ configuration, an unreadable run index).`,
     const store = await openRecordStore(cacheDir());
     const config = await pickConfig(store, opts.config as string | undefined);
     const input = await loadRun(store, config);
-    const budgets = await budgetsOf(input, queueDir(opts));
-    const report = buildSizeReport(budgets ? { ...input, budgets } : input);
+    const check = await budgetsOf(input, queueDir(opts));
+    const report = buildSizeReport(check ? { ...input, budgets: reportBudgets(check) } : input);
     const text = renderReport(report, format, opts.top as number);
     if (opts.out !== undefined) {
       const path = resolve(opts.out as string);
       await writeFileAtomic(path, text);
       process.stderr.write(`tiny: wrote ${format} report of ${config} to ${path}\n`);
     } else process.stdout.write(text.endsWith('\n') ? text : text + '\n');
-    setExit(cmd, reportExitCode(report));
+    if (opts.check) {
+      if (check) process.stderr.write(renderBudgetCheck(check, { config }));
+      else process.stderr.write(`tiny: configs/${config}.yaml declares no budgets: nothing to check\n`);
+    }
+    setExit(cmd, Math.max(reportExitCode(report), opts.check && check ? budgetExitCode(check) : 0));
   });
 }

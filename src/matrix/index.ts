@@ -11,6 +11,6 @@ export { planMatrix, displayOrder, onlyToggles, resolveFragment, flipValue, depe
 export { MatrixRunner, makeGoals, laneDirs, logDir, type MatrixSetup, type ToggleResult, type ToggleEvent, type ToggleState, type ToggleStatus, type RunOptions } from './run.js';
 export { prepareMatrix, hostCompilerId, type PrepareOptions, type Prepared } from './setup.js';
 export { MatrixProgress, type ProgressOptions } from './progress.js';
-export { toRows, sizeTable, renderText, renderFailures, toJson, checkBudgets, countStatus, formatDuration, type ToggleRow, type BuildSummary, type BudgetFinding } from './report.js';
+export { toRows, sizeTable, renderText, renderFailures, toJson, countStatus, formatDuration, type ToggleRow, type BuildSummary } from './report.js';
 export { findRecord, rebuildRecord, type RebuildResult, type RebuildOptions, type ArtifactComparison } from './rebuild.js';
 export { readTimings, writeTimings, readStoredPatch, storePatch, type Timings } from './memo.js';

@@ -1,9 +1,9 @@
 // What a matrix run ends with: one row per toggle (size(1) numbers, artifact bytes and
 // sha256, deltas against the queue point and the base, status, time), rendered as a text or
-// Markdown table or as JSON, and the configuration's budgets checked against the rows.
+// Markdown table or as JSON (budgets are checked by src/budget).
 // Pure functions of the run's results.
 
-import type { Budgets } from '../kbuild/buildconfig.js';
+import type { BudgetCheck } from '../budget/index.js';
 import type { FirstError } from '../measure/types.js';
 import { renderTable, type Table } from '../report/table.js';
 import { displayOrder, type ToggleKind } from './plan.js';
@@ -139,7 +139,7 @@ export interface BuildSummary {
   finishedAt: string;
   durationMs: number;
   notes: string[];
-  budgets: BudgetFinding[];
+  budgets: BudgetCheck;
 }
 
 export function renderText(rows: readonly ToggleRow[], s: BuildSummary, format: 'text' | 'md'): string {
@@ -173,7 +173,7 @@ export function renderFailures(rows: readonly ToggleRow[]): string {
 export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
   return {
     ...s,
-    ok: rows.every((r) => r.status === 'built' || r.status === 'cached') && !s.budgets.some((b) => b.severity === 'error'),
+    ok: rows.every((r) => r.status === 'built' || r.status === 'cached') && s.budgets.failures.length === 0,
     toggles: rows.map((r) => ({
       toggle: r.toggle,
       run_order: r.order,
@@ -199,54 +199,3 @@ export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
   };
 }
 
-// --- budgets ---------------------------------------------------------------------------------
-
-export interface BudgetFinding {
-  severity: 'error' | 'warning';
-  toggle: string;
-  budget: keyof Budgets;
-  limit: number;
-  actual: number;
-  message: string;
-}
-
-/**
- * Budgets are limits on the kernel the configuration describes: its `queue` point (or `base`
- * when the queue adds nothing). bzImage, vmlinux, text, data, bss and dec over the limit are
- * errors. min_saving_per_patch: a flip that turns an option off and saves fewer bytes of dec
- * than this is a warning (the patch is not worth its invasiveness).
- */
-export function checkBudgets(budgets: Budgets | undefined, rows: readonly ToggleRow[]): BudgetFinding[] {
-  if (!budgets) return [];
-  const out: BudgetFinding[] = [];
-  const target = rows.find((r) => r.kind === 'queue' && r.dec !== undefined) ?? rows.find((r) => r.kind === 'base' && r.dec !== undefined);
-  if (target) {
-    const image = imageName([target]);
-    const actual: Partial<Record<keyof Budgets, number | undefined>> = {
-      text: target.text,
-      data: target.data,
-      bss: target.bss,
-      dec: target.dec,
-      vmlinux: target.artifacts.vmlinux?.bytes,
-      bzImage: image ? target.artifacts[image]?.bytes : undefined,
-    };
-    for (const k of ['bzImage', 'vmlinux', 'text', 'data', 'bss', 'dec'] as const) {
-      const limit = budgets[k];
-      const a = actual[k];
-      if (limit === undefined || a === undefined || a <= limit) continue;
-      out.push({ severity: 'error', toggle: target.toggle, budget: k, limit, actual: a, message: `${target.toggle}: ${k} is ${a} bytes, over the budget of ${limit} (by ${a - limit})` });
-    }
-  }
-  const min = budgets.min_saving_per_patch;
-  const queue = rows.find((r) => r.kind === 'queue')?.dec;
-  if (min !== undefined && queue !== undefined) {
-    for (const r of rows.filter((x) => x.kind === 'flip' && x.dec !== undefined)) {
-      const saving = queue - r.dec!;
-      if (saving < 0) continue; // this flip turns the option on: it costs, it does not save
-      if (saving < min) {
-        out.push({ severity: 'warning', toggle: r.toggle, budget: 'min_saving_per_patch', limit: min, actual: saving, message: `${r.toggle}: saves ${saving} bytes of dec, less than min_saving_per_patch (${min})` });
-      }
-    }
-  }
-  return out;
-}

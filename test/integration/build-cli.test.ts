@@ -164,8 +164,8 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     await writeFile(file, 'name: fake-budget\ntoolchain: gcc-12-i386\narch: i386\nkconfig:\n  base: defconfig\n  fragment:\n    EXPERT: y\n    PRINTK: y\ntargets: [vmlinux, bzImage]\nbudgets:\n  dec: 1000\n  min_saving_per_patch: 4K\n');
     const r = await tiny(['build', '--config', file, ...QUEUE, '--json'], { env: { TINY_CACHE: cache } });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/tiny: over budget: queue: dec is \d+ bytes, over the budget of 1000/);
-    expect(r.stderr).toMatch(/tiny: warning: flip:banner-option: saves \d+ bytes of dec, less than min_saving_per_patch \(4096\)/);
+    expect(r.stderr).toMatch(/^tiny: budget exceeded \(configuration fake-budget\):\n  ✗ dec [\d,]+ bytes > budget 1,000 by [\d,]+ bytes in toggle queue\n/m);
+    expect(r.stderr).toMatch(/^  ✗ patch banner-option saves \d+ bytes \(dec, flip:banner-option vs queue: option off vs on\) < min_saving_per_patch 4K \(4,096\) by [\d,]+ bytes$/m);
     expect(JSON.parse(r.stdout).ok).toBe(false);
   });
 });

@@ -511,10 +511,10 @@ describe('tiny report with the budgets of configs/tinyweb.yaml', () => {
   it('lists each budget; an exceeded one fails its toggle in JUnit, a justified one is accepted', async () => {
     const out = await $('report --config tinyweb', { cwd: root });
     expect(out.slice(out.indexOf('\nBudgets\n') + 1, out.indexOf('\nInputs\n'))).toBe(`Budgets
-EXCEEDED  bzImage (all-off): bzImage 57,137 bytes > budget 55K (56,320) by 817 bytes in toggle all-off
-ok  min_saving_per_patch (flip:tiny-bug): accepted: patch tiny-bug saves 962 bytes (dec, flip:tiny-bug vs queue) < min_saving_per_patch 1,000 by 38 bytes — justification: BUG() is what catches memory corruption on the boards we ship.
-EXCEEDED  min_saving_per_patch (without:tiny-inline-strings): patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue) < min_saving_per_patch 1,000 by 840 bytes
-ok  dec (all-off): 126,972 bytes <= 200K
+EXCEEDED  bzImage (queue): bzImage 66,611 bytes > budget 55K (56,320) by 10,291 bytes in toggle queue
+ok  min_saving_per_patch (flip:tiny-bug): accepted: patch tiny-bug saves 962 bytes (dec, flip:tiny-bug vs queue: option off vs on) < min_saving_per_patch 1,000 by 38 bytes — justification: BUG() is what catches memory corruption on the boards we ship.
+EXCEEDED  min_saving_per_patch (without:tiny-inline-strings): patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue: without vs with) < min_saving_per_patch 1,000 by 840 bytes
+ok  dec (queue): 148,024 bytes <= 200K
 ok  min_saving_per_patch (flip:tiny-printk): saves 18,904 bytes (dec, flip:tiny-printk vs queue) >= 1000
 ok  min_saving_per_patch (flip:tiny-vmstat): saves 1,216 bytes (dec, flip:tiny-vmstat vs queue) >= 1000
 `);
@@ -528,14 +528,31 @@ ok  min_saving_per_patch (flip:tiny-vmstat): saves 1,216 bytes (dec, flip:tiny-v
       failures: '2',
       cases: tinywebToggles().map((t) => [
         t.name,
-        t.name === 'all-off'
-          ? 'budget exceeded: bzImage: bzImage 57,137 bytes > budget 55K (56,320) by 817 bytes in toggle all-off'
+        t.name === 'queue'
+          ? 'budget exceeded: bzImage: bzImage 66,611 bytes > budget 55K (56,320) by 10,291 bytes in toggle queue'
           : t.name === 'without:tiny-inline-strings'
-            ? 'budget exceeded: min_saving_per_patch: patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue) < min_saving_per_patch 1,000 by 840 bytes'
+            ? 'budget exceeded: min_saving_per_patch: patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue: without vs with) < min_saving_per_patch 1,000 by 840 bytes'
             : null,
       ]),
     });
     expect(await readFile(file, 'utf8')).toContain('budget ok: min_saving_per_patch: accepted: patch tiny-bug saves 962 bytes');
+  });
+
+  it('--check: exit 1 with the verdict on stderr when a budget is exceeded', async () => {
+    const r = await tiny(['report', '--config', 'tinyweb', '--check', '--format', 'md'], { cwd: root, env: env() });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      [
+        'budget exceeded (configuration tinyweb):',
+        '  ✗ bzImage 66,611 bytes > budget 55K (56,320) by 10,291 bytes in toggle queue',
+        '  ✗ patch tiny-inline-strings saves 160 bytes (dec, without:tiny-inline-strings vs queue: without vs with) < min_saving_per_patch 1,000 by 840 bytes',
+        'accepted with a Size-Justification:',
+        '  ~ patch tiny-bug saves 962 bytes (dec, flip:tiny-bug vs queue: option off vs on) < min_saving_per_patch 1,000 by 38 bytes',
+        '      Size-Justification: BUG() is what catches memory corruption on the boards we ship.',
+        '',
+      ].join('\n'),
+    );
+    expect(r.stdout).toContain('tinyweb');
   });
 });
 

@@ -1,20 +1,20 @@
 import { describe, expect, it } from 'vitest';
-import { budgetExitCode, checkBudgets, justificationsOf, parseJustification, renderBudgetCheck, sizeBudgetToggle, sizeText, type ToggleSizes } from '../../src/budget/index.js';
+import { budgetExitCode, checkBudgets, optionOffIn, justificationsOf, parseJustification, renderBudgetCheck, sizeBudgetToggle, sizeText, type ToggleSizes } from '../../src/budget/index.js';
 
 const t = (toggle: string, dec: number, bz?: number): ToggleSizes => ({ toggle, size: { text: dec - 100, data: 60, bss: 40, dec }, files: { vmlinux: { bytes: dec * 2 }, ...(bz !== undefined ? { bzImage: { bytes: bz } } : {}) } });
 
 describe('budgets', () => {
-  it('size budgets apply to all-off, else queue, else base', () => {
-    expect(sizeBudgetToggle(['base', 'queue', 'all-off', 'flip:x'])).toBe('all-off');
+  it('size budgets apply to the queue point (the kernel the configuration describes), else base', () => {
+    expect(sizeBudgetToggle(['base', 'queue', 'all-off', 'flip:x'])).toBe('queue');
     expect(sizeBudgetToggle(['base', 'queue'])).toBe('queue');
     expect(sizeBudgetToggle(['base'])).toBe('base');
   });
   it('names the budget, the value, the limit and the excess', () => {
-    const c = checkBudgets({ budgets: { bzImage: 409600, dec: 1_000_000 }, results: [t('base', 500_000, 420_000), t('queue', 480_000, 415_000), t('all-off', 470_000, 412_345)] });
+    const c = checkBudgets({ budgets: { bzImage: 409600, dec: 1_000_000 }, results: [t('base', 500_000, 420_000), t('queue', 470_000, 412_345), t('all-off', 300_000, 200_000)] });
     expect(c.failures).toHaveLength(1);
-    expect(c.failures[0]!.message).toBe('bzImage 412,345 bytes > budget 400K (409,600) by 2,745 bytes in toggle all-off');
+    expect(c.failures[0]!.message).toBe('bzImage 412,345 bytes > budget 400K (409,600) by 2,745 bytes in toggle queue');
     expect(budgetExitCode(c)).toBe(1);
-    expect(renderBudgetCheck(c)).toContain('✗ bzImage 412,345 bytes > budget 400K (409,600) by 2,745 bytes in toggle all-off');
+    expect(renderBudgetCheck(c)).toContain('✗ bzImage 412,345 bytes > budget 400K (409,600) by 2,745 bytes in toggle queue');
   });
   it('passes under budget, and says so', () => {
     const c = checkBudgets({ budgets: { bzImage: 409600 }, results: [t('queue', 1000, 400_000)] });
@@ -28,7 +28,7 @@ describe('budgets', () => {
     const by = Object.fromEntries(c.violations.map((v) => [v.patch, v]));
     expect(Object.keys(by).sort()).toEqual(['grows', 'plain', 'small']);
     expect(by.small!.accepted).toBe(false);
-    expect(by.small!.message).toBe('patch small saves 10 bytes (dec, flip:small vs queue) < min_saving_per_patch 100 by 90 bytes');
+    expect(by.small!.message).toBe('patch small saves 10 bytes (dec, flip:small vs queue: option off vs on) < min_saving_per_patch 100 by 90 bytes');
     expect(by.grows!.accepted).toBe(true);
     expect(by.grows!.message).toMatch(/patch grows grows the kernel by 300 bytes/);
     expect(by.plain!.actual).toBe(50);
@@ -36,8 +36,20 @@ describe('budgets', () => {
     const text = renderBudgetCheck(c);
     expect(text).toContain('Size-Justification: needed for the RTC on the board');
   });
+  it('a tiny configuration turns options off in its fragment: its flips turn them on', () => {
+    const results = [t('queue', 9_000), { ...t('flip:printk', 10_000), optionOff: false }, { ...t('flip:small', 9_010), optionOff: false }];
+    const c = checkBudgets({ budgets: { min_saving_per_patch: 100 }, results });
+    expect(c.failures.map((v) => v.message)).toEqual(['patch small saves 10 bytes (dec, flip:small vs queue: option on vs off) < min_saving_per_patch 100 by 90 bytes']);
+    expect(c.checked.find((x) => x.toggle === 'flip:printk')!.actual).toBe(1_000);
+  });
+  it('reads whether the option is off from a .config', () => {
+    expect(optionOffIn('CONFIG_PRINTK=y\n', 'PRINTK')).toBe(false);
+    expect(optionOffIn('# CONFIG_PRINTK is not set\n', 'PRINTK')).toBe(true);
+    expect(optionOffIn('CONFIG_PRINTK_TIME=y\n', 'PRINTK')).toBe(true);
+    expect(optionOffIn(undefined, 'PRINTK')).toBeUndefined();
+  });
   it('failed toggles and missing targets are not checked, and said so', () => {
-    const c = checkBudgets({ budgets: { bzImage: 1000, text: 5 }, results: [{ toggle: 'all-off' }] });
+    const c = checkBudgets({ budgets: { bzImage: 1000, text: 5 }, results: [{ toggle: 'queue' }] });
     expect(c.failures).toEqual([]);
     expect(c.unchecked.map((u) => u.budget)).toEqual(['bzImage', 'text']);
     const d = checkBudgets({ budgets: { bzImage: 1000 }, results: [t('queue', 10)] });

@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Toggle, ToggleKind } from '../../src/matrix/plan.js';
-import { checkBudgets, formatDuration, renderText, sizeTable, toJson, toRows, type BuildSummary } from '../../src/matrix/report.js';
+import { formatDuration, renderText, sizeTable, toJson, toRows, type BuildSummary } from '../../src/matrix/report.js';
 import type { ToggleResult } from '../../src/matrix/run.js';
 import type { BuildRecord } from '../../src/store/index.js';
 import { renderTable } from '../../src/report/table.js';
@@ -52,23 +52,11 @@ describe('matrix report', () => {
 
   it('JSON names the numbers as size(1) does and carries every sha256', () => {
     const rows = toRows(results);
-    const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '', finishedAt: '', durationMs: 1, notes: [], budgets: [] } satisfies BuildSummary;
+    const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '', finishedAt: '', durationMs: 1, notes: [], budgets: { violations: [], failures: [], checked: [], unchecked: [] } } satisfies BuildSummary;
     const j = toJson(rows, summary) as { ok: boolean; toggles: Record<string, unknown>[] };
     expect(j.ok).toBe(false); // a toggle failed
     expect(j.toggles[1]).toMatchObject({ toggle: 'queue', text: 9700, data: 200, bss: 100, dec: 10000, sha256: { vmlinux: 'a'.repeat(64), bzImage: 'b'.repeat(64) }, delta_dec_queue: 0 });
     expect(renderText(rows, summary, 'md')).toContain('| toggle | text | data | bss | dec |');
-  });
-
-  it('checks budgets on the queue point, and min_saving_per_patch on flips', () => {
-    const rows = toRows(results);
-    expect(checkBudgets(undefined, rows)).toEqual([]);
-    const f = checkBudgets({ dec: 9_500, vmlinux: 1_000_000, bzImage: 4_000, min_saving_per_patch: 500 }, rows);
-    expect(f.map((x) => x.message)).toEqual([
-      'queue: bzImage is 5000 bytes, over the budget of 4000 (by 1000)',
-      'queue: dec is 10000 bytes, over the budget of 9500 (by 500)',
-      'flip:b: saves 10 bytes of dec, less than min_saving_per_patch (500)',
-    ]);
-    expect(f.map((x) => x.severity)).toEqual(['error', 'error', 'warning']);
   });
 
   it('formats durations', () => {
