@@ -77,7 +77,8 @@ if (skipWhy) {
 
     beforeAll(async () => {
       if (!probe.usable) throw new Error(`podman is required in CI: ${probe.detail}`);
-      cache = await mkdtemp(join(tmpdir(), 'tiny-e2e-build61-'));
+      // The 6.1 e2e tests share a cache (test/global-setup.ts): one ccache, one record store.
+      cache = process.env.TINY_E2E_CACHE ?? (await mkdtemp(join(tmpdir(), 'tiny-e2e-build61-')));
       // The toolchain image (built once per machine; offline via mmdebstrap when needed).
       const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
       await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
@@ -85,7 +86,7 @@ if (skipWhy) {
 
     afterAll(async () => {
       if (timings.length) console.log(`tiny build on 6.1:\n  ${timings.join('\n  ')}`);
-      if (cache && !process.env.TINY_KEEP) await rm(cache, { recursive: true, force: true });
+      if (cache && cache !== process.env.TINY_E2E_CACHE && !process.env.TINY_KEEP) await rm(cache, { recursive: true, force: true });
     });
 
     it(
