@@ -3,16 +3,36 @@
 // and a few rules a schema cannot express. Every problem becomes a Diagnostic with
 // file:line:column and a hint; loading fails once, with all of them (TinyError, exit 2).
 
-import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { isMap, isScalar, isCollection, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import type { ErrorObject } from 'ajv';
+import { parseDocument } from 'yaml';
 import { TinyError, type Diagnostic, type Severity } from '../util/diagnostics.js';
 import type { KconfigBase } from './config.js';
 import type { FragmentValue } from './kconfig.js';
 import { closest } from '../util/suggest.js';
+import {
+  firstErrorPerLine,
+  formatPath,
+  fromPointer,
+  getAt,
+  isRecord,
+  loadSchema,
+  missingKey,
+  parseYaml,
+  repeatedItem,
+  schemaValidator,
+  showValue as describe,
+  TYPE_WORDS,
+  uniqueAtPosition,
+  unknownKey,
+  wantedType,
+  yamlSyntaxHints,
+  type DataPath,
+  type SchemaNode,
+  type YamlPositions as Positions,
+} from '../util/yaml-schema.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
 export const CONFIGS_DIR = 'configs';
@@ -106,47 +126,7 @@ function display(abs: string, cwd: string): string {
   return rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : abs;
 }
 
-// --- Positions -------------------------------------------------------------------------------
-
-type DataPath = (string | number)[];
-
-class Positions {
-  constructor(
-    private readonly doc: Document.Parsed,
-    private readonly lc: LineCounter,
-  ) {}
-  at(offset: number): { line: number; column: number } {
-    const { line, col } = this.lc.linePos(offset);
-    return { line, column: col };
-  }
-  node(path: DataPath): Node | undefined {
-    if (path.length === 0) return (this.doc.contents as Node | null) ?? undefined;
-    const n: unknown = this.doc.getIn(path, true);
-    return isCollection(n) || isScalar(n) ? n : undefined;
-  }
-  value(path: DataPath): { line: number; column: number } {
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.node(path.slice(0, n));
-      if (node?.range) return this.at(node.range[0]);
-    }
-    return { line: 1, column: 1 };
-  }
-  key(path: DataPath): { line: number; column: number } {
-    const last = path[path.length - 1];
-    const parent = this.node(path.slice(0, -1));
-    if (typeof last === 'string' && isMap(parent)) {
-      const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
-      if (isScalar(pair?.key) && pair.key.range) return this.at(pair.key.range[0]);
-    }
-    return this.value(path);
-  }
-  /** The scalar's text as written (0x10 stays 0x10). */
-  source(path: DataPath, text: string): string | undefined {
-    const node = this.node(path);
-    if (!isScalar(node) || !node.range) return undefined;
-    return text.slice(node.range[0], node.range[1]);
-  }
-}
+// --- Diagnostics ---------------------------------------------------------------------------
 
 class Out {
   readonly diags: (Diagnostic & { order: number })[] = [];
@@ -167,63 +147,8 @@ class Out {
 
 // --- Schema ----------------------------------------------------------------------------------
 
-let validator: ValidateFunction | undefined;
-let schemaCache: SchemaNode | undefined;
-
-interface SchemaNode {
-  description?: string;
-  properties?: Record<string, SchemaNode>;
-  enum?: unknown[];
-  pattern?: string;
-}
-
-function schema(): { validate: ValidateFunction; root: SchemaNode } {
-  if (!validator || !schemaCache) {
-    const s = JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as object;
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-    validator = ajv.compile(s);
-    schemaCache = s as SchemaNode;
-  }
-  return { validate: validator, root: schemaCache };
-}
-
-function fromPointer(pointer: string): DataPath {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
-}
-
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function getAt(data: unknown, path: DataPath): unknown {
-  let cur = data;
-  for (const seg of path) {
-    if (Array.isArray(cur) && typeof seg === 'number') cur = cur[seg];
-    else if (isRecord(cur) && typeof seg === 'string') cur = cur[seg];
-    else return undefined;
-  }
-  return cur;
-}
-
-function describe(v: unknown): string {
-  if (v === null || v === undefined) return 'empty';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `'${v}'`;
-  return String(v);
-}
-
-const TYPE_WORDS: Record<string, string> = { string: 'a string', integer: 'an integer', number: 'a number', array: 'a list', object: 'a mapping', boolean: 'true or false' };
-
 function label(path: DataPath): string {
-  let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
-  return out || 'the configuration';
+  return formatPath(path) || 'the configuration';
 }
 
 /** Paths checked by hand below (better messages than the schema's oneOf errors). */
@@ -232,38 +157,33 @@ function handChecked(path: DataPath): boolean {
 }
 
 function schemaErrors(data: unknown, pos: Positions, out: Out): void {
-  const { validate, root } = schema();
+  const validate = schemaValidator(CONFIG_SCHEMA_PATH);
+  const root = loadSchema(CONFIG_SCHEMA_PATH).schema;
   if (validate(data)) return;
-  const seen = new Set<string>();
-  for (const err of validate.errors ?? []) {
+  const found = (validate.errors ?? []).flatMap((err) => {
     const path = fromPointer(err.instancePath);
-    if (handChecked(path)) continue;
+    if (handChecked(path)) return [];
     const d = explainAjv(err, path, data, root);
-    if (!d) continue;
-    const at = d.where === 'key' ? pos.key(d.path) : pos.value(d.path);
-    const key = `${at.line}:${at.column}:${d.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    out.add(at, d.message, d.hint);
-  }
+    if (!d) return [];
+    return [{ ...d, pos: d.where === 'key' ? pos.keyPos(d.path) : pos.valuePos(d.path) }];
+  });
+  for (const d of uniqueAtPosition(found)) out.add(d.pos, d.message, d.hint);
 
   function explainAjv(err: ErrorObject, path: DataPath, data: unknown, root: SchemaNode): { where: 'key' | 'value'; path: DataPath; message: string; hint?: string } | undefined {
     const parent = err.parentSchema as SchemaNode | undefined;
     const value = getAt(data, path);
     switch (err.keyword) {
       case 'additionalProperties': {
-        const key = String((err.params as { additionalProperty: string }).additionalProperty);
-        const allowed = Object.keys(parent?.properties ?? {});
-        const guess = closest(key, allowed);
+        const { key, allowed, guess } = unknownKey(err);
         return { where: 'key', path: [...path, key], message: `unknown key '${key}'${path.length ? ` in ${label(path)}` : ''}`, hint: guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}` };
       }
       case 'required': {
-        const prop = String((err.params as { missingProperty: string }).missingProperty);
+        const prop = missingKey(err);
         const desc = (path.length === 0 ? root.properties?.[prop] : parent?.properties?.[prop])?.description;
         return { where: 'value', path, message: `${label(path)} is missing '${prop}'`, ...(desc ? { hint: desc } : {}) };
       }
       case 'type': {
-        const want = String((err.params as { type: string }).type);
+        const want = wantedType(err);
         return { where: 'value', path, message: `'${label(path)}' must be ${TYPE_WORDS[want] ?? want}, not ${describe(value)}`, ...(parent?.description ? { hint: parent.description } : {}) };
       }
       case 'enum': {
@@ -291,8 +211,8 @@ function schemaErrors(data: unknown, pos: Positions, out: Out): void {
       case 'minItems':
         return { where: 'value', path, message: `'${label(path)}' must not be empty`, ...(parent?.description ? { hint: parent.description } : {}) };
       case 'uniqueItems': {
-        const { i, j } = err.params as { i: number; j: number };
-        return { where: 'value', path: [...path, Math.max(i, j)], message: `'${label(path)}' lists ${describe(getAt(data, [...path, Math.max(i, j)]))} twice`, hint: 'remove the repeated item' };
+        const { second } = repeatedItem(err);
+        return { where: 'value', path: [...path, second], message: `'${label(path)}' lists ${describe(getAt(data, [...path, second]))} twice`, hint: 'remove the repeated item' };
       }
       default:
         return { where: 'value', path, message: `'${label(path)}' ${err.message ?? 'is invalid'}`, ...(parent?.description ? { hint: parent.description } : {}) };
@@ -315,23 +235,23 @@ function checkBase(data: Record<string, unknown>, pos: Positions, out: Out, conf
   if (typeof base === 'string') {
     if (BASES.includes(base) || /^[A-Za-z0-9][A-Za-z0-9._-]*_defconfig$/.test(base)) return base as KconfigBase;
     const guess = closest(base, BASES);
-    out.add(pos.value(path), `unknown kconfig base '${base}'`, guess ? `did you mean '${guess}'? ${hint}` : hint);
+    out.add(pos.valuePos(path), `unknown kconfig base '${base}'`, guess ? `did you mean '${guess}'? ${hint}` : hint);
     return undefined;
   }
   if (isRecord(base)) {
     const extra = Object.keys(base).filter((k) => k !== 'file');
-    for (const k of extra) out.add(pos.key([...path, k]), `unknown key '${k}' in kconfig.base`, `a file base has only file: (a .config path)`);
+    for (const k of extra) out.add(pos.keyPos([...path, k]), `unknown key '${k}' in kconfig.base`, `a file base has only file: (a .config path)`);
     if (typeof base.file !== 'string' || base.file === '') {
-      out.add(pos.value('file' in base ? [...path, 'file'] : path), `kconfig.base.file must be the path of a .config file`, 'e.g. base: {file: webserver.config} (relative to this configuration file)');
+      out.add(pos.valuePos('file' in base ? [...path, 'file'] : path), `kconfig.base.file must be the path of a .config file`, 'e.g. base: {file: webserver.config} (relative to this configuration file)');
       return undefined;
     }
     return extra.length ? undefined : { file: isAbsolute(base.file) ? base.file : resolve(configDir, base.file) };
   }
-  out.add(pos.value(path), `kconfig.base cannot be ${describe(base)}`, hint);
+  out.add(pos.valuePos(path), `kconfig.base cannot be ${describe(base)}`, hint);
   return undefined;
 }
 
-function checkFragment(data: Record<string, unknown>, pos: Positions, out: Out, text: string): { fragment: Record<string, FragmentValue>; positions: Record<string, { line: number; column: number }> } {
+function checkFragment(data: Record<string, unknown>, pos: Positions, out: Out): { fragment: Record<string, FragmentValue>; positions: Record<string, { line: number; column: number }> } {
   const fragment: Record<string, FragmentValue> = {};
   const positions: Record<string, { line: number; column: number }> = {};
   const kconfig = data.kconfig;
@@ -339,13 +259,13 @@ function checkFragment(data: Record<string, unknown>, pos: Positions, out: Out, 
   const frag = kconfig.fragment;
   if (frag === null) return { fragment, positions }; // `fragment:` with nothing under it
   if (!isRecord(frag)) {
-    out.add(pos.value(['kconfig', 'fragment']), `kconfig.fragment must be a mapping of symbols to values, not ${describe(frag)}`, 'e.g. fragment: {NET: y, LOG_BUF_SHIFT: 14}');
+    out.add(pos.valuePos(['kconfig', 'fragment']), `kconfig.fragment must be a mapping of symbols to values, not ${describe(frag)}`, 'e.g. fragment: {NET: y, LOG_BUF_SHIFT: 14}');
     return { fragment, positions };
   }
   for (const [sym, v] of Object.entries(frag)) {
     const path = ['kconfig', 'fragment', sym];
-    const keyPos = pos.key(path);
-    positions[sym] = keyPos;
+    const keyPos = pos.keyPos(path);
+    positions[sym] = { line: keyPos.line, column: keyPos.column };
     if (sym.startsWith('CONFIG_')) {
       out.add(keyPos, `write '${sym.slice(7)}', not '${sym}'`, 'fragment symbols are written without CONFIG_');
       continue;
@@ -354,15 +274,15 @@ function checkFragment(data: Record<string, unknown>, pos: Positions, out: Out, 
       out.add(keyPos, `'${sym}' is not a Kconfig symbol name`, 'use letters, digits and _ only, e.g. PRINTK');
       continue;
     }
-    const vpos = pos.value(path);
+    const vpos = pos.valuePos(path);
     if (typeof v === 'boolean' || (typeof v === 'string' && LOOKS_BOOL.test(v))) {
-      const raw = pos.source(path, text) ?? String(v);
+      const raw = pos.sourceText(path) ?? String(v);
       const guess = /^(yes|on|true|Y)$/i.test(raw) ? 'y' : /^M$/.test(raw) ? 'm' : 'n';
       out.add(vpos, `${sym}: '${raw}' is not a Kconfig value`, `write ${sym}: ${guess} (Kconfig values are y, m and n; quote a string that really is '${raw}')`);
       continue;
     }
     if (typeof v === 'number') {
-      const raw = pos.source(path, text) ?? String(v);
+      const raw = pos.sourceText(path) ?? String(v);
       if (!Number.isInteger(v)) {
         out.add(vpos, `${sym}: ${raw} is not an integer`, 'int and hex symbols take integers; quote it if the symbol is a string');
         continue;
@@ -407,7 +327,7 @@ function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out): 
     const n = parseSize(b[key]);
     if (n === undefined) {
       const lower = typeof b[key] === 'string' && /^[0-9.]+[kmg]i?b?$/i.test(String(b[key]));
-      out.add(pos.value(['budgets', key]), `budget ${key}: ${describe(b[key])} is not a size`, lower ? `write the size as bytes or with K or M, e.g. "${String(b[key]).replace(/i?b$/i, '').toUpperCase()}"` : 'a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"');
+      out.add(pos.valuePos(['budgets', key]), `budget ${key}: ${describe(b[key])} is not a size`, lower ? `write the size as bytes or with K or M, e.g. "${String(b[key]).replace(/i?b$/i, '').toUpperCase()}"` : 'a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"');
       continue;
     }
     budgets[key] = n;
@@ -435,17 +355,7 @@ async function dirExists(p: string): Promise<boolean> {
   }
 }
 
-const YAML_HINTS: Partial<Record<string, string>> = {
-  DUPLICATE_KEY: 'each key may appear once in a mapping: remove or merge the repeated one',
-  TAB_AS_INDENT: 'indent with spaces, not tabs',
-  BLOCK_AS_IMPLICIT_KEY: "check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
-  MULTILINE_IMPLICIT_KEY: "check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
-  BAD_INDENT: 'check the indentation, and that every [ or { is closed',
-  MISSING_CHAR: 'close the quote or bracket opened before this point',
-  UNEXPECTED_TOKEN: "check the indentation and the '- ' and ': ' markers around here",
-  MULTIPLE_DOCS: "a configuration is a single document: remove the '---' line",
-  BAD_SCALAR_START: 'quote values that start with @, `, %, *, & or !',
-};
+const YAML_HINTS = yamlSyntaxHints("a configuration is a single document: remove the '---' line");
 
 export interface ParseOptions {
   /** Absolute path of the file (for base.file and the name check). */
@@ -459,16 +369,8 @@ export interface ParseOptions {
 export async function parseBuildConfig(text: string, opts: ParseOptions): Promise<BuildConfig> {
   const displayFile = opts.displayFile ?? opts.file;
   const out = new Out(displayFile);
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
-  const pos = new Positions(doc, lc);
-  const seenLines = new Set<number>();
-  for (const e of doc.errors) {
-    const p = pos.at(e.pos[0]);
-    if (seenLines.has(p.line)) continue;
-    seenLines.add(p.line);
-    out.add(p, e.message.split('\n')[0]!, YAML_HINTS[e.code] ?? 'fix the YAML syntax here');
-  }
+  const { doc, pos } = parseYaml(text);
+  for (const e of firstErrorPerLine(doc, pos)) out.add(e.pos, e.message.split('\n')[0]!, YAML_HINTS[e.code] ?? 'fix the YAML syntax here');
   const fail = (): never => {
     const errors = out.sorted('error');
     throw new TinyError(`invalid configuration ${displayFile}: ${errors.length} error${errors.length === 1 ? '' : 's'}`, 2, errors);
@@ -482,21 +384,21 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   const rec = data as Record<string, unknown>;
   schemaErrors(rec, pos, out);
   const base = checkBase(rec, pos, out, dirname(opts.file));
-  const { fragment, positions } = checkFragment(rec, pos, out, text);
+  const { fragment, positions } = checkFragment(rec, pos, out);
   const budgets = checkBudgets(rec, pos, out);
 
   // The name is the file name: `tiny build --config webserver` finds configs/webserver.yaml.
   const fileName = opts.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
   if (typeof rec.name === 'string' && rec.name !== fileName && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(rec.name)) {
-    out.add(pos.value(['name']), `name '${rec.name}' differs from the file name '${fileName}'`, `write name: ${fileName}, or rename the file to ${rec.name}.yaml`);
+    out.add(pos.valuePos(['name']), `name '${rec.name}' differs from the file name '${fileName}'`, `write name: ${fileName}, or rename the file to ${rec.name}.yaml`);
   }
   if (typeof rec.toolchain === 'string' && opts.rootDir) {
     if (!(await dirExists(join(opts.rootDir, 'toolchains', rec.toolchain)))) {
-      out.add(pos.value(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
+      out.add(pos.valuePos(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
     } else if (typeof rec.arch === 'string') {
       const arches = await toolchainArches(join(opts.rootDir, 'toolchains', rec.toolchain, 'toolchain.yaml'));
       if (arches && !arches.includes(rec.arch)) {
-        out.add(pos.value(['arch']), `toolchain '${rec.toolchain}' does not build arch '${rec.arch}' (its arches: ${arches.join(', ')})`, 'pick a toolchain for this arch, or fix the arch');
+        out.add(pos.valuePos(['arch']), `toolchain '${rec.toolchain}' does not build arch '${rec.arch}' (its arches: ${arches.join(', ')})`, 'pick a toolchain for this arch, or fix the arch');
       }
     }
   }

@@ -3,7 +3,7 @@
 
 import { relative } from 'node:path';
 import type { Diagnostic, Severity } from '../util/diagnostics.js';
-import type { Position } from './yamlpos.js';
+import type { Position } from '../util/yaml-schema.js';
 
 interface Entry {
   diagnostic: Diagnostic;

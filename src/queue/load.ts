@@ -6,7 +6,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { LineCounter, parseDocument, visit, type Document } from 'yaml';
+import { visit, type Document } from 'yaml';
 import { parsePatch, PatchParseError } from '../patch/parse.js';
 import type { ParsedPatch } from '../patch/types.js';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
@@ -16,8 +16,8 @@ import { isTarballPath, type BaseDoc, type PatchDoc, type QueueDoc, type SourceD
 import { GUARD_FORMS, parseGuard } from './guards.js';
 import { closest } from '../util/suggest.js';
 import type { BaseSpec, Queue, QueuePatch, SourceSpec } from './types.js';
-import { isRecord, validateSchema } from './validate.js';
-import { YamlPositions, type DataPath } from './yamlpos.js';
+import { firstErrorPerLine, isRecord, parseYaml, yamlSyntaxHints, type DataPath, type YamlPositions } from '../util/yaml-schema.js';
+import { validateSchema } from './validate.js';
 
 export const QUEUE_FILE = 'queue.yaml';
 
@@ -52,9 +52,8 @@ export async function loadQueue(dir: string, opts: LoadOptions = {}): Promise<Qu
   const file = displayPath(abs, cwd);
   const text = await readQueueText(abs, file, absDir, cwd);
 
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  const ctx: Ctx = { dir: absDir, cwd, file, pos: new YamlPositions(doc, lineCounter, text), out: new Collector(file) };
+  const { doc, pos } = parseYaml(text);
+  const ctx: Ctx = { dir: absDir, cwd, file, pos, out: new Collector(file) };
 
   yamlErrors(doc, ctx);
   const data = ctx.out.errorCount ? undefined : toData(doc, ctx);
@@ -103,27 +102,13 @@ function fail(ctx: Ctx): never {
 // --- YAML syntax ------------------------------------------------------------------------
 
 const YAML_HINTS: Partial<Record<string, string>> = {
-  DUPLICATE_KEY: 'each key may appear once in a mapping: remove or merge the repeated one',
-  TAB_AS_INDENT: 'indent with spaces, not tabs',
-  BLOCK_AS_IMPLICIT_KEY: "check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
-  MULTILINE_IMPLICIT_KEY: "check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
-  BAD_INDENT: 'check the indentation, and that every [ or { is closed',
-  MISSING_CHAR: 'close the quote or bracket opened before this point',
-  UNEXPECTED_TOKEN: "check the indentation and the '- ' and ': ' markers around here",
-  MULTIPLE_DOCS: "queue.yaml holds a single document: remove the '---' line",
-  BAD_SCALAR_START: "quote values that start with @, `, %, *, & or !",
+  ...yamlSyntaxHints("queue.yaml holds a single document: remove the '---' line"),
   BAD_ALIAS: 'define the anchor (&name) before using the alias (*name)',
 };
 
 /** yaml's own errors, one per line (it often reports one mistake twice at one spot). */
 function yamlErrors(doc: Document.Parsed, ctx: Ctx): void {
-  const seen = new Set<number>();
-  for (const e of doc.errors) {
-    const p = ctx.pos.at(e.pos[0]);
-    if (seen.has(p.line)) continue;
-    seen.add(p.line);
-    ctx.out.at(p, e.message, YAML_HINTS[e.code] ?? 'fix the YAML syntax here');
-  }
+  for (const e of firstErrorPerLine(doc, ctx.pos)) ctx.out.at(e.pos, e.message, YAML_HINTS[e.code] ?? 'fix the YAML syntax here');
   for (const w of doc.warnings) ctx.out.at(ctx.pos.at(w.pos[0]), w.message, undefined, 'warning');
 }
 

@@ -2,21 +2,28 @@
 // with ajv, and each ajv error turned into a diagnostic a user can act on: it points at the
 // offending key or value and says what to write instead.
 
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { closest } from '../util/suggest.js';
+import {
+  formatPath,
+  fromPointer,
+  getAt,
+  isRecord,
+  missingKey,
+  repeatedItem,
+  schemaValidator,
+  TYPE_WORDS,
+  unknownKey,
+  wantedType,
+  type DataPath,
+  type SchemaNode,
+  type YamlPositions,
+} from '../util/yaml-schema.js';
 import type { Collector } from './collect.js';
-import { formatPath, fromPointer, type DataPath, type YamlPositions } from './yamlpos.js';
 
 /** Where the queue schema ships (next to src/ and dist/ alike). */
 export const QUEUE_SCHEMA_PATH = fileURLToPath(new URL('../../schema/queue.schema.json', import.meta.url));
-
-interface SchemaNode {
-  description?: string;
-  properties?: Record<string, SchemaNode>;
-  pattern?: string;
-}
 
 interface Validators {
   queue: ValidateFunction;
@@ -26,29 +33,12 @@ interface Validators {
 export const SOURCE_KINDS = ['path', 'url', 'git', 'debian'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
-let cached: Validators | undefined;
-
 function validators(): Validators {
-  if (cached) return cached;
-  const schema: unknown = JSON.parse(readFileSync(QUEUE_SCHEMA_PATH, 'utf8'));
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-  ajv.addSchema(schema as object, 'queue');
-  const sub = (name: string): ValidateFunction => {
-    const v = ajv.getSchema(`queue#/definitions/${name}`);
-    if (!v) throw new Error(`queue schema has no definition '${name}'`);
-    return v;
-  };
-  const queue = ajv.getSchema('queue');
-  if (!queue) throw new Error('queue schema did not compile');
-  cached = {
-    queue,
+  const sub = (name: string): ValidateFunction => schemaValidator(QUEUE_SCHEMA_PATH, {}, name);
+  return {
+    queue: schemaValidator(QUEUE_SCHEMA_PATH),
     source: { path: sub('pathSource'), url: sub('urlSource'), git: sub('gitSource'), debian: sub('debianSource') },
   };
-  return cached;
-}
-
-export function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Context for turning an ajv error into words. */
@@ -89,16 +79,6 @@ function sourceItemPaths(data: unknown): DataPath[] {
   return paths;
 }
 
-function getAt(data: unknown, path: DataPath): unknown {
-  let cur = data;
-  for (const seg of path) {
-    if (Array.isArray(cur) && typeof seg === 'number') cur = cur[seg];
-    else if (isRecord(cur) && typeof seg === 'string') cur = cur[seg];
-    else return undefined;
-  }
-  return cur;
-}
-
 const SOURCE_EXAMPLES =
   'write one of: `- path: ~/src/linux-2.6.9` (directory or tarball), `- url: https://... ` with `sha256:`, `- git: <repo>` with `ref: v2.6.9`, or `- debian: linux-source-6.1`';
 
@@ -135,21 +115,19 @@ function report(ctx: Ctx, err: ErrorObject, base: DataPath): void {
   const value = getAt(ctx.data, path);
   switch (err.keyword) {
     case 'additionalProperties': {
-      const key = String((err.params as { additionalProperty: string }).additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {});
-      const guess = closest(key, allowed);
+      const { key, allowed, guess } = unknownKey(err);
       const hint = guess ? `did you mean '${guess}'?` : `allowed keys here: ${allowed.join(', ')}`;
       ctx.out.at(ctx.pos.keyPos([...path, key]), `unknown key '${key}'`, hint);
       return;
     }
     case 'required': {
-      const prop = String((err.params as { missingProperty: string }).missingProperty);
+      const prop = missingKey(err);
       const hint = requiredHint(path, prop) ?? parent?.properties?.[prop]?.description;
       ctx.out.at(ctx.pos.valuePos(path), `${owner(ctx, path)} is missing '${prop}'`, hint);
       return;
     }
     case 'type': {
-      const want = String((err.params as { type: string }).type);
+      const want = wantedType(err);
       const { message, hint } = typeMessage(ctx, path, want, value, parent?.description);
       // An empty value has no text of its own: point at its key instead.
       ctx.out.at(value === null ? ctx.pos.keyPos(path) : ctx.pos.valuePos(path), message, hint);
@@ -168,8 +146,7 @@ function report(ctx: Ctx, err: ErrorObject, base: DataPath): void {
       ctx.out.at(ctx.pos.valuePos(path), `'${label(path)}' must be ${String((err.params as { limit: number }).limit)} or more, not ${String(value)}`, parent?.description);
       return;
     case 'uniqueItems': {
-      const { i, j } = err.params as { i: number; j: number };
-      const [first, second] = [Math.min(i, j), Math.max(i, j)];
+      const { first, second } = repeatedItem(err);
       const list = getAt(ctx.data, path);
       const item = Array.isArray(list) ? String(list[second]) : '?';
       const firstLine = ctx.pos.valuePos([...path, first]).line;
@@ -217,15 +194,6 @@ function requiredHint(path: DataPath, prop: string): string | undefined {
   };
   return hints[`${where}:${prop}`];
 }
-
-const TYPE_WORDS: Record<string, string> = {
-  string: 'a string',
-  integer: 'an integer',
-  number: 'a number',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping',
-};
 
 export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'empty';

@@ -4,16 +4,30 @@
 // packages). Every problem is a Diagnostic at file:line:column with a hint; a load fails once,
 // with all of them (TinyError, exit 2).
 
-import { readFileSync } from 'node:fs';
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { LineCounter, isMap, isScalar, isCollection, parseDocument, type Document, type Node } from 'yaml';
+import type { ErrorObject } from 'ajv';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import type { Toolchain } from './types.js';
 import { closest } from '../util/suggest.js';
+import {
+  formatPath as label,
+  fromPointer,
+  getAt,
+  missingKey,
+  parseYaml,
+  repeatedItem,
+  schemaValidator,
+  showValue as describeValue,
+  TYPE_WORDS,
+  uniqueAtPosition,
+  unknownKey,
+  wantedType,
+  type SchemaNode,
+  type YamlPositions as Positions,
+} from '../util/yaml-schema.js';
 
 export const TOOLCHAIN_FILE = 'toolchain.yaml';
 export const CONTAINERFILE = 'Containerfile';
@@ -105,47 +119,6 @@ interface LoadResult {
   diagnostics: Diagnostic[];
 }
 
-type DataPath = readonly (string | number)[];
-
-/** Positions of YAML nodes, for diagnostics. */
-class Positions {
-  constructor(
-    private readonly doc: Document.Parsed,
-    private readonly lc: LineCounter,
-  ) {}
-
-  at(offset: number): { line: number; column: number } {
-    const { line, col } = this.lc.linePos(offset);
-    return { line, column: col };
-  }
-
-  node(path: DataPath): Node | undefined {
-    if (path.length === 0) return (this.doc.contents as Node | null) ?? undefined;
-    const n: unknown = this.doc.getIn(path, true);
-    return isCollection(n) || isScalar(n) ? n : undefined;
-  }
-
-  /** Where the value at `path` starts (or its nearest existing ancestor). */
-  value(path: DataPath): { line: number; column: number } {
-    for (let n = path.length; n >= 0; n--) {
-      const node = this.node(path.slice(0, n));
-      if (node?.range) return this.at(node.range[0]);
-    }
-    return { line: 1, column: 1 };
-  }
-
-  /** Where the key path[last] is written. */
-  key(path: DataPath): { line: number; column: number } {
-    const last = path[path.length - 1];
-    const map = this.node(path.slice(0, -1));
-    if (typeof last === 'string' && isMap(map)) {
-      const pair = map.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
-      if (isScalar(pair?.key) && pair.key.range) return this.at(pair.key.range[0]);
-    }
-    return this.value(path);
-  }
-}
-
 async function loadOne(dir: string, name: string, cwd = process.cwd()): Promise<LoadResult> {
   const tdir = join(dir, name);
   const file = join(tdir, TOOLCHAIN_FILE);
@@ -157,55 +130,45 @@ async function loadOne(dir: string, name: string, cwd = process.cwd()): Promise<
   };
 
   const text = await readFile(file, 'utf8');
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
+  const { doc, pos } = parseYaml(text);
   if (doc.errors.length > 0) {
     for (const e of doc.errors) {
-      const { line, col } = lc.linePos(e.pos[0]);
-      add({ line, column: col }, `YAML syntax: ${e.message.split('\n')[0]}`, 'check indentation, and quote values containing ": " or starting with a special character');
+      add(pos.at(e.pos[0]), `YAML syntax: ${e.message.split('\n')[0]}`, 'check indentation, and quote values containing ": " or starting with a special character');
     }
     return { diagnostics };
   }
-  const pos = new Positions(doc, lc);
   const data: unknown = doc.toJS();
 
-  const validate = validator();
+  const validate = schemaValidator(TOOLCHAIN_SCHEMA_PATH, { strictRequired: false });
   if (!validate(data)) {
-    const seen = new Set<string>();
-    for (const err of validate.errors ?? []) {
-      const d = describe(err, data, pos);
-      if (!d) continue;
-      const key = `${d.pos.line}:${d.pos.column}:${d.message}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      add(d.pos, d.message, d.hint);
-    }
+    const found = (validate.errors ?? []).flatMap((err) => describe(err, data, pos) ?? []);
+    for (const d of uniqueAtPosition(found)) add(d.pos, d.message, d.hint);
     return { diagnostics };
   }
   const y = data as YamlToolchain;
 
   // What the schema cannot check.
   if (y.name !== name) {
-    add(pos.value(['name']), `name '${y.name}' is not the directory's name '${name}'`, `write name: ${name} (or rename the directory to ${y.name})`);
+    add(pos.valuePos(['name']), `name '${y.name}' is not the directory's name '${name}'`, `write name: ${name} (or rename the directory to ${y.name})`);
   }
   for (const arch of y.arches) {
     if (!(arch in y.cross_compile)) {
-      add(pos.value(['cross_compile']), `cross_compile has no entry for ARCH '${arch}'`, `add \`${arch}: <prefix>-\` under cross_compile ("" for a native compiler)`);
+      add(pos.valuePos(['cross_compile']), `cross_compile has no entry for ARCH '${arch}'`, `add \`${arch}: <prefix>-\` under cross_compile ("" for a native compiler)`);
     }
   }
   for (const arch of Object.keys(y.cross_compile)) {
     if (!y.arches.includes(arch)) {
       const guess = closest(arch, y.arches);
-      add(pos.key(['cross_compile', arch]), `cross_compile names ARCH '${arch}', which is not in arches`, guess ? `did you mean '${guess}'?` : `add ${arch} to arches, or remove this entry`);
+      add(pos.keyPos(['cross_compile', arch]), `cross_compile names ARCH '${arch}', which is not in arches`, guess ? `did you mean '${guess}'?` : `add ${arch} to arches, or remove this entry`);
     }
   }
   for (const v of ['ARCH', 'CROSS_COMPILE']) {
     if (y.make_variables && v in y.make_variables) {
-      add(pos.key(['make_variables', v]), `${v} does not belong in make_variables`, v === 'ARCH' ? 'list the ARCH values under arches' : 'set the prefix per ARCH under cross_compile');
+      add(pos.keyPos(['make_variables', v]), `${v} does not belong in make_variables`, v === 'ARCH' ? 'list the ARCH values under arches' : 'set the prefix per ARCH under cross_compile');
     }
   }
   if (y.offline_buildable && !y.bootstrap) {
-    add(pos.value(['offline_buildable']), 'offline_buildable is true but there is no bootstrap', 'add `bootstrap: {suite: bookworm, include: [ca-certificates]}`');
+    add(pos.valuePos(['offline_buildable']), 'offline_buildable is true but there is no bootstrap', 'add `bootstrap: {suite: bookworm, include: [ca-certificates]}`');
   }
 
   let cf: string;
@@ -262,13 +225,13 @@ function checkContainerfile(
   const arg = /^\s*ARG\s+BASE=(\S+)\s*$/m.exec(cf);
   const from = /^\s*FROM\s+\$\{?BASE\}?(\s|$)/m.test(cf);
   if (!arg || !from) {
-    add(pos.value(['base_image']), `${cfShown} does not take its base from ARG BASE`, `start it with \`ARG BASE=${y.base_image}\` then \`FROM \${BASE}\` (tiny passes the base image by ID)`);
+    add(pos.valuePos(['base_image']), `${cfShown} does not take its base from ARG BASE`, `start it with \`ARG BASE=${y.base_image}\` then \`FROM \${BASE}\` (tiny passes the base image by ID)`);
   } else if (arg[1] !== y.base_image) {
-    add(pos.value(['base_image']), `base_image '${y.base_image}' differs from the Containerfile's ARG BASE=${arg[1]}`, `make them the same (${cfShown} line ${lineOf(cf, arg.index)})`);
+    add(pos.valuePos(['base_image']), `base_image '${y.base_image}' differs from the Containerfile's ARG BASE=${arg[1]}`, `make them the same (${cfShown} line ${lineOf(cf, arg.index)})`);
   }
   const words = new Set(cf.replace(/#.*$/gm, '').split(/[\s\\&|;]+/));
   y.packages.forEach((p, i) => {
-    if (!words.has(p)) add(pos.value(['packages', i]), `package '${p}' is not installed by ${cfShown}`, `add it to the apt-get install line there, or remove it here`);
+    if (!words.has(p)) add(pos.valuePos(['packages', i]), `package '${p}' is not installed by ${cfShown}`, `add it to the apt-get install line there, or remove it here`);
   });
 }
 
@@ -295,64 +258,6 @@ interface YamlToolchain {
 // ---------------------------------------------------------------------------------------------
 // Schema errors in words
 
-interface SchemaNode {
-  description?: string;
-  properties?: Record<string, SchemaNode>;
-  pattern?: string;
-}
-
-let cached: ValidateFunction | undefined;
-
-function validator(): ValidateFunction {
-  if (cached) return cached;
-  const schema: unknown = JSON.parse(readFileSync(TOOLCHAIN_SCHEMA_PATH, 'utf8'));
-  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, strictRequired: false });
-  cached = ajv.compile(schema as object);
-  return cached;
-}
-
-function fromPointer(pointer: string): (string | number)[] {
-  if (pointer === '') return [];
-  return pointer
-    .slice(1)
-    .split('/')
-    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((s) => (/^(0|[1-9]\d*)$/.test(s) ? Number(s) : s));
-}
-
-function getAt(data: unknown, path: DataPath): unknown {
-  let cur = data;
-  for (const seg of path) {
-    if (Array.isArray(cur) && typeof seg === 'number') cur = cur[seg];
-    else if (typeof cur === 'object' && cur !== null && typeof seg === 'string') cur = (cur as Record<string, unknown>)[seg];
-    else return undefined;
-  }
-  return cur;
-}
-
-function label(path: DataPath): string {
-  let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out ? `.${seg}` : seg;
-  return out;
-}
-
-const TYPE_WORDS: Record<string, string> = {
-  string: 'a string',
-  integer: 'an integer',
-  number: 'a number',
-  boolean: 'true or false',
-  array: 'a list',
-  object: 'a mapping',
-};
-
-function describeValue(v: unknown): string {
-  if (v === null || v === undefined) return 'empty';
-  if (Array.isArray(v)) return 'a list';
-  if (typeof v === 'object') return 'a mapping';
-  if (typeof v === 'string') return `'${v}'`;
-  return String(v);
-}
-
 const REQUIRED_HINTS: Record<string, string> = {
   name: 'add `name: <directory name>`, e.g. name: gcc-12-i386',
   description: 'add a one-line `description:`',
@@ -376,45 +281,42 @@ function describe(err: ErrorObject, data: unknown, pos: Positions): { pos: { lin
     case 'if':
       return undefined; // the failing then/else branch's own error says what is missing
     case 'additionalProperties': {
-      const key = String((err.params as { additionalProperty: string }).additionalProperty);
-      const allowed = Object.keys(parent?.properties ?? {});
+      const { key, allowed, guess } = unknownKey(err);
       if (allowed.length === 0) return undefined; // map of free keys: reported by their own rules
-      const guess = closest(key, allowed);
-      return { pos: pos.key([...path, key]), message: `unknown key '${key}'${where ? ` in ${where}` : ''}`, hint: guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}` };
+      return { pos: pos.keyPos([...path, key]), message: `unknown key '${key}'${where ? ` in ${where}` : ''}`, hint: guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}` };
     }
     case 'required': {
-      const prop = String((err.params as { missingProperty: string }).missingProperty);
-      return { pos: pos.value(path), message: `${where || 'the toolchain'} is missing '${prop}'`, hint: REQUIRED_HINTS[prop] ?? parent?.properties?.[prop]?.description };
+      const prop = missingKey(err);
+      return { pos: pos.valuePos(path), message: `${where || 'the toolchain'} is missing '${prop}'`, hint: REQUIRED_HINTS[prop] ?? parent?.properties?.[prop]?.description };
     }
     case 'propertyNames': {
       const key = String((err.params as { propertyName: string }).propertyName);
-      return { pos: pos.key([...path, key]), message: `'${key}' is not a valid name in ${where}`, hint: 'make variable names use letters, digits and _, e.g. HOSTCC' };
+      return { pos: pos.keyPos([...path, key]), message: `'${key}' is not a valid name in ${where}`, hint: 'make variable names use letters, digits and _, e.g. HOSTCC' };
     }
     case 'type': {
       if (err.propertyName !== undefined) return undefined;
-      const want = String((err.params as { type: string }).type);
+      const want = wantedType(err);
       let hint = parent?.description;
       if (want === 'string' && (typeof value === 'number' || typeof value === 'boolean')) hint = `quote it: "${String(value)}"`;
       if (want === 'array' && typeof value === 'string') hint = `write a list: [${value}]`;
-      return { pos: pos.value(path), message: `'${where}' must be ${TYPE_WORDS[want] ?? want}, not ${describeValue(value)}`, ...(hint ? { hint } : {}) };
+      return { pos: pos.valuePos(path), message: `'${where}' must be ${TYPE_WORDS[want] ?? want}, not ${describeValue(value)}`, ...(hint ? { hint } : {}) };
     }
     case 'pattern': {
       if (err.propertyName !== undefined) return undefined; // reported as propertyNames
-      return { pos: pos.value(path), message: `'${where}' value ${describeValue(value)} is not valid`, ...(parent?.description ? { hint: parent.description } : {}) };
+      return { pos: pos.valuePos(path), message: `'${where}' value ${describeValue(value)} is not valid`, ...(parent?.description ? { hint: parent.description } : {}) };
     }
     case 'uniqueItems': {
-      const { i, j } = err.params as { i: number; j: number };
-      const second = Math.max(i, j);
+      const { second } = repeatedItem(err);
       const list = getAt(data, path);
       const item = Array.isArray(list) ? String(list[second]) : '?';
-      return { pos: pos.value([...path, second]), message: `'${where}' lists '${item}' twice`, hint: 'remove the repeated item' };
+      return { pos: pos.valuePos([...path, second]), message: `'${where}' lists '${item}' twice`, hint: 'remove the repeated item' };
     }
     case 'minItems':
-      return { pos: pos.value(path), message: `'${where}' must not be empty`, ...(parent?.description ? { hint: parent.description } : {}) };
+      return { pos: pos.valuePos(path), message: `'${where}' must not be empty`, ...(parent?.description ? { hint: parent.description } : {}) };
     case 'minLength':
-      return { pos: pos.value(path), message: `'${where}' must not be empty`, ...(parent?.description ? { hint: parent.description } : {}) };
+      return { pos: pos.valuePos(path), message: `'${where}' must not be empty`, ...(parent?.description ? { hint: parent.description } : {}) };
     default:
-      return { pos: pos.value(path), message: `'${where || 'toolchain'}' ${err.message ?? 'is invalid'}`, ...(parent?.description ? { hint: parent.description } : {}) };
+      return { pos: pos.valuePos(path), message: `'${where || 'toolchain'}' ${err.message ?? 'is invalid'}`, ...(parent?.description ? { hint: parent.description } : {}) };
   }
 }
 
