@@ -5,12 +5,13 @@
 // FROM that base, given by ID (--build-arg BASE=...). Callers get the image ID and digest, and
 // run containers by ID, never by tag alone.
 
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir as defaultCacheDir } from '../util/cache.js';
 import { TinyError } from '../util/diagnostics.js';
 import { exists, sha256, sha256File, writeFileAtomic } from '../util/fs.js';
+import { acquireLock } from '../util/lock.js';
 import { realExec, type Exec } from './proc.js';
 import type { Runtime, RuntimeName } from './runtime.js';
 import type { Bootstrap, Toolchain } from './types.js';
@@ -151,7 +152,12 @@ export async function ensureImage(tc: Toolchain, runtime: Runtime, opts: EnsureI
   const existing = await runtime.imageInfo(tag);
   if (existing) return cachedRef(tc, runtime, tag, existing.id, existing.digest, cache, started);
 
-  const release = await lock(join(toolchainCache(cache), 'locks', `${tc.name}.lock`), log, `image ${tag}`);
+  // One build of an image at a time (test files, parallel builds): the others wait and reuse it.
+  const release = await acquireLock(join(toolchainCache(cache), 'locks', `${tc.name}.lock`), {
+    timeoutMs: Infinity,
+    staleWithoutPid: true,
+    onWait: (holder) => log(`waiting for process ${holder}, which is building image ${tag}`),
+  });
   try {
     const again = await runtime.imageInfo(tag); // built by another process while we waited
     if (again) return cachedRef(tc, runtime, tag, again.id, again.digest, cache, started);
@@ -305,48 +311,4 @@ function describeTimings(t: ImageTimings): string {
   if (t.importMs !== undefined) parts.push(`import ${formatMs(t.importMs)}`);
   if (t.buildMs !== undefined) parts.push(`build ${formatMs(t.buildMs)}`);
   return parts.length ? ` (${parts.join(', ')})` : '';
-}
-
-// ---------------------------------------------------------------------------------------------
-// A lock file so that concurrent ensureImage calls (test files, parallel builds) build once.
-
-async function lock(path: string, log: (l: string) => void, what: string): Promise<() => Promise<void>> {
-  await mkdir(join(path, '..'), { recursive: true });
-  let warned = false;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx');
-      writeSync(fd, String(process.pid));
-      closeSync(fd);
-      return async () => {
-        await rm(path, { force: true });
-      };
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    let holder = NaN;
-    try {
-      holder = Number(readFileSync(path, 'utf8').trim());
-    } catch {
-      continue; // released meanwhile
-    }
-    if (!Number.isInteger(holder) || holder <= 0 || !alive(holder)) {
-      await rm(path, { force: true }); // stale: its process is gone
-      continue;
-    }
-    if (!warned) {
-      log(`waiting for process ${holder}, which is building ${what}`);
-      warned = true;
-    }
-    await new Promise((r) => setTimeout(r, 1000));
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -14,7 +14,7 @@ import { detectKernelVersion } from '../source/version.js';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
 import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
-import { withLock } from './lock.js';
+import { withLock } from '../util/lock.js';
 import { objectsExist, readRecord, writeRecord, type TreeStore } from './store.js';
 import { importTarball } from './tarball.js';
 

@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
 import { git, gitIn } from './git.js';
-import { withLock } from './lock.js';
+import { withLock } from '../util/lock.js';
 import type { TreeStore } from './store.js';
 
 export interface MaterializeOptions {
