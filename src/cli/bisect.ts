@@ -19,6 +19,7 @@ import { parseMetric, parseThreshold } from '../bisect/threshold.js';
 import type { RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { TinyError } from '../util/diagnostics.js';
+import { setExit } from './options.js';
 
 interface BisectOpts {
   config?: string;
@@ -32,13 +33,6 @@ interface BisectOpts {
   runtime?: RuntimeName;
   jobs?: string;
   resume?: boolean;
-}
-
-function setExit(program: Command, code: number): void {
-  let root = program;
-  while (root.parent) root = root.parent;
-  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
-  root.setOptionValue('exitCode', Math.max(current, code));
 }
 
 const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };

@@ -17,7 +17,7 @@ import { openRecordStore, readRunIndex, withBuildLock, writeRunIndex, type RunEn
 import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addFormatOptions, addQueueOption, collect, outputFormat, queueDir, writeOut } from './options.js';
+import { addFormatOptions, addQueueOption, collect, outputFormat, queueDir, setExit, writeOut } from './options.js';
 
 /** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
 export function configRoot(cwd = process.cwd()): string {
@@ -31,13 +31,6 @@ function positiveInt(name: string) {
     if (!Number.isInteger(n) || n < 1) throw new TinyError(`${name} must be a whole number of at least 1, not '${v}'`, 2);
     return n;
   };
-}
-
-function setExit(cmd: Command, code: number): void {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
-  root.setOptionValue('exitCode', Math.max(current, code));
 }
 
 export function registerBuildCommand(program: Command): void {

@@ -11,6 +11,7 @@ import { findImage, imageTag, qualifyImage } from '../toolchain/image.js';
 import { realExec, type Exec } from '../toolchain/proc.js';
 import { createRuntime, probeRuntime, type RuntimeName, type RuntimeProbe } from '../toolchain/runtime.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { setExit } from './options.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'missing';
 
@@ -241,13 +242,6 @@ export function renderChecks(checks: Check[]): string {
 
 export function doctorExitCode(checks: Check[]): 0 | 1 {
   return checks.some((c) => c.required && c.status === 'missing') ? 1 : 0;
-}
-
-function setExit(program: Command, code: number): void {
-  let root = program;
-  while (root.parent) root = root.parent;
-  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
-  root.setOptionValue('exitCode', Math.max(current, code));
 }
 
 /** `defaults` are for tests (a fake process runner, staged paths). */

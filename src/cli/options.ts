@@ -41,3 +41,11 @@ export function queueDir(opts: { queue?: string }): string {
 export function writeOut(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
 }
+
+/** Raise the exit code main() ends with to `code` (a command may report several outcomes; the worst wins). */
+export function setExit(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
+  root.setOptionValue('exitCode', Math.max(current, code));
+}

@@ -13,14 +13,7 @@ import { openRecordStore, withBuildLock } from '../store/index.js';
 import { openTreeStore } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT } from '../util/diagnostics.js';
-import { addFormatOptions, addQueueOption, outputFormat, queueDir, writeOut } from './options.js';
-
-function setExit(cmd: Command, code: number): void {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
-  root.setOptionValue('exitCode', Math.max(current, code));
-}
+import { addFormatOptions, addQueueOption, outputFormat, queueDir, setExit, writeOut } from './options.js';
 
 export function registerRebuildCommand(program: Command): void {
   const cmd = program
