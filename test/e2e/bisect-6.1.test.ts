@@ -6,24 +6,24 @@
 // ensureImage when missing) must name that commit and confirm it by reverting it.
 // The first 6.1 tinyconfig build takes a few minutes on 2 cores; the range is 25 commits.
 
-import { existsSync, readdirSync } from 'node:fs';
 import { appendFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
+import { DEBIAN_ORIG, DEBIAN_PATCHES, DEBIAN_SRC, DEBIAN_SRC_MISSING, HAVE_DEBIAN_SERIES } from '../helpers/trees.js';
 
-const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
-const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
-const PATCHES = join(SRC, 'debian', 'patches');
+const SRC = DEBIAN_SRC;
+const ORIG = DEBIAN_ORIG;
+const PATCHES = DEBIAN_PATCHES;
 const havePodman = await sh('podman', ['info', '--format', '{{.Host.Arch}}']).then(() => true, () => false);
 // Not yet verified end to end and long (two 6.1 builds plus incremental steps): opt in with
 // TINY_SLOW_TESTS=1 until it has a measured run time that fits CI.
 const SLOW = process.env.TINY_SLOW_TESTS === '1';
 if (!SLOW) console.warn('SKIP bisect-6.1: set TINY_SLOW_TESTS=1 to run the bisect over Debian 6.1 commits');
-const available = SLOW && ORIG !== undefined && existsSync(join(PATCHES, 'series')) && havePodman;
+const available = SLOW && HAVE_DEBIAN_SERIES && havePodman;
 if (SLOW && !available) {
-  const why = !ORIG || !existsSync(join(PATCHES, 'series')) ? `Debian's linux 6.1 source not found in ${SRC} (run scripts/setup.sh, or set TINY_DEBIAN_SRC)` : 'podman does not work here (sudo bash scripts/setup-containers.sh)';
+  const why = !HAVE_DEBIAN_SERIES ? DEBIAN_SRC_MISSING : 'podman does not work here (sudo bash scripts/setup-containers.sh)';
   if (process.env.CI) throw new Error(why);
   console.warn(`SKIP bisect-6.1: ${why}`);
 }

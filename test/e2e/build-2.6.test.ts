@@ -9,24 +9,22 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain, probeRuntime } from '../../src/toolchain/index.js';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const SLOW = 90 * 60_000;
-const TREE = process.env.TINY_TREE_2_6;
+const TREE = TREE_2_6;
 const queueText = readFileSync(join(REPO, 'queue/queue.yaml'), 'utf8');
 const hasCompat = /^\s*-\s*name:\s*compat-/m.test(queueText) && /\+compat/.test(queueText);
-const probe = await probeRuntime('podman');
-const CI = !!process.env.CI;
+const { probe, skipWhy: podmanSkipWhy } = await podman();
 const skipWhy = !TREE
   ? 'TINY_TREE_2_6 is not set (an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)'
   : !existsSync(join(TREE, 'Makefile'))
     ? `TINY_TREE_2_6=${TREE} is not a kernel tree`
     : !hasCompat
       ? 'queue/queue.yaml has no compat series yet (patches guarded +compat): 2.6.9 does not build with gcc 12 without it'
-      : !probe.usable && !CI
-        ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
-        : undefined;
+      : podmanSkipWhy;
 
 interface JsonToggle {
   toggle: string;
@@ -42,10 +40,7 @@ interface JsonToggle {
 }
 
 if (skipWhy) {
-  console.warn(`build-2.6: skipped: ${skipWhy}`);
-  describe('tiny build on Linux 2.6.9', () => {
-    it.skip(`skipped: ${skipWhy}`, () => {});
-  });
+  skippedSuite('build-2.6', 'tiny build on Linux 2.6.9', skipWhy);
 } else {
   describe('tiny build on Linux 2.6.9 with the compat series (podman, gcc-12-i386)', () => {
     const caches: string[] = [];

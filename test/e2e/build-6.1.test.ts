@@ -20,10 +20,11 @@ import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { lookup, openRecordStore, readArtifact } from '../../src/store/index.js';
-import { ensureImage, loadToolchain, probeRuntime, createRuntime, defaultToolchainsDir } from '../../src/toolchain/index.js';
+import { ensureImage, loadToolchain, createRuntime, defaultToolchainsDir } from '../../src/toolchain/index.js';
 import { run } from '../../src/util/exec.js';
 import { sha256 } from '../../src/util/fs.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { podman, skippedSuite } from '../helpers/trees.js';
 
 const SLOW = 90 * 60_000;
 
@@ -36,17 +37,14 @@ function findTarball(): string | undefined {
 }
 
 const TARBALL = findTarball();
-const probe = await probeRuntime('podman');
-const CI = !!process.env.CI;
+const { probe, skipWhy: podmanSkipWhy } = await podman();
 // Opt-in until a CI run has timed it (a cold 6.1 build plus every toggle on 2 cores):
 // TINY_SLOW_TESTS=1 runs it.
 const skipWhy = process.env.TINY_SLOW_TESTS !== '1'
   ? 'set TINY_SLOW_TESTS=1 to build Linux 6.1 in the podman toolchain (several minutes)'
   : !TARBALL
   ? 'no Linux 6.1 source: put linux_6.1.*.orig.tar.xz in ~/.cache/tiny-src or install linux-source-6.1'
-  : !probe.usable && !CI
-    ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
-    : undefined;
+  : podmanSkipWhy;
 
 interface JsonToggle {
   toggle: string;
@@ -63,10 +61,7 @@ interface JsonToggle {
 }
 
 if (skipWhy) {
-  console.warn(`build-6.1: skipped: ${skipWhy}`);
-  describe('tiny build on Linux 6.1', () => {
-    it.skip(`skipped: ${skipWhy}`, () => {});
-  });
+  skippedSuite('build-6.1', 'tiny build on Linux 6.1', skipWhy);
 } else {
   describe('tiny build on Linux 6.1 (podman, gcc-12-i386)', () => {
     let cache: string;

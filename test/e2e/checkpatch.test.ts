@@ -1,14 +1,15 @@
 // `tiny queue check --checkpatch` runs the base tree's own scripts/checkpatch.pl: here the
 // real one from Debian's 6.1 tarball, dropped into the fixture tree (copied, in a temp dir).
 
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
+import { DEBIAN_ORIG, DEBIAN_SRC } from '../helpers/trees.js';
 
-const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
-const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
+const SRC = DEBIAN_SRC;
+const ORIG = DEBIAN_ORIG;
 if (!ORIG) console.warn(`SKIP checkpatch: no linux_6.1.*.orig.tar.xz in ${SRC} (run scripts/setup.sh)`);
 
 describe.skipIf(!ORIG)('tiny queue check --checkpatch', () => {

@@ -3,19 +3,20 @@
 // the applied tree with what `quilt push -a` gives, by git tree hash. `scripts/setup.sh`
 // fetches the source package (apt-get source linux); CI runs this test.
 
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, tiny } from '../helpers/cli.js';
+import { DEBIAN_ORIG, DEBIAN_PATCHES, DEBIAN_SRC, DEBIAN_SRC_MISSING, HAVE_DEBIAN_SERIES } from '../helpers/trees.js';
 
-const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
-const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
-const PATCHES = join(SRC, 'debian', 'patches');
-const available = ORIG !== undefined && existsSync(join(PATCHES, 'series'));
+const SRC = DEBIAN_SRC;
+const ORIG = DEBIAN_ORIG;
+const PATCHES = DEBIAN_PATCHES;
+const available = HAVE_DEBIAN_SERIES;
 
 if (!available) {
-  const why = `Debian's linux source not found in ${SRC} (run scripts/setup.sh, or set TINY_DEBIAN_SRC)`;
+  const why = DEBIAN_SRC_MISSING;
   if (process.env.CI) throw new Error(why);
   console.warn(`SKIP debian-series: ${why}`);
 }

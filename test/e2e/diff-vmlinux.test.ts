@@ -8,41 +8,18 @@
 //   - the build directories `tiny build` leaves in the cache (<cache>/builds/*/vmlinux).
 // With none of them the test skips and says so: run `tiny build --config NAME` first.
 
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { latestRun, openRecordStore, readArtifact } from '../../src/store/index.js';
 import { cacheDir } from '../../src/util/cache.js';
 import { run } from '../../src/util/exec.js';
+import { findBloatOMeter } from '../helpers/bloat-o-meter.js';
 import { tiny } from '../helpers/cli.js';
 
 const CACHE = cacheDir();
-const CACHED_SCRIPT = join(tmpdir(), 'tiny-test-bloat-o-meter-6.1');
-
-async function findScript(): Promise<{ path?: string; why?: string }> {
-  const env = process.env.TINY_BLOAT_O_METER;
-  if (env) return existsSync(env) ? { path: env } : { why: `$TINY_BLOAT_O_METER=${env} does not exist` };
-  if (existsSync(CACHED_SCRIPT) && statSync(CACHED_SCRIPT).size > 0) return { path: CACHED_SCRIPT };
-  const candidates: Array<[string, string]> = [];
-  if (existsSync('/usr/src'))
-    for (const f of readdirSync('/usr/src').filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)).sort())
-      candidates.push([`/usr/src/${f}`, `${f.replace(/\.tar\.xz$/, '')}/scripts/bloat-o-meter`]);
-  const src = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tiny-src');
-  if (existsSync(src)) for (const f of readdirSync(src).filter((f) => /^linux_6\.1\.[\d.]+\.orig\.tar\.xz$/.test(f))) candidates.push([join(src, f), '--wildcards */scripts/bloat-o-meter']);
-  for (const [tar, member] of candidates) {
-    const tmp = `${CACHED_SCRIPT}.${process.pid}`;
-    const r = await run('sh', ['-c', `tar -xJf '${tar}' ${member} -O > '${tmp}'`], { allowFail: true });
-    if (r.code === 0 && statSync(tmp).size > 0) {
-      renameSync(tmp, CACHED_SCRIPT);
-      return { path: CACHED_SCRIPT };
-    }
-    rmSync(tmp, { force: true });
-  }
-  return { why: 'no scripts/bloat-o-meter (apt install linux-source, or set TINY_BLOAT_O_METER)' };
-}
-
 interface Pair {
   label: string;
   old: string;
@@ -131,7 +108,7 @@ describe.skipIf(!pairs.length)(`tiny diff on real vmlinux pairs = scripts/bloat-
   let script: { path?: string; why?: string } = {};
   const want = new Map<string, string>();
   beforeAll(async () => {
-    script = await findScript();
+    script = await findBloatOMeter();
     if (!script.path) return;
     for (const p of pairs)
       for (const m of MODES) want.set(`${p.label} ${m.join('')}`, (await run('python3', [script.path, ...m, p.old, p.new])).stdout);

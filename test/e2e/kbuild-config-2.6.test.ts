@@ -10,16 +10,14 @@ import { loadBuildConfig } from '../../src/kbuild/buildconfig.js';
 import { generateConfig, hostRunMake, type GenerateConfigOptions } from '../../src/kbuild/config.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { run } from '../../src/util/exec.js';
+import { skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const TREE = process.env.TINY_TREE_2_6;
+const TREE = TREE_2_6;
 const SLOW = 600_000;
 
 if (!TREE) {
-  console.warn('kbuild-config-2.6: skipped: TINY_TREE_2_6 is not set (an unmodified Linux 2.6.9 tree)');
-  describe('Kconfig on Linux 2.6.9', () => {
-    it.skip('skipped: TINY_TREE_2_6 is not set (point it at an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)', () => {});
-  });
+  skippedSuite('kbuild-config-2.6', 'Kconfig on Linux 2.6.9', 'TINY_TREE_2_6 is not set (point it at an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)');
 } else {
   describe('Kconfig on Linux 2.6.9', () => {
     let tmp: string;

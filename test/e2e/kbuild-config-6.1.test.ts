@@ -12,6 +12,7 @@ import { loadBuildConfig } from '../../src/kbuild/buildconfig.js';
 import { generateConfig, hostRunMake, type GenerateConfigOptions } from '../../src/kbuild/config.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { haveCommand, run } from '../../src/util/exec.js';
+import { skippedSuite } from '../helpers/trees.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SLOW = 900_000;
@@ -38,10 +39,7 @@ async function extracted(tarball: string): Promise<string> {
 }
 
 if (!TARBALL) {
-  console.warn(`kbuild-config-6.1: skipped: no Linux 6.1 tarball (set TINY_TARBALL_6_1; looked at ${CANDIDATES.join(', ')})`);
-  describe('Kconfig on Linux 6.1', () => {
-    it.skip(`skipped: no Linux 6.1 tarball (set TINY_TARBALL_6_1, or apt install linux-source-6.1; looked at ${CANDIDATES.join(', ')})`, () => {});
-  });
+  skippedSuite('kbuild-config-6.1', 'Kconfig on Linux 6.1', `no Linux 6.1 tarball (set TINY_TARBALL_6_1, or apt install linux-source-6.1; looked at ${CANDIDATES.join(', ')})`);
 } else {
   describe('Kconfig on Linux 6.1', () => {
     let tmp: string;

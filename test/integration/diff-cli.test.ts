@@ -9,9 +9,8 @@
 // orig tarball in ~/.cache/tiny-src. Without it (or python3, gcc, nm) the parity tests skip
 // and say why.
 
-import { existsSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNm } from '../../src/measure/parse.js';
@@ -19,33 +18,10 @@ import type { SymbolEntry } from '../../src/measure/types.js';
 import { openRecordStore, save, writeRunIndex, type BuildInputs, type RecordStore } from '../../src/store/index.js';
 import { run } from '../../src/util/exec.js';
 import { sha256 } from '../../src/util/fs.js';
+import { findBloatOMeter, runBloatOMeter } from '../helpers/bloat-o-meter.js';
 import { TINY_BIN, tiny } from '../helpers/cli.js';
 
 const have = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`], { allowFail: true })).code === 0;
-const CACHED = join(tmpdir(), 'tiny-test-bloat-o-meter-6.1');
-
-async function findScript(): Promise<{ path?: string; why?: string }> {
-  const env = process.env.TINY_BLOAT_O_METER;
-  if (env) return existsSync(env) ? { path: env } : { why: `$TINY_BLOAT_O_METER=${env} does not exist` };
-  if (existsSync(CACHED) && statSync(CACHED).size > 0) return { path: CACHED };
-  const candidates: Array<[string, string]> = [];
-  if (existsSync('/usr/src'))
-    for (const f of readdirSync('/usr/src').filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)).sort())
-      candidates.push([`/usr/src/${f}`, `${f.replace(/\.tar\.xz$/, '')}/scripts/bloat-o-meter`]);
-  const src = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tiny-src');
-  if (existsSync(src)) for (const f of readdirSync(src).filter((f) => /^linux_6\.1\.[\d.]+\.orig\.tar\.xz$/.test(f))) candidates.push([join(src, f), '--wildcards */scripts/bloat-o-meter']);
-  for (const [tar, member] of candidates) {
-    const tmp = `${CACHED}.${process.pid}`;
-    const r = await run('sh', ['-c', `tar -xJf '${tar}' ${member} -O > '${tmp}'`], { allowFail: true });
-    if (r.code === 0 && statSync(tmp).size > 0) {
-      renameSync(tmp, CACHED);
-      return { path: CACHED };
-    }
-    rmSync(tmp, { force: true });
-  }
-  return { why: 'no scripts/bloat-o-meter: no /usr/src/linux-source-*.tar.xz or ~/.cache/tiny-src/linux_6.1.*.orig.tar.xz (apt install linux-source, or set TINY_BLOAT_O_METER)' };
-}
-
 const missingTools = (await Promise.all(['python3', 'gcc', 'nm'].map(async (t) => ((await have(t)) ? '' : t)))).filter(Boolean);
 const haveI686 = await have('i686-linux-gnu-gcc');
 
@@ -125,7 +101,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'tiny-diff-'));
   cache = join(dir, 'cache');
   if (missingTools.length) return;
-  script = await findScript();
+  script = await findBloatOMeter();
   await writeFile(join(dir, 'prog.c'), SOURCE);
   for (const v of ['old', 'new']) {
     const def = v === 'new' ? ['-DNEW'] : [];
@@ -137,16 +113,7 @@ beforeAll(async () => {
   if (!script.path) return;
   // One Python process runs the unmodified script once per comparison (runpy, fresh globals).
   const jobs = PAIRS.flatMap(([a, b, modes]) => modes.map((m) => [...m, a, b]));
-  const driver = [
-    'import json, runpy, sys',
-    'script = sys.argv[1]',
-    'for args in json.loads(sys.stdin.read()):',
-    '    sys.argv = [script] + args',
-    '    runpy.run_path(script, run_name="__main__")',
-    '    sys.stdout.write("\\0")',
-    '    sys.stdout.flush()',
-  ].join('\n');
-  const outs = (await run('python3', ['-c', driver, script.path], { cwd: dir, input: JSON.stringify(jobs) })).stdout.split('\0');
+  const outs = await runBloatOMeter(script.path, jobs, dir);
   jobs.forEach((args, i) => want.set(args.join(' '), outs[i]!));
 }, 300_000);
 

@@ -1,4 +1,4 @@
-import { lstat, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
@@ -12,6 +12,7 @@ import {
 } from '../../src/tree/index.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { run } from '../../src/util/exec.js';
+import { snapshot } from '../helpers/trees.js';
 import { makeGitRepo, makeTarball, referenceTreeHash, removeDir, tempDir, writeFakeKernel, type TarFormat } from '../helpers/kernel-tree-fixture.js';
 
 let work: string;
@@ -25,20 +26,6 @@ beforeAll(async () => {
   reference = await referenceTreeHash(kdir);
 });
 afterAll(() => removeDir(work));
-
-async function snapshot(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      const st = await lstat(p);
-      out.push(`${p} ${st.mode} ${st.size} ${st.mtimeMs}`);
-      if (e.isDirectory()) await walk(p);
-    }
-  };
-  await walk(dir);
-  return out.sort();
-}
 
 async function lsTree(gitDir: string, rev: string): Promise<string> {
   return (await run('git', ['--git-dir', gitDir, 'ls-tree', '-r', rev])).stdout;

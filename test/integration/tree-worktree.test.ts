@@ -2,8 +2,8 @@ import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, materialize, openTreeStore, treeHashOf, worktreeFor, worktreeState, type TreeStore } from '../../src/tree/index.js';
-import { TinyError } from '../../src/util/diagnostics.js';
 import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+import { expectTinyError } from '../helpers/errors.js';
 
 let work: string;
 let store: TreeStore;
@@ -21,16 +21,6 @@ beforeAll(async () => {
   patched = r.commits[0]!.commit;
 });
 afterAll(() => removeDir(work));
-
-async function refusal(p: Promise<unknown>): Promise<TinyError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TinyError);
-    return e as TinyError;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('materialize', () => {
   it('checks a commit out in a new worktree, reuses it, and moves it touching only changed files', async () => {
@@ -62,11 +52,11 @@ describe('materialize', () => {
     expect(dir).toBe(join(store.cacheDir, 'worktrees', 'dirty_one'));
     await materialize(store, base, dir);
     await writeFile(join(dir, 'init/main.c'), 'my edit\n');
-    const e = await refusal(materialize(store, patched, dir));
+    const e = await expectTinyError(materialize(store, patched, dir));
     expect(e.message).toContain('init/main.c');
     expect(await readFile(join(dir, 'init/main.c'), 'utf8')).toBe('my edit\n');
     // Same commit but dirty is not "already there" either.
-    await refusal(materialize(store, base, dir));
+    await expectTinyError(materialize(store, base, dir));
     expect(await materialize(store, patched, dir, { force: true })).toEqual({ path: dir, reused: true });
     expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toContain('tiny');
     expect(await readFile(join(dir, 'init/main.c'), 'utf8')).not.toBe('my edit\n');
@@ -76,14 +66,14 @@ describe('materialize', () => {
     const user = join(work, 'users-kernel');
     await mkdir(user, { recursive: true });
     await writeFile(join(user, 'precious.c'), 'mine\n');
-    const e = await refusal(materialize(store, base, user));
+    const e = await expectTinyError(materialize(store, base, user));
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain(user);
     expect(await readdir(user)).toEqual(['precious.c']);
 
     const file = join(work, 'a-file');
     await writeFile(file, 'x');
-    await refusal(materialize(store, base, file));
+    await expectTinyError(materialize(store, base, file));
 
     const empty = join(work, 'empty');
     await mkdir(empty);
@@ -94,7 +84,7 @@ describe('materialize', () => {
     await importBase(other, { kind: 'dir', path: join(work, 'linux') }, {});
     const theirs = join(work, 'theirs');
     await materialize(other, base, theirs);
-    await refusal(materialize(store, base, theirs));
+    await expectTinyError(materialize(store, base, theirs));
   });
 
   it('refuses an unknown commit', async () => {

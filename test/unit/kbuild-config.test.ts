@@ -11,6 +11,7 @@ import { parseDotConfig } from '../../src/kbuild/kconfig.js';
 import { run } from '../../src/util/exec.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { sha256 } from '../../src/util/fs.js';
+import { expectTinyError } from '../helpers/errors.js';
 
 const FIXTURE = join(import.meta.dirname, '../fixtures/fakelinux');
 
@@ -52,16 +53,6 @@ function opts(tree: string, over: Partial<GenerateConfigOptions>): GenerateConfi
 }
 
 const WEB = { PCI: 'y', NET: 'y', INET: 'y', UNIX: 'y', NETDEVICES: 'y', NET_ETHERNET: 'y', NET_PCI: 'y', NE2K_PCI: 'y', SERIAL_8250: 'y', SERIAL_8250_CONSOLE: 'y' } as const;
-
-async function expectTinyError(p: Promise<unknown>): Promise<TinyError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TinyError);
-    return e as TinyError;
-  }
-  throw new Error('expected a TinyError');
-}
 
 describe('generateConfig on a modern (fake) tree', () => {
   it('keeps every requested symbol, with olddefconfig', async () => {

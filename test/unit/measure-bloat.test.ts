@@ -5,7 +5,7 @@
 // /usr/src/linux-source-*.tar.xz (Debian's linux-source package; ~20 s, once). Without it (or
 // without python3, gcc or nm) the comparison tests are skipped and say why.
 
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +13,7 @@ import { bloatOMeter, bloatSizes, pyPercent, renderSymbolDiff, symbolDiff } from
 import { parseNm } from '../../src/measure/parse.js';
 import type { SymbolEntry } from '../../src/measure/types.js';
 import { run } from '../../src/util/exec.js';
+import { findBloatOMeter, runBloatOMeter } from '../helpers/bloat-o-meter.js';
 
 const sym = (name: string, size: number, type = 'T'): SymbolEntry => ({ name, type, size });
 
@@ -92,26 +93,6 @@ describe('symbolDiff semantics', () => {
 // ---- against the real script (all processes run asynchronously in beforeAll: a blocked
 // event loop starves vitest's worker RPC on a busy machine)
 const have = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`], { allowFail: true })).code === 0;
-const CACHED = join(tmpdir(), 'tiny-test-bloat-o-meter-6.1');
-
-async function findScript(): Promise<{ path?: string; why?: string }> {
-  const env = process.env.TINY_BLOAT_O_METER;
-  if (env) return existsSync(env) ? { path: env } : { why: `$TINY_BLOAT_O_METER=${env} does not exist` };
-  if (existsSync(CACHED) && statSync(CACHED).size > 0) return { path: CACHED };
-  const tars = existsSync('/usr/src') ? readdirSync('/usr/src').filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)) : [];
-  if (!tars.length) return { why: 'no /usr/src/linux-source-*.tar.xz to extract scripts/bloat-o-meter from (apt install linux-source, or set TINY_BLOAT_O_METER)' };
-  const tar = tars.sort().pop()!;
-  const member = `${tar.replace(/\.tar\.xz$/, '')}/scripts/bloat-o-meter`;
-  const tmp = `${CACHED}.${process.pid}`;
-  const r = await run('sh', ['-c', `tar -xJf /usr/src/${tar} ${member} -O > ${tmp}`], { allowFail: true });
-  if (r.code !== 0 || statSync(tmp).size === 0) {
-    rmSync(tmp, { force: true });
-    return { why: `could not extract ${member} from /usr/src/${tar}` };
-  }
-  renameSync(tmp, CACHED);
-  return { path: CACHED };
-}
-
 const missingTools = (await Promise.all(['python3', 'gcc', 'nm'].map(async (t) => ((await have(t)) ? '' : t)))).filter(Boolean);
 
 // Functions whose sizes change, statics that get .N suffixes, GCC clones, data, bss, rodata,
@@ -162,7 +143,7 @@ describe.skipIf(missingTools.length > 0)(`bloatOMeter against scripts/bloat-o-me
   let pyPercents: string[] = [];
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   beforeAll(async () => {
-    script = await findScript();
+    script = await findBloatOMeter();
     writeFileSync(join(dir, 'old.c'), OLD_C);
     writeFileSync(join(dir, 'new.c'), NEW_C);
     for (const v of ['old', 'new'])
@@ -177,16 +158,7 @@ describe.skipIf(missingTools.length > 0)(`bloatOMeter against scripts/bloat-o-me
     if (!script.path) return;
     // One Python process runs the unmodified script once per comparison (runpy, fresh globals).
     const jobs = PAIRS.flatMap(([a, b]) => MODES.map((mode) => [...(mode === 'default' ? [] : [`-${mode}`]), a, b]));
-    const driver = [
-      'import json, runpy, sys',
-      'script = sys.argv[1]',
-      'for args in json.loads(sys.stdin.read()):',
-      '    sys.argv = [script] + args',
-      '    runpy.run_path(script, run_name="__main__")',
-      '    sys.stdout.write("\\0")',
-      '    sys.stdout.flush()',
-    ].join('\n');
-    const outs = (await run('python3', ['-c', driver, script.path], { cwd: dir, input: JSON.stringify(jobs) })).stdout.split('\0');
+    const outs = await runBloatOMeter(script.path, jobs, dir);
     jobs.forEach((args, i) => want.set(args.join(' '), outs[i]!));
     const py = await run('python3', ['-c', 'import sys\nfor l in sys.stdin: print("%+.2f" % float(l))'], {
       input: PERCENTS.map((x) => x.toPrecision(17)).join('\n') + '\n',

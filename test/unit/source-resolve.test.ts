@@ -4,9 +4,9 @@ import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource, downloadPath } from '../../src/source/index.js';
-import { TinyError } from '../../src/util/diagnostics.js';
 import { sha256 } from '../../src/util/fs.js';
 import { makeTarball, removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+import { expectTinyError } from '../helpers/errors.js';
 
 let work: string;
 let tarball: string;
@@ -40,16 +40,6 @@ afterAll(async () => {
   await removeDir(work);
 });
 
-async function failure(p: Promise<unknown>): Promise<TinyError> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(TinyError);
-    return e as TinyError;
-  }
-  throw new Error('expected a TinyError');
-}
-
 describe('resolveSource: local', () => {
   it('resolves a directory, and refuses a missing one (exit 2)', async () => {
     const cacheDir = join(work, 'c-dir');
@@ -57,7 +47,7 @@ describe('resolveSource: local', () => {
       kind: 'dir',
       path: join(work, 'src', 'linux-2.6.9'),
     });
-    const e = await failure(resolveSource({ kind: 'dir', path: join(work, 'nope') }, { cacheDir }));
+    const e = await expectTinyError(resolveSource({ kind: 'dir', path: join(work, 'nope') }, { cacheDir }));
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain(join(work, 'nope'));
   });
@@ -68,7 +58,7 @@ describe('resolveSource: local', () => {
     // Second time: from the stat-keyed hash cache, same answer.
     expect(await resolveSource({ kind: 'tarball', path: tarball, sha256: tarSha.toUpperCase() }, { cacheDir })).toMatchObject({ sha256: tarSha });
     const wrong = 'a'.repeat(64);
-    const e = await failure(resolveSource({ kind: 'tarball', path: tarball, sha256: wrong }, { cacheDir }));
+    const e = await expectTinyError(resolveSource({ kind: 'tarball', path: tarball, sha256: wrong }, { cacheDir }));
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain(wrong);
     expect(e.message).toContain(tarSha);
@@ -78,7 +68,7 @@ describe('resolveSource: local', () => {
     const usrSrc = join(work, 'usr-src');
     await mkdir(usrSrc, { recursive: true });
     const cacheDir = join(work, 'c-deb');
-    const e = await failure(resolveSource({ kind: 'debian', package: 'linux-source-6.1' }, { cacheDir, usrSrc }));
+    const e = await expectTinyError(resolveSource({ kind: 'debian', package: 'linux-source-6.1' }, { cacheDir, usrSrc }));
     expect(e.exitCode).toBe(2);
     expect(e.hint).toBe('apt-get install linux-source-6.1');
     await writeFile(join(usrSrc, 'linux-source-6.1.tar.xz'), 'pretend');
@@ -115,7 +105,7 @@ describe('resolveSource: URL + sha256 (loopback server)', () => {
   it('names both hashes when the download does not match, and keeps nothing', async () => {
     const cacheDir = join(work, 'c-url-bad');
     const wrong = 'b'.repeat(64);
-    const e = await failure(resolveSource({ kind: 'url', url: `${base}/pub/linux-2.6.9.tar.gz`, sha256: wrong }, { cacheDir }));
+    const e = await expectTinyError(resolveSource({ kind: 'url', url: `${base}/pub/linux-2.6.9.tar.gz`, sha256: wrong }, { cacheDir }));
     expect(e.exitCode).toBe(2);
     expect(e.message).toContain(wrong);
     expect(e.message).toContain(tarSha);
@@ -130,7 +120,7 @@ describe('resolveSource: URL + sha256 (loopback server)', () => {
     const port = (s.address() as AddressInfo).port;
     await new Promise((r) => s.close(r));
     const url = `http://127.0.0.1:${port}/pub/linux-2.6.9.tar.bz2`;
-    const e = await failure(resolveSource({ kind: 'url', url, sha256: tarSha }, { cacheDir }));
+    const e = await expectTinyError(resolveSource({ kind: 'url', url, sha256: tarSha }, { cacheDir }));
     const dest = downloadPath(url, cacheDir);
     expect(dest).toBe(join(cacheDir, 'downloads', 'linux-2.6.9.tar.bz2'));
     expect(e.message).toContain('(offline?)');
@@ -143,7 +133,7 @@ describe('resolveSource: URL + sha256 (loopback server)', () => {
 
   it('reports an HTTP error the same way', async () => {
     const cacheDir = join(work, 'c-404');
-    const e = await failure(resolveSource({ kind: 'url', url: `${base}/pub/missing.tar.gz`, sha256: tarSha }, { cacheDir }));
+    const e = await expectTinyError(resolveSource({ kind: 'url', url: `${base}/pub/missing.tar.gz`, sha256: tarSha }, { cacheDir }));
     expect(e.message).toMatch(/HTTP 404/);
     expect(e.message).toContain(join(cacheDir, 'downloads', 'missing.tar.gz'));
   });
