@@ -56,7 +56,7 @@ describe('the shipped configurations', () => {
     const want = 'PCI NET INET UNIX NETDEVICES NET_ETHERNET NET_PCI NE2K_PCI IDE BLK_DEV_IDE BLK_DEV_IDEDISK BLK_DEV_IDEPCI BLK_DEV_GENERIC BLK_DEV_PIIX EXT2_FS BINFMT_ELF SERIAL_8250 SERIAL_8250_CONSOLE'.split(' ');
     for (const s of want) expect(c.kconfig.fragment[s], s).toBe('y');
     expect(c.kconfig.fragment.BLK_DEV_IDEDMA_PCI).toBe('y');
-    expect(c.fragmentPositions.NET).toEqual({ line: 17, column: 5 });
+    expect(c.fragmentPositions.NET).toEqual({ line: 21, column: 5 });
   });
 
   it('tinyconfig-6.1 uses the tinyconfig base', async () => {
