@@ -1,4 +1,4 @@
-// `tiny queue ...`: check, apply, list, import-quilt, export-quilt.
+// `tiny queue ...`: check, apply, list, import-quilt, export-quilt (refresh, rebase: queue-upkeep.ts).
 
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
@@ -13,6 +13,7 @@ import { formatGuard } from '../queue/guards.js';
 import { exportQuilt, importQuilt } from '../queue/quilt.js';
 import { renderBaseCheck, renderMatrix } from '../report/check.js';
 import { renderTable } from '../report/table.js';
+import { registerUpkeepCommands } from './queue-upkeep.js';
 import { buildSeries, materialize, openTreeStore, readFiles } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
@@ -200,4 +201,6 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     await exportQuilt(q, resolve(opts.out as string), symbols ? { symbols: new Set(symbols) } : {});
     writeOut(resolve(opts.out as string, 'series'));
   });
+
+  registerUpkeepCommands(queue);
 }

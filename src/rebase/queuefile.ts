@@ -1,0 +1,72 @@
+// queue.yaml after a rebase: the new base becomes `base:`, the old one moves to the front of
+// `bases:` (with its comments: the queue still claims it, and `tiny queue check` shows how the
+// rewritten patches fare there), patches that are already in the new base are kept for the
+// old base only. Edited in place with the yaml Document API, so comments and layout elsewhere
+// stay as the maintainer wrote them. Pure: text in, text out.
+
+import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Node } from 'yaml';
+import type { BaseDoc } from '../queue/doc.js';
+
+export interface RebaseEdit {
+  oldVersion: string;
+  /** The new base: taken from bases: when listed there (its node moves), else written anew. */
+  newBase: BaseDoc;
+  /** Patches whose change the new base already has: restricted to the old base. */
+  alreadyUpstream: string[];
+}
+
+function versionOf(node: unknown): string | undefined {
+  if (!isMap(node)) return undefined;
+  const v = node.get('version');
+  return v === undefined || v === null ? undefined : String(v);
+}
+
+export function rebaseQueueYaml(text: string, edit: RebaseEdit): string {
+  const doc = parseDocument(text);
+  const oldBase = doc.get('base', true) as Node;
+  let bases = doc.get('bases', true) as YAMLSeq | undefined;
+  if (bases !== undefined && !isSeq(bases)) throw new Error('queue.yaml: bases: is not a list');
+
+  // The new base's own entry under bases: (comments and all), or a fresh one.
+  let newNode: Node | undefined;
+  if (bases) {
+    const i = bases.items.findIndex((b) => versionOf(b) === edit.newBase.version);
+    if (i >= 0) {
+      newNode = bases.items[i] as Node;
+      bases.items.splice(i, 1);
+      if (isMap(newNode) && edit.newBase.tree && !newNode.has('tree')) newNode.set('tree', edit.newBase.tree);
+    }
+  }
+  newNode ??= doc.createNode(edit.newBase) as Node;
+  doc.set('base', newNode);
+
+  if (!bases) {
+    bases = new YAMLSeq();
+    // Place bases: right after base: (a plain set would append it after series:).
+    const root = doc.contents as YAMLMap;
+    const at = root.items.findIndex((p) => isScalar(p.key) && p.key.value === 'base');
+    const pair = doc.createPair('bases', bases);
+    root.items.splice(at + 1, 0, pair as (typeof root.items)[number]);
+    if (isScalar(pair.key)) pair.key.spaceBefore = true;
+  }
+  bases.items.unshift(oldBase);
+
+  const series = doc.get('series', true);
+  if (isSeq(series)) {
+    for (const entry of series.items) {
+      if (!isMap(entry)) continue;
+      const name = String(entry.get('name'));
+      const listed = entry.get('bases', true);
+      if (edit.alreadyUpstream.includes(name)) {
+        const seq = doc.createNode([edit.oldVersion]) as YAMLSeq;
+        seq.flow = true;
+        entry.set('bases', seq);
+      } else if (isSeq(listed)) {
+        // A patch meant for some bases only: it now also claims the new one.
+        const versions = listed.items.map((v) => String(isScalar(v) ? v.value : v));
+        if (versions.includes(edit.oldVersion) && !versions.includes(edit.newBase.version)) listed.add(edit.newBase.version);
+      }
+    }
+  }
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}

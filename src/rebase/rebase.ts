@@ -1,0 +1,298 @@
+// `tiny queue rebase`: forward-port the queue onto a new base with git's 3-way merge.
+//
+// The queue is applied on its own base in the tree store (one commit per patch); each commit
+// is then cherry-picked, in series order, in a scratch worktree of the store checked out at the
+// new base. Cherry-pick merges with the patch's old parent as the merge base, so a patch whose
+// context moved or changed around it still lands where it belongs. Per patch:
+//   clean     the patch text applies on the new base as it is (no offset, no fuzz)
+//   merged    it needed offsets or the 3-way merge, which succeeded
+//   upstream  the new base already has the change (the cherry-pick is empty)
+//   conflict  the merge conflicts: the rebase stops in the worktree, with instructions;
+//             `--continue` takes the resolution, `--abort` forgets the rebase.
+// The queue itself is only written when every patch is through: patches are regenerated for
+// the new base (as refresh does) and queue.yaml's base and bases: are updated. Until then the
+// state lives in the cache (rebase/<key>.json), and the user's queue is as it was.
+
+import { createHash } from 'node:crypto';
+import { readFile, realpath, rm } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { loadQueue } from '../queue/load.js';
+import type { BaseDoc, SourceDoc } from '../queue/doc.js';
+import type { Queue, QueuePatch } from '../queue/types.js';
+import { meantFor } from '../merge/check.js';
+import { FIXED_DATE, git, gitIn } from '../tree/git.js';
+import { buildSeries, materialize, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
+import { TinyError } from '../util/diagnostics.js';
+import { exists, writeFileAtomic } from '../util/fs.js';
+import { rebaseQueueYaml } from './queuefile.js';
+import { applyExactly, regeneratePatch, type Regenerated } from './regenerate.js';
+import { seriesPatchOf } from './refresh.js';
+
+export type PatchStatus = 'clean' | 'merged' | 'upstream' | 'conflict';
+
+export interface BaseRef {
+  version: string;
+  commit: string;
+  tree: string;
+}
+
+export interface RebaseState {
+  format: 'tiny-rebase-1';
+  queueDir: string;
+  /** sha256 over queue.yaml and every patch file: --continue refuses if the queue changed. */
+  queueDigest: string;
+  worktree: string;
+  /** The worktree is tiny's own scratch space (removed when the rebase ends). */
+  ownWorktree: boolean;
+  from: BaseRef;
+  onto: BaseRef & { base: BaseDoc };
+  patches: Array<{ name: string; oldCommit: string; status?: PatchStatus; detail?: string; newCommit?: string }>;
+  /** Index of the patch being picked (the conflicted one while stopped). */
+  next: number;
+  conflict?: { name: string; files: string[] };
+}
+
+export interface RebaseOutcome {
+  state: RebaseState;
+  /** Set when the rebase is finished: the patches as rewritten. */
+  rewritten?: Regenerated[];
+}
+
+const COMMITTER = { GIT_COMMITTER_NAME: 'tiny', GIT_COMMITTER_EMAIL: 'tiny@localhost', GIT_COMMITTER_DATE: `@${FIXED_DATE}` };
+
+async function queueKey(queueDir: string): Promise<string> {
+  const real = await realpath(queueDir).catch(() => queueDir);
+  return createHash('sha256').update(real).digest('hex').slice(0, 16);
+}
+
+export async function statePath(store: TreeStore, queueDir: string): Promise<string> {
+  return join(store.cacheDir, 'rebase', `${await queueKey(queueDir)}.json`);
+}
+
+export async function readState(store: TreeStore, queueDir: string): Promise<RebaseState | undefined> {
+  try {
+    return JSON.parse(await readFile(await statePath(store, queueDir), 'utf8')) as RebaseState;
+  } catch {
+    return undefined;
+  }
+}
+
+async function saveState(store: TreeStore, s: RebaseState): Promise<void> {
+  await writeFileAtomic(await statePath(store, s.queueDir), JSON.stringify(s, null, 2) + '\n');
+}
+
+export function queueDigest(q: Queue, yamlText: string): string {
+  const h = createHash('sha256').update(yamlText);
+  for (const p of q.series) h.update(`\0${p.file}\0${p.sha256}`);
+  return h.digest('hex');
+}
+
+/** How a --tree path is written into queue.yaml: ~/ for the home directory, as users write it. */
+export function sourceDocFor(path: string): SourceDoc {
+  const home = homedir();
+  return { path: path === home || path.startsWith(home + '/') ? '~' + path.slice(home.length) : path };
+}
+
+export interface StartOptions {
+  from: BaseRef;
+  onto: BaseRef & { base: BaseDoc };
+  /** Where to stop on a conflict (default: a scratch worktree in the cache). */
+  worktree?: string;
+}
+
+export async function startRebase(store: TreeStore, q: Queue, opts: StartOptions): Promise<RebaseOutcome> {
+  const existing = await readState(store, q.dir);
+  if (existing) {
+    throw new TinyError(
+      `a rebase of ${q.dir} onto ${existing.onto.version} is in progress` + (existing.conflict ? ` (stopped at ${existing.conflict.name})` : ''),
+      2,
+      [],
+      'finish it with `tiny queue rebase --continue`, or drop it with `tiny queue rebase --abort`',
+    );
+  }
+  if (opts.from.tree === opts.onto.tree) {
+    throw new TinyError(`the new base is the queue's own base (${opts.from.version}, tree ${opts.from.tree.slice(0, 12)}): nothing to rebase`, 2);
+  }
+  const patches = q.series.filter((p) => meantFor(p, opts.from.version));
+  const old = await buildSeries(store, opts.from.commit, patches.map(seriesPatchOf), { stopOnFailure: true });
+  if (old.failure) {
+    throw new TinyError(
+      `patch ${old.failure.name} does not apply on the queue's base ${opts.from.version}: ${old.failure.hunks.join(', ')}`,
+      1,
+      [],
+      'a rebase starts from a queue that applies on its base: fix it first (`tiny queue check`, `tiny queue refresh`)',
+    );
+  }
+  const ownWorktree = opts.worktree === undefined;
+  const worktree = opts.worktree ?? worktreeFor(store, `rebase-${await queueKey(q.dir)}`);
+  await materialize(store, opts.onto.commit, worktree, { force: ownWorktree });
+  const state: RebaseState = {
+    format: 'tiny-rebase-1',
+    queueDir: q.dir,
+    queueDigest: queueDigest(q, await readFile(q.file, 'utf8')),
+    worktree,
+    ownWorktree,
+    from: opts.from,
+    onto: opts.onto,
+    patches: old.commits.map((c) => ({ name: c.name, oldCommit: c.commit })),
+    next: 0,
+  };
+  await saveState(store, state);
+  return pickAll(store, q, state);
+}
+
+async function loadChecked(store: TreeStore, queueDir: string): Promise<{ q: Queue; state: RebaseState }> {
+  const state = await readState(store, queueDir);
+  if (!state) throw new TinyError(`no rebase of ${queueDir} is in progress`, 2, [], 'start one with `tiny queue rebase --onto VERSION` or `--tree DIR`');
+  const q = await loadQueue(state.queueDir);
+  if (queueDigest(q, await readFile(q.file, 'utf8')) !== state.queueDigest) {
+    throw new TinyError(
+      `the queue changed since the rebase started (queue.yaml or a patch file was edited)`,
+      2,
+      [],
+      'resolve conflicts in the rebase worktree, not in the queue; or `tiny queue rebase --abort` and start again',
+    );
+  }
+  return { q, state };
+}
+
+export async function continueRebase(store: TreeStore, queueDir: string): Promise<RebaseOutcome> {
+  const { q, state } = await loadChecked(store, queueDir);
+  if (state.conflict) {
+    const wt = state.worktree;
+    const current = state.patches[state.next]!;
+    const parent = state.next === 0 ? state.onto.commit : state.patches[state.next - 1]!.newCommit!;
+    const unmerged = (await gitIn(wt, ['diff', '--name-only', '--diff-filter=U'])).stdout.trim();
+    if (unmerged) {
+      throw new TinyError(
+        `${current.name}: still unresolved in ${wt}: ${unmerged.split('\n').join(', ')}`,
+        1,
+        [],
+        `edit those files (remove the <<<<<<< ||||||| ======= >>>>>>> markers), \`git -C ${wt} add\` them, then \`tiny queue rebase --continue\``,
+      );
+    }
+    const picking = (await gitIn(wt, ['rev-parse', '-q', '--verify', 'CHERRY_PICK_HEAD'], { allowFail: true })).code === 0;
+    if (picking) {
+      const unstaged = (await gitIn(wt, ['diff', '--name-only'])).stdout.trim();
+      if (unstaged) {
+        throw new TinyError(`${current.name}: changes in ${wt} are not staged: ${unstaged.split('\n').join(', ')}`, 1, [], `\`git -C ${wt} add\` them (or \`git checkout\` them), then --continue`);
+      }
+      const staged = (await gitIn(wt, ['diff', '--cached', '--quiet'], { allowFail: true })).code !== 0;
+      if (!staged) {
+        // Resolved to nothing: the new base already does what the patch did.
+        await gitIn(wt, ['cherry-pick', '--skip'], { env: COMMITTER });
+        Object.assign(current, { status: 'upstream', detail: 'resolved to no change', newCommit: parent });
+      } else {
+        await gitIn(wt, ['-c', 'core.editor=true', 'cherry-pick', '--continue'], { env: COMMITTER });
+        const head = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
+        Object.assign(current, { status: 'conflict', detail: 'resolved by hand', newCommit: head });
+      }
+    } else {
+      // The user committed the resolution themselves (git cherry-pick --continue, git commit).
+      const head = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
+      const headParent = (await gitIn(wt, ['rev-parse', '-q', '--verify', 'HEAD^'], { allowFail: true })).stdout.trim();
+      if (head === parent) {
+        throw new TinyError(`${current.name}: the cherry-pick in ${wt} was abandoned and nothing was committed`, 1, [], `pick it again: \`git -C ${wt} cherry-pick ${current.oldCommit.slice(0, 12)}\`, resolve, then --continue; or --abort`);
+      }
+      if (headParent !== parent) {
+        throw new TinyError(`${current.name}: HEAD of ${wt} is not one commit on top of the previous patch`, 1, [], 'leave exactly one commit for the conflicted patch (git reset --soft, git commit), then --continue');
+      }
+      const dirty = (await gitIn(wt, ['status', '--porcelain', '--untracked-files=no'])).stdout.trim();
+      if (dirty) throw new TinyError(`${current.name}: ${wt} has uncommitted changes besides the commit`, 1, [], 'commit them into that commit (git commit --amend) or discard them, then --continue');
+      Object.assign(current, { status: 'conflict', detail: 'resolved by hand', newCommit: head });
+    }
+    delete state.conflict;
+    state.next++;
+    await saveState(store, state);
+  }
+  return pickAll(store, q, state);
+}
+
+export async function abortRebase(store: TreeStore, queueDir: string): Promise<RebaseState> {
+  const state = await readState(store, queueDir);
+  if (!state) throw new TinyError(`no rebase of ${queueDir} is in progress`, 2);
+  await dropWorktree(store, state);
+  await rm(await statePath(store, queueDir), { force: true });
+  return state;
+}
+
+async function dropWorktree(store: TreeStore, state: RebaseState): Promise<void> {
+  if ((await worktreeState(store, state.worktree)) !== 'ours') return;
+  if (state.ownWorktree) {
+    await git(store.gitDir, ['worktree', 'remove', '--force', state.worktree], { allowFail: true });
+  } else {
+    // The user's --out directory: stop the cherry-pick, keep the directory.
+    await gitIn(state.worktree, ['cherry-pick', '--abort'], { allowFail: true });
+  }
+}
+
+function patchOf(q: Queue, name: string): QueuePatch {
+  const p = q.series.find((x) => x.name === name);
+  if (!p) throw new Error(`patch ${name} vanished from the queue`);
+  return p;
+}
+
+/** Pick patches from state.next on; stop at a conflict; finish when all are through. */
+async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<RebaseOutcome> {
+  const wt = state.worktree;
+  while (state.next < state.patches.length) {
+    const entry = state.patches[state.next]!;
+    const p = patchOf(q, entry.name);
+    const parent = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
+    const asText = await applyExactly(store, parent, p);
+    const r = await gitIn(wt, ['-c', 'merge.conflictStyle=diff3', 'cherry-pick', '--allow-empty', '--keep-redundant-commits', entry.oldCommit], {
+      env: COMMITTER,
+      allowFail: true,
+    });
+    if (r.code !== 0) {
+      const files = (await gitIn(wt, ['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
+      if (!files.length) throw new TinyError(`${entry.name}: git cherry-pick failed in ${wt}: ${r.stderr.trim() || r.stdout.trim()}`, 2);
+      Object.assign(entry, { status: 'conflict', detail: `${files.length} conflicted file${files.length === 1 ? '' : 's'}` });
+      state.conflict = { name: entry.name, files };
+      await saveState(store, state);
+      return { state };
+    }
+    const head = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
+    const empty = (await git(store.gitDir, ['rev-parse', `${head}^{tree}`])).stdout.trim() === (await git(store.gitDir, ['rev-parse', `${parent}^{tree}`])).stdout.trim();
+    const oldEmpty = (await git(store.gitDir, ['rev-parse', `${entry.oldCommit}^{tree}`])).stdout.trim() === (await git(store.gitDir, ['rev-parse', `${entry.oldCommit}^^{tree}`])).stdout.trim();
+    if (empty && !oldEmpty) {
+      await gitIn(wt, ['reset', '--quiet', '--hard', parent]);
+      Object.assign(entry, { status: 'upstream', detail: `${state.onto.version} already has this change`, newCommit: parent });
+    } else if (asText && !asText.moved) {
+      Object.assign(entry, { status: 'clean', newCommit: head });
+    } else {
+      Object.assign(entry, { status: 'merged', detail: asText ? 'offset' : '3-way merge', newCommit: head });
+    }
+    state.next++;
+    await saveState(store, state);
+  }
+  return { state, rewritten: await finish(store, q, state) };
+}
+
+/** Every patch is through: rewrite the patches and queue.yaml, forget the state. */
+async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<Regenerated[]> {
+  const rewritten: Regenerated[] = [];
+  let before = state.onto.commit;
+  const upstream: string[] = [];
+  for (const entry of state.patches) {
+    const p = patchOf(q, entry.name);
+    if (entry.status === 'upstream') {
+      upstream.push(entry.name);
+      continue;
+    }
+    rewritten.push(await regeneratePatch(store, { name: p.name, file: p.file, text: p.text, strip: p.strip, reverse: p.reverse }, before, entry.newCommit!));
+    before = entry.newCommit!;
+  }
+  const yaml = rebaseQueueYaml(await readFile(q.file, 'utf8'), { oldVersion: state.from.version, newBase: state.onto.base, alreadyUpstream: upstream });
+  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, r.text);
+  await writeFileAtomic(q.file, yaml);
+  await dropWorktree(store, state);
+  await rm(await statePath(store, state.queueDir), { force: true });
+  return rewritten;
+}
+
+/** Does a state file exist for this queue (for `tiny queue rebase` without options)? */
+export async function rebaseInProgress(store: TreeStore, queueDir: string): Promise<boolean> {
+  return exists(await statePath(store, queueDir));
+}
