@@ -34,7 +34,15 @@ export function rebaseQueueYaml(text: string, edit: RebaseEdit): string {
     if (i >= 0) {
       newNode = bases.items[i] as Node;
       bases.items.splice(i, 1);
-      if (isMap(newNode) && edit.newBase.tree && !newNode.has('tree')) newNode.set('tree', edit.newBase.tree);
+      // A comment above the first item is kept on the list by the parser: it goes with the item.
+      if (i === 0 && bases.commentBefore) {
+        newNode.commentBefore = bases.commentBefore;
+        bases.commentBefore = undefined;
+      }
+      if (isMap(newNode) && edit.newBase.tree && !newNode.has('tree')) {
+        const at = newNode.items.findIndex((p) => isScalar(p.key) && p.key.value === 'version');
+        newNode.items.splice(at + 1, 0, doc.createPair('tree', edit.newBase.tree) as (typeof newNode.items)[number]);
+      }
     }
   }
   newNode ??= doc.createNode(edit.newBase) as Node;

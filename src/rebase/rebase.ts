@@ -236,10 +236,10 @@ function patchOf(q: Queue, name: string): QueuePatch {
 /** Pick patches from state.next on; stop at a conflict; finish when all are through. */
 async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<RebaseOutcome> {
   const wt = state.worktree;
+  let parent = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
   while (state.next < state.patches.length) {
     const entry = state.patches[state.next]!;
     const p = patchOf(q, entry.name);
-    const parent = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
     const asText = await applyExactly(store, parent, p);
     const r = await gitIn(wt, ['-c', 'merge.conflictStyle=diff3', 'cherry-pick', '--allow-empty', '--keep-redundant-commits', entry.oldCommit], {
       env: COMMITTER,
@@ -253,10 +253,12 @@ async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<
       await saveState(store, state);
       return { state };
     }
-    const head = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
-    const empty = (await git(store.gitDir, ['rev-parse', `${head}^{tree}`])).stdout.trim() === (await git(store.gitDir, ['rev-parse', `${parent}^{tree}`])).stdout.trim();
-    const oldEmpty = (await git(store.gitDir, ['rev-parse', `${entry.oldCommit}^{tree}`])).stdout.trim() === (await git(store.gitDir, ['rev-parse', `${entry.oldCommit}^^{tree}`])).stdout.trim();
-    if (empty && !oldEmpty) {
+    const [head, headTree, parentTree, oldTree, oldParentTree] = (
+      await gitIn(wt, ['rev-parse', 'HEAD', 'HEAD^{tree}', `${parent}^{tree}`, `${entry.oldCommit}^{tree}`, `${entry.oldCommit}^^{tree}`])
+    ).stdout
+      .trim()
+      .split('\n');
+    if (headTree === parentTree && oldTree !== oldParentTree) {
       await gitIn(wt, ['reset', '--quiet', '--hard', parent]);
       Object.assign(entry, { status: 'upstream', detail: `${state.onto.version} already has this change`, newCommit: parent });
     } else if (asText && !asText.moved) {
@@ -264,6 +266,7 @@ async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<
     } else {
       Object.assign(entry, { status: 'merged', detail: asText ? 'offset' : '3-way merge', newCommit: head });
     }
+    parent = entry.newCommit!;
     state.next++;
     await saveState(store, state);
   }

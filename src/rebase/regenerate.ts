@@ -33,8 +33,9 @@ export interface Regenerated {
   counts: { files: number; hunks: number; added: number; removed: number };
 }
 
-async function treeOf(store: TreeStore, rev: string): Promise<string> {
-  return (await git(store.gitDir, ['rev-parse', '--verify', `${rev}^{tree}`])).stdout.trim();
+/** The tree of each rev, in one git call. */
+export async function treesOf(store: TreeStore, revs: string[]): Promise<string[]> {
+  return (await git(store.gitDir, ['rev-parse', ...revs.map((r) => `${r}^{tree}`)])).stdout.trim().split('\n');
 }
 
 /** Paths a patch touches (after -pN), for a sparse index. */
@@ -47,13 +48,13 @@ function patchPaths(p: Pick<PatchToRegenerate, 'text' | 'strip'>): string[] {
   }
 }
 
-/** A scratch index holding only `paths` of `tree` (git apply --cached needs no other entry). */
+/** A new scratch index holding only `paths` of `tree` (git apply --cached needs no other entry). */
 async function sparseIndex(store: TreeStore, index: string, tree: string, paths: string[]): Promise<void> {
   const env = { GIT_INDEX_FILE: index };
-  await git(store.gitDir, ['read-tree', '--empty'], { env });
-  if (!paths.length) return;
-  const ls = await git(store.gitDir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--full-tree', tree, '--', ...paths]);
-  if (ls.stdout) await git(store.gitDir, ['update-index', '-z', '--index-info'], { env, input: ls.stdout });
+  const ls = paths.length ? (await git(store.gitDir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--full-tree', tree, '--', ...paths])).stdout : '';
+  // An index file that does not exist reads as empty; update-index creates it.
+  if (ls) await git(store.gitDir, ['update-index', '-z', '--index-info'], { env, input: ls });
+  else await git(store.gitDir, ['read-tree', '--empty'], { env });
 }
 
 /**
@@ -71,6 +72,7 @@ export async function applyExactly(
   const changed = after ? (await git(store.gitDir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', before, after])).stdout.split('\0').filter(Boolean) : [];
   const paths = [...new Set([...patchPaths(p), ...changed])];
   const index = await scratchPath(store, 'refresh.index');
+  const wantIndex = `${index}.want`;
   const env = { GIT_INDEX_FILE: index };
   try {
     await sparseIndex(store, index, before, paths);
@@ -80,11 +82,12 @@ export async function applyExactly(
     const moved = /^Hunk #\d+ succeeded at \d+ \(offset -?\d+ lines?\)/m.test(r.stderr);
     if (!after) return { same: false, moved };
     const got = (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
-    await sparseIndex(store, index, after, paths);
-    const want = (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
+    await sparseIndex(store, wantIndex, after, paths);
+    const want = (await git(store.gitDir, ['write-tree'], { env: { GIT_INDEX_FILE: wantIndex } })).stdout.trim();
     return { same: got === want, moved };
   } finally {
     await rm(index, { force: true });
+    await rm(wantIndex, { force: true });
   }
 }
 
@@ -107,7 +110,7 @@ export async function regeneratePatch(store: TreeStore, p: PatchToRegenerate, be
       'refresh writes a/ b/ paths (-p1) or bare paths (-p0): convert the patch to -p1 and set strip: 1 in queue.yaml',
     );
   }
-  const [beforeTree, afterTree] = await Promise.all([treeOf(store, before), treeOf(store, after)]);
+  const [beforeTree, afterTree] = (await treesOf(store, [before, after])) as [string, string];
   const applied = await applyExactly(store, beforeTree, p, afterTree);
   const counts = () => diffCounts(splitPatch(p.text).diff);
   if (applied && applied.same && !applied.moved) {

@@ -1,0 +1,79 @@
+// The product's own queue, refreshed on the real 2.6.9 tree (TINY_TREE_2_6) and rebased onto a
+// later unmodified 2.6 tree (TINY_TREE_2_6_NEXT, e.g. 2.6.11). Both trees are only read; the
+// queue is a copy.
+
+import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, tiny } from '../helpers/cli.js';
+
+const TREE = process.env.TINY_TREE_2_6;
+const NEXT = process.env.TINY_TREE_2_6_NEXT;
+if (!TREE) console.warn('SKIP queue-rebase-2.6 (refresh): set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree');
+if (!NEXT) console.warn('SKIP queue-rebase-2.6 (rebase): set TINY_TREE_2_6_NEXT to an unmodified later Linux 2.6 tree (e.g. 2.6.11)');
+
+async function snapshot(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const e of await readdir(dir, { recursive: true, withFileTypes: true })) {
+    if (e.isFile()) out[join(e.parentPath, e.name).slice(dir.length)] = await readFile(join(e.parentPath, e.name), 'utf8');
+  }
+  return out;
+}
+
+describe.skipIf(!TREE)('refresh and rebase of the linux-tiny queue on real 2.6 trees', { timeout: 600_000 }, () => {
+  let work: string;
+  let env: NodeJS.ProcessEnv;
+  let q: string;
+  let before: Record<string, string>;
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'tiny-rebase26-'));
+    env = { TINY_CACHE: join(work, 'cache') };
+    q = join(work, 'queue');
+    await cp(join(REPO, 'queue'), q, { recursive: true });
+    const yaml = await readFile(join(q, 'queue.yaml'), 'utf8');
+    await writeFile(join(q, 'queue.yaml'), yaml.replace('- path: ~/.cache/tiny-trees/linux-2.6.9', `- path: ${TREE}`));
+    before = await snapshot(q);
+  });
+  afterAll(async () => {
+    await rm(work, { recursive: true, force: true });
+  });
+
+  it('refresh of the untouched queue changes nothing, byte for byte', async () => {
+    const r = await tiny(['queue', 'refresh', '--queue', q], { env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^compat-no-pie\s+unchanged$/m);
+    expect(r.stdout).toMatch(/^0 of 15 patches changed$/m);
+    expect(await snapshot(q)).toEqual(before);
+  });
+
+  it.skipIf(!NEXT)('rebases onto the next tree: per-patch results, a conflict stops with instructions, --abort restores', async () => {
+    const t0 = Date.now();
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', NEXT!], { env });
+    const version = /rebase 2\.6\.9 -> (\S+)/.exec(r.stdout)?.[1];
+    expect(version).toMatch(/^2\.6\.\d+/);
+    const rows = r.stdout.split('\n').filter((l) => /^compat-/.test(l));
+    expect(rows).toHaveLength(15);
+    for (const row of rows) expect(row).toMatch(/^\S+\s+(clean|merged|upstream|conflict|pending)\b/);
+    if (version === '2.6.11') {
+      // The include of arch/$(ARCH)/Makefile moved up in 2.6.10/11: the first Makefile patch
+      // needs the 3-way merge, the second one conflicts with the new -Wno-pointer-sign lines.
+      expect(r.stdout).toMatch(/^compat-no-pie\s+merged\s+3-way merge$/m);
+      expect(r.stdout).toMatch(/^compat-gnu89-inline\s+conflict\s+1 conflicted file$/m);
+    }
+    if (r.code === 1) {
+      const files = [...r.stdout.matchAll(/^ {2}(\/\S+)$/gm)].map((m) => m[1]!);
+      expect(files.length).toBeGreaterThan(0);
+      for (const f of files) expect(await readFile(f, 'utf8')).toContain('<<<<<<< HEAD');
+      expect(r.stdout).toContain('tiny queue rebase --continue');
+      expect(await snapshot(q)).toEqual(before);
+      const a = await tiny(['queue', 'rebase', '--queue', q, '--abort'], { env });
+      expect(a.code).toBe(0);
+    } else {
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/mergeability/);
+    }
+    console.log(`rebase onto ${version}: ${Date.now() - t0} ms`);
+    if (r.code === 1) expect(await snapshot(q)).toEqual(before);
+  });
+});
