@@ -1,0 +1,57 @@
+// The pure parts of refresh and rebase: splitting a patch file into header / diffstat / diff /
+// signature and putting it back together, the stable diff form, and queue.yaml after a rebase.
+
+import { describe, expect, it } from 'vitest';
+import { composePatch, diffCounts, splitPatch, stableDiffText } from '../../src/rebase/patchfile.js';
+import { rebaseQueueYaml } from '../../src/rebase/queuefile.js';
+
+const DIFF = 'diff --git a/Makefile b/Makefile\n--- a/Makefile\n+++ b/Makefile\n@@ -1,3 +1,4 @@\n a\n+b\n c \n d\n';
+const MAIL =
+  'From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: A <a@x>\nSubject: [PATCH 1/2] x: y\n\nWhy.\n\nSigned-off-by: A <a@x>\n---\n Makefile | 1 +\n 1 file changed, 1 insertion(+)\n\n' +
+  DIFF.replace('--- a/', 'index 0123abc..4567def 100644\n--- a/') +
+  '-- \n2.39.5\n\n';
+
+describe('splitPatch / composePatch', () => {
+  it('splits a format-patch mail and puts it back byte for byte', () => {
+    const parts = splitPatch(MAIL);
+    expect(parts.header).toBe('From 0000000000000000000000000000000000000000 Mon Sep 17 00:00:00 2001\nFrom: A <a@x>\nSubject: [PATCH 1/2] x: y\n\nWhy.\n\nSigned-off-by: A <a@x>\n');
+    expect(parts.hasDiffstat).toBe(true);
+    expect(parts.trailer).toBe('-- \n2.39.5\n\n');
+    expect(composePatch(parts, parts.diff, ' Makefile | 1 +\n 1 file changed, 1 insertion(+)\n')).toBe(MAIL);
+  });
+
+  it('keeps a plain "---" separator that has no diffstat as part of the header', () => {
+    const text = 'Subject: x\n\nbody\n---\n' + DIFF;
+    const parts = splitPatch(text);
+    expect(parts.hasDiffstat).toBe(false);
+    expect(parts.header).toBe('Subject: x\n\nbody\n---\n');
+    expect(composePatch(parts, parts.diff, 'ignored')).toBe(text);
+  });
+
+  it('handles a bare diff and a quilt-style Index: patch', () => {
+    expect(splitPatch(DIFF)).toEqual({ header: '', hasDiffstat: false, diff: DIFF, trailer: '' });
+    const quilt = 'Description\n\nIndex: linux/Makefile\n===\n--- linux.orig/Makefile\n+++ linux/Makefile\n@@ -1 +1 @@\n-a\n+b\n';
+    expect(splitPatch(quilt).header).toBe('Description\n\n');
+  });
+});
+
+describe('stableDiffText', () => {
+  it('drops index lines in file headers only, keeps context bytes (trailing spaces) as they are', () => {
+    const git = 'diff --git a/f b/f\nindex 0123abc..4567def 100644\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-index 1..2\n+x\n ctx  \n';
+    expect(stableDiffText(git)).toBe('diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-index 1..2\n+x\n ctx  \n');
+  });
+
+  it('counts files, hunks and lines', () => {
+    expect(diffCounts(DIFF)).toEqual({ files: 1, hunks: 1, added: 1, removed: 0 });
+  });
+});
+
+describe('rebaseQueueYaml', () => {
+  const YAML = '# head comment\nname: q\n\nbase:\n  version: "2.6.9"\n  # pinned\n  tree: abc\n  sources:\n    - path: ~/old\n\nseries:\n  - name: a\n    file: a.patch\n  - name: b\n    file: b.patch\n    bases: [2.6.9]\n  - name: up\n    file: up.patch\n';
+  it('makes the new tree the base, moves the old one (with its comments) to bases:, updates per-patch bases', () => {
+    const out = rebaseQueueYaml(YAML, { oldVersion: '2.6.9', newBase: { version: '2.6.11', tree: 'def', sources: [{ path: '~/new' }] }, alreadyUpstream: ['up'] });
+    expect(out).toBe(
+      '# head comment\nname: q\n\nbase:\n  version: 2.6.11\n  tree: def\n  sources:\n    - path: ~/new\n\nbases:\n  - version: "2.6.9"\n    # pinned\n    tree: abc\n    sources:\n      - path: ~/old\n\nseries:\n  - name: a\n    file: a.patch\n  - name: b\n    file: b.patch\n    bases: [2.6.9, 2.6.11]\n  - name: up\n    file: up.patch\n    bases: [2.6.9]\n',
+    );
+  });
+});
