@@ -162,7 +162,8 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
     writeOut(
       `\nrewrote ${changed.length} of ${outcome.rewritten!.length} patches for ${s.onto.version}` +
         (changed.length ? ':\n' + changed.map((r) => `  ${r.file} (${r.why})`).join('\n') : '') +
-        `\nqueue.yaml: base ${s.onto.version} (tree ${s.onto.tree.slice(0, 12)}), bases: ${s.from.version} (previous base)`,
+        `\nqueue.yaml: base ${s.onto.version} (tree ${s.onto.tree.slice(0, 12)})` +
+        (s.from.version === s.onto.version ? `, replacing the previous ${s.from.version} tree` : `, bases: ${s.from.version} (previous base)`),
     );
     const q = await loadQueue(s.queueDir);
     const checks = await checkAllBases(q, store, cacheDir());

@@ -57,7 +57,10 @@ export function rebaseQueueYaml(text: string, edit: RebaseEdit): string {
     root.items.splice(at + 1, 0, pair as (typeof root.items)[number]);
     if (isScalar(pair.key)) pair.key.spaceBefore = true;
   }
-  bases.items.unshift(oldBase);
+  // Rebased onto another tree of the same version (a vendor tree, a fixed tarball): that
+  // version is the base now; listing it twice would make the queue invalid.
+  if (edit.oldVersion !== edit.newBase.version) bases.items.unshift(oldBase);
+  if (!bases.items.length) doc.delete('bases');
 
   const series = doc.get('series', true);
   if (isSeq(series)) {

@@ -236,7 +236,13 @@ function patchOf(q: Queue, name: string): QueuePatch {
 /** Pick patches from state.next on; stop at a conflict; finish when all are through. */
 async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<RebaseOutcome> {
   const wt = state.worktree;
-  let parent = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
+  // Where the worktree must be: on the last patch picked. After an interrupted run (killed
+  // between a pick and saving the state) it may be one commit further: go back and pick again.
+  let parent = state.next === 0 ? state.onto.commit : state.patches[state.next - 1]!.newCommit!;
+  if ((await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim() !== parent) {
+    await gitIn(wt, ['cherry-pick', '--abort'], { allowFail: true });
+    await gitIn(wt, ['reset', '--quiet', '--hard', parent]);
+  }
   while (state.next < state.patches.length) {
     const entry = state.patches[state.next]!;
     const p = patchOf(q, entry.name);

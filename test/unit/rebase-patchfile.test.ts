@@ -54,4 +54,10 @@ describe('rebaseQueueYaml', () => {
       '# head comment\nname: q\n\nbase:\n  version: 2.6.11\n  tree: def\n  sources:\n    - path: ~/new\n\nbases:\n  - version: "2.6.9"\n    # pinned\n    tree: abc\n    sources:\n      - path: ~/old\n\nseries:\n  - name: a\n    file: a.patch\n  - name: b\n    file: b.patch\n    bases: [2.6.9, 2.6.11]\n  - name: up\n    file: up.patch\n    bases: [2.6.9]\n',
     );
   });
+
+  it('replaces the base when the new tree has the same version (no duplicate in bases:)', () => {
+    const out = rebaseQueueYaml(YAML, { oldVersion: '2.6.9', newBase: { version: '2.6.9', tree: 'fff', sources: [{ path: '~/fixed' }] }, alreadyUpstream: [] });
+    expect(out).toContain('base:\n  version: 2.6.9\n  tree: fff\n  sources:\n    - path: ~/fixed\n\nseries:\n');
+    expect(out).not.toContain('bases:\n');
+  });
 });
