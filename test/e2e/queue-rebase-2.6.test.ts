@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, tiny } from '../helpers/cli.js';
+import { TREE_2_6 } from '../helpers/trees.js';
 
-const TREE = process.env.TINY_TREE_2_6;
+const TREE = TREE_2_6;
 const NEXT = process.env.TINY_TREE_2_6_NEXT;
 if (!TREE) console.warn('SKIP queue-rebase-2.6 (refresh): set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree');
 if (!NEXT) console.warn('SKIP queue-rebase-2.6 (rebase): set TINY_TREE_2_6_NEXT to an unmodified later Linux 2.6 tree (e.g. 2.6.11)');

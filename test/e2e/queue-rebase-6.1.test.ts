@@ -4,25 +4,25 @@
 // queue.yaml as a git source). No worktree of the base is checked out except the rebase's own.
 // Needs Debian's linux source (scripts/setup.sh), as debian-series.test.ts does.
 
-import { existsSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { homedir, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tiny } from '../helpers/cli.js';
+import { DEBIAN_ORIG, DEBIAN_PATCHES, DEBIAN_SRC, DEBIAN_SRC_MISSING, HAVE_DEBIAN_SERIES } from '../helpers/trees.js';
 import { buildSeries, openTreeStore } from '../../src/tree/index.js';
 import { resolveSource } from '../../src/source/index.js';
 import { importBase } from '../../src/tree/index.js';
 
-const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
-const ORIG = existsSync(SRC) ? readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)) : undefined;
-const PATCHES = join(SRC, 'debian', 'patches');
-const available = ORIG !== undefined && existsSync(join(PATCHES, 'series'));
+const SRC = DEBIAN_SRC;
+const ORIG = DEBIAN_ORIG;
+const PATCHES = DEBIAN_PATCHES;
+const available = HAVE_DEBIAN_SERIES;
 // Measured 4 min 50 s on the shared 2-core machine under load (import of the orig tarball,
 // the new base, a 75,000-file worktree checkout, the matrix on two bases): over the 2-minute
 // budget for CI, so it runs with TINY_SLOW_TESTS=1 only.
 const SLOW = process.env.TINY_SLOW_TESTS === '1';
-if (!available) console.warn(`SKIP queue-rebase-6.1: Debian's linux source not found in ${SRC} (run scripts/setup.sh, or set TINY_DEBIAN_SRC)`);
+if (!available) console.warn(`SKIP queue-rebase-6.1: ${DEBIAN_SRC_MISSING}`);
 else if (!SLOW) console.warn('SKIP queue-rebase-6.1: set TINY_SLOW_TESTS=1 to rebase part of Debian\'s series on Linux 6.1 (several minutes)');
 
 /** The series entries between two comment headers (a group of Debian's series file). */
