@@ -27,19 +27,33 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
     expect(r.stdout).toMatch(/^queue check on 2\.6\.9 \(tree f3d196d3b703\)$/m);
     expect(r.stdout).toMatch(/^compat-bitops-plus-m\s+clean\s+clean\s+clean\s+3\s+14\s+16\s+16\s+-$/m);
     expect(r.stdout).toMatch(/2\.6\.9: \d+ patches: .* 0 fail in order/);
+    // Every option patch declares its Kconfig option and changes nothing outside it.
+    const list = JSON.parse(await tiny(['queue', 'list', '--json'], { env }).then((l) => l.stdout)) as { name: string; option?: string }[];
+    const optionPatches = list.filter((p) => p.option);
+    expect(optionPatches.map((p) => p.name)).toEqual(expect.arrayContaining(['ptrace', 'aio', 'vm86', 'ethtool', 'igmp', 'tcpdiag', 'posix-timers']));
+    const ok = '(?:clean|offset [+-]\\d+)';
+    for (const p of optionPatches) {
+      expect(r.stdout).toMatch(new RegExp(`^${p.name}\\s+${ok}\\s+${ok}\\s+${ok}\\s.*\\bdeclared$`, 'm'));
+    }
+    expect(r.stdout).toMatch(/; 0 with unguarded changes$/m);
   }, 300_000);
 
   it('applies the compat series with git and writes the tree; the base tree is untouched', async () => {
     const out = join(work, 'applied');
+    // The compat series (guarded +compat-gcc12) and the unguarded option patches.
+    const list = JSON.parse((await tiny(['queue', 'list', '--select', 'compat-gcc12', '--json'], { env })).stdout) as { selected: boolean }[];
+    const selected = list.filter((p) => p.selected).length;
+    expect(selected).toBeGreaterThanOrEqual(15);
     const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out], { env });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(out);
-    expect(r.stderr).toMatch(/15 patches applied on 2\.6\.9/);
+    expect(r.stderr).toMatch(new RegExp(`${selected} patches applied on 2\\.6\\.9`));
     expect(readFileSync(join(out, 'include/asm-i386/bitops.h'), 'utf8')).toContain('"+m"');
     expect(readFileSync(join(TREE!, 'include/asm-i386/bitops.h'), 'utf8')).not.toContain('"+m" (ADDR)');
     // One commit per patch, with the patch's author and subject.
-    const log = (await sh('git', ['-C', out, 'log', '--format=%an|%s', '-15'])).trim().split('\n');
-    expect(log).toHaveLength(15);
+    const log = (await sh('git', ['-C', out, 'log', '--format=%an|%s', `-${selected}`])).trim().split('\n');
+    expect(log).toHaveLength(selected);
+    expect(log).toContain('tiny maintainers|ptrace: make ptrace() optional (CONFIG_PTRACE)');
     expect(log).toContain('tiny maintainers|kbuild: map the source tree path away (-ffile-prefix-map)');
     // Re-applying the same selection reuses the worktree.
     const again = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out], { env });
