@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { registerDiffCommand } from './diff.js';
 import { registerBuildCommand } from './build.js';
+import { registerBootCommand } from './boot.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerQueueCommands } from './queue.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerQueueCommands(program);
   registerToolchainCommands(program);
   registerBuildCommand(program);
+  registerBootCommand(program);
   registerRebuildCommand(program);
   registerBisectCommand(program);
   registerDoctorCommand(program);

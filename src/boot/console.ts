@@ -1,0 +1,99 @@
+// Reading a boot's serial console: did the kernel reach the boot probe (src/boot/init.c), what
+// did /proc/meminfo say, and if not, why not (panic, BUG, oops, hang, early exit). Pure
+// functions of the transcript.
+
+/** The markers init.c prints. */
+export const MARKERS = {
+  started: 'tiny-init: started',
+  uptime: 'tiny-init: uptime ',
+  begin: 'tiny-init: meminfo begin',
+  end: 'tiny-init: meminfo end',
+  error: 'tiny-init: error: ',
+} as const;
+
+/** /proc/meminfo as numbers: every "Key: N kB" line, in kB (HugePages_* and other unitless counts as they are). */
+export function parseMeminfo(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Za-z0-9_()]+):\s+(\d+)(?:\s+kB)?\s*$/.exec(line.trim());
+    if (m) out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Console bytes to lines: CR LF and stray CRs dropped, the unfinished last line kept. */
+export function consoleLines(text: string): string[] {
+  const lines = text.replace(/\r/g, '').split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  return lines;
+}
+
+export type BootFailure = 'bug' | 'oops' | 'panic' | 'timeout' | 'no-init' | 'exited' | 'init-error';
+
+export interface ConsoleVerdict {
+  booted: boolean;
+  /** When not booted. */
+  failure?: BootFailure;
+  /** One line: what happened (the BUG/panic line, or a description). */
+  reason?: string;
+  meminfo?: Record<string, number>;
+  /** The guest's /proc/uptime first field when init started, in seconds. */
+  uptimeAtInit?: number;
+  /** The kernel banner ("Linux version ..."). */
+  banner?: string;
+  /** Errors init reported (mount /proc failed ...). */
+  initErrors: string[];
+}
+
+const BUG_RE = /kernel BUG at [^\s]+!|BUG: [^\n]*/;
+const OOPS_RE = /Oops: [^\n]*|Unable to handle kernel [^\n]*/;
+const PANIC_RE = /Kernel panic - not syncing: ?([^\n]*)/;
+
+/**
+ * The verdict on one boot: booted when init printed a complete /proc/meminfo with MemTotal and
+ * MemFree (whatever happens after). Otherwise the first BUG, then oops, then panic line names the
+ * failure; with none, a timeout is a hang, and an early exit of qemu a reset before init.
+ */
+export function judgeConsole(text: string, exit: { timedOut: boolean; code: number | null }): ConsoleVerdict {
+  const lines = consoleLines(text);
+  const initErrors = lines.filter((l) => l.startsWith(MARKERS.error)).map((l) => l.slice(MARKERS.error.length));
+  const banner = lines.find((l) => /^Linux version /.test(l));
+  const started = lines.findIndex((l) => l.includes(MARKERS.started));
+  const uptimeLine = lines.find((l) => l.startsWith(MARKERS.uptime));
+  const up = uptimeLine ? Number(uptimeLine.slice(MARKERS.uptime.length).trim().split(/\s+/)[0]) : NaN;
+  const begin = lines.indexOf(MARKERS.begin);
+  const end = begin >= 0 ? lines.indexOf(MARKERS.end, begin + 1) : -1;
+  const base = { initErrors, ...(banner ? { banner } : {}), ...(Number.isFinite(up) ? { uptimeAtInit: up } : {}) };
+
+  if (begin >= 0 && end > begin) {
+    const meminfo = parseMeminfo(lines.slice(begin + 1, end).join('\n'));
+    if (meminfo.MemTotal !== undefined && meminfo.MemFree !== undefined) return { booted: true, meminfo, ...base };
+  }
+  const find = (re: RegExp) => {
+    for (const l of lines) {
+      const m = re.exec(l);
+      if (m) return m[0].trim();
+    }
+    return undefined;
+  };
+  const bug = find(BUG_RE);
+  if (bug) return { booted: false, failure: 'bug', reason: bug, ...base };
+  const oops = find(OOPS_RE);
+  if (oops) return { booted: false, failure: 'oops', reason: oops, ...base };
+  const panic = find(PANIC_RE);
+  if (panic) return { booted: false, failure: 'panic', reason: panic, ...base };
+  if (started >= 0) {
+    const why = initErrors.length ? initErrors.join('; ') : 'init started but printed no complete /proc/meminfo';
+    return { booted: false, failure: 'init-error', reason: why, ...base };
+  }
+  if (exit.timedOut) {
+    return { booted: false, failure: 'timeout', reason: lines.length ? 'hung: no init output before the timeout' : 'hung: no console output at all before the timeout (too little memory to decompress the kernel?)', ...base };
+  }
+  if (lines.length === 0) return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel printed anything (firmware or boot loader reset: too little memory?)`, ...base };
+  return { booted: false, failure: 'no-init', reason: `qemu exited (code ${exit.code}) before init started`, ...base };
+}
+
+/** The last n non-empty console lines (for failure reports). */
+export function lastLines(text: string, n = 20): string[] {
+  return consoleLines(text).filter((l) => l.trim() !== '').slice(-n);
+}

@@ -1,0 +1,104 @@
+// Running a kernel under qemu's PC machine in software emulation (TCG): the command line
+// (pure) and the run (serial console on stdout, a timeout, timestamps of the lines).
+
+import { spawn } from 'node:child_process';
+import { TinyError } from '../util/diagnostics.js';
+import { run } from '../util/exec.js';
+
+export interface QemuSpec {
+  arch: string;
+  kernel: string;
+  initrd: string;
+  memKiB: number;
+  /** Extra kernel command line words. */
+  append?: string[];
+}
+
+/** The qemu binary for a kernel ARCH. */
+export function qemuBinary(arch: string): string {
+  if (arch === 'i386') return 'qemu-system-i386';
+  if (arch === 'x86_64') return 'qemu-system-x86_64';
+  throw new TinyError(`tiny boot runs i386 and x86_64 kernels (qemu's PC machine), not ${arch}`, 2);
+}
+
+/** qemu's -m value: whole MiB as "16M", else KiB as "1544K". */
+export function memArg(kib: number): string {
+  return kib % 1024 === 0 ? `${kib / 1024}M` : `${kib}K`;
+}
+
+/**
+ * Serial console on stdout and nothing else (-nodefaults: no VGA, no NIC, no CD-ROM;
+ * -display none, -monitor none), no network, TCG (the same on every host, no /dev/kvm), and
+ * -no-reboot so the guest's restart ends qemu. panic=1 turns a kernel panic into a restart
+ * one second later, so a panicking kernel ends the run too instead of waiting for the timeout.
+ */
+export function qemuArgs(s: QemuSpec): string[] {
+  return [
+    '-machine', 'pc', '-accel', 'tcg', '-m', memArg(s.memKiB),
+    '-kernel', s.kernel, '-initrd', s.initrd,
+    '-append', ['console=ttyS0', 'panic=1', ...(s.append ?? [])].join(' '),
+    '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot',
+  ];
+}
+
+export interface QemuRun {
+  argv: string[];
+  /** Console output (qemu's own stderr is kept apart). */
+  console: string;
+  stderr: string;
+  code: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** Milliseconds from the start of qemu to the first console line containing `mark`. */
+  markMs?: number;
+}
+
+/** Run qemu, kill it after timeoutMs; note when the console first shows `mark`. */
+export function runQemu(binary: string, args: string[], o: { timeoutMs: number; mark?: string; onLine?: (line: string) => void }): Promise<QemuRun> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let pending = '';
+    let markMs: number | undefined;
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, o.timeoutMs);
+    child.stdout.on('data', (b: Buffer) => {
+      const s = b.toString('latin1');
+      out += s;
+      if (o.mark && markMs === undefined && out.includes(o.mark)) markMs = Date.now() - t0;
+      if (o.onLine) {
+        pending += s.replace(/\r/g, '');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        for (const l of lines) o.onLine(l);
+      }
+    });
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      if (e.code === 'ENOENT') reject(qemuMissing(binary));
+      else reject(e);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (o.onLine && pending) o.onLine(pending);
+      resolve({ argv: [binary, ...args], console: out, stderr: err, code, timedOut, durationMs: Date.now() - t0, ...(markMs !== undefined ? { markMs } : {}) });
+    });
+  });
+}
+
+export function qemuMissing(binary: string): TinyError {
+  return new TinyError(`${binary} is not installed: tiny boot runs the kernel under it`, 1, [], 'sudo apt-get install -y qemu-system-x86');
+}
+
+/** qemu's version line, or a TinyError with the install command when it is missing. */
+export async function qemuVersion(binary: string): Promise<string> {
+  const r = await run(binary, ['--version'], { allowFail: true }).catch(() => undefined);
+  if (!r || r.code !== 0) throw qemuMissing(binary);
+  return r.stdout.split('\n')[0]!.trim();
+}

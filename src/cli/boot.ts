@@ -1,0 +1,251 @@
+// `tiny boot --config NAME`: the configuration's kernel (from the record store; built through
+// the matrix when it is not there) booted under qemu with the boot probe initramfs; MemTotal,
+// MemFree and the boot time printed and kept with the build record; --find-min-mem bisects
+// the smallest -m that still reaches init. Argument parsing, the lock and rendering only: the
+// work is in src/boot/ and src/matrix/.
+
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Option, type Command } from 'commander';
+import { buildInit, buildInitramfs, findMinMem, judgeConsole, lastLines, MARKERS, memArg, parseMem, qemuArgs, qemuBinary, qemuVersion, runQemu, saveBootResult, saveMinMem, type BootResult, type MinMemRecord } from '../boot/index.js';
+import { loadBuildConfig } from '../kbuild/buildconfig.js';
+import { displayOrder } from '../matrix/plan.js';
+import { MatrixRunner } from '../matrix/run.js';
+import { prepareMatrix } from '../matrix/setup.js';
+import { lookup, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
+import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
+import { cacheDir } from '../util/cache.js';
+import { EXIT, TinyError } from '../util/diagnostics.js';
+import { sha256 } from '../util/fs.js';
+import { configRoot } from './build.js';
+import { addQueueOption, queueDir, writeOut } from './options.js';
+
+/** qemu's PC machine rounds -m up to a multiple of 8 KiB (QEMU_ALIGN_UP(size, 8192) in vl.c): the search's step. */
+const MEM_STEP_KIB = 8;
+/** An i386 bzImage is loaded at 1 MiB: it cannot boot with 1 MiB or less, so the search never tries it. */
+const MEM_FLOOR_KIB = 1024;
+
+function setExit(cmd: Command, code: number): void {
+  let root: Command = cmd;
+  while (root.parent) root = root.parent;
+  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
+  root.setOptionValue('exitCode', Math.max(current, code));
+}
+
+const kb = (n: number | undefined) => (n === undefined ? '?' : `${n.toLocaleString('en-US')} kB`);
+const secs = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+
+export function registerBootCommand(program: Command): void {
+  const cmd = program
+    .command('boot')
+    .description("boot a configuration's kernel under qemu with a tiny initramfs; record MemTotal/MemFree at boot and the boot time")
+    .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
+    .option('--tree <dir>', "a kernel tree (directory or tarball) to use as the base instead of the queue's")
+    .option('--base <version>', 'the base version to use (one the queue claims)')
+    .option('--toggle <name>', 'the toggle to boot (default: queue, the kernel the configuration means; base when it selects no queue patch)')
+    .option('--mem <size>', 'memory for qemu -m (K or M suffix; M by default)', '16M')
+    .option('--find-min-mem', 'also bisect the smallest memory that boots to init (8 KiB steps)')
+    .option('--timeout <seconds>', 'give up on a boot after this long (a hang)', '120')
+    .addOption(new Option('--runtime <runtime>', 'container runtime for a build (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
+    .option('--jobs <n>', 'make -j N when the kernel has to be built')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('--json', 'same as --format json')
+    .addHelpText(
+      'after',
+      `
+The kernel is the toggle's record in the store; when it is not there it is built first (as
+tiny build --only <toggle> would). qemu-system-i386 runs it in software emulation with the
+serial console on stdout, no network, -no-reboot, and an initramfs holding only /init
+(src/boot/init.c: mounts /proc, prints /proc/meminfo, restarts). The kernel needs
+BLK_DEV_INITRD and PROC_FS. Results are kept in the record directory, under boot/.
+
+Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reached init
+(the last console lines are printed), or the build failed; 2 bad input.`,
+    );
+  addQueueOption(cmd);
+  cmd.action(async (opts: Record<string, unknown>, command: Command) => {
+    const format = opts.json ? 'json' : (opts.format as string);
+    const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+    const cache = cacheDir();
+    let memKiB: number;
+    try {
+      memKiB = parseMem(opts.mem as string);
+    } catch (e) {
+      throw new TinyError(`--mem: ${(e as Error).message}`, 2);
+    }
+    if (opts.findMinMem && (memKiB <= MEM_FLOOR_KIB || memKiB % MEM_STEP_KIB !== 0)) throw new TinyError(`--mem must be a multiple of ${MEM_STEP_KIB}K above 1M for --find-min-mem`, 2);
+    const timeoutS = Number(opts.timeout);
+    if (!(timeoutS > 0)) throw new TinyError(`--timeout must be a positive number of seconds, not '${String(opts.timeout)}'`, 2);
+    const jobs = opts.jobs === undefined ? undefined : Number(opts.jobs);
+    if (jobs !== undefined && !(Number.isInteger(jobs) && jobs >= 1)) throw new TinyError(`--jobs must be a whole number of at least 1`, 2);
+
+    // qemu first: no point building a kernel that cannot be booted here.
+    const config = await loadBuildConfig(configRoot(), opts.config as string);
+    const qemu = qemuBinary(config.arch);
+    const version = await qemuVersion(qemu);
+
+    // The kernel: the toggle's record, built when missing (under the cache's build lock).
+    const { p, record } = await withBuildLock(
+      cache,
+      async () => {
+        const p = await prepareMatrix({
+          root: configRoot(),
+          config: opts.config as string,
+          queueDir: queueDir(opts),
+          cacheDir: cache,
+          ...(opts.tree ? { tree: opts.tree as string } : {}),
+          ...(opts.base ? { base: opts.base as string } : {}),
+          ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
+          ...(jobs ? { jobs } : {}),
+          onLog: (l) => err(`tiny: ${l}`),
+        });
+        const names = displayOrder(p.plan.toggles).map((t) => t.name);
+        const want = (opts.toggle as string | undefined) ?? (names.includes('queue') ? 'queue' : 'base');
+        const toggle = p.plan.toggles.find((t) => t.name === want);
+        if (!toggle) throw new TinyError(`--toggle: no toggle ${want} in ${p.config.name}`, 2, [], `toggles of this configuration: ${names.join(', ')}`);
+        const runner = new MatrixRunner(p.setup, p.plan, {
+          onEvent: (e) => {
+            if (e.state === 'building') err(`tiny: building ${toggle.name} of ${p.config.name} (make -j${p.setup.jobs}; log: ${join(cache, 'logs', p.config.name)})`);
+          },
+        });
+        const r = await runner.runToggle(toggle);
+        if (r.status !== 'built' && r.status !== 'cached') {
+          throw new TinyError(`${p.config.name} ${toggle.name} did not build: ${r.error ?? r.status}`, 1, [], r.details?.join('\n'));
+        }
+        const record: BuildRecord | undefined = r.record ?? (r.key ? await lookup(p.setup.records, r.key) : undefined);
+        if (!record) throw new TinyError(`${p.config.name} ${toggle.name}: its record is not in the store`, 1);
+        if (r.status === 'built') err(`tiny: built ${toggle.name} in ${secs(r.durationMs)}`);
+        return { p, record };
+      },
+      { onWait: (pid) => err(`tiny: another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`) },
+    );
+
+    const image = await readArtifact(p.setup.records, record, 'image');
+    if (!image || !record.imageName) throw new TinyError(`record ${record.key.slice(0, 12)} holds no boot image (targets: ${record.inputs.targets.join(', ')})`, 1, [], 'add bzImage to the configuration\'s targets');
+    const init = await buildInit({ cacheDir: cache, runtime: p.runtime, image: p.setup.image.id, crossCompile: p.toolchain.crossCompile[config.arch] ?? '', onLog: (l) => err(`tiny: ${l}`) });
+    const initramfs = buildInitramfs(init.bytes);
+    const initramfsInfo = { sha256: sha256(initramfs), bytes: initramfs.length };
+    const imageInfo = { name: record.imageName, sha256: sha256(image), bytes: image.length };
+
+    const work = join(cache, 'boot', 'tmp', `${record.key.slice(0, 16)}.${process.pid}`);
+    await mkdir(work, { recursive: true });
+    const kernelFile = join(work, record.imageName);
+    const initrdFile = join(work, 'initramfs.cpio');
+    await writeFile(kernelFile, image);
+    await writeFile(initrdFile, initramfs);
+
+    const bootAt = async (kib: number, timeoutMs: number): Promise<BootResult> => {
+      const args = qemuArgs({ arch: config.arch, kernel: kernelFile, initrd: initrdFile, memKiB: kib });
+      const run = await runQemu(qemu, args, { timeoutMs, mark: MARKERS.started });
+      const v = judgeConsole(run.console, run);
+      const result: BootResult = {
+        schema: 1,
+        kind: 'boot',
+        key: record.key,
+        memKiB: kib,
+        initramfs: initramfsInfo,
+        image: imageInfo,
+        // The temp paths mean nothing later: the record names the kernel, the hash the initramfs.
+        qemu: { version, argv: [qemu, ...args].map((a) => (a === kernelFile ? record.imageName! : a === initrdFile ? 'initramfs.cpio' : a)) },
+        booted: v.booted,
+        ...(v.failure ? { failure: v.failure } : {}),
+        ...(v.reason ? { reason: v.reason } : {}),
+        ...(v.meminfo ? { memTotalKiB: v.meminfo.MemTotal, memFreeKiB: v.meminfo.MemFree } : {}),
+        ...(run.markMs !== undefined ? { toInitMs: run.markMs } : {}),
+        totalMs: run.durationMs,
+        ...(v.uptimeAtInit !== undefined ? { uptimeAtInit: v.uptimeAtInit } : {}),
+        ...(v.banner ? { banner: v.banner } : {}),
+        console: lastLines(run.console, v.booted ? 60 : 200),
+        at: new Date().toISOString(),
+      };
+      if (!v.booted && run.stderr.trim()) result.console.push(...run.stderr.trim().split('\n').map((l) => `[qemu] ${l}`));
+      await saveBootResult(p.setup.records, result);
+      return result;
+    };
+
+    try {
+      const header = `${p.config.name} ${record.toggle.name} ${record.baseVersion ?? p.base.version} (record ${record.key.slice(0, 12)}): ${imageInfo.name} ${imageInfo.bytes.toLocaleString('en-US')} bytes; initramfs ${initramfsInfo.bytes.toLocaleString('en-US')} bytes (sha256 ${initramfsInfo.sha256.slice(0, 12)})`;
+      if (format === 'text') err(`tiny: booting ${p.config.name} ${record.toggle.name} with -m ${memArg(memKiB)} under ${version}`);
+      const first = await bootAt(memKiB, timeoutS * 1000);
+      let minMem: MinMemRecord | undefined;
+      if (first.booted && opts.findMinMem) {
+        // A failing boot that hangs costs its whole timeout: allow 4x the good boot, at least 15 s.
+        const stepTimeout = Math.min(timeoutS * 1000, Math.max(15_000, 4 * first.totalMs));
+        const atMin = new Map<number, BootResult>([[memKiB, first]]);
+        const found = await findMinMem({
+          highKiB: memKiB,
+          lowKiB: MEM_FLOOR_KIB,
+          stepKiB: MEM_STEP_KIB,
+          known: [{ kib: memKiB, booted: true }],
+          boot: async (kib) => {
+            const r = await bootAt(kib, stepTimeout);
+            atMin.set(kib, r);
+            return { booted: r.booted, ...(r.reason ? { reason: r.reason } : {}) };
+          },
+          onTry: (t) => {
+            if (format === 'text') err(`tiny:   -m ${memArg(t.kib)}: ${t.booted ? `boots (MemFree ${kb(atMin.get(t.kib)?.memFreeKiB)})` : `fails: ${t.reason ?? ''}`}`);
+          },
+        });
+        const best = atMin.get(found.minKiB);
+        minMem = {
+          schema: 1,
+          kind: 'min-mem',
+          key: record.key,
+          initramfs: initramfsInfo,
+          qemu: { version },
+          minKiB: found.minKiB,
+          failsKiB: found.failsKiB,
+          stepKiB: found.stepKiB,
+          ...(best ? { atMin: { ...(best.memTotalKiB !== undefined ? { memTotalKiB: best.memTotalKiB } : {}), ...(best.memFreeKiB !== undefined ? { memFreeKiB: best.memFreeKiB } : {}) } } : {}),
+          tries: found.tries,
+          at: new Date().toISOString(),
+        };
+        await saveMinMem(p.setup.records, minMem);
+      }
+
+      if (format === 'json') {
+        const { console: consoleTail, ...boot } = first;
+        writeOut(
+          JSON.stringify(
+            {
+              config: p.config.name,
+              toggle: record.toggle.name,
+              baseVersion: record.baseVersion ?? p.base.version,
+              key: record.key,
+              image: imageInfo,
+              initramfs: initramfsInfo,
+              init: { sha256: init.sha256, bytes: init.bytes.length, compiler: init.compiler },
+              boot: { ...boot, ...(first.booted ? {} : { console: consoleTail }) },
+              ...(minMem ? { minMem } : {}),
+            },
+            null,
+            2,
+          ),
+        );
+      } else {
+        const lines = [header];
+        if (first.booted) {
+          lines.push(`-m ${memArg(memKiB)}: booted to init in ${secs(first.toInitMs)} (guest uptime ${first.uptimeAtInit?.toFixed(2) ?? '?'} s), qemu exited after ${secs(first.totalMs)}`);
+          lines.push(`  MemTotal  ${kb(first.memTotalKiB).padStart(10)}`, `  MemFree   ${kb(first.memFreeKiB).padStart(10)}`);
+        } else {
+          lines.push(`-m ${memArg(memKiB)}: boot FAILED (${first.failure}): ${first.reason}`);
+        }
+        if (minMem) {
+          lines.push(
+            `minimum memory: -m ${memArg(minMem.minKiB)} (${minMem.minKiB.toLocaleString('en-US')} KiB) boots to init, -m ${memArg(minMem.failsKiB)} does not (${minMem.tries.length} boots, ${minMem.stepKiB} KiB steps)`,
+            `  at the minimum: MemTotal ${kb(minMem.atMin?.memTotalKiB)}, MemFree ${kb(minMem.atMin?.memFreeKiB)}`,
+          );
+        }
+        writeOut(lines.join('\n'));
+      }
+      if (!first.booted) {
+        err(`tiny: ${p.config.name} ${record.toggle.name} did not boot with -m ${memArg(memKiB)}: ${first.reason}`);
+        err(`tiny: last console lines:`);
+        for (const l of first.console.slice(-25)) err(`  | ${l}`);
+        setExit(command, EXIT.checkFailed);
+      }
+    } finally {
+      await rm(work, { recursive: true, force: true });
+    }
+  });
+}
