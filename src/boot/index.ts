@@ -2,7 +2,7 @@
 // boot, and the smallest memory it boots with.
 
 export { writeCpio, readCpio, type CpioEntry } from './cpio.js';
-export { buildInit, buildInitramfs, initramfsEntries, INIT_CFLAGS, INIT_SOURCE, type InitBinary } from './init.js';
+export { buildInit, buildInitramfs, initramfsEntries, missingBootOptions, INIT_CFLAGS, INIT_SOURCE, type InitBinary } from './init.js';
 export { parseMeminfo, judgeConsole, consoleLines, lastLines, MARKERS, type ConsoleVerdict, type BootFailure } from './console.js';
 export { qemuArgs, qemuBinary, memArg, runQemu, qemuVersion, qemuMissing, type QemuSpec, type QemuRun } from './qemu.js';
 export { findMinMem, parseMem, type MinMemOptions, type MinMemResult, type MinMemTry } from './minmem.js';

@@ -96,8 +96,10 @@ void __attribute__((noreturn)) _start(void)
 		report("mount /proc", r);
 	say("tiny-init: uptime ");
 	r = cat("/proc/uptime");
-	if (r < 0)
+	if (r < 0) {
+		say("?\n");
 		report("/proc/uptime", r);
+	}
 	say("tiny-init: meminfo begin\n");
 	r = cat("/proc/meminfo");
 	if (r < 0)

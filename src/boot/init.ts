@@ -87,3 +87,18 @@ export function initramfsEntries(init: Buffer): CpioEntry[] {
 export function buildInitramfs(init: Buffer): Buffer {
   return writeCpio(initramfsEntries(init));
 }
+
+/**
+ * What the boot probe needs from the kernel's .config, with why: an initrd (qemu -initrd) the
+ * kernel unpacks as initramfs, /proc, ELF binaries, and a console on the first serial port.
+ * Returns the missing ones (empty: the kernel can run the probe).
+ */
+export function missingBootOptions(dotConfig: string): { symbol: string; why: string }[] {
+  const needs: { symbol: string; why: string }[] = [
+    { symbol: 'BLK_DEV_INITRD', why: 'the initramfs is passed as an initrd (qemu -initrd); 2.6 needs BLK_DEV_RAM: y for it too' },
+    { symbol: 'PROC_FS', why: 'init reads /proc/meminfo' },
+    { symbol: 'BINFMT_ELF', why: 'init is an ELF binary' },
+    { symbol: 'SERIAL_8250_CONSOLE', why: 'the console is the first serial port (console=ttyS0)' },
+  ];
+  return needs.filter((n) => !new RegExp(`^CONFIG_${n.symbol}=y$`, 'm').test(dotConfig));
+}

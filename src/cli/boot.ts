@@ -7,7 +7,7 @@
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
-import { buildInit, buildInitramfs, findMinMem, judgeConsole, lastLines, MARKERS, memArg, parseMem, qemuArgs, qemuBinary, qemuVersion, runQemu, saveBootResult, saveMinMem, type BootResult, type MinMemRecord } from '../boot/index.js';
+import { buildInit, buildInitramfs, missingBootOptions, findMinMem, judgeConsole, lastLines, MARKERS, memArg, parseMem, qemuArgs, qemuBinary, qemuVersion, runQemu, saveBootResult, saveMinMem, type BootResult, type MinMemRecord } from '../boot/index.js';
 import { loadBuildConfig } from '../kbuild/buildconfig.js';
 import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
@@ -122,6 +122,16 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
 
     const image = await readArtifact(p.setup.records, record, 'image');
     if (!image || !record.imageName) throw new TinyError(`record ${record.key.slice(0, 12)} holds no boot image (targets: ${record.inputs.targets.join(', ')})`, 1, [], 'add bzImage to the configuration\'s targets');
+    const dotConfig = (await readArtifact(p.setup.records, record, 'config'))?.toString('utf8') ?? '';
+    const missing = missingBootOptions(dotConfig);
+    if (missing.length) {
+      throw new TinyError(
+        `${p.config.name} ${record.toggle.name} cannot run the boot probe: its .config lacks ${missing.map((m) => `CONFIG_${m.symbol}`).join(', ')}`,
+        1,
+        [],
+        `add to the fragment of ${p.config.displayFile}: ${missing.map((m) => `${m.symbol}: y (${m.why})`).join('; ')}`,
+      );
+    }
     const init = await buildInit({ cacheDir: cache, runtime: p.runtime, image: p.setup.image.id, crossCompile: p.toolchain.crossCompile[config.arch] ?? '', onLog: (l) => err(`tiny: ${l}`) });
     const initramfs = buildInitramfs(init.bytes);
     const initramfsInfo = { sha256: sha256(initramfs), bytes: initramfs.length };

@@ -77,7 +77,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
     ['mmdebstrap', false, 'bootstraps base images offline (no registry)', 'sudo bash scripts/setup-containers.sh'],
     ['git', true, 'the tree store', 'sudo apt-get install -y git'],
     ['quilt', false, 'quilt import/export and parity tests', 'sudo apt-get install -y quilt'],
-    ['qemu-system-i386', false, 'boot tests of i386 kernels', 'sudo apt-get install -y qemu-system-x86'],
+    ['qemu-system-i386', false, 'tiny boot: runs i386 kernels (software emulation)', 'sudo apt-get install -y qemu-system-x86'],
   ];
   for (const [cmd, required, what, fix] of tools) {
     const path = await which(exec, cmd);

@@ -1,0 +1,82 @@
+// tiny boot end to end on Linux 2.6.9 (TINY_TREE_2_6 = an unmodified tree, never written to):
+// configs/webserver.yaml with the compat series, built in the gcc-12-i386 podman container and
+// booted under qemu-system-i386 with the boot-probe initramfs (-initrd: 2.6.9 unpacks a cpio
+// initrd as initramfs with BLK_DEV_INITRD). It must reach init and report MemFree at boot; the
+// console must show what a 2.6.9 kernel really prints (its banner, the initramfs check).
+//
+// Cache: $TINY_E2E_CACHE, else a fixed directory under the temp dir (kept between runs, so the
+// webserver kernel is built once per machine).
+
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBootResults } from '../../src/boot/results.js';
+import { openRecordStore } from '../../src/store/index.js';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain, probeRuntime } from '../../src/toolchain/index.js';
+import { run } from '../../src/util/exec.js';
+import { REPO, tiny } from '../helpers/cli.js';
+import { sharedE2eCache } from '../helpers/e2e-cache.js';
+
+const SLOW = 60 * 60_000;
+const TREE = process.env.TINY_TREE_2_6;
+const queueText = readFileSync(join(REPO, 'queue/queue.yaml'), 'utf8');
+const hasCompat = /^\s*-\s*name:\s*compat-bitops-plus-m/m.test(queueText);
+const probe = await probeRuntime('podman');
+const qemu = await run('qemu-system-i386', ['--version'], { allowFail: true }).catch(() => undefined);
+const skipWhy = !TREE
+  ? 'TINY_TREE_2_6 is not set (an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)'
+  : !existsSync(join(TREE, 'Makefile'))
+    ? `TINY_TREE_2_6=${TREE} is not a kernel tree`
+    : !hasCompat
+      ? 'queue/queue.yaml has no compat series (compat-bitops-plus-m): 2.6.9 built by gcc 12 does not boot without it'
+      : !probe.usable
+        ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
+        : qemu?.code !== 0
+          ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86'
+          : undefined;
+
+if (skipWhy) {
+  console.warn(`boot-2.6: skipped: ${skipWhy}`);
+  describe('tiny boot on Linux 2.6.9', () => {
+    it.skip(`skipped: ${skipWhy}`, () => {});
+  });
+} else {
+  describe('tiny boot on Linux 2.6.9: the webserver kernel (qemu-system-i386, TCG)', () => {
+    const cache = sharedE2eCache('2.6');
+    const timings: string[] = [];
+
+    beforeAll(async () => {
+      const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
+      await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
+    }, SLOW);
+
+    afterAll(() => {
+      if (timings.length) console.log(`tiny boot on 2.6.9:\n  ${timings.join('\n  ')}`);
+    });
+
+    it(
+      'webserver boots to init with -m 16M and reports MemTotal and MemFree',
+      async () => {
+        const t0 = Date.now();
+        const r = await tiny(['boot', '--config', 'webserver', '--tree', resolve(TREE!), '--mem', '16M', '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
+        timings.push(`webserver boot -m 16M (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        const j = JSON.parse(r.stdout) as { key: string; toggle: string; boot: { booted: boolean; banner: string; memTotalKiB: number; memFreeKiB: number; toInitMs: number; totalMs: number } };
+        timings.push(`  MemTotal ${j.boot.memTotalKiB} kB, MemFree ${j.boot.memFreeKiB} kB, init after ${j.boot.toInitMs} ms`);
+        expect(j.boot.booted).toBe(true);
+        expect(j.boot.banner).toMatch(/^Linux version 2\.6\.9 \(tiny@tiny/);
+        expect(j.boot.memTotalKiB).toBeGreaterThan(8 * 1024);
+        expect(j.boot.memTotalKiB).toBeLessThan(16 * 1024);
+        expect(j.boot.memFreeKiB).toBeGreaterThan(1024);
+        expect(j.boot.memFreeKiB).toBeLessThan(j.boot.memTotalKiB);
+        const kept = await readBootResults(await openRecordStore(cache), j.key);
+        const boot = kept.find((k) => k.kind === 'boot' && k.memKiB === 16384);
+        expect(boot).toMatchObject({ booted: true, memFreeKiB: j.boot.memFreeKiB });
+        // What 2.6.9 itself said about the initramfs (init/initramfs.c) and its memory (mem_init).
+        const consoleText = (boot as { console: string[] }).console.join('\n');
+        expect(consoleText).toContain('tiny-init: meminfo end');
+      },
+      SLOW,
+    );
+  });
+}

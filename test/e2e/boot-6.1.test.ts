@@ -1,0 +1,165 @@
+// tiny boot end to end on Linux 6.1: configs/tinyconfig-6.1.yaml (tinyconfig + printk, initrd,
+// ELF, serial console, /proc) built in the gcc-12-i386 podman container — the same config and
+// queue as test/e2e/build-6.1.test.ts, in a shared cache, so CI builds that kernel once — then
+// booted under qemu-system-i386 (TCG) with the boot-probe initramfs: it must reach init, print
+// /proc/meminfo, and have its MemTotal/MemFree and boot time recorded next to the build
+// record; --find-min-mem bisects the smallest memory it boots with. Also: a kernel that cannot
+// reach init (no initramfs support: the record's .config says why) is reported as a failure.
+//
+// Needs the 6.1 orig tarball (~/.cache/tiny-src), podman and qemu-system-i386; skipped without
+// them, except in CI, where a missing podman or qemu fails the test.
+// Time on 2 shared cores: see the timings printed at the end (cold: build + 1 + ~12 boots).
+
+import { existsSync, readdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readBootResults } from '../../src/boot/results.js';
+import { openRecordStore } from '../../src/store/index.js';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain, probeRuntime } from '../../src/toolchain/index.js';
+import { run } from '../../src/util/exec.js';
+import { tiny } from '../helpers/cli.js';
+import { sharedE2eCache } from '../helpers/e2e-cache.js';
+
+const SLOW = 60 * 60_000;
+
+function findTarball(): string | undefined {
+  const dir = join(homedir(), '.cache/tiny-src');
+  const orig = existsSync(dir) ? readdirSync(dir).filter((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)).sort() : [];
+  if (orig.length) return join(dir, orig.at(-1)!);
+  if (existsSync('/usr/src/linux-source-6.1.tar.xz')) return '/usr/src/linux-source-6.1.tar.xz';
+  return undefined;
+}
+
+const TARBALL = findTarball();
+const probe = await probeRuntime('podman');
+const qemu = await run('qemu-system-i386', ['--version'], { allowFail: true }).catch(() => undefined);
+const CI = !!process.env.CI;
+const skipWhy = !TARBALL
+  ? 'no Linux 6.1 source: put linux_6.1.*.orig.tar.xz in ~/.cache/tiny-src or install linux-source-6.1'
+  : CI
+    ? undefined
+    : !probe.usable
+      ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
+      : qemu?.code !== 0
+        ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86'
+        : undefined;
+
+interface BootJson {
+  config: string;
+  toggle: string;
+  key: string;
+  image: { name: string; bytes: number; sha256: string };
+  initramfs: { bytes: number; sha256: string };
+  boot: { booted: boolean; memKiB: number; memTotalKiB: number; memFreeKiB: number; toInitMs: number; totalMs: number; uptimeAtInit: number; banner: string; reason?: string };
+  minMem?: { minKiB: number; failsKiB: number; stepKiB: number; tries: { kib: number; booted: boolean; reason?: string }[]; atMin: { memFreeKiB: number } };
+}
+
+if (skipWhy) {
+  console.warn(`boot-6.1: skipped: ${skipWhy}`);
+  describe('tiny boot on Linux 6.1', () => {
+    it.skip(`skipped: ${skipWhy}`, () => {});
+  });
+} else {
+  describe('tiny boot on Linux 6.1 tinyconfig (qemu-system-i386, TCG)', () => {
+    const cache = sharedE2eCache('6.1');
+    const env = () => ({ TINY_CACHE: cache, TINY_RUNTIME: 'podman' });
+    const base = ['boot', '--config', 'tinyconfig-6.1', '--queue', 'test/fixtures/build/queue-6.1', '--tree', TARBALL!, '--json'];
+    const timings: string[] = [];
+    let first: BootJson;
+    let failsKiB = 0;
+
+    beforeAll(async () => {
+      if (!probe.usable) throw new Error(`podman is required in CI: ${probe.detail}`);
+      if (qemu?.code !== 0) throw new Error('qemu-system-i386 is required in CI: sudo apt-get install -y qemu-system-x86 (scripts/setup.sh installs it)');
+      const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
+      await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
+    }, SLOW);
+
+    afterAll(() => {
+      if (timings.length) console.log(`tiny boot on 6.1:\n  ${timings.join('\n  ')}`);
+    });
+
+    it(
+      'builds the queue point if needed, boots it to init with -m 16M and records MemTotal/MemFree',
+      async () => {
+        const t0 = Date.now();
+        const r = await tiny([...base, '--mem', '16M'], { env: env() });
+        timings.push(`boot -m 16M (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        first = JSON.parse(r.stdout) as BootJson;
+        timings.push(`  qemu: init after ${first.boot.toInitMs} ms, exit after ${first.boot.totalMs} ms; MemTotal ${first.boot.memTotalKiB} kB, MemFree ${first.boot.memFreeKiB} kB`);
+        expect(first.toggle).toBe('queue');
+        expect(first.image.name).toBe('bzImage');
+        expect(first.boot.booted).toBe(true);
+        expect(first.boot.banner).toMatch(/^Linux version 6\.1\.\d+/);
+        // The guest's RAM as the kernel sees it: below 16 MiB (firmware and kernel reserve some), and free < total.
+        expect(first.boot.memTotalKiB).toBeGreaterThan(8 * 1024);
+        expect(first.boot.memTotalKiB).toBeLessThan(16 * 1024);
+        expect(first.boot.memFreeKiB).toBeGreaterThan(0);
+        expect(first.boot.memFreeKiB).toBeLessThan(first.boot.memTotalKiB);
+        expect(first.boot.toInitMs).toBeGreaterThan(0);
+        expect(first.boot.totalMs).toBeGreaterThanOrEqual(first.boot.toInitMs);
+        expect(first.boot.uptimeAtInit).toBeGreaterThan(0);
+
+        // Kept with the build record, under boot/, keyed by the initramfs and the memory size.
+        const store = await openRecordStore(cache);
+        const kept = await readBootResults(store, first.key);
+        const mine = kept.find((k) => k.kind === 'boot' && k.memKiB === 16384 && k.initramfs.sha256 === first.initramfs.sha256);
+        expect(mine).toMatchObject({ booted: true, memFreeKiB: first.boot.memFreeKiB, memTotalKiB: first.boot.memTotalKiB });
+      },
+      SLOW,
+    );
+
+    it(
+      'boots the same initramfs again (deterministic) and text output shows the figures',
+      async () => {
+        const r = await tiny(['boot', '--config', 'tinyconfig-6.1', '--queue', 'test/fixtures/build/queue-6.1', '--tree', TARBALL!, '--mem', '16M'], { env: env() });
+        expect(r.code, r.stderr.slice(-3000)).toBe(0);
+        expect(r.stdout).toContain(`initramfs ${first.initramfs.bytes.toLocaleString('en-US')} bytes (sha256 ${first.initramfs.sha256.slice(0, 12)})`);
+        expect(r.stdout).toMatch(/-m 16M: booted to init in [\d.]+ s/);
+        expect(r.stdout).toMatch(/^ {2}MemTotal +[\d,]+ kB$/m);
+        expect(r.stdout).toMatch(/^ {2}MemFree +[\d,]+ kB$/m);
+      },
+      SLOW,
+    );
+
+    it(
+      '--find-min-mem bisects the smallest -m that reaches init, and records it',
+      async () => {
+        const t0 = Date.now();
+        const r = await tiny([...base, '--mem', '16M', '--find-min-mem'], { env: env() });
+        timings.push(`--find-min-mem: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        expect(r.code, r.stderr.slice(-3000)).toBe(0);
+        const j = JSON.parse(r.stdout) as BootJson;
+        const m = j.minMem!;
+        timings.push(`  minimum: ${m.minKiB} KiB (${m.tries.length} boots)`);
+        expect(m.stepKiB).toBe(8);
+        expect(m.minKiB - m.failsKiB).toBe(8);
+        expect(m.minKiB).toBeGreaterThan(1024);
+        expect(m.minKiB).toBeLessThanOrEqual(16384);
+        expect(m.tries.find((t) => t.kib === m.minKiB)?.booted).toBe(true);
+        expect(m.tries.find((t) => t.kib === m.failsKiB)?.booted).toBe(false);
+        expect(m.atMin.memFreeKiB).toBeLessThan(j.boot.memFreeKiB);
+        const store = await openRecordStore(cache);
+        const kept = await readBootResults(store, j.key);
+        expect(kept.find((k) => k.kind === 'min-mem' && k.initramfs.sha256 === j.initramfs.sha256)).toMatchObject({ minKiB: m.minKiB, failsKiB: m.failsKiB });
+        failsKiB = m.failsKiB;
+      },
+      SLOW,
+    );
+
+    it(
+      'a boot that does not reach init exits 1 with the reason and the last console lines',
+      async () => {
+        const r = await tiny(['boot', '--config', 'tinyconfig-6.1', '--queue', 'test/fixtures/build/queue-6.1', '--tree', TARBALL!, '--mem', `${failsKiB}K`, '--timeout', '30'], { env: env() });
+        expect(r.code).toBe(1);
+        expect(r.stdout).toMatch(new RegExp(`-m ${failsKiB}K: boot FAILED \\((panic|oops|bug|timeout|no-init|exited)\\): .+`));
+        expect(r.stderr).toMatch(/did not boot with -m \d+K: .+/);
+        expect(r.stderr).toContain('last console lines:');
+      },
+      SLOW,
+    );
+  });
+}
