@@ -51,10 +51,15 @@ export interface QemuRun {
   durationMs: number;
   /** Milliseconds from the start of qemu to the first console line containing `mark`. */
   markMs?: number;
+  /** Milliseconds from the start of qemu to its first console output. */
+  firstOutputMs?: number;
 }
 
-/** Run qemu, kill it after timeoutMs; note when the console first shows `mark`. */
-export function runQemu(binary: string, args: string[], o: { timeoutMs: number; mark?: string; onLine?: (line: string) => void }): Promise<QemuRun> {
+/**
+ * Run qemu, kill it after timeoutMs (or after silentMs without any console output: a kernel
+ * that cannot even be decompressed never says a word); note when the console first shows `mark`.
+ */
+export function runQemu(binary: string, args: string[], o: { timeoutMs: number; silentMs?: number; mark?: string; onLine?: (line: string) => void }): Promise<QemuRun> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -62,13 +67,20 @@ export function runQemu(binary: string, args: string[], o: { timeoutMs: number; 
     let err = '';
     let pending = '';
     let markMs: number | undefined;
+    let firstOutputMs: number | undefined;
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const kill = () => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, o.timeoutMs);
+    };
+    const timer = setTimeout(kill, o.timeoutMs);
+    const silent = o.silentMs !== undefined && o.silentMs < o.timeoutMs ? setTimeout(kill, o.silentMs) : undefined;
     child.stdout.on('data', (b: Buffer) => {
       const s = b.toString('latin1');
+      if (firstOutputMs === undefined) {
+        firstOutputMs = Date.now() - t0;
+        clearTimeout(silent);
+      }
       out += s;
       if (o.mark && markMs === undefined && out.includes(o.mark)) markMs = Date.now() - t0;
       if (o.onLine) {
@@ -81,13 +93,15 @@ export function runQemu(binary: string, args: string[], o: { timeoutMs: number; 
     child.stderr.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      clearTimeout(silent);
       if (e.code === 'ENOENT') reject(qemuMissing(binary));
       else reject(e);
     });
     child.on('close', (code) => {
       clearTimeout(timer);
+      clearTimeout(silent);
       if (o.onLine && pending) o.onLine(pending);
-      resolve({ argv: [binary, ...args], console: out, stderr: err, code, timedOut, durationMs: Date.now() - t0, ...(markMs !== undefined ? { markMs } : {}) });
+      resolve({ argv: [binary, ...args], console: out, stderr: err, code, timedOut, durationMs: Date.now() - t0, ...(markMs !== undefined ? { markMs } : {}), ...(firstOutputMs !== undefined ? { firstOutputMs } : {}) });
     });
   });
 }

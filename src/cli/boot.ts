@@ -144,9 +144,11 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
     await writeFile(kernelFile, image);
     await writeFile(initrdFile, initramfs);
 
-    const bootAt = async (kib: number, timeoutMs: number): Promise<BootResult> => {
+    let firstOutputMs: number | undefined;
+    const bootAt = async (kib: number, timeoutMs: number, silentMs?: number): Promise<BootResult> => {
       const args = qemuArgs({ arch: config.arch, kernel: kernelFile, initrd: initrdFile, memKiB: kib });
-      const run = await runQemu(qemu, args, { timeoutMs, mark: MARKERS.started });
+      const run = await runQemu(qemu, args, { timeoutMs, mark: MARKERS.started, ...(silentMs ? { silentMs } : {}) });
+      firstOutputMs ??= run.firstOutputMs;
       const v = judgeConsole(run.console, run);
       const result: BootResult = {
         schema: 1,
@@ -179,8 +181,10 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
       const first = await bootAt(memKiB, timeoutS * 1000);
       let minMem: MinMemRecord | undefined;
       if (first.booted && opts.findMinMem) {
-        // A failing boot that hangs costs its whole timeout: allow 4x the good boot, at least 15 s.
+        // A failing boot that hangs costs its whole timeout: allow 4x the good boot, at least 15 s;
+        // one that stays silent (a kernel too big to decompress) 5x the good boot's first output, at least 5 s.
         const stepTimeout = Math.min(timeoutS * 1000, Math.max(15_000, 4 * first.totalMs));
+        const silentTimeout = firstOutputMs !== undefined ? Math.max(5_000, 5 * firstOutputMs) : undefined;
         const atMin = new Map<number, BootResult>([[memKiB, first]]);
         const found = await findMinMem({
           highKiB: memKiB,
@@ -188,7 +192,7 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
           stepKiB: MEM_STEP_KIB,
           known: [{ kib: memKiB, booted: true }],
           boot: async (kib) => {
-            const r = await bootAt(kib, stepTimeout);
+            const r = await bootAt(kib, stepTimeout, silentTimeout);
             atMin.set(kib, r);
             return { booted: r.booted, ...(r.reason ? { reason: r.reason } : {}) };
           },
