@@ -18,19 +18,12 @@ import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import { configRoot } from './build.js';
-import { addQueueOption, queueDir, writeOut } from './options.js';
+import { addQueueOption, queueDir, setExit, writeOut } from './options.js';
 
 /** qemu's PC machine rounds -m up to a multiple of 8 KiB (QEMU_ALIGN_UP(size, 8192) in vl.c): the search's step. */
 const MEM_STEP_KIB = 8;
 /** An i386 bzImage is loaded at 1 MiB: it cannot boot with 1 MiB or less, so the search never tries it. */
 const MEM_FLOOR_KIB = 1024;
-
-function setExit(cmd: Command, code: number): void {
-  let root: Command = cmd;
-  while (root.parent) root = root.parent;
-  const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
-  root.setOptionValue('exitCode', Math.max(current, code));
-}
 
 const kb = (n: number | undefined) => (n === undefined ? '?' : `${n.toLocaleString('en-US')} kB`);
 const secs = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);

@@ -4,24 +4,25 @@
 // initrd as initramfs with BLK_DEV_INITRD). It must reach init and report MemFree at boot; the
 // console must show what a 2.6.9 kernel really prints (its banner, the initramfs check).
 //
-// Cache: $TINY_E2E_CACHE, else a fixed directory under the temp dir (kept between runs, so the
-// webserver kernel is built once per machine).
+// Cache: the run's e2e cache (test/global-setup.ts); TINY_E2E_CACHE keeps it across runs.
 
 import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBootResults } from '../../src/boot/results.js';
 import { openRecordStore } from '../../src/store/index.js';
-import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain, probeRuntime } from '../../src/toolchain/index.js';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { run } from '../../src/util/exec.js';
 import { REPO, tiny } from '../helpers/cli.js';
-import { sharedE2eCache } from '../helpers/e2e-cache.js';
+import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const SLOW = 60 * 60_000;
-const TREE = process.env.TINY_TREE_2_6;
+const TREE = TREE_2_6;
 const queueText = readFileSync(join(REPO, 'queue/queue.yaml'), 'utf8');
 const hasCompat = /^\s*-\s*name:\s*compat-bitops-plus-m/m.test(queueText);
-const probe = await probeRuntime('podman');
+const { skipWhy: podmanSkipWhy } = await podman();
 const qemu = await run('qemu-system-i386', ['--version'], { allowFail: true }).catch(() => undefined);
 const skipWhy = !TREE
   ? 'TINY_TREE_2_6 is not set (an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)'
@@ -29,29 +30,25 @@ const skipWhy = !TREE
     ? `TINY_TREE_2_6=${TREE} is not a kernel tree`
     : !hasCompat
       ? 'queue/queue.yaml has no compat series (compat-bitops-plus-m): 2.6.9 built by gcc 12 does not boot without it'
-      : !probe.usable
-        ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
-        : qemu?.code !== 0
-          ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86'
-          : undefined;
+      : (podmanSkipWhy ?? (qemu?.code !== 0 ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86' : undefined));
 
 if (skipWhy) {
-  console.warn(`boot-2.6: skipped: ${skipWhy}`);
-  describe('tiny boot on Linux 2.6.9', () => {
-    it.skip(`skipped: ${skipWhy}`, () => {});
-  });
+  skippedSuite('boot-2.6', 'tiny boot on Linux 2.6.9', skipWhy);
 } else {
   describe('tiny boot on Linux 2.6.9: the webserver kernel (qemu-system-i386, TCG)', () => {
-    const cache = sharedE2eCache('2.6');
+    let cache: string;
     const timings: string[] = [];
 
     beforeAll(async () => {
+      // The e2e cache of the run (test/global-setup.ts; TINY_E2E_CACHE keeps one across runs).
+      cache = process.env.TINY_E2E_CACHE ?? (await mkdtemp(join(tmpdir(), 'tiny-e2e-boot26-')));
       const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
       await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
     }, SLOW);
 
-    afterAll(() => {
+    afterAll(async () => {
       if (timings.length) console.log(`tiny boot on 2.6.9:\n  ${timings.join('\n  ')}`);
+      if (cache && cache !== process.env.TINY_E2E_CACHE && !process.env.TINY_KEEP) await rm(cache, { recursive: true, force: true });
     });
 
     it(

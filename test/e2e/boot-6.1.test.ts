@@ -7,44 +7,29 @@
 // reach init (no initramfs support: the record's .config says why) is reported as a failure.
 //
 // Needs the 6.1 orig tarball (~/.cache/tiny-src), podman and qemu-system-i386; skipped without
-// them, except in CI, where a missing podman or qemu fails the test.
+// them, except in CI, where a missing podman or qemu fails the test. Cache: test/global-setup.ts.
 // Time on 2 shared cores: see the timings printed at the end (cold: build + 1 + ~12 boots).
 
-import { existsSync, readdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBootResults } from '../../src/boot/results.js';
 import { openRecordStore } from '../../src/store/index.js';
-import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain, probeRuntime } from '../../src/toolchain/index.js';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { run } from '../../src/util/exec.js';
 import { tiny } from '../helpers/cli.js';
-import { sharedE2eCache } from '../helpers/e2e-cache.js';
+import { DEBIAN_ORIG, DEBIAN_SRC, DEBIAN_SRC_MISSING, podman, skippedSuite } from '../helpers/trees.js';
 
 const SLOW = 60 * 60_000;
 
-function findTarball(): string | undefined {
-  const dir = join(homedir(), '.cache/tiny-src');
-  const orig = existsSync(dir) ? readdirSync(dir).filter((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)).sort() : [];
-  if (orig.length) return join(dir, orig.at(-1)!);
-  if (existsSync('/usr/src/linux-source-6.1.tar.xz')) return '/usr/src/linux-source-6.1.tar.xz';
-  return undefined;
-}
-
-const TARBALL = findTarball();
-const probe = await probeRuntime('podman');
+const TARBALL = DEBIAN_ORIG ? join(DEBIAN_SRC, DEBIAN_ORIG) : undefined;
+const { probe, skipWhy: podmanSkipWhy } = await podman();
 const qemu = await run('qemu-system-i386', ['--version'], { allowFail: true }).catch(() => undefined);
 const CI = !!process.env.CI;
 const skipWhy = !TARBALL
-  ? 'no Linux 6.1 source: put linux_6.1.*.orig.tar.xz in ~/.cache/tiny-src or install linux-source-6.1'
-  : CI
-    ? undefined
-    : !probe.usable
-      ? `podman is not usable (${probe.detail}); fix: ${probe.fix ?? 'install podman'}`
-      : qemu?.code !== 0
-        ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86'
-        : undefined;
+  ? DEBIAN_SRC_MISSING
+  : (podmanSkipWhy ?? (qemu?.code !== 0 && !CI ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86' : undefined));
 
 interface BootJson {
   config: string;
@@ -57,13 +42,10 @@ interface BootJson {
 }
 
 if (skipWhy) {
-  console.warn(`boot-6.1: skipped: ${skipWhy}`);
-  describe('tiny boot on Linux 6.1', () => {
-    it.skip(`skipped: ${skipWhy}`, () => {});
-  });
+  skippedSuite('boot-6.1', 'tiny boot on Linux 6.1', skipWhy);
 } else {
   describe('tiny boot on Linux 6.1 tinyconfig (qemu-system-i386, TCG)', () => {
-    const cache = sharedE2eCache('6.1');
+    let cache: string;
     const env = () => ({ TINY_CACHE: cache, TINY_RUNTIME: 'podman' });
     const base = ['boot', '--config', 'tinyconfig-6.1', '--queue', 'test/fixtures/build/queue-6.1', '--tree', TARBALL!, '--json'];
     const timings: string[] = [];
@@ -73,12 +55,16 @@ if (skipWhy) {
     beforeAll(async () => {
       if (!probe.usable) throw new Error(`podman is required in CI: ${probe.detail}`);
       if (qemu?.code !== 0) throw new Error('qemu-system-i386 is required in CI: sudo apt-get install -y qemu-system-x86 (scripts/setup.sh installs it)');
+      // The 6.1 e2e tests share a cache (test/global-setup.ts): build-6.1 and this test build the
+      // same queue point, so whichever runs second gets it from the store.
+      cache = process.env.TINY_E2E_CACHE ?? (await mkdtemp(join(tmpdir(), 'tiny-e2e-boot61-')));
       const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
       await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
     }, SLOW);
 
-    afterAll(() => {
+    afterAll(async () => {
       if (timings.length) console.log(`tiny boot on 6.1:\n  ${timings.join('\n  ')}`);
+      if (cache && cache !== process.env.TINY_E2E_CACHE && !process.env.TINY_KEEP) await rm(cache, { recursive: true, force: true });
     });
 
     it(
