@@ -36,7 +36,7 @@ export function registerBootCommand(program: Command): void {
     .option('--tree <dir>', "a kernel tree (directory or tarball) to use as the base instead of the queue's")
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .option('--toggle <name>', 'the toggle to boot (default: queue, the kernel the configuration means; base when it selects no queue patch)')
-    .option('--mem <size>', 'memory for qemu -m (K or M suffix; M by default)', '16M')
+    .option('--mem <size>', 'memory for qemu -m (K or M suffix; M by default)', '32M')
     .option('--find-min-mem', 'also bisect the smallest memory that boots to init (8 KiB steps)')
     .option('--timeout <seconds>', 'give up on a boot after this long (a hang)', '120')
     .addOption(new Option('--runtime <runtime>', 'container runtime for a build (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))

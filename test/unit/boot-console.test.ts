@@ -65,6 +65,13 @@ describe('judgeConsole', () => {
     expect(judgeConsole(noProc, { timedOut: false, code: 0 })).toMatchObject({ booted: false, failure: 'init-error', reason: 'mount /proc: errno 19; /proc/uptime: errno 2; /proc/meminfo: errno 2' });
   });
 
+  it('a 6.1 kernel without PROC_FS reaches init, which says it cannot mount /proc', () => {
+    // configs/tinyconfig-6.1.yaml before PROC_FS was added (tinyconfig answers n), -m 20M.
+    const v = judgeConsole(fixture('6.1-tinyconfig-no-procfs-20M.console'), { timedOut: false, code: 0 });
+    expect(v).toMatchObject({ booted: false, failure: 'init-error', reason: 'mount /proc: errno 19; /proc/uptime: errno 2; /proc/meminfo: errno 2' });
+    expect(v.banner).toMatch(/^Linux version 6\.1\.176 /);
+  });
+
   it('console lines: CR LF folded, the unfinished last line kept', () => {
     expect(consoleLines('a\r\nb\r\nc')).toEqual(['a', 'b', 'c']);
     expect(consoleLines('a\n')).toEqual(['a']);
