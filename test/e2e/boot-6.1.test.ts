@@ -79,7 +79,6 @@ if (skipWhy) {
         expect(first.toggle).toBe('queue');
         expect(first.image.name).toBe('bzImage');
         expect(first.boot.booted).toBe(true);
-        expect(first.boot.banner).toMatch(/^Linux version 6\.1\.\d+/);
         // The guest's RAM as the kernel sees it: below 24 MiB (firmware and kernel reserve some), and free < total.
         // (6.1 i386 loads at CONFIG_PHYSICAL_START = 16 MiB: with -m 16M it never starts.)
         expect(first.boot.memTotalKiB).toBeGreaterThan(12 * 1024);
