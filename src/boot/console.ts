@@ -87,7 +87,7 @@ export function judgeConsole(text: string, exit: { timedOut: boolean; code: numb
     return { booted: false, failure: 'init-error', reason: why, ...base };
   }
   if (exit.timedOut) {
-    return { booted: false, failure: 'timeout', reason: lines.length ? 'hung: no init output before the timeout' : 'hung: no console output at all before the timeout (too little memory to unpack the kernel? i386 kernels since 2.6.31 load at 16 MiB by default: CONFIG_PHYSICAL_START)', ...base };
+    return { booted: false, failure: 'timeout', reason: lines.length ? 'hung: no init output before the timeout' : 'hung: no console output at all before the timeout (too little memory to unpack the kernel? recent i386 kernels load at CONFIG_PHYSICAL_START, 16 MiB by default)', ...base };
   }
   if (lines.length === 0) return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel printed anything (firmware or boot loader reset: too little memory?)`, ...base };
   return { booted: false, failure: 'no-init', reason: `qemu exited (code ${exit.code}) before init started`, ...base };
