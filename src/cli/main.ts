@@ -10,6 +10,7 @@ import { registerBisectCommand } from './bisect.js';
 import { registerDoctorCommand } from './doctor.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRebuildCommand } from './rebuild.js';
+import { registerReleaseCommand } from './release.js';
 import { registerReportCommand } from './report.js';
 import { registerToolchainCommands } from './toolchain.js';
 import { TOOL_VERSION } from './version.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerReportCommand(program);
   registerDiffCommand(program);
+  registerReleaseCommand(program);
   return program;
 }
 

@@ -5,21 +5,23 @@ import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { budgetExitCode, checkBudgets, justificationsOf, optionOffIn, renderBudgetCheck, sizeText, type BudgetCheck } from '../budget/index.js';
-import { commas } from '../bisect/threshold.js';
+import { budgetExitCode, checkBudgets, justificationsOf, optionOffIn, renderBudgetCheck, type BudgetCheck } from '../budget/index.js';
 import { listBuildConfigs, loadBuildConfig } from '../kbuild/buildconfig.js';
 import { loadQueue } from '../queue/load.js';
 import { renderSizeHtml } from '../report/html.js';
 import { renderJunit } from '../report/junit.js';
 import { loadRun, pickConfig } from '../report/load.js';
 import { renderSizeMarkdown, renderSizeText } from '../report/render-size.js';
-import { buildSizeReport, type ReportBudget, type ReportInput, type SizeReport } from '../report/size-report.js';
+import { buildSizeReport, type ReportInput, type SizeReport } from '../report/size-report.js';
 import { openRecordStore } from '../store/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic } from '../util/fs.js';
+import { reportBudgets } from '../report/budgets.js';
 import { quietOnClosedPipe } from './diff.js';
 import { addQueueOption, queueDir } from './options.js';
+
+export { reportBudgets };
 
 export const REPORT_FORMATS = ['text', 'md', 'json', 'html', 'junit'] as const;
 export type ReportFormat = (typeof REPORT_FORMATS)[number];
@@ -55,28 +57,6 @@ export function reportExitCode(report: SizeReport): number {
 function configRoot(cwd = process.cwd()): string {
   if (existsSync(join(cwd, 'configs'))) return cwd;
   return fileURLToPath(new URL('../../', import.meta.url));
-}
-
-/** src/budget's verdicts as the report shows them: violations, then the budgets that held, then those not checked. */
-export function reportBudgets(c: BudgetCheck): ReportBudget[] {
-  const out: ReportBudget[] = c.violations.map((v) => ({
-    name: v.budget,
-    toggle: v.toggle,
-    ok: v.accepted,
-    message: v.accepted ? `accepted: ${v.message}` : v.message,
-    ...(v.justification !== undefined ? { justification: v.justification } : {}),
-  }));
-  const violated = new Set(c.violations.map((v) => `${v.budget} ${v.toggle}`));
-  for (const x of c.checked) {
-    if (violated.has(`${x.budget} ${x.toggle}`)) continue;
-    const message =
-      x.budget === 'min_saving_per_patch'
-        ? `saves ${commas(x.actual)} bytes (dec, ${x.toggle} vs queue) >= ${sizeText(x.limit)}`
-        : `${commas(x.actual)} bytes <= ${sizeText(x.limit)}`;
-    out.push({ name: x.budget, toggle: x.toggle, ok: true, message });
-  }
-  for (const u of c.unchecked) out.push({ name: u.budget, ok: true, message: `not checked: ${u.reason}` });
-  return out;
 }
 
 /**

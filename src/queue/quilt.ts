@@ -260,14 +260,33 @@ export interface ExportOptions {
 export async function exportQuilt(queue: Queue, outDir: string, opts: ExportOptions = {}): Promise<void> {
   const out = resolve(outDir);
   const series = opts.symbols ? selectPatches(queue.series, opts.symbols) : queue.series;
+  const layout = quiltLayout(queue, series, `exported by tiny${opts.symbols ? ` for symbols: ${[...opts.symbols].sort().join(' ') || '(none)'}` : ''}`);
+  for (const f of layout.files) await writeFileAtomic(join(out, f.path), await patchBytes(f.patch));
+  await writeFileAtomic(join(out, 'series'), layout.series);
+}
+
+export interface QuiltLayout {
+  /** Each patch and where it goes, relative to the quilt patches directory, in series order. */
+  files: Array<{ path: string; patch: QueuePatch }>;
+  /** The series file's text. */
+  series: string;
+}
+
+/**
+ * Where each patch of `series` goes in a quilt patches directory (like debian/patches: a queue
+ * file `patches/foo.patch` becomes `foo.patch`, so that importing the directory again gives the
+ * same names and files) and the series file listing them, headed by `# <queue>: <note>`.
+ */
+export function quiltLayout(queue: Queue, series: readonly QueuePatch[], note: string): QuiltLayout {
   const taken = new Set<string>(['series']); // quilt's own file in QUILT_PATCHES
-  const lines = [`# ${queue.name}: exported by tiny${opts.symbols ? ` for symbols: ${[...opts.symbols].sort().join(' ') || '(none)'}` : ''}`];
+  const lines = [`# ${queue.name}: ${note}`];
+  const files: QuiltLayout['files'] = [];
   for (const p of series) {
     const rel = uniquePath(exportedPath(p, queue.dir), taken);
-    await writeFileAtomic(join(out, rel), await patchBytes(p));
+    files.push({ path: rel, patch: p });
     lines.push(formatSeriesLine(rel, p));
   }
-  await writeFileAtomic(join(out, 'series'), lines.join('\n') + '\n');
+  return { files, series: lines.join('\n') + '\n' };
 }
 
 /** The queue file relative to the queue's patches/ directory when it is inside it. */
@@ -287,7 +306,7 @@ function uniquePath(wanted: string, taken: Set<string>): string {
 }
 
 /** The bytes the queue loaded: its text, or the file itself when the text is not UTF-8. */
-async function patchBytes(p: QueuePatch): Promise<Buffer> {
+export async function patchBytes(p: QueuePatch): Promise<Buffer> {
   const fromText = Buffer.from(p.text, 'utf8');
   if (sha256(fromText) === p.sha256) return fromText;
   return readFile(p.path);

@@ -1,0 +1,180 @@
+// The files of a release, from plain inputs: the combined patch (+ .xz, .bz2), the broken-out
+// tarball (quilt series + patches + queue.yaml + README), the size report (md, json, html),
+// release.json and SHA256SUMS. Everything here is a function of the inputs (compression runs
+// the system's xz and bzip2 with fixed options, src/release/compress.ts).
+
+import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { renderSizeHtml } from '../report/html.js';
+import { renderSizeMarkdown } from '../report/render-size.js';
+import type { SizeReport } from '../report/size-report.js';
+import { sha256 } from '../util/fs.js';
+import { compress } from './compress.js';
+import type { SourceDate } from './epoch.js';
+import { MANIFEST_FILE, RELEASE_SCHEMA, renderSums, SUMS_FILE, type ManifestPatch, type ReleaseCheck, type ReleaseManifest } from './manifest.js';
+import { createTar, type TarEntry } from './tar.js';
+
+export interface ReleasePatch extends ManifestPatch {
+  bytes: Buffer;
+}
+
+export interface ReleaseInput {
+  version: string;
+  tool: string;
+  queueName: string;
+  /** The queue's queue.yaml text (it is narrowed to the released patches). */
+  queueYaml: string;
+  base: { version: string; tree: string };
+  resultTree: string;
+  selection: ReleaseManifest['selection'];
+  /** In series order; `file` is relative to the broken-out patches/ directory. */
+  patches: ReleasePatch[];
+  /** The quilt series file listing `patches`. */
+  series: string;
+  /** `git diff` of the base and the top of the series. */
+  combined: Buffer;
+  date: SourceDate;
+  report?: { report: SizeReport; toggles: number; records: string[] };
+  /** Why there is no size report (with --force). */
+  noReport?: string;
+  checks: ReleaseCheck[];
+  forced: boolean;
+}
+
+/** Release file names, relative to OUT/VERSION/. */
+export function releaseFiles(version: string) {
+  return {
+    patch: `${version}.patch`,
+    patchXz: `${version}.patch.xz`,
+    patchBz2: `${version}.patch.bz2`,
+    brokenOut: `${version}-broken-out.tar.xz`,
+    brokenOutDir: `${version}-broken-out`,
+    sizesMd: `${version}-sizes.md`,
+    sizesJson: `${version}-sizes.json`,
+    sizesHtml: `${version}-sizes.html`,
+  };
+}
+
+/** YYYY-MM-DD HH:MM:SS UTC */
+export function utcDate(seconds: number): string {
+  return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+}
+
+/**
+ * queue.yaml narrowed to the released patches, each `file:` pointing where the patch is in the
+ * tarball. Edited through yaml's document model, so the maintainers' comments stay.
+ */
+export function releaseQueueYaml(text: string, patches: ReadonlyArray<{ name: string; file: string }>): string {
+  const doc = parseDocument(text);
+  const series = doc.get('series', true);
+  if (!isSeq(series)) throw new Error('queue.yaml has no series list');
+  const files = new Map(patches.map((p) => [p.name, p.file]));
+  series.items = series.items.filter((item) => isMap(item) && files.has(String(item.get('name'))));
+  for (const item of series.items) {
+    if (!isMap(item)) continue;
+    const name = String(item.get('name'));
+    const node = item.get('file', true);
+    if (isScalar(node)) node.value = `patches/${files.get(name)}`;
+    else item.set('file', `patches/${files.get(name)}`);
+  }
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? `${s}  ` : s.padEnd(n + 2);
+}
+
+export function renderReadme(input: ReleaseInput, manifest: ReleaseManifest): string {
+  const f = releaseFiles(input.version);
+  const title = `${input.queueName} ${input.version}`;
+  const sel = input.selection.config
+    ? `the patches configuration ${input.selection.config} selects (guard symbols: ${input.selection.symbols.join(', ') || 'none'})`
+    : `the patches the guard symbols ${input.selection.symbols.length ? input.selection.symbols.join(', ') : '(none)'} select`;
+  const width = Math.max(...input.patches.map((p) => p.name.length), 5);
+  const lines = [
+    title,
+    '='.repeat(title.length),
+    '',
+    `${input.patches.length} patch${input.patches.length === 1 ? '' : 'es'} of the ${input.queueName} queue against Linux ${input.base.version}`,
+    `(git tree ${input.base.tree}), ${sel}.`,
+    `Dated ${utcDate(input.date.seconds)} (${input.date.from}).`,
+    '',
+    'Apply them with quilt, from the top of an unmodified tree:',
+    '',
+    `    cd linux-${input.base.version}`,
+    `    QUILT_PATCHES=../${f.brokenOutDir}/patches quilt push -a`,
+    '',
+    `or all at once: patch -p1 < ${f.patch}; or with tiny, which also checks and builds them:`,
+    '',
+    `    tiny queue check --queue ${f.brokenOutDir} --tree linux-${input.base.version}`,
+    '',
+    `The tree they give has git tree hash ${input.resultTree}.`,
+    '',
+    'The patches, in order:',
+    '',
+    ...input.patches.map((p) => `  ${pad(p.name, width)}${p.summary ?? ''}`.trimEnd()),
+    '',
+  ];
+  if (manifest.forced) {
+    lines.push('FORCED: this release was made with --force although these checks failed:', '');
+    for (const c of input.checks.filter((x) => !x.ok)) {
+      lines.push(`  ${c.name}:`);
+      for (const d of c.details) lines.push(`    ${d}`);
+    }
+    lines.push('');
+  }
+  lines.push(`Made by ${input.tool}. Check a copy with: tiny release verify DIR (see release.json).`, '');
+  return lines.join('\n');
+}
+
+/** Every file of the release (but the signature), name -> bytes. */
+export async function assembleRelease(input: ReleaseInput): Promise<Map<string, Buffer>> {
+  const f = releaseFiles(input.version);
+  const failed = input.checks.filter((c) => !c.ok).map((c) => c.name);
+  const manifest: ReleaseManifest = {
+    schema: RELEASE_SCHEMA,
+    tool: input.tool,
+    version: input.version,
+    queue: input.queueName,
+    base: input.base,
+    resultTree: input.resultTree,
+    selection: input.selection,
+    sourceDateEpoch: input.date,
+    patches: input.patches.map(({ bytes: _bytes, ...p }) => p),
+    checks: input.checks,
+    forced: input.forced && failed.length ? { failed } : false,
+    sizeReport: input.report
+      ? { config: input.report.report.config, toggles: input.report.toggles, records: input.report.records }
+      : { missing: input.noReport ?? 'no records' },
+  };
+
+  const files = new Map<string, Buffer>();
+  const header = [
+    `${input.queueName} ${input.version}: ${input.patches.length} patches against Linux ${input.base.version} (tree ${input.base.tree})`,
+    ...input.patches.map((p) => `  ${p.name}`),
+    '',
+    '',
+  ].join('\n');
+  const patch = Buffer.concat([Buffer.from(header), input.combined]);
+  files.set(f.patch, patch);
+  files.set(f.patchXz, await compress(patch, 'xz'));
+  files.set(f.patchBz2, await compress(patch, 'bz2'));
+
+  const dir = f.brokenOutDir;
+  const entries: TarEntry[] = [
+    { path: `${dir}/README`, data: Buffer.from(renderReadme(input, manifest)) },
+    { path: `${dir}/queue.yaml`, data: Buffer.from(releaseQueueYaml(input.queueYaml, input.patches)) },
+    { path: `${dir}/patches/series`, data: Buffer.from(input.series) },
+    ...input.patches.map((p) => ({ path: `${dir}/patches/${p.file}`, data: p.bytes })),
+  ];
+  files.set(f.brokenOut, await compress(createTar(entries, input.date.seconds), 'xz'));
+
+  if (input.report) {
+    files.set(f.sizesJson, Buffer.from(JSON.stringify(input.report.report, null, 2) + '\n'));
+    files.set(f.sizesMd, Buffer.from(renderSizeMarkdown(input.report.report, { top: 10 })));
+    files.set(f.sizesHtml, Buffer.from(renderSizeHtml(input.report.report, { top: 10 })));
+  }
+  files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+  const sums = new Map([...files].map(([name, data]) => [name, sha256(data)]));
+  files.set(SUMS_FILE, Buffer.from(renderSums(sums)));
+  return files;
+}
