@@ -191,6 +191,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
   let noReport: string | undefined;
   if (!config) {
     noReport = 'no configuration was given (--config NAME): its records make the size report';
+    checks.push({ name: 'size report', ok: false, details: [noReport] });
   } else {
     let found = await recordsFor(records, config.name, selected, base.tree);
     if (!found.ok && o.build) {
