@@ -215,7 +215,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
         ok: sizeReport.failed.length === 0,
         details: sizeReport.failed.length
           ? sizeReport.failed.map((t) => `toggle ${t}: ${sizeReport.toggles.find((x) => x.toggle === t)?.error ?? 'failed'}`)
-          : [`${sizeReport.toggles.length} toggle${sizeReport.toggles.length === 1 ? "" : "s"} of ${config.name} measured`],
+          : [`${sizeReport.toggles.length} toggle${sizeReport.toggles.length === 1 ? '' : 's'} of ${config.name} measured`],
       });
       checks.push({
         name: 'budgets',
