@@ -146,7 +146,7 @@ export function renderChangelog(c: Changelog, format: 'text' | 'md'): string {
   for (const kind of ['added', 'removed', 'changed', 'refreshed'] as const) {
     const es = c.entries.filter((e) => e.change === kind);
     if (!es.length) continue;
-    out.push(md ? `**${kind}**: ${es.map((e) => `\`${e.name}\``).join(', ')}` : `${kind}: ${es.map((e) => e.name).join(', ')}`);
+    out.push(md ? `- **${kind}**: ${es.map((e) => `\`${e.name}\``).join(', ')}` : `${kind}: ${es.map((e) => e.name).join(', ')}`);
   }
   if (listed.length) out.push('');
   const header = ['patch', 'change', 'lines', 'saves (dec)', 'Δ saves', 'no-op cost', 'Δ no-op'];

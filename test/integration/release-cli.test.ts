@@ -253,6 +253,6 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     expect(j.new.sizes.queue - j.old.sizes.queue).toBeGreaterThanOrEqual(4096);
     // backwards, the table is removed
     const back = await rel('changelog', join(work, 'a', '0.0-tiny2'), join(work, 'a', '0.0-tiny1'), '--format', 'md');
-    expect(back.stdout).toContain('**removed**: `panic-table`');
+    expect(back.stdout).toContain('- **removed**: `panic-table`');
   }, 180_000);
 });
