@@ -8,6 +8,7 @@ import { registerBuildCommand } from './build.js';
 import { registerBootCommand } from './boot.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerInlineCommand } from './inline.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerReportCommand } from './report.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDoctorCommand(program);
   registerReportCommand(program);
   registerDiffCommand(program);
+  registerInlineCommand(program);
   return program;
 }
 
