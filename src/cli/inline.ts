@@ -35,9 +35,9 @@ export function registerInlineCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Builds the toggle once with CFLAGS_KERNEL=-Dalways_inline=noinline: 2.6's compiler headers
-define \`inline\` as \`inline __attribute__((always_inline))\`, so every inline function is
-then compiled out of line, and each object using a header inline holds its own local copy.
+Builds the toggle once with CFLAGS_KERNEL="-Dalways_inline=__noinline__ -Wno-attributes":
+2.6's compiler headers define \`inline\` as \`inline __attribute__((always_inline))\`, so
+every inline function is then compiled out of line, and each object using a header inline holds its own local copy.
 nm finds the copies (local text symbols named alike in several objects; clone suffixes such
 as .constprop.0 are folded in); only names defined inline in one of the tree's headers count.
 Per function: copies, bytes per copy, the total, and the header that defines it.

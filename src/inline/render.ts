@@ -31,7 +31,7 @@ export function renderInlineReport(r: InlineReport, format: 'text' | 'md', top: 
   const shown = r.costs.slice(0, top);
   const s = r.summary;
   const head =
-    `inline cost: ${r.config} ${r.toggle} on ${r.base.version} with ${r.toolchain.name}: ${num(s.objects)} objects built with CFLAGS_KERNEL=${r.makeVariables.CFLAGS_KERNEL}` +
+    `inline cost: ${r.config} ${r.toggle} on ${r.base.version} with ${r.toolchain.name}: ${num(s.objects)} objects built with CFLAGS_KERNEL="${r.makeVariables.CFLAGS_KERNEL}"` +
     `${r.cached ? ' (from the cache)' : ''}\n` +
     `${num(s.functions)} header inline functions have out-of-line copies in 2 or more objects: ${num(s.copies)} copies, ${num(s.totalBytes)} bytes` +
     (shown.length < r.costs.length ? `; the top ${shown.length}:` : ':') +

@@ -3,8 +3,10 @@
 //
 // How: 2.6's include/linux/compiler-gcc*.h force inlining with
 // `#define inline inline __attribute__((always_inline))`. `always_inline` is an identifier the
-// preprocessor expands, so CFLAGS_KERNEL=-Dalways_inline=noinline turns every inline function
-// into a noinline one without touching the tree: each object that uses a header inline then
+// preprocessor expands, so CFLAGS_KERNEL=-Dalways_inline=__noinline__ turns every inline
+// function into a noinline one without touching the tree (`__noinline__`: 2.6.9's compiler.h
+// defines `noinline` as an empty macro; -Wno-attributes quiets gcc's warning about an inline
+// function given noinline, once per function and object): each object that uses a header inline then
 // holds one local copy of it, which nm shows as a `t` symbol. CFLAGS_KERNEL is kbuild's own hook
 // for flags of built-in objects (scripts/Makefile.build), so no patch is applied, the user's
 // queue is not changed, and the toggle's .config, tree and make variables stay those of the
@@ -31,7 +33,7 @@ import { indexHeaders, inlineCosts, summarise, type InlineCost, type InlineSumma
 import { kernelObjects, objectSymbols, treeHeaders } from './measure.js';
 
 /** The make variable that turns forced inlining into forced out-of-line copies (see the top). */
-export const NOINLINE_FLAGS = '-Dalways_inline=noinline';
+export const NOINLINE_FLAGS = '-Dalways_inline=__noinline__ -Wno-attributes';
 
 export interface InlineReport {
   config: string;
