@@ -119,6 +119,10 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
     logFile,
   };
   const outcome = await runKbuild(spec, { vars, targets: ['vmlinux'], jobs: p.setup.jobs, keepGoing: true });
+  if (outcome.code === 130 || outcome.code === 143 || outcome.timedOut) {
+    // Not a result: nothing is cached, and the next run goes on from the objects built so far.
+    throw new TinyError(`the inline measurement build of ${toggle.name} was interrupted`, 1, [], `run tiny inline-cost again to resume it (log: ${logFile})`);
+  }
   const diag = countDiagnostics(await readFile(logFile, 'utf8').catch(() => outcome.output));
 
   const objects = await kernelObjects(dirs.build);
