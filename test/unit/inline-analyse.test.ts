@@ -118,3 +118,33 @@ describe('copies in real nm output', () => {
     expect(['built-in.o', '.tmp_kallsyms1.o', 'foo.mod.o', 'sched.o'].filter((n) => !isAggregate(n))).toEqual(['sched.o']);
   });
 });
+
+describe('the report as a table', () => {
+  it('renders name, copies, bytes per copy, spread, total and header, and says what is left out', async () => {
+    const { renderInlineReport } = await import('../../src/inline/render.js');
+    const byFile = splitNmByFile(read('nm-noinline.txt'));
+    const objects = [...byFile].map(([object, symbols]) => ({ object, symbols }));
+    const headers = indexHeaders([{ file: 'include/asm-i386/current.h', text: 'static inline struct task_struct * get_current(void)\n{\n}\n' }]);
+    const { summary, ranked } = summarise(objects.length, inlineCosts(objects, { headers }));
+    const text = renderInlineReport(
+      {
+        config: 'webserver',
+        toggle: 'base',
+        base: { version: '2.6.9', tree: 'f3d196d3b703' },
+        toolchain: { name: 'gcc-12-i386', image: 'sha256:x' },
+        key: 'k',
+        makeVariables: { CFLAGS_KERNEL: '-Dalways_inline=__noinline__ -Wno-attributes' },
+        makeStatus: 0,
+        errors: 0,
+        summary,
+        costs: ranked,
+        durationMs: 1,
+      },
+      'text',
+      10,
+    );
+    expect(text).toContain('5 objects built with CFLAGS_KERNEL="-Dalways_inline=__noinline__ -Wno-attributes"');
+    expect(text).toMatch(/^get_current\s+4\s+8\s+32\s+include\/asm-i386\/current\.h:1$/m);
+    expect(text).toContain('30 further names');
+  });
+});
