@@ -12,10 +12,12 @@ import type { ObjectSymbols } from './analyse.js';
 const NOT_KERNEL = [/^scripts\//, /^arch\/[^/]+\/boot\//, /^usr\//, /^Documentation\//];
 
 /**
- * The kernel objects of a build directory, sorted: every `*.o` except the linked aggregates
- * (built-in.o, .tmp_* kallsyms objects, *.mod.o) and the objects of host programs, boot code
- * and the initramfs. lib.a members are included although the linker takes only the members
- * something references.
+ * The kernel objects of a build directory, sorted: every `*.o` the compiler made, except the
+ * objects of host programs, boot code and the initramfs. Linked aggregates are left out, or
+ * their members would count twice: built-in.o, .tmp_* kallsyms objects, *.mod.o, and
+ * composite objects (fs/ext2/ext2.o, drivers/ide/ide-core.o, init/mounts.o: `ld -r` of
+ * their parts, told by kbuild's .cmd file). lib.a members are included although the linker
+ * takes only the members something references.
  */
 export async function kernelObjects(buildDir: string): Promise<string[]> {
   const out: string[] = [];
@@ -25,11 +27,22 @@ export async function kernelObjects(buildDir: string): Promise<string[]> {
       const path = rel ? `${rel}/${e.name}` : e.name;
       if (e.isDirectory()) {
         if (!e.name.startsWith('.') && !NOT_KERNEL.some((r) => r.test(`${path}/`))) await walk(path);
-      } else if (e.isFile() && e.name.endsWith('.o') && !isAggregate(e.name)) out.push(path);
+      } else if (e.isFile() && e.name.endsWith('.o') && !isAggregate(e.name)) {
+        const cmd = await readFile(join(buildDir, rel, `.${e.name}.cmd`), 'utf8').catch(() => '');
+        if (!isLinkCommand(cmd)) out.push(path);
+      }
     }
   };
   await walk('');
   return out.sort();
+}
+
+/** Is kbuild's saved command (`cmd_x.o := ...`, the first line of .x.o.cmd) an `ld -r` link? */
+export function isLinkCommand(cmdFile: string): boolean {
+  const m = /^cmd_\S+\s*:=\s*(.*)$/m.exec(cmdFile);
+  if (!m) return false;
+  const words = m[1]!.trim().split(/\s+/);
+  return /(^|-)ld$/.test(words[0] ?? '') && words.includes('-r');
 }
 
 export function isAggregate(name: string): boolean {

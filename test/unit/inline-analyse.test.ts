@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { functionName, indexHeaders, inlineCosts, inlineDefinitions, stripComments, summarise } from '../../src/inline/analyse.js';
-import { isAggregate, splitNmByFile } from '../../src/inline/measure.js';
+import { isAggregate, isLinkCommand, splitNmByFile } from '../../src/inline/measure.js';
 import { REPO } from '../helpers/cli.js';
 
 const FIX = join(REPO, 'test/fixtures/inline');
@@ -116,6 +116,10 @@ describe('copies in real nm output', () => {
 
   it('leaves linked aggregates out of the objects measured', () => {
     expect(['built-in.o', '.tmp_kallsyms1.o', 'foo.mod.o', 'sched.o'].filter((n) => !isAggregate(n))).toEqual(['sched.o']);
+    // The first lines of two .cmd files of the 2.6.9 webserver build: a composite object, a compiled one.
+    expect(isLinkCommand('cmd_fs/ext2/ext2.o := i686-linux-gnu-ld -m elf_i386 -z noexecstack --no-warn-rwx-segments  -r -o fs/ext2/ext2.o fs/ext2/balloc.o fs/ext2/bitmap.o\n')).toBe(true);
+    expect(isLinkCommand('cmd_fs/ext2/inode.o := ccache i686-linux-gnu-gcc -Wp,-MD,fs/ext2/.inode.o.d -nostdinc -iwithprefix include -D__KERNEL__ -c -o fs/ext2/inode.o /tiny/src/fs/ext2/inode.c\n')).toBe(false);
+    expect(isLinkCommand('')).toBe(false);
   });
 });
 
