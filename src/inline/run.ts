@@ -32,6 +32,9 @@ import { writeFileAtomic } from '../util/fs.js';
 import { indexHeaders, inlineCosts, summarise, type InlineCost, type InlineSummary } from './analyse.js';
 import { kernelObjects, objectSymbols, treeHeaders } from './measure.js';
 
+/** Bump when the analysis changes: a cached report of another version is recomputed. */
+export const ANALYSIS_VERSION = 2;
+
 /** The make variable that turns forced inlining into forced out-of-line copies (see the top). */
 export const NOINLINE_FLAGS = '-Dalways_inline=__noinline__ -Wno-attributes';
 
@@ -96,8 +99,8 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
 
   const stored = await readFile(reportPath(p.setup.cacheDir, p.config.name, key), 'utf8').catch(() => undefined);
   if (stored !== undefined) {
-    const r = JSON.parse(stored) as InlineReport;
-    if ((r as { minCopies?: number }).minCopies === minCopies) return { ...r, cached: true };
+    const r = JSON.parse(stored) as InlineReport & { minCopies?: number; analysisVersion?: number };
+    if (r.minCopies === minCopies && r.analysisVersion === ANALYSIS_VERSION) return { ...r, cached: true };
   }
 
   const dirs = inlineDirs(p);
@@ -134,7 +137,7 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
   const headers = indexHeaders(await treeHeaders(dirs.src, p.setup.config.arch));
   const { summary, ranked } = summarise(objects.length, inlineCosts(symbols, { minCopies, headers }));
   const fe = diag.firstError;
-  const report: InlineReport & { minCopies: number } = {
+  const report: InlineReport & { minCopies: number; analysisVersion: number } = {
     config: p.config.name,
     toggle: toggle.name,
     base: { version: p.setup.base.version, tree: p.setup.base.tree },
@@ -148,6 +151,7 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
     costs: ranked,
     durationMs: Date.now() - started,
     minCopies,
+    analysisVersion: ANALYSIS_VERSION,
   };
   await writeFileAtomic(reportPath(p.setup.cacheDir, p.config.name, key), JSON.stringify(report, null, 2) + '\n');
   return report;
