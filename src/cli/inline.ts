@@ -36,11 +36,12 @@ export function registerInlineCommand(program: Command): void {
       'after',
       `
 Builds the toggle once with CFLAGS_KERNEL="-Dalways_inline=__noinline__ -Wno-attributes":
-2.6's compiler headers define \`inline\` as \`inline __attribute__((always_inline))\`, so
-every inline function is then compiled out of line, and each object using a header inline holds its own local copy.
-nm finds the copies (local text symbols named alike in several objects; clone suffixes such
-as .constprop.0 are folded in); only names defined inline in one of the tree's headers count.
-Per function: copies, bytes per copy, the total, and the header that defines it.
+2.6's compiler headers define \`inline\` as \`inline __attribute__((always_inline))\`, so every
+inline function is then compiled out of line, and each object using a header inline holds
+its own local copy. nm finds the copies (local text symbols named alike in several objects;
+clone suffixes such as .constprop.0 are folded in; composite objects such as fs/ext2/ext2.o
+are left out); only names defined inline in one of the tree's headers are ranked. Per
+function: copies, bytes per copy, the total, and the header that defines it.
 
 The measurement uses its own worktree and build directory in the cache (the normal builds
 keep their incremental state), make -k (vmlinux need not link), and no patch: the queue and
