@@ -36,7 +36,13 @@ export function renderInlineReport(r: InlineReport, format: 'text' | 'md', top: 
     `${num(s.functions)} header inline functions have out-of-line copies in 2 or more objects: ${num(s.copies)} copies, ${num(s.totalBytes)} bytes` +
     (shown.length < r.costs.length ? `; the top ${shown.length}:` : ':') +
     '\n';
-  const errs = r.makeStatus !== 0 ? `\nmake -k exited ${r.makeStatus} (${r.errors} error${r.errors === 1 ? '' : 's'}${r.firstError ? `; first: ${r.firstError}` : ''}): objects that failed are not counted\n` : '';
+  let errs = '';
+  if (r.makeStatus !== 0 && r.compileErrors === 0 && r.undefinedReferences.length) {
+    const names = r.undefinedReferences;
+    errs = `\nvmlinux did not link, as expected: ${names.length} gnu89 \`extern inline\` function${names.length === 1 ? '' : 's'} without an out-of-line body (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', ...' : ''}); every object compiled\n`;
+  } else if (r.makeStatus !== 0) {
+    errs = `\nmake -k exited ${r.makeStatus} (${r.compileErrors} compiler error${r.compileErrors === 1 ? '' : 's'}${r.firstError ? `; first: ${r.firstError}` : ''}): objects that failed are not counted\n`;
+  }
   const un = s.unattributed.functions ? `\n${num(s.unattributed.functions)} further names (${num(s.unattributed.totalBytes)} bytes) have copies but no inline definition in a header (same-named static functions, macro-made inlines): not ranked.\n` : '';
   const note = '\ncopies: objects holding an out-of-line copy when nothing is inlined; total: their bytes, a measure of what inlining the function everywhere costs.\n';
   if (format === 'md') return `${head.split('\n').map((l) => (l ? `${l}  ` : l)).join('\n')}\n${renderTable(costTable(shown), 'md')}${errs}${un}${note}`;

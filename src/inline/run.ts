@@ -33,7 +33,7 @@ import { indexHeaders, inlineCosts, summarise, type InlineCost, type InlineSumma
 import { kernelObjects, objectSymbols, treeHeaders } from './measure.js';
 
 /** Bump when the analysis changes: a cached report of another version is recomputed. */
-export const ANALYSIS_VERSION = 2;
+export const ANALYSIS_VERSION = 3;
 
 /** The make variable that turns forced inlining into forced out-of-line copies (see the top). */
 export const NOINLINE_FLAGS = '-Dalways_inline=__noinline__ -Wno-attributes';
@@ -50,8 +50,15 @@ export interface InlineReport {
   makeStatus: number;
   /** The first compiler/linker error of the measurement build, if any. */
   firstError?: string;
-  /** Compiler errors in the measurement build's log. */
+  /** Errors in the measurement build's log (countDiagnostics). */
   errors: number;
+  /** Of those, compiler errors (`file:line:col: error:`): objects that are missing. */
+  compileErrors: number;
+  /**
+   * Functions the final link did not find: gnu89 `extern inline`s (prefetch, generic_fls ...)
+   * have no out-of-line body anywhere once nothing is inlined. Expected; the objects are whole.
+   */
+  undefinedReferences: string[];
   summary: InlineSummary;
   costs: InlineCost[];
   durationMs: number;
@@ -126,7 +133,9 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
     // Not a result: nothing is cached, and the next run goes on from the objects built so far.
     throw new TinyError(`the inline measurement build of ${toggle.name} was interrupted`, 1, [], `run tiny inline-cost again to resume it (log: ${logFile})`);
   }
-  const diag = countDiagnostics(await readFile(logFile, 'utf8').catch(() => outcome.output));
+  const logText = await readFile(logFile, 'utf8').catch(() => outcome.output);
+  const diag = countDiagnostics(logText);
+  const link = linkFailures(logText);
 
   const objects = await kernelObjects(dirs.build);
   if (objects.length === 0) {
@@ -147,6 +156,8 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
     makeStatus: outcome.code,
     ...(fe ? { firstError: `${fe.file.replace(/^\/tiny\/(src|build)\//, '')}${fe.line !== undefined ? `:${fe.line}` : ''}: ${fe.message}` } : {}),
     errors: diag.errors,
+    compileErrors: link.compileErrors,
+    undefinedReferences: link.undefined,
     summary,
     costs: ranked,
     durationMs: Date.now() - started,
@@ -155,4 +166,12 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
   };
   await writeFileAtomic(reportPath(p.setup.cacheDir, p.config.name, key), JSON.stringify(report, null, 2) + '\n');
   return report;
+}
+
+/** Compiler errors and the names the linker could not find, from a build log. */
+export function linkFailures(log: string): { compileErrors: number; undefined: string[] } {
+  const compileErrors = (log.match(/^\S+:\d+(:\d+)?: error: /gm) ?? []).length;
+  const undefinedNames = new Set<string>();
+  for (const m of log.matchAll(/undefined reference to [`']([^'`]+)'/g)) undefinedNames.add(m[1]!);
+  return { compileErrors, undefined: [...undefinedNames].sort() };
 }

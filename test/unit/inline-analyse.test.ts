@@ -138,8 +138,10 @@ describe('the report as a table', () => {
         toolchain: { name: 'gcc-12-i386', image: 'sha256:x' },
         key: 'k',
         makeVariables: { CFLAGS_KERNEL: '-Dalways_inline=__noinline__ -Wno-attributes' },
-        makeStatus: 0,
-        errors: 0,
+        makeStatus: 2,
+        errors: 3,
+        compileErrors: 0,
+        undefinedReferences: ['div_ll_X_l_rem', 'generic_fls', 'prefetch'],
         summary,
         costs: ranked,
         durationMs: 1,
@@ -150,5 +152,20 @@ describe('the report as a table', () => {
     expect(text).toContain('5 objects built with CFLAGS_KERNEL="-Dalways_inline=__noinline__ -Wno-attributes"');
     expect(text).toMatch(/^get_current\s+4\s+8\s+32\s+include\/asm-i386\/current\.h:1$/m);
     expect(text).toContain('30 further names');
+    expect(text).toContain('vmlinux did not link, as expected: 3 gnu89 `extern inline` functions without an out-of-line body (div_ll_X_l_rem, generic_fls, prefetch); every object compiled');
+  });
+
+  it('tells link failures from compiler errors in a build log', async () => {
+    const { linkFailures } = await import('../../src/inline/run.js');
+    // Lines of the 2.6.9 webserver measurement build's log.
+    const log = [
+      'i686-linux-gnu-ld: drivers/built-in.o: in function `input_event.part.0\':',
+      "input.c:(.text+0x4b193): undefined reference to `prefetch'",
+      "sched.c:(.text+0x1c2): undefined reference to `div_ll_X_l_rem'",
+      "input.c:(.text+0x4b1e0): undefined reference to `prefetch'",
+      'make[1]: *** [/tiny/src/Makefile:703: .tmp_vmlinux1] Error 1',
+    ].join('\n');
+    expect(linkFailures(log)).toEqual({ compileErrors: 0, undefined: ['div_ll_X_l_rem', 'prefetch'] });
+    expect(linkFailures("/tiny/src/mm/slab.c:3110:9: error: 'x' undeclared (first use in this function)\n").compileErrors).toBe(1);
   });
 });
