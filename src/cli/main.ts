@@ -8,6 +8,7 @@ import { registerBuildCommand } from './build.js';
 import { registerBootCommand } from './boot.js';
 import { registerBisectCommand } from './bisect.js';
 import { registerDoctorCommand } from './doctor.js';
+import { registerInlineCommand } from './inline.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerReleaseCommand } from './release.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerReportCommand(program);
   registerDiffCommand(program);
   registerReleaseCommand(program);
+  registerInlineCommand(program);
   return program;
 }
 

@@ -94,9 +94,9 @@ export function toContainerPath(value: string, spec: Pick<KbuildSpec, 'src' | 'b
   return value;
 }
 
-/** make's argument vector: -C /tiny/src, VAR=value..., [-jN], goals. */
-export function makeArgv(vars: Record<string, string>, goals: readonly string[], jobs?: number): string[] {
-  return ['make', '-C', CONTAINER_PATHS.src, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ...(jobs && jobs > 0 ? [`-j${jobs}`] : []), ...goals];
+/** make's argument vector: -C /tiny/src, VAR=value..., [-jN], [-k], goals. */
+export function makeArgv(vars: Record<string, string>, goals: readonly string[], jobs?: number, keepGoing = false): string[] {
+  return ['make', '-C', CONTAINER_PATHS.src, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ...(jobs && jobs > 0 ? [`-j${jobs}`] : []), ...(keepGoing ? ['-k'] : []), ...goals];
 }
 
 async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepBytes?: number): Promise<RunOutcome> {
@@ -146,9 +146,11 @@ export interface KbuildRun {
   targets: readonly string[];
   jobs: number;
   timeoutMs?: number;
+  /** make -k: build every object that can be built (a measurement that needs objects, not vmlinux). */
+  keepGoing?: boolean;
 }
 
 /** Build `targets` (make -jN) in the container. The outcome's output is the log's tail. */
 export async function runKbuild(spec: KbuildSpec, r: KbuildRun): Promise<RunOutcome> {
-  return run(spec, makeArgv(r.vars, r.targets, r.jobs), r.timeoutMs, 4 * 1024 * 1024);
+  return run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);
 }
