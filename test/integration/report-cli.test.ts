@@ -485,7 +485,8 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
 
   it('documents its exit status', async () => {
     const help = (await tiny(['report', '--help'])).stdout;
-    expect(help).toContain('Exit status: 0 every toggle of the run built; 1 a toggle failed');
+    expect(help).toContain('Exit status: 0 every toggle of the run built (and, with --check, every budget holds); 1 a');
+    expect(help).toContain('--check');
   });
 });
 
