@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, tiny } from '../helpers/cli.js';
+import { skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
-const TREE = process.env.TINY_TREE_2_6;
-if (!TREE) console.warn('SKIP queue-tiny-2.6: set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree to run these tests');
+const TREE = TREE_2_6;
 
 interface Outcome {
   kind: string;
@@ -39,7 +39,10 @@ interface Entry {
   author: string;
 }
 
-describe.skipIf(!TREE)('the size patches of the linux-tiny queue on a real 2.6.9 tree', () => {
+const TITLE = 'the size patches of the linux-tiny queue on a real 2.6.9 tree';
+if (!TREE) {
+  skippedSuite('queue-tiny-2.6', TITLE, 'TINY_TREE_2_6 is not set (point it at an unmodified Linux 2.6.9 tree, e.g. ~/.cache/tiny-trees/linux-2.6.9)');
+} else describe(TITLE, () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
   let checks: Map<string, PatchCheck>;
