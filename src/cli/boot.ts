@@ -13,12 +13,12 @@ import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
 import { lookup, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
-import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
+import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import { configRoot } from './build.js';
-import { addQueueOption, queueDir, setExit, writeOut } from './options.js';
+import { addQueueOption, matrixOptions, setExit, writeOut } from './options.js';
 
 /** qemu's PC machine rounds -m up to a multiple of 8 KiB (QEMU_ALIGN_UP(size, 8192) in vl.c): the search's step. */
 const MEM_STEP_KIB = 8;
@@ -83,13 +83,8 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
       async () => {
         const p = await prepareMatrix({
           root: configRoot(),
-          config: opts.config as string,
-          queueDir: queueDir(opts),
+          ...matrixOptions({ ...opts, jobs }),
           cacheDir: cache,
-          ...(opts.tree ? { tree: opts.tree as string } : {}),
-          ...(opts.base ? { base: opts.base as string } : {}),
-          ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
-          ...(jobs ? { jobs } : {}),
           onLog: (l) => err(`tiny: ${l}`),
         });
         const names = displayOrder(p.plan.toggles).map((t) => t.name);

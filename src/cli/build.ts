@@ -14,10 +14,10 @@ import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSumm
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
 import { openRecordStore, readRunIndex, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
-import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
+import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
-import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addFormatOptions, addQueueOption, collect, outputFormat, queueDir, setExit, writeOut } from './options.js';
+import { EXIT } from '../util/diagnostics.js';
+import { addFormatOptions, addQueueOption, collect, outputFormat, setExit, writeOut, matrixOptions, positiveInt } from './options.js';
 
 /** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
 export function configRoot(cwd = process.cwd()): string {
@@ -25,13 +25,6 @@ export function configRoot(cwd = process.cwd()): string {
   return fileURLToPath(new URL('../../', import.meta.url));
 }
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new TinyError(`${name} must be a whole number of at least 1, not '${v}'`, 2);
-    return n;
-  };
-}
 
 export function registerBuildCommand(program: Command): void {
   const cmd = program
@@ -74,13 +67,8 @@ is exceeded, 2 bad input, 130 interrupted.`,
       async () => {
         const p = await prepareMatrix({
           root: configRoot(),
-          config: opts.config as string,
-          queueDir: queueDir(opts),
+          ...matrixOptions(opts),
           cacheDir: cache,
-          ...(opts.tree ? { tree: opts.tree as string } : {}),
-          ...(opts.base ? { base: (opts.base as string[])[0]! } : {}),
-          ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
-          ...(opts.jobs ? { jobs: opts.jobs as number } : {}),
           lanes: opts.lanes as number,
           onLog: (l) => err(`tiny: ${l}`),
         });

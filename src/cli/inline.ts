@@ -6,19 +6,11 @@ import { prepareMatrix } from '../matrix/setup.js';
 import { renderInlineReport, inlineJson } from '../inline/render.js';
 import { runInlineCost } from '../inline/run.js';
 import { withBuildLock } from '../store/index.js';
-import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
+import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
-import { TinyError } from '../util/diagnostics.js';
 import { configRoot } from './build.js';
-import { addFormatOptions, addQueueOption, outputFormat, queueDir, writeOut } from './options.js';
+import { addFormatOptions, addQueueOption, outputFormat, writeOut, matrixOptions, positiveInt } from './options.js';
 
-function positiveInt(name: string) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new TinyError(`${name} must be a whole number of at least 1, not '${v}'`, 2);
-    return n;
-  };
-}
 
 export function registerInlineCommand(program: Command): void {
   const cmd = program
@@ -60,13 +52,8 @@ Exit status: 0 reported, 1 the measurement build made no objects, 2 bad input.`,
       async () => {
         const p = await prepareMatrix({
           root: configRoot(),
-          config: opts.config as string,
-          queueDir: queueDir(opts),
+          ...matrixOptions(opts),
           cacheDir: cache,
-          ...(opts.tree ? { tree: opts.tree as string } : {}),
-          ...(opts.base ? { base: opts.base as string } : {}),
-          ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
-          ...(opts.jobs ? { jobs: opts.jobs as number } : {}),
           onLog: err,
         });
         return runInlineCost(p, {

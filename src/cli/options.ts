@@ -2,6 +2,8 @@
 
 import { Option, type Command } from 'commander';
 import { resolve } from 'node:path';
+import type { RuntimeName } from '../toolchain/runtime.js';
+import { TinyError } from '../util/diagnostics.js';
 
 export type OutputFormat = 'text' | 'md' | 'json';
 
@@ -48,4 +50,25 @@ export function setExit(cmd: Command, code: number): void {
   while (root.parent) root = root.parent;
   const current = (root.getOptionValue('exitCode') as number | undefined) ?? 0;
   root.setOptionValue('exitCode', Math.max(current, code));
+}
+
+/** A commander parser for a whole number of at least 1 (--jobs, --lanes, ...). */
+export function positiveInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new TinyError(`${name} must be a whole number of at least 1, not '${v}'`, 2);
+    return n;
+  };
+}
+
+/** What build, boot and inline-cost pass to prepareMatrix from their shared options. */
+export function matrixOptions(opts: Record<string, unknown>): { config: string; queueDir: string; tree?: string; base?: string; runtime?: RuntimeName; jobs?: number } {
+  return {
+    config: opts.config as string,
+    queueDir: queueDir(opts),
+    ...(opts.tree ? { tree: opts.tree as string } : {}),
+    ...(opts.base ? { base: opts.base as string } : {}),
+    ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
+    ...(opts.jobs ? { jobs: opts.jobs as number } : {}),
+  };
 }
