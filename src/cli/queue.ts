@@ -1,5 +1,6 @@
 // `tiny queue ...`: check, apply, list, import-quilt, export-quilt (refresh, rebase: queue-upkeep.ts).
 
+import { seriesPatchOf } from '../pipeline/series.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { checkBase } from '../merge/check.js';
@@ -119,15 +120,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const result = await buildSeries(
       store,
       base.commit,
-      selection.patches.map((p) => ({
-        name: p.name,
-        text: p.text,
-        strip: p.strip,
-        reverse: p.reverse,
-        author: p.author,
-        subject: p.summary ?? p.parsed.header.subject ?? p.name,
-        body: p.parsed.header.body,
-      })),
+      selection.patches.map(seriesPatchOf),
       { stopOnFailure: true },
     );
     if (result.failure) {

@@ -31,7 +31,8 @@ import type { QueuePatch } from '../queue/types.js';
 import { lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
 import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
-import { buildSeries, materialize, worktreeFor, type SeriesPatch, type TreeStore } from '../tree/index.js';
+import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
+import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId } from './memo.js';
@@ -518,17 +519,6 @@ export class MatrixRunner {
   }
 }
 
-export function seriesPatch(p: QueuePatch): SeriesPatch {
-  return {
-    name: p.name,
-    text: p.text,
-    strip: p.strip,
-    reverse: p.reverse,
-    ...(p.author ? { author: p.author } : {}),
-    subject: p.summary ?? p.parsed.header.subject ?? p.name,
-    ...(p.parsed.header.body ? { body: p.parsed.header.body } : {}),
-  };
-}
 
 async function patchBytes(p: QueuePatch): Promise<Buffer | string> {
   try {

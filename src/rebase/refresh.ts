@@ -13,7 +13,7 @@ import { copyFile, rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { meantFor } from '../merge/check.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
-import { buildSeries, worktreeState, type SeriesPatch, type TreeStore } from '../tree/index.js';
+import { buildSeries, worktreeState, type TreeStore } from '../tree/index.js';
 import { git, gitIn } from '../tree/git.js';
 import { scratchPath } from '../tree/store.js';
 import { TinyError } from '../util/diagnostics.js';
@@ -21,23 +21,9 @@ import { writeFileAtomic } from '../util/fs.js';
 import { closest } from '../util/suggest.js';
 import { regeneratePatch, type Regenerated } from './regenerate.js';
 
-/** What buildSeries needs of a queue patch (the same as `tiny queue apply` gives it). */
-export function seriesPatchOf(p: QueuePatch): SeriesPatch {
-  return {
-    name: p.name,
-    text: p.text,
-    strip: p.strip,
-    reverse: p.reverse,
-    ...(p.author ? { author: p.author } : {}),
-    subject: commitSubject(p),
-    body: p.parsed.header.body,
-  };
-}
+import { commitSubject, seriesPatchOf } from '../pipeline/series.js';
 
-/** The subject line a series commit of `p` has (see commitMessage in src/tree/series.ts). */
-export function commitSubject(p: QueuePatch): string {
-  return (p.summary ?? p.parsed.header.subject ?? p.name).replace(/\s*\n\s*/g, ' ').trim() || p.name;
-}
+export { commitSubject, seriesPatchOf };
 
 /** One patch and the two states of the tree around it. */
 export interface PatchSpan {

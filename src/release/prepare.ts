@@ -12,6 +12,7 @@
 // very patches (names and sha256 of its `queue` toggle, or `base` when the queue has no
 // option patches) on this base tree.
 
+import { seriesPatchOf } from '../pipeline/series.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
@@ -151,15 +152,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
   const series = await buildSeries(
     treeStore,
     base.commit,
-    selected.map((p) => ({
-      name: p.name,
-      text: p.text,
-      strip: p.strip,
-      reverse: p.reverse,
-      author: p.author,
-      subject: p.summary ?? p.parsed.header.subject ?? p.name,
-      body: p.parsed.header.body,
-    })),
+    selected.map(seriesPatchOf),
     // With --force a release may hold a patch that does not apply: the combined patch is then
     // made of those that do (the README and release.json say which one failed).
     { stopOnFailure: false },
