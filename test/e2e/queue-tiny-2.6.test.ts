@@ -4,7 +4,8 @@
 // lines guarded by that option, and shares no diff context with another size patch.
 // Runs `tiny queue check` once (a few seconds); the tree is never modified.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +65,8 @@ if (!TREE) {
     checks = new Map(report.bases[0]!.patches.map((p) => [p.name, p]));
     pairs = report.bases[0]!.pairs;
   }, 300_000);
-  afterAll(() => rmSync(work, { recursive: true, force: true }));
+  // Async: removing a kernel tree synchronously blocks the worker long enough for vitest's RPC to time out.
+  afterAll(() => rm(work, { recursive: true, force: true }));
 
   it('has size patches, each with an option', () => {
     expect(sizePatches.length).toBeGreaterThanOrEqual(6);
