@@ -15,9 +15,10 @@ export DEBIAN_FRONTEND=noninteractive
 # chromium: the HTML report is checked in headless Chromium (playwright-core drives it).
 # qemu-system-x86: `tiny boot` and its tests run i386 kernels under qemu-system-i386 (TCG).
 # gnupg: tiny release signs SHA256SUMS (tested with a throwaway key).
+# e2fsprogs: e2fsck and debugfs check the ext2 root disk `tiny boot --root disk` writes.
 PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates
   gcc make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu chromium
-  qemu-system-x86 gnupg)
+  qemu-system-x86 gnupg e2fsprogs)
 
 # deb-src lines are needed for `apt-get source linux`.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then

@@ -1,7 +1,8 @@
 // The boot probe: src/boot/init.c compiled for i386 (no libc) and packed with /dev/console and
-// /proc into a newc cpio, the initramfs `tiny boot` hands to the kernel. Deterministic: fixed
-// source, flags and compiler (the configuration's toolchain image, or the host's cross gcc for
-// the host runtime) give the same bytes; the initramfs hash keys the boot results.
+// /proc into a newc cpio (the initramfs `tiny boot` hands to the kernel) or an ext2 image (the
+// root disk). Deterministic: fixed source, flags and compiler (the configuration's toolchain
+// image, or the host's cross gcc for the host runtime) give the same bytes; the root image's
+// hash keys the boot results.
 
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import type { Runtime } from '../toolchain/runtime.js';
 import { TinyError } from '../util/diagnostics.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import { writeCpio, type CpioEntry } from './cpio.js';
+import { writeExt2 } from './ext2.js';
 
 export const INIT_SOURCE = fileURLToPath(new URL('../../src/boot/init.c', import.meta.url));
 
@@ -88,17 +90,49 @@ export function buildInitramfs(init: Buffer): Buffer {
   return writeCpio(initramfsEntries(init));
 }
 
+/** The root disk holds the same, with init where a kernel looks for it on a disk: /sbin/init. */
+export function rootDiskEntries(init: Buffer): CpioEntry[] {
+  return [
+    { type: 'dir', path: 'dev' },
+    { type: 'char', path: 'dev/console', major: 5, minor: 1, mode: 0o600 },
+    { type: 'dir', path: 'proc' },
+    { type: 'dir', path: 'sbin' },
+    { type: 'file', path: 'sbin/init', data: init, mode: 0o755 },
+  ];
+}
+
+export function buildRootDisk(init: Buffer): Buffer {
+  return writeExt2(rootDiskEntries(init));
+}
+
+export type RootKind = 'initramfs' | 'disk';
+
+const has = (dotConfig: string, symbol: string) => new RegExp(`^CONFIG_${symbol}=y$`, 'm').test(dotConfig);
+
 /**
- * What the boot probe needs from the kernel's .config, with why: an initrd (qemu -initrd) the
- * kernel unpacks as initramfs, /proc, ELF binaries, and a console on the first serial port.
- * Returns the missing ones (empty: the kernel can run the probe).
+ * What the boot probe needs from the kernel's .config, with why: the root (an initrd the kernel
+ * unpacks as initramfs, or an ext2 file system on the first IDE disk), /proc, ELF binaries, and
+ * a console on the first serial port. Returns the missing ones (empty: the kernel can run the probe).
  */
-export function missingBootOptions(dotConfig: string): { symbol: string; why: string }[] {
+export function missingBootOptions(dotConfig: string, root: RootKind = 'initramfs'): { symbol: string; why: string }[] {
+  const rootNeeds =
+    root === 'initramfs'
+      ? [{ symbol: 'BLK_DEV_INITRD', why: 'the initramfs is passed as an initrd (qemu -initrd); 2.6 needs BLK_DEV_RAM: y for it too' }]
+      : [
+          { symbol: 'BLK_DEV_IDEDISK', why: 'the root disk is the first IDE disk (root=/dev/hda)' },
+          { symbol: 'EXT2_FS', why: 'the root disk is an ext2 file system' },
+        ];
   const needs: { symbol: string; why: string }[] = [
-    { symbol: 'BLK_DEV_INITRD', why: 'the initramfs is passed as an initrd (qemu -initrd); 2.6 needs BLK_DEV_RAM: y for it too' },
+    ...rootNeeds,
     { symbol: 'PROC_FS', why: 'init reads /proc/meminfo' },
     { symbol: 'BINFMT_ELF', why: 'init is an ELF binary' },
     { symbol: 'SERIAL_8250_CONSOLE', why: 'the console is the first serial port (console=ttyS0)' },
   ];
-  return needs.filter((n) => !new RegExp(`^CONFIG_${n.symbol}=y$`, 'm').test(dotConfig));
+  return needs.filter((n) => !has(dotConfig, n.symbol));
+}
+
+/** The root a kernel can use when none is asked for: the initramfs when it has initrd support, else the IDE disk when it can mount one, else the initramfs (and its missing options). */
+export function defaultRoot(dotConfig: string): RootKind {
+  if (has(dotConfig, 'BLK_DEV_INITRD')) return 'initramfs';
+  return missingBootOptions(dotConfig, 'disk').some((m) => m.symbol === 'BLK_DEV_IDEDISK' || m.symbol === 'EXT2_FS') ? 'initramfs' : 'disk';
 }

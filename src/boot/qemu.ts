@@ -8,11 +8,18 @@ import { run } from '../util/exec.js';
 export interface QemuSpec {
   arch: string;
   kernel: string;
-  initrd: string;
+  /** The root file system: an initramfs for -initrd, or an ext2 image for the first IDE disk (root=/dev/hda). */
+  root: { kind: 'initramfs'; file: string } | { kind: 'disk'; file: string };
+  /** The machine's memory (-m). */
   memKiB: number;
+  /** The kernel's memory (mem=), below the machine's: the 2004 "boots with mem=2M". */
+  kernelMemKiB?: number;
   /** Extra kernel command line words. */
   append?: string[];
 }
+
+/** /dev/hda as a number (major 3, minor 0, in hex): a 2.6.9 kernel without sysfs cannot resolve the name "hda". */
+export const IDE_DISK_ROOT = '0300';
 
 /** The qemu binary for a kernel ARCH. */
 export function qemuBinary(arch: string): string {
@@ -31,12 +38,17 @@ export function memArg(kib: number): string {
  * -display none, -monitor none), no network, TCG (the same on every host, no /dev/kvm), and
  * -no-reboot so the guest's restart ends qemu. panic=1 turns a kernel panic into a restart
  * one second later, so a panicking kernel ends the run too instead of waiting for the timeout.
+ * A disk root is mounted read-only and attached with snapshot=on: the image file is never written.
  */
 export function qemuArgs(s: QemuSpec): string[] {
+  const root =
+    s.root.kind === 'initramfs'
+      ? { args: ['-initrd', s.root.file], append: [] }
+      : { args: ['-drive', `file=${s.root.file},format=raw,if=ide,index=0,media=disk,snapshot=on`], append: [`root=${IDE_DISK_ROOT}`, 'rootfstype=ext2', 'ro'] };
   return [
     '-machine', 'pc', '-accel', 'tcg', '-m', memArg(s.memKiB),
-    '-kernel', s.kernel, '-initrd', s.initrd,
-    '-append', ['console=ttyS0', 'panic=1', ...(s.append ?? [])].join(' '),
+    '-kernel', s.kernel, ...root.args,
+    '-append', ['console=ttyS0', 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...(s.append ?? [])].join(' '),
     '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot',
   ];
 }

@@ -1,7 +1,8 @@
-// Boot results kept with the build record: <record dir>/boot/<initramfs sha256[0..12]>-<mem>.json
-// for one boot, <initramfs...>-min-mem.json for a --find-min-mem search. Each file is written
+// Boot results kept with the build record: <record dir>/boot/<root image sha256[0..12]>-<mem>.json
+// for one boot (-m), ...-mem=<mem>.json for a boot limited by the kernel's mem=, and
+// ...-min-mem.json / ...-min-mem=.json for a --find-min-mem search. Each file is written
 // atomically (temp file + rename in the same directory), so the record dir stays readable at
-// every moment; a new boot with the same memory and initramfs replaces the older result.
+// every moment; a new boot with the same memory, limit and root image replaces the older result.
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -10,15 +11,29 @@ import { writeFileAtomic } from '../util/fs.js';
 import type { BootFailure } from './console.js';
 import type { MinMemTry } from './minmem.js';
 
-export const BOOT_RESULT_SCHEMA = 1;
+/** 2: the root image (initramfs or disk) and the memory limit (machine -m or kernel mem=) are recorded. */
+export const BOOT_RESULT_SCHEMA = 2;
+
+/** How --mem limited the memory: the machine's (qemu -m) or the kernel's (mem= in a larger machine). */
+export type MemLimit = 'machine' | 'kernel';
+
+export interface RootImageInfo {
+  kind: 'initramfs' | 'disk';
+  sha256: string;
+  bytes: number;
+}
 
 export interface BootResult {
   schema: typeof BOOT_RESULT_SCHEMA;
   kind: 'boot';
   /** The build record booted. */
   key: string;
+  /** The memory under test: -m, or mem= when limit is kernel. */
   memKiB: number;
-  initramfs: { sha256: string; bytes: number };
+  limit: MemLimit;
+  /** qemu -m (equal to memKiB when the limit is the machine's). */
+  machineKiB: number;
+  root: RootImageInfo;
   image: { name: string; sha256: string; bytes: number };
   qemu: { version: string; argv: string[] };
   booted: boolean;
@@ -42,7 +57,9 @@ export interface MinMemRecord {
   schema: typeof BOOT_RESULT_SCHEMA;
   kind: 'min-mem';
   key: string;
-  initramfs: { sha256: string; bytes: number };
+  limit: MemLimit;
+  machineKiB?: number;
+  root: RootImageInfo;
   qemu: { version: string };
   minKiB: number;
   failsKiB: number;
@@ -57,22 +74,24 @@ export function bootDir(store: RecordStore, key: string): string {
   return join(recordDir(store, key), 'boot');
 }
 
-export function bootResultFile(store: RecordStore, key: string, initramfsSha: string, memKiB: number): string {
-  return join(bootDir(store, key), `${initramfsSha.slice(0, 12)}-${memKiB}k.json`);
+const limitTag = (limit: MemLimit) => (limit === 'kernel' ? 'mem=' : '');
+
+export function bootResultFile(store: RecordStore, key: string, rootSha: string, memKiB: number, limit: MemLimit = 'machine'): string {
+  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-${limitTag(limit)}${memKiB}k.json`);
 }
 
-export function minMemFile(store: RecordStore, key: string, initramfsSha: string): string {
-  return join(bootDir(store, key), `${initramfsSha.slice(0, 12)}-min-mem.json`);
+export function minMemFile(store: RecordStore, key: string, rootSha: string, limit: MemLimit = 'machine'): string {
+  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-mem${limitTag(limit)}.json`);
 }
 
 export async function saveBootResult(store: RecordStore, r: BootResult): Promise<string> {
-  const file = bootResultFile(store, r.key, r.initramfs.sha256, r.memKiB);
+  const file = bootResultFile(store, r.key, r.root.sha256, r.memKiB, r.limit);
   await writeFileAtomic(file, JSON.stringify(r, null, 2) + '\n');
   return file;
 }
 
 export async function saveMinMem(store: RecordStore, r: MinMemRecord): Promise<string> {
-  const file = minMemFile(store, r.key, r.initramfs.sha256);
+  const file = minMemFile(store, r.key, r.root.sha256, r.limit);
   await writeFileAtomic(file, JSON.stringify(r, null, 2) + '\n');
   return file;
 }

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { consoleLines, judgeConsole, lastLines, parseMeminfo } from '../../src/boot/console.js';
-import { missingBootOptions } from '../../src/boot/init.js';
+import { defaultRoot, missingBootOptions } from '../../src/boot/init.js';
 import { memArg, qemuArgs, qemuBinary } from '../../src/boot/qemu.js';
 import { REPO } from '../helpers/cli.js';
 
@@ -86,8 +86,15 @@ describe('qemu command line and kernel requirements', () => {
     expect(() => qemuBinary('arm')).toThrow(/not arm/);
     expect(memArg(16384)).toBe('16M');
     expect(memArg(2056)).toBe('2056K');
-    expect(qemuArgs({ arch: 'i386', kernel: 'bzImage', initrd: 'i.cpio', memKiB: 2056 }).join(' ')).toBe(
+    expect(qemuArgs({ arch: 'i386', kernel: 'bzImage', root: { kind: 'initramfs', file: 'i.cpio' }, memKiB: 2056 }).join(' ')).toBe(
       '-machine pc -accel tcg -m 2056K -kernel bzImage -initrd i.cpio -append console=ttyS0 panic=1 -nodefaults -display none -monitor none -serial stdio -nic none -no-reboot',
+    );
+  });
+
+  it('a root disk: hda from a snapshot, mounted read-only by number; mem= limits the kernel', () => {
+    expect(qemuArgs({ arch: 'i386', kernel: 'bzImage', root: { kind: 'disk', file: 'root.ext2' }, memKiB: 32768, kernelMemKiB: 2048 }).join(' ')).toBe(
+      '-machine pc -accel tcg -m 32M -kernel bzImage -drive file=root.ext2,format=raw,if=ide,index=0,media=disk,snapshot=on ' +
+        '-append console=ttyS0 panic=1 root=0300 rootfstype=ext2 ro mem=2M -nodefaults -display none -monitor none -serial stdio -nic none -no-reboot',
     );
   });
 
@@ -96,5 +103,14 @@ describe('qemu command line and kernel requirements', () => {
     expect(missingBootOptions(ok)).toEqual([]);
     expect(missingBootOptions(ok.replace('CONFIG_PROC_FS=y', '# CONFIG_PROC_FS is not set')).map((m) => m.symbol)).toEqual(['PROC_FS']);
     expect(missingBootOptions('').map((m) => m.symbol)).toEqual(['BLK_DEV_INITRD', 'PROC_FS', 'BINFMT_ELF', 'SERIAL_8250_CONSOLE']);
+    expect(missingBootOptions('', 'disk').map((m) => m.symbol)).toEqual(['BLK_DEV_IDEDISK', 'EXT2_FS', 'PROC_FS', 'BINFMT_ELF', 'SERIAL_8250_CONSOLE']);
+  });
+
+  it('picks the initramfs when the kernel has initrd support, else the IDE disk it can mount', () => {
+    const common = 'CONFIG_PROC_FS=y\nCONFIG_BINFMT_ELF=y\nCONFIG_SERIAL_8250_CONSOLE=y\n';
+    expect(defaultRoot(common + 'CONFIG_BLK_DEV_INITRD=y\nCONFIG_BLK_DEV_IDEDISK=y\nCONFIG_EXT2_FS=y\n')).toBe('initramfs');
+    expect(defaultRoot(common + 'CONFIG_BLK_DEV_IDEDISK=y\nCONFIG_EXT2_FS=y\n')).toBe('disk');
+    // Neither: the initramfs, whose missing option the user is told about.
+    expect(defaultRoot(common + 'CONFIG_EXT2_FS=y\n')).toBe('initramfs');
   });
 });
