@@ -146,7 +146,10 @@ function unguardedInFile(
       } else if (l.kind === '-') {
         const guarded = (oldMap?.[oldN] ?? false) || isTrivial(text) || text.includes(sym);
         // A line that moves into a guarded block is removed and re-added: not a change of code.
-        if (!guarded && !added.has(text.trim())) out.push({ file: path, line: oldN + 1, text: `-${text}` });
+        // Nor is a Makefile line whose condition becomes the option (obj-$(CONFIG_PCI) += x.o to
+        // obj-$(CONFIG_X) += x.o, where X defaults to y when PCI is on).
+        const reguarded = MAKEFILE.test(path) && added.has(text.trim().replace(/\$\(CONFIG_\w+\)/g, `$(${sym})`));
+        if (!guarded && !reguarded && !added.has(text.trim())) out.push({ file: path, line: oldN + 1, text: `-${text}` });
         oldN++;
       } else {
         oldN++;

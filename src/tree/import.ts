@@ -6,7 +6,7 @@
 // cache (stat-fast) and never written to.
 
 import { createHash } from 'node:crypto';
-import { readFile, realpath } from 'node:fs/promises';
+import { readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedSource } from '../source/types.js';
 import { describeSource } from '../source/resolve.js';
@@ -122,6 +122,9 @@ async function importDir(store: TreeStore, dir: string, detect: boolean): Promis
   const index = await dirIndexPath(store, dir);
   const env = { GIT_INDEX_FILE: index };
   const tree = await withLock(`${index}.lock-tiny`, async () => {
+    // Holding our lock, a git index.lock can only be left by a git that was killed (an
+    // interrupted import): git wrote nothing but the lock file, so it is safe to remove.
+    await rm(`${index}.lock`, { force: true });
     // --work-tree + a private index: nothing is written into `dir`; .git is never added.
     await git(store.gitDir, ['--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
     return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
 import {
+  dirIndexPath,
   importBase,
   importTarballByExtracting,
   importTarballStreaming,
@@ -71,6 +72,16 @@ describe('importBase from a directory', () => {
     const c = await importBase(store, await resolveSource({ kind: 'dir', path: copy }, { cacheDir }), { version: '2.6.9-changed' });
     expect(c.tree).not.toBe(a.tree);
     expect(c.version).toBe('2.6.9-changed');
+  });
+
+  it('recovers from an import that was killed inside git (its index.lock left behind)', async () => {
+    const cacheDir = join(work, 'c2-killed');
+    const store = await openTreeStore(cacheDir);
+    const src = await resolveSource({ kind: 'dir', path: kdir }, { cacheDir });
+    const a = await importBase(store, src, {});
+    // What `git add` leaves when tiny is killed while it runs.
+    await writeFile(`${await dirIndexPath(store, kdir)}.lock`, '');
+    expect(await importBase(store, src, {})).toEqual(a);
   });
 
   it('gives the same commit for the same content in another cache (deterministic metadata)', async () => {
