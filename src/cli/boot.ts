@@ -174,7 +174,7 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
       const args = qemuArgs({ arch: config.arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}) });
       const run = await runQemu(qemu, args, { timeoutMs, mark: MARKERS.started, ...(silentMs ? { silentMs } : {}) });
       firstOutputMs ??= run.firstOutputMs;
-      const v = judgeConsole(run.console, run);
+      const v = judgeConsole(run.console, run, { memLimitedByKernel: limit === 'kernel' });
       const result: BootResult = {
         schema: 2,
         kind: 'boot',

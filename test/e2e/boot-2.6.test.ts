@@ -1,8 +1,10 @@
 // tiny boot end to end on Linux 2.6.9 (TINY_TREE_2_6 = an unmodified tree, never written to):
 // configs/webserver.yaml with the compat series, built in the gcc-12-i386 podman container and
-// booted under qemu-system-i386 with the boot-probe initramfs (-initrd: 2.6.9 unpacks a cpio
-// initrd as initramfs with BLK_DEV_INITRD). It must reach init and report MemFree at boot; the
-// console must show what a 2.6.9 kernel really prints (its banner, the initramfs check).
+// booted under qemu-system-i386 from the boot probe's ext2 root disk on hda (the configuration
+// has IDE and ext2 and no initrd support, so `--root auto` picks the disk). It must reach init
+// and report MemFree at boot; the console must show what a 2.6.9 kernel really prints (its
+// banner, the IDE probe, the ext2 root mounted read-only). Then the 2004 measurement: the
+// kernel limited with mem= (--limit kernel) in a 16 MiB machine, the smallest mem= it boots with.
 //
 // Cache: the run's e2e cache (test/global-setup.ts); TINY_E2E_CACHE keeps it across runs.
 
@@ -52,14 +54,15 @@ if (skipWhy) {
     });
 
     it(
-      'webserver boots to init with -m 16M and reports MemTotal and MemFree',
+      'webserver boots to init from the ext2 disk with -m 16M and reports MemTotal and MemFree',
       async () => {
         const t0 = Date.now();
         const r = await tiny(['boot', '--config', 'webserver', '--tree', resolve(TREE!), '--mem', '16M', '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
         timings.push(`webserver boot -m 16M (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = JSON.parse(r.stdout) as { key: string; toggle: string; boot: { booted: boolean; banner: string; memTotalKiB: number; memFreeKiB: number; toInitMs: number; totalMs: number } };
+        const j = JSON.parse(r.stdout) as { key: string; toggle: string; root: { kind: string }; boot: { booted: boolean; banner: string; memTotalKiB: number; memFreeKiB: number; toInitMs: number; totalMs: number } };
         timings.push(`  MemTotal ${j.boot.memTotalKiB} kB, MemFree ${j.boot.memFreeKiB} kB, init after ${j.boot.toInitMs} ms`);
+        expect(j.root.kind).toBe('disk');
         expect(j.boot.booted).toBe(true);
         expect(j.boot.banner).toMatch(/^Linux version 2\.6\.9 \(tiny@tiny/);
         expect(j.boot.memTotalKiB).toBeGreaterThan(8 * 1024);
@@ -67,11 +70,35 @@ if (skipWhy) {
         expect(j.boot.memFreeKiB).toBeGreaterThan(1024);
         expect(j.boot.memFreeKiB).toBeLessThan(j.boot.memTotalKiB);
         const kept = await readBootResults(await openRecordStore(cache), j.key);
-        const boot = kept.find((k) => k.kind === 'boot' && k.memKiB === 16384);
-        expect(boot).toMatchObject({ booted: true, memFreeKiB: j.boot.memFreeKiB });
-        // What 2.6.9 itself said about the initramfs (init/initramfs.c) and its memory (mem_init).
+        const boot = kept.find((k) => k.kind === 'boot' && k.memKiB === 16384 && k.limit === 'machine');
+        expect(boot).toMatchObject({ booted: true, memFreeKiB: j.boot.memFreeKiB, root: { kind: 'disk' } });
+        // What 2.6.9 itself said: the PIIX driver found hda, ext2 mounted it read-only, init ran.
         const consoleText = (boot as { console: string[] }).console.join('\n');
+        expect(consoleText).toContain('VFS: Mounted root (ext2 filesystem) readonly.');
         expect(consoleText).toContain('tiny-init: meminfo end');
+      },
+      SLOW,
+    );
+
+    it(
+      'webserver-tiny: the smallest mem= it boots with, in a 16 MiB machine (--limit kernel --find-min-mem)',
+      async () => {
+        const t0 = Date.now();
+        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '8M', '--find-min-mem', '--json'], {
+          env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' },
+        });
+        timings.push(`webserver-tiny mem= search (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        const j = JSON.parse(r.stdout) as { boot: { booted: boolean; limit: string; machineKiB: number; memTotalKiB: number; memFreeKiB: number; qemu: { argv: string[] } }; minMem: { minKiB: number; failsKiB: number; stepKiB: number; limit: string; atMin: { memTotalKiB: number; memFreeKiB: number } } };
+        timings.push(`  minimum mem=${j.minMem.minKiB}K (MemTotal ${j.minMem.atMin.memTotalKiB} kB, MemFree ${j.minMem.atMin.memFreeKiB} kB)`);
+        expect(j.boot).toMatchObject({ booted: true, limit: 'kernel', machineKiB: 16384 });
+        expect(j.boot.qemu.argv.join(' ')).toContain('-m 16M');
+        expect(j.boot.qemu.argv.join(' ')).toContain('mem=8M');
+        // mem= really limits the kernel: MemTotal is below 8 MiB in a 16 MiB machine.
+        expect(j.boot.memTotalKiB).toBeLessThan(8 * 1024);
+        expect(j.minMem).toMatchObject({ limit: 'kernel', stepKiB: 4 });
+        expect(j.minMem.failsKiB).toBe(j.minMem.minKiB - 4);
+        expect(j.minMem.atMin.memTotalKiB).toBeLessThan(j.minMem.minKiB);
       },
       SLOW,
     );

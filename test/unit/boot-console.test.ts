@@ -59,6 +59,9 @@ describe('judgeConsole', () => {
     expect(judgeConsole('Unable to handle kernel paging request at virtual address 0000\n', { timedOut: true, code: null })).toMatchObject({ failure: 'oops' });
     expect(judgeConsole('Linux version 2.6.9\nCalibrating delay loop...\n', { timedOut: true, code: null })).toMatchObject({ failure: 'timeout', reason: 'hung: no init output before the timeout' });
     expect(judgeConsole('', { timedOut: true, code: null }).reason).toMatch(/no console output at all/);
+    expect(judgeConsole('', { timedOut: true, code: null }).reason).toContain('too little memory to unpack the kernel?');
+    // Under mem= the loader had the whole machine: the kernel itself stopped.
+    expect(judgeConsole('', { timedOut: true, code: null }, { memLimitedByKernel: true }).reason).toContain('the kernel stopped before its first message, or it has no printk');
     expect(judgeConsole('', { timedOut: false, code: 0 })).toMatchObject({ failure: 'exited' });
     expect(judgeConsole('Linux version 2.6.9\nFreeing unused kernel memory: 116k freed\n', { timedOut: false, code: 0 })).toMatchObject({ failure: 'no-init' });
     const noProc = 'tiny-init: started\ntiny-init: error: mount /proc: errno 19\ntiny-init: uptime ?\ntiny-init: error: /proc/uptime: errno 2\ntiny-init: meminfo begin\ntiny-init: error: /proc/meminfo: errno 2\ntiny-init: meminfo end\n';
