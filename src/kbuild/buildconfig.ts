@@ -60,6 +60,8 @@ export interface BuildConfig {
     base: KconfigBase;
     /** Symbol (without CONFIG_) -> y | m | n | number | string; hex numbers keep their 0x text. */
     fragment: Record<string, FragmentValue>;
+    /** Symbols flipped one at a time against the queue point (toggles config:<SYMBOL>). */
+    flips: string[];
   };
   /** select: guard symbols of the patches this configuration uses; baseSelect: those that belong to the base (default []). */
   queue: { select: string[]; baseSelect: string[] };
@@ -199,6 +201,7 @@ function schemaErrors(data: unknown, pos: Positions, out: Out): void {
           arch: 'the kernel ARCH= value in lowercase, e.g. i386',
         };
         const inSelect = path[0] === 'queue' && (path[1] === 'select' || path[1] === 'base_select');
+        if (path[0] === 'kconfig' && path[1] === 'flips') return { where: 'value', path, message: `'${label(path)}' ${describe(value)} is not valid here`, hint: 'a Kconfig symbol without CONFIG_, e.g. KALLSYMS' };
         return {
           where: 'value',
           path,
@@ -414,7 +417,7 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     ...(typeof rec.description === 'string' ? { description: rec.description } : {}),
     toolchain: rec.toolchain as string,
     arch: rec.arch as string,
-    kconfig: { base: base!, fragment },
+    kconfig: { base: base!, fragment, flips: isRecord(rec.kconfig) && Array.isArray(rec.kconfig.flips) ? (rec.kconfig.flips as string[]) : [] },
     queue,
     targets: rec.targets as BuildTarget[],
     makeVars: isRecord(rec.make_vars) ? (rec.make_vars as Record<string, string>) : {},

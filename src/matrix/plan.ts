@@ -24,6 +24,8 @@
 //                    the queue point's .config again, and the store serves it
 //   flip:<patch>     every selected patch, that patch's option flipped alone
 //   without:<patch>  the patch left out, with every queue patch that depends on it
+//   config:<SYMBOL>  every selected patch, the configuration's own symbol flipped alone
+//                    (kconfig.flips: what each of the configuration's choices is worth)
 // An option's default is its value in the .config generated at the `queue` point (the queue
 // applied, the configuration's fragment, Kconfig's defaults for the rest); its flip is the other
 // bool value (y <-> n; m -> n). So flip toggles are resolved after the queue point's .config
@@ -75,6 +77,8 @@ export interface PlanInput {
   toolchainSymbols?: readonly string[];
   /** The configuration's fragment (to drop options of patches a toggle leaves out). */
   fragment?: Fragment;
+  /** config.kconfig.flips: symbols to flip one at a time against the queue point. */
+  configFlips?: readonly string[];
 }
 
 export interface Plan {
@@ -199,6 +203,25 @@ export function planMatrix(input: PlanInput): Plan {
         }),
       );
     }
+    // The configuration's own choices, each flipped alone against the queue point. A symbol
+    // that is also a queue option is that patch's flip already.
+    for (const sym of input.configFlips ?? []) {
+      if (options.includes(sym)) {
+        notes.push(`kconfig.flips: ${sym} is the option of a queue patch: its flip:<patch> toggle measures it`);
+        continue;
+      }
+      toggles.push(
+        mk({
+          name: `config:${sym}`,
+          kind: 'flip',
+          description: `CONFIG_${sym} flipped from its value at the queue point, everything else as configured`,
+          patches: selected,
+          flip: [sym],
+          set: {},
+          drop: [],
+        }),
+      );
+    }
     if (optionPatches.length > 0) {
       toggles.push(
         mk({
@@ -235,6 +258,7 @@ export function planMatrix(input: PlanInput): Plan {
     }
   } else {
     notes.push(selected.length ? 'every selected patch belongs to the base: the only toggle is base' : 'no queue patch is selected: the only toggle is base');
+    if (input.configFlips?.length) notes.push('kconfig.flips are flipped against the queue point: without queue patches there is none, so they are not built');
   }
   toggles.push(
     mk({

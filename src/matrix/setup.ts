@@ -124,6 +124,7 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     baseSelect: config.queue.baseSelect,
     toolchainSymbols: toolchain.needsCompat,
     fragment: config.kconfig.fragment,
+    configFlips: config.kconfig.flips,
   });
 
   const setup: MatrixSetup = {

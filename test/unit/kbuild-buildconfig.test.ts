@@ -97,6 +97,19 @@ describe('parseBuildConfig', () => {
     expect(c.queue).toEqual({ select: [], baseSelect: [] });
   });
 
+  it('reads kconfig.flips, and points at a bad or repeated symbol', async () => {
+    const withFlips = GOOD.replace('targets:', 'kconfig_flips_here:').replace('    NET: y\n', '    NET: y\n  flips: [KALLSYMS, FUTEX]\n').replace('kconfig_flips_here:', 'targets:');
+    const c = await parseBuildConfig(withFlips, { file: join(tmp, 'configs/x.yaml'), rootDir: tmp });
+    expect(c.kconfig.flips).toEqual(['KALLSYMS', 'FUTEX']);
+    expect((await parseBuildConfig(GOOD, { file: join(tmp, 'configs/x.yaml'), rootDir: tmp })).kconfig.flips).toEqual([]);
+    expect(await errorsOf(GOOD.replace('    NET: y\n', '    NET: y\n  flips: [CONFIG_KALLSYMS]\n'))).toEqual([
+      "configs/x.yaml:8:11: error: 'kconfig.flips[0]' 'CONFIG_KALLSYMS' is not valid here\n  hint: a Kconfig symbol without CONFIG_, e.g. KALLSYMS",
+    ]);
+    expect(await errorsOf(GOOD.replace('    NET: y\n', '    NET: y\n  flips: [FUTEX, FUTEX]\n'))).toEqual([
+      expect.stringMatching(/^configs\/x.yaml:8:\d+: error: 'kconfig.flips' lists 'FUTEX' twice/),
+    ]);
+  });
+
   it('points at unknown keys, wrong types and missing keys', async () => {
     expect(await errorsOf('name: x\ntoolchain: gcc-12-i386\narch: i386\nkconfig:\n  base: allnoconfig\n  fragmnt: {}\ntarget: [vmlinux]\n')).toEqual([
       "configs/x.yaml:1:1: error: the configuration is missing 'targets'\n  hint: What to build and measure: vmlinux and/or bzImage.",

@@ -85,6 +85,21 @@ describe('planMatrix', () => {
     expect(() => resolveFragment(t['flip:bug']!, {}, new Map([['BUG', '14']]))).toThrow(TinyError);
   });
 
+  it("flips the configuration's own symbols (kconfig.flips) one at a time against the queue point", () => {
+    const p = planMatrix({ queue: { series }, version: '2.6.9', select: ['compat'], baseSelect: ['compat'], fragment: { NET: 'y', KALLSYMS: 'n' }, configFlips: ['KALLSYMS', 'NET', 'PRINTK'] });
+    expect(p.toggles.map((t) => t.name)).toEqual(['queue', 'flip:printk', 'flip:bug', 'config:KALLSYMS', 'config:NET', 'all-off', 'without:printk', 'without:bug', 'without:uninline', 'base']);
+    // PRINTK is a queue option: flip:printk measures it already.
+    expect(p.notes).toContain('kconfig.flips: PRINTK is the option of a queue patch: its flip:<patch> toggle measures it');
+    const k = p.toggles.find((t) => t.name === 'config:KALLSYMS')!;
+    expect(k).toMatchObject({ kind: 'flip', flip: ['KALLSYMS'], drop: [] });
+    expect(k.patch).toBeUndefined();
+    expect(names(k.patches)).toEqual(names(plan.selected));
+    // The fragment's KALLSYMS: n is what the flip turns around.
+    expect(resolveFragment(k, { NET: 'y', KALLSYMS: 'n' }, new Map([['KALLSYMS', 'n'], ['NET', 'y']]))).toEqual({ NET: 'y', KALLSYMS: 'y' });
+    // Without a queue point there is nothing to flip against.
+    expect(planMatrix({ queue: { series: [] }, version: '2.6.9', select: [], configFlips: ['KALLSYMS'] }).notes).toContain('kconfig.flips are flipped against the queue point: without queue patches there is none, so they are not built');
+  });
+
   it('flips bool and tristate values', () => {
     expect(flipValue('y')).toBe('n');
     expect(flipValue('m')).toBe('n');
