@@ -66,7 +66,7 @@ The kernel is the toggle's record in the store; when it is not there it is built
 tiny build --only <toggle> would). qemu-system-i386 runs it in software emulation with the
 serial console on stdout, no network, -no-reboot, and a root holding only init
 (src/boot/init.c: mounts /proc, prints /proc/meminfo, restarts): an initramfs (the kernel
-needs BLK_DEV_INITRD) or a 70 KB ext2 disk on hda, mounted read-only from a qemu snapshot
+needs BLK_DEV_INITRD) or an 80 KB ext2 disk on hda, mounted read-only from a qemu snapshot
 (BLK_DEV_IDEDISK, EXT2_FS). Both need PROC_FS. --limit kernel keeps the machine at
 --machine-mem and gives the kernel mem=--mem; it needs the disk root (an initrd sits at the
 top of the machine's memory, where mem= hides it). Results are kept in the record directory,

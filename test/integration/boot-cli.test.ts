@@ -15,6 +15,20 @@ describe('tiny boot (CLI, before building)', () => {
     expect(t.stderr).toContain('--timeout must be a positive number of seconds');
   });
 
+  it('--limit kernel: refuses an initramfs root and a mem= above the machine, with exit 2', async () => {
+    const cache = await tempCache();
+    const r = await tiny(['boot', '--config', 'webserver', '--limit', 'kernel', '--mem', '2M', '--root', 'initramfs'], { env: { TINY_CACHE: cache } });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("tiny: --limit kernel needs --root disk: qemu puts the initramfs at the top of the machine's memory, above mem=2M, and the kernel drops it");
+    expect(r.stderr).toContain('hint: tiny boot --root disk (the kernel needs BLK_DEV_IDEDISK and EXT2_FS), or --limit machine');
+    const m = await tiny(['boot', '--config', 'webserver', '--limit', 'kernel', '--mem', '64M', '--machine-mem', '32M'], { env: { TINY_CACHE: cache } });
+    expect(m.code).toBe(2);
+    expect(m.stderr).toContain("tiny: --mem 64M is more than the machine's --machine-mem 32M: mem= can only take memory away");
+    const s = await tiny(['boot', '--config', 'webserver', '--limit', 'kernel', '--mem', '2050K', '--find-min-mem'], { env: { TINY_CACHE: cache } });
+    expect(s.code).toBe(2);
+    expect(s.stderr).toContain('tiny: --mem must be a multiple of 4K above 1M for --find-min-mem');
+  });
+
   it('without qemu: exit 1 and the apt-get command, before any build', async () => {
     const cache = await tempCache();
     const r = await tiny(['boot', '--config', 'webserver'], { env: { TINY_CACHE: cache, PATH: '/nonexistent' } });
