@@ -115,6 +115,20 @@ export function flipTable(r: SizeReport): Table {
   return { columns: [right('#'), { header: 'patch' }, ...sizeCols(r), right('% of base'), right('cumulative'), right('cum. %')], rows };
 }
 
+/** The configuration's own choices: what each value saves against the other (config:<SYMBOL> - queue). */
+export function configFlipTable(r: SizeReport): Table {
+  const value = (v: string | null | undefined) => (v === null || v === undefined ? 'n' : v);
+  const rows = r.configFlips.map((c) => [
+    c.symbol,
+    c.value ? `${value(c.value.queue)} (flip: ${value(c.value.flipped)})` : 'n/a',
+    ...sizeCells(c.saves, signed),
+    c.available ? percentOfBase(r, c.saves?.dec) : unavailableNote(c, r),
+  ]);
+  return { columns: [{ header: 'symbol' }, { header: 'value' }, ...sizeCols(r), right('% of base')], rows };
+}
+
+export const CONFIG_FLIPS_TITLE = "The configuration's own choices (kconfig.flips; config:<SYMBOL> - queue): bytes each value saves against the other, negative where it costs";
+
 function percentOfBase(r: SizeReport, v: number | null | undefined): string {
   return v === null || v === undefined || !r.baseSizes?.dec ? 'n/a' : percent((v * 100) / r.baseSizes.dec);
 }
@@ -257,6 +271,7 @@ export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string 
   out.push(headline(r).join('\n') + '\n');
   section('Sizes per toggle', renderTable(togglesTable(r), 'text'));
   section('Turning each option off (queue - flip:<patch>): bytes saved; % of base and cumulative in dec', renderTable(flipTable(r), 'text'));
+  if (r.configFlips.length) section(CONFIG_FLIPS_TITLE, renderTable(configFlipTable(r), 'text'));
   section('Each patch at its default (queue - without:<patch>): no-op cost, ideally 0', renderTable(noopTable(r), 'text'));
   section('Interactions: flips that change the same symbols or .config symbols', pairLines(r, false).join('\n'));
   section('Per directory (dec)', r.dirs.length ? renderTable(dirTable(r), 'text') : NO_DIRS);
@@ -282,6 +297,7 @@ export function renderSizeMarkdown(r: SizeReport, opts: RenderOptions = {}): str
   out.push(headline(r, true).join('\n\n') + '\n\n');
   out.push('Bytes saved by turning each option off (`queue - flip:<patch>`); % of base and cumulative in dec:\n\n');
   out.push(renderTable(flipTable(r), 'md'));
+  if (r.configFlips.length) out.push(`\n${CONFIG_FLIPS_TITLE}:\n\n${renderTable(configFlipTable(r), 'md')}`);
   if (r.budgets?.length) out.push('\n**Budgets**\n\n' + budgetLines(r).map((l) => `- ${l}`).join('\n') + '\n');
   out.push('\n');
   out.push(details('Sizes per toggle', renderTable(togglesTable(r), 'md')));

@@ -28,7 +28,7 @@ export type Metric = (typeof METRICS)[number];
 /** Bytes per metric; null where a side has no such number (no boot image stored). */
 export type Sizes = Record<Metric, number | null>;
 
-export type ToggleKind = 'base' | 'queue' | 'all-off' | 'flip' | 'without' | 'other';
+export type ToggleKind = 'base' | 'queue' | 'all-off' | 'flip' | 'without' | 'config' | 'other';
 
 /** One toggle of the run as the loader found it. */
 export interface ToggleInput {
@@ -124,6 +124,15 @@ export interface FlipResult extends Comparison {
   cumulativePct: Sizes | null;
 }
 
+/** queue vs config:<SYMBOL>: one of the configuration's own choices (kconfig.flips) turned around. */
+export interface ConfigFlipResult extends Comparison {
+  symbol: string;
+  /** The symbol's value at the queue point and in the flip (from the stored .configs). */
+  value?: { queue: string | null; flipped: string | null };
+  /** config:<SYMBOL> - queue: bytes the configuration's value saves (negative: what it costs). */
+  saves: Sizes | null;
+}
+
 export interface PatchReport {
   name: string;
   /** 1-based position among the report's patches (series order of the `queue` toggle). */
@@ -213,6 +222,8 @@ export interface SizeReport {
   allOffVsBase: Comparison;
   /** In series order. */
   patches: PatchReport[];
+  /** The configuration's own choices flipped one at a time (kconfig.flips), in run order. */
+  configFlips: ConfigFlipResult[];
   interactions: Interactions;
   dirs: DirRow[];
   inputs: InputHashes;
@@ -223,6 +234,7 @@ export function toggleKind(name: string): { kind: ToggleKind; patch?: string } {
   if (name === 'base' || name === 'queue' || name === 'all-off') return { kind: name };
   const m = /^(flip|without):(.+)$/.exec(name);
   if (m) return { kind: m[1] as 'flip' | 'without', patch: m[2]! };
+  if (/^config:[A-Za-z0-9_]+$/.test(name)) return { kind: 'config' };
   return { kind: 'other' };
 }
 
@@ -440,6 +452,15 @@ export function buildSizeReport(input: ReportInput): SizeReport {
       })),
   };
 
+  const configFlips: ConfigFlipResult[] = toggles
+    .filter((t) => t.kind === 'config')
+    .map((t) => {
+      const symbol = t.toggle.slice('config:'.length);
+      const c = compare('queue', t.toggle);
+      const own = c.config?.find((x) => x.symbol === symbol);
+      return { ...c, symbol, ...(own ? { value: { queue: own.before, flipped: own.after } } : {}), saves: c.change };
+    });
+
   const imageName = (ok('queue') ?? ok('base'))?.record ? imageNameOf((ok('queue') ?? ok('base'))!.record!) : undefined;
   return {
     schema: REPORT_SCHEMA,
@@ -453,6 +474,7 @@ export function buildSizeReport(input: ReportInput): SizeReport {
     allOff,
     allOffVsBase: compare('base', 'all-off'),
     patches,
+    configFlips,
     interactions,
     dirs,
     inputs,

@@ -101,14 +101,24 @@ function run(overrides: Partial<Record<string, Spec | null>> = {}) {
 
 describe('buildSizeReport', () => {
   it('names the toggles', () => {
-    expect(['base', 'queue', 'all-off', 'flip:a:b', 'without:x', 'odd'].map((t) => toggleKind(t))).toEqual([
+    expect(['base', 'queue', 'all-off', 'flip:a:b', 'without:x', 'config:KALLSYMS', 'odd'].map((t) => toggleKind(t))).toEqual([
       { kind: 'base' },
       { kind: 'queue' },
       { kind: 'all-off' },
       { kind: 'flip', patch: 'a:b' },
       { kind: 'without', patch: 'x' },
+      { kind: 'config' },
       { kind: 'other' },
     ]);
+  });
+
+  it("the configuration's own choices: config:<SYMBOL> - queue, with the value from the .configs", () => {
+    const r = run({ 'config:KALLSYMS': { text: 1310, image: 704, config: 'CONFIG_X86=y\nCONFIG_A=y\nCONFIG_B=y\nCONFIG_DEP=y\nCONFIG_KALLSYMS=y\n' }, 'config:FUTEX': null });
+    expect(r.toggles.find((t) => t.toggle === 'config:KALLSYMS')?.kind).toBe('config');
+    expect(r.configFlips).toHaveLength(1);
+    expect(r.configFlips[0]).toMatchObject({ symbol: 'KALLSYMS', value: { queue: null, flipped: 'y' }, saves: { text: 300, data: 0, bss: 0, dec: 300, image: 100 } });
+    // Not part of the patches' sums.
+    expect(r.interactions.counted).toEqual(['p1', 'p2']);
   });
 
   it('what each option saves: queue - flip, % of the base, cumulative along the series', () => {

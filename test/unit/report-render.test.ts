@@ -206,5 +206,25 @@ describe('Markdown summary', () => {
     );
     expect(md).toContain('<details><summary>Sizes per toggle</summary>');
     expect(md).toContain('<details><summary>Inputs</summary>');
+    expect(md).not.toContain("The configuration's own choices");
+  });
+
+  it("adds the configuration's own choices (config:<SYMBOL>) after the flips, signed", () => {
+    const r = buildSizeReport({
+      config: 'web<server>',
+      run: { startedAt: '2026-01-01T00:00:00Z' },
+      toggles: [rec('base', 10000), rec('queue', 10000), rec('config:KALLSYMS', 10400), rec('config:NET', 7000)],
+    });
+    const md = renderSizeMarkdown(r);
+    expect(md).toContain(
+      [
+        "The configuration's own choices (kconfig.flips; config:<SYMBOL> - queue): bytes each value saves against the other, negative where it costs:",
+        '',
+        '| symbol | value | text | data | bss | dec | bzImage | % of base |',
+        '|---|---|---:|---:|---:|---:|---:|---:|',
+        '| KALLSYMS | n/a | +400 | 0 | 0 | +400 | +200 | 4.00% |',
+        '| NET | n/a | -3000 | 0 | 0 | -3000 | -1500 | -30.00% |',
+      ].join('\n'),
+    );
   });
 });
