@@ -35,7 +35,7 @@ import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/i
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
-import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId } from './memo.js';
+import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId, type ConfigMemoInputs } from './memo.js';
 import { git } from '../tree/git.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
@@ -290,12 +290,33 @@ export class MatrixRunner {
     return p;
   }
 
-  private async makeConfig(t: Toggle, onPhase?: (state: ToggleState, lane?: number) => void): Promise<ConfigOutcome> {
+  /**
+   * The toggle's record when the store has it and its .config (and, for a flip, the queue
+   * point's) is in the config memo: no lane, no make, so it is safe without the cache's build
+   * lock — `tiny boot` uses it to boot a stored kernel while a matrix runs. undefined otherwise.
+   */
+  async storedRecord(t: Toggle): Promise<BuildRecord | undefined> {
+    const memoText = async (x: Toggle, defaults?: Map<string, string>): Promise<string | undefined> => {
+      const { tree } = await this.seriesFor(x);
+      const fragment = resolveFragment(x, this.setup.config.kconfig.fragment, defaults);
+      return readConfigMemo(this.setup.cacheDir, configMemoKey({ ...(await this.memoInputs(tree)), fragment }));
+    };
+    let defaults: Map<string, string> | undefined;
+    if (needsDefaults(t)) {
+      const q = this.plan.toggles.find((x) => x.kind === 'queue');
+      const text = q ? await memoText(q) : undefined;
+      if (text === undefined) return undefined;
+      defaults = parseDotConfig(text);
+    }
+    const text = await memoText(t, defaults);
+    if (text === undefined) return undefined;
+    const r = await lookup(this.setup.records, recordKey(this.inputsFor(t, sha256(text))));
+    return r?.status === 'ok' ? r : undefined;
+  }
+
+  private async memoInputs(tree: string): Promise<Omit<ConfigMemoInputs, 'fragment'>> {
     const s = this.setup;
-    const { commit, tree } = await this.seriesFor(t);
-    if (needsDefaults(t)) onPhase?.('waiting');
-    const fragment = resolveFragment(t, s.config.kconfig.fragment, needsDefaults(t) ? await this.defaults() : undefined);
-    const memoInputs = {
+    return {
       kconfig: await this.kconfigIdentity(tree),
       arch: s.config.arch,
       base: await kconfigBaseId(s.config.kconfig.base),
@@ -304,6 +325,14 @@ export class MatrixRunner {
       runtime: s.runtime.name,
       toolVersion: s.toolVersion,
     };
+  }
+
+  private async makeConfig(t: Toggle, onPhase?: (state: ToggleState, lane?: number) => void): Promise<ConfigOutcome> {
+    const s = this.setup;
+    const { commit, tree } = await this.seriesFor(t);
+    if (needsDefaults(t)) onPhase?.('waiting');
+    const fragment = resolveFragment(t, s.config.kconfig.fragment, needsDefaults(t) ? await this.defaults() : undefined);
+    const memoInputs = await this.memoInputs(tree);
     const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
     if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0 };
