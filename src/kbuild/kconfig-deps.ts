@@ -672,7 +672,13 @@ export function explainDropped(db: KconfigDb, dropped: DroppedSymbol, config: Re
     const add = Object.entries(suggest.add);
     if (add.length) parts.push(`add ${add.map(([s, v]) => `${s}: ${v}`).join(', ')} to the fragment`);
     if (suggest.anyOf.length) parts.push(suggest.anyOf.map((alts) => `set one of ${alts.join(', ')}`).join('; '));
-    if (inFragmentDropped.length) parts.push(`${inFragmentDropped.join(', ')} ${inFragmentDropped.length > 1 ? 'are' : 'is'} in the fragment but did not survive either: fix ${inFragmentDropped.length > 1 ? 'those' : 'that'} first`);
+    // A dependency the fragment itself sets the other way (VT: n, and a symbol that needs VT)
+    // is a conflict within the fragment; one the fragment asked for and did not get, a second drop.
+    const asked = (sym: string) => fragmentValue(fragment[sym]!, symbolType(db, sym));
+    const conflicting = inFragmentDropped.filter((sym) => asked(sym) === (config.get(sym) ?? 'n'));
+    const droppedToo = inFragmentDropped.filter((sym) => !conflicting.includes(sym));
+    if (conflicting.length) parts.push(`the fragment itself rules it out with ${conflicting.map((sym) => `${sym}: ${asked(sym)}`).join(', ')}: change ${conflicting.length > 1 ? 'those' : 'that'}, or drop ${symbol}`);
+    if (droppedToo.length) parts.push(`${droppedToo.join(', ')} ${droppedToo.length > 1 ? 'are' : 'is'} in the fragment but did not survive either: fix ${droppedToo.length > 1 ? 'those' : 'that'} first`);
     if (suggest.blocked.length) parts.push(`${suggest.blocked.join('; ')}`);
     const hint = parts.length ? parts.join('; ') : `the dependency cannot be met with this tree and arch; drop ${symbol} from the fragment`;
     const defNote = withPrompt.length > 1 ? ` [definition at ${whereText(best.d)}, one of ${withPrompt.length}]` : '';

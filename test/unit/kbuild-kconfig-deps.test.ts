@@ -309,6 +309,12 @@ describe('explainDropped', () => {
     expect(e!.hint).toBe('add PCI: y to the fragment; NETDEVICES, NET_PCI are in the fragment but did not survive either: fix those first');
   });
 
+  it('says when the fragment itself rules a symbol out (NE2K_PCI: y with NET_PCI: n)', () => {
+    const [e] = explain('CONFIG_NET=y\nCONFIG_NETDEVICES=y\nCONFIG_NET_ETHERNET=y\nCONFIG_PCI=y\n# CONFIG_NET_PCI is not set\n', { NET_PCI: 'n', NE2K_PCI: 'y' });
+    expect(e!.symbol).toBe('NE2K_PCI');
+    expect(e!.hint).toBe('the fragment itself rules it out with NET_PCI: n: change that, or drop NE2K_PCI');
+  });
+
   it('explains if blocks (BLK_DEV_PIIX needs BLK_DEV_IDEDMA_PCI on 2.6.9)', () => {
     const [e] = explain('CONFIG_PCI=y\nCONFIG_IDE=y\nCONFIG_BLK_DEV_IDE=y\n# CONFIG_BLK_DEV_IDEDMA_PCI is not set\n', { IDE: 'y', BLK_DEV_IDE: 'y', BLK_DEV_PIIX: 'y' });
     expect(e!.message).toBe('CONFIG_BLK_DEV_PIIX=y was dropped (now not set): inside `if BLK_DEV_IDEDMA_PCI` (drivers/ide/Kconfig:16), and BLK_DEV_IDEDMA_PCI is n');
