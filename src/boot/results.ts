@@ -81,7 +81,7 @@ export function bootResultFile(store: RecordStore, key: string, rootSha: string,
 }
 
 export function minMemFile(store: RecordStore, key: string, rootSha: string, limit: MemLimit = 'machine'): string {
-  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-mem${limitTag(limit)}.json`);
+  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-${limit === 'kernel' ? 'mem=' : 'mem'}.json`);
 }
 
 export async function saveBootResult(store: RecordStore, r: BootResult): Promise<string> {
