@@ -219,9 +219,13 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
       let minMem: MinMemRecord | undefined;
       if (first.booted && opts.findMinMem) {
         // A failing boot that hangs costs its whole timeout: allow 4x the good boot, at least 15 s;
-        // one that stays silent (a kernel too big to decompress) 5x the good boot's first output, at least 5 s.
+        // one that stays silent (a kernel too big to decompress) 5x the good boot's first output, at
+        // least 5 s — unless the good boot's first words were init's: a kernel without printk is
+        // silent until init even when it boots, so its silence says nothing (a slow boot on a busy
+        // machine would be cut and counted as a failure).
         const stepTimeout = Math.min(timeoutS * 1000, Math.max(15_000, 4 * first.totalMs));
-        const silentTimeout = firstOutputMs !== undefined ? Math.max(5_000, 5 * firstOutputMs) : undefined;
+        const kernelSpeaks = !first.console.find((l) => l.trim() !== '')?.startsWith(MARKERS.started);
+        const silentTimeout = firstOutputMs !== undefined && kernelSpeaks ? Math.max(5_000, 5 * firstOutputMs) : undefined;
         const atMin = new Map<number, BootResult>([[memKiB, first]]);
         const found = await findMinMem({
           highKiB: memKiB,
