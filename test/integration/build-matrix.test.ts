@@ -9,6 +9,7 @@ import { prepareMatrix, type Prepared } from '../../src/matrix/setup.js';
 import { MatrixRunner, type ToggleEvent, type ToggleResult } from '../../src/matrix/run.js';
 import { displayOrder } from '../../src/matrix/plan.js';
 import { readArtifact } from '../../src/store/index.js';
+import { buildSizeReport } from '../../src/report/size-report.js';
 import { sha256 } from '../../src/util/fs.js';
 import { tempDir } from '../helpers/kernel-tree-fixture.js';
 
@@ -89,6 +90,41 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
     expect([...r.values()].map((x) => x.status)).toEqual(p.plan.toggles.map(() => 'cached'));
     expect(events.some((e) => e.state === 'building' || e.state === 'config')).toBe(false);
     expect(ms).toBeLessThan(5000);
+  });
+
+  it('finds each stored toggle from the memo alone (storedRecord: what tiny boot uses without the lock)', async () => {
+    const p = await prepare(cache, 'fake-tiny');
+    const events: ToggleEvent[] = [];
+    const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => events.push(e) });
+    const served = await runAll(p);
+    for (const t of p.plan.toggles) expect((await runner.storedRecord(t))?.key, t.name).toBe(served.get(t.name)!.key);
+    expect(events).toEqual([]);
+    // An empty cache has nothing stored: undefined, and still no make.
+    const fresh = await tempDir('tiny-matrix-fresh-');
+    try {
+      const q = await prepare(fresh, 'fake-tiny');
+      const r2 = new MatrixRunner(q.setup, q.plan, { onEvent: (e) => events.push(e) });
+      expect(await r2.storedRecord(q.plan.toggles.find((t) => t.name === 'flip:banner-option')!)).toBeUndefined();
+      expect(events).toEqual([]);
+    } finally {
+      await rm(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it("flips the configuration's own symbols (kconfig.flips) against the queue point, and reports what each is worth", async () => {
+    const p = await prepare(cache, 'fake-flips');
+    expect(p.plan.toggles.map((t) => t.name)).toContain('config:INET');
+    const r = await runAll(p);
+    const flip = r.get('config:INET')!;
+    expect(flip.status, flip.error).toBe('built');
+    // INET=y at the queue point (defconfig); the toggle has it off, and is smaller for it.
+    const cfg = (await readArtifact(p.setup.records, flip.record!, 'config'))!.toString();
+    expect(cfg).toContain('# CONFIG_INET is not set');
+    expect(dec(flip)).toBeLessThan(dec(r.get('queue'))!);
+    const report = buildSizeReport({ config: 'fake-flips', run: { startedAt: 'x' }, toggles: [...r.values()].map((x) => ({ toggle: x.toggle.name, key: x.key!, status: x.record!.status, record: x.record! })) });
+    expect(report.configFlips).toHaveLength(1);
+    expect(report.configFlips[0]!.symbol).toBe('INET');
+    expect(report.configFlips[0]!.saves!.dec).toBe(dec(flip)! - dec(r.get('queue'))!);
   });
 
   it('two lanes build the same toggles into the same records, each lane in its own directories', async () => {
