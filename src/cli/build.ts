@@ -105,7 +105,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
         for (const r of results) if (r.status === 'built') timings[r.toggle.name] = { ms: r.durationMs, at: new Date().toISOString() };
         await writeTimings(cache, p.config.name, timings);
         const entries: RunEntry[] = results
-          .filter((r) => r.key && r.status !== 'interrupted')
+          .filter((r) => r.key && r.status !== 'interrupted' && r.status !== 'not-applicable')
           .map((r) => ({ toggle: r.toggle.name, key: r.key!, status: r.status === 'failed' ? 'failed' : 'ok' }));
         let index = entries;
         if (opts.only) {

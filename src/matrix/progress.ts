@@ -35,9 +35,10 @@ const STATE_WORDS: Record<ToggleState, string> = {
   built: 'built',
   failed: 'FAILED',
   interrupted: 'interrupted',
+  'not-applicable': 'n/a',
 };
 
-const FINAL = new Set<ToggleState>(['cached', 'built', 'failed', 'interrupted']);
+const FINAL = new Set<ToggleState>(['cached', 'built', 'failed', 'interrupted', 'not-applicable']);
 
 export interface ProgressOptions {
   /** Update lines in place (a terminal); default: process.stderr.isTTY. */
@@ -123,7 +124,7 @@ export class MatrixProgress {
     }
     const elapsed = tr.startedAt !== undefined ? now - tr.startedAt : 0;
     if (FINAL.has(tr.state)) {
-      return `${name}  ${word}  ${formatDuration(elapsed)}${tr.state === 'failed' && tr.message ? `  ${tr.message}` : ''}`;
+      return `${name}  ${word}  ${formatDuration(elapsed)}${(tr.state === 'failed' || tr.state === 'not-applicable') && tr.message ? `  ${tr.message}` : ''}`;
     }
     const est = this.estimate(tr.toggle.name);
     const eta = est !== undefined ? `  ETA ${est > elapsed ? formatDuration(est - elapsed) : 'any moment'}` : '';

@@ -43,11 +43,11 @@ export interface ToggleRow {
 
 export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
   const byKind = (k: ToggleKind) => results.find((r) => r.toggle.kind === k)?.record?.measurement?.size.dec;
-  const decOf = (r: ToggleResult) => (r.status === 'failed' || r.status === 'interrupted' ? undefined : r.record?.measurement?.size.dec);
+  const decOf = (r: ToggleResult) => (r.status === 'failed' || r.status === 'interrupted' || r.status === 'not-applicable' ? undefined : r.record?.measurement?.size.dec);
   const queueDec = results.find((r) => r.toggle.kind === 'queue' && decOf(r) !== undefined) ? byKind('queue') : undefined;
   const baseDec = results.find((r) => r.toggle.kind === 'base' && decOf(r) !== undefined) ? byKind('base') : undefined;
   return displayOrder(results.map((r, order) => ({ kind: r.toggle.kind, r, order }))).map(({ r, order }) => {
-    const m = r.status === 'failed' || r.status === 'interrupted' ? undefined : r.record?.measurement;
+    const m = r.status === 'failed' || r.status === 'interrupted' || r.status === 'not-applicable' ? undefined : r.record?.measurement;
     const artifacts: Record<string, ArtifactInfo> = {};
     for (const [name, f] of Object.entries(m?.files ?? {})) {
       const sha = m?.sha256[name];
@@ -149,17 +149,17 @@ export function renderText(rows: readonly ToggleRow[], s: BuildSummary, format: 
       ? `### tiny build ${s.config} on ${s.base.version}\n\n`
       : `tiny build ${s.config}: ${s.base.version} (tree ${s.base.tree.slice(0, 12)}), ${s.toolchain.name} ${s.toolchain.image.replace(/^sha256:/, '').slice(0, 12)} on ${s.runtime}${s.hermetic ? '' : ' (not hermetic)'}\n\n`;
   const table = renderTable(sizeTable(rows), format);
-  const tail = `\n${rows.length} toggles: ${counts.built} built, ${counts.cached} cached, ${counts.failed} failed${counts.interrupted ? `, ${counts.interrupted} interrupted` : ''} in ${formatDuration(s.durationMs)} (make -j${s.jobs}${s.lanes > 1 ? `, ${s.lanes} lanes` : ''})\n`;
+  const tail = `\n${rows.length} toggles: ${counts.built} built, ${counts.cached} cached, ${counts.failed} failed${counts.interrupted ? `, ${counts.interrupted} interrupted` : ''}${counts['not-applicable'] ? `, ${counts['not-applicable']} not applicable` : ''} in ${formatDuration(s.durationMs)} (make -j${s.jobs}${s.lanes > 1 ? `, ${s.lanes} lanes` : ''})\n`;
   return head + table + tail;
 }
 
 export function countStatus(rows: readonly { status: ToggleStatus }[]): Record<ToggleStatus, number> {
-  const c: Record<ToggleStatus, number> = { built: 0, cached: 0, failed: 0, interrupted: 0 };
+  const c: Record<ToggleStatus, number> = { built: 0, cached: 0, failed: 0, interrupted: 0, 'not-applicable': 0 };
   for (const r of rows) c[r.status]++;
   return c;
 }
 
-/** Why toggles failed, for stderr: the one-line error, the first error's context, the logs. */
+/** Why toggles failed (the one-line error, the first error's context, the logs) or do not apply, for stderr. */
 export function renderFailures(rows: readonly ToggleRow[]): string {
   const out: string[] = [];
   for (const r of rows.filter((x) => x.status === 'failed')) {
@@ -167,13 +167,14 @@ export function renderFailures(rows: readonly ToggleRow[]): string {
     for (const d of r.details ?? []) out.push(`    ${d}`);
     for (const l of r.logs) out.push(`    log: ${l}`);
   }
+  for (const r of rows.filter((x) => x.status === 'not-applicable')) out.push(`${r.toggle}: not applicable: ${r.error ?? ''}`);
   return out.length ? out.join('\n') + '\n' : '';
 }
 
 export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
   return {
     ...s,
-    ok: rows.every((r) => r.status === 'built' || r.status === 'cached') && s.budgets.failures.length === 0,
+    ok: rows.every((r) => r.status === 'built' || r.status === 'cached' || r.status === 'not-applicable') && s.budgets.failures.length === 0,
     toggles: rows.map((r) => ({
       toggle: r.toggle,
       run_order: r.order,

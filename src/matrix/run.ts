@@ -63,8 +63,13 @@ export interface MatrixSetup {
   measureTools?: MeasureTools;
 }
 
-export type ToggleState = 'queued' | 'waiting' | 'tree' | 'config' | 'building' | 'measuring' | 'cached' | 'built' | 'failed' | 'interrupted';
-export type ToggleStatus = 'cached' | 'built' | 'failed' | 'interrupted';
+export type ToggleState = 'queued' | 'waiting' | 'tree' | 'config' | 'building' | 'measuring' | 'cached' | 'built' | 'failed' | 'interrupted' | 'not-applicable';
+/**
+ * not-applicable: a flip of a symbol Kconfig hides at the queue point (its dependencies are off
+ * there, e.g. an option of the VT in a configuration without VT): flipping it alone cannot change
+ * the kernel, so nothing is built and the run does not fail for it.
+ */
+export type ToggleStatus = 'cached' | 'built' | 'failed' | 'interrupted' | 'not-applicable';
 
 export interface ToggleResult {
   toggle: Toggle;
@@ -266,6 +271,17 @@ export class MatrixRunner {
     };
   }
 
+  /**
+   * The flipped symbols a flip toggle cannot change: absent from the queue point's .config (not
+   * even "is not set"), because Kconfig hides them there. Empty when the defaults are unknown:
+   * configuring the toggle then fails with the reason.
+   */
+  private async hiddenAtQueuePoint(t: Toggle): Promise<string[]> {
+    if (!needsDefaults(t)) return [];
+    const defaults = await this.defaults().catch(() => undefined);
+    return defaults ? t.flip.filter((sym) => !defaults.has(sym)) : [];
+  }
+
   /** Option defaults: the .config of the queue point. */
   defaults(): Promise<Map<string, string>> {
     this.defaultsPromise ??= (async () => {
@@ -405,6 +421,10 @@ export class MatrixRunner {
     };
     if (this.aborted) return done({ status: 'interrupted', error: 'interrupted before it started' });
     this.emit(t, 'tree', started);
+    const hidden = await this.hiddenAtQueuePoint(t);
+    if (hidden.length) {
+      return done({ status: 'not-applicable', error: `${hidden.map((s) => `CONFIG_${s}`).join(', ')} is not in the queue point's .config: Kconfig hides it there (its dependencies are off), so flipping it alone changes nothing` });
+    }
 
     let cfg: ConfigOutcome;
     try {
