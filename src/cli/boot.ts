@@ -5,10 +5,11 @@
 // that still reaches init. Argument parsing, the lock and rendering only: the
 // work is in src/boot/ and src/matrix/.
 
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Option, type Command } from 'commander';
 import { buildInit, buildInitramfs, buildRootDisk, defaultRoot, missingBootOptions, findMinMem, judgeConsole, lastLines, MARKERS, memArg, parseMem, qemuArgs, qemuBinary, qemuVersion, runQemu, saveBootResult, saveMinMem, type BootResult, type MemLimit, type MinMemRecord, type RootKind } from '../boot/index.js';
+import { bootScratch } from '../boot/scratch.js';
 import { loadBuildConfig } from '../kbuild/buildconfig.js';
 import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
@@ -171,8 +172,7 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
     const rootName = rootKind === 'disk' ? 'root.ext2' : 'initramfs.cpio';
     const imageInfo = { name: record.imageName, sha256: sha256(image), bytes: image.length };
 
-    const work = join(cache, 'boot', 'tmp', `${record.key.slice(0, 16)}.${process.pid}`);
-    await mkdir(work, { recursive: true });
+    const work = await bootScratch(join(cache, 'boot', 'tmp'), record.key.slice(0, 16));
     const kernelFile = join(work, record.imageName);
     const rootFile = join(work, rootName);
     await writeFile(kernelFile, image);
