@@ -107,6 +107,44 @@ export async function findBuiltins(buildDir: string): Promise<Map<string, string
 }
 
 /**
+ * One level below a top-level directory: each immediate subdirectory's own built-in, when the
+ * directory has one itself (net/ipv4/built-in.o under net/built-in.o); else the deeper built-ins
+ * findBuiltins took for it, each on its own (arch/i386/kernel/built-in.o ...).
+ */
+export async function findSubBuiltins(buildDir: string, dir: string, builtins: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  const own = builtins.length === 1 && builtins[0]!.startsWith(`${dir}/built-in.`);
+  if (!own) {
+    for (const b of builtins) out.set(b.slice(0, b.lastIndexOf('/')), [b]);
+    return out;
+  }
+  // The build directory is reused across toggles: a subdirectory's built-in can be left from an
+  // earlier .config. Kbuild's command line for the parent (.built-in.o.cmd: `ld -r ... net/ipv4/
+  // built-in.o ...`; .built-in.a.cmd: `echo net/ipv4/built-in.a ... | xargs ar ...`) names the
+  // ones really linked; without it (a tree that keeps no .cmd files) every one found counts.
+  const parent = builtins[0]!;
+  const cmd = await readFile(join(buildDir, dir, `.${parent.slice(parent.lastIndexOf('/') + 1)}.cmd`), 'utf8').catch(() => undefined);
+  const entries = await readdir(join(buildDir, dir), { withFileTypes: true }).catch(() => []);
+  for (const e of entries.filter((x) => x.isDirectory() && !x.name.startsWith('.')).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const files = new Set(await readdir(join(buildDir, dir, e.name)).catch(() => [] as string[]));
+    const name = BUILTIN_NAMES.find((n) => files.has(n));
+    const path = `${dir}/${e.name}/${name}`;
+    if (name && (cmd === undefined || linkedBy(cmd, dir, `${e.name}/${name}`))) out.set(`${dir}/${e.name}`, [path]);
+  }
+  return out;
+}
+
+/**
+ * Does a parent's kbuild command link `rel` (relative to `dir`)? 2.6 names it in full
+ * (`ld -r -o net/built-in.o ... net/ipv4/built-in.o`); 5.x/6.x prefixes a list
+ * (`printf "net/%s " socket.o ipv4/built-in.a ... | xargs ar cDPrST net/built-in.a`).
+ */
+export function linkedBy(cmd: string, dir: string, rel: string): boolean {
+  const words = cmd.split(/\s+/);
+  return words.includes(`${dir}/${rel}`) || (cmd.includes(`"${dir}/%s "`) && words.includes(rel));
+}
+
+/**
  * The objects of a 2.6-style `ld -r` built-in.o, from kbuild's `.built-in.o.cmd`
  * (`cmd_init/built-in.o := ld -m elf_i386 -r -o init/built-in.o init/main.o ...`), nested
  * built-in.o files counted through their own .cmd; the `rm -f $@; ar rcs $@` of an empty
@@ -189,8 +227,12 @@ export async function measureBuild(opts: MeasureOptions): Promise<Measurement> {
   const size = { text: row.text, data: row.data, bss: row.bss, dec: row.dec };
 
   const dirs: DirSize[] = [];
-  for (const [dir, builtins] of await findBuiltins(buildDir)) dirs.push(await measureDir(buildDir, dir, builtins, tools.size));
+  const subdirs: DirSize[] = [];
+  for (const [dir, builtins] of await findBuiltins(buildDir)) {
+    dirs.push(await measureDir(buildDir, dir, builtins, tools.size));
+    for (const [sub, subBuiltins] of await findSubBuiltins(buildDir, dir, builtins)) subdirs.push(await measureDir(buildDir, sub, subBuiltins, tools.size));
+  }
 
   const symbols = await runNm(tools.nm, 'vmlinux', buildDir);
-  return { size, files, sha256, dirs, symbols, tools: { ...tools } };
+  return { size, files, sha256, dirs, subdirs, symbols, tools: { ...tools } };
 }

@@ -47,6 +47,13 @@ export interface Measurement {
   sha256: Record<string, string>;
   /** Per top-level directory, sorted by dir. */
   dirs: DirSize[];
+  /**
+   * One level down (net/ipv4, drivers/ide, fs/ext2 ...; for a top-level directory without its
+   * own built-in, such as 2.6's arch, the built-ins found below it: arch/i386/kernel ...), sorted
+   * by dir. What a top-level directory links from its own files is its size minus these.
+   * Absent in records made before tiny measured it.
+   */
+  subdirs?: DirSize[];
   /** Sized symbols of vmlinux in nm --size-sort order (the caller stores them in their own file). */
   symbols: SymbolEntry[];
   /** The size and nm programs used. */

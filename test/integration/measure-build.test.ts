@@ -83,6 +83,9 @@ async function build26(dir: string, m32: boolean, override: Record<string, strin
   await ldR(dir, em, 'drivers/built-in.o', ['drivers/char/built-in.o', 'drivers/base/built-in.o']);
   await ldR(dir, em, 'arch/i386/kernel/built-in.o', [o['arch/x86/kernel/setup.c']!]);
   await emptyBuiltin(dir, 'crypto/built-in.o');
+  // Left from an earlier .config in a reused build dir: drivers/built-in.o does not link it.
+  await mkdir(join(dir, 'drivers/input'), { recursive: true });
+  await ldR(dir, em, 'drivers/input/built-in.o', [o['drivers/char/mem.c']!]);
   await mkdir(join(dir, 'scripts/basic'), { recursive: true }); // host programs: no built-in
   await writeFile(join(dir, 'scripts/basic/fixdep'), 'host binary');
   await finish(dir, em, ['init/built-in.o', 'kernel/built-in.o', 'drivers/built-in.o', 'arch/i386/kernel/built-in.o', 'crypto/built-in.o'], 'arch/i386/boot');
@@ -142,6 +145,13 @@ describe.skipIf(missing.length > 0)(`measureBuild on real objects${missing.lengt
     ]);
     for (const d of m.dirs) expect({ ...d, dir: undefined, objects: undefined, builtins: undefined }).toMatchObject(await sizeOf(dir, d.builtins[0]!));
     expect(m.dirs.find((d) => d.dir === 'crypto')).toMatchObject({ text: 0, data: 0, bss: 0, dec: 0 });
+    // One level down: what drivers/.built-in.o.cmd links (not the stale drivers/input), and arch's deeper built-in.
+    expect(m.subdirs!.map((d) => [d.dir, d.builtins])).toEqual([
+      ['arch/i386/kernel', ['arch/i386/kernel/built-in.o']],
+      ['drivers/base', ['drivers/base/built-in.o']],
+      ['drivers/char', ['drivers/char/built-in.o']],
+    ]);
+    for (const d of m.subdirs!) expect({ ...d, dir: undefined, objects: undefined, builtins: undefined }).toMatchObject(await sizeOf(dir, d.builtins[0]!));
     const nm = parseNm((await sh(dir, 'nm', ['--size-sort', '-S', 'vmlinux'])).stdout);
     expect(m.symbols).toEqual(nm);
     expect(m.symbols.map((s) => s.name)).toEqual(expect.arrayContaining(['start_kernel', 'schedule', 'do_fork', 'runqueue', 'linux_banner', 'done.0']));
