@@ -149,6 +149,18 @@ export function dirTable(r: SizeReport): Table {
   };
 }
 
+/** Where the bytes are one level down, largest first (the top `top` rows). */
+export function subdirTable(r: SizeReport, top = 20): Table {
+  const rows = (r.subdirs?.rows ?? []).slice(0, top);
+  const total = r.toggles.find((t) => t.toggle === r.subdirs?.toggle)?.sizes?.dec;
+  return {
+    columns: [{ header: 'directory' }, right('text'), right('data'), right('bss'), right('dec'), right('% of vmlinux')],
+    rows: rows.map((x) => [x.dir, num(x.text), num(x.data), num(x.bss), num(x.dec), total ? percent((x.dec * 100) / total) : 'n/a']),
+  };
+}
+
+const subdirTitle = (r: SizeReport) => `One level down at the ${r.subdirs?.toggle} point, largest first (dec; built-ins the parent links)`;
+
 export function symbolSummary(s: RenameAwareDiff): string {
   return `add/remove: ${s.add}/${s.remove} grow/shrink: ${s.grow}/${s.shrink} up/down: ${s.up}/${-s.down || 0} (${s.up - s.down})${s.rename ? ` rename: ${s.rename}` : ''}`;
 }
@@ -275,6 +287,7 @@ export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string 
   section('Each patch at its default (queue - without:<patch>): no-op cost, ideally 0', renderTable(noopTable(r), 'text'));
   section('Interactions: flips that change the same symbols or .config symbols', pairLines(r, false).join('\n'));
   section('Per directory (dec)', r.dirs.length ? renderTable(dirTable(r), 'text') : NO_DIRS);
+  if (r.subdirs?.rows.length) section(subdirTitle(r), renderTable(subdirTable(r), 'text'));
   const syms: string[] = [];
   for (const p of r.patches) {
     const parts = patchSymbols(r, p, top, 'text');
@@ -304,6 +317,7 @@ export function renderSizeMarkdown(r: SizeReport, opts: RenderOptions = {}): str
   out.push(details('No-op cost per patch (<code>queue - without:&lt;patch&gt;</code>, ideally 0)', renderTable(noopTable(r), 'md')));
   out.push(details('Interactions', pairLines(r, true).map((l) => `- ${l}`).join('\n')));
   out.push(details('Per directory (dec)', r.dirs.length ? renderTable(dirTable(r), 'md') : NO_DIRS));
+  if (r.subdirs?.rows.length) out.push(details(subdirTitle(r), renderTable(subdirTable(r), 'md')));
   const syms: string[] = [];
   for (const p of r.patches) {
     const parts = patchSymbols(r, p, top, 'md');

@@ -226,8 +226,18 @@ export interface SizeReport {
   configFlips: ConfigFlipResult[];
   interactions: Interactions;
   dirs: DirRow[];
+  /** One level down at the queue point (the base when there is none), largest dec first: where the bytes are. */
+  subdirs: { toggle: string; rows: BerkeleySizeRow[] } | null;
   inputs: InputHashes;
   budgets?: ReportBudget[];
+}
+
+export interface BerkeleySizeRow {
+  dir: string;
+  text: number;
+  data: number;
+  bss: number;
+  dec: number;
 }
 
 export function toggleKind(name: string): { kind: ToggleKind; patch?: string } {
@@ -422,6 +432,9 @@ export function buildSizeReport(input: ReportInput): SizeReport {
       : {}),
   };
 
+  const subdirsAt = ok('queue') ? 'queue' : ok('base') ? 'base' : undefined;
+  const subRows = subdirsAt ? ok(subdirsAt)!.record!.measurement!.subdirs : undefined;
+  const subdirs = subdirsAt && subRows ? { toggle: subdirsAt, rows: [...subRows].sort((a, b) => b.dec - a.dec || (a.dir < b.dir ? -1 : 1)).map(({ dir, text, data, bss, dec }) => ({ dir, text, data, bss, dec })) } : null;
   const dirsOf = (name: string) => new Map((ok(name)?.record?.measurement?.dirs ?? []).map((d) => [d.dir, d]));
   const [db, dq, da] = ['base', 'queue', 'all-off'].map(dirsOf) as [ReturnType<typeof dirsOf>, ReturnType<typeof dirsOf>, ReturnType<typeof dirsOf>];
   const bs = (d: BerkeleySize | undefined) => (d ? { text: d.text, data: d.data, bss: d.bss, dec: d.dec } : null);
@@ -477,6 +490,7 @@ export function buildSizeReport(input: ReportInput): SizeReport {
     configFlips,
     interactions,
     dirs,
+    subdirs,
     inputs,
     ...(input.budgets ? { budgets: input.budgets } : {}),
   };

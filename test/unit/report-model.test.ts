@@ -112,6 +112,17 @@ describe('buildSizeReport', () => {
     ]);
   });
 
+  it('one level down at the queue point, largest first; none in records made before it was measured', () => {
+    expect(run().subdirs).toBeNull();
+    const q = T('queue', { text: 1010 });
+    q.record!.measurement!.subdirs = [
+      { dir: 'kernel/sched', text: 40, data: 0, bss: 0, dec: 40, builtins: ['kernel/sched/built-in.o'] },
+      { dir: 'net/ipv4', text: 300, data: 10, bss: 0, dec: 310, builtins: ['net/ipv4/built-in.o'] },
+    ];
+    const r = buildSizeReport({ config: 'webserver', run: { startedAt: 'x' }, toggles: [q] });
+    expect(r.subdirs).toEqual({ toggle: 'queue', rows: [{ dir: 'net/ipv4', text: 300, data: 10, bss: 0, dec: 310 }, { dir: 'kernel/sched', text: 40, data: 0, bss: 0, dec: 40 }] });
+  });
+
   it("the configuration's own choices: config:<SYMBOL> - queue, with the value from the .configs", () => {
     const r = run({ 'config:KALLSYMS': { text: 1310, image: 704, config: 'CONFIG_X86=y\nCONFIG_A=y\nCONFIG_B=y\nCONFIG_DEP=y\nCONFIG_KALLSYMS=y\n' }, 'config:FUTEX': null });
     expect(r.toggles.find((t) => t.toggle === 'config:KALLSYMS')?.kind).toBe('config');
