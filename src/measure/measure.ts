@@ -119,9 +119,9 @@ export async function findSubBuiltins(buildDir: string, dir: string, builtins: r
     return out;
   }
   // The build directory is reused across toggles: a subdirectory's built-in can be left from an
-  // earlier .config. Kbuild's command line for the parent (.built-in.o.cmd: `ld -r ... net/ipv4/
-  // built-in.o ...`; .built-in.a.cmd: `echo net/ipv4/built-in.a ... | xargs ar ...`) names the
-  // ones really linked; without it (a tree that keeps no .cmd files) every one found counts.
+  // earlier .config. Kbuild's command line for the parent (.built-in.o.cmd or .built-in.a.cmd,
+  // see linkedBy) names the ones really linked; without it (a tree that keeps no .cmd files)
+  // every one found counts.
   const parent = builtins[0]!;
   const cmd = await readFile(join(buildDir, dir, `.${parent.slice(parent.lastIndexOf('/') + 1)}.cmd`), 'utf8').catch(() => undefined);
   const entries = await readdir(join(buildDir, dir), { withFileTypes: true }).catch(() => []);
