@@ -111,46 +111,37 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
     const qemu = qemuBinary(config.arch);
     const version = await qemuVersion(qemu);
 
-    // The kernel: the toggle's record. A stored one is used without the cache's build lock (a
-    // matrix may be building in this cache meanwhile); a missing one is built under the lock.
-    const prepare = async () => {
-      const p = await prepareMatrix({ root: configRoot(), ...matrixOptions({ ...opts, jobs }), cacheDir: cache, onLog: (l) => err(`tiny: ${l}`) });
-      const names = displayOrder(p.plan.toggles).map((t) => t.name);
-      const want = (opts.toggle as string | undefined) ?? (names.includes('queue') ? 'queue' : 'base');
-      const toggle = p.plan.toggles.find((t) => t.name === want);
-      if (!toggle) throw new TinyError(`--toggle: no toggle ${want} in ${p.config.name}`, 2, [], `toggles of this configuration: ${names.join(', ')}`);
-      const runner = new MatrixRunner(p.setup, p.plan, {
-        onEvent: (e) => {
-          if (e.state === 'building') err(`tiny: building ${toggle.name} of ${p.config.name} (make -j${p.setup.jobs}; log: ${join(cache, 'logs', p.config.name)})`);
-        },
-      });
-      return { p, toggle, runner };
-    };
-    const stored = await (async () => {
-      const { p, toggle, runner } = await prepare();
-      const record = await runner.storedRecord(toggle);
-      return record ? { p, record } : undefined;
-    })().catch((e: unknown) => {
-      if (e instanceof TinyError && e.exitCode === 2) throw e; // bad input: say so now
-      return undefined; // anything else: the locked path below does it again and reports it
+    // The kernel: the toggle's record. The matrix is prepared once; a stored record is used
+    // without the cache's build lock (a matrix may be building in this cache meanwhile), a
+    // missing one is built under the lock.
+    const prepared = await prepareMatrix({ root: configRoot(), ...matrixOptions({ ...opts, jobs }), cacheDir: cache, onLog: (l) => err(`tiny: ${l}`) });
+    const names = displayOrder(prepared.plan.toggles).map((t) => t.name);
+    const want = (opts.toggle as string | undefined) ?? (names.includes('queue') ? 'queue' : 'base');
+    const toggle = prepared.plan.toggles.find((t) => t.name === want);
+    if (!toggle) throw new TinyError(`--toggle: no toggle ${want} in ${prepared.config.name}`, 2, [], `toggles of this configuration: ${names.join(', ')}`);
+    const runner = new MatrixRunner(prepared.setup, prepared.plan, {
+      onEvent: (e) => {
+        if (e.state === 'building') err(`tiny: building ${toggle.name} of ${prepared.config.name} (make -j${prepared.setup.jobs}; log: ${join(cache, 'logs', prepared.config.name)})`);
+      },
     });
-    const { p, record } =
-      stored ??
-      (await withBuildLock(
-        cache,
-        async () => {
-          const { p, toggle, runner } = await prepare();
-          const r = await runner.runToggle(toggle);
-          if (r.status !== 'built' && r.status !== 'cached') {
-            throw new TinyError(`${p.config.name} ${toggle.name} did not build: ${r.error ?? r.status}`, 1, [], r.details?.join('\n'));
-          }
-          const record: BuildRecord | undefined = r.record ?? (r.key ? await lookup(p.setup.records, r.key) : undefined);
-          if (!record) throw new TinyError(`${p.config.name} ${toggle.name}: its record is not in the store`, 1);
-          if (r.status === 'built') err(`tiny: built ${toggle.name} in ${secs(r.durationMs)}`);
-          return { p, record };
-        },
-        { onWait: (pid) => err(`tiny: another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`) },
-      ));
+    const stored = await runner.storedRecord(toggle).catch(() => undefined);
+    const { p, record } = stored
+      ? { p: prepared, record: stored }
+      : await withBuildLock(
+          cache,
+          async () => {
+            const p = prepared;
+            const r = await runner.runToggle(toggle);
+            if (r.status !== 'built' && r.status !== 'cached') {
+              throw new TinyError(`${p.config.name} ${toggle.name} did not build: ${r.error ?? r.status}`, 1, [], r.details?.join('\n'));
+            }
+            const record: BuildRecord | undefined = r.record ?? (r.key ? await lookup(p.setup.records, r.key) : undefined);
+            if (!record) throw new TinyError(`${p.config.name} ${toggle.name}: its record is not in the store`, 1);
+            if (r.status === 'built') err(`tiny: built ${toggle.name} in ${secs(r.durationMs)}`);
+            return { p, record };
+          },
+          { onWait: (pid) => err(`tiny: another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`) },
+        );
 
     const image = await readArtifact(p.setup.records, record, 'image');
     if (!image || !record.imageName) throw new TinyError(`record ${record.key.slice(0, 12)} holds no boot image (targets: ${record.inputs.targets.join(', ')})`, 1, [], 'add bzImage to the configuration\'s targets');
