@@ -4,12 +4,13 @@
 import { spawn } from 'node:child_process';
 import { TinyError } from '../util/diagnostics.js';
 import { run } from '../util/exec.js';
+import type { RootKind } from './init.js';
 
 export interface QemuSpec {
   arch: string;
   kernel: string;
   /** The root file system: an initramfs for -initrd, or an ext2 image for the first IDE disk (root=/dev/hda). */
-  root: { kind: 'initramfs'; file: string } | { kind: 'disk'; file: string };
+  root: { kind: RootKind; file: string };
   /** The machine's memory (-m). */
   memKiB: number;
   /** The kernel's memory (mem=), below the machine's: the 2004 "boots with mem=2M". */
