@@ -106,6 +106,9 @@ export function unguardedChanges(
     const path = filePath(f);
     if (KCONFIG.test(path) || DOC.test(path)) continue;
     if (!SOURCE.test(path) && !MAKEFILE.test(path)) continue;
+    // A file the patch creates costs nothing until something includes or links it, and that
+    // #include or Makefile line is a change of an existing file, checked here itself.
+    if (f.isNew) continue;
     out.push(...unguardedInFile(f, path, sym, before, after));
   }
   return out;
@@ -146,9 +149,9 @@ function unguardedInFile(
       } else if (l.kind === '-') {
         const guarded = (oldMap?.[oldN] ?? false) || isTrivial(text) || text.includes(sym);
         // A line that moves into a guarded block is removed and re-added: not a change of code.
-        // Nor is a Makefile line whose condition becomes the option (obj-$(CONFIG_PCI) += x.o to
-        // obj-$(CONFIG_X) += x.o, where X defaults to y when PCI is on).
-        const reguarded = MAKEFILE.test(path) && added.has(text.trim().replace(/\$\(CONFIG_\w+\)/g, `$(${sym})`));
+        // Nor is a Makefile line whose condition becomes the option (obj-$(CONFIG_PCI) += x.o or
+        // obj-y += x.o to obj-$(CONFIG_X) += x.o, where X defaults to y when PCI is on).
+        const reguarded = MAKEFILE.test(path) && added.has(reguardedMakeLine(text.trim(), sym));
         if (!guarded && !reguarded && !added.has(text.trim())) out.push({ file: path, line: oldN + 1, text: `-${text}` });
         oldN++;
       } else {
@@ -158,6 +161,11 @@ function unguardedInFile(
     }
   }
   return out;
+}
+
+/** A kbuild line with its condition made `sym`: `obj-$(CONFIG_PCI)` or `obj-y` to `obj-$(CONFIG_X)`. */
+function reguardedMakeLine(text: string, sym: string): string {
+  return text.replace(/\$\(CONFIG_\w+\)/g, `$(${sym})`).replace(/^([\w.-]+)-y(\s*[:+]?=)/, `$1-$(${sym})$2`);
 }
 
 function braceDelta(text: string): number {
