@@ -36,7 +36,7 @@ export function registerBuildCommand(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'container runtime (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
     .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
-    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>)', collect)
+    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collect)
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
     .addHelpText(
       'after',

@@ -285,8 +285,12 @@ export function displayOrder<T extends { kind: ToggleKind }>(toggles: readonly T
 /** Keep only the toggles named in `only` (an unknown name is an error listing the known ones). */
 export function onlyToggles(plan: Plan, only: readonly string[] | undefined): Toggle[] {
   if (!only?.length) return plan.toggles;
-  const byName = new Map(plan.toggles.map((t) => [t.name, t]));
-  const unknown = only.filter((n) => !byName.has(n));
+  // `flip:*`, `config:*`, `without:*`: a * matches any run of characters in a toggle's name.
+  const matchers = only.map((n) => {
+    const re = new RegExp(`^${n.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    return (name: string) => re.test(name);
+  });
+  const unknown = only.filter((_, i) => !plan.toggles.some((t) => matchers[i]!(t.name)));
   if (unknown.length) {
     throw new TinyError(
       `--only: unknown toggle${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`,
@@ -295,7 +299,7 @@ export function onlyToggles(plan: Plan, only: readonly string[] | undefined): To
       `toggles of this configuration: ${displayOrder(plan.toggles).map((t) => t.name).join(', ')}`,
     );
   }
-  return plan.toggles.filter((t) => only.includes(t.name));
+  return plan.toggles.filter((t) => matchers.some((matches) => matches(t.name)));
 }
 
 /** The value that flips a bool/tristate default: y -> n, m -> n, n (or unset) -> y. */

@@ -146,6 +146,14 @@ describe('planMatrix', () => {
     }
   });
 
+  it('--only matches * against toggle names: flip:* is every flip, without:* every patch left out', () => {
+    const flips = plan.toggles.filter((t) => t.name.startsWith('flip:')).map((t) => t.name);
+    expect(flips.length).toBeGreaterThan(1);
+    expect(onlyToggles(plan, ['flip:*']).map((t) => t.name).sort()).toEqual([...flips].sort());
+    expect(onlyToggles(plan, ['queue', 'flip:p*']).map((t) => t.name).sort()).toEqual(['flip:printk', 'queue']);
+    expect(() => onlyToggles(plan, ['config:*'])).toThrow('--only: unknown toggle config:*');
+  });
+
   it('dependents are transitive', () => {
     const pool = [patch('a'), patch('b', { depends: ['a'] }), patch('c', { depends: ['b'] }), patch('d')];
     expect([...dependents(pool, 'a')].sort()).toEqual(['a', 'b', 'c']);
