@@ -13,7 +13,7 @@ import { budgetExitCode, checkBudgets, justificationsOf, renderBudgetCheck, togg
 import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
-import { openRecordStore, readRunIndex, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
+import { openRecordStore, readRunIndex, runInputs, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT } from '../util/diagnostics.js';
@@ -108,16 +108,21 @@ is exceeded, 2 bad input, 130 interrupted.`,
           .filter((r) => r.key && r.status !== 'interrupted' && r.status !== 'not-applicable')
           .map((r) => ({ toggle: r.toggle.name, key: r.key!, status: r.status === 'failed' ? 'failed' : 'ok' }));
         let index = entries;
+        const inputs = runInputs({ tree: p.base.tree, patches: p.plan.selected, config: p.config, image: p.setup.image.id });
         if (opts.only) {
-          // A partial run updates its toggles in the latest-run index and keeps the others.
+          // A partial run updates its toggles in the latest-run index and keeps the others, when
+          // they were made from the same queue, configuration and toolchain.
           const previous = await readRunIndex(cache, p.config.name);
-          const mine = new Map(entries.map((e) => [e.toggle, e]));
+          const same = previous?.inputs === inputs;
+          if (previous && !same && previous.toggles.some((e) => !entries.some((m) => m.toggle === e.toggle))) {
+            err(`tiny: the last run of ${p.config.name} was made from another queue, configuration or toolchain: its other toggles leave the latest-run index (tiny report shows this run's only)`);
+          }
+          const merged = new Map((same ? previous.toggles : []).map((e) => [e.toggle, e]));
+          for (const e of entries) merged.set(e.toggle, e);
           const order = displayOrder(p.plan.toggles).map((t) => t.name);
-          const merged = new Map((previous?.toggles ?? []).map((e) => [e.toggle, e]));
-          for (const [k, v] of mine) merged.set(k, v);
           index = order.filter((n) => merged.has(n)).map((n) => merged.get(n)!);
         }
-        if (index.length) await writeRunIndex(cache, { config: p.config.name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), toggles: index });
+        if (index.length) await writeRunIndex(cache, { config: p.config.name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), toggles: index, inputs });
         return { p, results, interrupted: signal.aborted };
       },
       {

@@ -28,5 +28,5 @@ export {
   type SaveResult,
   type RecordFilter,
 } from './records.js';
-export { runIndexPath, writeRunIndex, readRunIndex, latestRun, type RunIndex, type RunEntry } from './runs.js';
+export { runIndexPath, writeRunIndex, readRunIndex, latestRun, runInputs, type RunIndex, type RunEntry } from './runs.js';
 export { withBuildLock, buildLockPath, type BuildLockOptions } from './lock.js';

@@ -2,6 +2,7 @@
 // of the last `tiny build --config <config>` produced, so reports find the latest results
 // without scanning the store. Written atomically (temp file + rename).
 
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
@@ -22,6 +23,19 @@ export interface RunIndex {
   finishedAt?: string;
   /** In plan order. */
   toggles: RunEntry[];
+  /** runInputs() of the run: a partial run keeps the previous run's other toggles only when equal. */
+  inputs?: string;
+}
+
+/**
+ * What every toggle of a run is made from, except its own .config: the base tree, the
+ * selected patches, the configuration and the toolchain image. A `tiny build --only` run
+ * merges its toggles into the latest-run index only when the previous run had the same
+ * inputs: a flip built against yesterday's queue must not sit beside today's queue point.
+ */
+export function runInputs(parts: { tree: string; patches: ReadonlyArray<{ name: string; sha256: string }>; config: unknown; image: string }): string {
+  const value = { tree: parts.tree, patches: parts.patches.map((p) => [p.name, p.sha256]), config: parts.config, image: parts.image };
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
 const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -43,6 +57,7 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
     startedAt: index.startedAt,
     ...(index.finishedAt ? { finishedAt: index.finishedAt } : {}),
     toggles: index.toggles.map((t) => ({ toggle: t.toggle, key: t.key, status: t.status })),
+    ...(index.inputs ? { inputs: index.inputs } : {}),
   };
   await writeFileAtomic(runIndexPath(cacheDir, index.config), JSON.stringify(clean, null, 2) + '\n');
 }

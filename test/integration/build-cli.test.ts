@@ -3,7 +3,7 @@
 // bad input (unknown configuration, a symbol the tree does not have), budgets, rebuild.
 
 import { spawn } from 'node:child_process';
-import { readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { cp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, TINY_BIN, tempCache, tiny, type CliResult } from '../helpers/cli.js';
@@ -81,6 +81,23 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     const bad = await tiny([...FAKE, '--only', 'flip:nope'], { env: { TINY_CACHE: cache } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--only: unknown toggle flip:nope');
+  });
+
+  it("--only after the queue changed: the previous run's other toggles leave the latest-run index", async () => {
+    // The same queue with one patch's description changed: every toggle's inputs differ.
+    const queue = join(tmp, 'changed-queue');
+    await cp(`${FIX}/fake-queue`, queue, { recursive: true });
+    const yaml = join(queue, 'queue.yaml');
+    await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('path: ../../fakelinux', `path: ${join(REPO, 'test/fixtures/fakelinux')}`));
+    const patch = join(queue, 'patches', 'panic-reason.patch');
+    await writeFile(patch, (await readFile(patch, 'utf8')).replace(/^(Subject: .*)$/m, '$1 (reworded)'));
+    const r = await tiny(['build', '--config', `${FIX}/configs/fake-tiny.yaml`, '--queue', queue, '--runtime', 'host', '--only', 'queue'], { env: { TINY_CACHE: cache } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('tiny: the last run of fake-tiny was made from another queue, configuration or toolchain: its other toggles leave the latest-run index');
+    const idx = JSON.parse(await readFile(join(cache, 'runs', 'fake-tiny.json'), 'utf8'));
+    expect(idx.toggles.map((t: { toggle: string }) => t.toggle)).toEqual(['queue']);
+    // Back to the fixture queue: a full run makes the whole index again.
+    expect((await tiny(FAKE, { env: { TINY_CACHE: cache } })).code).toBe(0);
   });
 
   it('tiny rebuild reproduces a record and says so per artifact', async () => {
