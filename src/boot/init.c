@@ -15,11 +15,13 @@
 #define SYS_open 5
 #define SYS_close 6
 #define SYS_mount 21
+#define SYS_ioctl 54
 #define SYS_reboot 88
 
 #define LINUX_REBOOT_MAGIC1 0xfee1dead
 #define LINUX_REBOOT_MAGIC2 672274793
 #define LINUX_REBOOT_CMD_RESTART 0x01234567
+#define TCSBRK 0x5409
 
 static long syscall5(long n, long a, long b, long c, long d, long e)
 {
@@ -106,6 +108,12 @@ void __attribute__((noreturn)) _start(void)
 		report("/proc/meminfo", r);
 	say("tiny-init: meminfo end\n");
 	say("tiny-init: restart\n");
+	/*
+	 * tcdrain(1): wait until the serial console has sent all of it. The restart does not wait
+	 * for the UART, and a kernel without printk prints nothing on the way down that would
+	 * flush it first: the end of /proc/meminfo was sometimes lost, a good boot read as a failed one.
+	 */
+	syscall3(SYS_ioctl, 1, TCSBRK, 1);
 	syscall5(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2, LINUX_REBOOT_CMD_RESTART, 0, 0);
 	/* Not reached; if it is, init exits, the kernel panics, and panic=1 restarts. */
 	report("reboot", -1);
