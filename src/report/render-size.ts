@@ -64,14 +64,21 @@ export function headline(r: SizeReport, md = false): string[] {
         singles(r),
     );
   } else lines.push(`All options off: no numbers (${unavailableNote(r.allOff, r)}).`);
+  // A configuration that turns every option off itself (webserver-tiny): all-off is its queue
+  // point, and each flip turns one option back on. Say so, or the negative "saved" reads as a bug.
+  const offByConfig = !!saved && METRICS.every((m) => !saved[m]) && (r.interactions.sumOfSingles.dec ?? 0) < 0;
+  if (offByConfig) {
+    lines.push('The configuration turns every option off itself, so all-off is its queue point: each flip turns one option back on, and the "saved" columns below are negative, the bytes it costs.');
+  }
   if (r.noop.change) {
     const c = r.noop.change;
     const zero = METRICS.every((m) => !c[m]);
+    // With the options off by the configuration, queue vs base is what they save, not a no-op cost.
+    const what = offByConfig ? 'The queue with the configuration\'s option values vs the bare base' : 'No-op cost of the queue (every option at its default vs the bare base)';
     lines.push(
       zero
-        ? 'No-op cost of the queue (every option at its default vs the bare base): 0 bytes.'
-        : `No-op cost of the queue (every option at its default vs the bare base): ${signed(c.dec)} dec, ${signed(c.image)} ${img}` +
-            ` (text ${signed(c.text)}, data ${signed(c.data)}, bss ${signed(c.bss)}).`,
+        ? `${what}: 0 bytes.`
+        : `${what}: ${signed(c.dec)} dec, ${signed(c.image)} ${img}` + ` (text ${signed(c.text)}, data ${signed(c.data)}, bss ${signed(c.bss)}).`,
     );
   } else lines.push(`No-op cost of the queue: no numbers (${unavailableNote(r.noop, r)}).`);
   if (r.failed.length) {

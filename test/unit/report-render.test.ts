@@ -185,6 +185,19 @@ describe('the HTML page', () => {
 });
 
 describe('Markdown summary', () => {
+  it('says so when the configuration turns every option off itself (each flip costs bytes)', () => {
+    const offByConfig = buildSizeReport({
+      config: 'tiny',
+      run: { startedAt: '2026-01-01T00:00:00Z' },
+      toggles: [rec('base', 10000), rec('queue', 8600), rec('all-off', 8600), rec('flip:tiny-printk', 9600), rec('flip:tiny-"bug"', 8900)],
+    });
+    const md = renderSizeMarkdown(offByConfig);
+    expect(md).toContain('The configuration turns every option off itself, so all-off is its queue point: each flip turns one option back on, and the "saved" columns below are negative, the bytes it costs.');
+    expect(md).toContain("The queue with the configuration's option values vs the bare base: -1400 dec");
+    expect(md).not.toContain('No-op cost of the queue');
+    expect(renderSizeMarkdown(report())).not.toContain('turns every option off itself');
+  });
+
   it('opens with the headline numbers and the per-patch table, details collapsed', () => {
     const md = renderSizeMarkdown(report(undefined, true));
     expect(md.split('\n').slice(0, 13).join('\n')).toBe(
