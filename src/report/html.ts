@@ -124,7 +124,11 @@ export function renderSizeHtml(r: SizeReport, opts: RenderOptions = {}): string 
     if (saved.image !== null) cards.push(card(`${group(saved.image)} B`, `all-off saves, ${img}${pctOf(saved.image, base?.image)}`, saved.image >= 0 ? 'good' : 'bad'));
   }
   if (r.noop.change?.dec !== undefined && r.noop.change.dec !== null)
-    cards.push(card(`${signed(r.noop.change.dec)} B`, 'no-op cost of the queue (dec)', r.noop.change.dec === 0 ? 'good' : r.noop.change.dec > 0 ? 'bad' : ''));
+    cards.push(
+      r.optionsOffByConfig
+        ? card(`${signed(r.noop.change.dec)} B`, "queue with the configuration's option values vs base (dec)")
+        : card(`${signed(r.noop.change.dec)} B`, 'no-op cost of the queue (dec)', r.noop.change.dec === 0 ? 'good' : r.noop.change.dec > 0 ? 'bad' : ''),
+    );
   if (r.interactions.difference?.dec !== undefined && r.interactions.difference.dec !== null)
     cards.push(card(`${signed(r.interactions.difference.dec)} B`, 'interaction: sum of single flips - all-off (dec)'));
   cards.push(card(`${r.toggles.length - r.failed.length}/${r.toggles.length}`, 'toggles built', r.failed.length ? 'bad' : 'good'));

@@ -64,9 +64,8 @@ export function headline(r: SizeReport, md = false): string[] {
         singles(r),
     );
   } else lines.push(`All options off: no numbers (${unavailableNote(r.allOff, r)}).`);
-  // A configuration that turns every option off itself (webserver-tiny): all-off is its queue
-  // point, and each flip turns one option back on. Say so, or the negative "saved" reads as a bug.
-  const offByConfig = !!saved && METRICS.every((m) => !saved[m]) && (r.interactions.sumOfSingles.dec ?? 0) < 0;
+  // Say so, or the negative "saved" of such a configuration reads as a bug.
+  const offByConfig = r.optionsOffByConfig;
   if (offByConfig) {
     lines.push('The configuration turns every option off itself, so all-off is its queue point: each flip turns one option back on, and the "saved" columns below are negative, the bytes it costs.');
   }

@@ -225,6 +225,12 @@ export interface SizeReport {
   /** The configuration's own choices flipped one at a time (kconfig.flips), in run order. */
   configFlips: ConfigFlipResult[];
   interactions: Interactions;
+  /**
+   * The configuration turns every option off itself (webserver-tiny): all-off is its queue
+   * point, each flip turns an option back on (negative "saved"), and queue vs base is what the
+   * options save there, not a no-op cost.
+   */
+  optionsOffByConfig: boolean;
   dirs: DirRow[];
   /** One level down at the queue point (the base when there is none), largest dec first: where the bytes are. */
   subdirs: { toggle: string; rows: BerkeleySizeRow[] } | null;
@@ -489,6 +495,7 @@ export function buildSizeReport(input: ReportInput): SizeReport {
     patches,
     configFlips,
     interactions,
+    optionsOffByConfig: !!allOffSaved && METRICS.every((m) => !allOffSaved[m]) && (sumOfSingles.dec ?? 0) < 0,
     dirs,
     subdirs,
     inputs,

@@ -195,6 +195,9 @@ describe('Markdown summary', () => {
     expect(md).toContain('The configuration turns every option off itself, so all-off is its queue point: each flip turns one option back on, and the "saved" columns below are negative, the bytes it costs.');
     expect(md).toContain("The queue with the configuration's option values vs the bare base: -1400 dec");
     expect(md).not.toContain('No-op cost of the queue');
+    expect(offByConfig.optionsOffByConfig).toBe(true);
+    expect(report().optionsOffByConfig).toBe(false);
+    expect(renderSizeHtml(offByConfig)).toContain("queue with the configuration's option values vs base (dec)");
     expect(renderSizeMarkdown(report())).not.toContain('turns every option off itself');
   });
 
