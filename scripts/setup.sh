@@ -16,9 +16,12 @@ export DEBIAN_FRONTEND=noninteractive
 # qemu-system-x86: `tiny boot` and its tests run i386 kernels under qemu-system-i386 (TCG).
 # gnupg: tiny release signs SHA256SUMS (tested with a throwaway key).
 # e2fsprogs: e2fsck and debugfs check the ext2 root disk `tiny boot --root disk` writes.
+# libc6-dev-i386-cross: the i686 cross compiler's C library headers (--no-install-recommends
+# drops them; the diff tests compile and link small i386 programs).
+# redis-server: ccache's remote storage in the sharded-build tests (bound to 127.0.0.1).
 PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates
-  gcc make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu chromium
-  qemu-system-x86 gnupg e2fsprogs)
+  gcc make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu
+  libc6-dev-i386-cross chromium qemu-system-x86 gnupg e2fsprogs redis-server)
 
 # deb-src lines are needed for `apt-get source linux`.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
