@@ -3,8 +3,8 @@
 // the tree store.
 
 import type { BaseSpec, Queue } from '../queue/types.js';
-import { describeSource, resolveSource, sourceFromCli } from '../source/index.js';
-import { importBase, type TreeStore } from '../tree/index.js';
+import { describeSource, downloadPath, resolveSource, sourceFromCli } from '../source/index.js';
+import { importBase, storedPinnedBase, type TreeStore } from '../tree/index.js';
 import { TinyError } from '../util/diagnostics.js';
 
 export interface ImportedBase {
@@ -54,6 +54,10 @@ export async function resolveBases(
 }
 
 async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string): Promise<ImportedBase> {
+  // A pinned tree imported before (from whichever source) is the base: no source is consulted,
+  // so a URL listed first is not downloaded again once any source has provided the tree.
+  const stored = spec.tree ? await storedPinnedBase(store, spec.version, spec.tree) : undefined;
+  if (stored) return { ...stored, origin: `the tree store (tree ${stored.tree.slice(0, 12)})` };
   const problems: string[] = [];
   for (const source of spec.sources) {
     try {
@@ -73,6 +77,18 @@ async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string): P
     `no source of base ${spec.version} could be used:\n  ${problems.join('\n  ') || 'the queue lists no sources'}`,
     2,
     [],
-    `give a kernel tree with --tree DIR (a directory or a tarball), or fix base.sources in queue.yaml`,
+    supplyHint(spec, cacheDir),
   );
+}
+
+/** What to download and where to put it, from the sources the queue lists. */
+function supplyHint(spec: BaseSpec, cacheDir: string): string {
+  const ways: string[] = [];
+  for (const s of spec.sources) {
+    if (s.kind === 'url') ways.push(`download ${s.url} to ${downloadPath(s.url, cacheDir)}`);
+    else if (s.kind === 'tarball') ways.push(`put the ${spec.version} tarball at ${s.path}`);
+    else if (s.kind === 'dir') ways.push(`unpack an unmodified ${spec.version} tree into ${s.path}`);
+  }
+  ways.push(`fix base.sources in queue.yaml`);
+  return `${ways.join('; or ')}${spec.tree ? ` (any of them is checked against base.tree ${spec.tree.slice(0, 12)})` : ''}`;
 }

@@ -3,7 +3,7 @@
 
 export type SourceDoc =
   | { path: string; sha256?: string }
-  | { url: string; sha256: string }
+  | { url: string; sha256?: string }
   | { git: string; ref: string }
   | { debian: string };
 

@@ -353,6 +353,14 @@ function checkBaseFilledIn(path: DataPath, base: Record<string, unknown>, ctx: C
 function checkSources(path: DataPath, base: Record<string, unknown>, ctx: Ctx): void {
   if (!Array.isArray(base.sources)) return;
   base.sources.forEach((s: unknown, i) => {
+    // A download must be verified by something: its sha256, or the tree hash of its content.
+    if (isRecord(s) && typeof s.url === 'string' && s.path === undefined && s.sha256 === undefined && !(typeof base.tree === 'string' && /^[0-9a-f]{40}$/.test(base.tree))) {
+      ctx.out.at(
+        ctx.pos.valuePos([...path, 'sources', i, 'url']),
+        `url source '${s.url}' has no sha256, and the base pins no tree`,
+        'add `sha256: <sha256sum of the file>` to the source, or pin the content with base.tree (`git rev-parse <commit>^{tree}`)',
+      );
+    }
     if (!isRecord(s) || typeof s.path !== 'string' || s.sha256 === undefined || isTarballPath(s.path)) return;
     ctx.out.at(
       ctx.pos.keyPos([...path, 'sources', i, 'sha256']),
@@ -467,7 +475,7 @@ function toSource(s: SourceDoc, dir: string): SourceSpec {
     if (!isTarballPath(path)) return { kind: 'dir', path };
     return { kind: 'tarball', path, ...(s.sha256 ? { sha256: s.sha256 } : {}) };
   }
-  if ('url' in s) return { kind: 'url', url: s.url, sha256: s.sha256 };
+  if ('url' in s) return { kind: 'url', url: s.url, ...(s.sha256 ? { sha256: s.sha256 } : {}) };
   // A git source may be a URL or a local repository; only paths that look local are resolved.
   if ('git' in s) return { kind: 'git', repo: /^[./~]/.test(s.git) ? resolvePath(s.git, dir) : s.git, ref: s.ref };
   return { kind: 'debian', package: s.debian };

@@ -7,7 +7,7 @@ import type { Diagnostic } from '../util/diagnostics.js';
 export type SourceSpec =
   | { kind: 'dir'; path: string }
   | { kind: 'tarball'; path: string; sha256?: string }
-  | { kind: 'url'; url: string; sha256: string }
+  | { kind: 'url'; url: string; sha256?: string }
   | { kind: 'git'; repo: string; ref: string }
   | { kind: 'debian'; package: string }; // e.g. linux-source-6.1 (tarball under /usr/src)
 

@@ -189,7 +189,6 @@ function requiredHint(path: DataPath, prop: string): string | undefined {
     'base:sources': 'add `sources:` saying where the tree comes from (path, url + sha256, git + ref, or debian)',
     'patch:name': 'add `name:`, a unique name for the patch (used by depends and reports)',
     'patch:file': 'add `file:` with the patch path relative to the queue directory, e.g. file: patches/foo.patch',
-    'source:sha256': 'downloads are verified: add `sha256:` (compute it with `sha256sum <file>`)',
     'source:ref': 'add the tag, branch or commit to use, e.g. ref: v2.6.9',
   };
   return hints[`${where}:${prop}`];

@@ -1,5 +1,7 @@
-// URL sources: downloaded once into <cache>/downloads/<basename>, verified against their sha256,
-// written via a .part file + rename so an interrupted download never looks complete.
+// URL sources: downloaded once into <cache>/downloads/<basename>, verified against their sha256
+// (or, when the queue gives none, by the tree hash of the unpacked content, which the caller
+// checks against base.tree), written via a .part file + rename so an interrupted download never
+// looks complete.
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -34,20 +36,26 @@ export function downloadPath(url: string, cacheDir: string): string {
   return join(cacheDir, 'downloads', downloadName(url));
 }
 
-/** Download `url` (unless already there with the right hash); returns the local path. */
-export async function downloadVerified(url: string, sha256: string, opts: DownloadOptions): Promise<string> {
-  const want = sha256.toLowerCase();
+/**
+ * Download `url` unless it is already there (with the right hash when one is given); returns
+ * the local path and the file's sha256. Without `sha256` the file is whatever the server sent:
+ * the caller must verify its content (the tree hash of base.tree).
+ */
+export async function downloadVerified(url: string, sha256: string | undefined, opts: DownloadOptions): Promise<{ path: string; sha256: string }> {
+  const want = sha256?.toLowerCase();
   const dest = downloadPath(url, opts.cacheDir);
   const name = basename(dest);
   let stale: string | undefined;
   if (await exists(dest)) {
     const have = await sha256File(dest);
-    if (have === want) return dest;
+    if (want === undefined || have === want) return { path: dest, sha256: have };
     stale = have; // a wrong or outdated file: download again over it
   }
   await mkdir(join(opts.cacheDir, 'downloads'), { recursive: true });
   const part = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
-  const supply = `Put ${name} (sha256 ${want}) at ${dest} and run again`;
+  const supply = want
+    ? `Put ${name} (sha256 ${want}) at ${dest} and run again`
+    : `Put ${name} at ${dest} (its content is checked against the queue's base.tree) and run again`;
   let got: string;
   try {
     got = await fetchTo(url, part, opts);
@@ -57,7 +65,7 @@ export async function downloadVerified(url: string, sha256: string, opts: Downlo
     const staleNote = stale ? ` (the file already there has sha256 ${stale}, not the expected one)` : '';
     throw new TinyError(`download ${url} failed (offline?): ${why}${staleNote}. ${supply}`, 2, [], supply);
   }
-  if (got !== want) {
+  if (want !== undefined && got !== want) {
     await rm(part, { force: true });
     throw new TinyError(
       `sha256 mismatch for ${url}: expected ${want}, downloaded file has ${got}`,
@@ -67,7 +75,7 @@ export async function downloadVerified(url: string, sha256: string, opts: Downlo
     );
   }
   await rename(part, dest);
-  return dest;
+  return { path: dest, sha256: got };
 }
 
 async function fetchTo(url: string, part: string, opts: DownloadOptions): Promise<string> {

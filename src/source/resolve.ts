@@ -45,11 +45,12 @@ export async function resolveSource(spec: SourceSpec, opts: ResolveOptions): Pro
     case 'tarball':
       return localTarball(resolve(spec.path), spec.sha256, opts.cacheDir);
     case 'url': {
-      if (!/^[0-9a-f]{64}$/i.test(spec.sha256)) {
+      if (spec.sha256 !== undefined && !/^[0-9a-f]{64}$/i.test(spec.sha256)) {
         throw new TinyError(`source ${spec.url}: sha256 must be 64 hex digits, got "${spec.sha256}"`, 2);
       }
-      const path = await downloadVerified(spec.url, spec.sha256, opts);
-      return { kind: 'tarball', path, sha256: spec.sha256.toLowerCase() };
+      // Without a sha256 the queue's base.tree verifies the content (queue/load.ts requires one of them).
+      const { path, sha256 } = await downloadVerified(spec.url, spec.sha256, opts);
+      return { kind: 'tarball', path, sha256 };
     }
     case 'git': {
       if (!spec.ref) throw new TinyError(`git source ${spec.repo}: a ref is required`, 2);

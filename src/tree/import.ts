@@ -96,6 +96,19 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
   return { version, commit, tree };
 }
 
+/**
+ * The base a queue pins by tree hash, when that tree is already in the store (imported earlier
+ * from any source): its commit, without reading, hashing or downloading any source again.
+ */
+export async function storedPinnedBase(store: TreeStore, version: string, tree: string): Promise<ImportedBase | undefined> {
+  const pinned = tree.toLowerCase();
+  const have = await git(store.gitDir, ['cat-file', '-t', pinned], { allowFail: true });
+  if (have.code !== 0 || have.stdout.trim() !== 'tree') return undefined;
+  const commit = await baseCommit(store, pinned, version);
+  await git(store.gitDir, ['update-ref', `refs/tags/base/${version}`, commit]);
+  return { version, commit, tree: pinned };
+}
+
 /** The pristine commit for a tree: deterministic, parentless. */
 export async function baseCommit(store: TreeStore, tree: string, version: string): Promise<string> {
   const who = { ...TINY_IDENT, date: FIXED_DATE };

@@ -114,7 +114,13 @@ describe('a good queue', () => {
     expect(q.base).toEqual({
       version: '2.6.9',
       tree: 'f3d196d3b703bd3c7ca1effbc8b5f0298db9a874',
-      sources: [{ kind: 'dir', path: join(homedir(), '.cache/tiny-trees/linux-2.6.9') }],
+      // Sources a user can reach, in order: kernel.org (no sha256: base.tree verifies the
+      // content), the tarball next to the project, an unpacked tree in the cache.
+      sources: [
+        { kind: 'url', url: 'https://cdn.kernel.org/pub/linux/kernel/v2.6/linux-2.6.9.tar.xz' },
+        { kind: 'tarball', path: join(ROOT, '..', 'shared/kernels/linux-2.6.9.tar.xz') },
+        { kind: 'dir', path: join(homedir(), '.cache/tiny-trees/linux-2.6.9') },
+      ],
     });
     // The compat series comes first, each patch selected only with the `compat-gcc12` guard (the gcc-12 toolchains' needs_compat).
     expect(q.series.slice(0, 2).map((p) => p.name)).toEqual(['compat-no-pie', 'compat-gnu89-inline']);
@@ -314,8 +320,8 @@ describe('mistakes, each reported where it is with what to do', () => {
         '  hint: get it with `git rev-parse v2.6.9^{tree}` in a kernel repository',
         "queue.yaml:7:7: error: sha256 is for tarballs, and '/src/linux-2.6.9' is a directory",
         '  hint: remove sha256 (pin a directory with base.tree), or point path at a .tar, .tar.gz, .tgz, .tar.bz2 or .tar.xz file',
-        "queue.yaml:8:7: error: base.sources[1] is missing 'sha256'",
-        '  hint: downloads are verified: add `sha256:` (compute it with `sha256sum <file>`)',
+        "queue.yaml:8:12: error: url source 'https://www.kernel.org/pub/linux/kernel/v2.6/linux-2.6.9.tar.bz2' has no sha256, and the base pins no tree",
+        '  hint: add `sha256: <sha256sum of the file>` to the source, or pin the content with base.tree (`git rev-parse <commit>^{tree}`)',
         "queue.yaml:10:7: error: a source has both 'path' and 'url'",
         "  hint: give each source its own list item (each starting with '- '); they are tried in order",
         "queue.yaml:11:7: error: a source needs one of 'path', 'url', 'git' or 'debian'",

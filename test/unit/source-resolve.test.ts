@@ -131,6 +131,15 @@ describe('resolveSource: URL + sha256 (loopback server)', () => {
     expect(await resolveSource({ kind: 'url', url, sha256: tarSha }, { cacheDir })).toEqual({ kind: 'tarball', path: dest, sha256: tarSha });
   });
 
+  it('without a sha256 (the base pins the tree instead): downloads once and reports the file\'s sha256', async () => {
+    const cacheDir = join(work, 'c-url-unpinned');
+    const url = `${base}/pub/linux-2.6.9.tar.gz`;
+    const before = hits;
+    expect(await resolveSource({ kind: 'url', url }, { cacheDir })).toEqual({ kind: 'tarball', path: downloadPath(url, cacheDir), sha256: tarSha });
+    expect(await resolveSource({ kind: 'url', url }, { cacheDir })).toMatchObject({ sha256: tarSha });
+    expect(hits - before).toBe(1);
+  });
+
   it('reports an HTTP error the same way', async () => {
     const cacheDir = join(work, 'c-404');
     const e = await expectTinyError(resolveSource({ kind: 'url', url: `${base}/pub/missing.tar.gz`, sha256: tarSha }, { cacheDir }));
