@@ -1,17 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
 /**
- * The Linux 6.1 end-to-end files share one cache (test/global-setup.ts): build-6.1 goes first
- * and fills its ccache and record store, so boot-6.1 finds its kernel stored and bisect-6.1's
- * good point is mostly ccache hits. Everything else keeps vitest's own order.
+ * The end-to-end files that build kernels share one cache (test/global-setup.ts) and run in the
+ * order of test/phase2.json: the 2.6.9 flagship gate fills the ccache and record store that
+ * diff-vmlinux and boot-2.6 then read, build-6.1 goes before boot-6.1 and bisect-6.1, whose good
+ * point is mostly ccache hits. Everything else keeps vitest's own order.
  */
-const FIRST = ['build-6.1', 'boot-6.1', 'bisect-6.1'];
+const ORDER: string[] = (JSON.parse(readFileSync(new URL('./test/phase2.json', import.meta.url), 'utf8')) as { files: string[] }).files;
 class SharedCacheOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const rank = (f: TestSpecification) => {
-      const i = FIRST.findIndex((n) => f.moduleId.endsWith(`/${n}.test.ts`));
-      return i < 0 ? FIRST.length : i;
+      const i = ORDER.findIndex((n) => f.moduleId.endsWith(`/${n}`));
+      return i < 0 ? ORDER.length : i;
     };
     return [...(await super.sort(files))].sort((a, b) => rank(a) - rank(b));
   }
@@ -24,8 +26,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 600_000,
     // Integration tests share git caches and a 2-core machine: keep file-level parallelism modest.
-    // `npm test` runs the Linux 6.1 end-to-end files (test/e2e/*-6.1.test.ts) in a second vitest
-    // run after the rest, one file at a time in the order above: a kernel build beside the other
+    // `npm test` (scripts/test.mjs) runs the kernel-building end-to-end files (test/phase2.json)
+    // in a second vitest run after the rest, one file at a time: a kernel build beside the other
     // tests starves their workers on 2 cores.
     maxWorkers: 2,
     minWorkers: 1,

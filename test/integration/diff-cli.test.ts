@@ -20,10 +20,12 @@ import { run } from '../../src/util/exec.js';
 import { sha256 } from '../../src/util/fs.js';
 import { findBloatOMeter, runBloatOMeter } from '../helpers/bloat-o-meter.js';
 import { TINY_BIN, tiny } from '../helpers/cli.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
-const have = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`], { allowFail: true })).code === 0;
-const missingTools = (await Promise.all(['python3', 'gcc', 'nm'].map(async (t) => ((await have(t)) ? '' : t)))).filter(Boolean);
-const haveI686 = await have('i686-linux-gnu-gcc');
+const missingWhy = await missingPrerequisites('python3', 'gcc', 'nm');
+const missingTools = missingWhy ? [missingWhy] : [];
+// A cross compiler alone is not enough: linking needs its C library (libc6-dev-i386-cross).
+const haveI686 = (await missingPrerequisites('i686-libc')) === undefined;
 
 // Functions that grow, shrink, appear and disappear; GCC clones whose suffix changes between the
 // two versions (scale.constprop.0 -> scale, field_sum.constprop.0.isra.0(.cold) -> field_sum(.cold),

@@ -15,10 +15,11 @@ import { symbolDiff } from '../../src/measure/bloat.js';
 import { run } from '../../src/util/exec.js';
 import { sha256File } from '../../src/util/fs.js';
 import { TinyError } from '../../src/util/diagnostics.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
-const have = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`], { allowFail: true })).code === 0;
-const missing = (await Promise.all(['gcc', 'ld', 'ar', 'size', 'nm'].map(async (t) => ((await have(t)) ? '' : t)))).filter(Boolean);
-const haveCross = (await have('i686-linux-gnu-size')) && (await have('i686-linux-gnu-nm'));
+const missingWhy = await missingPrerequisites('gcc', 'ld', 'ar', 'size', 'nm');
+const missing = missingWhy ? [missingWhy] : [];
+const crossWhy = await missingPrerequisites('i686-linux-gnu-size', 'i686-linux-gnu-nm');
 
 const SOURCES: Record<string, string> = {
   'init/main.c': `extern int schedule(int); extern int do_fork(int); extern int mem_read(int); extern int arch_setup(int);
@@ -116,8 +117,7 @@ describe.skipIf(missing.length > 0)(`measureBuild on real objects${missing.lengt
   beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'tiny-measure-'));
     // gcc -m32 -c needs only cc1's 32-bit support (no 32-bit libc: nothing is linked with gcc).
-    await writeFile(join(root, 't.c'), 'int x;\n');
-    m32 = (await run('gcc', ['-m32', '-c', '-o', join(root, 't.o'), join(root, 't.c')], { allowFail: true })).code === 0;
+    m32 = (await missingPrerequisites('gcc-m32')) === undefined;
     await build26(join(root, 'b64'), false);
     await buildModern(join(root, 'modern'));
     if (m32) await build26(join(root, 'b32'), true);
@@ -193,7 +193,7 @@ describe.skipIf(missing.length > 0)(`measureBuild on real objects${missing.lengt
     const host = await measureBuild({ buildDir: dir, arch: 'i386', targets: ['vmlinux', 'bzImage'] });
     expect(host.size.text).toBeGreaterThan(0);
     expect(host.symbols.find((s) => s.name === 'runqueue')).toEqual({ name: 'runqueue', type: 'B', size: 256 });
-    if (!haveCross) ctx.skip('i686-linux-gnu-size/-nm not installed: host tools checked alone');
+    if (crossWhy) ctx.skip(`${crossWhy}: host tools checked alone`);
     const cross = await measureBuild({ buildDir: dir, arch: 'i386', targets: ['vmlinux', 'bzImage'], tools: { size: 'i686-linux-gnu-size', nm: 'i686-linux-gnu-nm' } });
     expect({ ...cross, tools: undefined }).toEqual({ ...host, tools: undefined });
   });

@@ -14,6 +14,7 @@ import { parseNm } from '../../src/measure/parse.js';
 import type { SymbolEntry } from '../../src/measure/types.js';
 import { run } from '../../src/util/exec.js';
 import { findBloatOMeter, runBloatOMeter } from '../helpers/bloat-o-meter.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
 const sym = (name: string, size: number, type = 'T'): SymbolEntry => ({ name, type, size });
 
@@ -92,8 +93,8 @@ describe('symbolDiff semantics', () => {
 
 // ---- against the real script (all processes run asynchronously in beforeAll: a blocked
 // event loop starves vitest's worker RPC on a busy machine)
-const have = async (cmd: string) => (await run('sh', ['-c', `command -v ${cmd}`], { allowFail: true })).code === 0;
-const missingTools = (await Promise.all(['python3', 'gcc', 'nm'].map(async (t) => ((await have(t)) ? '' : t)))).filter(Boolean);
+const missingWhy = await missingPrerequisites('python3', 'gcc', 'nm');
+const missingTools = missingWhy ? [missingWhy] : [];
 
 // Functions whose sizes change, statics that get .N suffixes, GCC clones, data, bss, rodata,
 // weak symbols, symbols added and removed.

@@ -1,0 +1,105 @@
+#!/usr/bin/env node
+// `npm test`: compile, then the tests in two phases, and a summary a reader can trust.
+//
+//   phase 1  unit, integration, fault injection, and the end-to-end tests that build no kernel
+//            (vitest's worker pool, two files at a time);
+//   phase 2  the end-to-end tests that build and boot kernels, one file at a time, in an order
+//            that lets later files reuse earlier builds through one shared cache
+//            (TINY_E2E_CACHE): the 2.6.9 flagship gate first, then diff-vmlinux on its
+//            vmlinux files, the other 2.6.9 builds, then Linux 6.1 (build, boot, bisect ...).
+//
+// Phase 2 runs even when phase 1 failed (a failure must not hide the kernel tests' results),
+// and the run exits 1 when any phase failed. At the end: each phase's tests (passed, failed,
+// skipped, with the skipped end-to-end tests named), its time, and the flagship's figures from
+// this run. TINY_QUICK=1 leaves out the Linux 6.1 files (minutes instead of half an hour).
+
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { $ } from 'zx';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+$.cwd = ROOT;
+$.verbose = false;
+
+/** Phase 2, in this order (test/phase2.json; vitest.config.ts sorts by the same list). */
+const KERNEL_FILES = JSON.parse(await readFile(join(ROOT, 'test/phase2.json'), 'utf8')).files;
+
+const quick = Boolean(process.env.TINY_QUICK);
+const phase2Files = KERNEL_FILES.filter((f) => !(quick && f.endsWith('-6.1.test.ts')));
+const keepCache = Boolean(process.env.TINY_E2E_CACHE || process.env.TINY_KEEP);
+const e2eCache = process.env.TINY_E2E_CACHE || (await mkdtemp(join(tmpdir(), 'tiny-e2e-cache-')));
+const env = { ...process.env, TINY_E2E_CACHE: e2eCache };
+const reports = await mkdtemp(join(tmpdir(), 'tiny-test-report-'));
+
+/** Run one step with its output streamed; returns its exit code and duration. */
+async function step(argv) {
+  const t0 = Date.now();
+  const p = $({ env, stdio: 'inherit', nothrow: true })`${argv}`;
+  const r = await p;
+  return { code: r.exitCode ?? 1, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** vitest's JSON report -> counts, and the skipped tests of end-to-end files by name. */
+async function summarize(file) {
+  if (!existsSync(file)) return undefined;
+  const j = JSON.parse(await readFile(file, 'utf8'));
+  const skippedE2e = [];
+  for (const f of j.testResults ?? []) {
+    const rel = f.name.slice(ROOT.length);
+    for (const t of f.assertionResults ?? [])
+      if ((t.status === 'skipped' || t.status === 'pending') && rel.startsWith('test/e2e/')) skippedE2e.push(`${rel}: ${t.title}`);
+  }
+  return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), files: j.numTotalTestSuites, skippedE2e };
+}
+
+const vitest = (name, args) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, `${name}.json`)}`, ...args];
+
+const phases = [];
+const compile = await step(['npx', 'tsc', '-p', 'tsconfig.json']);
+phases.push({ name: 'compile (tsc)', ...compile });
+if (compile.code !== 0) {
+  console.error('\nnpm test: the TypeScript does not compile; the tests need dist/, so neither test phase ran.');
+} else {
+  const exclude = KERNEL_FILES.flatMap((f) => ['--exclude', f]);
+  phases.push({ name: 'phase 1: unit, integration, faults, e2e without kernel builds', report: 'phase1', ...(await step(vitest('phase1', exclude))) });
+  phases.push({ name: `phase 2: kernel builds and boots${quick ? ' (2.6.9 only: TINY_QUICK)' : ''}`, report: 'phase2', ...(await step(vitest('phase2', ['--no-file-parallelism', ...phase2Files]))) });
+}
+
+// The summary.
+const lines = ['', '== npm test summary =='];
+let failed = false;
+for (const p of phases) {
+  const s = p.report ? await summarize(join(reports, `${p.report}.json`)) : undefined;
+  const verdict = p.code === 0 ? 'ok' : 'FAILED';
+  failed ||= p.code !== 0;
+  const counts = s ? `: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped` : '';
+  lines.push(`${verdict.padEnd(6)} ${p.name}${counts} (${formatSeconds(p.seconds)})`);
+  for (const t of s?.skippedE2e ?? []) lines.push(`         skipped: ${t}`);
+}
+const total = phases.reduce((a, p) => a + p.seconds, 0);
+lines.push(`total ${formatSeconds(total)}`);
+const figuresFile = join(e2eCache, 'figures', 'flagship.json');
+if (existsSync(figuresFile)) {
+  const f = JSON.parse(await readFile(figuresFile, 'utf8'));
+  lines.push(
+    `flagship (this run): ${f.config} bzImage ${fmt(f.bzimage_bytes)} bytes (budget ${fmt(f.budget_bzimage_bytes)}), dec ${fmt(f.dec)}; ` +
+      `mem=2M: MemFree ${fmt(f.mem_2m?.mem_free_kib)} kB; smallest mem=${fmt(f.min_mem_kib)}K`,
+  );
+} else if (phases.length > 1) {
+  lines.push('flagship: no figures (the flagship gate did not run)');
+}
+console.log(lines.join('\n'));
+
+await rm(reports, { recursive: true, force: true });
+if (!keepCache) await rm(e2eCache, { recursive: true, force: true });
+process.exitCode = failed ? 1 : 0;
+
+function formatSeconds(s) {
+  const m = Math.floor(s / 60);
+  return m ? `${m}m${String(Math.round(s % 60)).padStart(2, '0')}s` : `${s.toFixed(1)}s`;
+}
+function fmt(n) {
+  return typeof n === 'number' ? n.toLocaleString('en-US') : '?';
+}

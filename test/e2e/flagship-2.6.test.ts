@@ -1,0 +1,112 @@
+// The flagship gate: webserver-tiny on the unmodified Linux 2.6.9 (TINY_TREE_2_6; by default the
+// shared tarball next to the project, see test/global-setup.ts), built in the gcc-12-i386 podman
+// container and booted the 2004 way, with mem= in a bigger machine.
+//
+//   tiny build --config webserver-tiny --only base,queue,all-off
+//   tiny boot  --config webserver-tiny --limit kernel --machine-mem 16M --mem 2M
+//   tiny boot  ... --find-min-mem        (the smallest mem= it boots with)
+//
+// configs/webserver-tiny.yaml's budget (bzImage <= 363K, 2004's figure) makes `tiny build` exit 1
+// when the kernel grows past it, and this test fails with it. The figures of this run (bzImage
+// bytes, MemFree at mem=2M, the smallest mem=) go to <TINY_E2E_CACHE>/figures/flagship.json,
+// which `npm test` prints at the end of its run. diff-vmlinux then compares this run's vmlinux
+// files (same cache).
+
+import { existsSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
+import { loadBuildConfig } from '../../src/kbuild/buildconfig.js';
+import { run } from '../../src/util/exec.js';
+import { REPO, tiny } from '../helpers/cli.js';
+import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
+
+const SLOW = 60 * 60_000;
+const TREE = TREE_2_6;
+const { skipWhy: podmanSkipWhy } = await podman();
+const qemu = await run('qemu-system-i386', ['--version'], { allowFail: true }).catch(() => undefined);
+const skipWhy = !TREE
+  ? 'TINY_TREE_2_6 is not set and ../shared/kernels/linux-2.6.9.tar.xz is not there (an unmodified Linux 2.6.9 tree or tarball)'
+  : !existsSync(join(TREE, 'Makefile'))
+    ? `TINY_TREE_2_6=${TREE} is not a kernel tree`
+    : (podmanSkipWhy ?? (qemu?.code !== 0 ? 'qemu-system-i386 is not installed; fix: apt-get install -y qemu-system-x86' : undefined));
+
+/** The budget the configuration itself declares: the gate is the configuration's, not the test's. */
+const budget = (await loadBuildConfig(REPO, 'webserver-tiny')).budgets?.bzImage;
+
+if (skipWhy) {
+  if (process.env.CI) throw new Error(`flagship-2.6 cannot run in CI: ${skipWhy}`);
+  skippedSuite('flagship-2.6', 'the 2.6.9 flagship: webserver-tiny', skipWhy);
+} else {
+  describe('the 2.6.9 flagship: webserver-tiny built under its budget and booted with mem=2M', () => {
+    const cache = process.env.TINY_E2E_CACHE!;
+    const env = { TINY_CACHE: cache, TINY_RUNTIME: 'podman' };
+    const figures: Record<string, unknown> = { config: 'webserver-tiny', tree: TREE };
+    const save = async () => {
+      await mkdir(join(cache, 'figures'), { recursive: true });
+      await writeFile(join(cache, 'figures', 'flagship.json'), JSON.stringify(figures, null, 2) + '\n');
+    };
+
+    beforeAll(async () => {
+      const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
+      await ensureImage(tc, createRuntime('podman'), { onLog: (l) => console.log(`image: ${l}`) });
+    }, SLOW);
+
+    it(
+      'tiny build --only base,queue,all-off: all three built, the queue point within the bzImage budget',
+      async () => {
+        expect(budget, 'configs/webserver-tiny.yaml declares budgets.bzImage').toBeDefined();
+        const t0 = Date.now();
+        const r = await tiny(['build', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--only', 'base,queue,all-off', '--json'], { env });
+        figures.build_seconds = Math.round((Date.now() - t0) / 1000);
+        const j = JSON.parse(r.stdout || '{}') as { toggles?: Array<{ toggle: string; status: string; dec: number; artifacts: Record<string, { bytes: number }> }> };
+        const queue = j.toggles?.find((t) => t.toggle === 'queue');
+        if (queue) Object.assign(figures, { bzimage_bytes: queue.artifacts.bzImage?.bytes, dec: queue.dec, budget_bzimage_bytes: budget! });
+        await save();
+        // Exit 1 is how `tiny build` says a budget was exceeded: the gate.
+        expect(r.code, `tiny build exited ${r.code}:\n${r.stderr.slice(-4000)}`).toBe(0);
+        expect(j.toggles!.map((t) => [t.toggle, t.status === 'built' || t.status === 'cached'])).toEqual([
+          ['base', true],
+          ['queue', true],
+          ['all-off', true],
+        ]);
+        console.log(`flagship: webserver-tiny bzImage ${queue!.artifacts.bzImage!.bytes} bytes (budget ${budget}), dec ${queue!.dec}`);
+        expect(queue!.artifacts.bzImage!.bytes).toBeLessThanOrEqual(budget!);
+      },
+      SLOW,
+    );
+
+    it(
+      'tiny boot --limit kernel --machine-mem 16M --mem 2M: reaches init and reads /proc/meminfo',
+      async () => {
+        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--json'], { env });
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        const j = JSON.parse(r.stdout) as { boot: { booted: boolean; limit: string; memTotalKiB: number; memFreeKiB: number } };
+        expect(j.boot).toMatchObject({ booted: true, limit: 'kernel' });
+        expect(j.boot.memTotalKiB).toBeLessThan(2048);
+        Object.assign(figures, { mem_2m: { mem_total_kib: j.boot.memTotalKiB, mem_free_kib: j.boot.memFreeKiB } });
+        await save();
+        console.log(`flagship: boots with mem=2M, MemTotal ${j.boot.memTotalKiB} kB, MemFree ${j.boot.memFreeKiB} kB`);
+      },
+      SLOW,
+    );
+
+    it(
+      'tiny boot --find-min-mem from mem=2M: the smallest mem= it boots with, and 4K less fails',
+      async () => {
+        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--json'], { env });
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        const j = JSON.parse(r.stdout) as { minMem: { minKiB: number; failsKiB: number; stepKiB: number; limit: string; atMin: { memTotalKiB: number; memFreeKiB: number } } };
+        expect(j.minMem).toMatchObject({ limit: 'kernel', stepKiB: 4 });
+        expect(j.minMem.minKiB).toBeLessThanOrEqual(2048);
+        expect(j.minMem.failsKiB).toBe(j.minMem.minKiB - 4);
+        expect(j.minMem.atMin.memTotalKiB).toBeLessThan(j.minMem.minKiB);
+        Object.assign(figures, { min_mem_kib: j.minMem.minKiB, at_min_mem_free_kib: j.minMem.atMin.memFreeKiB });
+        await save();
+        console.log(`flagship: smallest mem=${j.minMem.minKiB}K (MemFree ${j.minMem.atMin.memFreeKiB} kB there; ${j.minMem.failsKiB}K fails)`);
+      },
+      SLOW,
+    );
+  });
+}
