@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
 const FIX = join(REPO, 'test/fixtures/build');
 const FAKELINUX = join(REPO, 'test/fixtures/fakelinux');
@@ -192,11 +193,8 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
   }, 120_000);
 
   it('signs SHA256SUMS with a gpg key and verify checks the signature', async (ctx) => {
-    const gpg = await sh('sh', ['-c', 'command -v gpg || true']);
-    if (!gpg.trim()) {
-      console.warn('SKIP release signature: gpg is not installed');
-      ctx.skip();
-    }
+    const gpgWhy = await missingPrerequisites('gpg');
+    if (gpgWhy) ctx.skip(gpgWhy);
     const home = join(work, 'gnupg');
     await mkdir(home, { mode: 0o700 });
     const genv = { ...process.env, GNUPGHOME: home };

@@ -11,6 +11,7 @@ import { symbolDiff } from '../../src/measure/bloat.js';
 import { parseNm } from '../../src/measure/parse.js';
 import type { SymbolEntry } from '../../src/measure/types.js';
 import { run } from '../../src/util/exec.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
 const t = (name: string, size: number, type = 't'): SymbolEntry => ({ name, type, size });
 
@@ -241,9 +242,9 @@ int f1(int);
 int main(int argc, char **argv) { (void)argv; return f1(argc) + f2(argc); }
 `;
 
-const haveGcc = (await run('sh', ['-c', 'command -v gcc && command -v nm'], { allowFail: true })).code === 0;
+const gccWhy = await missingPrerequisites('gcc', 'nm');
 
-describe.skipIf(!haveGcc)(`GCC clones${haveGcc ? '' : ' (skipped: gcc or nm missing)'}`, () => {
+describe.skipIf(gccWhy !== undefined)(`GCC clones${gccWhy ? ` (skipped: ${gccWhy})` : ''}`, () => {
   let dir: string;
   const nm = async (f: string) => parseNm((await run('nm', ['--size-sort', '-S', f], { cwd: dir })).stdout);
   const syms: Record<string, SymbolEntry[]> = {};

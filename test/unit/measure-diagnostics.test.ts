@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { countDiagnostics } from '../../src/measure/diagnostics.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
 const KBUILD_ERROR = `  CC      init/main.o
   HOSTCC  usr/gen_init_cpio
@@ -161,10 +162,9 @@ describe('countDiagnostics on kbuild-shaped logs', () => {
 });
 
 // ---- logs made here by the host toolchain
-const have = (cmd: string) => spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-const tools = ['gcc', 'make'].filter((t) => !have(t));
+const toolsWhy = await missingPrerequisites('gcc', 'make');
 
-describe.skipIf(tools.length > 0)(`countDiagnostics on real gcc/ld/make output${tools.length ? ` (skipped: ${tools.join(', ')} missing)` : ''}`, () => {
+describe.skipIf(toolsWhy !== undefined)(`countDiagnostics on real gcc/ld/make output${toolsWhy ? ` (skipped: ${toolsWhy})` : ''}`, () => {
   const dir = mkdtempSync(join(tmpdir(), 'tiny-diag-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const sh = (cmd: string) => {

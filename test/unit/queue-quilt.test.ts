@@ -10,6 +10,9 @@ import { loadQueue } from '../../src/queue/load.js';
 import { exportQuilt, importQuilt, nameFromPath, parseSeries } from '../../src/queue/quilt.js';
 import { formatDiagnostic, TinyError } from '../../src/util/diagnostics.js';
 import { run } from '../../src/util/exec.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
+
+const quiltWhy = await missingPrerequisites('quilt');
 
 const ROOT = resolve(__dirname, '../..');
 const FIXTURES = resolve(__dirname, '../fixtures/queues');
@@ -245,8 +248,7 @@ describe('exportQuilt', () => {
     expect(existsSync(join(out, '05-debug.patch'))).toBe(false);
   });
 
-  const haveQuilt = existsSync('/usr/bin/quilt');
-  it.skipIf(!haveQuilt)('quilt push -a on the export gives the same tree as git apply of the same patches (needs /usr/bin/quilt)', async () => {
+  it.skipIf(quiltWhy !== undefined)(`quilt push -a on the export gives the same tree as git apply of the same patches${quiltWhy ? ` (skipped: ${quiltWhy})` : ''}`, async () => {
     const q = await loadQueue(await imported());
     const patches = await temp();
     await exportQuilt(q, patches);
