@@ -1,4 +1,4 @@
-/* tinyB boot probe: calls the system calls the tiny (B) options remove, prints what they
+/* boot probe: calls the system calls the tiny (B) options remove, prints what they
  * return (negative errno), then reboots. Static, no libc: i686-linux-gnu-gcc -nostdlib. */
 typedef unsigned long ul;
 static long sc(long n, long a, long b, long c, long d, long e)
@@ -17,7 +17,7 @@ static void num(long v)
 	if (neg) b[--i] = '-';
 	out(b + i);
 }
-static void show(const char *name, long v) { out("tinyB: "); out(name); out(" = "); num(v); out("\n"); }
+static void show(const char *name, long v) { out("probe: "); out(name); out(" = "); num(v); out("\n"); }
 static long socketcall(int call, long *args) { return sc(102, call, (long)args, 0, 0, 0); }
 
 void _start(void)
@@ -48,7 +48,7 @@ void _start(void)
 	static char reply[4096];
 	long rargs[4] = { nl, (long)reply, sizeof reply, 0x40 /* MSG_DONTWAIT */ };
 	show("recv(TCPDIAG reply)", socketcall(10, rargs));
-	out("tinyB: done\n");
+	out("probe: done\n");
 	sc(88, 0xfee1dead, 672274793, 0x01234567, 0, 0);	/* reboot(RESTART) */
 	for (;;) ;
 }
