@@ -46,12 +46,15 @@ async function summarize(file) {
   if (!existsSync(file)) return undefined;
   const j = JSON.parse(await readFile(file, 'utf8'));
   const skippedE2e = [];
+  const brokenFiles = [];
   for (const f of j.testResults ?? []) {
     const rel = f.name.slice(ROOT.length);
+    // A file that fails before its tests run (an import, a top-level await) has no results.
+    if (f.status === 'failed' && !(f.assertionResults ?? []).length) brokenFiles.push(rel);
     for (const t of f.assertionResults ?? [])
       if ((t.status === 'skipped' || t.status === 'pending') && rel.startsWith('test/e2e/')) skippedE2e.push(`${rel}: ${t.title}`);
   }
-  return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), files: j.numTotalTestSuites, skippedE2e };
+  return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), skippedE2e, brokenFiles };
 }
 
 const vitest = (name, args) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, `${name}.json`)}`, ...args];
@@ -74,8 +77,9 @@ for (const p of phases) {
   const s = p.report ? await summarize(join(reports, `${p.report}.json`)) : undefined;
   const verdict = p.code === 0 ? 'ok' : 'FAILED';
   failed ||= p.code !== 0;
-  const counts = s ? `: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped` : '';
+  const counts = s ? `: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${s.brokenFiles.length ? `, ${s.brokenFiles.length} files failed to load` : ''}` : '';
   lines.push(`${verdict.padEnd(6)} ${p.name}${counts} (${formatSeconds(p.seconds)})`);
+  for (const f of s?.brokenFiles ?? []) lines.push(`         failed to load: ${f}`);
   for (const t of s?.skippedE2e ?? []) lines.push(`         skipped: ${t}`);
 }
 const total = phases.reduce((a, p) => a + p.seconds, 0);
