@@ -1,6 +1,6 @@
 // tiny inline-cost end to end on Linux 2.6.9 (TINY_TREE_2_6, never written to): the webserver
 // configuration built once with every inline compiled out of line, in the gcc-12-i386 podman
-// container, in the run's shared cache. Checks the ranking against the objects themselves (nm on the
+// container, in a fresh cache. Checks the ranking against the objects themselves (nm on the
 // build directory) and the headers against the tree, that the normal build directory is not
 // used, and that asking again is served from the cache.
 
@@ -46,16 +46,15 @@ if (skipWhy) {
   });
 } else {
   describe('tiny inline-cost on Linux 2.6.9 (webserver, podman, gcc-12-i386)', () => {
-    // The run's shared cache (its tree import and queue commits are reused); a fresh one alone.
     let cache: string | undefined;
     afterAll(async () => {
-      if (cache && cache !== process.env.TINY_E2E_CACHE) await rm(cache, { recursive: true, force: true });
+      if (cache) await rm(cache, { recursive: true, force: true });
     });
 
     it(
       'ranks the header inlines by bytes x copies, each backed by the objects and the headers',
       async () => {
-        cache = process.env.TINY_E2E_CACHE ?? (await mkdtemp(join(tmpdir(), 'tiny-inline-e2e-')));
+        cache = await mkdtemp(join(tmpdir(), 'tiny-inline-e2e-'));
         const env = { TINY_CACHE: cache, TINY_RUNTIME: 'podman' };
         const t0 = Date.now();
         const r = await tiny(['inline-cost', '--config', 'webserver', '--tree', resolve(TREE!), '--top', '40', '--json'], { env });
