@@ -39,7 +39,12 @@ const probe = await $({ stdio: ['ignore', 'pipe', 'pipe'], nothrow: true })`node
 if (probe.exitCode === 2 && /no source of base/.test(probe.stderr)) {
   console.log(probe.stderr.trim());
   console.log('\nNo Linux 2.6.9 tree: building Linux 6.1 tinyconfig from Debian\'s source instead.');
-  console.log(`\n$ tiny build --config webserver-tiny --only ${TOGGLES}`);
+  let code = await tiny('build', '--config', 'tinyconfig-6.1');
+  if (code === 0) code = await tiny('report', '--config', 'tinyconfig-6.1');
+  process.exit(code);
+}
+
+console.log(`\n$ tiny build --config webserver-tiny --only ${TOGGLES}`);
 const build = await tinyJson('build', '--config', 'webserver-tiny', ...tree, '--only', TOGGLES, '--json');
 if (build.code !== 0) process.exit(build.code);
 const code = await tiny('report', '--config', 'webserver-tiny');
