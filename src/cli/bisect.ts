@@ -16,6 +16,7 @@ import { resolveCommit, runBisectStep, startCommitBisect } from '../bisect/commi
 import { runQueueBisect } from '../bisect/queue.js';
 import { readLatest, readState, statePath, type BisectParams, type CommitBisectParams, type QueueBisectParams } from '../bisect/state.js';
 import { parseMetric, parseThreshold } from '../bisect/threshold.js';
+import { configArgument } from '../kbuild/buildconfig.js';
 import type { RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { TinyError } from '../util/diagnostics.js';
@@ -96,7 +97,9 @@ export function registerBisectCommand(program: Command): void {
       parseThreshold(opts.threshold);
       const jobs = opts.jobs ? Number(opts.jobs) : undefined;
       if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TinyError(`--jobs ${opts.jobs} is not a positive number`, 2);
-      const common = { root: process.cwd(), config: opts.config, metric: opts.metric, threshold: opts.threshold, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(jobs ? { jobs } : {}) };
+      // A relative --config path is made absolute here, before anything changes directory: the
+      // steps run inside the scratch clone, where it would name nothing.
+      const common = { root: process.cwd(), config: configArgument(opts.config, process.cwd()), metric: opts.metric, threshold: opts.threshold, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(jobs ? { jobs } : {}) };
       if (opts.repo || opts.good || opts.bad) {
         if (!opts.repo || !opts.good || !opts.bad) throw new TinyError('a commit bisect needs --repo, --good and --bad', 2);
         const repo = resolve(opts.repo);
