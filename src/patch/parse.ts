@@ -1,8 +1,11 @@
 // Parse a unified diff or a git format-patch mail into plain data (see types.ts).
 // Understands quilt/DEP-3 preambles (From:, Subject:, Description:), "Index:" headers, git
 // extended headers (modes, renames, copies, binary) and "\ No newline at end of file".
+// The input is the patch's bytes as a byte string (src/util/bytes.ts): hunk lines and paths stay
+// bytes; only the header's human text (From, Subject, the message) is decoded, for display.
 
 import type { FilePatch, Hunk, HunkLine, ParsedPatch, PatchHeader } from './types.js';
+import { displayText } from '../util/bytes.js';
 
 export class PatchParseError extends Error {
   constructor(message: string, readonly line: number) {
@@ -79,7 +82,12 @@ function parseHeader(preamble: string[], isMail: boolean): PatchHeader {
   }
   while (body.length && body[0]!.trim() === '') body.shift();
   while (body.length && body[body.length - 1]!.trim() === '') body.pop();
-  header.body = body.join('\n');
+  header.body = displayText(body.join('\n'));
+  // People's names and words: text, decoded (UTF-8 when valid, else Latin-1).
+  if (header.author !== undefined) header.author = displayText(header.author);
+  if (header.subject !== undefined) header.subject = displayText(header.subject);
+  if (header.date !== undefined) header.date = displayText(header.date);
+  header.signedOffBy = header.signedOffBy.map(displayText);
   return header;
 }
 
@@ -121,7 +129,8 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
   const header = parseHeader(lines.slice(0, preambleEnd), isMail);
   for (let k = preambleEnd; k < first; k++) {
     const sob = /^\s*Signed-off-by:\s*(.*)$/i.exec(lines[k]!);
-    if (sob && !header.signedOffBy.includes(sob[1]!.trim())) header.signedOffBy.push(sob[1]!.trim());
+    const who = sob ? displayText(sob[1]!.trim()) : undefined;
+    if (who !== undefined && !header.signedOffBy.includes(who)) header.signedOffBy.push(who);
   }
 
   const files: FilePatch[] = [];

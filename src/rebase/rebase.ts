@@ -23,6 +23,7 @@ import type { Queue, QueuePatch } from '../queue/types.js';
 import { meantFor } from '../merge/check.js';
 import { FIXED_DATE, git, gitIn } from '../tree/git.js';
 import { buildSeries, materialize, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
+import { bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
 import { rebaseQueueYaml } from './queuefile.js';
@@ -294,7 +295,7 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<R
     before = entry.newCommit!;
   }
   const yaml = rebaseQueueYaml(await readFile(q.file, 'utf8'), { oldVersion: state.from.version, newBase: state.onto.base, alreadyUpstream: upstream });
-  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, r.text);
+  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, bytesOf(r.text));
   await writeFileAtomic(q.file, yaml);
   await dropWorktree(store, state);
   await rm(await statePath(store, state.queueDir), { force: true });

@@ -1,14 +1,15 @@
 // Reading from the store without a checkout: file contents (for the in-memory mergeability
 // checker) through one `git cat-file --batch` process, and tree hashes.
 
+import { byteString, bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { git } from './git.js';
 import type { TreeStore } from './store.js';
 
 /**
  * Contents of `paths` at `commit` (any rev). undefined for a path that does not exist or is not
- * a file (a directory, a submodule). Symlinks read as their target. Decoded as UTF-8, as patch
- * texts are.
+ * a file (a directory, a submodule). Symlinks read as their target. Contents and paths are byte
+ * strings (src/util/bytes.ts), as patch texts are: never decoded.
  */
 export async function readFiles(store: TreeStore, commit: string, paths: string[]): Promise<Map<string, string | undefined>> {
   const out = new Map<string, string | undefined>();
@@ -19,7 +20,7 @@ export async function readFiles(store: TreeStore, commit: string, paths: string[
   });
   if (!asked.length) return out;
   const tree = await treeHashOf(store, commit);
-  const input = asked.map((p) => `${tree}:${p.replace(/^\/+/, '')}\n`).join('');
+  const input = bytesOf(asked.map((p) => `${tree}:${p.replace(/^\/+/, '')}\n`).join(''));
   const r = await git(store.gitDir, ['cat-file', '--batch'], { input, binary: true });
   const buf = r.stdoutBuffer!;
   let pos = 0;
@@ -34,7 +35,7 @@ export async function readFiles(store: TreeStore, commit: string, paths: string[
       continue;
     }
     const size = Number(m[2]);
-    out.set(p, m[1] === 'blob' ? buf.subarray(pos, pos + size).toString('utf8') : undefined);
+    out.set(p, m[1] === 'blob' ? byteString(buf.subarray(pos, pos + size)) : undefined);
     pos += size + 1;
   }
   return out;
@@ -46,3 +47,4 @@ export async function treeHashOf(store: TreeStore, rev: string): Promise<string>
   if (r.code !== 0) throw new TinyError(`${rev} is not a commit or tree in the tree store ${store.gitDir}`, 2);
   return r.stdout.trim();
 }
+
