@@ -106,11 +106,25 @@ function newFile(patchLine: number): FilePatch {
 }
 
 /**
+ * Is this a patch file written with CRLF line endings (a hunk header ends in CR: a mail client
+ * or an editor on Windows)? GNU patch then reads every line without its CR, and so does tiny:
+ * parsePatch here, and `git apply` through patchTextForGit, so that check and apply agree.
+ */
+export function isCrlfPatch(text: string): boolean {
+  return /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@[^\n]*\r$/m.test(text);
+}
+
+/** The patch text as GNU patch reads it, for `git apply` (which does not strip CRs itself). */
+export function patchTextForGit(text: string): string {
+  return isCrlfPatch(text) ? text.replace(/\r(?=\n|$)/g, '') : text;
+}
+
+/**
  * Parse `text`. `strip` is the -pN level applied to paths. Returns no files when the text
  * holds no diff at all (the caller decides whether that is an error).
  */
 export function parsePatch(text: string, strip = 1): ParsedPatch {
-  const lines = text.split('\n');
+  const lines = patchTextForGit(text).split('\n');
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   const isMail = lines.length > 0 && MAIL_START.test(lines[0]!);
 
@@ -182,7 +196,10 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
       if (ext) {
         const [, key, value] = ext;
         const gitPath = () => stripPath(value!, Math.max(strip - 1, 0));
-        if (key === 'old mode') cur.oldMode = value;
+        if (key === 'index') {
+          const mode = /^[0-9a-f]+\.\.[0-9a-f]+ (\d{6})$/.exec(value!.trimEnd());
+          if (mode) cur.indexMode = mode[1];
+        } else if (key === 'old mode') cur.oldMode = value;
         else if (key === 'new mode') cur.newMode = value;
         else if (key === 'new file mode') {
           cur.isNew = true;

@@ -42,6 +42,8 @@ export interface FilePatch {
   newPath: string | null;
   oldMode?: string;
   newMode?: string;
+  /** The mode on a git "index <a>..<b> <mode>" line: the file's mode, unchanged by the patch. */
+  indexMode?: string;
   isNew: boolean;
   isDelete: boolean;
   isRename: boolean;

@@ -8,6 +8,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { visit, type Document } from 'yaml';
 import { parsePatch, PatchParseError } from '../patch/parse.js';
+import { patchPathIssues } from '../patch/paths.js';
 import type { ParsedPatch } from '../patch/types.js';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
@@ -423,6 +424,23 @@ async function readPatch(e: Entry, ctx: Ctx): Promise<LoadedPatch | undefined> {
     );
     return undefined;
   }
+  // Paths outside the tree, into .git, symlinks pointing out: the rule check and apply share
+  // (src/patch/paths.ts); the ones that need no tree are refused here, for every command.
+  const reverse = e.raw.reverse === true;
+  const issues = patchPathIssues(parsed, undefined, reverse);
+  for (const issue of issues) {
+    ctx.out.add(
+      {
+        severity: 'error',
+        file: displayPath(abs, ctx.cwd),
+        line: issue.patchLine,
+        message: issue.message,
+        hint: `${issue.hint}; this is patch '${e.name ?? file}' (${ctx.file}:${at.line})`,
+      },
+      at.offset,
+    );
+  }
+  if (issues.length) return undefined;
   // The identity of a patch is its bytes.
   return { abs, text, sha256: sha256(bytes), parsed };
 }

@@ -9,7 +9,7 @@ import { git } from '../tree/git.js';
 import { scratchPath, type TreeStore } from '../tree/store.js';
 import { argOf, bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
-import { parsePatch } from '../patch/parse.js';
+import { parsePatch, patchTextForGit } from '../patch/parse.js';
 import { composePatch, diffCounts, splitPatch, stableDiffText } from './patchfile.js';
 
 export interface PatchToRegenerate {
@@ -81,7 +81,7 @@ export async function applyExactly(
   try {
     await sparseIndex(store, index, before, paths);
     const args = ['apply', '--cached', '-v', '--whitespace=nowarn', '--allow-empty', `-p${p.strip}`, ...(p.reverse ? ['-R'] : [])];
-    const r = await git(store.gitDir, args, { env, input: bytesOf(p.text), allowFail: true });
+    const r = await git(store.gitDir, args, { env, input: bytesOf(patchTextForGit(p.text)), allowFail: true });
     if (r.code !== 0) return undefined;
     const moved = /^Hunk #\d+ succeeded at \d+ \(offset -?\d+ lines?\)/m.test(r.stderr);
     if (!after) return { same: false, moved };
