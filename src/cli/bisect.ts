@@ -62,7 +62,8 @@ export function registerBisectCommand(program: Command): void {
         'Over kernel commits (--repo, --good, --bad): git bisect run in a scratch clone in the cache\n' +
         '(your repository is never written to), each step built with the configuration (and the queue\n' +
         'with --queue) in one reused build directory and compared with the good point; a commit that\n' +
-        'does not build or where the queue does not apply is skipped. Prints the first bad commit,\n' +
+        'does not build, where the queue does not apply or that cannot be evaluated is skipped (a\n' +
+        'bisect whose every step is skipped names no commit, exit 1). Prints the first bad commit,\n' +
         'its delta and symbol diff against its parent, then reverts it on the bad point and rebuilds.\n\n' +
         'Over the queue (--queue without --repo): the first patch in series order whose application\n' +
         'crosses the threshold against the bare base.\n\n' +
