@@ -25,7 +25,8 @@ import { detectRuntime, type RuntimeName } from '../toolchain/runtime.js';
 import { importBase, openTreeStore } from '../tree/index.js';
 import { TOOL_VERSION } from '../cli/version.js';
 import { TinyError } from '../util/diagnostics.js';
-import { haveCommand, run } from '../util/exec.js';
+import { haveCommand } from '../util/exec.js';
+import { gitIn } from '../tree/git.js';
 import { metricValue, type Metric } from './threshold.js';
 
 export interface BuilderOptions {
@@ -132,7 +133,7 @@ export function valueOf(metric: Metric, b: PointBuild): number | undefined {
 
 /** VERSION.PATCHLEVEL.SUBLEVEL of a commit's top-level Makefile (read from the repository). */
 export async function makefileVersion(repo: string, commit: string): Promise<string | undefined> {
-  const r = await run('git', ['-C', repo, 'show', `${commit}:Makefile`], { allowFail: true });
+  const r = await gitIn(repo, ['show', `${commit}:Makefile`], { allowFail: true });
   if (r.code !== 0) return undefined;
   const get = (k: string) => new RegExp(`^${k}\\s*=\\s*(\\S*)`, 'm').exec(r.stdout)?.[1];
   const v = get('VERSION');

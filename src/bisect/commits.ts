@@ -25,7 +25,7 @@ import { loadQueue } from '../queue/load.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
 import { planMatrix } from '../matrix/plan.js';
 import { TinyError } from '../util/diagnostics.js';
-import { run } from '../util/exec.js';
+import { gitEnv, gitIn } from '../tree/git.js';
 import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
 import { bisectDir, newState, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type CommitBisectParams, type StepRecord } from './state.js';
 import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, type Metric, type Threshold } from './threshold.js';
@@ -51,13 +51,17 @@ const IDENT_ENV = {
   GIT_COMMITTER_DATE: '@0 +0000',
 };
 
-function gitEnv(): NodeJS.ProcessEnv {
-  // The user's global config is not read (no hooks, no signing); a fixed identity.
-  return { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C', ...IDENT_ENV };
+/**
+ * The one scrubbed git environment (no inherited GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE...: with
+ * GIT_DIR exported, `git -C scratch bisect start` would act on the user's repository), no user
+ * configuration, a fixed identity.
+ */
+function bisectGitEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return gitEnv({ ...IDENT_ENV, ...extra });
 }
 
 async function git(dir: string, args: string[], allowFail = false) {
-  return run('git', ['-C', dir, ...args], { env: gitEnv(), allowFail });
+  return gitIn(dir, args, { env: IDENT_ENV, allowFail });
 }
 
 export async function resolveCommit(repo: string, ref: string): Promise<string> {
@@ -130,26 +134,42 @@ async function measureStep(ctx: StepContext, state: BisectState, commit: string,
   return { step, build };
 }
 
-/** The hidden `tiny bisect step --state FILE`: git bisect run's script. Returns 0, 1 or 125. */
+/**
+ * The hidden `tiny bisect step --state FILE`: git bisect run's script. Returns 0 (good), 1 (bad:
+ * only for a point measured over the threshold) or 125 (skip: the point could not be evaluated,
+ * whatever the reason; git bisect run counts any other code below 128 as bad, so an error here
+ * must never become 1).
+ */
 export async function runBisectStep(stateFile: string, cacheDir: string, io: BisectIO): Promise<number> {
-  const state = await readState(stateFile);
+  const state = await readState(stateFile).catch(() => undefined);
   if (!state || state.params.mode !== 'commits' || !state.scratch || state.goodValue === undefined) {
     io.err(`tiny bisect step: no usable bisect state at ${stateFile}\n`);
     return 128; // git bisect run stops on > 127
   }
-  const head = (await git(state.scratch, ['rev-parse', '--verify', 'BISECT_HEAD'], true)).stdout.trim() || (await git(state.scratch, ['rev-parse', 'HEAD'])).stdout.trim();
-  const known = stepFor(state, head);
-  const metric = state.params.metric;
-  if (known) {
-    io.out(`tiny: ${stepLine(known, metric)} [from the state file]\n`);
-    return exitFor(known.status);
+  let head = '';
+  try {
+    head = (await git(state.scratch, ['rev-parse', '--verify', 'BISECT_HEAD'], true)).stdout.trim() || (await git(state.scratch, ['rev-parse', 'HEAD'])).stdout.trim();
+    const known = stepFor(state, head);
+    const metric = state.params.metric;
+    if (known) {
+      io.out(`tiny: ${stepLine(known, metric)} [from the state file]\n`);
+      return exitFor(known.status);
+    }
+    const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
+    const { step } = await measureStep(ctx, state, head, state.goodValue);
+    const fresh = (await readState(stateFile)) ?? state;
+    await writeState(stateFile, withStep(fresh, step));
+    io.out(`tiny: ${stepLine(step, metric)} [${(step.durationMs / 1000).toFixed(1)}s]\n`);
+    return exitFor(step.status);
+  } catch (e) {
+    const reason = e instanceof TinyError ? e.message + (e.hint ? ` (${e.hint})` : '') : `internal error: ${(e as Error)?.message ?? String(e)}`;
+    if (head) {
+      const step: StepRecord = { point: head, status: 'skip', reason, unevaluated: true, durationMs: 0, at: new Date().toISOString() };
+      await writeState(stateFile, withStep((await readState(stateFile).catch(() => undefined)) ?? state, step)).catch(() => {});
+    }
+    io.out(`tiny: ${head ? short(head) : 'this step'}: cannot evaluate: ${reason}; skipped (exit 125)\n`);
+    return 125;
   }
-  const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
-  const { step } = await measureStep(ctx, state, head, state.goodValue);
-  const fresh = (await readState(stateFile)) ?? state;
-  await writeState(stateFile, withStep(fresh, step));
-  io.out(`tiny: ${stepLine(step, metric)} [${(step.durationMs / 1000).toFixed(1)}s]\n`);
-  return exitFor(step.status);
 }
 
 export interface CommitBisectResult {
@@ -159,9 +179,9 @@ export interface CommitBisectResult {
   confirm?: { reverted: boolean; value?: number; delta?: number; under?: boolean; message: string };
 }
 
-function spawnStreaming(cmd: string, args: string[], cwd: string, onLine: (line: string) => void): Promise<{ code: number; output: string }> {
+function spawnStreaming(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<{ code: number; output: string }> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd, env: gitEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     let buf = '';
     const take = (b: Buffer) => {
@@ -190,7 +210,7 @@ async function ensureScratch(repo: string, dir: string): Promise<string> {
   const have = await readdir(scratch).then(() => true, () => false);
   if (!have) {
     await mkdir(dir, { recursive: true });
-    await run('git', ['clone', '--quiet', '--shared', '--bare', '--', repo, scratch], { env: gitEnv() });
+    await gitIn(dir, ['clone', '--quiet', '--shared', '--bare', '--', repo, scratch], { env: IDENT_ENV });
   } else {
     // New commits of the repository are visible through the shared objects; refresh the refs.
     await git(scratch, ['fetch', '--quiet', '--', repo, '+refs/heads/*:refs/heads/*'], true);
@@ -245,7 +265,10 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   await git(scratch, ['bisect', 'start', '--no-checkout', params.bad, params.good]);
   const stepArgs = [...o.tinyArgv.slice(1), 'bisect', 'step', '--state', file];
   io.out(`$ git bisect run ${['tiny', 'bisect', 'step', '--state', file].join(' ')}\n`);
-  const r = await spawnStreaming('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], scratch, (line) => {
+  // The steps run inside the scratch clone: they get the cache as an absolute path (a relative
+  // TINY_CACHE would name another directory there).
+  const stepEnv = bisectGitEnv({ TINY_CACHE: resolve(cacheDir) });
+  const r = await spawnStreaming('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], scratch, stepEnv, (line) => {
     if (/^(running|Bisecting:|\[[0-9a-f]{40}\]|tiny: )/.test(line) || /first bad commit|could be any of|cannot bisect/i.test(line)) io.out(`  ${line}\n`);
     else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
   });
@@ -262,6 +285,33 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
     candidates = [...after.matchAll(/^([0-9a-f]{40})$/gm)].map((m) => m[1]!);
   }
   await git(scratch, ['bisect', 'reset'], true);
+
+  // The steps git bisect run asked for (the good and bad points were measured before it).
+  const between = state.steps.filter((s) => s.point !== params.good && s.point !== params.bad);
+  const unevaluated = between.filter((s) => s.unevaluated);
+  if (between.length > 0 && between.every((s) => s.status === 'skip')) {
+    state = { ...state, result: { ...(candidates ? { candidates } : {}), finishedAt: new Date().toISOString() } };
+    await writeState(file, state);
+    const reasons = [...new Set(between.map((s) => s.reason ?? 'no value'))];
+    throw new TinyError(
+      `every step of the bisect was skipped (${between.length} commit${between.length === 1 ? '' : 's'}): no first bad commit can be named`,
+      1,
+      [],
+      `${unevaluated.length ? 'tiny could not evaluate them' : 'none of them built'}: ${reasons.slice(0, 3).join('; ')}${reasons.length > 3 ? `; and ${reasons.length - 3} more` : ''}\n  fix that, then re-run the same command (or tiny bisect --resume): measured commits are kept`,
+    );
+  }
+  // git bisect run counts every exit code below 128 but 0 and 125 as bad: a first bad commit
+  // is only an answer when tiny measured it bad (or it is the bad point itself).
+  if (first && first !== params.bad && stepFor(state, first)?.status !== 'bad') {
+    state = { ...state, result: { finishedAt: new Date().toISOString() } };
+    await writeState(file, state);
+    throw new TinyError(
+      `git bisect run named ${short(first)} as the first bad commit, but tiny never measured it over the threshold: the answer is not trusted`,
+      1,
+      [],
+      `a step failed in a way git counted as bad; see ${join(bisectDir(cacheDir, state.id), 'bisect.log')} and re-run the same command`,
+    );
+  }
 
   if (!first) {
     state = { ...state, result: { ...(candidates ? { candidates } : {}), finishedAt: new Date().toISOString() } };
@@ -314,13 +364,14 @@ async function confirmRevert(ctx: StepContext, scratch: string, bad: string, fir
   // git revert --no-commit, without a checkout: the commit's diff applied in reverse (with a
   // three-way fallback) to a private index holding the bad point's tree.
   const index = join(scratch, 'tiny-confirm.index');
-  const env = { ...gitEnv(), GIT_INDEX_FILE: index };
-  await run('git', ['-C', scratch, 'read-tree', bad], { env });
-  const diff = await run('git', ['-C', scratch, 'diff', '--binary', '--full-index', parent, first], { env: gitEnv() });
-  let applied = await run('git', ['-C', scratch, 'apply', '--cached', '-R'], { env, input: diff.stdout, allowFail: true });
+  const env = { ...IDENT_ENV, GIT_INDEX_FILE: index };
+  await gitIn(scratch, ['read-tree', bad], { env });
+  // The diff stays bytes: kernel sources hold Latin-1, a UTF-8 round trip would change them.
+  const diff = (await gitIn(scratch, ['diff', '--binary', '--full-index', parent, first], { env: IDENT_ENV, binary: true })).stdoutBuffer!;
+  let applied = await gitIn(scratch, ['apply', '--cached', '-R'], { env, input: diff, allowFail: true });
   if (applied.code !== 0) {
-    await run('git', ['-C', scratch, 'read-tree', bad], { env });
-    applied = await run('git', ['-C', scratch, 'apply', '--cached', '--3way', '-R'], { env, input: diff.stdout, allowFail: true });
+    await gitIn(scratch, ['read-tree', bad], { env });
+    applied = await gitIn(scratch, ['apply', '--cached', '--3way', '-R'], { env, input: diff, allowFail: true });
   }
   if (applied.code !== 0) {
     const files = [...new Set([...applied.stderr.matchAll(/(?:patch failed|conflicts?|Applied patch to|error: )[: ]*'?([^\s:']+)/g)].map((x) => x[1]!).filter((f) => f.includes('/') || f.includes('.')))];
@@ -329,9 +380,9 @@ async function confirmRevert(ctx: StepContext, scratch: string, bad: string, fir
     await rm(index, { force: true });
     return { reverted: false, message };
   }
-  const tree = (await run('git', ['-C', scratch, 'write-tree'], { env })).stdout.trim();
+  const tree = (await gitIn(scratch, ['write-tree'], { env })).stdout.trim();
   await rm(index, { force: true });
-  const commit = (await run('git', ['-C', scratch, 'commit-tree', tree, '-p', bad, '-m', `Revert "${subject}"\n\nThis reverts commit ${first}.`], { env: gitEnv() })).stdout.trim();
+  const commit = (await gitIn(scratch, ['commit-tree', tree, '-p', bad, '-m', `Revert "${subject}"\n\nThis reverts commit ${first}.`], { env: IDENT_ENV })).stdout.trim();
   await git(scratch, ['update-ref', 'refs/tiny/confirm', commit]);
   const { build } = await buildCommit(ctx, commit);
   const value = valueOf(metric, build);

@@ -61,6 +61,11 @@ export interface StepRecord {
   reason?: string;
   /** The build record's key. */
   key?: string;
+  /**
+   * A skip because tiny could not evaluate the point at all (the configuration or queue could
+   * not be read, an internal error), not because of the commit: tried again on resume.
+   */
+  unevaluated?: boolean;
   durationMs: number;
   at: string;
 }
@@ -135,7 +140,8 @@ export async function readLatest(cacheDir: string): Promise<string | undefined> 
 
 /** The recorded outcome of a point, if any (the last one wins). */
 export function stepFor(s: BisectState, point: string): StepRecord | undefined {
-  return s.steps.filter((x) => x.point === point).at(-1);
+  const step = s.steps.filter((x) => x.point === point).at(-1);
+  return step?.unevaluated ? undefined : step;
 }
 
 /** Record a step (replacing an earlier outcome for the same point). */

@@ -20,6 +20,7 @@
 // in queue.yaml, passed in by the caller). A justified patch's min-saving violation is accepted
 // (listed, not a failure), and its justification is shown next to it.
 
+import { displayText } from '../util/bytes.js';
 import type { Budgets } from '../kbuild/buildconfig.js';
 import type { BerkeleySize } from '../measure/types.js';
 import { commas } from '../bisect/threshold.js';
@@ -231,8 +232,9 @@ export function optionOffIn(configText: string | undefined, symbol: string): boo
 export function justificationsOf(patches: ReadonlyArray<{ name: string; text: string }>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of patches) {
+    // Patch texts are byte strings; a justification is words for people: decoded.
     const j = parseJustification(p.text);
-    if (j !== undefined) out[p.name] = j;
+    if (j !== undefined) out[p.name] = displayText(j);
   }
   return out;
 }

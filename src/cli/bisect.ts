@@ -16,6 +16,7 @@ import { resolveCommit, runBisectStep, startCommitBisect } from '../bisect/commi
 import { runQueueBisect } from '../bisect/queue.js';
 import { readLatest, readState, statePath, type BisectParams, type CommitBisectParams, type QueueBisectParams } from '../bisect/state.js';
 import { parseMetric, parseThreshold } from '../bisect/threshold.js';
+import { configArgument } from '../kbuild/buildconfig.js';
 import type { RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { TinyError } from '../util/diagnostics.js';
@@ -61,7 +62,8 @@ export function registerBisectCommand(program: Command): void {
         'Over kernel commits (--repo, --good, --bad): git bisect run in a scratch clone in the cache\n' +
         '(your repository is never written to), each step built with the configuration (and the queue\n' +
         'with --queue) in one reused build directory and compared with the good point; a commit that\n' +
-        'does not build or where the queue does not apply is skipped. Prints the first bad commit,\n' +
+        'does not build, where the queue does not apply or that cannot be evaluated is skipped (a\n' +
+        'bisect whose every step is skipped names no commit, exit 1). Prints the first bad commit,\n' +
         'its delta and symbol diff against its parent, then reverts it on the bad point and rebuilds.\n\n' +
         'Over the queue (--queue without --repo): the first patch in series order whose application\n' +
         'crosses the threshold against the bare base.\n\n' +
@@ -96,7 +98,9 @@ export function registerBisectCommand(program: Command): void {
       parseThreshold(opts.threshold);
       const jobs = opts.jobs ? Number(opts.jobs) : undefined;
       if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TinyError(`--jobs ${opts.jobs} is not a positive number`, 2);
-      const common = { root: process.cwd(), config: opts.config, metric: opts.metric, threshold: opts.threshold, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(jobs ? { jobs } : {}) };
+      // A relative --config path is made absolute here, before anything changes directory: the
+      // steps run inside the scratch clone, where it would name nothing.
+      const common = { root: process.cwd(), config: configArgument(opts.config, process.cwd()), metric: opts.metric, threshold: opts.threshold, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(jobs ? { jobs } : {}) };
       if (opts.repo || opts.good || opts.bad) {
         if (!opts.repo || !opts.good || !opts.bad) throw new TinyError('a commit bisect needs --repo, --good and --bad', 2);
         const repo = resolve(opts.repo);

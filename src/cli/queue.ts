@@ -3,11 +3,10 @@
 import { seriesPatchOf } from '../pipeline/series.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { checkBase } from '../merge/check.js';
-import { pathsOf } from '../merge/state.js';
 import { runCheckpatch } from '../merge/style.js';
 import type { BaseCheck } from '../merge/types.js';
 import { resolveBases } from '../pipeline/bases.js';
+import { checkSeriesOnBase, firstPathViolation } from '../pipeline/check.js';
 import { selectForApply } from '../pipeline/selection.js';
 import { loadQueue } from '../queue/load.js';
 import { formatGuard } from '../queue/guards.js';
@@ -15,7 +14,7 @@ import { exportQuilt, importQuilt } from '../queue/quilt.js';
 import { renderBaseCheck, renderMatrix } from '../report/check.js';
 import { renderTable } from '../report/table.js';
 import { registerUpkeepCommands } from './queue-upkeep.js';
-import { buildSeries, materialize, openTreeStore, readFiles } from '../tree/index.js';
+import { buildSeries, materialize, openTreeStore } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import {
@@ -70,16 +69,11 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     });
     const results: BaseCheck[] = [];
     for (const base of bases) {
-      const paths = new Set<string>(['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scripts/const_structs.checkpatch']);
-      for (const p of q.series) for (const path of pathsOf(p.parsed)) paths.add(path);
-      const files = await readFiles(store, base.commit, [...paths]);
-      const result = checkBase({
-        version: base.version,
-        tree: base.tree,
-        series: q.series,
-        baseFiles: files,
+      const { check: result, content } = await checkSeriesOnBase(store, base, q.series, {
         pairs: opts.pairs !== false,
+        extraPaths: ['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scripts/const_structs.checkpatch'],
       });
+      const files = content.files;
       if (opts.checkpatch) {
         const issues = await runCheckpatch((p) => files.get(p), q.series.map((p) => ({ name: p.name, text: p.text })));
         if (!issues) process.stderr.write(`tiny: ${base.version} has no scripts/checkpatch.pl; --checkpatch skipped\n`);
@@ -117,6 +111,16 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       symbols: opts.select as string[] | undefined,
     });
     for (const note of selection.notes) process.stderr.write(`tiny: ${note}\n`);
+    // The path rule first, as `tiny queue check` applies it: the same refusal, the same file:line.
+    const violation = await firstPathViolation(store, base.commit, selection.patches);
+    if (violation) {
+      throw new TinyError(
+        `patch ${violation.patch.name} is refused on ${base.version}:\n  ${violation.lines.join('\n  ')}`,
+        1,
+        [],
+        violation.issues[0]!.hint,
+      );
+    }
     const result = await buildSeries(
       store,
       base.commit,

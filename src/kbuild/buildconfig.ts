@@ -104,14 +104,28 @@ export async function loadBuildConfig(rootDir: string, name: string, opts: LoadC
   return parseBuildConfig(text, { file: abs, displayFile, rootDir });
 }
 
+/** A --config value that names a file (a .yaml, or anything with a slash) rather than a configuration of configs/. */
+export function isConfigPath(name: string): boolean {
+  return name.endsWith('.yaml') || name.includes('/');
+}
+
+/**
+ * A --config value as it must be kept for later: a relative path made absolute against `cwd`
+ * (the user's directory), so it names the same file from any directory (bisect steps run in a
+ * scratch clone); a configuration name stays a name.
+ */
+export function configArgument(name: string, cwd: string): string {
+  return isConfigPath(name) && !isAbsolute(name) ? resolve(cwd, name) : name;
+}
+
 async function resolveConfigFile(rootDir: string, name: string): Promise<string> {
-  if (name.endsWith('.yaml') || name.includes('/')) {
+  if (isConfigPath(name)) {
     const abs = isAbsolute(name) ? name : resolve(name);
     try {
       await readFile(abs);
       return abs;
     } catch {
-      throw new TinyError(`configuration file ${name} does not exist`, 2, [], 'give a configuration name (e.g. webserver) or the path of a .yaml file');
+      throw new TinyError(`configuration file ${name} does not exist${abs !== name ? ` (looked for ${abs})` : ''}`, 2, [], 'give a configuration name (e.g. webserver) or the path of a .yaml file');
     }
   }
   const known = await listBuildConfigs(rootDir);

@@ -16,8 +16,12 @@ export interface CheckInput {
   series: readonly QueuePatch[];
   /** Contents of every file the series touches, as in the base tree (undefined = absent). */
   baseFiles: ReadonlyMap<string, string | undefined>;
+  /** The base tree's symlinks among those paths and their directories (path -> target). */
+  baseLinks?: ReadonlyMap<string, string>;
   /** Compute pairwise order conflicts (applies each overlapping pair both ways). */
   pairs?: boolean;
+  /** How a patch file is named in path errors (default: its file as queue.yaml names it). */
+  patchFile?: (p: QueuePatch) => string;
 }
 
 /** Is this patch meant for `version`? An empty `bases` list means every base. */
@@ -44,7 +48,8 @@ export function dependencyClosure(series: readonly QueuePatch[], name: string): 
 export function checkBase(input: CheckInput): BaseCheck {
   const series = input.series.filter((p) => meantFor(p, input.version));
   const notForBase = input.series.filter((p) => !meantFor(p, input.version)).map((p) => p.name);
-  const fresh = () => new FileState(input.baseFiles);
+  const fresh = () => new FileState(input.baseFiles, input.baseLinks);
+  const fileOf = input.patchFile ?? ((p: QueuePatch) => p.file);
 
   // (a) In series order. Keep the state before each patch for the guard analysis.
   const stack = fresh();
@@ -53,7 +58,7 @@ export function checkBase(input: CheckInput): BaseCheck {
   const failedInOrder = new Set<string>();
   for (const p of series) {
     const before = stack.clone();
-    const outcome = stack.apply(p.parsed, p.reverse);
+    const outcome = stack.apply(p.parsed, p.reverse, fileOf(p));
     order.set(p.name, outcome);
     if (outcome.kind === 'fails') failedInOrder.add(p.name);
     invasiveness.set(p.name, invasivenessOf(p, before, outcome.kind === 'fails' ? null : stack.clone()));
@@ -64,10 +69,10 @@ export function checkBase(input: CheckInput): BaseCheck {
   for (const p of series) {
     const state = fresh();
     const deps = dependencyClosure(series, p.name);
-    const badDep = deps.find((d) => state.apply(d.parsed, d.reverse).kind === 'fails');
+    const badDep = deps.find((d) => state.apply(d.parsed, d.reverse, fileOf(d)).kind === 'fails');
     alone.set(
       p.name,
-      badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse),
+      badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse, fileOf(p)),
     );
   }
 
@@ -77,7 +82,7 @@ export function checkBase(input: CheckInput): BaseCheck {
   const reverse = new Map<string, ModeOutcome>();
   for (const p of series) {
     if (failedInOrder.has(p.name)) reverse.set(p.name, { kind: 'skipped', reason: 'not applied in order' });
-    else reverse.set(p.name, stack.clone().apply(p.parsed, !p.reverse));
+    else reverse.set(p.name, stack.clone().apply(p.parsed, !p.reverse, fileOf(p)));
   }
 
   const patches: PatchCheck[] = series.map((p) => ({
@@ -88,7 +93,7 @@ export function checkBase(input: CheckInput): BaseCheck {
     invasiveness: invasiveness.get(p.name)!,
     style: styleIssues(p.parsed),
   }));
-  const pairs = pairChecks(series, fresh, input.pairs ?? true);
+  const pairs = pairChecks(series, fresh, input.pairs ?? true, fileOf);
   return {
     version: input.version,
     tree: input.tree,
@@ -126,7 +131,7 @@ function hunkRanges(patch: ParsedPatch): Map<string, Range[]> {
 }
 
 /** Pairs of patches touching the same files: overlapping hunks, and whether swapping them fails. */
-function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap: boolean): PairCheck[] {
+function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap: boolean, fileOf: (p: QueuePatch) => string): PairCheck[] {
   const ranges = series.map((p) => hunkRanges(p.parsed));
   const byFile = new Map<string, number[]>();
   ranges.forEach((r, i) => {
@@ -159,19 +164,19 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
         const seen = new Set<string>();
         for (const d of series) if (deps.includes(d) && !seen.has(d.name)) {
           seen.add(d.name);
-          state.apply(d.parsed, d.reverse);
+          state.apply(d.parsed, d.reverse, fileOf(d));
         }
         // Only a pair that applies in its own order (on the base with its declared depends)
         // can conflict when swapped; otherwise one of them needs undeclared earlier patches.
         const natural = state.clone();
-        const unmet = natural.apply(a.parsed, a.reverse).kind === 'fails' ? a : natural.apply(b.parsed, b.reverse).kind === 'fails' ? b : null;
+        const unmet = natural.apply(a.parsed, a.reverse, fileOf(a)).kind === 'fails' ? a : natural.apply(b.parsed, b.reverse, fileOf(b)).kind === 'fails' ? b : null;
         if (unmet) {
           pair.detail = `not compared: ${unmet.name} needs earlier patches it does not declare in depends`;
           out.push(pair);
           continue;
         }
-        const first = state.apply(b.parsed, b.reverse);
-        const second = first.kind === 'fails' ? first : state.apply(a.parsed, a.reverse);
+        const first = state.apply(b.parsed, b.reverse, fileOf(b));
+        const second = first.kind === 'fails' ? first : state.apply(a.parsed, a.reverse, fileOf(a));
         if (first.kind === 'fails' || second.kind === 'fails') {
           pair.swapConflict = true;
           pair.detail = `${first.kind === 'fails' ? b.name : a.name} fails when ${b.name} is applied before ${a.name}`;

@@ -5,6 +5,7 @@
 
 import type { FilePatch, ParsedPatch } from '../patch/types.js';
 import { filePath } from '../patch/parse.js';
+import { displayText } from '../util/bytes.js';
 
 export interface UnguardedLine {
   file: string;
@@ -144,7 +145,7 @@ function unguardedInFile(
         const guarded = text.includes(sym) || cDepth > 0 || (newMap?.[newN] ?? false) || isTrivial(text);
         if (opensGuard) cDepth += Math.max(1, braceDelta(text));
         else if (cDepth > 0) cDepth = Math.max(0, cDepth + braceDelta(text));
-        if (!guarded) out.push({ file: path, line: newN + 1, text });
+        if (!guarded) out.push({ file: path, line: newN + 1, text: displayText(text) });
         newN++;
       } else if (l.kind === '-') {
         const guarded = (oldMap?.[oldN] ?? false) || isTrivial(text) || text.includes(sym);
@@ -152,7 +153,7 @@ function unguardedInFile(
         // Nor is a Makefile line whose condition becomes the option (obj-$(CONFIG_PCI) += x.o or
         // obj-y += x.o to obj-$(CONFIG_X) += x.o, where X defaults to y when PCI is on).
         const reguarded = MAKEFILE.test(path) && added.has(reguardedMakeLine(text.trim(), sym));
-        if (!guarded && !reguarded && !added.has(text.trim())) out.push({ file: path, line: oldN + 1, text: `-${text}` });
+        if (!guarded && !reguarded && !added.has(text.trim())) out.push({ file: path, line: oldN + 1, text: `-${displayText(text)}` });
         oldN++;
       } else {
         oldN++;

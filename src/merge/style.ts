@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { ParsedPatch } from '../patch/types.js';
 import { filePath } from '../patch/parse.js';
+import { bytesOf } from '../util/bytes.js';
 import { run } from '../util/exec.js';
 import type { StyleIssue } from './types.js';
 
@@ -47,14 +48,14 @@ export async function runCheckpatch(
       const content = readFile(f);
       if (content === undefined) continue;
       await mkdir(dirname(join(dir, f)), { recursive: true });
-      await writeFile(join(dir, f), content);
+      await writeFile(join(dir, f), bytesOf(content));
     }
     const out = new Map<string, StyleIssue[]>();
     for (const p of patches) {
       const r = await run(
         'perl',
         [join(dir, 'scripts/checkpatch.pl'), '--no-tree', '--terse', '--no-summary', '--show-types', '-'],
-        { input: p.text, allowFail: true, cwd: dir },
+        { input: bytesOf(p.text), allowFail: true, cwd: dir },
       );
       const issues: StyleIssue[] = [];
       for (const line of r.stdout.split('\n')) {

@@ -6,6 +6,7 @@
 // like patch's. Lines are compared byte for byte: a CRLF line only matches a CRLF line, and a
 // line only matches when both have, or both lack, a final newline ("\ No newline at end of file").
 
+import { describePathIssue, patchPathIssues, type LinkLookup } from './paths.js';
 import type { ApplyOutcome, FilePatch, Hunk, HunkResult, ParsedPatch } from './types.js';
 
 export interface ApplyOptions {
@@ -22,6 +23,13 @@ export interface ApplyOptions {
    * hunk itself matches reversed.
    */
   skipReversed?: boolean;
+  /**
+   * The symlinks of the tree the patch goes to (path -> target). With it, a path through a
+   * symlink is refused; without it only the rules that need no tree apply (src/patch/paths.ts).
+   */
+  links?: LinkLookup;
+  /** The patch file as the queue names it, for "file:line:" in path errors. */
+  patchFile?: string;
 }
 
 /** The phrase every "this patch looks already applied" reason contains. */
@@ -592,6 +600,17 @@ export function applyPatch(
   const cur = (p: string): string | undefined => (changes.has(p) ? (changes.get(p) ?? undefined) : read(p));
   const hunks: HunkResult[] = [];
   const fileErrors: HunkResult[] = [];
+
+  // Paths outside the tree, into .git or through a symlink: refused before anything is read,
+  // by the same rule `tiny queue apply` and the queue loader use.
+  const issues = patchPathIssues(patch, opts.links, reverse);
+  if (issues.length) {
+    for (const issue of issues) {
+      const file = patch.files.find((f) => f.patchLine === issue.patchLine)!;
+      fileErrors.push(fileError(file, issue.path, describePathIssue(opts.patchFile ?? 'the patch', issue)));
+    }
+    return { outcome: summarize([], fileErrors), changes, hunks };
+  }
 
   for (const file of patch.files) {
     // Source (read) and destination (written) paths in the direction of application.

@@ -1,8 +1,11 @@
 // Parse a unified diff or a git format-patch mail into plain data (see types.ts).
 // Understands quilt/DEP-3 preambles (From:, Subject:, Description:), "Index:" headers, git
 // extended headers (modes, renames, copies, binary) and "\ No newline at end of file".
+// The input is the patch's bytes as a byte string (src/util/bytes.ts): hunk lines and paths stay
+// bytes; only the header's human text (From, Subject, the message) is decoded, for display.
 
 import type { FilePatch, Hunk, HunkLine, ParsedPatch, PatchHeader } from './types.js';
+import { displayText } from '../util/bytes.js';
 
 export class PatchParseError extends Error {
   constructor(message: string, readonly line: number) {
@@ -79,7 +82,12 @@ function parseHeader(preamble: string[], isMail: boolean): PatchHeader {
   }
   while (body.length && body[0]!.trim() === '') body.shift();
   while (body.length && body[body.length - 1]!.trim() === '') body.pop();
-  header.body = body.join('\n');
+  header.body = displayText(body.join('\n'));
+  // People's names and words: text, decoded (UTF-8 when valid, else Latin-1).
+  if (header.author !== undefined) header.author = displayText(header.author);
+  if (header.subject !== undefined) header.subject = displayText(header.subject);
+  if (header.date !== undefined) header.date = displayText(header.date);
+  header.signedOffBy = header.signedOffBy.map(displayText);
   return header;
 }
 
@@ -98,11 +106,25 @@ function newFile(patchLine: number): FilePatch {
 }
 
 /**
+ * Is this a patch file written with CRLF line endings (a hunk header ends in CR: a mail client
+ * or an editor on Windows)? GNU patch then reads every line without its CR, and so does tiny:
+ * parsePatch here, and `git apply` through patchTextForGit, so that check and apply agree.
+ */
+export function isCrlfPatch(text: string): boolean {
+  return /^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@[^\n]*\r$/m.test(text);
+}
+
+/** The patch text as GNU patch reads it, for `git apply` (which does not strip CRs itself). */
+export function patchTextForGit(text: string): string {
+  return isCrlfPatch(text) ? text.replace(/\r(?=\n|$)/g, '') : text;
+}
+
+/**
  * Parse `text`. `strip` is the -pN level applied to paths. Returns no files when the text
  * holds no diff at all (the caller decides whether that is an error).
  */
 export function parsePatch(text: string, strip = 1): ParsedPatch {
-  const lines = text.split('\n');
+  const lines = patchTextForGit(text).split('\n');
   if (lines.length && lines[lines.length - 1] === '') lines.pop();
   const isMail = lines.length > 0 && MAIL_START.test(lines[0]!);
 
@@ -121,7 +143,8 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
   const header = parseHeader(lines.slice(0, preambleEnd), isMail);
   for (let k = preambleEnd; k < first; k++) {
     const sob = /^\s*Signed-off-by:\s*(.*)$/i.exec(lines[k]!);
-    if (sob && !header.signedOffBy.includes(sob[1]!.trim())) header.signedOffBy.push(sob[1]!.trim());
+    const who = sob ? displayText(sob[1]!.trim()) : undefined;
+    if (who !== undefined && !header.signedOffBy.includes(who)) header.signedOffBy.push(who);
   }
 
   const files: FilePatch[] = [];
@@ -173,7 +196,10 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
       if (ext) {
         const [, key, value] = ext;
         const gitPath = () => stripPath(value!, Math.max(strip - 1, 0));
-        if (key === 'old mode') cur.oldMode = value;
+        if (key === 'index') {
+          const mode = /^[0-9a-f]+\.\.[0-9a-f]+ (\d{6})$/.exec(value!.trimEnd());
+          if (mode) cur.indexMode = mode[1];
+        } else if (key === 'old mode') cur.oldMode = value;
         else if (key === 'new mode') cur.newMode = value;
         else if (key === 'new file mode') {
           cur.isNew = true;

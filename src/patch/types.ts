@@ -1,5 +1,6 @@
 // Plain data describing a parsed patch: what the queue, the applier and the mergeability
-// checks exchange. Paths are already stripped (-pN applied).
+// checks exchange. Paths are already stripped (-pN applied). Paths and hunk lines are byte
+// strings (src/util/bytes.ts), as file contents are; the header's fields are decoded text.
 
 export interface PatchHeader {
   /** "Name <email>" from a format-patch From: line (or a plain From:/Author: header). */
@@ -16,6 +17,7 @@ export interface PatchHeader {
 
 export interface HunkLine {
   kind: ' ' | '-' | '+';
+  /** The line's bytes (a byte string), without the leading kind character and the newline. */
   text: string;
   /** A "\ No newline at end of file" marker followed this line. */
   noNewline?: boolean;
@@ -40,6 +42,8 @@ export interface FilePatch {
   newPath: string | null;
   oldMode?: string;
   newMode?: string;
+  /** The mode on a git "index <a>..<b> <mode>" line: the file's mode, unchanged by the patch. */
+  indexMode?: string;
   isNew: boolean;
   isDelete: boolean;
   isRename: boolean;

@@ -1,6 +1,7 @@
 // A queue patch as the tree store's buildSeries takes it: one definition, so `tiny queue
 // apply`, the build matrix, refresh/rebase and release make the same (memoized) commits.
 
+import { patchTextForGit } from '../patch/parse.js';
 import type { QueuePatch } from '../queue/types.js';
 import type { SeriesPatch } from '../tree/index.js';
 
@@ -12,7 +13,8 @@ export function commitSubject(p: QueuePatch): string {
 export function seriesPatchOf(p: QueuePatch): SeriesPatch {
   return {
     name: p.name,
-    text: p.text,
+    // A CRLF patch file is given to git as GNU patch reads it (and as tiny checks it).
+    text: patchTextForGit(p.text),
     strip: p.strip,
     reverse: p.reverse,
     ...(p.author ? { author: p.author } : {}),

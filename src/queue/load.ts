@@ -8,9 +8,11 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { visit, type Document } from 'yaml';
 import { parsePatch, PatchParseError } from '../patch/parse.js';
+import { patchPathIssues } from '../patch/paths.js';
 import type { ParsedPatch } from '../patch/types.js';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
+import { byteString } from '../util/bytes.js';
 import { Collector, displayPath, plural } from './collect.js';
 import { isTarballPath, type BaseDoc, type PatchDoc, type QueueDoc, type SourceDoc } from './doc.js';
 import { GUARD_FORMS, parseGuard } from './guards.js';
@@ -401,7 +403,8 @@ async function readPatch(e: Entry, ctx: Ctx): Promise<LoadedPatch | undefined> {
     else ctx.out.at(at, `cannot read patch file '${file}': ${code ?? String(err)}`, `check the permissions of ${displayPath(abs, ctx.cwd)}`);
     return undefined;
   }
-  const text = decode(bytes, abs, at, ctx);
+  // Bytes, never decoded: a Latin-1 or GBK patch must change exactly the bytes it names.
+  const text = byteString(bytes);
   const strip = typeof e.raw.strip === 'number' && Number.isInteger(e.raw.strip) && e.raw.strip >= 0 ? e.raw.strip : 1;
   let parsed: ParsedPatch;
   try {
@@ -429,23 +432,25 @@ async function readPatch(e: Entry, ctx: Ctx): Promise<LoadedPatch | undefined> {
     );
     return undefined;
   }
-  // The identity of a patch is its bytes (equal to sha256 of the text for UTF-8 files).
-  return { abs, text, sha256: sha256(bytes), parsed };
-}
-
-/** Patch text is UTF-8; old kernel patches are sometimes Latin-1: say what will happen. */
-function decode(bytes: Buffer, abs: string, at: ReturnType<YamlPositions['at']>, ctx: Ctx): string {
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    ctx.out.at(
-      at,
-      `patch file ${displayPath(abs, ctx.cwd)} is not valid UTF-8`,
-      'tiny reads patch text as UTF-8 (invalid bytes become U+FFFD); convert the patch (e.g. iconv -f latin1 -t utf8) if its content matters',
-      'warning',
+  // Paths outside the tree, into .git, symlinks pointing out: the rule check and apply share
+  // (src/patch/paths.ts); the ones that need no tree are refused here, for every command.
+  const reverse = e.raw.reverse === true;
+  const issues = patchPathIssues(parsed, undefined, reverse);
+  for (const issue of issues) {
+    ctx.out.add(
+      {
+        severity: 'error',
+        file: displayPath(abs, ctx.cwd),
+        line: issue.patchLine,
+        message: issue.message,
+        hint: `${issue.hint}; this is patch '${e.name ?? file}' (${ctx.file}:${at.line})`,
+      },
+      at.offset,
     );
-    return new TextDecoder('utf-8').decode(bytes);
   }
+  if (issues.length) return undefined;
+  // The identity of a patch is its bytes.
+  return { abs, text, sha256: sha256(bytes), parsed };
 }
 
 async function missingFileHint(abs: string, ctx: Ctx): Promise<string> {

@@ -10,6 +10,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
+import { bytesOf } from '../util/bytes.js';
 import { displayPath, plural } from './collect.js';
 import type { BaseDoc, PatchDoc, QueueDoc } from './doc.js';
 import { formatGuard, GUARD_FORMS, parseGuard, selectPatches } from './guards.js';
@@ -305,9 +306,9 @@ function uniquePath(wanted: string, taken: Set<string>): string {
   return path;
 }
 
-/** The bytes the queue loaded: its text, or the file itself when the text is not UTF-8. */
+/** The bytes the queue loaded (its text is a byte string of them: exact). */
 export async function patchBytes(p: QueuePatch): Promise<Buffer> {
-  const fromText = Buffer.from(p.text, 'utf8');
+  const fromText = bytesOf(p.text);
   if (sha256(fromText) === p.sha256) return fromText;
   return readFile(p.path);
 }

@@ -45,7 +45,10 @@ export interface QueuePatch {
   strip: number;
   /** Apply in reverse (quilt series "-R"). */
   reverse: boolean;
-  /** Text of the patch file and its sha256 (the patch's identity in caches and records). */
+  /**
+   * The patch file's bytes as a byte string (src/util/bytes.ts: one character per byte, never
+   * decoded) and their sha256 (the patch's identity in caches and records).
+   */
   text: string;
   sha256: string;
   parsed: ParsedPatch;

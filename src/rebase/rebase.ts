@@ -23,6 +23,7 @@ import type { Queue, QueuePatch } from '../queue/types.js';
 import { meantFor } from '../merge/check.js';
 import { FIXED_DATE, git, gitIn } from '../tree/git.js';
 import { buildSeries, materialize, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
+import { bytesOf, displayText } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
 import { rebaseQueueYaml } from './queuefile.js';
@@ -178,6 +179,7 @@ export async function continueRebase(store: TreeStore, queueDir: string): Promis
       if (unstaged) {
         throw new TinyError(`${current.name}: changes in ${wt} are not staged: ${unstaged.split('\n').join(', ')}`, 1, [], `\`git -C ${wt} add\` them (or \`git checkout\` them), then --continue`);
       }
+      await refuseMarkers(wt, current.name, parent, state.conflict.files, 'staged');
       const staged = (await gitIn(wt, ['diff', '--cached', '--quiet'], { allowFail: true })).code !== 0;
       if (!staged) {
         // Resolved to nothing: the new base already does what the patch did.
@@ -200,6 +202,7 @@ export async function continueRebase(store: TreeStore, queueDir: string): Promis
       }
       const dirty = (await gitIn(wt, ['status', '--porcelain', '--untracked-files=no'])).stdout.trim();
       if (dirty) throw new TinyError(`${current.name}: ${wt} has uncommitted changes besides the commit`, 1, [], 'commit them into that commit (git commit --amend) or discard them, then --continue');
+      await refuseMarkers(wt, current.name, parent, state.conflict.files, 'committed');
       Object.assign(current, { status: 'conflict', detail: 'resolved by hand', newCommit: head });
     }
     delete state.conflict;
@@ -207,6 +210,36 @@ export async function continueRebase(store: TreeStore, queueDir: string): Promis
     await saveState(store, state);
   }
   return pickAll(store, q, state);
+}
+
+/**
+ * Refuse a resolution that still holds conflict markers: git's own check (`git diff --check`:
+ * a line of seven '<', '|', '=' or '>' then a space or the end of the line, added since the
+ * previous patch) on the files that conflicted, as staged for the pick or as committed. The
+ * rebase stays where it is: fix the lines, stage (or amend), --continue again.
+ */
+async function refuseMarkers(wt: string, patch: string, parent: string, files: string[], where: 'staged' | 'committed'): Promise<void> {
+  if (!files.length) return;
+  const range = where === 'staged' ? ['--cached', parent] : [parent, 'HEAD'];
+  const r = await gitIn(wt, ['-c', 'core.quotePath=false', 'diff', '--check', ...range, '--', ...files], { allowFail: true });
+  const found = [...r.stdout.matchAll(/^(.+):(\d+): leftover conflict marker$/gm)].map((m) => ({ file: m[1]!, line: Number(m[2]) }));
+  if (!found.length) return;
+  // Each line as it is in the resolution (bytes, shown as text).
+  const text = new Map<string, string[]>();
+  for (const f of new Set(found.map((m) => m.file))) {
+    const blob = await gitIn(wt, ['cat-file', 'blob', `${where === 'staged' ? '' : 'HEAD'}:${f}`], { allowFail: true, byteString: true });
+    text.set(f, blob.code === 0 ? blob.stdout.split('\n') : []);
+  }
+  const markers = found.map((m) => `${wt}/${m.file}:${m.line}: ${displayText(text.get(m.file)?.[m.line - 1] ?? '').trimEnd()}`);
+  const list = markers.length > 12 ? [...markers.slice(0, 12), `... and ${markers.length - 12} more`] : markers;
+  throw new TinyError(
+    `${patch}: conflict markers are still in the ${where} resolution (${markers.length} line${markers.length === 1 ? '' : 's'}):\n  ${list.join('\n  ')}`,
+    1,
+    [],
+    where === 'staged'
+      ? `edit those lines: keep what the patch must do, remove the <<<<<<< ||||||| ======= >>>>>>> lines; \`git -C ${wt} add\` the files, then \`tiny queue rebase --continue\` (the rebase is where it was)`
+      : `edit those lines: keep what the patch must do, remove the <<<<<<< ||||||| ======= >>>>>>> lines; \`git -C ${wt} commit --amend -a\`, then \`tiny queue rebase --continue\` (the rebase is where it was)`,
+  );
 }
 
 export async function abortRebase(store: TreeStore, queueDir: string): Promise<RebaseState> {
@@ -294,7 +327,7 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<R
     before = entry.newCommit!;
   }
   const yaml = rebaseQueueYaml(await readFile(q.file, 'utf8'), { oldVersion: state.from.version, newBase: state.onto.base, alreadyUpstream: upstream });
-  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, r.text);
+  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, bytesOf(r.text));
   await writeFileAtomic(q.file, yaml);
   await dropWorktree(store, state);
   await rm(await statePath(store, state.queueDir), { force: true });

@@ -16,6 +16,7 @@ import type { Queue, QueuePatch } from '../queue/types.js';
 import { buildSeries, worktreeState, type TreeStore } from '../tree/index.js';
 import { git, gitIn } from '../tree/git.js';
 import { scratchPath } from '../tree/store.js';
+import { bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { closest } from '../util/suggest.js';
@@ -167,7 +168,7 @@ export async function refreshSpans(store: TreeStore, spans: PatchSpan[], opts: {
     );
   }
   if (!opts.dryRun) {
-    for (const [i, r] of out.entries()) if (r.changed) await writeFileAtomic(spans[i]!.patch.path, r.text);
+    for (const [i, r] of out.entries()) if (r.changed) await writeFileAtomic(spans[i]!.patch.path, bytesOf(r.text));
   }
   return out;
 }

@@ -7,14 +7,16 @@
 import { rm } from 'node:fs/promises';
 import { git } from '../tree/git.js';
 import { scratchPath, type TreeStore } from '../tree/store.js';
+import { argOf, bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
-import { parsePatch } from '../patch/parse.js';
+import { parsePatch, patchTextForGit } from '../patch/parse.js';
 import { composePatch, diffCounts, splitPatch, stableDiffText } from './patchfile.js';
 
 export interface PatchToRegenerate {
   name: string;
   /** Display path of the patch file (for messages). */
   file: string;
+  /** The patch file's bytes as a byte string (src/util/bytes.ts). */
   text: string;
   strip: number;
   reverse: boolean;
@@ -23,6 +25,7 @@ export interface PatchToRegenerate {
 export interface Regenerated {
   name: string;
   file: string;
+  /** The patch file's new bytes, a byte string: write it with bytesOf. */
   text: string;
   changed: boolean;
   /**
@@ -51,9 +54,10 @@ function patchPaths(p: Pick<PatchToRegenerate, 'text' | 'strip'>): string[] {
 /** A new scratch index holding only `paths` of `tree` (git apply --cached needs no other entry). */
 async function sparseIndex(store: TreeStore, index: string, tree: string, paths: string[]): Promise<void> {
   const env = { GIT_INDEX_FILE: index };
-  const ls = paths.length ? (await git(store.gitDir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--full-tree', tree, '--', ...paths])).stdout : '';
+  // Paths are byte strings: bytes in and out of git (the arguments as UTF-8, exact for UTF-8 names).
+  const ls = paths.length ? (await git(store.gitDir, ['--literal-pathspecs', 'ls-tree', '-r', '-z', '--full-tree', tree, '--', ...paths.map(argOf)], { byteString: true })).stdout : '';
   // An index file that does not exist reads as empty; update-index creates it.
-  if (ls) await git(store.gitDir, ['update-index', '-z', '--index-info'], { env, input: ls });
+  if (ls) await git(store.gitDir, ['update-index', '-z', '--index-info'], { env, input: bytesOf(ls) });
   else await git(store.gitDir, ['read-tree', '--empty'], { env });
 }
 
@@ -69,7 +73,7 @@ export async function applyExactly(
   p: Pick<PatchToRegenerate, 'text' | 'strip' | 'reverse'>,
   after?: string,
 ): Promise<{ same: boolean; moved: boolean } | undefined> {
-  const changed = after ? (await git(store.gitDir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', before, after])).stdout.split('\0').filter(Boolean) : [];
+  const changed = after ? (await git(store.gitDir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', before, after], { byteString: true })).stdout.split('\0').filter(Boolean) : [];
   const paths = [...new Set([...patchPaths(p), ...changed])];
   const index = await scratchPath(store, 'refresh.index');
   const wantIndex = `${index}.want`;
@@ -77,7 +81,7 @@ export async function applyExactly(
   try {
     await sparseIndex(store, index, before, paths);
     const args = ['apply', '--cached', '-v', '--whitespace=nowarn', '--allow-empty', `-p${p.strip}`, ...(p.reverse ? ['-R'] : [])];
-    const r = await git(store.gitDir, args, { env, input: p.text, allowFail: true });
+    const r = await git(store.gitDir, args, { env, input: bytesOf(patchTextForGit(p.text)), allowFail: true });
     if (r.code !== 0) return undefined;
     const moved = /^Hunk #\d+ succeeded at \d+ \(offset -?\d+ lines?\)/m.test(r.stderr);
     if (!after) return { same: false, moved };
@@ -95,8 +99,9 @@ export async function applyExactly(
 export async function stableDiff(store: TreeStore, a: string, b: string, strip: number): Promise<{ diff: string; stat: string }> {
   const prefix = strip === 0 ? ['--no-prefix'] : ['--src-prefix=a/', '--dst-prefix=b/'];
   const common = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules', '--diff-algorithm=myers'];
-  const diff = await git(store.gitDir, ['diff', ...common, '-U3', ...prefix, a, b, '--']);
-  const stat = await git(store.gitDir, ['diff', ...common, '--stat=72', '--summary', a, b, '--']);
+  // The diff is content: kept as bytes (a byte string), as the patch it goes into.
+  const diff = await git(store.gitDir, ['diff', ...common, '-U3', ...prefix, a, b, '--'], { byteString: true });
+  const stat = await git(store.gitDir, ['diff', ...common, '--stat=72', '--summary', a, b, '--'], { byteString: true });
   return { diff: stableDiffText(diff.stdout), stat: stat.stdout };
 }
 

@@ -17,7 +17,9 @@ export interface PatchContent {
 
 export function patchContent(text: string, strip: number, reverse = false): PatchContent {
   const parsed = parsePatch(text, strip);
-  const h = createHash('sha256');
+  // Paths and lines are byte strings: hashed as the bytes they are (latin1), never re-encoded.
+  const hash = createHash('sha256');
+  const h = { update: (s: string) => hash.update(s, 'latin1') };
   h.update(`tiny-patch-content-1${reverse ? ' reverse' : ''}\n`);
   for (const f of parsed.files) {
     // The file the change lands in; both names only for a rename or copy (a plain diff's
@@ -30,5 +32,5 @@ export function patchContent(text: string, strip: number, reverse = false): Patc
     }
   }
   const stats = patchStats(parsed);
-  return { hash: h.digest('hex'), files: stats.files, added: stats.added, removed: stats.removed };
+  return { hash: hash.digest('hex'), files: stats.files, added: stats.added, removed: stats.removed };
 }

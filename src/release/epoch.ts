@@ -13,8 +13,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Queue } from '../queue/types.js';
 import { TinyError } from '../util/diagnostics.js';
-import { run } from '../util/exec.js';
-import { gitEnv } from '../tree/git.js';
+import { gitIn } from '../tree/git.js';
 
 export interface SourceDate {
   /** Seconds since the epoch. */
@@ -29,12 +28,11 @@ export function parseEpoch(text: string, what: string): number {
 }
 
 async function gitQueueDate(dir: string): Promise<number | undefined> {
-  const env = gitEnv();
-  const inside = await run('git', ['-C', dir, 'rev-parse', '--is-inside-work-tree'], { env, allowFail: true }).catch(() => undefined);
+  const inside = await gitIn(dir, ['rev-parse', '--is-inside-work-tree'], { allowFail: true }).catch(() => undefined);
   if (!inside || inside.code !== 0 || inside.stdout.trim() !== 'true') return undefined;
-  const status = await run('git', ['-C', dir, 'status', '--porcelain', '--untracked-files=all', '--', '.'], { env, allowFail: true });
+  const status = await gitIn(dir, ['status', '--porcelain', '--untracked-files=all', '--', '.'], { allowFail: true });
   if (status.code !== 0 || status.stdout.trim() !== '') return undefined;
-  const log = await run('git', ['-C', dir, 'log', '-1', '--format=%ct', '--', '.'], { env, allowFail: true });
+  const log = await gitIn(dir, ['log', '-1', '--format=%ct', '--', '.'], { allowFail: true });
   const t = log.stdout.trim();
   return log.code === 0 && /^\d+$/.test(t) ? Number(t) : undefined;
 }

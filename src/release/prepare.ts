@@ -17,10 +17,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
 import { loadBuildConfig, type BuildConfig } from '../kbuild/buildconfig.js';
-import { checkBase, describeOutcome, meantFor } from '../merge/check.js';
-import { pathsOf } from '../merge/state.js';
+import { describeOutcome, meantFor } from '../merge/check.js';
 import { planMatrix } from '../matrix/plan.js';
 import { resolveBases, type ImportedBase } from '../pipeline/bases.js';
+import { checkSeriesOnBase } from '../pipeline/check.js';
 import { isSelected } from '../queue/guards.js';
 import { loadQueue } from '../queue/load.js';
 import { patchBytes, quiltLayout } from '../queue/quilt.js';
@@ -30,7 +30,7 @@ import { loadRun } from '../report/load.js';
 import { buildSizeReport, type ReportInput } from '../report/size-report.js';
 import { latestRun, openRecordStore, type RecordStore } from '../store/index.js';
 import { defaultToolchainsDir, loadToolchain } from '../toolchain/definitions.js';
-import { buildSeries, openTreeStore, readFiles } from '../tree/index.js';
+import { buildSeries, openTreeStore } from '../tree/index.js';
 import { TinyError } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import type { ReleaseInput, ReleasePatch } from './assemble.js';
@@ -159,9 +159,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
   );
 
   // The queue check, on the released patches.
-  const paths = new Set<string>();
-  for (const p of selected) for (const path of pathsOf(p.parsed)) paths.add(path);
-  const check = checkBase({ version: base.version, tree: base.tree, series: selected, baseFiles: await readFiles(treeStore, base.commit, [...paths]), pairs: false });
+  const { check } = await checkSeriesOnBase(treeStore, base, selected, { pairs: false });
   const checks: ReleaseCheck[] = [];
   const failing = check.patches.filter((p) => p.order.kind === 'fails');
   const counts = { clean: 0, offset: 0, fuzz: 0 };

@@ -84,7 +84,9 @@ function detailLines(c: BaseCheck): string[] {
       if (o.kind !== 'fails') continue;
       for (const h of o.failed) {
         const reason = h.reason ?? `${h.file}: hunk #${h.hunk} does not apply`;
-        lines.push(`${p.name}: ${mode}: ${reason} (patch line ${h.patchLine})`);
+        // A path refused by the path rule already says "patch-file:line:".
+        const where = reason.includes(`:${h.patchLine}: `) ? '' : ` (patch line ${h.patchLine})`;
+        lines.push(`${p.name}: ${mode}: ${reason}${where}`);
       }
     }
     if (p.invasiveness.declaresOption === false) lines.push(`${p.name}: does not add its option to a Kconfig file`);

@@ -16,4 +16,4 @@ export {
   type SeriesOptions,
 } from './series.js';
 export { materialize, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
-export { readFiles, treeHashOf } from './read.js';
+export { readFiles, symlinksAmong, treeHashOf } from './read.js';

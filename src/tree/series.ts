@@ -7,6 +7,7 @@
 
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { treeHashOf } from './read.js';
 import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
@@ -14,7 +15,7 @@ import { objectsExist, readRecord, scratchPath, writeRecord, type TreeStore } fr
 
 export interface SeriesPatch {
   name: string;
-  /** The patch file's text (a Buffer keeps non-UTF-8 bytes exact). */
+  /** The patch file's bytes (or a byte string of them: src/util/bytes.ts). */
   text: string | Buffer;
   strip: number;
   reverse: boolean;
@@ -68,7 +69,7 @@ const ATTEMPTS: Array<{ fuzz: 0 | 1 | 2; flags: string[] }> = [
 ];
 
 function bytes(t: string | Buffer): Buffer {
-  return typeof t === 'string' ? Buffer.from(t, 'utf8') : t;
+  return typeof t === 'string' ? bytesOf(t) : t;
 }
 
 export function memoKey(parent: string, p: SeriesPatch): string {

@@ -11,6 +11,11 @@ export interface RunOptions {
   allowFail?: boolean;
   /** Keep stdout as a Buffer (for binary output). */
   binary?: boolean;
+  /**
+   * stdout as a byte string (src/util/bytes.ts: one character per byte), for output that is
+   * content (diffs, file blobs): decoding it as UTF-8 would replace non-UTF-8 bytes.
+   */
+  byteString?: boolean;
 }
 
 export interface RunResult {
@@ -46,7 +51,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       const stdoutBuffer = Buffer.concat(out);
       const result: RunResult = {
         code: code ?? 128,
-        stdout: opts.binary ? '' : stdoutBuffer.toString('utf8'),
+        stdout: opts.binary ? '' : stdoutBuffer.toString(opts.byteString ? 'latin1' : 'utf8'),
         stderr: Buffer.concat(err).toString('utf8'),
         ...(opts.binary ? { stdoutBuffer } : {}),
       };

@@ -390,21 +390,25 @@ describe('warnings do not stop loading', () => {
     );
   });
 
-  it('a Latin-1 patch: loaded, hashed by its bytes, with a warning', async () => {
+  it('a Latin-1 patch: loaded as its bytes (never decoded), hashed by them, no warning; its author read as Latin-1', async () => {
     const bytes = Buffer.concat([
       Buffer.from('From: Ren'),
       Buffer.from([0xe9]),
-      Buffer.from(' <r@example.org>\nSubject: fix\n\n--- a/CREDITS\n+++ b/CREDITS\n@@ -1 +1 @@\n-a\n+b\n'),
+      Buffer.from(' <r@example.org>\nSubject: fix\n\n--- a/CREDITS\n+++ b/CREDITS\n@@ -1 +1 @@\n-a\n+Bogend'),
+      Buffer.from([0xf6]),
+      Buffer.from('rfer\n'),
     ]);
     const dir = await tempQueue({
       'queue.yaml': 'name: q\nbase:\n  version: "2.6.9"\n  sources: [{path: /src/linux}]\nseries:\n  - name: a\n    file: a.patch\n',
       'a.patch': bytes,
     });
     const q = await loadQueue(dir, { cwd: dir });
-    expect(q.series[0]!.sha256).toBe((await import('../../src/util/fs.js')).sha256(bytes));
-    expect(q.warnings!.map(formatDiagnostic)).toEqual([
-      'queue.yaml:7:11: warning: patch file a.patch is not valid UTF-8\n  hint: tiny reads patch text as UTF-8 (invalid bytes become U+FFFD); convert the patch (e.g. iconv -f latin1 -t utf8) if its content matters',
-    ]);
+    const p = q.series[0]!;
+    expect(p.sha256).toBe((await import('../../src/util/fs.js')).sha256(bytes));
+    expect(Buffer.from(p.text, 'latin1')).toEqual(bytes);
+    expect(p.parsed.files[0]!.hunks[0]!.lines[1]).toEqual({ kind: '+', text: 'Bogend\xf6rfer' });
+    expect(p.author).toBe('René <r@example.org>');
+    expect(q.warnings ?? []).toEqual([]);
   });
 });
 
