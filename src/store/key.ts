@@ -4,8 +4,12 @@
 import { sha256 } from '../util/fs.js';
 import { TinyError } from '../util/diagnostics.js';
 
-/** Bump when the meaning of an input changes: every key changes with it. */
-export const KEY_VERSION = 1;
+/**
+ * Bump when the meaning of an input changes, or when builds made under the old key may be wrong:
+ * every key changes with it. 2: patches with non-UTF-8 bytes were applied decoded (U+FFFD in
+ * place of Latin-1 bytes) while keyed by their true bytes, so their records cannot be trusted.
+ */
+export const KEY_VERSION = 2;
 
 /** Everything a build's output depends on (DESIGN.md, "Reproducibility"). */
 export interface BuildInputs {
