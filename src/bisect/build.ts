@@ -23,7 +23,7 @@ import { defaultToolchainsDir, loadToolchain, makeVariablesFor } from '../toolch
 import { ensureImage } from '../toolchain/image.js';
 import { detectRuntime, type RuntimeName } from '../toolchain/runtime.js';
 import { importBase, openTreeStore } from '../tree/index.js';
-import { TOOL_VERSION } from '../cli/version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { TinyError } from '../util/diagnostics.js';
 import { haveCommand, run } from '../util/exec.js';
 import { metricValue, type Metric } from './threshold.js';

@@ -22,7 +22,7 @@
 
 import type { Budgets } from '../kbuild/buildconfig.js';
 import type { BerkeleySize } from '../measure/types.js';
-import { commas } from '../bisect/threshold.js';
+import { commas } from '../util/format.js';
 
 export type BudgetKey = keyof Budgets;
 export const SIZE_BUDGETS = ['bzImage', 'vmlinux', 'text', 'data', 'bss', 'dec'] as const;

@@ -29,7 +29,7 @@ import { EXIT, TinyError } from '../util/diagnostics.js';
 import { exists, sha256 } from '../util/fs.js';
 import { configRoot } from './build.js';
 import { collect, queueDir, writeOut } from './options.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../util/version.js';
 
 const TINY_BIN = fileURLToPath(new URL('../../bin/tiny.js', import.meta.url));
 

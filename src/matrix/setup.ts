@@ -18,7 +18,7 @@ import { openTreeStore } from '../tree/index.js';
 import { TinyError } from '../util/diagnostics.js';
 import { haveCommand, run } from '../util/exec.js';
 import { sha256 } from '../util/fs.js';
-import { TOOL_VERSION } from '../cli/version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { planMatrix, type Plan } from './plan.js';
 import type { MatrixSetup } from './run.js';
 

@@ -12,6 +12,7 @@
 // or no size report at all).
 
 import type { SizeReport } from '../report/size-report.js';
+import { commas } from '../util/format.js';
 import type { ManifestPatch, ReleaseManifest } from './manifest.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed' | 'refreshed' | 'unchanged';
@@ -100,10 +101,6 @@ export function buildChangelog(older: ReleaseData, newer: ReleaseData): Changelo
 
 // --- rendering -----------------------------------------------------------------------------
 
-export function commas(n: number): string {
-  const s = Math.abs(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return n < 0 ? `-${s}` : s;
-}
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '-' : commas(n));
 const signed = (n: number | null | undefined) => (n === null || n === undefined ? '-' : n > 0 ? `+${commas(n)}` : commas(n));
