@@ -20,7 +20,7 @@ import { baseCommit, buildSeries, materialize, type TreeStore } from '../tree/in
 import { git } from '../tree/git.js';
 import { TinyError } from '../util/diagnostics.js';
 import { readStoredPatch } from './memo.js';
-import { hostCompilerId } from './setup.js';
+import { hostCompilerId } from '../toolchain/environment.js';
 import { makeGoals, relativeError } from './run.js';
 
 export async function findRecord(store: RecordStore, ref: string): Promise<BuildRecord> {
