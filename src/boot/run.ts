@@ -19,7 +19,7 @@ import { judgeConsole, lastLines, MARKERS } from './console.js';
 import { buildInit, buildInitramfs, buildRootDisk, defaultRoot, missingBootOptions, type RootKind } from './init.js';
 import { findMinMem, type MinMemTry } from './minmem.js';
 import { memArg, qemuArgs, qemuBinary, qemuVersion, runQemu } from './qemu.js';
-import { saveBootResult, saveMinMem, type BootResult, type MemLimit, type MinMemRecord, type RootImageInfo } from './results.js';
+import { BOOT_RESULT_SCHEMA, bootResultToJson, minMemToJson, saveBootResult, saveMinMem, type BootResult, type MemLimit, type MinMemRecord, type RootImageInfo } from './results.js';
 import { bootScratch } from './scratch.js';
 
 /**
@@ -184,7 +184,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
     firstOutputMs ??= run.firstOutputMs;
     const v = judgeConsole(run.console, run, { memLimitedByKernel: limit === 'kernel' });
     const result: BootResult = {
-      schema: 2,
+      schema: BOOT_RESULT_SCHEMA,
       kind: 'boot',
       key: record.key,
       memKiB: kib,
@@ -238,7 +238,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
       });
       const best = atMin.get(found.minKiB);
       minMem = {
-        schema: 2,
+        schema: BOOT_RESULT_SCHEMA,
         kind: 'min-mem',
         key: record.key,
         limit,
@@ -300,18 +300,26 @@ export function renderTry(limit: MemLimit, t: MinMemTry, r: BootResult | undefin
   return `${memLabel(limit, t.kib)}: ${t.booted ? `boots (MemFree ${kb(r?.memFreeKiB)})` : `fails: ${t.reason ?? ''}`}`;
 }
 
-/** `tiny boot --format json`. */
-export function bootJson(b: BootOutcome): unknown {
-  const { console: consoleTail, ...boot } = b.first;
+/** The version of `tiny boot --format json` (schema/output/boot.schema.json). */
+export const BOOT_OUTPUT_VERSION = 1;
+
+/**
+ * `tiny boot --format json`: the kernel, the root, the boot probe, the boot (as its file in the
+ * record directory holds it; the console only when it failed) and the minimum-memory search.
+ */
+export function bootJson(b: BootOutcome): Record<string, unknown> {
+  const { schema_version: _v, console: consoleTail, ...boot } = bootResultToJson(b.first);
+  const minMem = b.minMem ? (({ schema_version: _m, ...rest }) => rest)(minMemToJson(b.minMem)) : null;
   return {
+    schema_version: BOOT_OUTPUT_VERSION,
     config: b.config,
     toggle: b.toggle,
-    baseVersion: b.baseVersion,
+    base_version: b.baseVersion,
     key: b.key,
-    image: b.image,
-    root: b.root,
-    init: b.init,
+    image: { name: b.image.name, sha256: b.image.sha256, bytes: b.image.bytes },
+    root: { kind: b.root.kind, sha256: b.root.sha256, bytes: b.root.bytes },
+    init: { sha256: b.init.sha256, bytes: b.init.bytes, compiler: b.init.compiler },
     boot: { ...boot, ...(b.first.booted ? {} : { console: consoleTail }) },
-    ...(b.minMem ? { minMem: b.minMem } : {}),
+    min_mem: minMem,
   };
 }
