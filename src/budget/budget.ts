@@ -64,6 +64,27 @@ export interface BudgetCheck {
   unchecked: Array<{ budget: BudgetKey; reason: string }>;
 }
 
+/** A budget verdict in snake_case, as `tiny build --format json` prints it (absent values are null). */
+export function budgetCheckJson(c: BudgetCheck): Record<string, unknown> {
+  const violation = (v: BudgetViolation) => ({
+    budget: v.budget,
+    toggle: v.toggle,
+    patch: v.patch ?? null,
+    actual: v.actual,
+    limit: v.limit,
+    excess: v.excess,
+    justification: v.justification ?? null,
+    accepted: v.accepted,
+    message: v.message,
+  });
+  return {
+    violations: c.violations.map(violation),
+    failures: c.failures.map(violation),
+    checked: c.checked.map((x) => ({ budget: x.budget, toggle: x.toggle, actual: x.actual, limit: x.limit })),
+    unchecked: c.unchecked.map((x) => ({ budget: x.budget, reason: x.reason })),
+  };
+}
+
 /** 409600 -> "400K", 1572864 -> "1.5M", 1000 -> "1000". */
 export function sizeText(n: number): string {
   if (n >= 1024 * 1024 && (n * 10) % (1024 * 1024) === 0) return `${n / (1024 * 1024)}M`;
