@@ -249,6 +249,18 @@ export function doctorExitCode(checks: Check[]): 0 | 1 {
   return checks.some((c) => c.required && c.status === 'missing') ? 1 : 0;
 }
 
+/** The version of `tiny doctor --json` (schema/output/doctor.schema.json). */
+export const DOCTOR_OUTPUT_VERSION = 1;
+
+/** `tiny doctor --json`: the verdict and every check, a missing fix as null. */
+export function doctorJson(checks: readonly Check[]): Record<string, unknown> {
+  return {
+    schema_version: DOCTOR_OUTPUT_VERSION,
+    ok: doctorExitCode([...checks]) === 0,
+    checks: checks.map((c) => ({ name: c.name, status: c.status, required: c.required, detail: c.detail, fix: c.fix ?? null })),
+  };
+}
+
 /** `defaults` are for tests (a fake process runner, staged paths). */
 export function registerDoctorCommand(program: Command, defaults: DoctorOptions = {}): void {
   program
@@ -259,7 +271,7 @@ export function registerDoctorCommand(program: Command, defaults: DoctorOptions 
     .action(async (opts: { json?: boolean; smoke: boolean }, cmd: Command) => {
       const checks = await runDoctor({ ...defaults, smokeTest: opts.smoke && defaults.smokeTest !== false });
       const code = doctorExitCode(checks);
-      if (opts.json) process.stdout.write(JSON.stringify({ ok: code === 0, checks }, null, 2) + '\n');
+      if (opts.json) process.stdout.write(JSON.stringify(doctorJson(checks), null, 2) + '\n');
       else process.stdout.write(renderChecks(checks) + '\n');
       setExit(cmd, code);
     });
