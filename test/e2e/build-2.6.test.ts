@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const SLOW = 90 * 60_000;
@@ -36,7 +37,7 @@ interface JsonToggle {
   dec: number;
   sha256: Record<string, string>;
   duration_ms: number;
-  error?: string;
+  error: string | null;
 }
 
 if (skipWhy) {
@@ -50,7 +51,7 @@ if (skipWhy) {
       const r = await tiny(['build', '--config', config, '--tree', resolve(TREE!), '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
       timings.push(`${config} in ${cache}: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
       expect(r.code, r.stderr.slice(-4000)).toBe(0);
-      return JSON.parse(r.stdout) as { toggles: JsonToggle[]; runtime: string; hermetic: boolean };
+      return expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[]; runtime: string; hermetic: boolean };
     };
 
     beforeAll(async () => {
