@@ -1,10 +1,12 @@
 // The reproducer of a build record: the one command that runs the recorded make again in the
 // recorded image, pinned by its ID (as TuxMake's reproducer is), from the record's inputs
-// alone. $SRC is the source tree the record names (source_tree), $BUILD a directory holding
-// the record's .config; the engine's user mapping and the ccache volume are left out (neither
-// changes the bytes). `tiny rebuild KEY` does the same and compares the artifacts.
+// alone, with the engine flags tiny runs builds with (src/toolchain/runtime.ts: no network, no
+// capabilities, only the recorded environment). $SRC is the source tree the record names
+// (source_tree), $BUILD a directory holding the record's .config; the engine's user mapping
+// and the ccache volume are left out (neither changes the bytes). `tiny rebuild KEY` does the
+// same and compares the artifacts.
 
-import { CONTAINER_PATHS } from '../toolchain/runtime.js';
+import { CONTAINER_PATHS, DEFAULT_PATH, ENGINES } from '../toolchain/runtime.js';
 import { makeArgv, makeGoals } from './make.js';
 
 export interface ReproducerInputs {
@@ -33,10 +35,12 @@ export function shellWord(s: string): string {
 export function reproducerOf(i: ReproducerInputs): Reproducer {
   const make = makeArgv(i.makeVariables, makeGoals(i.targets));
   if (i.runtime === 'podman' || i.runtime === 'docker') {
+    const f = ENGINES[i.runtime];
+    const env = 'PATH' in i.env ? i.env : { PATH: DEFAULT_PATH, ...i.env };
     const argv = [
-      i.runtime, 'run', '--rm', '--network=none', `--workdir=${CONTAINER_PATHS.build}`,
+      f.bin, ...f.run, ...f.cleanEnv, '--network=none', '--hostname=tiny', `--workdir=${CONTAINER_PATHS.build}`,
       '--volume', `"$SRC":${CONTAINER_PATHS.src}:ro`, '--volume', `"$BUILD":${CONTAINER_PATHS.build}:rw`,
-      ...Object.entries(i.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
+      ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       i.toolchain.image,
       ...make,
     ];

@@ -31,7 +31,7 @@ describe('reproducerOf', () => {
   it('a container build: the engine, the image by ID, the recorded environment and make line', () => {
     expect(reproducerOf({ ...inputs, runtime: 'docker' })).toEqual({
       image: 'sha256:' + 'd'.repeat(64),
-      command: `docker run --rm --network=none --workdir=/tiny/build --volume "$SRC":/tiny/src:ro --volume "$BUILD":/tiny/build:rw --env KBUILD_BUILD_USER=tiny --env LC_ALL=C --env HOME=/tiny/build sha256:${'d'.repeat(64)} make -C /tiny/src O=/tiny/build ARCH=i386 CROSS_COMPILE=i686-linux-gnu- KCONFIG_NOTIMESTAMP=1 bzImage`,
+      command: `docker run --rm --pull=never --log-driver=none --cap-drop=all --security-opt=no-new-privileges --network=none --hostname=tiny --workdir=/tiny/build --volume "$SRC":/tiny/src:ro --volume "$BUILD":/tiny/build:rw --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --env KBUILD_BUILD_USER=tiny --env LC_ALL=C --env HOME=/tiny/build sha256:${'d'.repeat(64)} make -C /tiny/src O=/tiny/build ARCH=i386 CROSS_COMPILE=i686-linux-gnu- KCONFIG_NOTIMESTAMP=1 bzImage`,
     });
   });
 

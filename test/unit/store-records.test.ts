@@ -241,7 +241,7 @@ describe('crash safety', () => {
     expect(onDisk.ccache).toEqual({ hits: 40, misses: 2, uncacheable: 1 });
     expect(onDisk.reproducer).toEqual({
       image: `sha256:${H('d')}`,
-      command: `podman run --rm --network=none --workdir=/tiny/build --volume "$SRC":/tiny/src:ro --volume "$BUILD":/tiny/build:rw --env 'KBUILD_BUILD_TIMESTAMP=Tue Oct 19 04:33:11 UTC 2004' --env CCACHE_DIR=/tiny/ccache sha256:${H('d')} make -C /tiny/src O=/tiny/build ARCH=i386 'CC=ccache i686-linux-gnu-gcc' bzImage`,
+      command: `podman run --rm --pull=never --log-driver=none --cap-drop=all --security-opt=no-new-privileges --unsetenv-all --network=none --hostname=tiny --workdir=/tiny/build --volume "$SRC":/tiny/src:ro --volume "$BUILD":/tiny/build:rw --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --env 'KBUILD_BUILD_TIMESTAMP=Tue Oct 19 04:33:11 UTC 2004' --env CCACHE_DIR=/tiny/ccache sha256:${H('d')} make -C /tiny/src O=/tiny/build ARCH=i386 'CC=ccache i686-linux-gnu-gcc' bzImage`,
     });
     expect((await lookup(store, r.record.key))!.ccache).toEqual({ hits: 40, misses: 2, uncacheable: 1 });
   });
