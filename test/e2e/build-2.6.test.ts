@@ -76,7 +76,7 @@ if (skipWhy) {
         expect(j.hermetic).toBe(true);
         // The product queue has only compat patches so far: they are the base's, so the only toggle is base.
         const base = j.toggles.find((t) => t.toggle === 'base')!;
-        expect(base.status, base.error).toBe('built');
+        expect(base.status, base.error ?? '').toBe('built');
         expect(base.text + base.data + base.bss).toBe(base.dec);
         expect(base.dec).toBeGreaterThan(500_000);
         expect(base.sha256.vmlinux).toMatch(/^[0-9a-f]{64}$/);
@@ -104,7 +104,7 @@ if (skipWhy) {
       async () => {
         const j = await build('webserver', caches[0]!);
         const base = j.toggles.find((t) => t.toggle === 'base')!;
-        expect(base.status, base.error).toBe('built');
+        expect(base.status, base.error ?? '').toBe('built');
         expect(base.dec).toBeGreaterThan(first!.dec); // TCP/IP, IDE, ext2, a NIC and a serial console on top of allnoconfig
       },
       SLOW,
