@@ -494,6 +494,7 @@ export class MatrixRunner {
       sourceTree: cfg.sourceTree,
       baseVersion: s.base.version,
       hermetic: s.runtime.hermetic,
+      ...(s.image.digest ? { imageDigest: s.image.digest } : {}),
       startedAt,
       ...(ccache ? { ccache } : {}),
     };

@@ -5,7 +5,7 @@
 // Versions of metadata.json:
 //   1  camelCase keys (startedAt, durationsMs, baseTree ...) and `schema: 1`.
 //   2  snake_case keys, `schema_version: 2`, a `reproducer` (the make command pinned to the
-//      image ID) and `ccache` (the build's hits and misses; null when unknown).
+//      image ID), `ccache` (the build's hits and misses) and `image_digest` (null when unknown).
 // Both are read: a version 1 record is migrated on read (its key is unchanged: keys hash the
 // inputs under their in-memory names, so every stored record keeps being found). Records are
 // never rewritten in place; a record written again (a rebuild after a failure) is version 2.
@@ -65,6 +65,7 @@ export function recordToJson(r: BuildRecord): Json {
     base_version: r.baseVersion,
     status: r.status,
     hermetic: r.hermetic,
+    image_digest: r.imageDigest ?? null,
     started_at: r.startedAt,
     finished_at: r.finishedAt,
     durations_ms: { ...r.durationsMs },
@@ -137,6 +138,7 @@ function fromVersion2(v: Json): BuildRecord {
     ...(v.base_version !== undefined ? { baseVersion: v.base_version as string } : {}),
     status: v.status as BuildRecord['status'],
     hermetic: v.hermetic as boolean,
+    ...(typeof v.image_digest === 'string' ? { imageDigest: v.image_digest } : {}),
     startedAt: v.started_at as string,
     finishedAt: v.finished_at as string,
     durationsMs: v.durations_ms as Record<string, number>,

@@ -47,6 +47,8 @@ export interface BuildRecord {
   status: 'ok' | 'failed';
   /** Built in a pinned container image (not on the host). */
   hermetic: boolean;
+  /** The image's manifest digest, when the engine records one (its ID is inputs.toolchain.image). */
+  imageDigest?: string;
   /** ISO 8601. */
   startedAt: string;
   finishedAt: string;

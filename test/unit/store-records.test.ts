@@ -233,17 +233,18 @@ describe('crash safety', () => {
     expect(await readArtifact(store, back!, 'vmlinux')).toEqual(VMLINUX);
   });
 
-  it('the ccache counts of a build are kept (null when unknown), with a reproducer pinned to the image ID', async () => {
+  it('the ccache counts of a build and the image digest are kept (null when unknown), with a reproducer pinned to the image ID', async () => {
     const podman = inputs({ runtime: 'podman', env: { KBUILD_BUILD_TIMESTAMP: 'Tue Oct 19 04:33:11 UTC 2004', CCACHE_DIR: '/tiny/ccache' }, makeVariables: { O: '/tiny/build', ARCH: 'i386', CC: 'ccache i686-linux-gnu-gcc' } });
-    const r = await save(store, draft({ ccache: { hits: 40, misses: 2, uncacheable: 1 } }, podman), artifacts());
+    const r = await save(store, draft({ ccache: { hits: 40, misses: 2, uncacheable: 1 }, imageDigest: `sha256:${H('e')}` }, podman), artifacts());
     const onDisk = JSON.parse(await readFile(join(r.dir, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     expectContract('record', onDisk);
     expect(onDisk.ccache).toEqual({ hits: 40, misses: 2, uncacheable: 1 });
+    expect(onDisk.image_digest).toBe(`sha256:${H('e')}`);
     expect(onDisk.reproducer).toEqual({
       image: `sha256:${H('d')}`,
       command: `podman run --rm --pull=never --log-driver=none --cap-drop=all --security-opt=no-new-privileges --unsetenv-all --network=none --hostname=tiny --workdir=/tiny/build --volume "$SRC":/tiny/src:ro --volume "$BUILD":/tiny/build:rw --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --env 'KBUILD_BUILD_TIMESTAMP=Tue Oct 19 04:33:11 UTC 2004' --env CCACHE_DIR=/tiny/ccache sha256:${H('d')} make -C /tiny/src O=/tiny/build ARCH=i386 'CC=ccache i686-linux-gnu-gcc' bzImage`,
     });
-    expect((await lookup(store, r.record.key))!.ccache).toEqual({ hits: 40, misses: 2, uncacheable: 1 });
+    expect(await lookup(store, r.record.key)).toEqual(r.record);
   });
 
   it('a record of another schema version is ignored', async () => {
