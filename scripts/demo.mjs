@@ -60,6 +60,6 @@ const b = boot.json.boot;
 console.log(`
 webserver-tiny on Linux 2.6.9 (queue point; every linux-tiny option off):
   bzImage ${kib(byName.queue?.artifacts?.bzImage?.bytes)}; the stock 2.6.9 base with this configuration: ${kib(byName.base?.artifacts?.bzImage?.bytes)}
-  boots with mem=2M: MemTotal ${b.memTotalKiB} kB, MemFree ${b.memFreeKiB} kB at init
+  boots with mem=2M: MemTotal ${b.mem_total_kib} kB, MemFree ${b.mem_free_kib} kB at init
   (2004's linux-tiny web server: 363K)
 demo took ${Math.round((Date.now() - t0) / 1000)} s`);

@@ -13,19 +13,16 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { loadBuildConfig, type BuildConfig } from '../kbuild/buildconfig.js';
-import { hostCompilerId } from '../matrix/setup.js';
 import { MatrixRunner, type MatrixSetup, type ToggleResult } from '../matrix/run.js';
 import type { Plan, Toggle } from '../matrix/plan.js';
 import type { SymbolEntry } from '../measure/types.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
 import { openRecordStore, readSymbols, type BuildRecord } from '../store/index.js';
-import { defaultToolchainsDir, loadToolchain, makeVariablesFor } from '../toolchain/definitions.js';
-import { ensureImage } from '../toolchain/image.js';
-import { detectRuntime, type RuntimeName } from '../toolchain/runtime.js';
+import { defaultToolchainsDir, loadToolchain } from '../toolchain/definitions.js';
+import { prepareBuildEnvironment } from '../toolchain/environment.js';
+import type { RuntimeName } from '../toolchain/runtime.js';
 import { importBase, openTreeStore } from '../tree/index.js';
-import { TOOL_VERSION } from '../cli/version.js';
-import { TinyError } from '../util/diagnostics.js';
-import { haveCommand } from '../util/exec.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { gitIn } from '../tree/git.js';
 import { metricValue, type Metric } from './threshold.js';
 
@@ -59,20 +56,7 @@ export class BisectBuilder {
     const log = o.onLog ?? (() => {});
     const config = await loadBuildConfig(o.root, o.config);
     const toolchain = await loadToolchain(o.toolchainsDir ?? defaultToolchainsDir(), config.toolchain);
-    makeVariablesFor(toolchain, config.arch);
-    const runtime = await detectRuntime(o.runtime);
-    const cross = toolchain.crossCompile[config.arch] ?? '';
-    let image: { id: string; digest?: string };
-    let ccache: boolean;
-    if (runtime.supportsImages) {
-      const ref = await ensureImage(toolchain, runtime, { cacheDir: o.cacheDir, onLog: log });
-      image = { id: ref.id, ...(ref.digest ? { digest: ref.digest } : {}) };
-      ccache = toolchain.packages.includes('ccache');
-    } else {
-      if (!(await haveCommand(`${cross}gcc`))) throw new TinyError(`the host runtime needs ${cross}gcc on this machine, and it is not there`, 1, [], 'build in the toolchain container: --runtime podman');
-      image = { id: await hostCompilerId(cross) };
-      ccache = await haveCommand('ccache');
-    }
+    const { runtime, image, ccache } = await prepareBuildEnvironment({ toolchain, arch: config.arch, cacheDir: o.cacheDir, ...(o.runtime ? { runtime: o.runtime } : {}), onLog: log });
     const common: Omit<MatrixSetup, 'base'> = {
       cacheDir: resolve(o.cacheDir),
       config: { ...config, name: `${config.name}+bisect` },

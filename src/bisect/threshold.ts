@@ -12,6 +12,7 @@
 
 import type { BerkeleySize, SymbolEntry } from '../measure/types.js';
 import { TinyError } from '../util/diagnostics.js';
+import { commas } from '../util/format.js';
 
 export type SizeField = 'dec' | 'text' | 'data' | 'bss';
 export type Metric = { kind: 'size'; field: SizeField } | { kind: 'file'; name: 'vmlinux' | 'bzImage' } | { kind: 'symbol'; name: string };
@@ -99,11 +100,8 @@ export function exitFor(status: StepStatus): 0 | 1 | 125 {
   return status === 'good' ? 0 : status === 'bad' ? 1 : 125;
 }
 
-/** 1234567 -> "1,234,567". */
-export function commas(n: number): string {
-  const s = Math.abs(Math.round(n)).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return n < 0 ? `-${s}` : s;
-}
+// commas lives in util (budgets and reports use it too); bisect's renderers keep importing it from here.
+export { commas };
 
 /** +1,234 / -56 / +0 */
 export function signed(n: number): string {

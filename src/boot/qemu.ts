@@ -1,7 +1,9 @@
 // Running a kernel under qemu's PC machine in software emulation (TCG): the command line
-// (pure) and the run (serial console on stdout, a timeout, timestamps of the lines).
+// (pure) and the run (serial console on stdout, a timeout, timestamps of the lines). The qemu
+// binary, machine and console of each ARCH come from arches/<ARCH>.yaml.
 
 import { spawn } from 'node:child_process';
+import { loadArch, loadArches, type Arch } from '../toolchain/arch.js';
 import { TinyError } from '../util/diagnostics.js';
 import { run } from '../util/exec.js';
 import type { RootKind } from './init.js';
@@ -22,11 +24,17 @@ export interface QemuSpec {
 /** /dev/hda as a number (major 3, minor 0, in hex): a 2.6.9 kernel without sysfs cannot resolve the name "hda". */
 export const IDE_DISK_ROOT = '0300';
 
+/** How qemu runs a kernel ARCH (its qemu: entry); an ARCH without one cannot be booted. */
+export function qemuOf(arch: string): NonNullable<Arch['qemu']> {
+  const facts = loadArch(arch);
+  if (facts.qemu) return facts.qemu;
+  const bootable = loadArches().filter((a) => a.qemu).map((a) => a.name);
+  throw new TinyError(`tiny boot runs ${bootable.join(' and ')} kernels (the arches with a qemu: entry), not ${arch}`, 2, [], `arches/${arch}.yaml has no qemu: entry`);
+}
+
 /** The qemu binary for a kernel ARCH. */
 export function qemuBinary(arch: string): string {
-  if (arch === 'i386') return 'qemu-system-i386';
-  if (arch === 'x86_64') return 'qemu-system-x86_64';
-  throw new TinyError(`tiny boot runs i386 and x86_64 kernels (qemu's PC machine), not ${arch}`, 2);
+  return qemuOf(arch).binary;
 }
 
 /** qemu's -m value: whole MiB as "16M", else KiB as "1544K". */
@@ -46,10 +54,11 @@ export function qemuArgs(s: QemuSpec): string[] {
     s.root.kind === 'initramfs'
       ? { args: ['-initrd', s.root.file], append: [] }
       : { args: ['-drive', `file=${s.root.file},format=raw,if=ide,index=0,media=disk,snapshot=on`], append: [`root=${IDE_DISK_ROOT}`, 'rootfstype=ext2', 'ro'] };
+  const qemu = qemuOf(s.arch);
   return [
-    '-machine', 'pc', '-accel', 'tcg', '-m', memArg(s.memKiB),
+    '-machine', qemu.machine, '-accel', 'tcg', '-m', memArg(s.memKiB),
     '-kernel', s.kernel, ...root.args,
-    '-append', ['console=ttyS0', 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...(s.append ?? [])].join(' '),
+    '-append', [`console=${qemu.console}`, 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...(s.append ?? [])].join(' '),
     '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot',
   ];
 }
@@ -120,7 +129,8 @@ export function runQemu(binary: string, args: string[], o: { timeoutMs: number; 
 }
 
 export function qemuMissing(binary: string): TinyError {
-  return new TinyError(`${binary} is not installed: tiny boot runs the kernel under it`, 1, [], 'sudo apt-get install -y qemu-system-x86');
+  const pkg = loadArches().find((a) => a.qemu?.binary === binary)?.qemu?.package;
+  return new TinyError(`${binary} is not installed: tiny boot runs the kernel under it`, 1, [], pkg ? `sudo apt-get install -y ${pkg}` : `install ${binary}`);
 }
 
 /** qemu's version line, or a TinyError with the install command when it is missing. */

@@ -3,6 +3,10 @@
 // ...-min-mem.json / ...-min-mem=.json for a --find-min-mem search. Each file is written
 // atomically (temp file + rename in the same directory), so the record dir stays readable at
 // every moment; a new boot with the same memory, limit and root image replaces the older result.
+//
+// On disk the files are snake_case (schema/boot-result.schema.json); in memory they are the
+// camelCase BootResult and MinMemRecord. Versions: 2 had camelCase keys (`schema: 2`); 3 has
+// snake_case keys and `schema_version: 3`. Both are read (version 2 files are migrated on read).
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -11,8 +15,8 @@ import { writeFileAtomic } from '../util/fs.js';
 import type { BootFailure } from './console.js';
 import type { MinMemTry } from './minmem.js';
 
-/** 2: the root image (initramfs or disk) and the memory limit (machine -m or kernel mem=) are recorded. */
-export const BOOT_RESULT_SCHEMA = 2;
+/** 3: snake_case on disk (2: the root image and the memory limit were added; camelCase). */
+export const BOOT_RESULT_SCHEMA = 3;
 
 /** How --mem limited the memory: the machine's (qemu -m) or the kernel's (mem= in a larger machine). */
 export type MemLimit = 'machine' | 'kernel';
@@ -84,15 +88,120 @@ export function minMemFile(store: RecordStore, key: string, rootSha: string, lim
   return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-${limit === 'kernel' ? 'mem=' : 'mem'}.json`);
 }
 
+type Json = Record<string, unknown>;
+const defined = (o: Json): Json => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+
+/** A boot as its file (and `tiny boot --format json`) holds it. */
+export function bootResultToJson(r: BootResult): Json {
+  return defined({
+    schema_version: BOOT_RESULT_SCHEMA,
+    kind: 'boot',
+    key: r.key,
+    mem_kib: r.memKiB,
+    limit: r.limit,
+    machine_kib: r.machineKiB,
+    root: { kind: r.root.kind, sha256: r.root.sha256, bytes: r.root.bytes },
+    image: { name: r.image.name, sha256: r.image.sha256, bytes: r.image.bytes },
+    qemu: { version: r.qemu.version, argv: [...r.qemu.argv] },
+    booted: r.booted,
+    failure: r.failure,
+    reason: r.reason,
+    mem_total_kib: r.memTotalKiB,
+    mem_free_kib: r.memFreeKiB,
+    to_init_ms: r.toInitMs,
+    total_ms: r.totalMs,
+    uptime_at_init_s: r.uptimeAtInit,
+    banner: r.banner,
+    console: [...r.console],
+    at: r.at,
+  });
+}
+
+/** A --find-min-mem search as its file (and `tiny boot --format json`) holds it. */
+export function minMemToJson(r: MinMemRecord): Json {
+  return defined({
+    schema_version: BOOT_RESULT_SCHEMA,
+    kind: 'min-mem',
+    key: r.key,
+    limit: r.limit,
+    machine_kib: r.machineKiB,
+    root: { kind: r.root.kind, sha256: r.root.sha256, bytes: r.root.bytes },
+    qemu: { version: r.qemu.version },
+    min_kib: r.minKiB,
+    fails_kib: r.failsKiB,
+    step_kib: r.stepKiB,
+    at_min: r.atMin ? defined({ mem_total_kib: r.atMin.memTotalKiB, mem_free_kib: r.atMin.memFreeKiB }) : undefined,
+    tries: r.tries.map((t) => defined({ kib: t.kib, booted: t.booted, reason: t.reason })),
+    at: r.at,
+  });
+}
+
+const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
+const opt = <K extends string>(k: K, v: unknown) => (v === undefined ? {} : ({ [k]: v } as Record<K, never>));
+
+/** A stored boot file, either version, as the in-memory value (undefined: not one). */
+export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Json;
+  if (o.schema === 2 && o.schema_version === undefined) return { ...(o as unknown as BootResult | MinMemRecord), schema: BOOT_RESULT_SCHEMA };
+  if (o.schema_version !== BOOT_RESULT_SCHEMA) return undefined;
+  const root = o.root as RootImageInfo;
+  if (o.kind === 'boot') {
+    const q = o.qemu as Json;
+    return {
+      schema: BOOT_RESULT_SCHEMA,
+      kind: 'boot',
+      key: o.key as string,
+      memKiB: o.mem_kib as number,
+      limit: o.limit as MemLimit,
+      machineKiB: o.machine_kib as number,
+      root,
+      image: o.image as BootResult['image'],
+      qemu: { version: q.version as string, argv: q.argv as string[] },
+      booted: o.booted as boolean,
+      ...opt('failure', str(o.failure)),
+      ...opt('reason', str(o.reason)),
+      ...opt('memTotalKiB', num(o.mem_total_kib)),
+      ...opt('memFreeKiB', num(o.mem_free_kib)),
+      ...opt('toInitMs', num(o.to_init_ms)),
+      totalMs: o.total_ms as number,
+      ...opt('uptimeAtInit', num(o.uptime_at_init_s)),
+      ...opt('banner', str(o.banner)),
+      console: o.console as string[],
+      at: o.at as string,
+    };
+  }
+  if (o.kind === 'min-mem') {
+    const atMin = o.at_min as Json | undefined;
+    return {
+      schema: BOOT_RESULT_SCHEMA,
+      kind: 'min-mem',
+      key: o.key as string,
+      limit: o.limit as MemLimit,
+      ...opt('machineKiB', num(o.machine_kib)),
+      root,
+      qemu: { version: (o.qemu as Json).version as string },
+      minKiB: o.min_kib as number,
+      failsKiB: o.fails_kib as number,
+      stepKiB: o.step_kib as number,
+      ...(atMin ? { atMin: { ...opt('memTotalKiB', num(atMin.mem_total_kib)), ...opt('memFreeKiB', num(atMin.mem_free_kib)) } } : {}),
+      tries: o.tries as MinMemTry[],
+      at: o.at as string,
+    };
+  }
+  return undefined;
+}
+
 export async function saveBootResult(store: RecordStore, r: BootResult): Promise<string> {
   const file = bootResultFile(store, r.key, r.root.sha256, r.memKiB, r.limit);
-  await writeFileAtomic(file, JSON.stringify(r, null, 2) + '\n');
+  await writeFileAtomic(file, JSON.stringify(bootResultToJson(r), null, 2) + '\n');
   return file;
 }
 
 export async function saveMinMem(store: RecordStore, r: MinMemRecord): Promise<string> {
   const file = minMemFile(store, r.key, r.root.sha256, r.limit);
-  await writeFileAtomic(file, JSON.stringify(r, null, 2) + '\n');
+  await writeFileAtomic(file, JSON.stringify(minMemToJson(r), null, 2) + '\n');
   return file;
 }
 
@@ -103,8 +212,8 @@ export async function readBootResults(store: RecordStore, key: string): Promise<
   const out: (BootResult | MinMemRecord)[] = [];
   for (const n of names) {
     try {
-      const v = JSON.parse(await readFile(join(dir, n), 'utf8')) as BootResult | MinMemRecord;
-      if (v.schema === BOOT_RESULT_SCHEMA && v.key === key) out.push(v);
+      const v = bootFileFromJson(JSON.parse(await readFile(join(dir, n), 'utf8')));
+      if (v?.key === key) out.push(v);
     } catch {
       /* a foreign or damaged file: ignored */
     }

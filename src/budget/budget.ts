@@ -23,7 +23,7 @@
 import { displayText } from '../util/bytes.js';
 import type { Budgets } from '../kbuild/buildconfig.js';
 import type { BerkeleySize } from '../measure/types.js';
-import { commas } from '../bisect/threshold.js';
+import { commas } from '../util/format.js';
 
 export type BudgetKey = keyof Budgets;
 export const SIZE_BUDGETS = ['bzImage', 'vmlinux', 'text', 'data', 'bss', 'dec'] as const;
@@ -63,6 +63,27 @@ export interface BudgetCheck {
   checked: Array<{ budget: BudgetKey; toggle: string; actual: number; limit: number }>;
   /** Budgets that could not be checked (toggle missing or failed, no bzImage measured). */
   unchecked: Array<{ budget: BudgetKey; reason: string }>;
+}
+
+/** A budget verdict in snake_case, as `tiny build --format json` prints it (absent values are null). */
+export function budgetCheckJson(c: BudgetCheck): Record<string, unknown> {
+  const violation = (v: BudgetViolation) => ({
+    budget: v.budget,
+    toggle: v.toggle,
+    patch: v.patch ?? null,
+    actual: v.actual,
+    limit: v.limit,
+    excess: v.excess,
+    justification: v.justification ?? null,
+    accepted: v.accepted,
+    message: v.message,
+  });
+  return {
+    violations: c.violations.map(violation),
+    failures: c.failures.map(violation),
+    checked: c.checked.map((x) => ({ budget: x.budget, toggle: x.toggle, actual: x.actual, limit: x.limit })),
+    unchecked: c.unchecked.map((x) => ({ budget: x.budget, reason: x.reason })),
+  };
 }
 
 /** 409600 -> "400K", 1572864 -> "1.5M", 1000 -> "1000". */

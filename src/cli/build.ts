@@ -6,14 +6,15 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
-import { displayOrder, onlyToggles } from '../matrix/plan.js';
+import { onlyToggles } from '../matrix/plan.js';
 import { MatrixProgress } from '../matrix/progress.js';
 import { readTimings, writeTimings } from '../matrix/memo.js';
 import { budgetExitCode, checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
 import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
-import { openRecordStore, readRunIndex, runInputs, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
+import { recordRun } from '../matrix/run-index.js';
+import { openRecordStore, withBuildLock } from '../store/index.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT } from '../util/diagnostics.js';
@@ -104,25 +105,18 @@ is exceeded, 2 bad input, 130 interrupted.`,
         // Remember build times (ETAs of the next run), and where each toggle's record is.
         for (const r of results) if (r.status === 'built') timings[r.toggle.name] = { ms: r.durationMs, at: new Date().toISOString() };
         await writeTimings(cache, p.config.name, timings);
-        const entries: RunEntry[] = results
-          .filter((r) => r.key && r.status !== 'interrupted' && r.status !== 'not-applicable')
-          .map((r) => ({ toggle: r.toggle.name, key: r.key!, status: r.status === 'failed' ? 'failed' : 'ok' }));
-        let index = entries;
-        const inputs = runInputs({ tree: p.base.tree, patches: p.plan.selected, config: p.config, image: p.setup.image.id });
-        if (opts.only) {
-          // A partial run updates its toggles in the latest-run index and keeps the others, when
-          // they were made from the same queue, configuration and toolchain.
-          const previous = await readRunIndex(cache, p.config.name);
-          const same = previous?.inputs === inputs;
-          if (previous && !same && previous.toggles.some((e) => !entries.some((m) => m.toggle === e.toggle))) {
-            err(`tiny: the last run of ${p.config.name} was made from another queue, configuration or toolchain: its other toggles leave the latest-run index (tiny report shows this run's only)`);
-          }
-          const merged = new Map((same ? previous.toggles : []).map((e) => [e.toggle, e]));
-          for (const e of entries) merged.set(e.toggle, e);
-          const order = displayOrder(p.plan.toggles).map((t) => t.name);
-          index = order.filter((n) => merged.has(n)).map((n) => merged.get(n)!);
-        }
-        if (index.length) await writeRunIndex(cache, { config: p.config.name, startedAt: new Date(started).toISOString(), finishedAt: new Date().toISOString(), toggles: index, inputs });
+        await recordRun({
+          cacheDir: cache,
+          config: p.config,
+          plan: p.plan,
+          base: p.base,
+          image: p.setup.image.id,
+          results,
+          partial: !!opts.only,
+          startedAt: new Date(started).toISOString(),
+          finishedAt: new Date().toISOString(),
+          onNote: (l) => err(`tiny: ${l}`),
+        });
         return { p, results, interrupted: signal.aborted };
       },
       {

@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import { readFile, readdir, statfs, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir as defaultCacheDir } from '../util/cache.js';
+import { loadArches } from '../toolchain/arch.js';
 import { defaultToolchainsDir, loadToolchains } from '../toolchain/definitions.js';
 import { findImage, imageTag, qualifyImage } from '../toolchain/image.js';
 import { realExec, type Exec } from '../toolchain/proc.js';
@@ -77,7 +78,11 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
     ['mmdebstrap', false, 'bootstraps base images offline (no registry)', 'sudo bash scripts/setup-containers.sh'],
     ['git', true, 'the tree store', 'sudo apt-get install -y git'],
     ['quilt', false, 'quilt import/export and parity tests', 'sudo apt-get install -y quilt'],
-    ['qemu-system-i386', false, 'tiny boot: runs i386 kernels (software emulation)', 'sudo apt-get install -y qemu-system-x86'],
+    // One qemu per binary the arches/ table names (tiny boot).
+    ...[...new Set(loadArches().flatMap((a) => (a.qemu ? [a.qemu.binary] : [])))].map((binary): [string, boolean, string, string] => {
+      const arches = loadArches().filter((a) => a.qemu?.binary === binary);
+      return [binary, false, `tiny boot: runs ${arches.map((a) => a.name).join(', ')} kernels (software emulation)`, `sudo apt-get install -y ${arches[0]!.qemu!.package}`];
+    }),
   ];
   for (const [cmd, required, what, fix] of tools) {
     const path = await which(exec, cmd);
@@ -244,6 +249,18 @@ export function doctorExitCode(checks: Check[]): 0 | 1 {
   return checks.some((c) => c.required && c.status === 'missing') ? 1 : 0;
 }
 
+/** The version of `tiny doctor --json` (schema/output/doctor.schema.json). */
+export const DOCTOR_OUTPUT_VERSION = 1;
+
+/** `tiny doctor --json`: the verdict and every check, a missing fix as null. */
+export function doctorJson(checks: readonly Check[]): Record<string, unknown> {
+  return {
+    schema_version: DOCTOR_OUTPUT_VERSION,
+    ok: doctorExitCode([...checks]) === 0,
+    checks: checks.map((c) => ({ name: c.name, status: c.status, required: c.required, detail: c.detail, fix: c.fix ?? null })),
+  };
+}
+
 /** `defaults` are for tests (a fake process runner, staged paths). */
 export function registerDoctorCommand(program: Command, defaults: DoctorOptions = {}): void {
   program
@@ -254,7 +271,7 @@ export function registerDoctorCommand(program: Command, defaults: DoctorOptions 
     .action(async (opts: { json?: boolean; smoke: boolean }, cmd: Command) => {
       const checks = await runDoctor({ ...defaults, smokeTest: opts.smoke && defaults.smokeTest !== false });
       const code = doctorExitCode(checks);
-      if (opts.json) process.stdout.write(JSON.stringify({ ok: code === 0, checks }, null, 2) + '\n');
+      if (opts.json) process.stdout.write(JSON.stringify(doctorJson(checks), null, 2) + '\n');
       else process.stdout.write(renderChecks(checks) + '\n');
       setExit(cmd, code);
     });

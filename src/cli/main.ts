@@ -14,7 +14,7 @@ import { registerRebuildCommand } from './rebuild.js';
 import { registerReleaseCommand } from './release.js';
 import { registerReportCommand } from './report.js';
 import { registerToolchainCommands } from './toolchain.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../util/version.js';
 
 export function buildProgram(): Command {
   const program = new Command('tiny')

@@ -4,12 +4,14 @@ import { seriesPatchOf } from '../pipeline/series.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { runCheckpatch } from '../merge/style.js';
+import { queueCheckJson } from '../merge/json.js';
 import type { BaseCheck } from '../merge/types.js';
 import { resolveBases } from '../pipeline/bases.js';
 import { checkSeriesOnBase, firstPathViolation } from '../pipeline/check.js';
 import { selectForApply } from '../pipeline/selection.js';
 import { loadQueue } from '../queue/load.js';
 import { formatGuard } from '../queue/guards.js';
+import { queueListJson } from '../queue/json.js';
 import { exportQuilt, importQuilt } from '../queue/quilt.js';
 import { renderBaseCheck, renderMatrix } from '../report/check.js';
 import { renderTable } from '../report/table.js';
@@ -82,7 +84,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       results.push(result);
     }
     if (format === 'json') {
-      writeOut(JSON.stringify({ queue: q.name, ok: results.every((r) => r.ok), bases: results }, null, 2));
+      writeOut(JSON.stringify(queueCheckJson(q.name, results), null, 2));
     } else {
       for (const r of results) writeOut(renderBaseCheck(r, format));
       if (results.length > 1) writeOut((format === 'md' ? '### patch x base\n\n' : 'patch x base\n') + renderMatrix(results, format));
@@ -153,7 +155,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const picked = new Set(sel.patches.map((p) => p.name));
     const format = outputFormat(opts);
     if (format === 'json') {
-      writeOut(JSON.stringify(q.series.map((p) => ({ name: p.name, file: p.file, summary: p.summary, author: p.author, option: p.option, guards: p.guards.map(formatGuard), depends: p.depends, bases: p.bases, strip: p.strip, reverse: p.reverse, sha256: p.sha256, selected: picked.has(p.name) })), null, 2));
+      writeOut(JSON.stringify(queueListJson(q, (opts.select as string[] | undefined) ?? [], picked), null, 2));
       return;
     }
     writeOut(

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { findRecord, rebuildRecord } from '../matrix/rebuild.js';
+import { findRecord, rebuildJson, rebuildRecord } from '../matrix/rebuild.js';
 import { formatDuration } from '../matrix/report.js';
 import { loadQueue } from '../queue/load.js';
 import { renderTable } from '../report/table.js';
@@ -57,7 +57,7 @@ names (by ID). Exit status: 0 every artifact is the same, 1 one differs (or the 
       { onWait: (pid) => err(`tiny: another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting...`) },
     );
     if (format === 'json') {
-      writeOut(JSON.stringify({ key: record.key, config: record.config, toggle: record.toggle.name, same: r.same, artifacts: r.artifacts, duration_ms: r.durationMs, ...(r.error ? { error: r.error } : {}), log: r.log }, null, 2));
+      writeOut(JSON.stringify(rebuildJson(r), null, 2));
     } else {
       const head = `rebuild of ${record.key.slice(0, 16)} (${record.config} ${record.toggle.name}, ${record.inputs.runtime}, image ${record.inputs.toolchain.image.replace(/^sha256:/, '').slice(0, 12)}) in ${formatDuration(r.durationMs)}\n\n`;
       const table = renderTable(

@@ -16,6 +16,7 @@ import {
   prepareRelease,
   releaseFiles,
   renderChangelog,
+  changelogJson,
   SIGNATURE_FILE,
   utcDate,
   verifySignature,
@@ -23,13 +24,13 @@ import {
   type ReleaseData,
   type ReleaseManifest,
 } from '../release/index.js';
-import type { SizeReport } from '../report/size-report.js';
+import { readReportDocument, type ReportDocument } from '../report/json.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { exists, sha256 } from '../util/fs.js';
 import { configRoot } from './build.js';
 import { collect, queueDir, writeOut } from './options.js';
-import { TOOL_VERSION } from './version.js';
+import { TOOL_VERSION } from '../util/version.js';
 
 const TINY_BIN = fileURLToPath(new URL('../../bin/tiny.js', import.meta.url));
 
@@ -80,10 +81,17 @@ async function readManifest(dir: string): Promise<ReleaseManifest> {
   }
 }
 
-async function readSizes(dir: string, version: string): Promise<SizeReport | undefined> {
+async function readSizes(dir: string, version: string): Promise<ReportDocument | undefined> {
   const file = join(dir, releaseFiles(version).sizesJson);
   if (!(await exists(file))) return undefined;
-  return JSON.parse(await readFile(file, 'utf8')) as SizeReport;
+  let doc: ReportDocument | undefined;
+  try {
+    doc = readReportDocument(JSON.parse(await readFile(file, 'utf8')));
+  } catch (e) {
+    throw new TinyError(`${file}: ${(e as Error).message}`, 2, [], 'it is written by `tiny release`; regenerate the release');
+  }
+  if (!doc) throw new TinyError(`${file} is not a size report tiny knows`, 2, [], 'it is written by `tiny release`; regenerate the release');
+  return doc;
 }
 
 export function registerReleaseCommand(program: Command): void {
@@ -256,6 +264,6 @@ releases, with the delta; and the kernel's size at the queue point and with all 
       };
       const c = buildChangelog(await load(oldArg), await load(newArg));
       const format = opts.json ? 'json' : (opts.format as 'text' | 'md' | 'json');
-      writeOut(format === 'json' ? JSON.stringify(c, null, 2) : renderChangelog(c, format));
+      writeOut(format === 'json' ? JSON.stringify(changelogJson(c), null, 2) : renderChangelog(c, format));
     });
 }

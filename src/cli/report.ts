@@ -9,6 +9,7 @@ import { budgetExitCode, checkBudgets, justificationsOf, optionOffIn, renderBudg
 import { listBuildConfigs, loadBuildConfig } from '../kbuild/buildconfig.js';
 import { loadQueue } from '../queue/load.js';
 import { renderSizeHtml } from '../report/html.js';
+import { reportDocument } from '../report/json.js';
 import { renderJunit } from '../report/junit.js';
 import { loadRun, pickConfig } from '../report/load.js';
 import { renderSizeMarkdown, renderSizeText } from '../report/render-size.js';
@@ -36,7 +37,7 @@ function setExit(cmd: Command, code: number): void {
 export function renderReport(report: SizeReport, format: ReportFormat, top: number): string {
   switch (format) {
     case 'json':
-      return JSON.stringify(report, null, 2) + '\n';
+      return JSON.stringify(reportDocument(report), null, 2) + '\n';
     case 'md':
       return renderSizeMarkdown(report, { top });
     case 'html':

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { cacheDir } from '../util/cache.js';
 import { TinyError } from '../util/diagnostics.js';
 import { defaultToolchainsDir, loadToolchain, loadToolchains, makeVariablesFor } from '../toolchain/definitions.js';
-import { ensureImage, findImage, formatMs, imageTag, readImageRecord } from '../toolchain/image.js';
+import { ensureImage, findImage, formatMs, imageTag, readImageRecord, type BaseImage, type ImageRef, type ImageTimings } from '../toolchain/image.js';
 import { RUNTIME_NAMES, createRuntime, detectRuntime, type Runtime, type RuntimeName } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 
@@ -46,6 +46,10 @@ interface Row {
   image?: { id: string; digest?: string };
 }
 
+/** The version of `tiny toolchain list|show|build --json` (schema/output/toolchain-*.schema.json). */
+export const TOOLCHAIN_OUTPUT_VERSION = 1;
+
+/** One toolchain as list and show print it: the definition as toolchain.yaml spells it, its tag and image. */
 function rowJson(r: Row, runtime: Runtime): Record<string, unknown> {
   const t = r.toolchain;
   return {
@@ -57,15 +61,41 @@ function rowJson(r: Row, runtime: Runtime): Record<string, unknown> {
     make_variables: t.makeVariables,
     packages: t.packages,
     base_image: t.baseImage,
-    ...(t.platform ? { platform: t.platform } : {}),
-    bootstrap: t.bootstrap ?? null,
+    platform: t.platform ?? null,
+    bootstrap: t.bootstrap ? { suite: t.bootstrap.suite, mirror: t.bootstrap.mirror ?? null, include: t.bootstrap.include } : null,
     offline_buildable: t.offlineBuildable,
-    ...(t.reason ? { reason: t.reason } : {}),
+    reason: t.reason ?? null,
     needs_compat: t.needsCompat,
     content_hash: t.contentHash,
     tag: r.tag,
     runtime: runtime.name,
-    image: r.image ? { id: r.image.id, ...(r.image.digest ? { digest: r.image.digest } : {}) } : null,
+    image: r.image ? { id: r.image.id, digest: r.image.digest ?? null } : null,
+  };
+}
+
+function baseJson(b: BaseImage | undefined): Record<string, unknown> | null {
+  return b ? { source: b.source, ref: b.ref, id: b.id, tarball: b.tarball ?? null, tarball_sha256: b.tarballSha256 ?? null } : null;
+}
+
+function timingsJson(t: ImageTimings): Record<string, unknown> {
+  return { bootstrap_ms: t.bootstrapMs ?? null, import_ms: t.importMs ?? null, pull_ms: t.pullMs ?? null, build_ms: t.buildMs ?? null, total_ms: t.totalMs };
+}
+
+/** `tiny toolchain build --json`: the image record. */
+export function imageRefJson(ref: ImageRef): Record<string, unknown> {
+  return {
+    schema_version: TOOLCHAIN_OUTPUT_VERSION,
+    toolchain: ref.toolchain,
+    runtime: ref.runtime,
+    tag: ref.tag,
+    id: ref.id,
+    digest: ref.digest ?? null,
+    content_hash: ref.contentHash,
+    cached: ref.cached,
+    base: baseJson(ref.base),
+    timings: timingsJson(ref.timings),
+    log_file: ref.logFile ?? null,
+    built_at: ref.builtAt ?? null,
   };
 }
 
@@ -86,7 +116,7 @@ export function registerToolchainCommands(program: Command): void {
         rows.push({ toolchain: t, tag: imageTag(t), ...(image ? { image } : {}) });
       }
       if (opts.json) {
-        out(JSON.stringify(rows.map((r) => rowJson(r, runtime)), null, 2));
+        out(JSON.stringify({ schema_version: TOOLCHAIN_OUTPUT_VERSION, runtime: runtime.name, toolchains: rows.map((r) => rowJson(r, runtime)) }, null, 2));
         return;
       }
       out(
@@ -118,7 +148,8 @@ export function registerToolchainCommands(program: Command): void {
       const record = readImageRecord(cacheDir(), t.name);
       const sameRecord = record && image && record.id === image.id ? record : undefined;
       if (opts.json) {
-        out(JSON.stringify({ ...rowJson(row, runtime), ...(sameRecord ? { build: { base: sameRecord.base, timings: sameRecord.timings, built_at: sameRecord.builtAt, log: sameRecord.logFile } } : {}) }, null, 2));
+        const build = sameRecord ? { base: baseJson(sameRecord.base), timings: timingsJson(sameRecord.timings), built_at: sameRecord.builtAt ?? null, log: sameRecord.logFile ?? null } : null;
+        out(JSON.stringify({ schema_version: TOOLCHAIN_OUTPUT_VERSION, ...rowJson(row, runtime), build }, null, 2));
         return;
       }
       const lines = [
@@ -168,7 +199,7 @@ export function registerToolchainCommands(program: Command): void {
       progress(`toolchain ${t.name}: image ${imageTag(t)} with ${runtime.name}`);
       const ref = await ensureImage(t, runtime, { onLog: progress, pull: opts.pull });
       if (ref.cached) progress(`already built: ${ref.tag}`);
-      if (opts.json) out(JSON.stringify(ref, null, 2));
+      if (opts.json) out(JSON.stringify(imageRefJson(ref), null, 2));
       else out(ref.id);
     });
 }

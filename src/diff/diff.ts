@@ -107,17 +107,26 @@ export interface DiffSide {
 function changeJson(c: RenameChange): Record<string, unknown> {
   return {
     name: c.name,
-    ...(c.renamedFrom !== undefined ? { renamed_from: c.renamedFrom } : {}),
+    renamed_from: c.renamedFrom ?? null,
     old: c.old ?? null,
     new: c.new ?? null,
     delta: c.delta,
   };
 }
 
+function sideJson(s: DiffSide): Record<string, unknown> {
+  return { arg: s.arg, kind: s.kind, path: s.path ?? null, key: s.key ?? null, config: s.config ?? null, toggle: s.toggle ?? null };
+}
+
+/** The version of `tiny diff --format json` (schema/output/diff.schema.json, docs/output.md). */
+export const DIFF_OUTPUT_VERSION = 1;
+
+/** `tiny diff --format json`: the two sides, then bloat-o-meter's numbers per section. Absent values are null. */
 export function diffJson(sections: readonly DiffSection[], old: DiffSide, nu: DiffSide, opts: DiffOptions = {}): Record<string, unknown> {
   return {
-    old,
-    new: nu,
+    schema_version: DIFF_OUTPUT_VERSION,
+    old: sideJson(old),
+    new: sideJson(nu),
     mode: opts.mode ?? 'default',
     rename_aware: opts.renameAware ?? false,
     sections: sections.map(({ label, types, diff }) => ({
@@ -127,7 +136,7 @@ export function diffJson(sections: readonly DiffSection[], old: DiffSide, nu: Di
       remove: diff.remove,
       grow: diff.grow,
       shrink: diff.shrink,
-      ...(opts.renameAware ? { rename: diff.rename } : {}),
+      rename: opts.renameAware ? diff.rename : null,
       up: diff.up,
       down: diff.down,
       net: diff.up - diff.down,

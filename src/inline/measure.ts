@@ -7,6 +7,7 @@ import { parseNm } from '../measure/parse.js';
 import type { SymbolEntry } from '../measure/types.js';
 import { run } from '../util/exec.js';
 import type { ObjectSymbols } from './analyse.js';
+import { archDirs, srcArch } from '../toolchain/arch.js';
 
 /** Directories of a build whose objects are not kernel code: host programs, boot loaders, the initramfs. */
 const NOT_KERNEL = [/^scripts\//, /^arch\/[^/]+\/boot\//, /^usr\//, /^Documentation\//];
@@ -103,10 +104,9 @@ export async function treeHeaders(tree: string, arch: string): Promise<Array<{ f
       else if (e.isFile() && e.name.endsWith('.h')) files.push(path);
     }
   };
-  const archDir = arch === 'x86_64' || arch === 'i386' ? ['i386', 'x86_64', 'x86'] : [arch];
-  const own = new Set([`include/asm-${arch}`, 'include/asm-generic', ...archDir.map((a) => `arch/${a}`)]);
+  const own = new Set([`include/asm-${arch}`, 'include/asm-generic', ...archDirs(arch).map((a) => `arch/${a}`)]);
   await walk(`include/asm-${arch}`, () => false);
-  await walk(`arch/${arch === 'i386' || arch === 'x86_64' ? 'x86' : arch}/include`, () => false);
+  await walk(`arch/${srcArch(arch)}/include`, () => false);
   await walk('include', (p) => /^include\/asm(-|$)/.test(p) && !own.has(p));
   await walk('include/asm-generic', () => false);
   await walk('', (p) => p === 'include' || p === 'scripts' || p === 'Documentation' || p === 'usr' || (/^arch\/[^/]+$/.test(p) && !own.has(p)));

@@ -49,6 +49,45 @@ export function renderInlineReport(r: InlineReport, format: 'text' | 'md', top: 
   return `${head}\n${renderTable(costTable(shown), 'text')}${errs}${un}${note}`;
 }
 
-export function inlineJson(r: InlineReport, top: number): unknown {
-  return { ...r, costs: r.costs.slice(0, top) };
+/** The version of `tiny inline-cost --format json` (schema/output/inline-cost.schema.json). */
+export const INLINE_OUTPUT_VERSION = 1;
+
+/** `tiny inline-cost --format json`: the measurement build, the summary and the top costs. Absent values are null. */
+export function inlineJson(r: InlineReport, top: number): Record<string, unknown> {
+  const s = r.summary;
+  return {
+    schema_version: INLINE_OUTPUT_VERSION,
+    config: r.config,
+    toggle: r.toggle,
+    base: { version: r.base.version, tree: r.base.tree },
+    toolchain: { name: r.toolchain.name, image: r.toolchain.image },
+    key: r.key,
+    make_variables: { ...r.makeVariables },
+    make_status: r.makeStatus,
+    first_error: r.firstError ?? null,
+    errors: r.errors,
+    compile_errors: r.compileErrors,
+    undefined_references: [...r.undefinedReferences],
+    summary: {
+      objects: s.objects,
+      functions: s.functions,
+      copies: s.copies,
+      total_bytes: s.totalBytes,
+      unattributed: { functions: s.unattributed.functions, total_bytes: s.unattributed.totalBytes },
+    },
+    top,
+    costs: r.costs.slice(0, top).map((c) => ({
+      name: c.name,
+      copies: c.copies,
+      total_bytes: c.totalBytes,
+      bytes_per_copy: c.bytesPerCopy,
+      min_bytes: c.minBytes,
+      max_bytes: c.maxBytes,
+      header: c.header ? { file: c.header.file, line: c.header.line } : null,
+      candidates: c.candidates,
+      objects: [...c.objects],
+    })),
+    duration_ms: r.durationMs,
+    cached: r.cached === true,
+  };
 }

@@ -24,6 +24,7 @@ import type { Prepared } from '../matrix/setup.js';
 import { MatrixRunner, logDir, safeName } from '../matrix/run.js';
 import { displayOrder, type Toggle } from '../matrix/plan.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
+import { measureToolsFor } from '../measure/measure.js';
 import { runKbuild, type KbuildSpec } from '../kbuild/make.js';
 import { recordKey } from '../store/index.js';
 import { materialize, worktreeFor } from '../tree/index.js';
@@ -142,7 +143,7 @@ export async function runInlineCost(p: Prepared, opts: InlineRunOptions = {}): P
     throw new TinyError(`the inline measurement build of ${toggle.name} made no objects (make exited ${outcome.code})`, 1, [], `see its log: ${logFile}`);
   }
   log(`measuring ${objects.length} objects`);
-  const symbols = await objectSymbols(dirs.build, objects, p.setup.measureTools?.nm ?? 'nm');
+  const symbols = await objectSymbols(dirs.build, objects, p.setup.measureTools?.nm ?? measureToolsFor(p.setup.config.arch).nm);
   const headers = indexHeaders(await treeHeaders(dirs.src, p.setup.config.arch));
   const { summary, ranked } = summarise(objects.length, inlineCosts(symbols, { minCopies, headers }));
   const fe = diag.firstError;

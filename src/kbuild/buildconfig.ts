@@ -12,6 +12,7 @@ import { TinyError, type Diagnostic, type Severity } from '../util/diagnostics.j
 import type { KconfigBase } from './config.js';
 import type { FragmentValue } from './kconfig.js';
 import { closest } from '../util/suggest.js';
+import { archNames, findArch } from '../toolchain/arch.js';
 import {
   firstErrorPerLine,
   formatPath,
@@ -418,6 +419,12 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
         out.add(pos.valuePos(['arch']), `toolchain '${rec.toolchain}' does not build arch '${rec.arch}' (its arches: ${arches.join(', ')})`, 'pick a toolchain for this arch, or fix the arch');
       }
     }
+  }
+  // An ARCH tiny has no facts about (arches/<ARCH>.yaml: SRCARCH, boot image, qemu) cannot be built.
+  if (typeof rec.arch === 'string' && /^[a-z0-9][a-z0-9_]*$/.test(rec.arch) && !findArch(rec.arch)) {
+    const known = archNames();
+    const guess = closest(rec.arch, known);
+    out.add(pos.valuePos(['arch']), `arch '${rec.arch}' is not an architecture tiny knows (no arches/${rec.arch}.yaml)${guess ? `: did you mean '${guess}'?` : ''}`, `known: ${known.join(', ')}; another is one file, arches/${rec.arch}.yaml (schema/arch.schema.json)`);
   }
   if (out.errors) fail();
 

@@ -21,6 +21,7 @@ import { run } from '../util/exec.js';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { exists, sha256, writeFileAtomic } from '../util/fs.js';
 import { explainDropped, readKconfigTree, symbolTypes, type KconfigDb } from './kconfig-deps.js';
+import { srcArch } from '../toolchain/arch.js';
 import {
   applyFragment,
   droppedSymbols,
@@ -183,7 +184,7 @@ export async function generateConfig(opts: GenerateConfigOptions): Promise<Gener
       'use base: allnoconfig and put what tinyconfig would add in the fragment',
     );
   }
-  if (!(await exists(join(tree, 'arch', opts.arch))) && !(await exists(join(tree, 'arch', archDirOf(opts.arch))))) {
+  if (!(await exists(join(tree, 'arch', opts.arch))) && !(await exists(join(tree, 'arch', srcArch(opts.arch))))) {
     throw new TinyError(`ARCH=${opts.arch} is not an architecture of this tree (no arch/${opts.arch})`, 2, [], 'check the arch: of the configuration, e.g. arch: i386');
   }
 
@@ -296,10 +297,6 @@ export async function generateConfig(opts: GenerateConfigOptions): Promise<Gener
     makeCalls,
     ms: Date.now() - t0,
   };
-}
-
-function archDirOf(arch: string): string {
-  return arch === 'i386' || arch === 'x86_64' ? 'x86' : arch;
 }
 
 /** Members of a choice other than the fragment's y member: they must be unset, or the first y line wins. */

@@ -27,6 +27,7 @@ import {
   type UnmetTerm,
 } from './kconfig-expr.js';
 import { fragmentValue, type DroppedSymbol, type Fragment, type SymbolType } from './kconfig.js';
+import { srcArch } from '../toolchain/arch.js';
 
 export interface Located {
   /** Path relative to the tree root, e.g. drivers/net/Kconfig. */
@@ -101,16 +102,6 @@ export interface KconfigDb {
   selectedBy: Map<string, SelectEdge[]>;
   /** Lines the reader did not understand (it carries on). */
   problems: KconfigProblem[];
-}
-
-/** The source-architecture directory of a kernel ARCH (i386 and x86_64 live in arch/x86). */
-export function srcArch(arch: string): string {
-  if (arch === 'i386' || arch === 'x86_64') return 'x86';
-  if (arch === 'sparc32' || arch === 'sparc64') return 'sparc';
-  if (arch === 'parisc64') return 'parisc';
-  if (arch === 'sh64') return 'sh';
-  if (arch === 'tilepro' || arch === 'tilegx') return 'tile';
-  return arch;
 }
 
 export interface ReadOptions {

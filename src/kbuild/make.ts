@@ -94,6 +94,12 @@ export function toContainerPath(value: string, spec: Pick<KbuildSpec, 'src' | 'b
   return value;
 }
 
+/** make goals for the targets: an image target builds vmlinux too (2.6's top Makefile is not safe with both goals under -j). */
+export function makeGoals(targets: readonly string[]): string[] {
+  const images = targets.filter((t) => t !== 'vmlinux');
+  return images.length ? images : ['vmlinux'];
+}
+
 /** make's argument vector: -C /tiny/src, VAR=value..., [-jN], [-k], goals. */
 export function makeArgv(vars: Record<string, string>, goals: readonly string[], jobs?: number, keepGoing = false): string[] {
   return ['make', '-C', CONTAINER_PATHS.src, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ...(jobs && jobs > 0 ? [`-j${jobs}`] : []), ...(keepGoing ? ['-k'] : []), ...goals];

@@ -9,7 +9,8 @@
 
 export { planMatrix, displayOrder, onlyToggles, resolveFragment, flipValue, dependents, type Plan, type PlanInput, type Toggle, type ToggleKind } from './plan.js';
 export { MatrixRunner, makeGoals, laneDirs, logDir, type MatrixSetup, type ToggleResult, type ToggleEvent, type ToggleState, type ToggleStatus, type RunOptions } from './run.js';
-export { prepareMatrix, hostCompilerId, type PrepareOptions, type Prepared } from './setup.js';
+export { prepareMatrix, type PrepareOptions, type Prepared } from './setup.js';
+export { hostCompilerId } from '../toolchain/environment.js';
 export { MatrixProgress, type ProgressOptions } from './progress.js';
 export { toRows, sizeTable, renderText, renderFailures, toJson, countStatus, formatDuration, type ToggleRow, type BuildSummary } from './report.js';
 export { findRecord, rebuildRecord, type RebuildResult, type RebuildOptions, type ArtifactComparison } from './rebuild.js';

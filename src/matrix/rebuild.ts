@@ -20,7 +20,7 @@ import { baseCommit, buildSeries, materialize, type TreeStore } from '../tree/in
 import { git } from '../tree/git.js';
 import { TinyError } from '../util/diagnostics.js';
 import { readStoredPatch } from './memo.js';
-import { hostCompilerId } from './setup.js';
+import { hostCompilerId } from '../toolchain/environment.js';
 import { makeGoals, relativeError } from './run.js';
 
 export async function findRecord(store: RecordStore, ref: string): Promise<BuildRecord> {
@@ -50,6 +50,26 @@ export interface RebuildResult {
   durationMs: number;
   /** Build failed: why. */
   error?: string;
+}
+
+/** The version of `tiny rebuild --format json` (schema/output/rebuild.schema.json). */
+export const REBUILD_OUTPUT_VERSION = 1;
+
+/** `tiny rebuild --format json`: the record, the verdict, each artifact's recorded and rebuilt sha256. */
+export function rebuildJson(r: RebuildResult): Record<string, unknown> {
+  return {
+    schema_version: REBUILD_OUTPUT_VERSION,
+    key: r.record.key,
+    config: r.record.config,
+    toggle: r.record.toggle.name,
+    image: r.record.inputs.toolchain.image,
+    runtime: r.record.inputs.runtime,
+    same: r.same && !r.error,
+    artifacts: r.artifacts.map((a) => ({ artifact: a.artifact, recorded: a.recorded ?? null, rebuilt: a.rebuilt ?? null, same: a.same })),
+    duration_ms: r.durationMs,
+    error: r.error ?? null,
+    log: r.log,
+  };
 }
 
 export interface RebuildOptions {

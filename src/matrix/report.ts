@@ -3,7 +3,8 @@
 // Markdown table or as JSON (budgets are checked by src/budget).
 // Pure functions of the run's results.
 
-import type { BudgetCheck } from '../budget/index.js';
+import { budgetCheckJson, type BudgetCheck } from '../budget/index.js';
+import { firstErrorJson } from '../store/record-format.js';
 import type { FirstError } from '../measure/types.js';
 import { renderTable, type Table } from '../report/table.js';
 import { displayOrder, type ToggleKind } from './plan.js';
@@ -171,10 +172,26 @@ export function renderFailures(rows: readonly ToggleRow[]): string {
   return out.length ? out.join('\n') + '\n' : '';
 }
 
-export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
+/** The version of `tiny build --format json` (schema/output/build.schema.json, docs/output.md). */
+export const BUILD_OUTPUT_VERSION = 1;
+
+/** `tiny build --format json`: the run, then one entry per toggle in display order. */
+export function toJson(rows: readonly ToggleRow[], s: BuildSummary): Record<string, unknown> {
   return {
-    ...s,
+    schema_version: BUILD_OUTPUT_VERSION,
+    config: s.config,
+    base: { version: s.base.version, tree: s.base.tree },
+    toolchain: { name: s.toolchain.name, image: s.toolchain.image },
+    runtime: s.runtime,
+    hermetic: s.hermetic,
+    jobs: s.jobs,
+    lanes: s.lanes,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    duration_ms: s.durationMs,
+    notes: [...s.notes],
     ok: rows.every((r) => r.status === 'built' || r.status === 'cached' || r.status === 'not-applicable') && s.budgets.failures.length === 0,
+    budgets: budgetCheckJson(s.budgets),
     toggles: rows.map((r) => ({
       toggle: r.toggle,
       run_order: r.order,
@@ -192,9 +209,9 @@ export function toJson(rows: readonly ToggleRow[], s: BuildSummary): unknown {
       sha256: Object.fromEntries(Object.entries(r.artifacts).map(([k, v]) => [k, v.sha256])),
       duration_ms: r.durationMs,
       patches: r.patches,
-      ...(r.error ? { error: r.error } : {}),
-      ...(r.details ? { details: r.details } : {}),
-      ...(r.firstError ? { first_error: r.firstError } : {}),
+      error: r.error ?? null,
+      details: r.details ?? [],
+      first_error: r.firstError ? firstErrorJson(r.firstError) : null,
       logs: r.logs,
     })),
   };

@@ -22,7 +22,8 @@ import { join } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
-import { containerRunMake, extraMakeVars, kbuildVars, runKbuild, type KbuildSpec } from '../kbuild/make.js';
+import { CCACHE_STATS_LOG, parseCcacheStatsLog } from '../kbuild/ccache.js';
+import { containerRunMake, extraMakeVars, kbuildVars, makeGoals, runKbuild, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
@@ -126,11 +127,7 @@ export function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._+-]/g, '_');
 }
 
-/** make goals for the targets: an image target builds vmlinux too (2.6's top Makefile is not safe with both goals under -j). */
-export function makeGoals(targets: readonly string[]): string[] {
-  const images = targets.filter((t) => t !== 'vmlinux');
-  return images.length ? images : ['vmlinux'];
-}
+export { makeGoals } from '../kbuild/make.js';
 
 export function laneDirs(setup: Pick<MatrixSetup, 'cacheDir' | 'config' | 'base' | 'treeStore'>, index: number): { src: string; build: string } {
   const id = `${setup.config.name}-${setup.base.version}-lane${index}`;
@@ -478,8 +475,13 @@ export class MatrixRunner {
     logs.push(log);
     this.emit(t, 'building', started, { lane: lane.index });
     t0 = Date.now();
-    const outcome = await runKbuild(this.kbuildSpec(lane, log), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
+    // ccache counts this build's calls in a file of its own (not an input: the key ignores it).
+    const statsLog = join(lane.build, CCACHE_STATS_LOG);
+    const spec = this.kbuildSpec(lane, log);
+    if (s.ccache) await rm(statsLog, { force: true });
+    const outcome = await runKbuild(s.ccache ? { ...spec, env: { ...spec.env, CCACHE_STATSLOG: `${CONTAINER_PATHS.build}/${CCACHE_STATS_LOG}` } } : spec, { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
     durations.build = Date.now() - t0;
+    const ccache = s.ccache ? await readFile(statsLog, 'utf8').then(parseCcacheStatsLog, () => undefined) : undefined;
     const logText = await readFile(log, 'utf8').catch(() => outcome.output);
     const diag = countDiagnostics(logText);
     if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);
@@ -492,7 +494,9 @@ export class MatrixRunner {
       sourceTree: cfg.sourceTree,
       baseVersion: s.base.version,
       hermetic: s.runtime.hermetic,
+      ...(s.image.digest ? { imageDigest: s.image.digest } : {}),
       startedAt,
+      ...(ccache ? { ccache } : {}),
     };
     for (const p of t.patches) await storePatch(s.cacheDir, p.sha256, await patchBytes(p));
 

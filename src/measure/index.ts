@@ -6,6 +6,7 @@ export { parseBerkeley, parseNm, sumSizes, type SizeRow } from './parse.js';
 export {
   measureBuild,
   HOST_TOOLS,
+  measureToolsFor,
   findImage,
   findBuiltins,
   countLinkedObjects,

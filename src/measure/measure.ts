@@ -3,29 +3,36 @@
 // src/measure/: it runs `size` and `nm` and reads the build directory.
 //
 // Which binutils: the `size`/`nm` programs are parameters because cross binutils carry a prefix
-// (i686-linux-gnu-size). The default is the host's plain `size`/`nm`, run on the host: GNU
-// binutils on an x86-64 host read elf32-i386 and elf64-x86-64 natively (same numbers and
-// symbol types as i686-linux-gnu-size/-nm; test/integration/measure-build.test.ts checks it),
-// and other ELF files through the generic elf32/64-little/big backends. For other
-// architectures pass the cross tools (`${CROSS_COMPILE}size`) so symbol types follow the
-// target's backend.
+// (i686-linux-gnu-size). The default is the ARCH's measure_tools (arches/<ARCH>.yaml), run on
+// the host: GNU binutils on an x86-64 host read elf32-i386 and elf64-x86-64 natively (same
+// numbers and symbol types as i686-linux-gnu-size/-nm; test/integration/measure-build.test.ts
+// checks it), and other ELF files through the generic elf32/64-little/big backends. An
+// architecture whose symbol types should follow the target's backend names its cross tools
+// there (`arm-linux-gnueabi-nm`).
 
 import { lstat, readdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { run } from '../util/exec.js';
 import { sha256File } from '../util/fs.js';
 import { TinyError } from '../util/diagnostics.js';
+import { findArch } from '../toolchain/arch.js';
 import { parseBerkeley, parseNm, sumSizes, type SizeRow } from './parse.js';
 import type { ArtifactFile, DirSize, Measurement, MeasureTools, SymbolEntry } from './types.js';
 
+/** The host's plain size and nm: what an ARCH without its own measure_tools is measured with. */
 export const HOST_TOOLS: MeasureTools = { size: 'size', nm: 'nm' };
+
+/** The size and nm programs for a kernel ARCH (arches/<ARCH>.yaml), the host's by default. */
+export function measureToolsFor(arch: string): MeasureTools {
+  return findArch(arch)?.measureTools ?? HOST_TOOLS;
+}
 
 export interface MeasureOptions {
   /** The kernel build directory (O=), holding vmlinux. */
   buildDir: string;
   /** Kernel ARCH (i386, x86_64, arm ...): where to look for the boot image first. */
   arch: string;
-  /** size and nm programs; default the host's (see the note at the top of this file). */
+  /** size and nm programs; default the ARCH's (see the note at the top of this file). */
   tools?: MeasureTools;
   /** make targets built: `vmlinux` and image names such as `bzImage` or `zImage`. */
   targets: readonly string[];
@@ -57,14 +64,15 @@ async function fileInfo(buildDir: string, rel: string): Promise<(ArtifactFile & 
 }
 
 /**
- * Where make leaves the image `name` (bzImage, zImage, Image ...): arch/<arch>/boot/<name>
- * first, then any other arch/<dir>/boot/<name> (ARCH=i386 on a modern kernel builds
- * arch/x86/boot/bzImage and links arch/i386/boot/bzImage to it).
+ * Where make leaves the image `name` (bzImage, zImage, Image ...): for the ARCH's boot image,
+ * the paths arches/<ARCH>.yaml lists (ARCH=i386 on a modern kernel builds arch/x86/boot/bzImage
+ * and links arch/i386/boot/bzImage to it); for another image, arch/<dir>/boot/<name> in each of
+ * the ARCH's arch/ directories.
  */
 export async function findImage(buildDir: string, arch: string, name: string): Promise<string | undefined> {
-  const candidates = [`arch/${arch}/boot/${name}`];
-  const archDirs = await readdir(join(buildDir, 'arch')).catch(() => [] as string[]);
-  for (const d of archDirs.sort()) if (d !== arch) candidates.push(`arch/${d}/boot/${name}`);
+  const facts = findArch(arch);
+  const candidates =
+    facts?.bootImage?.target === name ? facts.bootImage.paths : (facts?.dirs ?? [arch]).map((d) => `arch/${d}/boot/${name}`);
   for (const c of candidates) {
     const st = await stat(join(buildDir, c)).catch(() => undefined);
     if (st?.isFile()) return c;
@@ -199,7 +207,7 @@ export async function measureDir(buildDir: string, dir: string, builtins: readon
 /** Measure the kernel in `buildDir`. Throws TinyError when vmlinux or a requested image is missing. */
 export async function measureBuild(opts: MeasureOptions): Promise<Measurement> {
   const buildDir = resolve(opts.buildDir);
-  const tools = opts.tools ?? HOST_TOOLS;
+  const tools = opts.tools ?? measureToolsFor(opts.arch);
   const vmlinux = await lstat(join(buildDir, 'vmlinux')).catch(() => undefined);
   if (!vmlinux?.isFile())
     throw new TinyError(`no vmlinux in ${buildDir}`, 1, [], 'the build did not link vmlinux: see the build log');
@@ -215,7 +223,7 @@ export async function measureBuild(opts: MeasureOptions): Promise<Measurement> {
   for (const t of opts.targets) {
     if (t === 'vmlinux' || t in files) continue;
     const p = await findImage(buildDir, opts.arch, t);
-    if (!p) throw new TinyError(`target ${t} was requested but no arch/*/boot/${t} is in ${buildDir}`, 1);
+    if (!p) throw new TinyError(`target ${t} was requested but ${buildDir} has no ${t} where make leaves it for ARCH=${opts.arch}`, 1, [], `the places looked at come from arches/${opts.arch}.yaml (boot_image.paths, dirs)`);
     add(t, await fileInfo(buildDir, p));
   }
   add('System.map', await fileInfo(buildDir, 'System.map'));

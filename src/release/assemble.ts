@@ -5,6 +5,7 @@
 
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { renderSizeHtml } from '../report/html.js';
+import { reportDocument } from '../report/json.js';
 import { renderSizeMarkdown } from '../report/render-size.js';
 import type { SizeReport } from '../report/size-report.js';
 import { sha256 } from '../util/fs.js';
@@ -169,7 +170,7 @@ export async function assembleRelease(input: ReleaseInput): Promise<Map<string, 
   files.set(f.brokenOut, await compress(createTar(entries, input.date.seconds), 'xz'));
 
   if (input.report) {
-    files.set(f.sizesJson, Buffer.from(JSON.stringify(input.report.report, null, 2) + '\n'));
+    files.set(f.sizesJson, Buffer.from(JSON.stringify(reportDocument(input.report.report), null, 2) + '\n'));
     files.set(f.sizesMd, Buffer.from(renderSizeMarkdown(input.report.report, { top: 10 })));
     files.set(f.sizesHtml, Buffer.from(renderSizeHtml(input.report.report, { top: 10 })));
   }

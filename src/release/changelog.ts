@@ -11,7 +11,8 @@
 // null where the release's report has no such toggle (a base patch such as the compat series,
 // or no size report at all).
 
-import type { SizeReport } from '../report/size-report.js';
+import type { ReportDocument } from '../report/json.js';
+import { commas } from '../util/format.js';
 import type { ManifestPatch, ReleaseManifest } from './manifest.js';
 
 export type ChangeKind = 'added' | 'removed' | 'changed' | 'refreshed' | 'unchanged';
@@ -46,18 +47,19 @@ export interface Changelog {
 
 export interface ReleaseData {
   manifest: ReleaseManifest;
-  sizes?: SizeReport;
+  /** VERSION-sizes.json (readReportDocument reads those of older releases too). */
+  sizes?: ReportDocument;
 }
 
-function effectOf(report: SizeReport | undefined, name: string): PatchEffect | null {
+function effectOf(report: ReportDocument | undefined, name: string): PatchEffect | null {
   const p = report?.patches.find((x) => x.name === name);
   if (!p) return null;
   const saves = p.flip?.saved?.dec ?? null;
-  const noop = p.atDefault?.change?.dec ?? null;
+  const noop = p.at_default?.change?.dec ?? null;
   return saves === null && noop === null ? null : { saves, noop };
 }
 
-function kernelSizes(report: SizeReport | undefined): KernelSizes | null {
+function kernelSizes(report: ReportDocument | undefined): KernelSizes | null {
   if (!report) return null;
   const t = (name: string) => report.toggles.find((x) => x.toggle === name && x.status === 'ok');
   const queue = t('queue') ?? t('base');
@@ -100,10 +102,31 @@ export function buildChangelog(older: ReleaseData, newer: ReleaseData): Changelo
 
 // --- rendering -----------------------------------------------------------------------------
 
-export function commas(n: number): string {
-  const s = Math.abs(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  return n < 0 ? `-${s}` : s;
+/** The version of `tiny release changelog --format json` (schema/output/release-changelog.schema.json). */
+export const CHANGELOG_OUTPUT_VERSION = 1;
+
+const kernelJson = (k: KernelSizes | null) => (k ? { queue: k.queue, all_off: k.allOff, image: k.image } : null);
+const patchSideJson = (p: ChangelogEntry['old']) => (p ? { sha256: p.sha256, content: p.content, files: p.files, added: p.added, removed: p.removed } : null);
+
+/** `tiny release changelog --format json`: snake_case, absent values null. */
+export function changelogJson(c: Changelog): Record<string, unknown> {
+  return {
+    schema_version: CHANGELOG_OUTPUT_VERSION,
+    queue: c.queue,
+    old: { version: c.old.version, base: c.old.base, sizes: kernelJson(c.old.sizes) },
+    new: { version: c.new.version, base: c.new.base, sizes: kernelJson(c.new.sizes) },
+    entries: c.entries.map((e) => ({
+      name: e.name,
+      change: e.change,
+      old: patchSideJson(e.old),
+      new: patchSideJson(e.new),
+      summary: e.summary ?? null,
+      sizes: { old: e.sizes.old, new: e.sizes.new, saves_delta: e.sizes.savesDelta, noop_delta: e.sizes.noopDelta },
+    })),
+    counts: { ...c.counts },
+  };
 }
+
 
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '-' : commas(n));
 const signed = (n: number | null | undefined) => (n === null || n === undefined ? '-' : n > 0 ? `+${commas(n)}` : commas(n));

@@ -2,7 +2,7 @@
 // report, checksums, signature), their verification, and the changelog between two.
 
 export { assembleRelease, releaseFiles, releaseQueueYaml, renderReadme, utcDate, type ReleaseInput, type ReleasePatch } from './assemble.js';
-export { buildChangelog, renderChangelog, type Changelog, type ChangelogEntry, type ReleaseData } from './changelog.js';
+export { buildChangelog, changelogJson, renderChangelog, type Changelog, type ChangelogEntry, type ReleaseData } from './changelog.js';
 export { combinedDiff, DIFF_ARGS } from './combined.js';
 export { compress, decompress, compressorVersion, COMPRESSORS, type Compression } from './compress.js';
 export { patchContent, type PatchContent } from './content.js';

@@ -1,7 +1,7 @@
 // Budget verdicts (src/budget) as the size report lists them and JUnit exports them.
 
 import { sizeText, type BudgetCheck } from '../budget/index.js';
-import { commas } from '../bisect/threshold.js';
+import { commas } from '../util/format.js';
 import type { ReportBudget } from './size-report.js';
 
 /** src/budget's verdicts as the report shows them: violations, then the budgets that held, then those not checked. */

@@ -28,5 +28,6 @@ export {
   type SaveResult,
   type RecordFilter,
 } from './records.js';
-export { runIndexPath, writeRunIndex, readRunIndex, latestRun, runInputs, type RunIndex, type RunEntry } from './runs.js';
+export { recordToJson, recordFromJson, RECORD_SCHEMA_VERSION } from './record-format.js';
+export { runIndexPath, writeRunIndex, readRunIndex, runIndexFromJson, RUN_INDEX_SCHEMA_VERSION, latestRun, runInputs, type RunIndex, type RunEntry } from './runs.js';
 export { withBuildLock, buildLockPath, type BuildLockOptions } from './lock.js';

@@ -21,6 +21,7 @@ import { TinyError } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import type { SymbolEntry } from '../measure/types.js';
 import { recordKey } from './key.js';
+import { recordFromJson, recordToJson } from './record-format.js';
 import { RECORD_SCHEMA, type ArtifactName, type BuildRecord, type BuildRecordDraft, type StoredArtifact } from './types.js';
 
 const gzip = promisify(gzipCb);
@@ -55,20 +56,7 @@ export function recordDir(store: RecordStore, key: string): string {
   return join(store.root, key.slice(0, 2), key);
 }
 
-function isRecord(v: unknown, key: string): v is BuildRecord {
-  if (typeof v !== 'object' || v === null) return false;
-  const r = v as Partial<BuildRecord>;
-  return (
-    r.schema === RECORD_SCHEMA &&
-    r.key === key &&
-    (r.status === 'ok' || r.status === 'failed') &&
-    typeof r.inputs === 'object' &&
-    typeof r.artifacts === 'object' &&
-    typeof r.config === 'string'
-  );
-}
-
-/** The record of `key`, or undefined (absent, unreadable, or written by an incompatible version). */
+/** The record of `key`, or undefined (absent, unreadable, or of a metadata.json version this tiny does not know). */
 export async function lookup(store: RecordStore, key: string): Promise<BuildRecord | undefined> {
   const file = join(recordDir(store, key), 'metadata.json');
   let text: string;
@@ -78,8 +66,7 @@ export async function lookup(store: RecordStore, key: string): Promise<BuildReco
     return undefined;
   }
   try {
-    const v: unknown = JSON.parse(text);
-    return isRecord(v, key) ? v : undefined;
+    return recordFromJson(JSON.parse(text), key);
   } catch {
     return undefined;
   }
@@ -205,7 +192,7 @@ async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string,
     ...(imageName ? { imageName } : {}),
     ...(Object.keys(skipped).length ? { skipped } : {}),
   };
-  await writeSynced(join(dir, 'metadata.json'), Buffer.from(JSON.stringify(record, null, 2) + '\n'));
+  await writeSynced(join(dir, 'metadata.json'), Buffer.from(JSON.stringify(recordToJson(record), null, 2) + '\n'));
   await fsyncPath(dir);
   return record;
 }

@@ -1,6 +1,9 @@
 // The per-config "latest run" index, <cacheDir>/runs/<config>.json: which record each toggle
 // of the last `tiny build --config <config>` produced, so reports find the latest results
 // without scanning the store. Written atomically (temp file + rename).
+//
+// On disk (schema/run-index.schema.json): version 2 has snake_case keys and schema_version: 2;
+// version 1 (no schema_version, startedAt/finishedAt) is still read.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -38,6 +41,25 @@ export function runInputs(parts: { tree: string; patches: ReadonlyArray<{ name: 
   return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }
 
+/** The version of runs/<config>.json this tiny writes. */
+export const RUN_INDEX_SCHEMA_VERSION = 2;
+
+/** A run index as read from disk, either version; undefined when it is neither. */
+export function runIndexFromJson(v: unknown): RunIndex | undefined {
+  if (typeof v !== 'object' || v === null) return undefined;
+  const o = v as Record<string, unknown>;
+  if (typeof o.config !== 'string' || !Array.isArray(o.toggles)) return undefined;
+  const toggles = o.toggles as RunEntry[];
+  const inputs = typeof o.inputs === 'string' ? { inputs: o.inputs } : {};
+  if (o.schema_version === RUN_INDEX_SCHEMA_VERSION && typeof o.started_at === 'string') {
+    return { config: o.config, startedAt: o.started_at, ...(typeof o.finished_at === 'string' ? { finishedAt: o.finished_at } : {}), toggles, ...inputs };
+  }
+  if (o.schema_version === undefined && typeof o.startedAt === 'string') {
+    return { config: o.config, startedAt: o.startedAt, ...(typeof o.finishedAt === 'string' ? { finishedAt: o.finishedAt } : {}), toggles, ...inputs };
+  }
+  return undefined;
+}
+
 const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 export function runIndexPath(cacheDir: string, config: string): string {
@@ -52,10 +74,11 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
     if (seen.has(t.toggle)) throw new TinyError(`run index: toggle ${t.toggle} listed twice`, 2);
     seen.add(t.toggle);
   }
-  const clean: RunIndex = {
+  const clean = {
+    schema_version: RUN_INDEX_SCHEMA_VERSION,
     config: index.config,
-    startedAt: index.startedAt,
-    ...(index.finishedAt ? { finishedAt: index.finishedAt } : {}),
+    started_at: index.startedAt,
+    ...(index.finishedAt ? { finished_at: index.finishedAt } : {}),
     toggles: index.toggles.map((t) => ({ toggle: t.toggle, key: t.key, status: t.status })),
     ...(index.inputs ? { inputs: index.inputs } : {}),
   };
@@ -65,8 +88,8 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
 /** The index of the last run of `config`, or undefined (never run, or unreadable). */
 export async function readRunIndex(cacheDir: string, config: string): Promise<RunIndex | undefined> {
   try {
-    const v = JSON.parse(await readFile(runIndexPath(cacheDir, config), 'utf8')) as RunIndex;
-    if (v.config !== config || !Array.isArray(v.toggles)) return undefined;
+    const v = runIndexFromJson(JSON.parse(await readFile(runIndexPath(cacheDir, config), 'utf8')));
+    if (v?.config !== config) return undefined;
     return v;
   } catch (e) {
     if (e instanceof TinyError) throw e;

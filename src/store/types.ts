@@ -1,10 +1,15 @@
-// The build record: metadata.json of <cacheDir>/records/<kk>/<key>/. Plain JSON data.
+// The build record of <cacheDir>/records/<kk>/<key>/, in memory. On disk it is metadata.json,
+// in snake_case (record-format.ts, schema/record.schema.json, docs/record.md).
 
+import type { CcacheStats } from '../kbuild/ccache.js';
 import type { FirstError, Measurement } from '../measure/types.js';
 import type { BuildInputs } from './key.js';
 
-/** Bump when metadata.json changes incompatibly: older records are then ignored by lookups. */
-export const RECORD_SCHEMA = 1;
+/**
+ * The metadata.json version a record in memory is written as (record-format.ts reads older
+ * ones too). Bump it, and teach recordFromJson the old one, when metadata.json changes.
+ */
+export const RECORD_SCHEMA = 2;
 
 /** The measurement as recorded: everything but the symbol table, which has its own file. */
 export type RecordMeasurement = Omit<Measurement, 'symbols'>;
@@ -42,6 +47,8 @@ export interface BuildRecord {
   status: 'ok' | 'failed';
   /** Built in a pinned container image (not on the host). */
   hermetic: boolean;
+  /** The image's manifest digest, when the engine records one (its ID is inputs.toolchain.image). */
+  imageDigest?: string;
   /** ISO 8601. */
   startedAt: string;
   finishedAt: string;
@@ -50,6 +57,8 @@ export interface BuildRecord {
   /** Absent when the build failed before anything could be measured. */
   measurement?: RecordMeasurement;
   diagnostics: { warnings: number; errors: number; firstError?: FirstError };
+  /** ccache's hits and misses in this build (absent: no ccache, a ccache too old to count, or a record from before tiny counted). */
+  ccache?: CcacheStats;
   /** The build log inside the record directory (artifacts.log.file), when one was saved. */
   log?: string;
   /** Stored files, by name; `image.name` in the measurement's files is e.g. bzImage. */

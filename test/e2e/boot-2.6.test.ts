@@ -18,6 +18,7 @@ import { openRecordStore } from '../../src/store/index.js';
 import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { run } from '../../src/util/exec.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const SLOW = 60 * 60_000;
@@ -60,18 +61,18 @@ if (skipWhy) {
         const r = await tiny(['boot', '--config', 'webserver', '--tree', resolve(TREE!), '--mem', '16M', '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
         timings.push(`webserver boot -m 16M (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = JSON.parse(r.stdout) as { key: string; toggle: string; root: { kind: string }; boot: { booted: boolean; banner: string; memTotalKiB: number; memFreeKiB: number; toInitMs: number; totalMs: number } };
-        timings.push(`  MemTotal ${j.boot.memTotalKiB} kB, MemFree ${j.boot.memFreeKiB} kB, init after ${j.boot.toInitMs} ms`);
+        const j = expectJsonOutput('boot', r.stdout) as unknown as { key: string; toggle: string; root: { kind: string }; boot: { booted: boolean; banner: string; mem_total_kib: number; mem_free_kib: number; to_init_ms: number; total_ms: number } };
+        timings.push(`  MemTotal ${j.boot.mem_total_kib} kB, MemFree ${j.boot.mem_free_kib} kB, init after ${j.boot.to_init_ms} ms`);
         expect(j.root.kind).toBe('disk');
         expect(j.boot.booted).toBe(true);
         expect(j.boot.banner).toMatch(/^Linux version 2\.6\.9 \(tiny@tiny/);
-        expect(j.boot.memTotalKiB).toBeGreaterThan(8 * 1024);
-        expect(j.boot.memTotalKiB).toBeLessThan(16 * 1024);
-        expect(j.boot.memFreeKiB).toBeGreaterThan(1024);
-        expect(j.boot.memFreeKiB).toBeLessThan(j.boot.memTotalKiB);
+        expect(j.boot.mem_total_kib).toBeGreaterThan(8 * 1024);
+        expect(j.boot.mem_total_kib).toBeLessThan(16 * 1024);
+        expect(j.boot.mem_free_kib).toBeGreaterThan(1024);
+        expect(j.boot.mem_free_kib).toBeLessThan(j.boot.mem_total_kib);
         const kept = await readBootResults(await openRecordStore(cache), j.key);
         const boot = kept.find((k) => k.kind === 'boot' && k.memKiB === 16384 && k.limit === 'machine');
-        expect(boot).toMatchObject({ booted: true, memFreeKiB: j.boot.memFreeKiB, root: { kind: 'disk' } });
+        expect(boot).toMatchObject({ booted: true, memFreeKiB: j.boot.mem_free_kib, root: { kind: 'disk' } });
         // What 2.6.9 itself said: the PIIX driver found hda, ext2 mounted it read-only, init ran.
         const consoleText = (boot as { console: string[] }).console.join('\n');
         expect(consoleText).toContain('VFS: Mounted root (ext2 filesystem) readonly.');

@@ -21,6 +21,7 @@ import { openRecordStore } from '../../src/store/index.js';
 import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { run } from '../../src/util/exec.js';
 import { tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { DEBIAN_ORIG, DEBIAN_SRC, DEBIAN_SRC_MISSING, podman, skippedSuite } from '../helpers/trees.js';
 
 const SLOW = 60 * 60_000;
@@ -41,8 +42,8 @@ interface BootJson {
   key: string;
   image: { name: string; bytes: number; sha256: string };
   root: { kind: string; bytes: number; sha256: string };
-  boot: { booted: boolean; memKiB: number; memTotalKiB: number; memFreeKiB: number; toInitMs: number; totalMs: number; uptimeAtInit: number; banner: string; reason?: string };
-  minMem?: { minKiB: number; failsKiB: number; stepKiB: number; tries: { kib: number; booted: boolean; reason?: string }[]; atMin: { memFreeKiB: number } };
+  boot: { booted: boolean; mem_kib: number; mem_total_kib: number; mem_free_kib: number; to_init_ms: number; total_ms: number; uptime_at_init_s: number; banner: string; reason?: string };
+  min_mem: { min_kib: number; fails_kib: number; step_kib: number; tries: { kib: number; booted: boolean; reason?: string }[]; at_min: { mem_free_kib: number } } | null;
 }
 
 if (skipWhy) {
@@ -78,27 +79,27 @@ if (skipWhy) {
         const r = await tiny([...base, '--mem', '24M'], { env: env() });
         timings.push(`boot -m 24M (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        first = JSON.parse(r.stdout) as BootJson;
-        timings.push(`  qemu: init after ${first.boot.toInitMs} ms, exit after ${first.boot.totalMs} ms; MemTotal ${first.boot.memTotalKiB} kB, MemFree ${first.boot.memFreeKiB} kB`);
+        first = expectJsonOutput('boot', r.stdout) as unknown as BootJson;
+        timings.push(`  qemu: init after ${first.boot.to_init_ms} ms, exit after ${first.boot.total_ms} ms; MemTotal ${first.boot.mem_total_kib} kB, MemFree ${first.boot.mem_free_kib} kB`);
         expect(first.toggle).toBe('queue');
         expect(first.image.name).toBe('bzImage');
         expect(first.boot.booted).toBe(true);
         expect(first.root.kind).toBe('initramfs'); // tinyconfig + BLK_DEV_INITRD: --root auto picks it
         // The guest's RAM as the kernel sees it: below 24 MiB (firmware and kernel reserve some), and free < total.
         // (6.1 i386 loads at CONFIG_PHYSICAL_START = 16 MiB: with -m 16M it never starts.)
-        expect(first.boot.memTotalKiB).toBeGreaterThan(12 * 1024);
-        expect(first.boot.memTotalKiB).toBeLessThan(24 * 1024);
-        expect(first.boot.memFreeKiB).toBeGreaterThan(0);
-        expect(first.boot.memFreeKiB).toBeLessThan(first.boot.memTotalKiB);
-        expect(first.boot.toInitMs).toBeGreaterThan(0);
-        expect(first.boot.totalMs).toBeGreaterThanOrEqual(first.boot.toInitMs);
-        expect(first.boot.uptimeAtInit).toBeGreaterThan(0);
+        expect(first.boot.mem_total_kib).toBeGreaterThan(12 * 1024);
+        expect(first.boot.mem_total_kib).toBeLessThan(24 * 1024);
+        expect(first.boot.mem_free_kib).toBeGreaterThan(0);
+        expect(first.boot.mem_free_kib).toBeLessThan(first.boot.mem_total_kib);
+        expect(first.boot.to_init_ms).toBeGreaterThan(0);
+        expect(first.boot.total_ms).toBeGreaterThanOrEqual(first.boot.to_init_ms);
+        expect(first.boot.uptime_at_init_s).toBeGreaterThan(0);
 
         // Kept with the build record, under boot/, keyed by the initramfs and the memory size.
         const store = await openRecordStore(cache);
         const kept = await readBootResults(store, first.key);
         const mine = kept.find((k) => k.kind === 'boot' && k.memKiB === 24576 && k.root.sha256 === first.root.sha256);
-        expect(mine).toMatchObject({ booted: true, memFreeKiB: first.boot.memFreeKiB, memTotalKiB: first.boot.memTotalKiB });
+        expect(mine).toMatchObject({ booted: true, memFreeKiB: first.boot.mem_free_kib, memTotalKiB: first.boot.mem_total_kib });
       },
       SLOW,
     );
@@ -123,20 +124,20 @@ if (skipWhy) {
         const r = await tiny([...base, '--mem', '24M', '--find-min-mem'], { env: env() });
         timings.push(`--find-min-mem: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stderr.slice(-3000)).toBe(0);
-        const j = JSON.parse(r.stdout) as BootJson;
-        const m = j.minMem!;
-        timings.push(`  minimum: ${m.minKiB} KiB (${m.tries.length} boots)`);
-        expect(m.stepKiB).toBe(8);
-        expect(m.minKiB - m.failsKiB).toBe(8);
-        expect(m.minKiB).toBeGreaterThan(16384); // loaded at 16 MiB
-        expect(m.minKiB).toBeLessThanOrEqual(24576);
-        expect(m.tries.find((t) => t.kib === m.minKiB)?.booted).toBe(true);
-        expect(m.tries.find((t) => t.kib === m.failsKiB)?.booted).toBe(false);
-        expect(m.atMin.memFreeKiB).toBeLessThan(j.boot.memFreeKiB);
+        const j = expectJsonOutput('boot', r.stdout) as unknown as BootJson;
+        const m = j.min_mem!;
+        timings.push(`  minimum: ${m.min_kib} KiB (${m.tries.length} boots)`);
+        expect(m.step_kib).toBe(8);
+        expect(m.min_kib - m.fails_kib).toBe(8);
+        expect(m.min_kib).toBeGreaterThan(16384); // loaded at 16 MiB
+        expect(m.min_kib).toBeLessThanOrEqual(24576);
+        expect(m.tries.find((t) => t.kib === m.min_kib)?.booted).toBe(true);
+        expect(m.tries.find((t) => t.kib === m.fails_kib)?.booted).toBe(false);
+        expect(m.at_min.mem_free_kib).toBeLessThan(j.boot.mem_free_kib);
         const store = await openRecordStore(cache);
         const kept = await readBootResults(store, j.key);
-        expect(kept.find((k) => k.kind === 'min-mem' && k.root.sha256 === j.root.sha256)).toMatchObject({ minKiB: m.minKiB, failsKiB: m.failsKiB });
-        failsKiB = m.failsKiB;
+        expect(kept.find((k) => k.kind === 'min-mem' && k.root.sha256 === j.root.sha256)).toMatchObject({ minKiB: m.min_kib, failsKiB: m.fails_kib });
+        failsKiB = m.fails_kib;
       },
       SLOW,
     );

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const SLOW = 90 * 60_000;
@@ -38,7 +39,7 @@ interface JsonToggle {
   dec: number;
   sha256: Record<string, string>;
   duration_ms: number;
-  error?: string;
+  error: string | null;
 }
 
 if (skipWhy) {
@@ -52,7 +53,7 @@ if (skipWhy) {
       const r = await tiny(['build', '--config', config, '--tree', resolve(TREE!), '--only', only, '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
       timings.push(`${config} in ${cache}: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
       expect(r.code, r.stderr.slice(-4000)).toBe(0);
-      return JSON.parse(r.stdout) as { toggles: JsonToggle[]; runtime: string; hermetic: boolean };
+      return expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[]; runtime: string; hermetic: boolean };
     };
 
     beforeAll(async () => {
@@ -76,7 +77,7 @@ if (skipWhy) {
         expect(j.runtime).toBe('podman');
         expect(j.hermetic).toBe(true);
         const base = j.toggles.find((t) => t.toggle === 'base')!;
-        expect(base.status, base.error).toBe('built');
+        expect(base.status, base.error ?? '').toBe('built');
         expect(base.text + base.data + base.bss).toBe(base.dec);
         expect(base.dec).toBeGreaterThan(500_000);
         expect(base.sha256.vmlinux).toMatch(/^[0-9a-f]{64}$/);

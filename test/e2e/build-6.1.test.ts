@@ -24,6 +24,7 @@ import { ensureImage, loadToolchain, createRuntime, defaultToolchainsDir } from 
 import { run } from '../../src/util/exec.js';
 import { sha256 } from '../../src/util/fs.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { podman, skippedSuite } from '../helpers/trees.js';
 
 const SLOW = 90 * 60_000;
@@ -58,7 +59,7 @@ interface JsonToggle {
   sha256: Record<string, string>;
   artifacts: Record<string, { bytes: number; sha256: string }>;
   duration_ms: number;
-  error?: string;
+  error: string | null;
 }
 
 if (skipWhy) {
@@ -92,7 +93,7 @@ if (skipWhy) {
         const r = await tiny(args, { env: env() });
         timings.push(`first run: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stderr.slice(-4000)).toBe(0);
-        first = JSON.parse(r.stdout);
+        first = expectJsonOutput('build', r.stdout) as unknown as typeof first;
         for (const t of first.toggles) timings.push(`  ${t.toggle}: ${t.status} in ${(t.duration_ms / 1000).toFixed(0)}s, dec ${t.dec}`);
         expect(first.runtime).toBe('podman');
         expect(first.hermetic).toBe(true);
@@ -139,7 +140,7 @@ if (skipWhy) {
         const ms = Date.now() - t0;
         timings.push(`second run (all cached): ${(ms / 1000).toFixed(1)}s`);
         expect(r.code, r.stderr.slice(-2000)).toBe(0);
-        const again: { toggles: JsonToggle[] } = JSON.parse(r.stdout);
+        const again = expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[] };
         expect(again.toggles.map((t) => t.status)).toEqual(again.toggles.map(() => 'cached'));
         expect(again.toggles.map((t) => t.key)).toEqual(first.toggles.map((t) => t.key));
         expect(ms).toBeLessThan(60_000);
@@ -156,7 +157,7 @@ if (skipWhy) {
         const r = await tiny(['rebuild', key.slice(0, 12), '--json', '--queue', join(REPO, 'test/fixtures/build/queue-6.1')], { env: env() });
         timings.push(`rebuild of the queue point (clean, no ccache): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stdout + r.stderr.slice(-3000)).toBe(0);
-        const out = JSON.parse(r.stdout) as { same: boolean; artifacts: { artifact: string; same: boolean }[] };
+        const out = expectJsonOutput('rebuild', r.stdout) as unknown as { same: boolean; artifacts: { artifact: string; same: boolean }[] };
         expect(out.same).toBe(true);
         expect(out.artifacts.map((a) => a.artifact)).toEqual(expect.arrayContaining(['vmlinux', 'bzImage']));
       },

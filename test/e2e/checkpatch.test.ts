@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { DEBIAN_ORIG, DEBIAN_SRC } from '../helpers/trees.js';
 
 const SRC = DEBIAN_SRC;
@@ -29,7 +30,7 @@ describe.skipIf(!ORIG)('tiny queue check --checkpatch', () => {
       { env: { TINY_CACHE: join(work, 'cache') } },
     );
     expect(r.code).toBe(1); // super-remount fails in order
-    const base = JSON.parse(r.stdout).bases[0];
+    const base = (expectJsonOutput('queue-check', r.stdout).bases as any[])[0];
     const style = (name: string) => base.patches.find((p: any) => p.name === name).style.filter((s: any) => s.kind === 'checkpatch');
     const messages = (name: string) => style(name).map((s: any) => `${s.line}: ${s.message}`);
     expect(messages('super-report-errors')).toEqual([

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { DEBIAN_ORIG, DEBIAN_PATCHES, DEBIAN_SRC, DEBIAN_SRC_MISSING, HAVE_DEBIAN_SERIES } from '../helpers/trees.js';
 
 const SRC = DEBIAN_SRC;
@@ -54,7 +55,7 @@ describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
   it('checks every patch in order, alone and reversed: all apply in order', async () => {
     const r = await tiny(['queue', 'check', '--queue', join(work, 'queue'), '--json'], { env });
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout);
+    const report = expectJsonOutput('queue-check', r.stdout) as any;
     const base = report.bases[0];
     expect(base.version).toBe(version);
     expect(base.patches.length).toBeGreaterThan(160);

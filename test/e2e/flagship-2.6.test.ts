@@ -20,6 +20,7 @@ import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from 
 import { loadBuildConfig } from '../../src/kbuild/buildconfig.js';
 import { run } from '../../src/util/exec.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { podman, skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const SLOW = 60 * 60_000;
@@ -60,7 +61,7 @@ if (skipWhy) {
         const t0 = Date.now();
         const r = await tiny(['build', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--only', 'base,queue,all-off', '--json'], { env });
         figures.build_seconds = Math.round((Date.now() - t0) / 1000);
-        const j = JSON.parse(r.stdout || '{}') as { toggles?: Array<{ toggle: string; status: string; dec: number; artifacts: Record<string, { bytes: number }> }> };
+        const j = (r.stdout ? expectJsonOutput('build', r.stdout) : {}) as unknown as { toggles?: Array<{ toggle: string; status: string; dec: number; artifacts: Record<string, { bytes: number }> }> };
         const queue = j.toggles?.find((t) => t.toggle === 'queue');
         if (queue) Object.assign(figures, { bzimage_bytes: queue.artifacts.bzImage?.bytes, dec: queue.dec, budget_bzimage_bytes: budget! });
         await save();
@@ -82,12 +83,12 @@ if (skipWhy) {
       async () => {
         const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--json'], { env });
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = JSON.parse(r.stdout) as { boot: { booted: boolean; limit: string; memTotalKiB: number; memFreeKiB: number } };
+        const j = expectJsonOutput('boot', r.stdout) as unknown as { boot: { booted: boolean; limit: string; mem_total_kib: number; mem_free_kib: number } };
         expect(j.boot).toMatchObject({ booted: true, limit: 'kernel' });
-        expect(j.boot.memTotalKiB).toBeLessThan(2048);
-        Object.assign(figures, { mem_2m: { mem_total_kib: j.boot.memTotalKiB, mem_free_kib: j.boot.memFreeKiB } });
+        expect(j.boot.mem_total_kib).toBeLessThan(2048);
+        Object.assign(figures, { mem_2m: { mem_total_kib: j.boot.mem_total_kib, mem_free_kib: j.boot.mem_free_kib } });
         await save();
-        console.log(`flagship: boots with mem=2M, MemTotal ${j.boot.memTotalKiB} kB, MemFree ${j.boot.memFreeKiB} kB`);
+        console.log(`flagship: boots with mem=2M, MemTotal ${j.boot.mem_total_kib} kB, MemFree ${j.boot.mem_free_kib} kB`);
       },
       SLOW,
     );
@@ -97,14 +98,14 @@ if (skipWhy) {
       async () => {
         const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--json'], { env });
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = JSON.parse(r.stdout) as { minMem: { minKiB: number; failsKiB: number; stepKiB: number; limit: string; atMin: { memTotalKiB: number; memFreeKiB: number } } };
-        expect(j.minMem).toMatchObject({ limit: 'kernel', stepKiB: 4 });
-        expect(j.minMem.minKiB).toBeLessThanOrEqual(2048);
-        expect(j.minMem.failsKiB).toBe(j.minMem.minKiB - 4);
-        expect(j.minMem.atMin.memTotalKiB).toBeLessThan(j.minMem.minKiB);
-        Object.assign(figures, { min_mem_kib: j.minMem.minKiB, at_min_mem_free_kib: j.minMem.atMin.memFreeKiB });
+        const j = expectJsonOutput('boot', r.stdout) as unknown as { min_mem: { min_kib: number; fails_kib: number; step_kib: number; limit: string; at_min: { mem_total_kib: number; mem_free_kib: number } } };
+        expect(j.min_mem).toMatchObject({ limit: 'kernel', step_kib: 4 });
+        expect(j.min_mem.min_kib).toBeLessThanOrEqual(2048);
+        expect(j.min_mem.fails_kib).toBe(j.min_mem.min_kib - 4);
+        expect(j.min_mem.at_min.mem_total_kib).toBeLessThan(j.min_mem.min_kib);
+        Object.assign(figures, { min_mem_kib: j.min_mem.min_kib, at_min_mem_free_kib: j.min_mem.at_min.mem_free_kib });
         await save();
-        console.log(`flagship: smallest mem=${j.minMem.minKiB}K (MemFree ${j.minMem.atMin.memFreeKiB} kB there; ${j.minMem.failsKiB}K fails)`);
+        console.log(`flagship: smallest mem=${j.min_mem.min_kib}K (MemFree ${j.min_mem.at_min.mem_free_kib} kB there; ${j.min_mem.fails_kib}K fails)`);
       },
       SLOW,
     );

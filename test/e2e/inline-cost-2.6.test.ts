@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { probeRuntime } from '../../src/toolchain/index.js';
 import { sh, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 
 const SLOW = 60 * 60_000;
 const TREE = process.env.TINY_TREE_2_6;
@@ -26,17 +27,17 @@ const skipWhy = !TREE
 interface Cost {
   name: string;
   copies: number;
-  totalBytes: number;
-  bytesPerCopy: number;
-  header?: { file: string; line: number };
+  total_bytes: number;
+  bytes_per_copy: number;
+  header: { file: string; line: number } | null;
   objects: string[];
 }
 interface Report {
   toggle: string;
-  makeVariables: Record<string, string>;
-  summary: { objects: number; functions: number; totalBytes: number };
+  make_variables: Record<string, string>;
+  summary: { objects: number; functions: number; total_bytes: number };
   costs: Cost[];
-  cached?: boolean;
+  cached: boolean;
 }
 
 if (skipWhy) {
@@ -60,11 +61,11 @@ if (skipWhy) {
         const r = await tiny(['inline-cost', '--config', 'webserver', '--tree', resolve(TREE!), '--top', '40', '--json'], { env });
         const firstMs = Date.now() - t0;
         expect(r.code, r.stderr.slice(-4000)).toBe(0);
-        const rep = JSON.parse(r.stdout) as Report;
-        expect(rep.makeVariables.CFLAGS_KERNEL).toBe('-Dalways_inline=__noinline__ -Wno-attributes');
+        const rep = expectJsonOutput('inline-cost', r.stdout) as unknown as Report;
+        expect(rep.make_variables.CFLAGS_KERNEL).toBe('-Dalways_inline=__noinline__ -Wno-attributes');
         expect(rep.summary.objects).toBeGreaterThan(200);
         expect(rep.costs).toHaveLength(40);
-        for (let i = 1; i < rep.costs.length; i++) expect(rep.costs[i - 1]!.totalBytes).toBeGreaterThanOrEqual(rep.costs[i]!.totalBytes);
+        for (let i = 1; i < rep.costs.length; i++) expect(rep.costs[i - 1]!.total_bytes).toBeGreaterThanOrEqual(rep.costs[i]!.total_bytes);
 
         // The measurement built in its own directory; the normal lane only made the .config.
         const builds = await readdir(join(cache, 'builds'));
@@ -87,7 +88,7 @@ if (skipWhy) {
             const f = line.trim().split(/\s+/);
             if (f.length === 4 && f[2] === 't' && f[3]!.replace(/\.\d+/g, '').replace(/(\.(isra|constprop|part|cold|lto_priv|localalias))+$/, '') === c.name) total += parseInt(f[1]!, 16);
           }
-          expect(total, c.name).toBe(c.totalBytes);
+          expect(total, c.name).toBe(c.total_bytes);
         }
 
         // Asking again: from the cache, the same ranking, without a build.
@@ -95,10 +96,10 @@ if (skipWhy) {
         const again = await tiny(['inline-cost', '--config', 'webserver', '--tree', resolve(TREE!), '--top', '40', '--json'], { env });
         const againMs = Date.now() - t1;
         expect(again.code, again.stderr).toBe(0);
-        const rep2 = JSON.parse(again.stdout) as Report;
+        const rep2 = expectJsonOutput('inline-cost', again.stdout) as unknown as Report;
         expect(rep2.cached).toBe(true);
         expect(rep2.costs).toEqual(rep.costs);
-        console.log(`inline-cost-2.6: first run ${(firstMs / 1000).toFixed(0)}s, cached run ${(againMs / 1000).toFixed(1)}s; top: ${rep.costs.slice(0, 5).map((c) => `${c.name} ${c.copies}x${c.bytesPerCopy}`).join(', ')}`);
+        console.log(`inline-cost-2.6: first run ${(firstMs / 1000).toFixed(0)}s, cached run ${(againMs / 1000).toFixed(1)}s; top: ${rep.costs.slice(0, 5).map((c) => `${c.name} ${c.copies}x${c.bytes_per_copy}`).join(', ')}`);
       },
       SLOW,
     );

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 
 const TREE = process.env.TINY_TREE_2_6;
 if (!TREE) console.warn('SKIP queue-2.6: set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree to run these tests');
@@ -30,7 +31,7 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
     expect(r.stdout).toMatch(/^compat-bitops-plus-m\s+clean\s+clean\s+clean\s+3\s+14\s+16\s+16\s+-$/m);
     expect(r.stdout).toMatch(/2\.6\.9: \d+ patches: .* 0 fail in order/);
     // Every option patch declares its Kconfig option and changes nothing outside it.
-    const list = JSON.parse(await tiny(['queue', 'list', '--json'], { env }).then((l) => l.stdout)) as { name: string; option?: string }[];
+    const list = expectJsonOutput('queue-list', (await tiny(['queue', 'list', '--json'], { env })).stdout).patches as { name: string; option: string | null }[];
     const optionPatches = list.filter((p) => p.option);
     expect(optionPatches.map((p) => p.name)).toEqual(expect.arrayContaining(['ptrace', 'aio', 'vm86', 'ethtool', 'igmp', 'tcpdiag', 'posix-timers']));
     const ok = '(?:clean|offset [+-]\\d+)';
@@ -43,7 +44,7 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
   it('applies the compat series with git and writes the tree; the base tree is untouched', async () => {
     const out = join(work, 'applied');
     // The compat series (guarded +compat-gcc12) and the unguarded option patches.
-    const list = JSON.parse((await tiny(['queue', 'list', '--select', 'compat-gcc12', '--json'], { env })).stdout) as { selected: boolean }[];
+    const list = expectJsonOutput('queue-list', (await tiny(['queue', 'list', '--select', 'compat-gcc12', '--json'], { env })).stdout).patches as { selected: boolean }[];
     const selected = list.filter((p) => p.selected).length;
     expect(selected).toBeGreaterThanOrEqual(15);
     const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out], { env });

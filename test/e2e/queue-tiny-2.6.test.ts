@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { skippedSuite, TREE_2_6 } from '../helpers/trees.js';
 
 const TREE = TREE_2_6;
@@ -23,21 +24,21 @@ interface PatchCheck {
   order: Outcome;
   alone: Outcome;
   reverse: Outcome;
-  invasiveness: { declaresOption: boolean | null; unguarded: unknown[] };
+  invasiveness: { declares_option: boolean | null; unguarded: unknown[] };
   style: unknown[];
 }
 interface Pair {
   a: string;
   b: string;
   files: string[];
-  overlappingHunks: number;
-  swapConflict: boolean;
+  overlapping_hunks: number;
+  swap_conflict: boolean;
 }
 interface Entry {
   name: string;
   file: string;
-  option?: string;
-  author: string;
+  option: string | null;
+  author: string | null;
 }
 
 const TITLE = 'the size patches of the linux-tiny queue on a real 2.6.9 tree';
@@ -55,11 +56,11 @@ if (!TREE) {
     env = { TINY_CACHE: join(work, 'cache') };
     const list = await tiny(['queue', 'list', '--format', 'json'], { env });
     expect(list.code).toBe(0);
-    sizePatches = (JSON.parse(list.stdout) as Entry[]).filter((e) => !e.file.startsWith('patches/compat/'));
+    sizePatches = (expectJsonOutput('queue-list', list.stdout).patches as Entry[]).filter((e) => !e.file.startsWith('patches/compat/'));
     const r = await tiny(['queue', 'check', '--tree', TREE!, '--format', 'json'], { env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    const report = JSON.parse(r.stdout) as { ok: boolean; bases: { version: string; patches: PatchCheck[]; pairs: Pair[] }[] };
+    const report = expectJsonOutput('queue-check', r.stdout) as unknown as { ok: boolean; bases: { version: string; patches: PatchCheck[]; pairs: Pair[] }[] };
     expect(report.ok).toBe(true);
     expect(report.bases.map((b) => b.version)).toEqual(['2.6.9']);
     checks = new Map(report.bases[0]!.patches.map((p) => [p.name, p]));
@@ -84,7 +85,7 @@ if (!TREE) {
   it('declares every size patch option and changes nothing outside its guard', () => {
     for (const e of sizePatches) {
       const c = checks.get(e.name)!;
-      expect({ name: e.name, declared: c.invasiveness.declaresOption, unguarded: c.invasiveness.unguarded, style: c.style }).toEqual({
+      expect({ name: e.name, declared: c.invasiveness.declares_option, unguarded: c.invasiveness.unguarded, style: c.style }).toEqual({
         name: e.name,
         declared: true,
         unguarded: [],
@@ -114,7 +115,7 @@ if (!TREE) {
     const names = new Set(sizePatches.map((e) => e.name));
     const touching = pairs.filter((p) => names.has(p.a) && names.has(p.b));
     for (const p of touching) {
-      expect({ a: p.a, b: p.b, files: p.files, overlapping: p.overlappingHunks, swapConflict: p.swapConflict }).toEqual({
+      expect({ a: p.a, b: p.b, files: p.files, overlapping: p.overlapping_hunks, swapConflict: p.swap_conflict }).toEqual({
         a: p.a,
         b: p.b,
         files: p.files,

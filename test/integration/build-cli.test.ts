@@ -7,6 +7,7 @@ import { cp, readdir, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, TINY_BIN, tempCache, tiny, type CliResult } from '../helpers/cli.js';
+import { expectContract, expectJsonOutput } from '../helpers/json-contract.js';
 
 const FIX = 'test/fixtures/build';
 const QUEUE = ['--queue', `${FIX}/fake-queue`, '--runtime', 'host'];
@@ -60,7 +61,7 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     const r = await tiny([...FAKE, '--json'], { env: { TINY_CACHE: cache } });
     const ms = Date.now() - t0;
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout);
+    const j = expectJsonOutput('build', r.stdout) as { ok: boolean; toggles: Array<{ status: string; text: number; data: number; bss: number; dec: number; key: string; sha256: Record<string, string> }> };
     expect(j.ok).toBe(true);
     for (const t of j.toggles) {
       expect(t.status).toBe('cached');
@@ -77,6 +78,7 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).toggles.map((t: { toggle: string }) => t.toggle)).toEqual(['flip:banner-option']);
     const idx = JSON.parse(await import('node:fs/promises').then((f) => f.readFile(join(cache, 'runs', 'fake-tiny.json'), 'utf8')));
+    expectContract('run-index', idx);
     expect(idx.toggles.map((t: { toggle: string }) => t.toggle)).toEqual(['base', 'queue', 'all-off', 'flip:banner-option', 'without:banner-option', 'without:panic-reason']);
     const bad = await tiny([...FAKE, '--only', 'flip:nope'], { env: { TINY_CACHE: cache } });
     expect(bad.code).toBe(2);
@@ -108,6 +110,9 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     expect(r.stdout).toMatch(/^vmlinux\s+[0-9a-f]{64}\s+[0-9a-f]{64}\s+same$/m);
     expect(r.stdout).toMatch(/^bzImage\s+[0-9a-f]{64}\s+[0-9a-f]{64}\s+same$/m);
     expect(r.stdout).toContain('same: every artifact rebuilt bit for bit');
+    const rj = await tiny(['rebuild', key, '--queue', `${FIX}/fake-queue`, '--json'], { env: { TINY_CACHE: cache } });
+    expect(rj.code, rj.stderr).toBe(0);
+    expect(expectJsonOutput('rebuild', rj.stdout)).toMatchObject({ schema_version: 1, key, toggle: 'queue', same: true, error: null });
     const none = await tiny(['rebuild', 'ffffffff'], { env: { TINY_CACHE: cache } });
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('no record ffffffff');
@@ -183,6 +188,8 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/^tiny: budget exceeded \(configuration fake-budget\):\n  ✗ dec [\d,]+ bytes > budget 1,000 by [\d,]+ bytes in toggle queue\n/m);
     expect(r.stderr).toMatch(/^  ✗ patch banner-option saves \d+ bytes \(dec, flip:banner-option vs queue: option off vs on\) < min_saving_per_patch 4K \(4,096\) by [\d,]+ bytes$/m);
-    expect(JSON.parse(r.stdout).ok).toBe(false);
+    const j = expectJsonOutput('build', r.stdout) as { ok: boolean; budgets: { failures: Array<{ budget: string; patch: string | null }> } };
+    expect(j.ok).toBe(false);
+    expect(j.budgets.failures.map((f) => `${f.budget} ${f.patch}`)).toEqual(['dec null', 'min_saving_per_patch banner-option', 'min_saving_per_patch panic-reason']);
   });
 });

@@ -21,6 +21,7 @@ import { sha256 } from '../../src/util/fs.js';
 import { findBloatOMeter, runBloatOMeter } from '../helpers/bloat-o-meter.js';
 import { TINY_BIN, tiny } from '../helpers/cli.js';
 import { missingPrerequisites } from '../helpers/prereqs.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 
 const missingWhy = await missingPrerequisites('python3', 'gcc', 'nm');
 const missingTools = missingWhy ? [missingWhy] : [];
@@ -264,7 +265,7 @@ Total: Before=1468, After=1548, chg +5.45%
 
 Total: Before=1468, After=1548, chg +5.45%
 `);
-    const json = JSON.parse((await tiny(['diff', '--rename-aware', '--json', '--config', 'clones', 'base', keys.b!], { env: env() })).stdout);
+    const json = expectJsonOutput('diff', (await tiny(['diff', '--rename-aware', '--json', '--config', 'clones', 'base', keys.b!], { env: env() })).stdout);
     expect(json).toMatchObject({
       old: { arg: 'base', kind: 'record', key: keys.a, config: 'clones', toggle: 'base' },
       new: { arg: keys.b, kind: 'record', key: keys.b, toggle: 'all-off' },
@@ -287,14 +288,23 @@ Total: Before=1468, After=1548, chg +5.45%
         after: 1548,
         chg_percent: '+5.45',
         changes: [
-          { name: 'do_fork', old: 1000, new: 1100, delta: 100 },
-          { name: 'new_fn', old: null, new: 28, delta: 28 },
+          { name: 'do_fork', renamed_from: null, old: 1000, new: 1100, delta: 100 },
+          { name: 'new_fn', renamed_from: null, old: null, new: 28, delta: 28 },
           { name: 'helper.constprop', renamed_from: 'helper.isra', old: 48, new: 40, delta: -8 },
-          { name: 'table', old: 400, new: 380, delta: -20 },
-          { name: 'old_fn', old: 20, new: null, delta: -20 },
+          { name: 'table', renamed_from: null, old: 400, new: 380, delta: -20 },
+          { name: 'old_fn', renamed_from: null, old: 20, new: null, delta: -20 },
         ],
       },
     ]);
+  });
+
+  it('$ tiny diff -c --json old new: two files, three sections', async () => {
+    const r = await tiny(['diff', '-c', '--json', 'old', 'new'], { cwd: dir, env: env() });
+    expect(r.code, r.stderr).toBe(0);
+    const json = expectJsonOutput('diff', r.stdout) as { old: unknown; mode: string; sections: Array<{ label: string; rename: number | null }> };
+    expect(json.old).toEqual({ arg: 'old', kind: 'file', path: join(dir, 'old'), key: null, config: null, toggle: null });
+    expect(json.mode).toBe('c');
+    expect(json.sections.map((s) => [s.label, s.rename])).toEqual([['Function', null], ['Data', null], ['RO Data', null]]);
   });
 
   it('bad input: exit 2 and why', async () => {

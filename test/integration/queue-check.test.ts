@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { REPO, tempCache, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 
 const QUEUE = join(REPO, 'test/fixtures/merge/queue');
 
@@ -17,7 +18,7 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     const r = await tiny(['queue', 'check', '--queue', QUEUE, '--json'], { env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(1); // super-remount fails in order
-    const report = JSON.parse(r.stdout) as {
+    const report = expectJsonOutput('queue-check', r.stdout) as unknown as {
       ok: boolean;
       bases: Array<{ version: string; patches: Array<Record<string, any>>; pairs: Array<Record<string, any>> }>;
     };
@@ -38,16 +39,26 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     expect(by['super-remount']!.order.failed[0]).toMatchObject({ file: 'fs/super.c', hunk: 1 });
     expect(kinds('alone')['kallsyms-extra']).toBe('fails');
     expect(kinds('reverse')).toMatchObject({ 'kallsyms-all': 'fails', 'kallsyms-extra': 'clean', 'super-remount': 'skipped' });
-    expect(by['printk-optional']!.invasiveness).toMatchObject({ declaresOption: true, unguarded: [] });
-    expect(by['sched-account']!.invasiveness.declaresOption).toBe(false);
+    expect(by['printk-optional']!.invasiveness).toMatchObject({ declares_option: true, unguarded: [] });
+    expect(by['sched-account']!.invasiveness.declares_option).toBe(false);
     expect(by['sched-account']!.invasiveness.unguarded).toEqual([
       { file: 'kernel/sched.c', line: 32, text: '\tsched_account();' },
     ]);
     const pair = base!.pairs.find((p) => p.a === 'kallsyms-all' && p.b === 'kallsyms-extra');
-    expect(pair).toMatchObject({ files: ['kernel/Makefile'], overlappingHunks: 1, swapConflict: true });
+    expect(pair).toMatchObject({ files: ['kernel/Makefile'], overlapping_hunks: 1, swap_conflict: true });
     // A patch that fails in any order is not an order conflict.
     const superPair = base!.pairs.find((p) => p.a === 'super-report-errors' && p.b === 'super-remount');
-    expect(superPair).toMatchObject({ swapConflict: false, detail: 'not compared: super-remount needs earlier patches it does not declare in depends' });
+    expect(superPair).toMatchObject({ swap_conflict: false, detail: 'not compared: super-remount needs earlier patches it does not declare in depends' });
+  });
+
+  it('queue list --json: the series, each patch picked or not by --select', async () => {
+    const r = await tiny(['queue', 'list', '--queue', QUEUE, '--select', 'nothing', '--json'], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const list = expectJsonOutput('queue-list', r.stdout) as { queue: string; select: string[]; patches: Array<{ name: string; option: string | null; selected: boolean }> };
+    expect(list.select).toEqual(['nothing']);
+    expect(list.patches.map((p) => p.name)).toEqual(['printk-optional', 'slab-zero-size', 'super-report-errors', 'super-remount', 'sched-account', 'kallsyms-all', 'kallsyms-extra']);
+    expect(list.patches.find((p) => p.name === 'sched-account')).toMatchObject({ option: 'SCHED_ACCOUNT', selected: true });
+    expect(list.patches.find((p) => p.name === 'slab-zero-size')).toMatchObject({ option: null, summary: expect.any(String) });
   });
 
   it('prints a table a maintainer can read, with the failing hunk and the warnings', async () => {

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
 import { missingPrerequisites } from '../helpers/prereqs.js';
+import { expectContract, expectJsonOutput } from '../helpers/json-contract.js';
 
 const FIX = join(REPO, 'test/fixtures/build');
 const FAKELINUX = join(REPO, 'test/fixtures/fakelinux');
@@ -75,7 +76,9 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     expect(m.patches.map((p: { name: string }) => p.name)).toEqual(['banner-option', 'panic-reason']);
     expect(m.forced).toBe(false);
     expect(m.checks.map((c: { name: string; ok: boolean }) => `${c.name} ${c.ok}`)).toEqual(['queue check true', 'size report true', 'budgets true']);
+    // The size report in the release is the report document (schema/output/report.schema.json).
     const sizes = JSON.parse(await readFile(join(dir, '0.0-tiny1-sizes.json'), 'utf8'));
+    expectContract('output/report', sizes);
     expect(sizes.config).toBe('fake-tiny');
     expect(sizes.patches.map((p: { name: string }) => p.name)).toEqual(['banner-option', 'panic-reason']);
     // the records are already there: a second release builds nothing
@@ -240,14 +243,14 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     expect(c.stdout).toContain('patches: 1 added, 0 removed, 1 changed, 1 refreshed, 0 unchanged');
     expect(c.stdout).toMatch(/^banner-option\s+changed\s+\+10 -0 -> \+10 -0\s+(\d+|\d+ -> \d+)\s+([+-]\d+|0)\s/m);
     expect(c.stdout).toMatch(/^panic-reason\s+refreshed\s+\+1 -0\s+-\s+-\s+\S+( -> \S+)?\s+\S+$/m);
-    const j = JSON.parse((await rel('changelog', join(work, 'a', '0.0-tiny1'), join(work, 'a', '0.0-tiny2'), '--json')).stdout);
+    const j = expectJsonOutput('release-changelog', (await rel('changelog', join(work, 'a', '0.0-tiny1'), join(work, 'a', '0.0-tiny2'), '--json')).stdout) as any;
     const table = j.entries.find((e: { name: string }) => e.name === 'panic-table');
     expect(table.change).toBe('added');
     // the new patch costs its 4 KiB table (and alignment) with nothing to flip
     expect(table.sizes.new.saves).toBeNull();
-    expect(table.sizes.noopDelta).toBeGreaterThanOrEqual(4096);
+    expect(table.sizes.noop_delta).toBeGreaterThanOrEqual(4096);
     const banner2 = j.entries.find((e: { name: string }) => e.name === 'banner-option');
-    expect(banner2.sizes.savesDelta).toBe(banner2.sizes.new.saves - banner2.sizes.old.saves);
+    expect(banner2.sizes.saves_delta).toBe(banner2.sizes.new.saves - banner2.sizes.old.saves);
     expect(j.new.sizes.queue - j.old.sizes.queue).toBeGreaterThanOrEqual(4096);
     // backwards, the table is removed
     const back = await rel('changelog', join(work, 'a', '0.0-tiny2'), join(work, 'a', '0.0-tiny1'), '--format', 'md');

@@ -13,6 +13,7 @@ import type { SymbolEntry } from '../../src/measure/types.js';
 import { openRecordStore, recordKey, save, writeRunIndex, type BuildInputs, type BuildRecordDraft, type RecordStore, type RunEntry } from '../../src/store/index.js';
 import { sha256 } from '../../src/util/fs.js';
 import { REPO, sh, tiny, type CliResult } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 
 // ---- the fixture: a kernel as a list of symbols, each in a top-level directory -------------
 
@@ -401,22 +402,32 @@ Bytes saved by turning each option off (\`queue - flip:<patch>\`); % of base and
     expect(out).toContain('- tiny-printk x tiny-vmstat: 1 shared symbol (`show_mem` -300/-180), 180 bytes claimed by both');
   });
 
-  it('--json: all of it', async () => {
+  it('--json: all of it, as the document schema/output/report.schema.json describes', async () => {
     const r = await tiny(['report', '--config', 'tinyweb', '--json'], { env: env() });
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.stdout);
-    expect(j).toMatchObject({ schema: 1, config: 'tinyweb', failed: [], imageName: 'bzImage', baseSizes: { text: 92532, data: 9256, bss: 46384, dec: 148172, image: 66677 } });
+    const j = expectJsonOutput('report', r.stdout) as any;
+    expect(j).toMatchObject({ schema_version: 1, config: 'tinyweb', ok: true, failed: [], image_name: 'bzImage', base_sizes: { text: 92532, data: 9256, bss: 46384, dec: 148172, image: 66677 }, budgets: null });
     expect(j.toggles.map((t: { toggle: string; status: string }) => `${t.toggle} ${t.status}`)).toEqual(tinywebToggles().map((t) => `${t.name} ok`));
-    expect(j.patches.map((p: { name: string; flip?: { saved: { dec: number } }; atDefault: { change: { dec: number } } }) => [p.name, p.flip?.saved.dec ?? null, p.atDefault.change.dec])).toEqual([
+    expect(j.patches.map((p: { name: string; flip: { saved: { dec: number } } | null; at_default: { change: { dec: number } } }) => [p.name, p.flip?.saved.dec ?? null, p.at_default.change.dec])).toEqual([
       ['tiny-printk', 18904, 0],
       ['tiny-bug', 962, 12],
       ['tiny-inline-strings', null, -160],
       ['tiny-vmstat', 1216, 0],
     ]);
     expect(j.patches[0].flip.symbols.changes).toHaveLength(6); // every change, not only the top ones
-    expect(j.interactions).toMatchObject({ sumOfSingles: { dec: 21082 }, allOff: { dec: 21052 }, difference: { dec: 30 }, pairsComputable: true });
-    expect(j.allOff.config.map((c: { symbol: string }) => c.symbol)).toEqual(['BUG', 'DEBUG_BUGVERBOSE', 'PRINTK', 'VM_EVENT_COUNTERS']);
+    expect(j.interactions).toMatchObject({ sum_of_singles: { dec: 21082 }, all_off: { dec: 21052 }, difference: { dec: 30 }, pairs_computable: true });
+    expect(j.all_off.config.map((c: { symbol: string }) => c.symbol)).toEqual(['BUG', 'DEBUG_BUGVERBOSE', 'PRINTK', 'VM_EVENT_COUNTERS']);
     expect(j.inputs.toggles.find((t: { toggle: string }) => t.toggle === 'queue')).toMatchObject({ key: keys.queue, tree: TREE, toolchain: { image: IMAGE }, hermetic: true });
+  });
+
+  it('--json of a run with a failed toggle and a missing record: what is unknown is null', async () => {
+    const r = await tiny(['report', '--config', 'broken', '--json'], { env: env() });
+    expect(r.code).toBe(1);
+    const j = expectJsonOutput('report', r.stdout) as any;
+    expect(j.ok).toBe(false);
+    expect(j.failed).toEqual(['flip:tiny-printk', 'without:tiny-printk']);
+    expect(j.toggles.find((t: { toggle: string }) => t.toggle === 'without:tiny-printk')).toMatchObject({ status: 'missing', sizes: null, log: null, duration_ms: null });
+    expect(j.patches[0]).toMatchObject({ name: 'tiny-printk', flip: { available: false, change: null, saved: null } });
   });
 
   it('a run with a failed toggle and a record gone from the store: reported, exit 1', async () => {

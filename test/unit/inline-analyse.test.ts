@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { functionName, indexHeaders, inlineCosts, inlineDefinitions, stripComments, summarise } from '../../src/inline/analyse.js';
 import { isAggregate, isLinkCommand, splitNmByFile } from '../../src/inline/measure.js';
 import { REPO } from '../helpers/cli.js';
+import { expectContract } from '../helpers/json-contract.js';
 
 const FIX = join(REPO, 'test/fixtures/inline');
 const read = (f: string) => readFileSync(join(FIX, f), 'utf8');
@@ -153,6 +154,39 @@ describe('the report as a table', () => {
     expect(text).toMatch(/^get_current\s+4\s+8\s+32\s+include\/asm-i386\/current\.h:1$/m);
     expect(text).toContain('30 further names');
     expect(text).toContain('vmlinux did not link, as expected: 3 gnu89 `extern inline` functions without an out-of-line body (div_ll_X_l_rem, generic_fls, prefetch); every object compiled');
+  });
+
+  it('as JSON: snake_case, versioned, the top N costs', async () => {
+    const { inlineJson } = await import('../../src/inline/render.js');
+    const byFile = splitNmByFile(read('nm-noinline.txt'));
+    const objects = [...byFile].map(([object, symbols]) => ({ object, symbols }));
+    const headers = indexHeaders([
+      { file: 'include/asm-i386/current.h', text: 'static inline struct task_struct * get_current(void)\n{\n}\n' },
+      { file: 'include/asm-i386/string.h', text: 'static inline void * __constant_memcpy(void * to, const void * from, size_t n)\n{\n}\n' },
+    ]);
+    const { summary, ranked } = summarise(objects.length, inlineCosts(objects, { headers }));
+    const doc = inlineJson(
+      {
+        config: 'webserver',
+        toggle: 'queue',
+        base: { version: '2.6.9', tree: 'f3d196d3b703a5e53b5a5a8b2b7b6b9b1d0b1c2d' },
+        toolchain: { name: 'gcc-12-i386', image: `sha256:${'d3'.repeat(32)}` },
+        key: '5e'.repeat(32),
+        makeVariables: { ARCH: 'i386', CFLAGS_KERNEL: '-Dalways_inline=__noinline__ -Wno-attributes' },
+        makeStatus: 2,
+        firstError: 'mm/slab.c:3110:9: error: oops',
+        errors: 1,
+        compileErrors: 1,
+        undefinedReferences: ['prefetch'],
+        summary,
+        costs: ranked,
+        durationMs: 81_000,
+      },
+      1,
+    );
+    expectContract('output/inline-cost', doc);
+    expect(doc).toMatchObject({ schema_version: 1, top: 1, cached: false, summary: { total_bytes: 640 }, make_variables: { CFLAGS_KERNEL: '-Dalways_inline=__noinline__ -Wno-attributes' } });
+    expect(doc.costs).toEqual([{ name: '__constant_memcpy', copies: 4, total_bytes: 608, bytes_per_copy: 152, min_bytes: 32, max_bytes: 224, header: { file: 'include/asm-i386/string.h', line: 1 }, candidates: 1, objects: expect.any(Array) }]);
   });
 
   it('tells link failures from compiler errors in a build log', async () => {

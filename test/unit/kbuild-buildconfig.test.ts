@@ -179,6 +179,12 @@ describe('toolchain and arch', () => {
     ]);
     await rm(join(tmp, 'toolchains/gcc-12-i386/toolchain.yaml'));
   });
+
+  it('rejects an arch without an arches/<ARCH>.yaml, naming the file that would add it', async () => {
+    expect(await errorsOf(GOOD.replace('arch: i386', 'arch: i368'))).toEqual([
+      "configs/x.yaml:3:7: error: arch 'i368' is not an architecture tiny knows (no arches/i368.yaml): did you mean 'i386'?\n  hint: known: arm, i386, x86_64; another is one file, arches/i368.yaml (schema/arch.schema.json)",
+    ]);
+  });
 });
 
 describe('parseSize', () => {

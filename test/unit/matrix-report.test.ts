@@ -6,6 +6,7 @@ import { formatDuration, renderText, sizeTable, toJson, toRows, type BuildSummar
 import type { ToggleResult } from '../../src/matrix/run.js';
 import type { BuildRecord } from '../../src/store/index.js';
 import { renderTable } from '../../src/report/table.js';
+import { expectContract } from '../helpers/json-contract.js';
 
 function result(name: string, kind: ToggleKind, status: ToggleResult['status'], dec?: number): ToggleResult {
   const toggle = { name, kind, description: name, patches: [], flip: [], set: {}, drop: [], selection: '' } as Toggle;
@@ -52,9 +53,12 @@ describe('matrix report', () => {
 
   it('JSON names the numbers as size(1) does and carries every sha256', () => {
     const rows = toRows(results);
-    const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '', finishedAt: '', durationMs: 1, notes: [], budgets: { violations: [], failures: [], checked: [], unchecked: [] } } satisfies BuildSummary;
+    const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '2026-01-05T10:00:00.000Z', finishedAt: '2026-01-05T10:02:00.000Z', durationMs: 120_000, notes: [], budgets: { violations: [], failures: [], checked: [], unchecked: [] } } satisfies BuildSummary;
     const j = toJson(rows, summary) as { ok: boolean; toggles: Record<string, unknown>[] };
+    expectContract('output/build', j);
+    expect(j).toMatchObject({ schema_version: 1, started_at: '2026-01-05T10:00:00.000Z', duration_ms: 120_000 });
     expect(j.ok).toBe(false); // a toggle failed
+    expect(j.toggles[5]).toMatchObject({ toggle: 'without:a', status: 'failed', key: null, dec: null, error: 'init/main.c:3:1: error: expected expression', first_error: null });
     expect(j.toggles[1]).toMatchObject({ toggle: 'queue', text: 9700, data: 200, bss: 100, dec: 10000, sha256: { vmlinux: 'a'.repeat(64), bzImage: 'b'.repeat(64) }, delta_dec_queue: 0 });
     expect(renderText(rows, summary, 'md')).toContain('| toggle | text | data | bss | dec |');
   });

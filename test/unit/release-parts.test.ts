@@ -2,12 +2,15 @@
 // depends only on the input, the content hash that ignores header noise, queue.yaml narrowed to
 // the released patches, and the changelog of two manifests.
 
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildChangelog, compress, createTar, decompress, patchContent, readTar, releaseQueueYaml, renderChangelog, type ReleaseManifest } from '../../src/release/index.js';
-import type { SizeReport } from '../../src/report/size-report.js';
+import { buildChangelog, changelogJson, compress, createTar, decompress, patchContent, readTar, releaseQueueYaml, renderChangelog, type ReleaseManifest } from '../../src/release/index.js';
+import { readReportDocument, reportDocument, type ReportDocument } from '../../src/report/json.js';
+import { buildSizeReport, type SizeReport } from '../../src/report/size-report.js';
+import { expectContract } from '../helpers/json-contract.js';
 import { sh } from '../helpers/cli.js';
 
 describe('createTar', () => {
@@ -153,7 +156,9 @@ series:
   });
 });
 
+/** A manifest whose patches' sha256 and content hashes stand for the given short names (equal names, equal hashes). */
 function manifest(version: string, patches: Array<[name: string, sha: string, content: string]>): ReleaseManifest {
+  const H = (s: string) => createHash('sha256').update(s).digest('hex');
   return {
     schema: 1,
     tool: 'tiny test',
@@ -163,24 +168,25 @@ function manifest(version: string, patches: Array<[name: string, sha: string, co
     resultTree: 'e'.repeat(40),
     selection: { symbols: [] },
     sourceDateEpoch: { seconds: 0, from: 'SOURCE_DATE_EPOCH' },
-    patches: patches.map(([name, sha256, content]) => ({ name, file: `${name}.patch`, sha256, content, files: 1, added: 2, removed: 1 })),
+    patches: patches.map(([name, sha256, content]) => ({ name, file: `${name}.patch`, sha256: H(sha256), content: H(content), files: 1, added: 2, removed: 1 })),
     checks: [],
     forced: false,
     sizeReport: { config: 'c', toggles: 0, records: [] },
   };
 }
 
-function sizes(queueDec: number, patches: Record<string, { saves?: number; noop?: number }>): SizeReport {
+/** The parts of a release's size report (VERSION-sizes.json) the changelog reads. */
+function sizes(queueDec: number, patches: Record<string, { saves?: number; noop?: number }>): ReportDocument {
   const s = (dec: number) => ({ text: dec, data: 0, bss: 0, dec, image: dec * 2 });
   return {
     toggles: [{ toggle: 'queue', kind: 'queue', key: 'k', status: 'ok', sizes: s(queueDec) }],
     patches: Object.entries(patches).map(([name, p], i) => ({
       name,
       position: i + 1,
-      ...(p.saves !== undefined ? { flip: { saved: s(p.saves) } } : {}),
-      ...(p.noop !== undefined ? { atDefault: { change: s(p.noop) } } : {}),
+      flip: p.saves !== undefined ? { saved: s(p.saves) } : null,
+      at_default: p.noop !== undefined ? { change: s(p.noop) } : null,
     })),
-  } as unknown as SizeReport;
+  } as unknown as ReportDocument;
 }
 
 describe('buildChangelog', () => {
@@ -213,6 +219,20 @@ describe('buildChangelog', () => {
     expect(by.gone!.sizes.savesDelta).toBe(-70);
     expect(by.refreshed!.sizes.old).toBeNull();
     expect(c.new.sizes).toEqual({ queue: 9000, allOff: null, image: 18000 });
+    const json = changelogJson(c);
+    expectContract('output/release-changelog', json);
+    expect(json).toMatchObject({ schema_version: 1, new: { sizes: { queue: 9000, all_off: null, image: 18000 } } });
+    expect((json.entries as Array<Record<string, unknown>>).find((e) => e.name === 'changed')).toMatchObject({ sizes: { saves_delta: 300, noop_delta: -4 } });
+  });
+
+  it("reads the size report of a release made before the report document (VERSION-sizes.json was the report's internal model)", () => {
+    const report = buildSizeReport({ config: 'c', run: { startedAt: '2026-01-05T10:00:00.000Z' }, toggles: [] });
+    const { configFlips: _c, optionsOffByConfig: _o, subdirs: _s, ...legacy } = JSON.parse(JSON.stringify(report)) as SizeReport;
+    const doc = readReportDocument(legacy);
+    expect(doc).toBeDefined();
+    expectContract('output/report', doc);
+    expect(doc).toEqual(reportDocument(report));
+    expect(readReportDocument({ schema: 7 })).toBeUndefined();
   });
 
   it('renders a table a reader can scan', () => {

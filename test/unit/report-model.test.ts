@@ -27,7 +27,7 @@ function record(toggle: string, s: Spec): BuildRecord {
   const bss = s.bss ?? 50;
   const dec = s.text + data + bss;
   return {
-    schema: 1,
+    schema: 2,
     key: H(String(toggle.length % 10)),
     inputs: {
       baseTree: 'a'.repeat(40),

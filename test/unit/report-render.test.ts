@@ -15,7 +15,7 @@ const H = (c: string) => c.repeat(64);
 function rec(toggle: string, dec: number | null, dirs: Record<string, number> = {}): ToggleInput {
   const key = H((toggle.length % 10).toString());
   const r: BuildRecord = {
-    schema: 1,
+    schema: 2,
     key,
     inputs: {
       baseTree: 'b'.repeat(40),

@@ -30,7 +30,9 @@ import {
   type RecordStore,
   type SaveArtifacts,
 } from '../../src/store/index.js';
+import { recordFromJson } from '../../src/store/record-format.js';
 import { sha256 } from '../../src/util/fs.js';
+import { expectContract } from '../helpers/json-contract.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 
 const H = (c: string) => c.repeat(64);
@@ -118,13 +120,18 @@ describe('save and lookup', () => {
     expect(r.created).toBe(true);
     expect(r.dir).toBe(join(dir, 'cache', 'records', key.slice(0, 2), key));
     expect((await readdir(r.dir)).sort()).toEqual(['System.map.gz', 'build.log.gz', 'bzImage', 'config', 'metadata.json', 'symbols.json.gz', 'vmlinux.gz']);
-    expect(r.record).toMatchObject({ schema: 1, key, status: 'ok', config: 'webserver', log: 'build.log.gz', imageName: 'bzImage' });
+    expect(r.record).toMatchObject({ schema: 2, key, status: 'ok', config: 'webserver', log: 'build.log.gz', imageName: 'bzImage' });
     expect(r.record.artifacts.vmlinux).toEqual({ file: 'vmlinux.gz', sha256: sha256(VMLINUX), bytes: VMLINUX.length, encoding: 'gzip' });
     expect(r.record.artifacts.image).toMatchObject({ file: 'bzImage', encoding: 'identity' });
 
     const back = await lookup(store, key);
     expect(back).toEqual(r.record);
-    expect(JSON.parse(await readFile(join(r.dir, 'metadata.json'), 'utf8'))).toEqual(r.record);
+    // metadata.json: snake_case, schema_version 2, checked by schema/record.schema.json.
+    const onDisk = JSON.parse(await readFile(join(r.dir, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    expectContract('record', onDisk);
+    expect(onDisk).toMatchObject({ schema_version: 2, key, started_at: '2024-01-01T00:00:00.000Z', durations_ms: { build: 60000, measure: 500 }, image_name: 'bzImage', ccache: null });
+    expect(onDisk.inputs).toMatchObject({ base_tree: 'a'.repeat(40), make_variables: { ARCH: 'i386' }, tool_version: '0.1.0' });
+    expect(recordFromJson(onDisk, key)).toEqual(r.record);
     expect(gunzipSync(await readFile(join(r.dir, 'vmlinux.gz')))).toEqual(VMLINUX);
     expect(await readArtifact(store, back!, 'vmlinux')).toEqual(VMLINUX);
     expect((await readArtifact(store, back!, 'config'))!.toString()).toBe(CONFIG);
@@ -212,6 +219,32 @@ describe('crash safety', () => {
     expect(r.created).toBe(true);
     expect(await lookup(store, key)).toEqual(r.record);
     expect(await tmpEntries()).toEqual([]);
+  });
+
+  it('a version 1 record (camelCase, schema: 1) is read as it was written: caches made before keep working', async () => {
+    const r = await save(store, draft({ diagnostics: { warnings: 1, errors: 1, firstError: { file: 'init/main.c', line: 3, message: 'oops', kind: 'compiler', logLine: 7, context: ['init/main.c:3: error: oops'] } } }), artifacts());
+    const { schema: _s, ...rest } = r.record;
+    const v1 = { schema: 1, ...rest };
+    await writeFile(join(r.dir, 'metadata.json'), JSON.stringify(v1, null, 2));
+    const back = await lookup(store, r.record.key);
+    expect(back).toEqual(r.record);
+    expect(back!.diagnostics.firstError!.logLine).toBe(7);
+    expect(await listRecords(store)).toEqual([r.record]);
+    expect(await readArtifact(store, back!, 'vmlinux')).toEqual(VMLINUX);
+  });
+
+  it('the ccache counts of a build and the image digest are kept (null when unknown), with a reproducer pinned to the image ID', async () => {
+    const podman = inputs({ runtime: 'podman', env: { KBUILD_BUILD_TIMESTAMP: 'Tue Oct 19 04:33:11 UTC 2004', CCACHE_DIR: '/tiny/ccache' }, makeVariables: { O: '/tiny/build', ARCH: 'i386', CC: 'ccache i686-linux-gnu-gcc' } });
+    const r = await save(store, draft({ ccache: { hits: 40, misses: 2, uncacheable: 1 }, imageDigest: `sha256:${H('e')}` }, podman), artifacts());
+    const onDisk = JSON.parse(await readFile(join(r.dir, 'metadata.json'), 'utf8')) as Record<string, unknown>;
+    expectContract('record', onDisk);
+    expect(onDisk.ccache).toEqual({ hits: 40, misses: 2, uncacheable: 1 });
+    expect(onDisk.image_digest).toBe(`sha256:${H('e')}`);
+    expect(onDisk.reproducer).toEqual({
+      image: `sha256:${H('d')}`,
+      command: `podman run --rm --pull=never --log-driver=none --cap-drop=all --security-opt=no-new-privileges --unsetenv-all --network=none --hostname=tiny --workdir=/tiny/build --volume "$SRC":/tiny/src:ro --volume "$BUILD":/tiny/build:rw --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --env 'KBUILD_BUILD_TIMESTAMP=Tue Oct 19 04:33:11 UTC 2004' --env CCACHE_DIR=/tiny/ccache sha256:${H('d')} make -C /tiny/src O=/tiny/build ARCH=i386 'CC=ccache i686-linux-gnu-gcc' bzImage`,
+    });
+    expect(await lookup(store, r.record.key)).toEqual(r.record);
   });
 
   it('a record of another schema version is ignored', async () => {
@@ -310,6 +343,14 @@ describe('listing and the latest-run index', () => {
     await writeRunIndex(store.cacheDir, index);
     expect(await readdir(join(store.cacheDir, 'runs'))).toEqual(['webserver.json']);
     expect(await readRunIndex(store.cacheDir, 'webserver')).toEqual(index);
+    const onDisk = JSON.parse(await readFile(join(store.cacheDir, 'runs', 'webserver.json'), 'utf8')) as Record<string, unknown>;
+    expectContract('run-index', onDisk);
+    expect(onDisk).toMatchObject({ schema_version: 2, started_at: index.startedAt, finished_at: index.finishedAt });
+    // An index written before schema_version 2 (camelCase) still reads.
+    const { startedAt, finishedAt, ...rest } = index;
+    await writeFile(join(store.cacheDir, 'runs', 'webserver.json'), JSON.stringify({ ...rest, startedAt, finishedAt }));
+    expect(await readRunIndex(store.cacheDir, 'webserver')).toEqual(index);
+    await writeRunIndex(store.cacheDir, index);
     const latest = await latestRun(store, 'webserver');
     expect(latest!.results.map((r) => [r.toggle, r.record?.key])).toEqual([
       ['base', a.record.key],

@@ -6,12 +6,13 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { registerDoctorCommand, containersConfCheck, type DoctorOptions, doctorExitCode, renderChecks, runDoctor } from '../../src/cli/doctor.js';
-import { registerToolchainCommands, renderColumns } from '../../src/cli/toolchain.js';
+import { registerDoctorCommand, containersConfCheck, type DoctorOptions, doctorExitCode, doctorJson, renderChecks, runDoctor } from '../../src/cli/doctor.js';
+import { imageRefJson, registerToolchainCommands, renderColumns } from '../../src/cli/toolchain.js';
 import { loadToolchain } from '../../src/toolchain/definitions.js';
 import { imageTag } from '../../src/toolchain/image.js';
 import type { Exec } from '../../src/toolchain/proc.js';
 import { TinyError } from '../../src/util/diagnostics.js';
+import { expectContract } from '../helpers/json-contract.js';
 
 const ROOT = resolve(__dirname, '../..');
 const TOOLCHAINS = join(ROOT, 'toolchains');
@@ -59,7 +60,10 @@ describe('tiny toolchain', () => {
 
   it('list --json gives the definitions, tags and images', async () => {
     const { stdout } = await tiny(['toolchain', 'list', '--json', '--runtime', 'host', '--toolchains', TOOLCHAINS]);
-    const rows = JSON.parse(stdout) as Record<string, unknown>[];
+    const list = JSON.parse(stdout) as { runtime: string; toolchains: Record<string, unknown>[] };
+    expectContract('output/toolchain-list', list);
+    expect(list.runtime).toBe('host');
+    const rows = list.toolchains;
     const t = await loadToolchain(ROOT, 'gcc-12-i386');
     expect(rows.find((r) => r.name === 'gcc-12-i386')).toMatchObject({
       compiler: 'gcc-12',
@@ -76,6 +80,33 @@ describe('tiny toolchain', () => {
     const { stdout } = await tiny(['toolchain', 'show', 'gcc-12-x86_64', '--runtime', 'host', '--toolchains', TOOLCHAINS]);
     expect(stdout).toContain('    x86_64        ARCH=x86_64 CROSS_COMPILE=\n');
     expect(stdout).toContain('not built (npx tiny toolchain build gcc-12-x86_64)');
+  });
+
+  it('show --json: one definition, its tag and image (null: not built), how it was built (null: not here)', async () => {
+    const { stdout } = await tiny(['toolchain', 'show', 'gcc-4.1-i386', '--json', '--runtime', 'host', '--toolchains', TOOLCHAINS]);
+    const doc = JSON.parse(stdout) as Record<string, unknown>;
+    expectContract('output/toolchain-show', doc);
+    expect(doc).toMatchObject({ schema_version: 1, name: 'gcc-4.1-i386', offline_buildable: false, bootstrap: null, image: null, build: null });
+    expect(doc.reason).toEqual(expect.any(String));
+  });
+
+  it('build --json: the image record, by ID', () => {
+    const ref = {
+      toolchain: 'gcc-12-i386',
+      runtime: 'podman' as const,
+      tag: 'tiny/gcc-12-i386:4226bd0f1e155e53',
+      id: `sha256:${'d3'.repeat(32)}`,
+      contentHash: '42'.repeat(32),
+      cached: false,
+      base: { source: 'bootstrapped' as const, ref: 'tiny-base/bookworm:1122a8a633322bee', id: `sha256:${'a8'.repeat(32)}`, tarball: '/cache/images/bookworm.tar', tarballSha256: '77'.repeat(32) },
+      timings: { bootstrapMs: 61_000, importMs: 4_000, buildMs: 190_000, totalMs: 255_000 },
+      logFile: '/cache/images/gcc-12-i386.log',
+      builtAt: '2026-01-05T10:00:00.000Z',
+    };
+    const doc = imageRefJson(ref);
+    expectContract('output/toolchain-build', doc);
+    expect(doc).toMatchObject({ content_hash: ref.contentHash, digest: null, timings: { bootstrap_ms: 61_000, pull_ms: null, total_ms: 255_000 }, base: { tarball_sha256: '77'.repeat(32) } });
+    expectContract('output/toolchain-build', imageRefJson({ ...ref, cached: true, base: undefined, timings: { totalMs: 40 }, logFile: undefined, builtAt: undefined }));
   });
 
   it('show of an unknown name fails with the known names', async () => {
@@ -145,6 +176,9 @@ describe('tiny doctor', () => {
     expect(text).toContain('MISSING  git ');
     expect(text).toContain('fix: sudo apt-get install -y git');
     expect(text.trimEnd().split('\n').pop()).toBe('2 required things missing');
+    const json = doctorJson(checks);
+    expectContract('output/doctor', json);
+    expect(json).toMatchObject({ schema_version: 1, ok: false });
   });
 
   it('a set-up machine: podman runs, images listed with their IDs or build commands, exit 0', async () => {
@@ -210,7 +244,8 @@ describe('tiny doctor', () => {
     const dir = await tempDir();
     const staged: DoctorOptions = { exec: machine({ tools: ['mmdebstrap', 'quilt'], podman: 'ok' }), env: {}, cacheDir: dir, toolchainsDir: TOOLCHAINS, containersConfDirs: [dir], linuxSource61: join(dir, 'none') };
     const json = await tiny(['doctor', '--json'], staged);
-    const r = JSON.parse(json.stdout) as { ok: boolean; checks: { name: string; status: string; fix?: string }[] };
+    const r = JSON.parse(json.stdout) as { ok: boolean; checks: { name: string; status: string; fix: string | null }[] };
+    expectContract('output/doctor', r);
     expect(r.ok).toBe(false);
     expect(r.checks.find((c) => c.name === 'git')).toMatchObject({ status: 'missing', fix: 'sudo apt-get install -y git' });
     expect(json.exitCode).toBe(1);

@@ -1,0 +1,325 @@
+// `tiny boot`'s work: the configuration's kernel (from the record store; built through the
+// matrix when it is not there) booted under qemu with the boot probe as its root (an
+// initramfs, or an ext2 disk on hda); MemTotal, MemFree and the boot time kept with the build
+// record; on request, a bisection of the smallest memory (-m, or the kernel's mem=) that still
+// reaches init. The CLI parses the options and renders the outcome (src/cli/boot.ts).
+
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { loadBuildConfig } from '../kbuild/buildconfig.js';
+import { displayOrder } from '../matrix/plan.js';
+import { MatrixRunner } from '../matrix/run.js';
+import { prepareMatrix } from '../matrix/setup.js';
+import { lookup, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
+import { findArch } from '../toolchain/arch.js';
+import type { RuntimeName } from '../toolchain/runtime.js';
+import { TinyError } from '../util/diagnostics.js';
+import { sha256 } from '../util/fs.js';
+import { judgeConsole, lastLines, MARKERS } from './console.js';
+import { buildInit, buildInitramfs, buildRootDisk, defaultRoot, missingBootOptions, type RootKind } from './init.js';
+import { findMinMem, type MinMemTry } from './minmem.js';
+import { memArg, qemuArgs, qemuBinary, qemuVersion, runQemu } from './qemu.js';
+import { BOOT_RESULT_SCHEMA, bootResultToJson, minMemToJson, saveBootResult, saveMinMem, type BootResult, type MemLimit, type MinMemRecord, type RootImageInfo } from './results.js';
+import { bootScratch } from './scratch.js';
+
+/**
+ * The search's step: qemu's PC machine rounds -m up to a multiple of 8 KiB (QEMU_ALIGN_UP(size,
+ * 8192) in vl.c); the kernel's mem= counts 4 KiB pages.
+ */
+export const MEM_STEP_KIB: Record<MemLimit, number> = { machine: 8, kernel: 4 };
+/** An i386 bzImage is loaded at 1 MiB: it cannot boot with 1 MiB or less, so the search never tries it. */
+export const MEM_FLOOR_KIB = 1024;
+
+export interface BootRequest {
+  /** Directory holding configs/. */
+  root: string;
+  config: string;
+  queueDir: string;
+  cacheDir: string;
+  tree?: string;
+  base?: string;
+  runtime?: RuntimeName;
+  jobs?: number;
+  /** Default: queue, else base. */
+  toggle?: string;
+  /** The memory under test: qemu -m, or mem= when limit is kernel. */
+  memKiB: number;
+  limit: MemLimit;
+  /** qemu -m when limit is kernel. */
+  machineKiB: number;
+  rootFs: 'auto' | RootKind;
+  findMinMem: boolean;
+  timeoutMs: number;
+  /** Progress lines (builds, image builds). */
+  onLog?: (line: string) => void;
+  /** The first boot is about to start. */
+  onBooting?: (what: { config: string; toggle: string; qemuVersion: string }) => void;
+  /** One boot of the minimum-memory search is done. */
+  onTry?: (t: MinMemTry, result: BootResult | undefined) => void;
+}
+
+export interface BootOutcome {
+  config: string;
+  toggle: string;
+  baseVersion: string;
+  key: string;
+  image: { name: string; sha256: string; bytes: number };
+  root: RootImageInfo;
+  init: { sha256: string; bytes: number; compiler: string };
+  /** The boot at memKiB. */
+  first: BootResult;
+  minMem?: MinMemRecord;
+}
+
+function initramfsUnderMemLimit(memKiB: number): TinyError {
+  return new TinyError(
+    `--limit kernel needs --root disk: qemu puts the initramfs at the top of the machine's memory, above mem=${memArg(memKiB)}, and the kernel drops it`,
+    2,
+    [],
+    `tiny boot --root disk (the kernel needs BLK_DEV_IDEDISK and EXT2_FS), or --limit machine`,
+  );
+}
+
+/** What a request cannot mean, as bad input (exit 2), before anything is built or booted. */
+export function checkBootRequest(r: Pick<BootRequest, 'memKiB' | 'limit' | 'machineKiB' | 'rootFs' | 'findMinMem'>): void {
+  if (r.limit === 'kernel' && r.memKiB > r.machineKiB) throw new TinyError(`--mem ${memArg(r.memKiB)} is more than the machine's --machine-mem ${memArg(r.machineKiB)}: mem= can only take memory away`, 2);
+  if (r.limit === 'kernel' && r.rootFs === 'initramfs') throw initramfsUnderMemLimit(r.memKiB);
+  const step = MEM_STEP_KIB[r.limit];
+  if (r.findMinMem && (r.memKiB <= MEM_FLOOR_KIB || r.memKiB % step !== 0)) throw new TinyError(`--mem must be a multiple of ${step}K above 1M for --find-min-mem`, 2);
+}
+
+/** "-m 16M" or "mem=2M": how a memory size of a boot is shown. */
+export function memLabel(limit: MemLimit, kib: number): string {
+  return limit === 'kernel' ? `mem=${memArg(kib)}` : `-m ${memArg(kib)}`;
+}
+
+export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
+  checkBootRequest(o);
+  const log = o.onLog ?? (() => {});
+  const { limit, memKiB, machineKiB } = o;
+  const cache = o.cacheDir;
+
+  // qemu first: no point building a kernel that cannot be booted here.
+  const config = await loadBuildConfig(o.root, o.config);
+  const qemu = qemuBinary(config.arch);
+  const version = await qemuVersion(qemu);
+
+  // The kernel: the toggle's record. The matrix is prepared once; a stored record is used
+  // without the cache's build lock (a matrix may be building in this cache meanwhile), a
+  // missing one is built under the lock.
+  const prepared = await prepareMatrix({
+    root: o.root,
+    config: o.config,
+    queueDir: o.queueDir,
+    cacheDir: cache,
+    ...(o.tree ? { tree: o.tree } : {}),
+    ...(o.base ? { base: o.base } : {}),
+    ...(o.runtime ? { runtime: o.runtime } : {}),
+    ...(o.jobs ? { jobs: o.jobs } : {}),
+    onLog: log,
+  });
+  const names = displayOrder(prepared.plan.toggles).map((t) => t.name);
+  const want = o.toggle ?? (names.includes('queue') ? 'queue' : 'base');
+  const toggle = prepared.plan.toggles.find((t) => t.name === want);
+  if (!toggle) throw new TinyError(`--toggle: no toggle ${want} in ${prepared.config.name}`, 2, [], `toggles of this configuration: ${names.join(', ')}`);
+  const runner = new MatrixRunner(prepared.setup, prepared.plan, {
+    onEvent: (e) => {
+      if (e.state === 'building') log(`building ${toggle.name} of ${prepared.config.name} (make -j${prepared.setup.jobs}; log: ${join(cache, 'logs', prepared.config.name)})`);
+    },
+  });
+  const stored = await runner.storedRecord(toggle).catch(() => undefined);
+  const { p, record } = stored
+    ? { p: prepared, record: stored }
+    : await withBuildLock(
+        cache,
+        async () => {
+          const p = prepared;
+          const r = await runner.runToggle(toggle);
+          if (r.status !== 'built' && r.status !== 'cached') {
+            throw new TinyError(`${p.config.name} ${toggle.name} did not build: ${r.error ?? r.status}`, 1, [], r.details?.join('\n'));
+          }
+          const record: BuildRecord | undefined = r.record ?? (r.key ? await lookup(p.setup.records, r.key) : undefined);
+          if (!record) throw new TinyError(`${p.config.name} ${toggle.name}: its record is not in the store`, 1);
+          if (r.status === 'built') log(`built ${toggle.name} in ${((r.durationMs ?? 0) / 1000).toFixed(1)} s`);
+          return { p, record };
+        },
+        { onWait: (pid) => log(`another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`) },
+      );
+
+  const image = await readArtifact(p.setup.records, record, 'image');
+  if (!image || !record.imageName) {
+    const target = findArch(config.arch)?.bootImage?.target ?? 'the boot image';
+    throw new TinyError(`record ${record.key.slice(0, 12)} holds no boot image (targets: ${record.inputs.targets.join(', ')})`, 1, [], `add ${target} to the configuration's targets`);
+  }
+  const dotConfig = (await readArtifact(p.setup.records, record, 'config'))?.toString('utf8') ?? '';
+  // mem= hides an initramfs (see above): auto picks the disk under --limit kernel.
+  const rootKind: RootKind = o.rootFs === 'auto' ? (limit === 'kernel' ? 'disk' : defaultRoot(dotConfig)) : o.rootFs;
+  const missing = missingBootOptions(dotConfig, rootKind);
+  if (missing.length) {
+    throw new TinyError(
+      `${p.config.name} ${record.toggle.name} cannot run the boot probe from ${rootKind === 'disk' ? 'a disk' : 'an initramfs'}: its .config lacks ${missing.map((m) => `CONFIG_${m.symbol}`).join(', ')}`,
+      1,
+      [],
+      `add to the fragment of ${p.config.displayFile}: ${missing.map((m) => `${m.symbol}: y (${m.why})`).join('; ')}`,
+    );
+  }
+  const init = await buildInit({ cacheDir: cache, runtime: p.runtime, image: p.setup.image.id, crossCompile: p.toolchain.crossCompile[config.arch] ?? '', onLog: log });
+  const rootImage = rootKind === 'disk' ? buildRootDisk(init.bytes) : buildInitramfs(init.bytes);
+  const rootInfo: RootImageInfo = { kind: rootKind, sha256: sha256(rootImage), bytes: rootImage.length };
+  const rootName = rootKind === 'disk' ? 'root.ext2' : 'initramfs.cpio';
+  const imageName = record.imageName;
+  const imageInfo = { name: imageName, sha256: sha256(image), bytes: image.length };
+
+  const work = await bootScratch(join(cache, 'boot', 'tmp'), record.key.slice(0, 16));
+  const kernelFile = join(work, imageName);
+  const rootFile = join(work, rootName);
+  await writeFile(kernelFile, image);
+  await writeFile(rootFile, rootImage);
+
+  let firstOutputMs: number | undefined;
+  const bootAt = async (kib: number, timeoutMs: number, silentMs?: number): Promise<BootResult> => {
+    const machine = limit === 'kernel' ? machineKiB : kib;
+    const args = qemuArgs({ arch: config.arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}) });
+    const run = await runQemu(qemu, args, { timeoutMs, mark: MARKERS.started, ...(silentMs ? { silentMs } : {}) });
+    firstOutputMs ??= run.firstOutputMs;
+    const v = judgeConsole(run.console, run, { memLimitedByKernel: limit === 'kernel' });
+    const result: BootResult = {
+      schema: BOOT_RESULT_SCHEMA,
+      kind: 'boot',
+      key: record.key,
+      memKiB: kib,
+      limit,
+      machineKiB: machine,
+      root: rootInfo,
+      image: imageInfo,
+      // The temp paths mean nothing later: the record names the kernel, the hash the root image.
+      qemu: { version, argv: [qemu, ...args].map((a) => a.replace(kernelFile, imageName).replace(rootFile, rootName)) },
+      booted: v.booted,
+      ...(v.failure ? { failure: v.failure } : {}),
+      ...(v.reason ? { reason: v.reason } : {}),
+      ...(v.meminfo ? { memTotalKiB: v.meminfo.MemTotal, memFreeKiB: v.meminfo.MemFree } : {}),
+      ...(run.markMs !== undefined ? { toInitMs: run.markMs } : {}),
+      totalMs: run.durationMs,
+      ...(v.uptimeAtInit !== undefined ? { uptimeAtInit: v.uptimeAtInit } : {}),
+      ...(v.banner ? { banner: v.banner } : {}),
+      console: lastLines(run.console, v.booted ? 60 : 200),
+      at: new Date().toISOString(),
+    };
+    if (!v.booted && run.stderr.trim()) result.console.push(...run.stderr.trim().split('\n').map((l) => `[qemu] ${l}`));
+    await saveBootResult(p.setup.records, result);
+    return result;
+  };
+
+  try {
+    o.onBooting?.({ config: p.config.name, toggle: record.toggle.name, qemuVersion: version });
+    const first = await bootAt(memKiB, o.timeoutMs);
+    let minMem: MinMemRecord | undefined;
+    if (first.booted && o.findMinMem) {
+      // A failing boot that hangs costs its whole timeout: allow 4x the good boot, at least 15 s;
+      // one that stays silent (a kernel too big to decompress) 5x the good boot's first output, at
+      // least 5 s — unless the good boot's first words were init's: a kernel without printk is
+      // silent until init even when it boots, so its silence says nothing (a slow boot on a busy
+      // machine would be cut and counted as a failure).
+      const stepTimeout = Math.min(o.timeoutMs, Math.max(15_000, 4 * first.totalMs));
+      const kernelSpeaks = !first.console.find((l) => l.trim() !== '')?.startsWith(MARKERS.started);
+      const silentTimeout = firstOutputMs !== undefined && kernelSpeaks ? Math.max(5_000, 5 * firstOutputMs) : undefined;
+      const atMin = new Map<number, BootResult>([[memKiB, first]]);
+      const found = await findMinMem({
+        highKiB: memKiB,
+        lowKiB: MEM_FLOOR_KIB,
+        stepKiB: MEM_STEP_KIB[limit],
+        known: [{ kib: memKiB, booted: true }],
+        boot: async (kib) => {
+          const r = await bootAt(kib, stepTimeout, silentTimeout);
+          atMin.set(kib, r);
+          return { booted: r.booted, ...(r.reason ? { reason: r.reason } : {}) };
+        },
+        onTry: (t) => o.onTry?.(t, atMin.get(t.kib)),
+      });
+      const best = atMin.get(found.minKiB);
+      minMem = {
+        schema: BOOT_RESULT_SCHEMA,
+        kind: 'min-mem',
+        key: record.key,
+        limit,
+        ...(limit === 'kernel' ? { machineKiB } : {}),
+        root: rootInfo,
+        qemu: { version },
+        minKiB: found.minKiB,
+        failsKiB: found.failsKiB,
+        stepKiB: found.stepKiB,
+        ...(best ? { atMin: { ...(best.memTotalKiB !== undefined ? { memTotalKiB: best.memTotalKiB } : {}), ...(best.memFreeKiB !== undefined ? { memFreeKiB: best.memFreeKiB } : {}) } } : {}),
+        tries: found.tries,
+        at: new Date().toISOString(),
+      };
+      await saveMinMem(p.setup.records, minMem);
+    }
+    return {
+      config: p.config.name,
+      toggle: record.toggle.name,
+      baseVersion: record.baseVersion ?? p.base.version,
+      key: record.key,
+      image: imageInfo,
+      root: rootInfo,
+      init: { sha256: init.sha256, bytes: init.bytes.length, compiler: init.compiler },
+      first,
+      ...(minMem ? { minMem } : {}),
+    };
+  } finally {
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+const kb = (n: number | undefined) => (n === undefined ? '?' : `${n.toLocaleString('en-US')} kB`);
+const secs = (ms: number | undefined) => (ms === undefined ? '?' : `${(ms / 1000).toFixed(1)} s`);
+
+/** The text `tiny boot` prints: the kernel and root, the boot, the minimum memory. */
+export function renderBootText(b: BootOutcome): string {
+  const { first, minMem } = b;
+  const limit = first.limit;
+  const lines = [
+    `${b.config} ${b.toggle} ${b.baseVersion} (record ${b.key.slice(0, 12)}): ${b.image.name} ${b.image.bytes.toLocaleString('en-US')} bytes; ${b.root.kind === 'disk' ? 'root disk (ext2 on hda)' : 'initramfs'} ${b.root.bytes.toLocaleString('en-US')} bytes (sha256 ${b.root.sha256.slice(0, 12)})`,
+  ];
+  if (first.booted) {
+    lines.push(`${memLabel(limit, first.memKiB)}: booted to init in ${secs(first.toInitMs)} (guest uptime ${first.uptimeAtInit?.toFixed(2) ?? '?'} s), qemu exited after ${secs(first.totalMs)}`);
+    lines.push(`  MemTotal  ${kb(first.memTotalKiB).padStart(10)}`, `  MemFree   ${kb(first.memFreeKiB).padStart(10)}`);
+  } else {
+    lines.push(`${memLabel(limit, first.memKiB)}: boot FAILED (${first.failure}): ${first.reason}`);
+  }
+  if (minMem) {
+    lines.push(
+      `minimum memory: ${memLabel(limit, minMem.minKiB)} (${minMem.minKiB.toLocaleString('en-US')} KiB) boots to init, ${memLabel(limit, minMem.failsKiB)} does not (${minMem.tries.length} boots, ${minMem.stepKiB} KiB steps)`,
+      `  at the minimum: MemTotal ${kb(minMem.atMin?.memTotalKiB)}, MemFree ${kb(minMem.atMin?.memFreeKiB)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** One boot of the minimum-memory search, as `tiny boot` reports it while searching. */
+export function renderTry(limit: MemLimit, t: MinMemTry, r: BootResult | undefined): string {
+  return `${memLabel(limit, t.kib)}: ${t.booted ? `boots (MemFree ${kb(r?.memFreeKiB)})` : `fails: ${t.reason ?? ''}`}`;
+}
+
+/** The version of `tiny boot --format json` (schema/output/boot.schema.json). */
+export const BOOT_OUTPUT_VERSION = 1;
+
+/**
+ * `tiny boot --format json`: the kernel, the root, the boot probe, the boot (as its file in the
+ * record directory holds it; the console only when it failed) and the minimum-memory search.
+ */
+export function bootJson(b: BootOutcome): Record<string, unknown> {
+  const { schema_version: _v, console: consoleTail, ...boot } = bootResultToJson(b.first);
+  const minMem = b.minMem ? (({ schema_version: _m, ...rest }) => rest)(minMemToJson(b.minMem)) : null;
+  return {
+    schema_version: BOOT_OUTPUT_VERSION,
+    config: b.config,
+    toggle: b.toggle,
+    base_version: b.baseVersion,
+    key: b.key,
+    image: { name: b.image.name, sha256: b.image.sha256, bytes: b.image.bytes },
+    root: { kind: b.root.kind, sha256: b.root.sha256, bytes: b.root.bytes },
+    init: { sha256: b.init.sha256, bytes: b.init.bytes, compiler: b.init.compiler },
+    boot: { ...boot, ...(b.first.booted ? {} : { console: consoleTail }) },
+    min_mem: minMem,
+  };
+}

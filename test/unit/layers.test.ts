@@ -1,0 +1,78 @@
+// The layers of DESIGN.md, checked on the imports of every file under src/: cli -> features ->
+// services -> util, and an arrow never points up. A feature that needs another layer's helper
+// moves the helper down; a new directory under src/ has to be given a layer here first.
+
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+/** The layers, top to bottom, and the directories of src/ in each. */
+const LAYER_DIRS: Array<[string, string[]]> = [
+  ['cli', ['cli']],
+  ['features', ['matrix', 'report', 'bisect', 'release', 'boot', 'rebase', 'inline', 'budget', 'diff']],
+  ['services', ['store', 'tree', 'kbuild', 'toolchain', 'measure', 'queue', 'merge', 'patch', 'source', 'pipeline']],
+  ['util', ['util']],
+];
+
+/** Each directory of src/ with its layer's name and height (util is 0). */
+const LAYERS = new Map(LAYER_DIRS.flatMap(([name, dirs], i) => dirs.map((d) => [d, { name, height: LAYER_DIRS.length - 1 - i }] as const)));
+
+const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((e) => {
+    const p = join(dir, e);
+    if (statSync(p).isDirectory()) return sourceFiles(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Relative module specifiers of a file: static imports and re-exports, and import(). */
+function importsOf(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*'([^']+)'/g)) out.push(m[1]!);
+  for (const m of text.matchAll(/\bimport\(\s*'([^']+)'\s*\)/g)) out.push(m[1]!);
+  return out.filter((s) => s.startsWith('.'));
+}
+
+/** The directory of src/ a path belongs to. */
+const topDir = (abs: string) => relative(SRC, abs).split(sep)[0]!;
+
+/** "src/a/b.ts (features) imports ../cli/c.js (cli)" for every import that points up. */
+function upwardImports(files: Array<{ file: string; text: string }>): string[] {
+  const out: string[] = [];
+  for (const { file, text } of files) {
+    const own = LAYERS.get(topDir(file));
+    for (const spec of importsOf(text)) {
+      const theirs = LAYERS.get(topDir(resolve(dirname(file), spec)));
+      if (own && theirs && theirs.height > own.height) out.push(`src/${relative(SRC, file)} (${own.name}) imports ${spec} (${theirs.name})`);
+    }
+  }
+  return out.sort();
+}
+
+describe('layers', () => {
+  it('gives every directory under src/ a layer', () => {
+    const entries = readdirSync(SRC);
+    expect(entries.filter((d) => statSync(join(SRC, d)).isDirectory() && !LAYERS.has(d))).toEqual([]);
+    expect(entries.filter((e) => e.endsWith('.ts'))).toEqual([]);
+  });
+
+  it('reads imports, re-exports and import() of a file, not comments', () => {
+    const text = `import { a } from '../util/fs.js';\nimport type {\n  B,\n} from './b.js';\nexport { c } from '../cli/c.js';\nconst d = await import('../store/d.js');\nimport { e } from 'node:fs';\n// see from '../nowhere.js'\n`;
+    expect(importsOf(text)).toEqual(['../util/fs.js', './b.js', '../cli/c.js', '../store/d.js']);
+  });
+
+  it('names an import that points up', () => {
+    const file = join(SRC, 'matrix', 'setup.ts');
+    expect(upwardImports([{ file, text: "import { TOOL_VERSION } from '../cli/version.js';\nimport { x } from '../store/index.js';\n" }])).toEqual([
+      'src/matrix/setup.ts (features) imports ../cli/version.js (cli)',
+    ]);
+  });
+
+  it('has no import pointing up a layer (cli -> features -> services -> util)', () => {
+    const files = sourceFiles(SRC).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+    expect(upwardImports(files)).toEqual([]);
+  });
+});
