@@ -55,7 +55,8 @@ describe.skipIf(!TREE)('tiny release of the linux-tiny queue on a real 2.6.9 tre
     expect(a.stderr).toMatch(/tiny: released linux-tiny 2\.6\.9-compat1: \d+ patches on 2\.6\.9/);
     // the compat series at least (the queue's unguarded patches come with it)
     const m = JSON.parse(await readFile(join(work, 'a', '2.6.9-compat1', 'release.json'), 'utf8'));
-    expect(m.patches.filter((p: { name: string }) => p.name.startsWith('compat-'))).toHaveLength(15);
+    const compat = (await readFile(join(REPO, 'queue/queue.yaml'), 'utf8')).match(/^\s+- name: compat-/gm)!.length;
+    expect(m.patches.filter((p: { name: string }) => p.name.startsWith('compat-'))).toHaveLength(compat);
     const b = await tiny(args(join(work, 'b')), { env });
     expect(b.code, b.stderr).toBe(0);
     const sa = await sums(join(work, 'a', '2.6.9-compat1'));
