@@ -21,6 +21,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
+import { ccacheRunEnv, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
 import { containerRunMake, extraMakeVars, kbuildVars, runKbuild, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
@@ -54,6 +55,11 @@ export interface MatrixSetup {
   image: { id: string; digest?: string };
   /** Wrap the compiler in ccache (the image has it / the host has it). */
   ccache: boolean;
+  /**
+   * ccache's remote storage shared with other machines (redis://, redis+unix:, http://): ccache
+   * looks there after its local directory and stores new results there too (kbuild/ccache.ts).
+   */
+  ccacheRemote?: string;
   /** make -jN */
   jobs: number;
   /** Parallel lanes (build directories); default 1. */
@@ -152,6 +158,8 @@ export class MatrixRunner {
   private readonly kconfigIds = new Map<string, Promise<string>>();
   private defaultsPromise?: Promise<Map<string, string>>;
   private readonly ccacheDir: string;
+  /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts). */
+  private readonly ccacheEnv: Record<string, string>;
 
   constructor(
     readonly setup: MatrixSetup,
@@ -163,6 +171,13 @@ export class MatrixRunner {
     const cross = setup.toolchain.crossCompile[setup.config.arch] ?? '';
     this.vars = kbuildVars({ arch: setup.config.arch, crossCompile: cross, ccache: setup.ccache, toolchainVars: setup.toolchain.makeVariables, configVars: setup.config.makeVars });
     this.ccacheDir = join(setup.cacheDir, 'ccache');
+    this.ccacheEnv = setup.ccache
+      ? ccacheRunEnv({
+          ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}),
+          image: setup.image.id,
+          ...(setup.runtime.hermetic ? {} : { baseDir: setup.cacheDir }),
+        })
+      : {};
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
   }
 
@@ -205,8 +220,20 @@ export class MatrixRunner {
       src: lane.src,
       build: lane.build,
       ...(this.setup.ccache ? { ccache: this.ccacheDir } : {}),
-      env: this.env,
+      env: { ...this.env, ...this.ccacheEnv },
+      // A container reaches a remote compiler cache through the host's network, and only then.
+      ...(this.setup.ccache && this.setup.ccacheRemote && this.setup.runtime.hermetic ? { network: 'host' as const } : {}),
       ...(logFile ? { logFile } : {}),
+    };
+  }
+
+  /** What a record says of the compiler cache of one build. */
+  private ccacheNote(stats: CcacheStats): BuildRecord['ccache'] {
+    const check = this.ccacheEnv.CCACHE_COMPILERCHECK ?? this.env.CCACHE_COMPILERCHECK;
+    return {
+      ...(this.setup.ccacheRemote ? { remote: redactUrl(this.setup.ccacheRemote) } : {}),
+      ...(check ? { compiler_check: check } : {}),
+      stats,
     };
   }
 
@@ -312,6 +339,18 @@ export class MatrixRunner {
    * lock — `tiny boot` uses it to boot a stored kernel while a matrix runs. undefined otherwise.
    */
   async storedRecord(t: Toggle): Promise<BuildRecord | undefined> {
+    const key = await this.knownKey(t);
+    if (key === undefined) return undefined;
+    const r = await lookup(this.setup.records, key);
+    return r?.status === 'ok' ? r : undefined;
+  }
+
+  /**
+   * The toggle's record key when its .config (and, for a flip, the queue point's) is in the
+   * config memo: no lane, no make. undefined when Kconfig has to run first (`tiny plan` says
+   * "key after Kconfig").
+   */
+  async knownKey(t: Toggle): Promise<string | undefined> {
     const memoText = async (x: Toggle, defaults?: Map<string, string>): Promise<string | undefined> => {
       const { tree } = await this.seriesFor(x);
       const fragment = resolveFragment(x, this.setup.config.kconfig.fragment, defaults);
@@ -326,8 +365,7 @@ export class MatrixRunner {
     }
     const text = await memoText(t, defaults);
     if (text === undefined) return undefined;
-    const r = await lookup(this.setup.records, recordKey(this.inputsFor(t, sha256(text))));
-    return r?.status === 'ok' ? r : undefined;
+    return recordKey(this.inputsFor(t, sha256(text)));
   }
 
   private async memoInputs(tree: string): Promise<Omit<ConfigMemoInputs, 'fragment'>> {
@@ -477,9 +515,12 @@ export class MatrixRunner {
     await rm(log, { force: true });
     logs.push(log);
     this.emit(t, 'building', started, { lane: lane.index });
+    const statsLog = join(lane.build, STATS_LOG_NAME);
+    await rm(statsLog, { force: true });
     t0 = Date.now();
     const outcome = await runKbuild(this.kbuildSpec(lane, log), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
     durations.build = Date.now() - t0;
+    const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
     const logText = await readFile(log, 'utf8').catch(() => outcome.output);
     const diag = countDiagnostics(logText);
     if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);
@@ -493,6 +534,7 @@ export class MatrixRunner {
       baseVersion: s.base.version,
       hermetic: s.runtime.hermetic,
       startedAt,
+      ...(ccache ? { ccache } : {}),
     };
     for (const p of t.patches) await storePatch(s.cacheDir, p.sha256, await patchBytes(p));
 

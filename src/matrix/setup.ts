@@ -38,6 +38,14 @@ export interface PrepareOptions {
   toolchainsDir?: string;
   /** Force ccache on or off (default: when the image / the host has it). */
   ccache?: boolean;
+  /** ccache's remote storage (--ccache-remote / $TINY_CCACHE_REMOTE); default: the configuration's ccache.remote. */
+  ccacheRemote?: string;
+  /**
+   * What to do when the toolchain's image is not there: build it (default), or go on without
+   * one (`tiny plan`: nothing is built, and record keys are then unknown) — the prepared setup
+   * then has an empty image ID and `imageMissing`.
+   */
+  missingImage?: 'build' | 'skip';
   /** Progress lines (image builds, imports). */
   onLog?: (line: string) => void;
 }
@@ -50,6 +58,8 @@ export interface Prepared {
   base: ImportedBase;
   runtime: Runtime;
   toolchain: Toolchain;
+  /** The image was not there and not built (missingImage: 'skip'). */
+  imageMissing?: true;
 }
 
 /** An ID for the host's compiler (host runtime: no image): its version texts, hashed. */
@@ -89,9 +99,15 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
 
   let image: { id: string; digest?: string };
   let ccache: boolean;
+  let imageMissing = false;
   const cross = toolchain.crossCompile[config.arch] ?? '';
   if (runtime.supportsImages && found) {
     image = found;
+    ccache = o.ccache ?? toolchain.packages.includes('ccache');
+  } else if (runtime.supportsImages && o.missingImage === 'skip') {
+    const there = await findImage(toolchain, runtime).catch(() => undefined);
+    image = there ? { id: there.id, ...(there.digest ? { digest: there.digest } : {}) } : { id: '' };
+    imageMissing = !there;
     ccache = o.ccache ?? toolchain.packages.includes('ccache');
   } else if (runtime.supportsImages) {
     const ref = await ensureImage(toolchain, runtime, { cacheDir: o.cacheDir, onLog: log }).catch((e: unknown) => {
@@ -108,6 +124,10 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     ccache = o.ccache ?? (await haveCommand('ccache'));
   }
 
+  if (!ccache && o.ccacheRemote) {
+    throw new TinyError(`--ccache-remote: this build does not use ccache (${runtime.supportsImages ? `the image of ${toolchain.name} has no ccache` : 'ccache is not installed on this machine'})`, 2, [], runtime.supportsImages ? `add ccache to the packages of toolchains/${toolchain.name}` : 'apt-get install ccache');
+  }
+  if (!ccache && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: this build runs without ccache`);
   const treeStore = await openTreeStore(o.cacheDir);
   const records = await openRecordStore(o.cacheDir);
   const [base, ...more] = await resolveBases(queue, treeStore, o.cacheDir, {
@@ -138,9 +158,10 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     runtime,
     image,
     ccache,
+    ...(ccache && (o.ccacheRemote ?? config.ccache?.remote) ? { ccacheRemote: (o.ccacheRemote ?? config.ccache?.remote)! } : {}),
     jobs: o.jobs ?? availableParallelism(),
     lanes: o.lanes ?? 1,
     toolVersion: TOOL_VERSION,
   };
-  return { setup, plan, queue, config, base, runtime, toolchain };
+  return { setup, plan, queue, config, base, runtime, toolchain, ...(imageMissing ? { imageMissing: true as const } : {}) };
 }

@@ -25,6 +25,11 @@ export interface RunIndex {
   toggles: RunEntry[];
   /** runInputs() of the run: a partial run keeps the previous run's other toggles only when equal. */
   inputs?: string;
+  /**
+   * Every toggle of the run's plan in report order, when the run built only some of them
+   * (`--only`, `--shard`): runs merged from several machines list their toggles in it.
+   */
+  order?: string[];
 }
 
 /**
@@ -58,6 +63,7 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
     ...(index.finishedAt ? { finishedAt: index.finishedAt } : {}),
     toggles: index.toggles.map((t) => ({ toggle: t.toggle, key: t.key, status: t.status })),
     ...(index.inputs ? { inputs: index.inputs } : {}),
+    ...(index.order ? { order: [...index.order] } : {}),
   };
   await writeFileAtomic(runIndexPath(cacheDir, index.config), JSON.stringify(clean, null, 2) + '\n');
 }

@@ -1,5 +1,6 @@
 // The build record: metadata.json of <cacheDir>/records/<kk>/<key>/. Plain JSON data.
 
+import type { CcacheStats } from '../kbuild/ccache.js';
 import type { FirstError, Measurement } from '../measure/types.js';
 import type { BuildInputs } from './key.js';
 
@@ -58,6 +59,12 @@ export interface BuildRecord {
   imageName?: string;
   /** Artifacts not stored, with the reason (e.g. vmlinux over the size cap). */
   skipped?: Partial<Record<ArtifactName, string>>;
+  /**
+   * The compiler cache this build used (descriptive, not part of the key: ccache cannot change
+   * the bytes): the remote storage without credentials, the compiler_check it ran with, and the
+   * hits of the build's make (local, or fetched from the remote).
+   */
+  ccache?: { remote?: string; compiler_check?: string; stats: CcacheStats };
 }
 
 /** What the caller fills in; save() adds schema, key, artifacts, log, imageName and skipped. */
