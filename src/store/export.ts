@@ -196,7 +196,8 @@ async function unpack(file: string, dir: string): Promise<void> {
       const p = e.path.replace(/^\.\//, '');
       if (e.type === 'Directory' && DIR_RE.test(p)) return e.resume();
       if ((e.type !== 'File' && e.type !== 'OldFile') || !ENTRY_RE.test(p) || seen.has(p)) {
-        bad ??= `${e.type === 'File' || e.type === 'OldFile' ? (seen.has(p) ? 'a repeated member' : 'an unexpected member') : `a ${e.type} member`} ${JSON.stringify(e.path)}`;
+        const what = e.type === 'File' || e.type === 'OldFile' ? 'file' : e.type === 'Directory' ? 'directory' : `${e.type} member`;
+        bad ??= `${seen.has(p) ? 'a repeated' : 'an unexpected'} ${what} ${JSON.stringify(e.path)}`;
         return e.resume();
       }
       seen.add(p);
