@@ -71,6 +71,19 @@ export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
   };
 }
 
+/**
+ * The ccache part of a build's container: the variables on top of the recorded environment, and
+ * the network (a container reaches a remote storage through the host's network, and only then;
+ * the host runtime has the host's network anyway). `none` when the build has no ccache.
+ */
+export function ccacheContainer(s: { ccache: boolean; remote?: string; image: string; hermetic: boolean; cacheDir: string }): { env: Record<string, string>; network: 'none' | 'host' } {
+  if (!s.ccache) return { env: {}, network: 'none' };
+  return {
+    env: ccacheRunEnv({ ...(s.remote ? { remote: s.remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) }),
+    network: s.remote && s.hermetic ? 'host' : 'none',
+  };
+}
+
 /** Hit counts of one build, summed over its compilations (ccache's stats log). */
 export interface CcacheStats {
   /** Compilations ccache looked up (hits + misses). */

@@ -21,7 +21,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
-import { ccacheRunEnv, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
+import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
 import { containerRunMake, extraMakeVars, kbuildVars, runKbuild, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
@@ -158,8 +158,9 @@ export class MatrixRunner {
   private readonly kconfigIds = new Map<string, Promise<string>>();
   private defaultsPromise?: Promise<Map<string, string>>;
   private readonly ccacheDir: string;
-  /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts). */
+  /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts), and the network they need. */
   private readonly ccacheEnv: Record<string, string>;
+  private readonly network: 'none' | 'host';
 
   constructor(
     readonly setup: MatrixSetup,
@@ -171,13 +172,9 @@ export class MatrixRunner {
     const cross = setup.toolchain.crossCompile[setup.config.arch] ?? '';
     this.vars = kbuildVars({ arch: setup.config.arch, crossCompile: cross, ccache: setup.ccache, toolchainVars: setup.toolchain.makeVariables, configVars: setup.config.makeVars });
     this.ccacheDir = join(setup.cacheDir, 'ccache');
-    this.ccacheEnv = setup.ccache
-      ? ccacheRunEnv({
-          ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}),
-          image: setup.image.id,
-          ...(setup.runtime.hermetic ? {} : { baseDir: setup.cacheDir }),
-        })
-      : {};
+    const cc = ccacheContainer({ ccache: setup.ccache, ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}), image: setup.image.id, hermetic: setup.runtime.hermetic, cacheDir: setup.cacheDir });
+    this.ccacheEnv = cc.env;
+    this.network = cc.network;
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
   }
 
@@ -221,8 +218,7 @@ export class MatrixRunner {
       build: lane.build,
       ...(this.setup.ccache ? { ccache: this.ccacheDir } : {}),
       env: { ...this.env, ...this.ccacheEnv },
-      // A container reaches a remote compiler cache through the host's network, and only then.
-      ...(this.setup.ccache && this.setup.ccacheRemote && this.setup.runtime.hermetic ? { network: 'host' as const } : {}),
+      network: this.network,
       ...(logFile ? { logFile } : {}),
     };
   }
