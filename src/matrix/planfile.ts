@@ -113,7 +113,18 @@ export function makePlanDocument(
   const known = toggles.map((t) => facts.durations[t.name]).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
   const balance = known.length ? 'durations' : 'count';
   const median = known.length ? known[Math.floor((known.length - 1) / 2)]! : 1;
-  const weight = (t: Toggle) => (balance === 'count' ? 1 : (facts.durations[t.name] ?? median));
+  // A toggle whose key an earlier toggle has (all-off equal to a flip) is served from that
+  // toggle's record when they share a shard (they share a selection): it costs nothing more.
+  const firstWithKey = new Map<string, string>();
+  for (const t of toggles) {
+    const key = facts.keys[t.name];
+    if (key && !firstWithKey.has(key)) firstWithKey.set(key, t.name);
+  }
+  const repeat = (t: Toggle) => {
+    const key = facts.keys[t.name];
+    return key !== undefined && firstWithKey.get(key) !== t.name;
+  };
+  const weight = (t: Toggle) => (repeat(t) ? 0 : balance === 'count' ? 1 : (facts.durations[t.name] ?? median));
   const shards: Shard[] = balanceShards(
     toggles.map((t) => ({ name: t.name, group: t.selection, weight: weight(t) })),
     n,
