@@ -245,13 +245,16 @@ export function recordContent(r: BuildRecord): Record<string, string> {
   return out;
 }
 
-/** The differences between two records' content, one "vmlinux: sha256 aaa… vs bbb…" per artifact. */
-export function contentDifferences(a: BuildRecord, b: BuildRecord): string[] {
-  const x = recordContent(a);
-  const y = recordContent(b);
+/**
+ * How the content of `here` differs from `there`'s, one "vmlinux sha256 aaa… here, bbb… in
+ * <thereName>" per artifact (empty when they are the same build).
+ */
+export function contentDifferences(there: BuildRecord, here: BuildRecord, thereName: string): string[] {
+  const x = recordContent(there);
+  const y = recordContent(here);
   const names = [...new Set([...Object.keys(x), ...Object.keys(y)])].sort();
   const short = (v: string | undefined) => (v === undefined ? 'none' : v.length === 64 ? `${v.slice(0, 12)}…` : v);
-  return names.filter((n) => x[n] !== y[n]).map((n) => (n === 'status' ? `status ${x[n]} vs ${y[n]}` : `${n} sha256 ${short(x[n])} vs ${short(y[n])}`));
+  return names.filter((n) => x[n] !== y[n]).map((n) => `${n === 'status' ? 'status' : `${n} sha256`} ${short(y[n])} here, ${short(x[n])} in ${thereName}`);
 }
 
 function describe(r: BuildRecord): string {
@@ -401,7 +404,7 @@ export async function importStores(store: RecordStore, files: readonly string[])
             candidates.set(key, { from: file, dir: rdir, record });
             continue;
           }
-          const diff = contentDifferences(other.record, record);
+          const diff = contentDifferences(other.record, record, other.from);
           if (!diff.length) continue; // the same build twice (e.g. two shards made one key)
           if (other.record.status === 'failed' && record.status === 'ok') candidates.set(key, { from: file, dir: rdir, record });
           else if (other.record.status === 'ok' && record.status === 'failed') summary.kept_ok++;
@@ -409,7 +412,7 @@ export async function importStores(store: RecordStore, files: readonly string[])
             diags.push({
               severity: 'error',
               file,
-              message: `record ${key} (${describe(record)}) has other content here than in ${other.from}: ${diff.join(', ')}`,
+              message: `record ${key} (${describe(record)}) was built with other bytes here than in ${other.from}: ${diff.join(', ')}`,
               hint: 'the same inputs gave different bytes: the toolchain is not reproducible (compare with `tiny rebuild KEY`)',
             });
           }
@@ -447,7 +450,7 @@ export async function importStores(store: RecordStore, files: readonly string[])
         toMove.push(c);
         continue;
       }
-      const diff = contentDifferences(existing, c.record);
+      const diff = contentDifferences(existing, c.record, 'the store');
       if (!diff.length) summary.same++;
       else if (existing.status === 'failed' && c.record.status === 'ok') toMove.push(c);
       else if (existing.status === 'ok' && c.record.status === 'failed') summary.kept_ok++;
@@ -456,7 +459,7 @@ export async function importStores(store: RecordStore, files: readonly string[])
         diags.push({
           severity: 'error',
           file: c.from,
-          message: `record ${key} (${describe(c.record)}) has other content here than in the store ${recordDir(store, key)} (built ${existing.finishedAt}): ${diff.join(', ')}`,
+          message: `record ${key} (${describe(c.record)}) was built with other bytes here than in the store (${recordDir(store, key)}, built ${existing.finishedAt}): ${diff.join(', ')}`,
           hint: 'the same inputs gave different bytes: the toolchain is not reproducible (compare with `tiny rebuild KEY`)',
         });
       }

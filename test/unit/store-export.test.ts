@@ -134,7 +134,7 @@ describe('tiny store import', () => {
     expect(e.diagnostics).toEqual([
       expect.objectContaining({
         file: join(dir, 'b.tar'),
-        message: `record ${key} (webserver queue) has other content here than in ${join(dir, 'a.tar')}: vmlinux sha256 ${sha256('bytes of machine A').slice(0, 12)}… vs ${sha256('bytes of machine B').slice(0, 12)}…`,
+        message: `record ${key} (webserver queue) was built with other bytes here than in ${join(dir, 'a.tar')}: vmlinux sha256 ${sha256('bytes of machine B').slice(0, 12)}… here, ${sha256('bytes of machine A').slice(0, 12)}… in ${join(dir, 'a.tar')}`,
         hint: expect.stringContaining('not reproducible'),
       }),
     ]);
@@ -143,7 +143,7 @@ describe('tiny store import', () => {
     // Against the store: A's records are in; B's differs from the stored one.
     await importStores(target, [join(dir, 'a.tar')]);
     const e2 = await fails(importStores(target, [join(dir, 'b.tar')]));
-    expect(e2.diagnostics[0]!.message).toContain(`has other content here than in the store ${join(dir, 'target', 'records', key.slice(0, 2), key)} (built 2024-01-01T00:01:00.000Z)`);
+    expect(e2.diagnostics[0]!.message).toContain(`was built with other bytes here than in the store (${join(dir, 'target', 'records', key.slice(0, 2), key)}, built 2024-01-01T00:01:00.000Z): vmlinux sha256 ${sha256('bytes of machine B').slice(0, 12)}… here, ${sha256('bytes of machine A').slice(0, 12)}… in the store`);
     expect(recordContent((await lookup(target, key))!).vmlinux).toBe(sha256('bytes of machine A'));
   });
 
