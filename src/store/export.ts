@@ -81,6 +81,8 @@ export interface ExportOptions {
   config?: string;
   /** Only these records (full keys or unique prefixes of 8+ hex digits). */
   keys?: readonly string[];
+  /** Leave out the latest-run entries (one record offered to a remote store is not a run). */
+  noRuns?: boolean;
 }
 
 export interface ExportSummary {
@@ -144,7 +146,7 @@ export async function exportStore(store: RecordStore, opts: ExportOptions): Prom
 
   const keys = new Set(records.map((r) => r.key));
   const runs: string[] = [];
-  for (const config of [...new Set(records.map((r) => r.config))].sort()) {
+  for (const config of opts.noRuns ? [] : [...new Set(records.map((r) => r.config))].sort()) {
     const index = await readRunIndex(store.cacheDir, config).catch(() => undefined);
     const toggles = (index?.toggles ?? []).filter((t) => keys.has(t.key));
     if (!index || !toggles.length) continue;
@@ -478,12 +480,14 @@ export async function importStores(store: RecordStore, files: readonly string[])
       const final = recordDir(store, c.record.key);
       await mkdir(join(final, '..'), { recursive: true });
       const existing = await lookup(store, c.record.key);
-      if (existing) {
-        // A failed record replaced by an ok one: moved aside first (a rename), never half-written.
+      if (existing || (await stat(final).catch(() => undefined))) {
+        // A failed record replaced by an ok one (or an unreadable directory by a whole record):
+        // moved aside first (a rename), never half-written.
         const trash = join(store.tmp, `replaced-${c.record.key}.${process.pid}.${randomBytes(4).toString('hex')}`);
         await rename(final, trash);
         await rm(trash, { recursive: true, force: true });
-        summary.replaced_failed++;
+        if (existing) summary.replaced_failed++;
+        else summary.added++;
       } else summary.added++;
       try {
         await rename(c.dir, final);

@@ -24,7 +24,9 @@ export function emitGithub(o: EmitOptions): string {
     name: `tiny ${o.name}`,
     on: { workflow_dispatch: {}, push: { paths: ['queue/**', 'configs/**', 'toolchains/**'] } },
     permissions: { contents: 'read' },
-    env: { TINY_CACHE: '${{ github.workspace }}/.tiny-cache' },
+    // Relative to the workspace each step runs in (in a container job, github.workspace names
+    // the runner's path, not the container's).
+    env: { TINY_CACHE: '.tiny-cache' },
     jobs: {
       plan: {
         name: 'plan',
