@@ -17,6 +17,7 @@ import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSumm
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
 import { openRecordStore, readRunIndex, runInputs, withBuildLock, writeRunIndex, type RunEntry } from '../store/index.js';
+import { checkStoreUrl, openRemoteStore } from '../store/remote.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
@@ -62,7 +63,11 @@ the toggles the same way, by count, keeping toggles that share a build directory
 with --plan FILE the split of \`tiny plan --shards N\`, balanced by recorded build times.
 --shard auto takes the shard from the CI engine: GitLab's CI_NODE_INDEX (1..CI_NODE_TOTAL) is
 shard CI_NODE_INDEX; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX (0..N-1) is shard
-JOB_COMPLETION_INDEX + 1 of N (--shards N, or the plan's). Logs are kept
+JOB_COMPLETION_INDEX + 1 of N (--shards N, or the plan's).
+
+TINY_STORE_URL=http://HOST/PATH: a remote record store shared by the machines. A toggle whose
+record is not here is asked for there (GET PATH/<key>.tar) before it is built; every record
+built here is offered to it (PUT, never over an existing key). Logs are kept
 under the cache (logs/<config>/). Interrupt with Ctrl-C: finished toggles stay recorded, the
 next run resumes.
 
@@ -79,6 +84,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
     if (opts.plan && !opts.shard) throw new TinyError('--plan names the shards of a plan: give --shard I/N (or --shard auto) too', 2);
     if (opts.plan && opts.only) throw new TinyError('--only cannot narrow a --plan: the plan was made with its own --only', 2, [], 'make the plan with `tiny plan --only ...`');
     if (opts.shards && !opts.shard) throw new TinyError('--shards counts the shards of --shard auto: give --shard too', 2);
+    const storeUrl = process.env.TINY_STORE_URL ? checkStoreUrl(process.env.TINY_STORE_URL) : undefined;
     const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
     const started = Date.now();
 
@@ -94,6 +100,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
           onLog: (l) => err(`tiny: ${l}`),
         });
         for (const w of p.config.warnings) err(`${w.file}:${w.line ?? ''}: warning: ${w.message}`);
+        if (storeUrl) p.setup.remoteStore = openRemoteStore(p.setup.records, storeUrl, (l) => err(`tiny: ${l}`));
         let toggles = onlyToggles(p.plan, opts.only as string[] | undefined);
         for (const n of p.plan.notes) err(`tiny: ${n}`);
         let shard: ShardSpec | undefined;

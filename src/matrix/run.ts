@@ -30,6 +30,7 @@ import { measureBuild } from '../measure/measure.js';
 import type { FirstError, MeasureTools } from '../measure/types.js';
 import type { QueuePatch } from '../queue/types.js';
 import { lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
+import type { RemoteStore } from '../store/remote.js';
 import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
@@ -64,6 +65,8 @@ export interface MatrixSetup {
   jobs: number;
   /** Parallel lanes (build directories); default 1. */
   lanes?: number;
+  /** A remote record store (TINY_STORE_URL): asked before a toggle is built, offered what is built. */
+  remoteStore?: RemoteStore;
   toolVersion: string;
   /** size and nm (default: the host's). */
   measureTools?: MeasureTools;
@@ -471,7 +474,8 @@ export class MatrixRunner {
 
     const inputs = this.inputsFor(t, cfg.sha256);
     const key = recordKey(inputs);
-    const stored = await lookup(this.setup.records, key);
+    let stored = await lookup(this.setup.records, key);
+    if (stored?.status !== 'ok' && this.setup.remoteStore && (await this.setup.remoteStore.fetch(key))) stored = await lookup(this.setup.records, key);
     if (stored?.status === 'ok') return done({ status: 'cached', key, record: stored });
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
@@ -587,6 +591,7 @@ export class MatrixRunner {
       },
       { replace },
     );
+    await s.remoteStore?.push(key);
     return done({ status: 'built', key, record: saved.record, lane: lane.index });
   }
 
