@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, createConnection } from 'node:net';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecordStore, listRecords, type BuildRecord } from '../../src/store/index.js';
 import { tempCache, tiny } from '../helpers/cli.js';
@@ -98,6 +99,21 @@ describe('tiny build --shard: 3 shards, 3 caches, one redis as ccache remote sto
       ['queue', 'without:panic-reason'],
       ['without:banner-option', 'base'],
     ]);
+  });
+
+  it('tiny plan --emit k8s writes the Jobs with this plan inside; --emit needs --image', async () => {
+    const out = join(tmp, 'tiny.yaml');
+    const r = await tiny(['plan', ...BUILD.slice(1), '--shards', '3', '--emit', 'k8s', '--image', 'registry.example.org/tiny-ci@sha256:' + '0'.repeat(64), '--out', out], { env: { TINY_CACHE: caches.plan } });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^tiny: k8s: 3 shards of fake-tiny \(6 toggles, the plan [0-9a-f]{12} inside the Job\)$/m);
+    const [shards, merge] = parseAllDocuments(await readFile(out, 'utf8')).map((d) => d.toJS());
+    expect(shards.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3 });
+    const planEnv = shards.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'TINY_PLAN');
+    expect(JSON.parse(planEnv.value)).toEqual(JSON.parse(await readFile(join(tmp, 'plan.json'), 'utf8')));
+    expect(merge.metadata.name).toBe('fake-tiny-merge');
+    const bad = await tiny(['plan', ...BUILD.slice(1), '--emit', 'github'], { env: { TINY_CACHE: caches.plan } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('tiny: --emit github needs --image: the image every job runs');
   });
 
   it('shard 1 builds its toggles and fills the remote cache', async () => {
