@@ -176,6 +176,11 @@ describe('tiny build --shard: 3 shards, 3 caches, one redis as ccache remote sto
     const r = await tiny([...BUILD, '--shard', '2/3'], { env: { TINY_CACHE: caches.merged } });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^2 toggles: 0 built, 2 cached, 0 failed/m);
+    // Without a plan: JOB_COMPLETION_INDEX with --shards N, the split every machine computes alike.
+    const k = await tiny([...BUILD, '--shard', 'auto', '--shards', '3'], { env: { TINY_CACHE: caches.merged, JOB_COMPLETION_INDEX: '0' } });
+    expect(k.code, k.stderr).toBe(0);
+    expect(k.stderr).toContain('tiny: shard 1/3 (JOB_COMPLETION_INDEX=0), split by toggle count: flip:banner-option, all-off');
+    expect(k.stdout).toMatch(/^2 toggles: 0 built, 2 cached, 0 failed/m);
   });
 
   it('bad shard arguments are refused before anything is built', async () => {
