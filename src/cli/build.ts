@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Option, type Command } from 'commander';
 import { onlyToggles } from '../matrix/plan.js';
+import { readPlanFile, planShardToggles } from '../matrix/planfile.js';
+import { balanceShards, parseShardArg, shardFromEnv, type ShardSpec } from '../matrix/shard.js';
+import { addStats, checkRemoteUrl, redactUrl, type CcacheStats } from '../kbuild/ccache.js';
 import { MatrixProgress } from '../matrix/progress.js';
 import { readTimings, writeTimings } from '../matrix/memo.js';
 import { budgetExitCode, checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
@@ -15,9 +18,10 @@ import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
 import { recordRun } from '../matrix/run-index.js';
 import { openRecordStore, withBuildLock } from '../store/index.js';
+import { checkStoreUrl, openRemoteStore } from '../store/remote.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
-import { EXIT } from '../util/diagnostics.js';
+import { EXIT, TinyError } from '../util/diagnostics.js';
 import { addFormatOptions, addQueueOption, collect, outputFormat, setExit, writeOut, matrixOptions, positiveInt } from './options.js';
 
 /** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
@@ -39,6 +43,10 @@ export function registerBuildCommand(program: Command): void {
     .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
     .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collect)
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
+    .option('--shard <I/N|auto>', 'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan')
+    .option('--shards <n>', 'the number of shards, for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX does not say)', positiveInt('--shards'))
+    .option('--plan <file>', 'take the shards from this plan (`tiny plan --shards N --format json`): split by recorded durations, the same on every machine')
+    .option('--ccache-remote <url>', "ccache's remote storage shared by the machines (redis://HOST:PORT, redis+unix:/path, http://HOST/PATH); default $TINY_CCACHE_REMOTE, else the configuration's ccache.remote")
     .addHelpText(
       'after',
       `
@@ -48,7 +56,19 @@ queue (every selected patch, options at their Kconfig default: the no-op point),
 alone) and without:<patch> (one patch left out, with the patches depending on it).
 
 Each toggle's inputs (base tree, patches, .config, image, make variables, environment) make
-its record key; a toggle whose record is stored is served without building. Logs are kept
+its record key; a toggle whose record is stored is served without building.
+
+Shards: --shard I/N builds one share of the toggles (the others are built elsewhere; merge the
+records with \`tiny store export\` / \`tiny store import\`). Without --plan every machine splits
+the toggles the same way, by count, keeping toggles that share a build directory together;
+with --plan FILE the split of \`tiny plan --shards N\`, balanced by recorded build times.
+--shard auto takes the shard from the CI engine: GitLab's CI_NODE_INDEX (1..CI_NODE_TOTAL) is
+shard CI_NODE_INDEX; a Kubernetes Indexed Job's JOB_COMPLETION_INDEX (0..N-1) is shard
+JOB_COMPLETION_INDEX + 1 of N (--shards N, or the plan's).
+
+TINY_STORE_URL=http://HOST/PATH: a remote record store shared by the machines. A toggle whose
+record is not here is asked for there (GET PATH/<key>.tar) before it is built; every record
+built here is offered to it (PUT, never over an existing key). Logs are kept
 under the cache (logs/<config>/). Interrupt with Ctrl-C: finished toggles stay recorded, the
 next run resumes.
 
@@ -60,6 +80,12 @@ is exceeded, 2 bad input, 130 interrupted.`,
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
     const format = outputFormat(opts);
     const cache = cacheDir();
+    const remoteArg = (opts.ccacheRemote as string | undefined) ?? (process.env.TINY_CCACHE_REMOTE || undefined);
+    const ccacheRemote = remoteArg !== undefined ? checkRemoteUrl(remoteArg, opts.ccacheRemote !== undefined ? '--ccache-remote' : 'TINY_CCACHE_REMOTE') : undefined;
+    if (opts.plan && !opts.shard) throw new TinyError('--plan names the shards of a plan: give --shard I/N (or --shard auto) too', 2);
+    if (opts.plan && opts.only) throw new TinyError('--only cannot narrow a --plan: the plan was made with its own --only', 2, [], 'make the plan with `tiny plan --only ...`');
+    if (opts.shards && !opts.shard) throw new TinyError('--shards counts the shards of --shard auto: give --shard too', 2);
+    const storeUrl = process.env.TINY_STORE_URL ? checkStoreUrl(process.env.TINY_STORE_URL) : undefined;
     const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
     const started = Date.now();
 
@@ -71,11 +97,28 @@ is exceeded, 2 bad input, 130 interrupted.`,
           ...matrixOptions(opts),
           cacheDir: cache,
           lanes: opts.lanes as number,
+          ...(ccacheRemote ? { ccacheRemote } : {}),
           onLog: (l) => err(`tiny: ${l}`),
         });
         for (const w of p.config.warnings) err(`${w.file}:${w.line ?? ''}: warning: ${w.message}`);
-        const toggles = onlyToggles(p.plan, opts.only as string[] | undefined);
+        if (storeUrl) p.setup.remoteStore = openRemoteStore(p.setup.records, storeUrl, (l) => err(`tiny: ${l}`));
+        let toggles = onlyToggles(p.plan, opts.only as string[] | undefined);
         for (const n of p.plan.notes) err(`tiny: ${n}`);
+        let shard: ShardSpec | undefined;
+        if (opts.shard) {
+          const doc = opts.plan ? await readPlanFile(opts.plan as string) : undefined;
+          const given = opts.shards as number | undefined;
+          if (doc && given !== undefined && given !== doc.shard_count) throw new TinyError(`--shards ${given}, but the plan ${String(opts.plan)} has ${doc.shard_count} shards`, 2);
+          shard = opts.shard === 'auto' ? shardFromEnv(process.env, doc?.shard_count ?? given) : parseShardArg(opts.shard as string);
+          if (doc && shard.count !== doc.shard_count) throw new TinyError(`--shard ${shard.index}/${shard.count}, but the plan ${String(opts.plan)} has ${doc.shard_count} shards`, 2);
+          if (doc) toggles = planShardToggles(doc, p, shard.index, opts.plan as string);
+          else {
+            const mine = new Set(balanceShards(toggles.map((t) => ({ name: t.name, group: t.selection, weight: 1 })), shard.count)[shard.index - 1]!.toggles);
+            toggles = toggles.filter((t) => mine.has(t.name));
+          }
+          const from = shard.source === 'argument' ? '' : shard.source === 'CI_NODE_INDEX' ? ` (CI_NODE_INDEX=${shard.index})` : ` (JOB_COMPLETION_INDEX=${shard.index - 1})`;
+          err(`tiny: shard ${shard.index}/${shard.count}${from}${doc ? ` of the plan ${String(opts.plan)}` : ', split by toggle count'}: ${toggles.length ? toggles.map((t) => t.name).join(', ') : 'no toggle'}`);
+        }
 
         const signal = { aborted: false };
         let interrupts = 0;
@@ -112,7 +155,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
           base: p.base,
           image: p.setup.image.id,
           results,
-          partial: !!opts.only,
+          partial: !!opts.only || !!shard,
           startedAt: new Date(started).toISOString(),
           finishedAt: new Date().toISOString(),
           onNote: (l) => err(`tiny: ${l}`),
@@ -149,6 +192,13 @@ is exceeded, 2 bad input, 130 interrupted.`,
     };
     if (format === 'json') writeOut(JSON.stringify(toJson(rows, summary), null, 2));
     else writeOut(renderText(rows, summary, format));
+    // What the compiler cache did for the toggles built here (local hits, fetched from the remote).
+    const built = results.filter((r) => r.status === 'built' && r.record?.ccache);
+    if (built.length) {
+      const total = built.reduce<CcacheStats>((a, r) => addStats(a, r.record!.ccache!.stats), { calls: 0, hits: 0, local_hits: 0, remote_hits: 0, misses: 0, remote_errors: 0 });
+      const remote = p.setup.ccacheRemote ? ` (${total.remote_hits} from the remote ${redactUrl(p.setup.ccacheRemote)}${total.remote_errors ? `, ${total.remote_errors} remote errors` : ''})` : '';
+      err(`tiny: ccache: ${total.hits} of ${total.calls} compilations were hits${remote}`);
+    }
     const failures = renderFailures(rows);
     if (failures) err(failures.trimEnd());
     const verdict = renderBudgetCheck(budgets, { config: p.config.name });

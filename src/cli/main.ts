@@ -12,7 +12,9 @@ import { registerInlineCommand } from './inline.js';
 import { registerQueueCommands } from './queue.js';
 import { registerRebuildCommand } from './rebuild.js';
 import { registerReleaseCommand } from './release.js';
+import { registerPlanCommand } from './plan.js';
 import { registerReportCommand } from './report.js';
+import { registerStoreCommands } from './store.js';
 import { registerToolchainCommands } from './toolchain.js';
 import { TOOL_VERSION } from '../util/version.js';
 
@@ -29,6 +31,8 @@ export function buildProgram(): Command {
   registerQueueCommands(program);
   registerToolchainCommands(program);
   registerBuildCommand(program);
+  registerPlanCommand(program);
+  registerStoreCommands(program);
   registerBootCommand(program);
   registerRebuildCommand(program);
   registerBisectCommand(program);

@@ -69,6 +69,8 @@ export interface BuildConfig {
   targets: BuildTarget[];
   makeVars: Record<string, string>;
   budgets?: Budgets;
+  /** ccache.remote: the compiler cache shared by the machines that build the toggles. */
+  ccache?: { remote?: string };
   /** Where it was read from (absolute) and how diagnostics name it (relative to cwd). */
   file: string;
   displayFile: string;
@@ -443,6 +445,7 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     targets: rec.targets as BuildTarget[],
     makeVars: isRecord(rec.make_vars) ? (rec.make_vars as Record<string, string>) : {},
     ...(budgets ? { budgets } : {}),
+    ...(isRecord(rec.ccache) && typeof rec.ccache.remote === 'string' ? { ccache: { remote: rec.ccache.remote } } : {}),
     file: opts.file,
     displayFile,
     fragmentPositions: positions,

@@ -1,39 +1,145 @@
-// ccache's hits and misses of one build. ccache (4.x) appends every compiler call's counters to
-// the file named by CCACHE_STATSLOG: a `# <source file>` line, then one counter per line
-// (direct_cache_hit, preprocessed_cache_hit, cache_miss, called_for_link ...). A build points
-// it at a fresh file in its build directory and counts the calls afterwards. The file is never
-// part of a record key: it changes nothing the compiler makes. Older ccache (2.x) ignores the
-// variable, and the build has no counts.
+// ccache beyond the local cache directory: a remote storage shared by several machines (ccache
+// >= 4.4 `remote_storage`: redis://host:port, redis+unix:/path, http://host/path — Debian 12
+// has 4.7), and per-build hit counts read from ccache's stats log.
+//
+// Why these settings are not build inputs: ccache cannot change the bytes a compiler writes, so
+// a record key never depends on them (a run with a remote cache serves, and is served by, the
+// records of a run without one). They are kept in the record (`ccache`) instead, so a reader
+// sees which cache a build used and how well it hit.
+//
+//   CCACHE_REMOTE_STORAGE   the remote, as given (credentials are never written to a record)
+//   CCACHE_COMPILERCHECK    string:<image ID>: two machines share results only when they run the
+//                           same toolchain image (content would hash the gcc driver alone, not
+//                           cc1 or as, which a rebuilt image can change behind an equal driver)
+//   CCACHE_BASEDIR          host runtime only: the cache directory, so the per-machine paths of
+//                           worktrees and build directories hash relative to it; containers
+//                           build at /tiny/src and /tiny/build everywhere and need no rewriting
+//   CCACHE_STATSLOG         a file in the build directory: every compilation appends its
+//                           counters (cache_miss, direct_cache_hit, remote_storage_hit, ...)
 
-/** Compiler calls of one build, as ccache counted them. */
-export interface CcacheStats {
-  /** Calls served from the cache (direct or preprocessed hits). */
-  hits: number;
-  /** Calls compiled and stored. */
-  misses: number;
-  /** Calls ccache could not cache (links, preprocessing only, unsupported options ...). */
-  uncacheable: number;
+import { TinyError } from '../util/diagnostics.js';
+import { CONTAINER_PATHS } from '../toolchain/runtime.js';
+
+/** Where ccache appends the counters of each compilation of one make (inside the build directory). */
+export const STATS_LOG_NAME = '.tiny-ccache-stats.log';
+
+const REMOTE_RE = /^(redis:\/\/[^\s]+|redis\+unix:[^\s]+|http:\/\/[^\s]+)$/;
+
+/** Check a remote storage URL ccache 4.7 understands; throws TinyError (exit 2) naming `where`. */
+export function checkRemoteUrl(url: string, where: string): string {
+  const u = url.trim();
+  if (!REMOTE_RE.test(u)) {
+    throw new TinyError(
+      `${where}: '${url}' is not a ccache remote storage URL`,
+      2,
+      [],
+      'use redis://HOST:PORT, redis+unix:/path/to/socket or http://HOST[:PORT]/PATH (ccache 4.7 has no https)',
+    );
+  }
+  return u;
 }
 
-/** The stats log's name, relative to the build directory. */
-export const CCACHE_STATS_LOG = '.tiny-ccache-stats';
+/** The URL without its user and password (what records and messages show). */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
+}
 
-/** Count the calls of a CCACHE_STATSLOG file. */
-export function parseCcacheStatsLog(text: string): CcacheStats {
-  const stats: CcacheStats = { hits: 0, misses: 0, uncacheable: 0 };
-  const flush = (counters: Set<string> | undefined) => {
-    if (!counters) return;
-    if (counters.has('direct_cache_hit') || counters.has('preprocessed_cache_hit')) stats.hits++;
-    else if (counters.has('cache_miss')) stats.misses++;
-    else stats.uncacheable++;
+export interface CcacheRunSettings {
+  /** The remote storage URL (absent: local cache only). */
+  remote?: string;
+  /** The image the compilers come from (host runtime: the host compiler's ID). */
+  image: string;
+  /** host runtime: the cache directory the lanes live under (base_dir). */
+  baseDir?: string;
+}
+
+/**
+ * The ccache variables a build gets on top of its recorded environment (kbuild/env.ts). With a
+ * remote: remote_storage, compiler_check pinned to the image and (host runtime) base_dir.
+ * Always: the stats log of this make.
+ */
+export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
+  return {
+    CCACHE_STATSLOG: `${CONTAINER_PATHS.build}/${STATS_LOG_NAME}`,
+    ...(s.remote
+      ? {
+          CCACHE_REMOTE_STORAGE: s.remote,
+          CCACHE_COMPILERCHECK: `string:${s.image}`,
+          ...(s.baseDir ? { CCACHE_BASEDIR: s.baseDir } : {}),
+        }
+      : {}),
   };
-  let call: Set<string> | undefined;
-  for (const line of text.split('\n')) {
+}
+
+/**
+ * The ccache part of a build's container: the variables on top of the recorded environment, and
+ * the network (a container reaches a remote storage through the host's network, and only then;
+ * the host runtime has the host's network anyway). `none` when the build has no ccache.
+ */
+export function ccacheContainer(s: { ccache: boolean; remote?: string; image: string; hermetic: boolean; cacheDir: string }): { env: Record<string, string>; network: 'none' | 'host' } {
+  if (!s.ccache) return { env: {}, network: 'none' };
+  return {
+    env: ccacheRunEnv({ ...(s.remote ? { remote: s.remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) }),
+    network: s.remote && s.hermetic ? 'host' : 'none',
+  };
+}
+
+/** Hit counts of one build, summed over its compilations (ccache's stats log). */
+export interface CcacheStats {
+  /** Compilations ccache looked up (hits + misses). */
+  calls: number;
+  hits: number;
+  /** Hits found in the local cache directory. */
+  local_hits: number;
+  /** Hits fetched from the remote storage (absent from the local directory before). */
+  remote_hits: number;
+  misses: number;
+  /** Remote storage lookups that failed (unreachable server, timeouts). */
+  remote_errors: number;
+}
+
+/**
+ * Sum a stats log: "# <file>" starts a compilation, then one counter name per line. A
+ * compilation is a hit when it has direct_cache_hit or preprocessed_cache_hit, a miss with
+ * cache_miss; local_storage_hit / remote_storage_hit say where the result was found.
+ */
+export function parseStatsLog(text: string): CcacheStats {
+  const stats: CcacheStats = { calls: 0, hits: 0, local_hits: 0, remote_hits: 0, misses: 0, remote_errors: 0 };
+  let current: Set<string> | undefined;
+  const close = () => {
+    if (!current) return;
+    const hit = current.has('direct_cache_hit') || current.has('preprocessed_cache_hit');
+    if (hit || current.has('cache_miss')) stats.calls++;
+    if (hit) {
+      stats.hits++;
+      if (current.has('local_storage_hit')) stats.local_hits++;
+      else if (current.has('remote_storage_hit')) stats.remote_hits++;
+    } else if (current.has('cache_miss')) stats.misses++;
+    if (current.has('remote_storage_error') || current.has('remote_storage_timeout')) stats.remote_errors++;
+    current = undefined;
+  };
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line) continue;
     if (line.startsWith('#')) {
-      flush(call);
-      call = new Set();
-    } else if (line.trim() && call) call.add(line.trim());
+      close();
+      current = new Set();
+    } else {
+      (current ??= new Set()).add(line);
+    }
   }
-  flush(call);
+  close();
   return stats;
+}
+
+/** Add two builds' counts (a toggle's configuration and build makes). */
+export function addStats(a: CcacheStats, b: CcacheStats): CcacheStats {
+  return {
+    calls: a.calls + b.calls,
+    hits: a.hits + b.hits,
+    local_hits: a.local_hits + b.local_hits,
+    remote_hits: a.remote_hits + b.remote_hits,
+    misses: a.misses + b.misses,
+    remote_errors: a.remote_errors + b.remote_errors,
+  };
 }

@@ -33,6 +33,8 @@ export interface KbuildSpec {
   env: Record<string, string>;
   /** Append make's output here. */
   logFile?: string;
+  /** The container's network: none (default), or host when ccache reaches a remote storage. */
+  network?: 'none' | 'host';
   onLine?: (line: string, stream: StreamName) => void;
 }
 
@@ -111,7 +113,7 @@ async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepByte
     workdir: CONTAINER_PATHS.build,
     mounts: kbuildMounts(spec),
     env: spec.env,
-    network: 'none',
+    network: spec.network ?? 'none',
     cmd,
     ...(spec.logFile ? { logFile: spec.logFile } : {}),
     ...(spec.onLine ? { onLine: spec.onLine } : {}),

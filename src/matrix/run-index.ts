@@ -41,7 +41,7 @@ export interface RecordRunOptions {
   base: { tree: string };
   image: string;
   results: readonly ToggleResult[];
-  /** Only some toggles were built (--only): merge instead of replacing. */
+  /** Only some toggles were built (--only, --shard): merge instead of replacing. */
   partial: boolean;
   startedAt: string;
   finishedAt: string;
@@ -54,14 +54,16 @@ export async function recordRun(o: RecordRunOptions): Promise<RunEntry[]> {
   const entries = runEntries(o.results);
   const inputs = runInputs({ tree: o.base.tree, patches: o.plan.selected, config: o.config, image: o.image });
   let toggles = entries;
+  const order = displayOrder(o.plan.toggles).map((t) => t.name);
   if (o.partial) {
     const previous = await readRunIndex(o.cacheDir, o.config.name);
-    const merged = mergeRunEntries(previous, entries, inputs, displayOrder(o.plan.toggles).map((t) => t.name));
+    const merged = mergeRunEntries(previous, entries, inputs, order);
     if (merged.dropped) {
       o.onNote?.(`the last run of ${o.config.name} was made from another queue, configuration or toolchain: its other toggles leave the latest-run index (tiny report shows this run's only)`);
     }
     toggles = merged.toggles;
   }
-  if (toggles.length) await writeRunIndex(o.cacheDir, { config: o.config.name, startedAt: o.startedAt, finishedAt: o.finishedAt, toggles, inputs });
+  // A partial run keeps the plan's order, so runs merged from several machines list their toggles in it.
+  if (toggles.length) await writeRunIndex(o.cacheDir, { config: o.config.name, startedAt: o.startedAt, finishedAt: o.finishedAt, toggles, inputs, ...(o.partial ? { order } : {}) });
   return toggles;
 }

@@ -21,8 +21,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
+import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
-import { CCACHE_STATS_LOG, parseCcacheStatsLog } from '../kbuild/ccache.js';
 import { containerRunMake, extraMakeVars, kbuildVars, makeGoals, runKbuild, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
@@ -30,6 +30,7 @@ import { measureBuild } from '../measure/measure.js';
 import type { FirstError, MeasureTools } from '../measure/types.js';
 import type { QueuePatch } from '../queue/types.js';
 import { lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
+import type { RemoteStore } from '../store/remote.js';
 import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
@@ -55,10 +56,17 @@ export interface MatrixSetup {
   image: { id: string; digest?: string };
   /** Wrap the compiler in ccache (the image has it / the host has it). */
   ccache: boolean;
+  /**
+   * ccache's remote storage shared with other machines (redis://, redis+unix:, http://): ccache
+   * looks there after its local directory and stores new results there too (kbuild/ccache.ts).
+   */
+  ccacheRemote?: string;
   /** make -jN */
   jobs: number;
   /** Parallel lanes (build directories); default 1. */
   lanes?: number;
+  /** A remote record store (TINY_STORE_URL): asked before a toggle is built, offered what is built. */
+  remoteStore?: RemoteStore;
   toolVersion: string;
   /** size and nm (default: the host's). */
   measureTools?: MeasureTools;
@@ -149,6 +157,9 @@ export class MatrixRunner {
   private readonly kconfigIds = new Map<string, Promise<string>>();
   private defaultsPromise?: Promise<Map<string, string>>;
   private readonly ccacheDir: string;
+  /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts), and the network they need. */
+  private readonly ccacheEnv: Record<string, string>;
+  private readonly network: 'none' | 'host';
 
   constructor(
     readonly setup: MatrixSetup,
@@ -160,6 +171,9 @@ export class MatrixRunner {
     const cross = setup.toolchain.crossCompile[setup.config.arch] ?? '';
     this.vars = kbuildVars({ arch: setup.config.arch, crossCompile: cross, ccache: setup.ccache, toolchainVars: setup.toolchain.makeVariables, configVars: setup.config.makeVars });
     this.ccacheDir = join(setup.cacheDir, 'ccache');
+    const cc = ccacheContainer({ ccache: setup.ccache, ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}), image: setup.image.id, hermetic: setup.runtime.hermetic, cacheDir: setup.cacheDir });
+    this.ccacheEnv = cc.env;
+    this.network = cc.network;
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
   }
 
@@ -202,8 +216,19 @@ export class MatrixRunner {
       src: lane.src,
       build: lane.build,
       ...(this.setup.ccache ? { ccache: this.ccacheDir } : {}),
-      env: this.env,
+      env: { ...this.env, ...this.ccacheEnv },
+      network: this.network,
       ...(logFile ? { logFile } : {}),
+    };
+  }
+
+  /** What a record says of the compiler cache of one build. */
+  private ccacheNote(stats: CcacheStats): BuildRecord['ccache'] {
+    const check = this.ccacheEnv.CCACHE_COMPILERCHECK ?? this.env.CCACHE_COMPILERCHECK;
+    return {
+      ...(this.setup.ccacheRemote ? { remote: redactUrl(this.setup.ccacheRemote) } : {}),
+      ...(check ? { compiler_check: check } : {}),
+      stats,
     };
   }
 
@@ -309,6 +334,18 @@ export class MatrixRunner {
    * lock — `tiny boot` uses it to boot a stored kernel while a matrix runs. undefined otherwise.
    */
   async storedRecord(t: Toggle): Promise<BuildRecord | undefined> {
+    const key = await this.knownKey(t);
+    if (key === undefined) return undefined;
+    const r = await lookup(this.setup.records, key);
+    return r?.status === 'ok' ? r : undefined;
+  }
+
+  /**
+   * The toggle's record key when its .config (and, for a flip, the queue point's) is in the
+   * config memo: no lane, no make. undefined when Kconfig has to run first (`tiny plan` says
+   * "key after Kconfig").
+   */
+  async knownKey(t: Toggle): Promise<string | undefined> {
     const memoText = async (x: Toggle, defaults?: Map<string, string>): Promise<string | undefined> => {
       const { tree } = await this.seriesFor(x);
       const fragment = resolveFragment(x, this.setup.config.kconfig.fragment, defaults);
@@ -323,8 +360,7 @@ export class MatrixRunner {
     }
     const text = await memoText(t, defaults);
     if (text === undefined) return undefined;
-    const r = await lookup(this.setup.records, recordKey(this.inputsFor(t, sha256(text))));
-    return r?.status === 'ok' ? r : undefined;
+    return recordKey(this.inputsFor(t, sha256(text)));
   }
 
   private async memoInputs(tree: string): Promise<Omit<ConfigMemoInputs, 'fragment'>> {
@@ -434,7 +470,8 @@ export class MatrixRunner {
 
     const inputs = this.inputsFor(t, cfg.sha256);
     const key = recordKey(inputs);
-    const stored = await lookup(this.setup.records, key);
+    let stored = await lookup(this.setup.records, key);
+    if (stored?.status !== 'ok' && this.setup.remoteStore && (await this.setup.remoteStore.fetch(key))) stored = await lookup(this.setup.records, key);
     if (stored?.status === 'ok') return done({ status: 'cached', key, record: stored });
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
@@ -474,14 +511,12 @@ export class MatrixRunner {
     await rm(log, { force: true });
     logs.push(log);
     this.emit(t, 'building', started, { lane: lane.index });
+    const statsLog = join(lane.build, STATS_LOG_NAME);
+    await rm(statsLog, { force: true });
     t0 = Date.now();
-    // ccache counts this build's calls in a file of its own (not an input: the key ignores it).
-    const statsLog = join(lane.build, CCACHE_STATS_LOG);
-    const spec = this.kbuildSpec(lane, log);
-    if (s.ccache) await rm(statsLog, { force: true });
-    const outcome = await runKbuild(s.ccache ? { ...spec, env: { ...spec.env, CCACHE_STATSLOG: `${CONTAINER_PATHS.build}/${CCACHE_STATS_LOG}` } } : spec, { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
+    const outcome = await runKbuild(this.kbuildSpec(lane, log), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
     durations.build = Date.now() - t0;
-    const ccache = s.ccache ? await readFile(statsLog, 'utf8').then(parseCcacheStatsLog, () => undefined) : undefined;
+    const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
     const logText = await readFile(log, 'utf8').catch(() => outcome.output);
     const diag = countDiagnostics(logText);
     if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);
@@ -553,6 +588,7 @@ export class MatrixRunner {
       },
       { replace },
     );
+    await s.remoteStore?.push(key);
     return done({ status: 'built', key, record: saved.record, lane: lane.index });
   }
 

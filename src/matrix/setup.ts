@@ -36,6 +36,14 @@ export interface PrepareOptions {
   toolchainsDir?: string;
   /** Force ccache on or off (default: when the image / the host has it). */
   ccache?: boolean;
+  /** ccache's remote storage (--ccache-remote / $TINY_CCACHE_REMOTE); default: the configuration's ccache.remote. */
+  ccacheRemote?: string;
+  /**
+   * What to do when the toolchain's image is not there: build it (default), or go on without
+   * one (`tiny plan`: nothing is built, and record keys are then unknown) — the prepared setup
+   * then has an empty image ID and `imageMissing`.
+   */
+  missingImage?: 'build' | 'skip';
   /** Progress lines (image builds, imports). */
   onLog?: (line: string) => void;
 }
@@ -48,6 +56,8 @@ export interface Prepared {
   base: ImportedBase;
   runtime: Runtime;
   toolchain: Toolchain;
+  /** The image was not there and not built (missingImage: 'skip'). */
+  imageMissing?: true;
 }
 
 export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
@@ -55,15 +65,20 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
   const config = await loadBuildConfig(o.root, o.config);
   const queue = await loadQueue(o.queueDir);
   const toolchain = await loadToolchain(o.toolchainsDir ?? defaultToolchainsDir(), config.toolchain);
-  const { runtime, image, ccache } = await prepareBuildEnvironment({
+  const { runtime, image, ccache, imageMissing } = await prepareBuildEnvironment({
     toolchain,
     arch: config.arch,
     cacheDir: o.cacheDir,
     ...(o.runtime ? { runtime: o.runtime } : {}),
     ...(o.ccache !== undefined ? { ccache: o.ccache } : {}),
+    ...(o.missingImage ? { missingImage: o.missingImage } : {}),
     onLog: log,
   });
 
+  if (!ccache && o.ccacheRemote) {
+    throw new TinyError(`--ccache-remote: this build does not use ccache (${runtime.supportsImages ? `the image of ${toolchain.name} has no ccache` : 'ccache is not installed on this machine'})`, 2, [], runtime.supportsImages ? `add ccache to the packages of toolchains/${toolchain.name}` : 'apt-get install ccache');
+  }
+  if (!ccache && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: this build runs without ccache`);
   const treeStore = await openTreeStore(o.cacheDir);
   const records = await openRecordStore(o.cacheDir);
   const [base, ...more] = await resolveBases(queue, treeStore, o.cacheDir, {
@@ -94,9 +109,10 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     runtime,
     image,
     ccache,
+    ...(ccache && (o.ccacheRemote ?? config.ccache?.remote) ? { ccacheRemote: (o.ccacheRemote ?? config.ccache?.remote)! } : {}),
     jobs: o.jobs ?? availableParallelism(),
     lanes: o.lanes ?? 1,
     toolVersion: TOOL_VERSION,
   };
-  return { setup, plan, queue, config, base, runtime, toolchain };
+  return { setup, plan, queue, config, base, runtime, toolchain, ...(imageMissing ? { imageMissing: true as const } : {}) };
 }

@@ -12,7 +12,7 @@ import { sha256 } from '../util/fs.js';
 import { compress } from './compress.js';
 import type { SourceDate } from './epoch.js';
 import { MANIFEST_FILE, RELEASE_SCHEMA, renderSums, SUMS_FILE, type ManifestPatch, type ReleaseCheck, type ReleaseManifest } from './manifest.js';
-import { createTar, type TarEntry } from './tar.js';
+import { createTar, type TarEntry } from '../util/tar.js';
 
 export interface ReleasePatch extends ManifestPatch {
   bytes: Buffer;

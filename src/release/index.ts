@@ -10,6 +10,6 @@ export { sourceDate, parseEpoch, type SourceDate } from './epoch.js';
 export { MANIFEST_FILE, SUMS_FILE, SIGNATURE_FILE, RELEASE_SCHEMA, parseSums, renderSums, type ReleaseManifest, type ManifestPatch, type ReleaseCheck } from './manifest.js';
 export { prepareRelease, checkVersion, VERSION_RE, type PrepareReleaseOptions, type PreparedRelease } from './prepare.js';
 export { signSums, verifySignature, type SignatureCheck } from './sign.js';
-export { createTar, type TarEntry } from './tar.js';
+export { createTar, type TarEntry } from '../util/tar.js';
 export { checkSums, compareRelease, describeDifference, readTar, type FileComparison } from './verify.js';
 export { stagingDir, writeFiles, writeRelease } from './write.js';

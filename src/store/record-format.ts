@@ -11,7 +11,6 @@
 // never rewritten in place; a record written again (a rebuild after a failure) is version 2.
 
 import { reproducerOf, type Reproducer } from '../kbuild/reproducer.js';
-import type { CcacheStats } from '../kbuild/ccache.js';
 import type { BerkeleySize, DirSize, FirstError } from '../measure/types.js';
 import type { BuildInputs } from './key.js';
 import { RECORD_SCHEMA, type ArtifactName, type BuildRecord, type StoredArtifact } from './types.js';
@@ -155,7 +154,7 @@ function fromVersion2(v: Json): BuildRecord {
         }
       : {}),
     diagnostics: { warnings: d.warnings as number, errors: d.errors as number, ...(d.first_error ? { firstError: firstErrorFrom(d.first_error as Json) } : {}) },
-    ...(isObject(v.ccache) ? { ccache: v.ccache as unknown as CcacheStats } : {}),
+    ...(isObject(v.ccache) ? { ccache: v.ccache as unknown as NonNullable<BuildRecord['ccache']> } : {}),
     ...(v.log !== undefined ? { log: v.log as string } : {}),
     artifacts: v.artifacts as Partial<Record<ArtifactName, StoredArtifact>>,
     ...(v.image_name !== undefined ? { imageName: v.image_name as string } : {}),

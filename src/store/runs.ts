@@ -28,6 +28,11 @@ export interface RunIndex {
   toggles: RunEntry[];
   /** runInputs() of the run: a partial run keeps the previous run's other toggles only when equal. */
   inputs?: string;
+  /**
+   * Every toggle of the run's plan in report order, when the run built only some of them
+   * (`--only`, `--shard`): runs merged from several machines list their toggles in it.
+   */
+  order?: string[];
 }
 
 /**
@@ -50,7 +55,10 @@ export function runIndexFromJson(v: unknown): RunIndex | undefined {
   const o = v as Record<string, unknown>;
   if (typeof o.config !== 'string' || !Array.isArray(o.toggles)) return undefined;
   const toggles = o.toggles as RunEntry[];
-  const inputs = typeof o.inputs === 'string' ? { inputs: o.inputs } : {};
+  const inputs = {
+    ...(typeof o.inputs === 'string' ? { inputs: o.inputs } : {}),
+    ...(Array.isArray(o.order) && o.order.every((n) => typeof n === 'string') ? { order: o.order as string[] } : {}),
+  };
   if (o.schema_version === RUN_INDEX_SCHEMA_VERSION && typeof o.started_at === 'string') {
     return { config: o.config, startedAt: o.started_at, ...(typeof o.finished_at === 'string' ? { finishedAt: o.finished_at } : {}), toggles, ...inputs };
   }
@@ -81,6 +89,7 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
     ...(index.finishedAt ? { finished_at: index.finishedAt } : {}),
     toggles: index.toggles.map((t) => ({ toggle: t.toggle, key: t.key, status: t.status })),
     ...(index.inputs ? { inputs: index.inputs } : {}),
+    ...(index.order ? { order: [...index.order] } : {}),
   };
   await writeFileAtomic(runIndexPath(cacheDir, index.config), JSON.stringify(clean, null, 2) + '\n');
 }

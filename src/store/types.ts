@@ -57,8 +57,6 @@ export interface BuildRecord {
   /** Absent when the build failed before anything could be measured. */
   measurement?: RecordMeasurement;
   diagnostics: { warnings: number; errors: number; firstError?: FirstError };
-  /** ccache's hits and misses in this build (absent: no ccache, a ccache too old to count, or a record from before tiny counted). */
-  ccache?: CcacheStats;
   /** The build log inside the record directory (artifacts.log.file), when one was saved. */
   log?: string;
   /** Stored files, by name; `image.name` in the measurement's files is e.g. bzImage. */
@@ -67,6 +65,12 @@ export interface BuildRecord {
   imageName?: string;
   /** Artifacts not stored, with the reason (e.g. vmlinux over the size cap). */
   skipped?: Partial<Record<ArtifactName, string>>;
+  /**
+   * The compiler cache this build used (descriptive, not part of the key: ccache cannot change
+   * the bytes): the remote storage without credentials, the compiler_check it ran with, and the
+   * hits of the build's make (local, or fetched from the remote).
+   */
+  ccache?: { remote?: string; compiler_check?: string; stats: CcacheStats };
 }
 
 /** What the caller fills in; save() adds schema, key, artifacts, log, imageName and skipped. */

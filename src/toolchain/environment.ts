@@ -22,6 +22,11 @@ export interface BuildEnvironmentOptions {
   cacheDir: string;
   /** Force ccache on or off (default: when the image / the host has it). */
   ccache?: boolean;
+  /**
+   * A missing image: build it (default), or leave it missing (`tiny plan`: nothing is built,
+   * so record keys are unknown) — the environment then has an empty image ID and `imageMissing`.
+   */
+  missingImage?: 'build' | 'skip';
   /** Progress lines (image builds). */
   onLog?: (line: string) => void;
 }
@@ -31,6 +36,8 @@ export interface BuildEnvironment {
   /** The image ID the builds run in (for the host runtime: an ID of the host compiler). */
   image: { id: string; digest?: string };
   ccache: boolean;
+  /** The image was not there and not built (missingImage: 'skip'). */
+  imageMissing?: true;
 }
 
 /** An ID for the host's compiler (host runtime: no image): its version texts, hashed. */
@@ -67,6 +74,12 @@ export async function prepareBuildEnvironment(o: BuildEnvironmentOptions): Promi
   if (!runtime.hermetic) log(`runtime: host (no container): the builds are not hermetic and are recorded so`);
   const cross = toolchain.crossCompile[o.arch] ?? '';
   if (runtime.supportsImages && found) return { runtime, image: found, ccache: o.ccache ?? toolchain.packages.includes('ccache') };
+  if (runtime.supportsImages && o.missingImage === 'skip') {
+    const there = await findImage(toolchain, runtime).catch(() => undefined);
+    const ccache = o.ccache ?? toolchain.packages.includes('ccache');
+    if (!there) return { runtime, image: { id: '' }, ccache, imageMissing: true };
+    return { runtime, image: { id: there.id, ...(there.digest ? { digest: there.digest } : {}) }, ccache };
+  }
   if (runtime.supportsImages) {
     const ref = await ensureImage(toolchain, runtime, { cacheDir: o.cacheDir, onLog: log }).catch((e: unknown) => {
       if (e instanceof TinyError) throw new TinyError(`toolchain ${toolchain.name}: no image to build in: ${e.message}`, 1, e.diagnostics, e.hint);

@@ -1,24 +1,8 @@
-// What a build record says about how it was made: ccache's counts of the build's compiler
-// calls (from CCACHE_STATSLOG) and the command that reproduces it.
+// What a build record says about how it was made: the command that reproduces it (ccache's
+// counts of the build's compilations are tested in kbuild-ccache.test.ts).
 
 import { describe, expect, it } from 'vitest';
-import { parseCcacheStatsLog } from '../../src/kbuild/ccache.js';
 import { reproducerOf, shellWord } from '../../src/kbuild/reproducer.js';
-
-describe('parseCcacheStatsLog', () => {
-  it("counts each call once: a hit (direct or preprocessed), a miss, or a call ccache does not cache", () => {
-    // What ccache 4.7 wrote for: a first compile, the same compile again, `gcc -E`.
-    const log = [
-      '# a.c', 'cache_miss', 'direct_cache_miss', 'local_storage_miss', 'local_storage_read_miss', 'local_storage_read_miss', 'local_storage_write', 'local_storage_write', 'preprocessed_cache_miss',
-      '# a.c', 'direct_cache_hit', 'local_storage_hit', 'local_storage_read_hit', 'local_storage_read_hit',
-      '# a.c', 'called_for_preprocessing',
-      '# b.c', 'preprocessed_cache_hit', 'direct_cache_miss',
-      '',
-    ].join('\n');
-    expect(parseCcacheStatsLog(log)).toEqual({ hits: 2, misses: 1, uncacheable: 1 });
-    expect(parseCcacheStatsLog('')).toEqual({ hits: 0, misses: 0, uncacheable: 0 });
-  });
-});
 
 describe('reproducerOf', () => {
   const inputs = {

@@ -235,10 +235,10 @@ describe('crash safety', () => {
 
   it('the ccache counts of a build and the image digest are kept (null when unknown), with a reproducer pinned to the image ID', async () => {
     const podman = inputs({ runtime: 'podman', env: { KBUILD_BUILD_TIMESTAMP: 'Tue Oct 19 04:33:11 UTC 2004', CCACHE_DIR: '/tiny/ccache' }, makeVariables: { O: '/tiny/build', ARCH: 'i386', CC: 'ccache i686-linux-gnu-gcc' } });
-    const r = await save(store, draft({ ccache: { hits: 40, misses: 2, uncacheable: 1 }, imageDigest: `sha256:${H('e')}` }, podman), artifacts());
+    const r = await save(store, draft({ ccache: { compiler_check: 'content', stats: { calls: 42, hits: 40, local_hits: 40, remote_hits: 0, misses: 2, remote_errors: 0 } }, imageDigest: `sha256:${H('e')}` }, podman), artifacts());
     const onDisk = JSON.parse(await readFile(join(r.dir, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     expectContract('record', onDisk);
-    expect(onDisk.ccache).toEqual({ hits: 40, misses: 2, uncacheable: 1 });
+    expect(onDisk.ccache).toEqual({ compiler_check: 'content', stats: { calls: 42, hits: 40, local_hits: 40, remote_hits: 0, misses: 2, remote_errors: 0 } });
     expect(onDisk.image_digest).toBe(`sha256:${H('e')}`);
     expect(onDisk.reproducer).toEqual({
       image: `sha256:${H('d')}`,
