@@ -35,6 +35,7 @@ import { KEY_VERSION, recordKey } from './key.js';
 import { KEY_RE, keysWithPrefix, listRecords, lookup, recordDir, type RecordStore } from './records.js';
 import { readRunIndex, writeRunIndex, type RunEntry, type RunIndex } from './runs.js';
 import { RECORD_SCHEMA, type ArtifactName, type BuildRecord } from './types.js';
+import { recordFromJson, RECORD_SCHEMA_VERSION } from './record-format.js';
 
 /** Bump when the layout of an export changes: an import refuses versions it does not know. */
 export const STORE_EXPORT_SCHEMA = 1;
@@ -221,6 +222,9 @@ async function unpack(file: string, dir: string): Promise<void> {
       );
     });
   });
+  // When the file cannot be read, the pipeline throws first and the parser's promise is left
+  // unawaited: its rejection is the same failure, handled below.
+  done.catch(() => {});
   try {
     await pipeline(createReadStream(file), parser as unknown as NodeJS.WritableStream);
     await done;
@@ -276,14 +280,19 @@ async function checkRecordDir(from: string, dir: string, key: string, listed: Ma
     const data = await readFile(join(dir, f.name));
     if (data.length !== f.bytes || sha256(data) !== f.sha256) fail(`${f.name} does not match its sha256 in the manifest`);
   }
-  let record: BuildRecord;
+  let json: unknown;
   try {
-    record = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8')) as BuildRecord;
+    json = JSON.parse(await readFile(join(dir, 'metadata.json'), 'utf8'));
   } catch {
     return fail('metadata.json is missing or not JSON');
   }
-  if (record.schema !== RECORD_SCHEMA) fail(`record schema ${String(record.schema)}; this tiny reads ${RECORD_SCHEMA}`);
-  if (record.key !== key) fail(`metadata.json names key ${String(record.key)}`);
+  // The same reader as the store's own (store/record-format.ts): any record format this tiny reads.
+  const record = recordFromJson(json, key);
+  if (!record) {
+    const o = (json ?? {}) as { key?: unknown; schema_version?: unknown; schema?: unknown };
+    if (o.key !== key) fail(`metadata.json names key ${String(o.key)}`);
+    return fail(`record format ${String(o.schema_version ?? o.schema)}; this tiny reads ${RECORD_SCHEMA_VERSION} (and 1)`);
+  }
   let computed: string;
   try {
     computed = recordKey(record.inputs);

@@ -98,7 +98,7 @@ if (skipWhy) {
       if (!process.env.TINY_KEEP) await rm(root, { recursive: true, force: true });
     });
 
-    const run = async (label: string, args: string[], env: Record<string, string>) => {
+    const step = async (label: string, args: string[], env: Record<string, string>) => {
       const t0 = Date.now();
       const r = await tiny(args, { env: { ...env } });
       timings.push(`${label}: ${((Date.now() - t0) / 1000).toFixed(0)}s; ${r.stderr.split('\n').filter((l) => l.startsWith('tiny: ccache:')).join(' ')}`);
@@ -109,13 +109,13 @@ if (skipWhy) {
     it(
       'unsharded, then shard 1, then shards 2 and 3 at once; the merged exports equal the unsharded run',
       async () => {
-        await run('unsharded', BUILD, { TINY_CACHE: cache('unsharded') });
+        await step('unsharded', BUILD, { TINY_CACHE: cache('unsharded') });
         const remote = `redis://127.0.0.1:${port}`;
-        const one = await run('shard 1/3', [...BUILD, '--shard', '1/3', '--ccache-remote', remote], { TINY_CACHE: cache('s1') });
+        const one = await step('shard 1/3', [...BUILD, '--shard', '1/3', '--ccache-remote', remote], { TINY_CACHE: cache('s1') });
         expect(one.stderr).toContain('tiny: shard 1/3, split by toggle count: queue, base');
         await Promise.all([
-          run('shard 2/3', [...BUILD, '--shard', '2/3', '--ccache-remote', `${remote}|read-only`], { TINY_CACHE: cache('s2') }),
-          run('shard 3/3', [...BUILD, '--shard', '3/3', '--ccache-remote', `${remote}|read-only`], { TINY_CACHE: cache('s3') }),
+          step('shard 2/3', [...BUILD, '--shard', '2/3', '--ccache-remote', `${remote}|read-only`], { TINY_CACHE: cache('s2') }),
+          step('shard 3/3', [...BUILD, '--shard', '3/3', '--ccache-remote', `${remote}|read-only`], { TINY_CACHE: cache('s3') }),
         ]);
         for (const s of ['s2', 's3']) {
           const records = await listRecords(await openRecordStore(cache(s)), { config: 'webserver' });
@@ -126,14 +126,14 @@ if (skipWhy) {
         const tars = [];
         for (const s of ['s1', 's2', 's3']) {
           const out = join(root, `${s}.tar`);
-          await run(`export ${s}`, ['store', 'export', '--config', 'webserver', '--out', out], { TINY_CACHE: cache(s) });
+          await step(`export ${s}`, ['store', 'export', '--config', 'webserver', '--out', out], { TINY_CACHE: cache(s) });
           tars.push(out);
         }
-        await run('import', ['store', 'import', ...tars], { TINY_CACHE: cache('merged') });
+        await step('import', ['store', 'import', ...tars], { TINY_CACHE: cache('merged') });
         const merged = await content(cache('merged'));
         expect(Object.keys(merged).length).toBeGreaterThanOrEqual(3);
         expect(merged).toEqual(await content(cache('unsharded')));
-        const report = await run('report', ['report', '--config', 'webserver', '--check'], { TINY_CACHE: cache('merged') });
+        const report = await step('report', ['report', '--config', 'webserver', '--check'], { TINY_CACHE: cache('merged') });
         expect(report.stdout).toMatch(/^flip:printk\s+ok\s/m);
       },
       SLOW,

@@ -15,6 +15,7 @@ import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openRecordStore, listRecords, type BuildRecord } from '../../src/store/index.js';
 import { tempCache, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 
 const FIX = 'test/fixtures/build';
 const BUILD = ['build', '--config', `${FIX}/configs/fake-tiny.yaml`, '--queue', `${FIX}/fake-queue`, '--runtime', 'host'];
@@ -92,9 +93,9 @@ describe('tiny build --shard: 3 shards, 3 caches, one redis as ccache remote sto
     const plan = join(tmp, 'plan.json');
     const r = await tiny(['plan', ...BUILD.slice(1), '--shards', '3', '--format', 'json', '--out', plan], { env: { TINY_CACHE: caches.plan } });
     expect(r.code, r.stderr).toBe(0);
-    const doc = JSON.parse(await readFile(plan, 'utf8'));
+    const doc = expectJsonOutput('plan', await readFile(plan, 'utf8')) as unknown as { balance: string; shards: Array<{ toggles: string[] }> };
     expect(doc.balance).toBe('count');
-    expect(doc.shards.map((s: { toggles: string[] }) => s.toggles)).toEqual([
+    expect(doc.shards.map((s) => s.toggles)).toEqual([
       ['flip:banner-option', 'all-off'],
       ['queue', 'without:panic-reason'],
       ['without:banner-option', 'base'],
@@ -167,9 +168,13 @@ describe('tiny build --shard: 3 shards, 3 caches, one redis as ccache remote sto
     expect(report.stdout).toMatch(/^toggle\s+status\s+text/m);
     for (const t of ['base', 'queue', 'all-off', 'flip:banner-option', 'without:banner-option', 'without:panic-reason']) expect(report.stdout).toMatch(new RegExp(`^${t}\\s+ok\\s`, 'm'));
 
-    // Importing the same exports again changes nothing.
+    // Importing the same exports again changes nothing (and says so in its JSON document too).
     const again = await tiny(['store', 'import', ...tars], { env: { TINY_CACHE: caches.merged } });
     expect(again.stdout).toBe('imported 3 exports: 0 records added, 5 already here; latest run: fake-tiny (6 toggles)\n');
+    const json = await tiny(['store', 'import', '--json', ...tars], { env: { TINY_CACHE: caches.merged } });
+    expect(expectJsonOutput('store-import', json.stdout)).toMatchObject({ files: tars, added: 0, same: 5, runs: [{ config: 'fake-tiny', toggles: 6 }] });
+    const exp = await tiny(['store', 'export', '--config', 'fake-tiny', '--out', join(tmp, 'merged.tar'), '--json'], { env: { TINY_CACHE: caches.merged } });
+    expect(expectJsonOutput('store-export', exp.stdout)).toMatchObject({ file: join(tmp, 'merged.tar'), records: 5 });
   });
 
   it('a re-run of a shard against the merged store builds nothing: its toggles are stored', async () => {
