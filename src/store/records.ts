@@ -18,6 +18,8 @@ import { createGzip, gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { TinyError } from '../util/diagnostics.js';
+import { faultPoint } from '../util/fault.js';
+import { alive } from '../util/lock.js';
 import { sha256 } from '../util/fs.js';
 import type { SymbolEntry } from '../measure/types.js';
 import { recordKey } from './key.js';
@@ -188,6 +190,7 @@ async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string,
     await keep('image', a.image, imageName, false, imageName); // already compressed
   }
   await keep('config', a.config, 'config', false, '.config');
+  faultPoint('record-write'); // the fault-injection suite kills a run here: half a record in its temp dir
   if (a.systemMap) await keep('System.map', a.systemMap, 'System.map.gz', true, 'System.map');
   if (a.log) await keep('log', a.log, 'build.log.gz', true);
 
@@ -224,6 +227,7 @@ export async function save(store: RecordStore, draft: BuildRecordDraft, artifact
   const final = recordDir(store, key);
 
   await mkdir(store.tmp, { recursive: true });
+  await gcTempDirs(store); // a killed save's half record goes now, not in a day
   const tmp = join(store.tmp, tempName(key));
   await mkdir(tmp);
   try {
@@ -288,7 +292,16 @@ export async function keysWithPrefix(store: RecordStore, prefix: string): Promis
   return keys.filter((k) => KEY_RE.test(k) && k.startsWith(prefix)).sort();
 }
 
-/** Remove temp dirs of interrupted saves older than maxAgeMs (default a day). Returns their names. */
+/** The pid in a temp dir's name (<key>.<pid>.<rand>, replaced-<key>.<pid>.<rand>). */
+function tempOwner(name: string): number | undefined {
+  const m = /\.(\d+)\.[0-9a-f]+$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Remove temp dirs of interrupted saves: those of processes that are gone (a killed run's half
+ * record), and any older than maxAgeMs (default a day). Returns their names.
+ */
 export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; now?: number } = {}): Promise<string[]> {
   const maxAge = opts.maxAgeMs ?? DAY_MS;
   const now = opts.now ?? Date.now();
@@ -296,7 +309,9 @@ export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; 
   for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
     const p = join(store.tmp, name);
     const st = await stat(p).catch(() => undefined);
-    if (!st || now - st.mtimeMs <= maxAge) continue;
+    const owner = tempOwner(name);
+    const orphan = owner !== undefined && owner !== process.pid && !alive(owner);
+    if (!st || (!orphan && now - st.mtimeMs <= maxAge)) continue;
     await rm(p, { recursive: true, force: true });
     removed.push(name);
   }
