@@ -100,6 +100,9 @@ is exceeded, 2 bad input, 130 interrupted.`,
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
         }
+        // A full disk stopped the run: say that (main names the path and the free space), and
+        // write no index of a run that could not finish.
+        if (runner.fatal) throw runner.fatal;
 
         // Remember build times (ETAs of the next run), and where each toggle's record is.
         for (const r of results) if (r.status === 'built') timings[r.toggle.name] = { ms: r.durationMs, at: new Date().toISOString() };

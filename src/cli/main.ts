@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
-import { isNoSpace, noSpaceError } from '../util/nospace.js';
+import { isNoSpace, looksLikeNoSpace, noSpaceError } from '../util/nospace.js';
 import { registerDiffCommand } from './diff.js';
 import { registerBuildCommand } from './build.js';
 import { registerBootCommand } from './boot.js';
@@ -75,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return (program.getOptionValue('exitCode') as number | undefined) ?? EXIT.ok;
   } catch (e) {
-    return reportError(isNoSpace(e) ? await noSpaceError(e, cacheDir()) : e);
+    return reportError((await looksLikeNoSpace(e, cacheDir())) ? await noSpaceError(e, cacheDir()) : e);
   }
 }
 

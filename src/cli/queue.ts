@@ -101,7 +101,8 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     .description('apply the queue (or a selection) to a base with git, one commit per patch, and write the tree to --out')
     .requiredOption('--out <dir>', 'where to write the patched tree (a git worktree; created if absent)')
     .option('--only <names>', 'apply only these patches (comma-separated; their depends are added)', collect)
-    .option('--select <symbols>', 'select patches by guards, as quilt guards(1) does (comma-separated symbols)', collect);
+    .option('--select <symbols>', 'select patches by guards, as quilt guards(1) does (comma-separated symbols)', collect)
+    .option('--force', 'when --out is a worktree made by an earlier apply: discard changes to its tracked files instead of refusing');
   addQueueOption(apply);
   addBaseOptions(apply, false);
   apply.action(async (opts: Record<string, unknown>) => {
@@ -132,7 +133,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       );
     }
     const top = result.commits.at(-1)?.commit ?? base.commit;
-    const out = await materialize(store, top, resolve(opts.out as string));
+    const out = await materialize(store, top, resolve(opts.out as string), { force: Boolean(opts.force), forceHint: 'tiny queue apply --force' });
     process.stderr.write(
       `tiny: ${result.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n',
     );

@@ -34,6 +34,7 @@ import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { isNoSpace, looksLikeNoSpace, pathInMessage, withPath } from '../util/nospace.js';
 import { sha256 } from '../util/fs.js';
 import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId, type ConfigMemoInputs } from './memo.js';
 import { git } from '../tree/git.js';
@@ -170,8 +171,11 @@ export class MatrixRunner {
     this.opts.onEvent?.({ toggle, state, elapsedMs: state === 'queued' ? 0 : Date.now() - started, ...extra });
   }
 
+  /** What stopped the whole run (a full disk): the toggles after it are left out, the CLI says why. */
+  fatal?: unknown;
+
   private get aborted(): boolean {
-    return this.opts.signal?.aborted === true;
+    return this.opts.signal?.aborted === true || this.fatal !== undefined;
   }
 
   // --- lanes -----------------------------------------------------------------------------------
@@ -404,7 +408,9 @@ export class MatrixRunner {
     try {
       return await this.runToggleInner(t, started);
     } catch (e) {
-      // A full disk, a vanished runtime...: this toggle fails with the reason, the others go on.
+      // A full disk stops the run (every toggle after it would fail the same way); anything
+      // else (a vanished runtime...) fails this toggle with the reason, and the others go on.
+      if (await looksLikeNoSpace(e, this.setup.cacheDir)) this.fatal ??= e;
       const r = failure(e, '');
       const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs: [], ...r, status: this.aborted ? 'interrupted' : 'failed' };
       this.emit(t, result.status, started, r.error ? { message: r.error } : {});
@@ -431,6 +437,7 @@ export class MatrixRunner {
       cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
       if (cfg.log) logs.push(cfg.log);
     } catch (e) {
+      if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
       if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
       return done(failure(e, join(logDir(this.setup.cacheDir, this.setup.config.name), `${safeName(t.name)}.config.log`)));
     }
@@ -498,6 +505,7 @@ export class MatrixRunner {
 
     if (outcome.code !== 0) {
       if (this.aborted || outcome.code === 130 || outcome.code === 143) return done({ status: 'interrupted', key, lane: lane.index, error: `interrupted while building (log: ${log})` });
+      if (isNoSpace(logText)) throw withPath(Object.assign(new Error(`make: No space left on device (log: ${log})`), { output: logText }), pathInMessage(logText) ?? lane.build);
       const fe = diag.firstError;
       const error = fe ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}` : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
       // Keep the failure in the store too (its log and .config), for `tiny rebuild` and history.

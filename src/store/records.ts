@@ -20,6 +20,7 @@ import { createHash } from 'node:crypto';
 import { TinyError } from '../util/diagnostics.js';
 import { faultPoint } from '../util/fault.js';
 import { alive } from '../util/lock.js';
+import { withPath } from '../util/nospace.js';
 import { sha256 } from '../util/fs.js';
 import type { SymbolEntry } from '../measure/types.js';
 import { recordKey } from './key.js';
@@ -257,8 +258,15 @@ export async function save(store: RecordStore, draft: BuildRecordDraft, artifact
     }
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw withPath(e, final, await bytesOf(artifacts));
   }
+}
+
+/** About what a record of these artifacts takes on disk (uncompressed: an upper bound). */
+async function bytesOf(a: SaveArtifacts): Promise<number> {
+  let n = 0;
+  for (const p of [a.vmlinux, a.image, a.config, a.systemMap, a.log]) if (p) n += (await stat(p).catch(() => undefined))?.size ?? 0;
+  return n;
 }
 
 export interface RecordFilter {

@@ -19,6 +19,7 @@ import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
 import { exists } from '../util/fs.js';
 import { notice } from '../util/notice.js';
+import { looksLikeNoSpace, noSpaceAt } from '../util/nospace.js';
 import { git, gitIn } from './git.js';
 import { withLock } from '../util/lock.js';
 import type { TreeStore } from './store.js';
@@ -162,6 +163,7 @@ export async function materialize(
     try {
       await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', path, id]);
     } catch (e) {
+      if (await looksLikeNoSpace(e, path)) throw noSpaceAt(path, e);
       throw new TinyError(`cannot check out ${id} at ${path}: ${e instanceof ExecError ? e.result.stderr.trim() : (e as Error).message}`, 2);
     }
     return { path, reused: false };
@@ -190,6 +192,7 @@ async function moveTo(path: string, id: string, opts: MaterializeOptions): Promi
   if (admin) await writeFile(join(admin, MOVING), `${id}\n`);
   const r = await gitIn(path, ['checkout', '--quiet', '--detach', ...(opts.force ? ['--force'] : []), id], { allowFail: true });
   if (admin) await rm(join(admin, MOVING), { force: true });
+  if (r.code !== 0 && (await looksLikeNoSpace(r.stderr, path))) throw noSpaceAt(path, new Error(r.stderr.trim()));
   if (r.code !== 0) {
     throw new TinyError(`cannot move worktree ${path} to ${id.slice(0, 12)}: ${r.stderr.trim()}`, 2, [], 'untracked files in the way? move them out of the worktree');
   }

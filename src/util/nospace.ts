@@ -18,6 +18,31 @@ export function isNoSpace(e: unknown): boolean {
   return [err.message, err.result?.stderr, err.output].some((t) => typeof t === 'string' && NO_SPACE_TEXT.test(t));
 }
 
+/** Messages of tools that failed a write without saying why (git: "error: unable to write file x"). */
+const WRITE_FAILED_TEXT = /unable to write|could not write|cannot write|short write|write error|failed to write|error writing/i;
+
+/** Below this much free space, a failed write is taken for a full disk. */
+const NEARLY_FULL_BYTES = 1024 * 1024;
+
+/**
+ * isNoSpace, or a failed write (a tool that does not say why) on a file system with less than
+ * 1 MB free under `path`: git's checkout says only "unable to write file x" on a full disk.
+ */
+export async function looksLikeNoSpace(e: unknown, path: string): Promise<boolean> {
+  if (isNoSpace(e)) return true;
+  const err = e as { message?: string; result?: { stderr?: string }; output?: string } | undefined;
+  const text = typeof e === 'string' ? e : [err?.message, err?.result?.stderr, err?.output].filter(Boolean).join('\n');
+  if (!WRITE_FAILED_TEXT.test(text)) return false;
+  const free = await freeBytes(path);
+  return free !== undefined && free < NEARLY_FULL_BYTES;
+}
+
+/** An ENOSPC error for `path`, from a tool's failure that looksLikeNoSpace (its message kept). */
+export function noSpaceAt(path: string, cause: unknown): NodeJS.ErrnoException {
+  const text = (cause as { result?: { stderr?: string } })?.result?.stderr?.trim() || (cause as Error)?.message || String(cause);
+  return Object.assign(new Error(`no space left on ${path}: ${text}`), { code: 'ENOSPC', path });
+}
+
 /** Remember on `e` which path was being written and how many bytes, when it has none yet. */
 export function withPath(e: unknown, path: string, bytes?: number): unknown {
   if (typeof e === 'object' && e !== null) {
@@ -53,7 +78,11 @@ export async function freeBytes(path: string): Promise<number | undefined> {
   }
 }
 
-const mb = (bytes: number) => (bytes / (1024 * 1024)).toFixed(1);
+/** 1.5 MB, 120 KB: enough digits to act on. */
+export function humanBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
+  return `${Math.ceil(bytes / 1024)} KB`;
+}
 
 /** The TinyError (exit 1) for a full disk: the path written, what it needed when known, what is free. */
 export async function noSpaceError(e: unknown, fallbackPath: string): Promise<TinyError> {
@@ -61,7 +90,7 @@ export async function noSpaceError(e: unknown, fallbackPath: string): Promise<Ti
   const path = err.path ?? pathInMessage([err.result?.stderr, err.output, err.message].filter(Boolean).join('\n')) ?? fallbackPath;
   const free = await freeBytes(path);
   const needed = err.tinyBytesNeeded;
-  const what = [needed !== undefined ? `${mb(needed)} MB needed` : undefined, free !== undefined ? `${mb(free)} MB free` : undefined].filter(Boolean).join(', ');
+  const what = [needed !== undefined && needed > 0 ? `${humanBytes(needed)} needed` : undefined, free !== undefined ? `${humanBytes(free)} free` : undefined].filter(Boolean).join(', ');
   return new TinyError(
     `no space left on ${path}${what ? `: ${what}` : ''}`,
     1,
