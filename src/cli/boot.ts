@@ -20,7 +20,7 @@ import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import { configRoot } from './build.js';
-import { addQueueOption, matrixOptions, setExit, writeOut } from './options.js';
+import { addQueueOption, matrixOptions, setExit, writeOut, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
 /**
  * The search's step: qemu's PC machine rounds -m up to a multiple of 8 KiB (QEMU_ALIGN_UP(size,
@@ -48,6 +48,7 @@ export function registerBootCommand(program: Command): void {
     .description("boot a configuration's kernel under qemu with a tiny root (initramfs or ext2 disk); record MemTotal/MemFree at boot and the boot time")
     .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
     .option('--tree <dir>', "a kernel tree (directory or tarball) to use as the base instead of the queue's")
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .option('--toggle <name>', 'the toggle to boot (default: queue, the kernel the configuration means; base when it selects no queue patch)')
     .option('--mem <size>', 'the memory to boot with (K or M suffix; M by default): qemu -m, or mem= with --limit kernel', '32M')

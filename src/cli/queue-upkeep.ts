@@ -13,7 +13,7 @@ import { resolveSource, sourceFromCli } from '../source/index.js';
 import { importBase, openTreeStore } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addQueueOption, queueDir, writeOut } from './options.js';
+import { ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, addQueueOption, queueDir, writeOut } from './options.js';
 
 function setExit(cmd: Command, code: number): void {
   let root = cmd;
@@ -29,6 +29,7 @@ export function registerUpkeepCommands(queue: Command): void {
     .argument('[patch...]', 'refresh only these patches (default: all)')
     .option('--from <dir>', 'a worktree made by `tiny queue apply --out DIR` in which patches were changed (one commit per patch)')
     .option('--tree <dir>', 'the base tree (directory or tarball) instead of the queue\'s base (without --from)')
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--dry-run', 'say what would change, write nothing')
     .addHelpText(
       'after',
@@ -61,7 +62,7 @@ regenerated; the diff has a/ b/ paths, files in path order, 3 lines of context, 
       if (r.foldedInto) process.stderr.write(`tiny: uncommitted changes in ${opts.from as string} go into ${r.foldedInto} (the topmost patch)\n`);
       spans = r.spans;
     } else {
-      const [base] = await resolveBases(q, store, cacheDir(), { trees: opts.tree ? [opts.tree as string] : [] });
+      const [base] = await resolveBases(q, store, cacheDir(), { trees: opts.tree ? [opts.tree as string] : [], allowOtherBase: Boolean(opts.allowOtherBase) });
       spans = await spansFromStore(store, q, base!.version, base!.commit);
     }
     const results = await refreshSpans(store, pickSpans(spans, q, names), { dryRun: Boolean(opts.dryRun) });
@@ -108,7 +109,11 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
       outcome = await continueRebase(store, dir);
     } else {
       const q = await loadQueue(dir);
-      const [from] = await resolveBases(q, store, cacheDir(), {});
+      // --tree is the new base here: the queue's own base comes from its sources only.
+      const [from] = await resolveBases(q, store, cacheDir(), {
+        noSourceHint: (v) =>
+          `a rebase starts from the queue's own base ${v}: fix its sources in ${q.file} (base.sources: a directory or tarball of ${v}${q.base.tree ? `, tree ${q.base.tree.slice(0, 12)}` : ''}); --tree names the new base, not this one`,
+      });
       let onto;
       if (opts.tree) {
         const tree = resolve(opts.tree as string);

@@ -67,6 +67,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const bases = await resolveBases(q, store, cacheDir(), {
       trees: opts.tree as string[] | undefined,
       versions: opts.base as string[] | undefined,
+      allowOtherBase: Boolean(opts.allowOtherBase),
     });
     const results: BaseCheck[] = [];
     for (const base of bases) {
@@ -111,6 +112,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const [base, ...more] = await resolveBases(q, store, cacheDir(), {
       trees: opts.tree as string[] | undefined,
       versions: opts.base as string[] | undefined,
+      allowOtherBase: Boolean(opts.allowOtherBase),
     });
     if (!base || more.length) throw new TinyError('queue apply takes exactly one base', 2);
     const selection = selectForApply(q, base.version, {

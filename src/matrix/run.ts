@@ -400,6 +400,36 @@ export class MatrixRunner {
     };
   }
 
+  /**
+   * Toggles that cannot be built because the first patch of their series does not apply on the
+   * base (a queue given another tree than its base): one failure per such patch, with the
+   * toggles it dooms. One git apply per distinct first patch.
+   */
+  async firstPatchFailures(toggles: readonly Toggle[]): Promise<Array<{ error: TinyError; toggles: Toggle[] }>> {
+    const byFirst = new Map<string, Toggle[]>();
+    for (const t of toggles) {
+      const first = t.patches[0];
+      if (first) byFirst.set(first.name, [...(byFirst.get(first.name) ?? []), t]);
+    }
+    const s = this.setup;
+    const out: Array<{ error: TinyError; toggles: Toggle[] }> = [];
+    for (const [name, group] of byFirst) {
+      const r = await buildSeries(s.treeStore, s.base.commit, [seriesPatch(group[0]!.patches[0]!)], { stopOnFailure: true });
+      if (!r.failure) continue;
+      const why = r.failure.hunks.join(', ') || r.failure.stderr.trim().split('\n')[0];
+      out.push({
+        error: new TinyError(
+          `patch ${name}, the first of the series, does not apply on ${s.base.version} (tree ${s.base.tree.slice(0, 12)}): ${why}`,
+          1,
+          [],
+          'is this the tree the queue is for? `tiny queue check --tree DIR` shows every patch there; to carry the queue to it: `tiny queue rebase --tree DIR`',
+        ),
+        toggles: group,
+      });
+    }
+    return out;
+  }
+
   // --- one toggle ------------------------------------------------------------------------------
 
   /** Build (or serve) one toggle. Never throws: any error becomes a failed toggle. */
