@@ -14,7 +14,7 @@ import { loadBuildConfig } from '../kbuild/buildconfig.js';
 import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
-import { lookup, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
+import { corruptRecordError, inspectRecord, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
@@ -136,7 +136,9 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
             if (r.status !== 'built' && r.status !== 'cached') {
               throw new TinyError(`${p.config.name} ${toggle.name} did not build: ${r.error ?? r.status}`, 1, [], r.details?.join('\n'));
             }
-            const record: BuildRecord | undefined = r.record ?? (r.key ? await lookup(p.setup.records, r.key) : undefined);
+            const found = r.record ? undefined : r.key ? await inspectRecord(p.setup.records, r.key) : undefined;
+            if (found?.state === 'corrupt') throw corruptRecordError(r.key!, found, `\`tiny build --config ${p.config.name}\``);
+            const record: BuildRecord | undefined = r.record ?? (found?.state === 'ok' ? found.record : undefined);
             if (!record) throw new TinyError(`${p.config.name} ${toggle.name}: its record is not in the store`, 1);
             if (r.status === 'built') err(`tiny: built ${toggle.name} in ${secs(r.durationMs)}`);
             return { p, record };

@@ -1,6 +1,5 @@
 // The tiny command line: parse arguments, dispatch to one file per verb, map errors to exit
-// codes (0 ok, 1 a check failed or the disk is full, 2 bad usage or bad input, 141 the reader
-// of stdout went away, as for any command killed by SIGPIPE).
+// codes (0 ok, 1 a check failed or the disk is full, 2 bad usage or bad input).
 
 import { Command, CommanderError } from 'commander';
 import { cacheDir } from '../util/cache.js';
@@ -43,19 +42,17 @@ export function buildProgram(): Command {
   return program;
 }
 
-/** 128 + SIGPIPE: what a shell shows for a command whose reader went away (`tiny ... | head -1`). */
-export const EXIT_PIPE = 141;
-
 /**
- * Writes to a closed pipe fail with EPIPE, emitted on the stream: stop quietly then (there is no
- * one left to tell), as commands killed by SIGPIPE do. A full disk under a redirected stdout is
- * said like any full disk.
+ * Writes to a closed pipe fail with EPIPE, emitted on the stream: `tiny ... | head -1` must end
+ * quietly when head has what it wanted — exit 0, no trace, as bloat-o-meter and `tiny diff` do
+ * (the reader decided it had enough). A full disk under a redirected stdout is said like any
+ * full disk.
  */
 function guardOutputStreams(): void {
   for (const stream of [process.stdout, process.stderr]) {
     if (stream.listenerCount('error') > 0) continue;
     stream.on('error', (e: NodeJS.ErrnoException) => {
-      if (e.code === 'EPIPE') process.exit(EXIT_PIPE);
+      if (e.code === 'EPIPE') process.exit(EXIT.ok);
       if (stream === process.stdout && isNoSpace(e)) {
         void noSpaceError(e, process.cwd()).then((t) => {
           process.stderr.write(`tiny: ${t.message}\n`);

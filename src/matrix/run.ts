@@ -28,12 +28,13 @@ import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
 import type { FirstError, MeasureTools } from '../measure/types.js';
 import type { QueuePatch } from '../queue/types.js';
-import { lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
+import { inspectRecord, lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
 import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { notice } from '../util/notice.js';
 import { isNoSpace, looksLikeNoSpace, pathInMessage, withPath } from '../util/nospace.js';
 import { sha256 } from '../util/fs.js';
 import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId, type ConfigMemoInputs } from './memo.js';
@@ -474,13 +475,16 @@ export class MatrixRunner {
 
     const inputs = this.inputsFor(t, cfg.sha256);
     const key = recordKey(inputs);
-    const stored = await lookup(this.setup.records, key);
+    const found = await inspectRecord(this.setup.records, key);
+    // A damaged record (a truncated metadata.json) is built again and replaced, and said.
+    if (found.state === 'corrupt') notice(`record ${key.slice(0, 12)} of ${t.name} is corrupt (${found.path}: ${found.why}): building it again`);
+    const stored = found.state === 'ok' ? found.record : undefined;
     if (stored?.status === 'ok') return done({ status: 'cached', key, record: stored });
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
     const lane = await this.acquire(t.selection);
     try {
-      return await this.build(t, lane, cfg, inputs, key, started, logs, stored !== undefined, done);
+      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done);
     } finally {
       this.release(lane);
     }

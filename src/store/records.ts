@@ -73,19 +73,41 @@ function isRecord(v: unknown, key: string): v is BuildRecord {
 
 /** The record of `key`, or undefined (absent, unreadable, or written by an incompatible version). */
 export async function lookup(store: RecordStore, key: string): Promise<BuildRecord | undefined> {
-  const file = join(recordDir(store, key), 'metadata.json');
+  const r = await inspectRecord(store, key);
+  return r.state === 'ok' ? r.record : undefined;
+}
+
+/**
+ * What the store holds for `key`: the record, nothing, or a record directory that cannot be
+ * read as one (truncated or damaged metadata.json: `corrupt`, with the file and why). A record
+ * written by another version of tiny counts as corrupt too: either way it is rebuilt.
+ */
+export type RecordState = { state: 'ok'; record: BuildRecord } | { state: 'absent' } | { state: 'corrupt'; path: string; why: string };
+
+export async function inspectRecord(store: RecordStore, key: string): Promise<RecordState> {
+  const dir = recordDir(store, key);
+  const file = join(dir, 'metadata.json');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { state: 'corrupt', path: file, why: `unreadable (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+    return (await stat(dir).catch(() => undefined)) ? { state: 'corrupt', path: file, why: 'missing' } : { state: 'absent' };
   }
+  let v: unknown;
   try {
-    const v: unknown = JSON.parse(text);
-    return isRecord(v, key) ? v : undefined;
+    v = JSON.parse(text);
   } catch {
-    return undefined;
+    return { state: 'corrupt', path: file, why: text.length ? `not valid JSON (${text.length} bytes: truncated?)` : 'empty' };
   }
+  if (isRecord(v, key)) return { state: 'ok', record: v };
+  const schema = (v as { schema?: unknown } | null)?.schema;
+  return { state: 'corrupt', path: file, why: schema !== undefined && schema !== RECORD_SCHEMA ? `written by another version of tiny (schema ${JSON.stringify(schema)})` : 'not a build record of this key' };
+}
+
+/** The error for a corrupt record, with the fix: remove it, and the next build makes it again. */
+export function corruptRecordError(key: string, c: { path: string; why: string }, rebuild = 'the next `tiny build` of its configuration'): TinyError {
+  return new TinyError(`record ${key.slice(0, 12)} is corrupt: ${c.path}: ${c.why}`, 1, [], `remove it (rm -r ${join(c.path, '..')}): ${rebuild} makes it again`);
 }
 
 /** Paths of the files to keep with the record (from the build dir), and the symbol table. */
@@ -330,9 +352,18 @@ export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; 
 export async function readArtifact(store: RecordStore, record: BuildRecord, name: ArtifactName): Promise<Buffer | undefined> {
   const a = record.artifacts[name];
   if (!a) return undefined;
-  const raw = await readFile(join(recordDir(store, record.key), a.file));
-  const data = a.encoding === 'gzip' ? await gunzip(raw) : raw;
-  if (sha256(data) !== a.sha256) throw new TinyError(`stored ${name} of record ${record.key} is corrupt (sha256 mismatch)`, 1);
+  const path = join(recordDir(store, record.key), a.file);
+  const corrupt = (why: string) => corruptRecordError(record.key, { path, why }, record.config ? `\`tiny build --config ${record.config}\`` : undefined);
+  const raw = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw corrupt(e.code === 'ENOENT' ? 'missing' : `unreadable (${e.code ?? String(e)})`);
+  });
+  let data: Buffer;
+  try {
+    data = a.encoding === 'gzip' ? await gunzip(raw) : raw;
+  } catch (e) {
+    throw corrupt(`not a complete gzip file (${(e as Error).message}: truncated?)`);
+  }
+  if (sha256(data) !== a.sha256) throw corrupt(`sha256 ${sha256(data).slice(0, 16)}..., the record says ${a.sha256.slice(0, 16)}...`);
   return data;
 }
 
