@@ -17,7 +17,7 @@ import { openRecordStore, readRunIndex, runInputs, withBuildLock, writeRunIndex,
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addFormatOptions, addQueueOption, collect, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
+import { addFormatOptions, addQueueOption, collectNames, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
 /** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
 export function configRoot(cwd = process.cwd()): string {
@@ -37,7 +37,7 @@ export function registerBuildCommand(program: Command): void {
     .addOption(new Option('--runtime <runtime>', 'container runtime (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
     .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
-    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collect)
+    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collectNames('--only'))
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
     .addHelpText(
       'after',

@@ -11,6 +11,18 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+/**
+ * collect() for an option whose list narrows what is done (--only): a value naming nothing
+ * (`--only ,`, `--only ''`) is an error, not "everything".
+ */
+export function collectNames(flag: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    const names = collect(value, []);
+    if (!names.length) throw new TinyError(`${flag} ${JSON.stringify(value)} names nothing`, 2, [], `give one or more names, comma-separated, or leave ${flag} out to take them all`);
+    return [...previous, ...names];
+  };
+}
+
 /** --format text|md|json and its --json shorthand, for every command that prints a table. */
 export function addFormatOptions(cmd: Command, formats: string[] = ['text', 'md', 'json']): Command {
   return cmd

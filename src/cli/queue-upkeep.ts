@@ -164,11 +164,18 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
       return;
     }
     const changed = outcome.rewritten!.filter((r) => r.changed);
+    const dropped = outcome.droppedBases ?? [];
+    const oldDropped = dropped.some((d) => d.version === s.from.version);
+    const patchesWord = (n: number) => `${n} rewritten patch${n === 1 ? '' : 'es'}`;
     writeOut(
       `\nrewrote ${changed.length} of ${outcome.rewritten!.length} patches for ${s.onto.version}` +
         (changed.length ? ':\n' + changed.map((r) => `  ${r.file} (${r.why})`).join('\n') : '') +
         `\nqueue.yaml: base ${s.onto.version} (tree ${s.onto.tree.slice(0, 12)})` +
-        (s.from.version === s.onto.version ? `, replacing the previous ${s.from.version} tree` : `, bases: ${s.from.version} (previous base)`),
+        (s.from.version === s.onto.version ? `, replacing the previous ${s.from.version} tree` : oldDropped ? '' : `, bases: ${s.from.version} (previous base)`) +
+        dropped
+          .map((d) => `\n${d.version} is no longer claimed (left out of bases:): ${patchesWord(d.failing.length)} fail${d.failing.length === 1 ? 's' : ''} there in order (${d.failing.join(', ')})`)
+          .join('') +
+        (outcome.droppedPatches?.length ? `\nleft the series, meant only for a base no longer claimed (their files stay): ${outcome.droppedPatches.join(', ')}` : ''),
     );
     const q = await loadQueue(s.queueDir);
     const checks = await checkAllBases(q, store, cacheDir());

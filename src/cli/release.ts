@@ -27,6 +27,7 @@ import type { SizeReport } from '../report/size-report.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { exists, sha256 } from '../util/fs.js';
+import { loadQueue } from '../queue/load.js';
 import { configRoot } from './build.js';
 import { ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, collect, queueDir, writeOut } from './options.js';
 import { TOOL_VERSION } from './version.js';
@@ -196,6 +197,16 @@ Exit status: 0 every file is identical, 1 something differs, 2 bad input.`,
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const dir = resolve(dirArg);
       const m = await readManifest(dir);
+      // Another queue's release (the default --queue is ./queue): say which queue it needs,
+      // before regenerating anything from the wrong one.
+      const withQueue = `tiny release verify ${dirArg} --queue DIR, DIR holding the ${m.queue} queue's queue.yaml`;
+      const q = await loadQueue(queueDir(opts)).catch((e: unknown) => {
+        if (cmd.getOptionValueSourceWithGlobals('queue') === 'cli' || !(e instanceof TinyError)) throw e;
+        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}; there is no queue at ${queueDir(opts)} (the default --queue)`, 2, [], withQueue);
+      });
+      if (q.name !== m.queue) {
+        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}, but ${queueDir(opts)} holds the queue ${q.name}`, 2, [], `verify it against the queue it was made from: ${withQueue}`);
+      }
       const config = (opts.config as string | undefined) ?? m.selection.config;
       const prepared = await prepareRelease({
         version: m.version,
