@@ -5,6 +5,7 @@
 // Phases are recognised from what tiny really does, not from hooks:
 //   import        git's index.lock of the directory import appears (<cache>/dir-index/*.index.lock)
 //   checkout      git's index.lock of a worktree appears (<cache>/trees.git/worktrees/*/index.lock)
+//                 while it is being added or moved to another commit
 //   compile       the toggle's build log shows the compiler running ("  CC ")
 //   measure       the progress line says "measuring"
 //   record write  tiny stops itself at its one fault point inside the record store's save (the
@@ -130,23 +131,42 @@ function appears(dir: string, match: (name: string) => boolean): { seen: () => b
   };
 }
 
-/** A worktree admin directory's index.lock, in any worktree of the store. */
-function worktreeLockAppears(cache: string): { seen: () => boolean; close: () => void } {
+/**
+ * A checkout under way in any worktree of the store: git's index.lock in the worktree's admin
+ * directory while git says it is adding the worktree (`locked`: "initializing") or tiny says it
+ * is moving it (`tiny-checkout`) — not the short lock of a `git status`.
+ */
+function checkoutUnderWay(cache: string): { seen: () => boolean; close: () => void } {
   const admin = join(cache, 'trees.git', 'worktrees');
   let seen = false;
-  const watchers = new Map<string, { seen: () => boolean; close: () => void }>();
-  const timer = setInterval(() => {
+  const watchers = new Map<string, FSWatcher>();
+  const look = (d: string) => {
+    if (existsSync(join(d, 'index.lock')) && (existsSync(join(d, 'locked')) || existsSync(join(d, 'tiny-checkout')))) seen = true;
+  };
+  const scan = () => {
     let names: string[] = [];
     try {
       names = readdirSync(admin);
     } catch {
       return;
     }
-    for (const n of names) if (!watchers.has(n)) watchers.set(n, appears(join(admin, n), (f) => f === 'index.lock'));
-    if ([...watchers.values()].some((w) => w.seen())) seen = true;
-  }, 1);
+    for (const n of names) {
+      const d = join(admin, n);
+      // inotify tells at once when git creates its lock; the poll covers a directory being made.
+      if (!watchers.has(n)) {
+        try {
+          watchers.set(n, watch(d, (_e, f) => f === 'index.lock' && look(d)));
+        } catch {
+          /* removed meanwhile */
+        }
+      }
+      look(d);
+    }
+  };
+  scan();
+  const timer = setInterval(scan, 1);
   return {
-    seen: () => seen || [...watchers.values()].some((w) => w.seen()),
+    seen: () => seen,
     close: () => {
       clearInterval(timer);
       for (const w of watchers.values()) w.close();
@@ -188,7 +208,7 @@ export async function faultAt(phase: Phase, args: string[], opts: FaultOptions):
   const env = { ...opts.env, ...(phase === 'record write' ? { TINY_FAULT_PHASE: 'record-write' } : {}) };
   let watcher: { seen: () => boolean; close: () => void } | undefined;
   if (phase === 'import') watcher = appears(join(cache, 'dir-index'), (f) => f.endsWith('.index.lock'));
-  if (phase === 'checkout') watcher = worktreeLockAppears(cache);
+  if (phase === 'checkout') watcher = checkoutUnderWay(cache);
   const r = start(args, { env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   try {
     const reached: Record<Phase, () => boolean> = {
@@ -283,17 +303,27 @@ export function scratch(prefix = 'tiny-fault-'): Promise<string> {
 
 /**
  * A copy of the fake queue whose base is a copy of the fake kernel with `padFiles` more small
- * files: enough for git's import and checkout to take a moment a fault can land in.
+ * files: enough for git's import and checkout to take a moment a fault can land in. Its patch
+ * pad-init (guard +pad: no build selects it) changes every one of them, so that moving a
+ * worktree to the series with it rewrites them all.
  */
 export async function paddedFakeQueue(work: string, padFiles = 1500): Promise<{ queue: string; tree: string }> {
   const tree = join(work, 'fakelinux');
   const queue = join(work, 'queue');
   await cp(FAKELINUX, tree, { recursive: true });
   await mkdir(join(tree, 'pad'), { recursive: true });
-  for (let i = 0; i < padFiles; i++) await writeFile(join(tree, 'pad', `f${i}.c`), `int pad${i};\n`);
+  const diff: string[] = [];
+  for (let i = 0; i < padFiles; i++) {
+    await writeFile(join(tree, 'pad', `f${i}.c`), `int pad${i};\n`);
+    diff.push(`--- a/pad/f${i}.c`, `+++ b/pad/f${i}.c`, '@@ -1 +1 @@', `-int pad${i};`, `+int pad${i} = 1;`);
+  }
   await cp(FAKE_QUEUE, queue, { recursive: true });
+  await writeFile(join(queue, 'patches', 'pad-init.patch'), `Subject: pad: initialise every pad\n\n---\n${diff.join('\n')}\n`);
   const yaml = join(queue, 'queue.yaml');
-  await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('path: ../../fakelinux', `path: ${tree}`));
+  await writeFile(
+    yaml,
+    (await readFile(yaml, 'utf8')).replace('path: ../../fakelinux', `path: ${tree}`) + '  - name: pad-init\n    file: patches/pad-init.patch\n    guards: [+pad]\n',
+  );
   return { queue, tree };
 }
 

@@ -107,4 +107,28 @@ describe('kill -9 at a named phase, then the same command again', { timeout: 180
     expect(await treeHash(out)).toBe(await treeHash(cleanOut));
     expect(await snapshotBytes(work)).toEqual(inputs);
   });
+
+  it('`tiny queue apply --out O` killed while moving O to another selection: the rerun finishes the move, no --force needed', async () => {
+    const env = { TINY_CACHE: await cache() };
+    const inputs = await snapshotBytes(work);
+    const out = join(await scratch('tiny-apply-move-'), 'linux');
+    caches.push(join(out, '..'));
+    expect((await tiny(['queue', 'apply', '--queue', padded.queue, '--out', out], { env })).code).toBe(0);
+    // pad-init rewrites all 1500 pad files: the move to its series is a long checkout.
+    const apply = ['queue', 'apply', '--queue', padded.queue, '--select', 'pad', '--out', out];
+
+    const killed = await faultAt('checkout', apply, { env });
+    expect(killed.signal).toBe('SIGKILL');
+
+    const rerun = await tiny(apply, { env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).toMatch(new RegExp(`tiny: recovered ${out}: its checkout was killed half-way \\(a move to another commit; git's .*index\\.lock was left\\): finishing it`));
+    expect(rerun.stderr).not.toMatch(/local changes|--force/);
+
+    const cleanOut = join(await scratch('tiny-apply-clean-'), 'linux');
+    caches.push(join(cleanOut, '..'));
+    expect((await tiny(['queue', 'apply', '--queue', padded.queue, '--select', 'pad', '--out', cleanOut], { env: { TINY_CACHE: await cache() } })).code).toBe(0);
+    expect(await treeHash(out)).toBe(await treeHash(cleanOut));
+    expect(await snapshotBytes(work)).toEqual(inputs);
+  });
 });
