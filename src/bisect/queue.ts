@@ -37,7 +37,7 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
 
   const builder = await BisectBuilder.open({ root: params.root, config: params.config, cacheDir, ...(params.runtime ? { runtime: params.runtime as 'host' } : {}), ...(params.jobs ? { jobs: params.jobs } : {}), onLog: (l) => io.err(`tiny: ${l}\n`) });
   const queue = await loadQueue(params.queue);
-  const [base] = await resolveBases(queue, builder.common.treeStore, cacheDir, params.tree ? { trees: [params.tree] } : {});
+  const [base] = await resolveBases(queue, builder.common.treeStore, cacheDir, params.tree ? { trees: [params.tree], allowOtherBase: params.allowOtherBase === true } : {});
   if (!base) throw new TinyError('no base tree for the queue', 2);
   const plan = planMatrix({ queue, version: base.version, select: builder.config.queue.select, baseSelect: builder.config.queue.baseSelect, toolchainSymbols: builder.common.toolchain.needsCompat, fragment: builder.config.kconfig.fragment });
   const basePatches = plan.basePatches;

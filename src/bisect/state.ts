@@ -42,6 +42,8 @@ export interface QueueBisectParams {
   queue: string;
   /** --tree: the kernel tree the queue is applied to (default: the queue's base). */
   tree?: string;
+  /** --allow-other-base: the tree may be none of the queue's pinned bases. */
+  allowOtherBase?: boolean;
   metric: string;
   threshold: string;
   runtime?: string;

@@ -54,7 +54,7 @@ const PANIC_RE = /Kernel panic - not syncing: ?([^\n]*)/;
  * MemFree (whatever happens after). Otherwise the first BUG, then oops, then panic line names the
  * failure; with none, a timeout is a hang, and an early exit of qemu a reset before init.
  */
-export function judgeConsole(text: string, exit: { timedOut: boolean; code: number | null }, o: { memLimitedByKernel?: boolean } = {}): ConsoleVerdict {
+export function judgeConsole(text: string, exit: { timedOut: boolean; code: number | null; stderr?: string }, o: { memLimitedByKernel?: boolean } = {}): ConsoleVerdict {
   const lines = consoleLines(text);
   const initErrors = lines.filter((l) => l.startsWith(MARKERS.error)).map((l) => l.slice(MARKERS.error.length));
   const banner = lines.find((l) => /^Linux version /.test(l));
@@ -94,7 +94,13 @@ export function judgeConsole(text: string, exit: { timedOut: boolean; code: numb
       : 'hung: no console output at all before the timeout (too little memory to unpack the kernel? recent i386 kernels load at CONFIG_PHYSICAL_START, 16 MiB by default)';
     return { booted: false, failure: 'timeout', reason: lines.length ? 'hung: no init output before the timeout' : silent, ...base };
   }
-  if (lines.length === 0) return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel printed anything (firmware or boot loader reset: too little memory?)`, ...base };
+  if (lines.length === 0) {
+    // qemu that could not start the machine says why on its stderr ("cannot set up guest
+    // memory 'pc.ram': Cannot allocate memory"): that is the reason, not a guess.
+    const own = (exit.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    if (exit.code !== 0 && own.length) return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel started: ${own.at(-1)}`, ...base };
+    return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel printed anything (firmware or boot loader reset: too little memory?)`, ...base };
+  }
   return { booted: false, failure: 'no-init', reason: `qemu exited (code ${exit.code}) before init started`, ...base };
 }
 

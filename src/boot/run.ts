@@ -10,7 +10,7 @@ import { loadBuildConfig } from '../kbuild/buildconfig.js';
 import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
-import { lookup, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
+import { corruptRecordError, inspectRecord, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
 import { findArch } from '../toolchain/arch.js';
 import type { RuntimeName } from '../toolchain/runtime.js';
 import { TinyError } from '../util/diagnostics.js';
@@ -37,6 +37,8 @@ export interface BootRequest {
   queueDir: string;
   cacheDir: string;
   tree?: string;
+  /** --allow-other-base: a --tree that is none of the queue's pinned bases. */
+  allowOtherBase?: boolean;
   base?: string;
   runtime?: RuntimeName;
   jobs?: number;
@@ -113,6 +115,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
     queueDir: o.queueDir,
     cacheDir: cache,
     ...(o.tree ? { tree: o.tree } : {}),
+    ...(o.allowOtherBase ? { allowOtherBase: true } : {}),
     ...(o.base ? { base: o.base } : {}),
     ...(o.runtime ? { runtime: o.runtime } : {}),
     ...(o.jobs ? { jobs: o.jobs } : {}),
@@ -138,7 +141,9 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
           if (r.status !== 'built' && r.status !== 'cached') {
             throw new TinyError(`${p.config.name} ${toggle.name} did not build: ${r.error ?? r.status}`, 1, [], r.details?.join('\n'));
           }
-          const record: BuildRecord | undefined = r.record ?? (r.key ? await lookup(p.setup.records, r.key) : undefined);
+          const found = r.record ? undefined : r.key ? await inspectRecord(p.setup.records, r.key) : undefined;
+          if (found?.state === 'corrupt') throw corruptRecordError(r.key!, found, `\`tiny build --config ${p.config.name}\``);
+          const record: BuildRecord | undefined = r.record ?? (found?.state === 'ok' ? found.record : undefined);
           if (!record) throw new TinyError(`${p.config.name} ${toggle.name}: its record is not in the store`, 1);
           if (r.status === 'built') log(`built ${toggle.name} in ${((r.durationMs ?? 0) / 1000).toFixed(1)} s`);
           return { p, record };

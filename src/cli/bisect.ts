@@ -31,6 +31,7 @@ interface BisectOpts {
   threshold?: string;
   queue?: string | boolean;
   tree?: string;
+  allowOtherBase?: boolean;
   runtime?: RuntimeName;
   jobs?: string;
   resume?: boolean;
@@ -79,6 +80,7 @@ export function registerBisectCommand(program: Command): void {
     .option('--queue [dir]', 'apply the queue at each step (commits), or bisect the queue itself (no --repo); default dir: queue')
     .option('--no-queue', 'bisect the bare commits (default for a commit bisect)')
     .option('--tree <dir>', 'queue bisect: the kernel tree (directory or tarball) instead of the queue base')
+    .option('--allow-other-base', "with --tree: use a tree that is none of the queue's pinned bases (base.tree) as the base")
     .addOption(new Option('--runtime <runtime>', 'container runtime').choices(['podman', 'docker', 'host']))
     .option('-j, --jobs <n>', 'make -jN (default: the number of cores)')
     .option('--resume', 'continue the last bisect started (its parameters come from the state file)')
@@ -123,6 +125,7 @@ export function registerBisectCommand(program: Command): void {
         ...common,
         queue: resolve(typeof opts.queue === 'string' ? opts.queue : 'queue'),
         ...(opts.tree ? { tree: resolve(opts.tree) } : {}),
+        ...(opts.allowOtherBase ? { allowOtherBase: true } : {}),
       };
       await runParams(params, c);
     });

@@ -11,7 +11,7 @@ import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { configRoot } from './build.js';
-import { addQueueOption, queueDir, setExit, writeOut } from './options.js';
+import { addQueueOption, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, queueDir, setExit, writeOut } from './options.js';
 
 /** A --mem style size in KiB, or bad input naming the option. */
 function memOption(name: string, value: string): number {
@@ -28,6 +28,7 @@ export function registerBootCommand(program: Command): void {
     .description("boot a configuration's kernel under qemu with a tiny root (initramfs or ext2 disk); record MemTotal/MemFree at boot and the boot time")
     .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
     .option('--tree <dir>', "a kernel tree (directory or tarball) to use as the base instead of the queue's")
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .option('--toggle <name>', 'the toggle to boot (default: queue, the kernel the configuration means; base when it selects no queue patch)')
     .option('--mem <size>', 'the memory to boot with (K or M suffix; M by default): qemu -m, or mem= with --limit kernel', '32M')
@@ -74,6 +75,7 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
       queueDir: queueDir(opts),
       cacheDir: cacheDir(),
       ...(opts.tree ? { tree: opts.tree as string } : {}),
+      ...(opts.allowOtherBase ? { allowOtherBase: true } : {}),
       ...(opts.base ? { base: opts.base as string } : {}),
       ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
       ...(jobs ? { jobs } : {}),

@@ -22,7 +22,7 @@ import { checkStoreUrl, openRemoteStore } from '../store/remote.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addFormatOptions, addQueueOption, collect, outputFormat, setExit, writeOut, matrixOptions, positiveInt } from './options.js';
+import { addFormatOptions, addQueueOption, collect, collectNames, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
 /** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
 export function configRoot(cwd = process.cwd()): string {
@@ -37,11 +37,12 @@ export function registerBuildCommand(program: Command): void {
     .description('build every toggle of the queue for a configuration, measure it, record it; print a size table')
     .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
     .option('--tree <dir>', 'a kernel tree (directory or tarball) to use as the base instead of the queue\'s')
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .addOption(new Option('--runtime <runtime>', 'container runtime (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
     .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
-    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collect)
+    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collectNames('--only'))
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
     .option('--shard <I/N|auto>', 'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan')
     .option('--shards <n>', 'the number of shards, for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX does not say)', positiveInt('--shards'))
@@ -132,18 +133,43 @@ is exceeded, 2 bad input, 130 interrupted.`,
         process.on('SIGTERM', onSigint);
 
         const timings = await readTimings(cache, p.config.name);
-        const progress = new MatrixProgress(toggles, { timings, lanes: p.setup.lanes ?? 1 });
-        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: progress.onEvent, signal });
+        let progress: MatrixProgress | undefined;
+        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal });
+        // Toggles whose first patch does not apply on this base cannot be built: say it once
+        // (and stop when that is every toggle) instead of failing them one by one.
+        const doomed = await runner.firstPatchFailures(toggles);
+        const doomedBy = new Map(doomed.flatMap((d) => d.toggles.map((t) => [t.name, d.error] as const)));
+        if (doomed.length && doomedBy.size === toggles.length) {
+          const [first, ...others] = doomed;
+          throw new TinyError(
+            `${first!.error.message}${others.length ? ` (and ${others.map((d) => d.error.message.split(',')[0]).join('; ')})` : ''}: none of the ${toggles.length} toggle${toggles.length === 1 ? '' : 's'} of ${p.config.name} can be built`,
+            1,
+            [],
+            first!.error.hint,
+          );
+        }
+        for (const d of doomed) err(`tiny: ${d.error.message}: ${d.toggles.length} of ${toggles.length} toggles cannot be built (${d.toggles.map((t) => t.name).join(', ')})`);
+        const runnable = toggles.filter((t) => !doomedBy.has(t.name));
+        progress = new MatrixProgress(runnable, { timings, lanes: p.setup.lanes ?? 1 });
         err(
-          `tiny: building ${toggles.length} toggle${toggles.length === 1 ? '' : 's'} of ${p.config.name} on ${p.base.version} with ${p.toolchain.name} (${p.setup.image.id.replace(/^sha256:/, '').slice(0, 12)}) on ${p.runtime.name}, make -j${p.setup.jobs}${(p.setup.lanes ?? 1) > 1 ? `, ${p.setup.lanes} lanes` : ''}; logs: ${join(cache, 'logs', p.config.name)}`,
+          `tiny: building ${runnable.length} toggle${runnable.length === 1 ? '' : 's'} of ${p.config.name} on ${p.base.version} with ${p.toolchain.name} (${p.setup.image.id.replace(/^sha256:/, '').slice(0, 12)}) on ${p.runtime.name}, make -j${p.setup.jobs}${(p.setup.lanes ?? 1) > 1 ? `, ${p.setup.lanes} lanes` : ''}; logs: ${join(cache, 'logs', p.config.name)}`,
         );
         let results: ToggleResult[];
         try {
-          results = await progress.run(runner, toggles);
+          const ran = await progress.run(runner, runnable);
+          const failedBefore = (t: (typeof toggles)[number], e: TinyError): ToggleResult => ({ toggle: t, status: 'failed', error: e.message, ...(e.hint ? { details: [`hint: ${e.hint}`] } : {}), logs: [], durationMs: 0 });
+          results = toggles.flatMap((t) => {
+            const r = ran.find((x) => x.toggle.name === t.name);
+            const doomedWhy = doomedBy.get(t.name);
+            return r ? [r] : doomedWhy ? [failedBefore(t, doomedWhy)] : [];
+          });
         } finally {
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
         }
+        // A full disk stopped the run: say that (main names the path and the free space), and
+        // write no index of a run that could not finish.
+        if (runner.fatal) throw runner.fatal;
 
         // Remember build times (ETAs of the next run), and where each toggle's record is.
         for (const r of results) if (r.status === 'built') timings[r.toggle.name] = { ms: r.durationMs, at: new Date().toISOString() };

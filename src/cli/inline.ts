@@ -9,7 +9,7 @@ import { withBuildLock } from '../store/index.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { configRoot } from './build.js';
-import { addFormatOptions, addQueueOption, outputFormat, writeOut, matrixOptions, positiveInt } from './options.js';
+import { addFormatOptions, addQueueOption, outputFormat, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
 
 export function registerInlineCommand(program: Command): void {
@@ -18,6 +18,7 @@ export function registerInlineCommand(program: Command): void {
     .description('which header inline functions cost most across their copies (an "inline hunter")')
     .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
     .option('--tree <dir>', "a kernel tree (directory or tarball) to use as the base instead of the queue's")
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .option('--toggle <name>', 'the toggle to measure (default: queue, or base when the queue has no options)')
     .option('--top <n>', 'show the N costliest functions', positiveInt('--top'), 30)

@@ -1,8 +1,10 @@
 // The tiny command line: parse arguments, dispatch to one file per verb, map errors to exit
-// codes (0 ok, 1 a check failed, 2 bad usage or bad input).
+// codes (0 ok, 1 a check failed or the disk is full, 2 bad usage or bad input).
 
 import { Command, CommanderError } from 'commander';
+import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { isNoSpace, looksLikeNoSpace, noSpaceError } from '../util/nospace.js';
 import { registerDiffCommand } from './diff.js';
 import { registerBuildCommand } from './build.js';
 import { registerBootCommand } from './boot.js';
@@ -44,19 +46,45 @@ export function buildProgram(): Command {
   return program;
 }
 
+/**
+ * Writes to a closed pipe fail with EPIPE, emitted on the stream: `tiny ... | head -1` must end
+ * quietly when head has what it wanted — exit 0, no trace, as bloat-o-meter and `tiny diff` do
+ * (the reader decided it had enough). A full disk under a redirected stdout is said like any
+ * full disk.
+ */
+function guardOutputStreams(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    if (stream.listenerCount('error') > 0) continue;
+    stream.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(EXIT.ok);
+      if (stream === process.stdout && isNoSpace(e)) {
+        void noSpaceError(e, process.cwd()).then((t) => {
+          process.stderr.write(`tiny: ${t.message}\n`);
+          process.exit(t.exitCode);
+        });
+        return;
+      }
+      process.exit(3);
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
+  guardOutputStreams();
   const program = buildProgram();
   try {
     await program.parseAsync(argv);
     return (program.getOptionValue('exitCode') as number | undefined) ?? EXIT.ok;
   } catch (e) {
-    return reportError(e);
+    return reportError((await looksLikeNoSpace(e, cacheDir())) ? await noSpaceError(e, cacheDir()) : e);
   }
 }
 
 export function reportError(e: unknown): number {
   if (e instanceof CommanderError) {
-    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+    if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') return EXIT.ok;
+    // `tiny queue` without a subcommand: commander prints the usage to stderr (exitCode 1): bad usage.
+    if (e.code === 'commander.help') return e.exitCode === 0 ? EXIT.ok : EXIT.badInput;
     return EXIT.badInput;
   }
   if (e instanceof TinyError) {

@@ -11,6 +11,18 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
 }
 
+/**
+ * collect() for an option whose list narrows what is done (--only): a value naming nothing
+ * (`--only ,`, `--only ''`) is an error, not "everything".
+ */
+export function collectNames(flag: string) {
+  return (value: string, previous: string[] = []): string[] => {
+    const names = collect(value, []);
+    if (!names.length) throw new TinyError(`${flag} ${JSON.stringify(value)} names nothing`, 2, [], `give one or more names, comma-separated, or leave ${flag} out to take them all`);
+    return [...previous, ...names];
+  };
+}
+
 /** --format text|md|json and its --json shorthand, for every command that prints a table. */
 export function addFormatOptions(cmd: Command, formats: string[] = ['text', 'md', 'json']): Command {
   return cmd
@@ -33,8 +45,13 @@ export function addBaseOptions(cmd: Command, many: boolean): Command {
       many ? 'a kernel tree (directory or tarball) to use as a base; repeat for several' : 'a kernel tree (directory or tarball) to use as the base',
       collect,
     )
-    .option('--base <version>', many ? 'a base version the queue claims; repeat for several' : 'the base version to use', collect);
+    .option('--base <version>', many ? 'a base version the queue claims; repeat for several' : 'the base version to use', collect)
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP);
 }
+
+/** --allow-other-base: the one way past the queue's base.tree pin (src/pipeline/bases.ts). */
+export const ALLOW_OTHER_BASE = '--allow-other-base';
+export const ALLOW_OTHER_BASE_HELP = "with --tree: use a tree that is none of the queue's pinned bases (base.tree) as the base";
 
 export function queueDir(opts: { queue?: string }): string {
   return resolve(opts.queue ?? 'queue');
@@ -62,11 +79,12 @@ export function positiveInt(name: string) {
 }
 
 /** What build, boot and inline-cost pass to prepareMatrix from their shared options. */
-export function matrixOptions(opts: Record<string, unknown>): { config: string; queueDir: string; tree?: string; base?: string; runtime?: RuntimeName; jobs?: number } {
+export function matrixOptions(opts: Record<string, unknown>): { config: string; queueDir: string; tree?: string; allowOtherBase?: boolean; base?: string; runtime?: RuntimeName; jobs?: number } {
   return {
     config: opts.config as string,
     queueDir: queueDir(opts),
     ...(opts.tree ? { tree: opts.tree as string } : {}),
+    ...(opts.allowOtherBase ? { allowOtherBase: true } : {}),
     ...(opts.base ? { base: opts.base as string } : {}),
     ...(opts.runtime ? { runtime: opts.runtime as RuntimeName } : {}),
     ...(opts.jobs ? { jobs: opts.jobs as number } : {}),

@@ -13,7 +13,7 @@ import { resolveSource, sourceFromCli } from '../source/index.js';
 import { importBase, openTreeStore } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addQueueOption, queueDir, writeOut } from './options.js';
+import { ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, addQueueOption, queueDir, writeOut } from './options.js';
 
 function setExit(cmd: Command, code: number): void {
   let root = cmd;
@@ -29,6 +29,7 @@ export function registerUpkeepCommands(queue: Command): void {
     .argument('[patch...]', 'refresh only these patches (default: all)')
     .option('--from <dir>', 'a worktree made by `tiny queue apply --out DIR` in which patches were changed (one commit per patch)')
     .option('--tree <dir>', 'the base tree (directory or tarball) instead of the queue\'s base (without --from)')
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--dry-run', 'say what would change, write nothing')
     .addHelpText(
       'after',
@@ -61,7 +62,7 @@ regenerated; the diff has a/ b/ paths, files in path order, 3 lines of context, 
       if (r.foldedInto) process.stderr.write(`tiny: uncommitted changes in ${opts.from as string} go into ${r.foldedInto} (the topmost patch)\n`);
       spans = r.spans;
     } else {
-      const [base] = await resolveBases(q, store, cacheDir(), { trees: opts.tree ? [opts.tree as string] : [] });
+      const [base] = await resolveBases(q, store, cacheDir(), { trees: opts.tree ? [opts.tree as string] : [], allowOtherBase: Boolean(opts.allowOtherBase) });
       spans = await spansFromStore(store, q, base!.version, base!.commit);
     }
     const results = await refreshSpans(store, pickSpans(spans, q, names), { dryRun: Boolean(opts.dryRun) });
@@ -108,7 +109,11 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
       outcome = await continueRebase(store, dir);
     } else {
       const q = await loadQueue(dir);
-      const [from] = await resolveBases(q, store, cacheDir(), {});
+      // --tree is the new base here: the queue's own base comes from its sources only.
+      const [from] = await resolveBases(q, store, cacheDir(), {
+        noSourceHint: (v) =>
+          `a rebase starts from the queue's own base ${v}: fix its sources in ${q.file} (base.sources: a directory or tarball of ${v}${q.base.tree ? `, tree ${q.base.tree.slice(0, 12)}` : ''}); --tree names the new base, not this one`,
+      });
       let onto;
       if (opts.tree) {
         const tree = resolve(opts.tree as string);
@@ -159,11 +164,18 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
       return;
     }
     const changed = outcome.rewritten!.filter((r) => r.changed);
+    const dropped = outcome.droppedBases ?? [];
+    const oldDropped = dropped.some((d) => d.version === s.from.version);
+    const patchesWord = (n: number) => `${n} rewritten patch${n === 1 ? '' : 'es'}`;
     writeOut(
       `\nrewrote ${changed.length} of ${outcome.rewritten!.length} patches for ${s.onto.version}` +
         (changed.length ? ':\n' + changed.map((r) => `  ${r.file} (${r.why})`).join('\n') : '') +
         `\nqueue.yaml: base ${s.onto.version} (tree ${s.onto.tree.slice(0, 12)})` +
-        (s.from.version === s.onto.version ? `, replacing the previous ${s.from.version} tree` : `, bases: ${s.from.version} (previous base)`),
+        (s.from.version === s.onto.version ? `, replacing the previous ${s.from.version} tree` : oldDropped ? '' : `, bases: ${s.from.version} (previous base)`) +
+        dropped
+          .map((d) => `\n${d.version} is no longer claimed (left out of bases:): ${patchesWord(d.failing.length)} fail${d.failing.length === 1 ? 's' : ''} there in order (${d.failing.join(', ')})`)
+          .join('') +
+        (outcome.droppedPatches?.length ? `\nleft the series, meant only for a base no longer claimed (their files stay): ${outcome.droppedPatches.join(', ')}` : ''),
     );
     const q = await loadQueue(s.queueDir);
     const checks = await checkAllBases(q, store, cacheDir());

@@ -24,6 +24,7 @@ import {
   addFormatOptions,
   addQueueOption,
   collect,
+  collectNames,
   outputFormat,
   queueDir,
   writeOut,
@@ -68,6 +69,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const bases = await resolveBases(q, store, cacheDir(), {
       trees: opts.tree as string[] | undefined,
       versions: opts.base as string[] | undefined,
+      allowOtherBase: Boolean(opts.allowOtherBase),
     });
     const results: BaseCheck[] = [];
     for (const base of bases) {
@@ -96,8 +98,9 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     .command('apply')
     .description('apply the queue (or a selection) to a base with git, one commit per patch, and write the tree to --out')
     .requiredOption('--out <dir>', 'where to write the patched tree (a git worktree; created if absent)')
-    .option('--only <names>', 'apply only these patches (comma-separated; their depends are added)', collect)
-    .option('--select <symbols>', 'select patches by guards, as quilt guards(1) does (comma-separated symbols)', collect);
+    .option('--only <names>', 'apply only these patches (comma-separated; their depends are added)', collectNames('--only'))
+    .option('--select <symbols>', 'select patches by guards, as quilt guards(1) does (comma-separated symbols)', collect)
+    .option('--force', 'when --out is a worktree made by an earlier apply: discard changes to its tracked files instead of refusing');
   addQueueOption(apply);
   addBaseOptions(apply, false);
   apply.action(async (opts: Record<string, unknown>) => {
@@ -106,6 +109,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const [base, ...more] = await resolveBases(q, store, cacheDir(), {
       trees: opts.tree as string[] | undefined,
       versions: opts.base as string[] | undefined,
+      allowOtherBase: Boolean(opts.allowOtherBase),
     });
     if (!base || more.length) throw new TinyError('queue apply takes exactly one base', 2);
     const selection = selectForApply(q, base.version, {
@@ -138,7 +142,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       );
     }
     const top = result.commits.at(-1)?.commit ?? base.commit;
-    const out = await materialize(store, top, resolve(opts.out as string));
+    const out = await materialize(store, top, resolve(opts.out as string), { force: Boolean(opts.force), forceHint: 'tiny queue apply --force' });
     process.stderr.write(
       `tiny: ${result.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n',
     );
@@ -192,12 +196,17 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     .command('export-quilt')
     .description('write the queue as a quilt series that `quilt push -a` applies')
     .requiredOption('--out <dir>', 'directory to write the series file and patches into')
-    .option('--select <symbols>', 'export only the patches these guard symbols select', collect);
+    .option('--select <symbols>', 'export only the patches these guard symbols select', collect)
+    .option('--base <version>', "the base the series is for (default: the queue's base): patches whose bases: leave it out are not written");
   addQueueOption(exp);
   exp.action(async (opts: Record<string, unknown>) => {
     const q = await loadQueue(queueDir(opts));
     const symbols = opts.select as string[] | undefined;
-    await exportQuilt(q, resolve(opts.out as string), symbols ? { symbols: new Set(symbols) } : {});
+    const r = await exportQuilt(q, resolve(opts.out as string), { ...(symbols ? { symbols: new Set(symbols) } : {}), ...(opts.base ? { base: opts.base as string } : {}) });
+    if (r.otherBases.length) {
+      const others = [q.base, ...q.otherBases].map((b) => b.version).filter((v) => v !== r.base);
+      process.stderr.write(`tiny: the series is for ${r.base}; left out, meant for other bases: ${r.otherBases.join(', ')} (export those with --base ${others.join(' or --base ')})\n`);
+    }
     writeOut(resolve(opts.out as string, 'series'));
   });
 

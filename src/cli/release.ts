@@ -28,8 +28,9 @@ import { readReportDocument, type ReportDocument } from '../report/json.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { exists, sha256 } from '../util/fs.js';
+import { loadQueue } from '../queue/load.js';
 import { configRoot } from './build.js';
-import { collect, queueDir, writeOut } from './options.js';
+import { ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, collect, queueDir, writeOut } from './options.js';
 import { TOOL_VERSION } from '../util/version.js';
 
 const TINY_BIN = fileURLToPath(new URL('../../bin/tiny.js', import.meta.url));
@@ -44,9 +45,9 @@ function setExit(cmd: Command, code: number): void {
 const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
 
 /** `tiny build` for the configuration, its output on our stderr (a release's stdout is the listing). */
-function runBuild(args: { config: string; queue: string; tree?: string }): Promise<void> {
+function runBuild(args: { config: string; queue: string; tree?: string; allowOtherBase?: boolean }): Promise<void> {
   return new Promise((resolvePromise, reject) => {
-    const argv = [TINY_BIN, 'build', '--config', args.config, '--queue', args.queue, ...(args.tree ? ['--tree', args.tree] : [])];
+    const argv = [TINY_BIN, 'build', '--config', args.config, '--queue', args.queue, ...(args.tree ? ['--tree', args.tree] : []), ...(args.allowOtherBase ? [ALLOW_OTHER_BASE] : [])];
     err(`tiny: $ tiny ${argv.slice(1).join(' ')}`);
     const child = spawn(process.execPath, argv, { stdio: ['ignore', 2, 2] });
     child.on('error', reject);
@@ -101,6 +102,7 @@ export function registerReleaseCommand(program: Command): void {
     .argument('<version>', 'the release version, e.g. 2.6.9-tiny1 (written to OUT/VERSION/)')
     .option('--queue <dir>', 'the queue directory (holding queue.yaml)', 'queue')
     .option('--tree <dir>', "the base kernel tree (directory or tarball) instead of the queue's")
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--config <name>', "the build configuration: its patch selection is released and its records make the size report")
     .option('--select <symbols>', 'without --config: the guard symbols that select the patches (comma-separated)', collect)
     .option('--out <dir>', 'where to write the release directory OUT/VERSION', 'releases')
@@ -150,9 +152,10 @@ Exit status: 0 released, 1 refused, 2 bad input.`,
         cacheDir: cacheDir(),
         configRoot: configRoot(),
         ...(opts.tree ? { tree: opts.tree as string } : {}),
+        ...(opts.allowOtherBase ? { allowOtherBase: true } : {}),
         ...(opts.config !== undefined ? { config: opts.config as string } : {}),
         ...(opts.select ? { symbols: opts.select as string[] } : {}),
-        build: (config) => runBuild({ config, queue, ...(opts.tree ? { tree: opts.tree as string } : {}) }),
+        build: (config) => runBuild({ config, queue, ...(opts.tree ? { tree: opts.tree as string } : {}), ...(opts.allowOtherBase ? { allowOtherBase: true } : {}) }),
         tool: `tiny ${TOOL_VERSION}`,
         log: (l) => err(`tiny: ${l}`),
       });
@@ -184,6 +187,7 @@ Exit status: 0 released, 1 refused, 2 bad input.`,
     // them after the subcommand too), and its defaults must not hide what was given.
     .option('--queue <dir>', 'the queue directory the release was made from (default: queue)')
     .option('--tree <dir>', "the base kernel tree (default: the queue's base)")
+    .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--config <name>', 'the configuration (default: the one release.json names)')
     .addHelpText(
       'after',
@@ -201,6 +205,16 @@ Exit status: 0 every file is identical, 1 something differs, 2 bad input.`,
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const dir = resolve(dirArg);
       const m = await readManifest(dir);
+      // Another queue's release (the default --queue is ./queue): say which queue it needs,
+      // before regenerating anything from the wrong one.
+      const withQueue = `tiny release verify ${dirArg} --queue DIR, DIR holding the ${m.queue} queue's queue.yaml`;
+      const q = await loadQueue(queueDir(opts)).catch((e: unknown) => {
+        if (cmd.getOptionValueSourceWithGlobals('queue') === 'cli' || !(e instanceof TinyError)) throw e;
+        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}; there is no queue at ${queueDir(opts)} (the default --queue)`, 2, [], withQueue);
+      });
+      if (q.name !== m.queue) {
+        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}, but ${queueDir(opts)} holds the queue ${q.name}`, 2, [], `verify it against the queue it was made from: ${withQueue}`);
+      }
       const config = (opts.config as string | undefined) ?? m.selection.config;
       const prepared = await prepareRelease({
         version: m.version,
@@ -208,6 +222,7 @@ Exit status: 0 every file is identical, 1 something differs, 2 bad input.`,
         cacheDir: cacheDir(),
         configRoot: configRoot(),
         ...(opts.tree ? { tree: opts.tree as string } : {}),
+        ...(opts.allowOtherBase ? { allowOtherBase: true } : {}),
         ...(config !== undefined ? { config } : { symbols: m.selection.symbols }),
         date: m.sourceDateEpoch,
         tool: m.tool,

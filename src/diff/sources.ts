@@ -6,7 +6,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { runNm } from '../measure/measure.js';
 import type { SymbolEntry } from '../measure/types.js';
-import { keysWithPrefix, latestRun, lookup, readSymbols, type BuildRecord, type RecordStore } from '../store/index.js';
+import { corruptRecordError, inspectRecord, keysWithPrefix, latestRun, readSymbols, type BuildRecord, type RecordStore } from '../store/index.js';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
 import { closest } from '../util/suggest.js';
@@ -74,7 +74,9 @@ export async function resolveSide(arg: string, opts: ResolveOptions): Promise<Re
     const keys = await keysWithPrefix(store, arg);
     if (keys.length > 1)
       throw new TinyError(`record key prefix ${arg} is ambiguous: ${keys.slice(0, 5).map((k) => k.slice(0, 16)).join(', ')}${keys.length > 5 ? ', ...' : ''}`, 2);
-    const record = keys.length ? await lookup(store, keys[0]!) : undefined;
+    const found = keys.length ? await inspectRecord(store, keys[0]!) : undefined;
+    if (found?.state === 'corrupt') throw corruptRecordError(keys[0]!, found);
+    const record = found?.state === 'ok' ? found.record : undefined;
     if (!record) throw new TinyError(`${arg}: no such file, and no record with that key in ${store.root}`, 2);
     return fromRecord(store, record, arg);
   }

@@ -14,7 +14,7 @@ import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfi
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
 import type { Queue } from '../queue/types.js';
-import { keysWithPrefix, lookup, readArtifact, type BuildRecord, type RecordStore } from '../store/index.js';
+import { corruptRecordError, inspectRecord, keysWithPrefix, readArtifact, type BuildRecord, type RecordStore } from '../store/index.js';
 import { createRuntime, detectRuntime, parseRuntimeName, type Runtime } from '../toolchain/runtime.js';
 import { baseCommit, buildSeries, materialize, type TreeStore } from '../tree/index.js';
 import { git } from '../tree/git.js';
@@ -29,9 +29,10 @@ export async function findRecord(store: RecordStore, ref: string): Promise<Build
   const keys = await keysWithPrefix(store, prefix);
   if (!keys.length) throw new TinyError(`no record ${ref} in ${store.root}`, 2, [], 'is TINY_CACHE the cache the build used?');
   if (keys.length > 1) throw new TinyError(`record prefix ${ref} is ambiguous: ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`, 2, [], 'give more digits');
-  const rec = await lookup(store, keys[0]!);
-  if (!rec) throw new TinyError(`record ${keys[0]} is unreadable (written by another version of tiny?)`, 2);
-  return rec;
+  const found = await inspectRecord(store, keys[0]!);
+  if (found.state === 'corrupt') throw corruptRecordError(keys[0]!, found);
+  if (found.state !== 'ok') throw new TinyError(`no record ${ref} in ${store.root}`, 2, [], 'is TINY_CACHE the cache the build used?');
+  return found.record;
 }
 
 export interface ArtifactComparison {

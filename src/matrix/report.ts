@@ -163,10 +163,20 @@ export function countStatus(rows: readonly { status: ToggleStatus }[]): Record<T
 /** Why toggles failed (the one-line error, the first error's context, the logs) or do not apply, for stderr. */
 export function renderFailures(rows: readonly ToggleRow[]): string {
   const out: string[] = [];
+  // Toggles failing for the same reason (a patch that does not apply on the base fails every
+  // toggle holding it) are said once, naming them all.
+  const groups = new Map<string, ToggleRow[]>();
   for (const r of rows.filter((x) => x.status === 'failed')) {
-    out.push(`${r.toggle}: FAILED: ${r.error ?? 'unknown error'}`);
+    const why = JSON.stringify([r.error ?? 'unknown error', r.details ?? []]);
+    groups.set(why, [...(groups.get(why) ?? []), r]);
+  }
+  for (const group of groups.values()) {
+    const r = group[0]!;
+    const names = group.map((x) => x.toggle);
+    const who = names.length > 6 ? `${names.slice(0, 5).join(', ')} and ${names.length - 5} more toggles` : names.join(', ');
+    out.push(`${who}: FAILED: ${r.error ?? 'unknown error'}`);
     for (const d of r.details ?? []) out.push(`    ${d}`);
-    for (const l of r.logs) out.push(`    log: ${l}`);
+    for (const x of group) for (const l of x.logs) out.push(`    log: ${l}`);
   }
   for (const r of rows.filter((x) => x.status === 'not-applicable')) out.push(`${r.toggle}: not applicable: ${r.error ?? ''}`);
   return out.length ? out.join('\n') + '\n' : '';

@@ -29,13 +29,15 @@ import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
 import type { FirstError, MeasureTools } from '../measure/types.js';
 import type { QueuePatch } from '../queue/types.js';
-import { lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
+import { inspectRecord, lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
 import type { RemoteStore } from '../store/remote.js';
 import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
+import { notice } from '../util/notice.js';
+import { isNoSpace, looksLikeNoSpace, pathInMessage, withPath } from '../util/nospace.js';
 import { sha256 } from '../util/fs.js';
 import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId, type ConfigMemoInputs } from './memo.js';
 import { git } from '../tree/git.js';
@@ -181,8 +183,11 @@ export class MatrixRunner {
     this.opts.onEvent?.({ toggle, state, elapsedMs: state === 'queued' ? 0 : Date.now() - started, ...extra });
   }
 
+  /** What stopped the whole run (a full disk): the toggles after it are left out, the CLI says why. */
+  fatal?: unknown;
+
   private get aborted(): boolean {
-    return this.opts.signal?.aborted === true;
+    return this.opts.signal?.aborted === true || this.fatal !== undefined;
   }
 
   // --- lanes -----------------------------------------------------------------------------------
@@ -429,6 +434,36 @@ export class MatrixRunner {
     };
   }
 
+  /**
+   * Toggles that cannot be built because the first patch of their series does not apply on the
+   * base (a queue given another tree than its base): one failure per such patch, with the
+   * toggles it dooms. One git apply per distinct first patch.
+   */
+  async firstPatchFailures(toggles: readonly Toggle[]): Promise<Array<{ error: TinyError; toggles: Toggle[] }>> {
+    const byFirst = new Map<string, Toggle[]>();
+    for (const t of toggles) {
+      const first = t.patches[0];
+      if (first) byFirst.set(first.name, [...(byFirst.get(first.name) ?? []), t]);
+    }
+    const s = this.setup;
+    const out: Array<{ error: TinyError; toggles: Toggle[] }> = [];
+    for (const [name, group] of byFirst) {
+      const r = await buildSeries(s.treeStore, s.base.commit, [seriesPatch(group[0]!.patches[0]!)], { stopOnFailure: true });
+      if (!r.failure) continue;
+      const why = r.failure.hunks.join(', ') || r.failure.stderr.trim().split('\n')[0];
+      out.push({
+        error: new TinyError(
+          `patch ${name}, the first of the series, does not apply on ${s.base.version} (tree ${s.base.tree.slice(0, 12)}): ${why}`,
+          1,
+          [],
+          'is this the tree the queue is for? `tiny queue check --tree DIR` shows every patch there; to carry the queue to it: `tiny queue rebase --tree DIR`',
+        ),
+        toggles: group,
+      });
+    }
+    return out;
+  }
+
   // --- one toggle ------------------------------------------------------------------------------
 
   /** Build (or serve) one toggle. Never throws: any error becomes a failed toggle. */
@@ -437,7 +472,9 @@ export class MatrixRunner {
     try {
       return await this.runToggleInner(t, started);
     } catch (e) {
-      // A full disk, a vanished runtime...: this toggle fails with the reason, the others go on.
+      // A full disk stops the run (every toggle after it would fail the same way); anything
+      // else (a vanished runtime...) fails this toggle with the reason, and the others go on.
+      if (await looksLikeNoSpace(e, this.setup.cacheDir)) this.fatal ??= e;
       const r = failure(e, '');
       const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs: [], ...r, status: this.aborted ? 'interrupted' : 'failed' };
       this.emit(t, result.status, started, r.error ? { message: r.error } : {});
@@ -464,20 +501,25 @@ export class MatrixRunner {
       cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
       if (cfg.log) logs.push(cfg.log);
     } catch (e) {
+      if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
       if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
       return done(failure(e, join(logDir(this.setup.cacheDir, this.setup.config.name), `${safeName(t.name)}.config.log`)));
     }
 
     const inputs = this.inputsFor(t, cfg.sha256);
     const key = recordKey(inputs);
-    let stored = await lookup(this.setup.records, key);
+    const found = await inspectRecord(this.setup.records, key);
+    // A damaged record (a truncated metadata.json) is built again and replaced, and said.
+    if (found.state === 'corrupt') notice(`record ${key.slice(0, 12)} of ${t.name} is corrupt (${found.path}: ${found.why}): building it again`);
+    let stored = found.state === 'ok' ? found.record : undefined;
+    // Not here (or failed here): the remote record store may have it (TINY_STORE_URL).
     if (stored?.status !== 'ok' && this.setup.remoteStore && (await this.setup.remoteStore.fetch(key))) stored = await lookup(this.setup.records, key);
     if (stored?.status === 'ok') return done({ status: 'cached', key, record: stored });
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
     const lane = await this.acquire(t.selection);
     try {
-      return await this.build(t, lane, cfg, inputs, key, started, logs, stored !== undefined, done);
+      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done);
     } finally {
       this.release(lane);
     }
@@ -537,6 +579,7 @@ export class MatrixRunner {
 
     if (outcome.code !== 0) {
       if (this.aborted || outcome.code === 130 || outcome.code === 143) return done({ status: 'interrupted', key, lane: lane.index, error: `interrupted while building (log: ${log})` });
+      if (isNoSpace(logText)) throw withPath(Object.assign(new Error(`make: No space left on device (log: ${log})`), { output: logText }), pathInMessage(logText) ?? lane.build);
       const fe = diag.firstError;
       const error = fe ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}` : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
       // Keep the failure in the store too (its log and .config), for `tiny rebuild` and history.

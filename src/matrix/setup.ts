@@ -28,6 +28,8 @@ export interface PrepareOptions {
   cacheDir: string;
   /** --tree: a kernel tree (directory or tarball) instead of the queue's base. */
   tree?: string;
+  /** --allow-other-base: accept a --tree that is none of the queue's pinned bases. */
+  allowOtherBase?: boolean;
   /** --base: one of the versions the queue claims. */
   base?: string;
   runtime?: RuntimeName;
@@ -83,6 +85,7 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
   const records = await openRecordStore(o.cacheDir);
   const [base, ...more] = await resolveBases(queue, treeStore, o.cacheDir, {
     ...(o.tree ? { trees: [o.tree] } : {}),
+    ...(o.allowOtherBase ? { allowOtherBase: true } : {}),
     ...(o.base ? { versions: [o.base] } : {}),
   });
   if (!base || more.length) throw new TinyError('tiny build takes exactly one base', 2);

@@ -1,6 +1,11 @@
-// Which base trees a command works on: --tree DIR (overrides the queue's base), --base V
-// (one of the versions the queue claims), or the queue's own base; each imported once into
-// the tree store.
+// Which base trees a command works on: --tree DIR (one of the queue's bases, given as a
+// directory or tarball), --base V (one of the versions the queue claims), or the queue's own
+// base; each imported once into the tree store.
+//
+// A queue that pins its base (base.tree, a git tree hash) refuses a --tree whose content is
+// none of its pinned bases, whatever its source: a modified tree or another version gives
+// sizes and mergeability of something else than the queue claims. --allow-other-base says the
+// other tree is meant (a vendor tree to try the queue on).
 
 import type { BaseSpec, Queue } from '../queue/types.js';
 import { describeSource, downloadPath, resolveSource, sourceFromCli } from '../source/index.js';
@@ -18,6 +23,10 @@ export interface ImportedBase {
 export interface BaseChoice {
   trees?: string[];
   versions?: string[];
+  /** Accept a --tree that is none of the queue's pinned bases (--allow-other-base). */
+  allowOtherBase?: boolean;
+  /** The hint when no source of a base the queue lists can be used (default: give one with --tree DIR). */
+  noSourceHint?: (version: string) => string;
 }
 
 export async function resolveBases(
@@ -27,16 +36,39 @@ export async function resolveBases(
   choice: BaseChoice,
 ): Promise<ImportedBase[]> {
   const out: ImportedBase[] = [];
+  const claimed = [queue.base, ...queue.otherBases];
   for (const tree of choice.trees ?? []) {
     const resolved = await resolveSource(sourceFromCli(tree), { cacheDir });
-    const imported = await importBase(store, resolved, {});
-    const pinned = [queue.base, ...queue.otherBases].find((b) => b.version === imported.version)?.tree;
-    if (pinned && pinned.toLowerCase() !== imported.tree) {
-      // --tree overrides the queue's base on purpose (a modified tree, a tarball); say so.
-      process.stderr.write(
-        `tiny: note: ${tree} is ${imported.version} with tree ${imported.tree.slice(0, 12)}, not the pinned ${pinned.slice(0, 12)} of queue.yaml
-`,
-      );
+    const pinned = claimed.filter((b) => b.tree);
+    let imported: Awaited<ReturnType<typeof importBase>>;
+    let versionKnown = true;
+    try {
+      imported = await importBase(store, resolved, {});
+    } catch (e) {
+      // A tree whose Makefile names no version: its content can still be matched with a pin.
+      if (!(e instanceof TinyError && /cannot tell the kernel version/.test(e.message)) || !pinned.length) throw e;
+      const asPinned = await importBase(store, resolved, { version: queue.base.version });
+      const match = pinned.find((b) => b.tree!.toLowerCase() === asPinned.tree);
+      imported = match ? await importBase(store, resolved, { version: match.version }) : asPinned;
+      versionKnown = match !== undefined;
+    }
+    if (pinned.length && !pinned.some((b) => b.tree!.toLowerCase() === imported.tree)) {
+      const sameVersion = versionKnown ? pinned.find((b) => b.version === imported.version) : undefined;
+      const meant = sameVersion ?? (queue.base.tree ? queue.base : pinned[0]!);
+      const what = !versionKnown
+        ? `a tree of no known version (its Makefile has no VERSION line; tree ${imported.tree.slice(0, 12)})`
+        : sameVersion
+          ? `${imported.version} with other content (tree ${imported.tree.slice(0, 12)})`
+          : `${imported.version} (tree ${imported.tree.slice(0, 12)})`;
+      if (!choice.allowOtherBase) {
+        throw new TinyError(
+          `this tree is not the queue's base ${meant.version} (tree ${meant.tree!.slice(0, 12)}): it is ${what}`,
+          2,
+          [],
+          `rebase the queue with \`tiny queue rebase --tree ${tree}\`, or pass --allow-other-base`,
+        );
+      }
+      process.stderr.write(`tiny: note: ${tree} is not the queue's base ${meant.version} (tree ${meant.tree!.slice(0, 12)}): it is ${what}; used as asked (--allow-other-base)\n`);
     }
     out.push({ ...imported, origin: tree });
   }
@@ -48,12 +80,12 @@ export async function resolveBases(
     if (!spec) {
       throw new TinyError(`the queue claims no base ${v}`, 2, [], `known bases: ${all.map((b) => b.version).join(', ')}; or use --tree DIR`);
     }
-    out.push(await importSpec(spec, store, cacheDir));
+    out.push(await importSpec(spec, store, cacheDir, choice.noSourceHint));
   }
   return out;
 }
 
-async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string): Promise<ImportedBase> {
+async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string, noSourceHint?: (version: string) => string): Promise<ImportedBase> {
   // A pinned tree imported before (from whichever source) is the base: no source is consulted,
   // so a URL listed first is not downloaded again once any source has provided the tree.
   const stored = spec.tree ? await storedPinnedBase(store, spec.version, spec.tree) : undefined;
@@ -77,7 +109,7 @@ async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string): P
     `no source of base ${spec.version} could be used:\n  ${problems.join('\n  ') || 'the queue lists no sources'}`,
     2,
     [],
-    supplyHint(spec, cacheDir),
+    noSourceHint?.(spec.version) ?? supplyHint(spec, cacheDir),
   );
 }
 

@@ -250,6 +250,19 @@ async function readPatchFile(abs: string, e: SeriesEntry, seriesName: string, cw
 export interface ExportOptions {
   /** Only write the patches these guard symbols select (as guards(1) would). */
   symbols?: ReadonlySet<string>;
+  /**
+   * The base version the series is for (default: the queue's base): a patch whose `bases:`
+   * list leaves this version out is not written. A quilt series has no per-patch bases: it is
+   * one series per base.
+   */
+  base?: string;
+}
+
+export interface ExportResult {
+  /** The base version the series is for. */
+  base: string;
+  /** Patches left out because they are not meant for that base (their `bases:` lists others). */
+  otherBases: string[];
 }
 
 /**
@@ -258,12 +271,24 @@ export interface ExportOptions {
  * debian/patches: a queue file `patches/foo.patch` is written as `outDir/foo.patch`, so that
  * importing outDir again gives the same names and files.
  */
-export async function exportQuilt(queue: Queue, outDir: string, opts: ExportOptions = {}): Promise<void> {
+export async function exportQuilt(queue: Queue, outDir: string, opts: ExportOptions = {}): Promise<ExportResult> {
   const out = resolve(outDir);
-  const series = opts.symbols ? selectPatches(queue.series, opts.symbols) : queue.series;
-  const layout = quiltLayout(queue, series, `exported by tiny${opts.symbols ? ` for symbols: ${[...opts.symbols].sort().join(' ') || '(none)'}` : ''}`);
+  const base = opts.base ?? queue.base.version;
+  const known = [queue.base, ...queue.otherBases].map((b) => b.version);
+  if (!known.includes(base)) throw new TinyError(`the queue claims no base ${base}`, 2, [], `its bases: ${known.join(', ')}`);
+  // The rule `tiny queue check` and the builds use: an empty bases: list means every base.
+  const meant = (p: QueuePatch) => p.bases.length === 0 || p.bases.includes(base);
+  const selected = opts.symbols ? selectPatches(queue.series, opts.symbols) : queue.series;
+  const series = selected.filter(meant);
+  const claimsSeveral = known.length > 1;
+  const layout = quiltLayout(
+    queue,
+    series,
+    `exported by tiny${claimsSeveral ? ` for base ${base}` : ''}${opts.symbols ? ` for symbols: ${[...opts.symbols].sort().join(' ') || '(none)'}` : ''}`,
+  );
   for (const f of layout.files) await writeFileAtomic(join(out, f.path), await patchBytes(f.patch));
   await writeFileAtomic(join(out, 'series'), layout.series);
+  return { base, otherBases: selected.filter((p) => !meant(p)).map((p) => p.name) };
 }
 
 export interface QuiltLayout {

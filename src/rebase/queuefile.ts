@@ -1,8 +1,10 @@
 // queue.yaml after a rebase: the new base becomes `base:`, the old one moves to the front of
-// `bases:` (with its comments: the queue still claims it, and `tiny queue check` shows how the
-// rewritten patches fare there), patches that are already in the new base are kept for the
-// old base only. Edited in place with the yaml Document API, so comments and layout elsewhere
-// stay as the maintainer wrote them. Pure: text in, text out.
+// `bases:` (with its comments: the queue still claims it), patches that are already in the new
+// base are kept for the old base only. A base where the rewritten patches no longer all apply
+// is not claimed any more (`dropBases`): it leaves `bases:` and every patch's `bases:` list, and
+// a patch meant for no remaining base leaves the series (its file stays). Edited in place with
+// the yaml Document API, so comments and layout elsewhere stay as the maintainer wrote them.
+// Pure: text in, text out.
 
 import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Node } from 'yaml';
 import type { BaseDoc } from '../queue/doc.js';
@@ -13,6 +15,14 @@ export interface RebaseEdit {
   newBase: BaseDoc;
   /** Patches whose change the new base already has: restricted to the old base. */
   alreadyUpstream: string[];
+  /** Bases (the old one, or others under bases:) the queue no longer claims: a rewritten patch fails there. */
+  dropBases?: string[];
+}
+
+/** What the edit left out: patches whose every base was dropped (their entries leave the series). */
+export interface RebaseEditResult {
+  text: string;
+  droppedPatches: string[];
 }
 
 function versionOf(node: unknown): string | undefined {
@@ -22,6 +32,11 @@ function versionOf(node: unknown): string | undefined {
 }
 
 export function rebaseQueueYaml(text: string, edit: RebaseEdit): string {
+  return rebaseQueueYamlWithDrops(text, edit).text;
+}
+
+export function rebaseQueueYamlWithDrops(text: string, edit: RebaseEdit): RebaseEditResult {
+  const drop = new Set(edit.dropBases ?? []);
   const doc = parseDocument(text);
   const oldBase = doc.get('base', true) as Node;
   let bases = doc.get('bases', true) as YAMLSeq | undefined;
@@ -60,9 +75,11 @@ export function rebaseQueueYaml(text: string, edit: RebaseEdit): string {
   // Rebased onto another tree of the same version (a vendor tree, a fixed tarball): that
   // version is the base now; listing it twice would make the queue invalid.
   if (edit.oldVersion !== edit.newBase.version) bases.items.unshift(oldBase);
+  bases.items = bases.items.filter((b) => !drop.has(versionOf(b) ?? ''));
   if (!bases.items.length) doc.delete('bases');
 
   const series = doc.get('series', true);
+  const droppedPatches: string[] = [];
   if (isSeq(series)) {
     for (const entry of series.items) {
       if (!isMap(entry)) continue;
@@ -77,7 +94,13 @@ export function rebaseQueueYaml(text: string, edit: RebaseEdit): string {
         const versions = listed.items.map((v) => String(isScalar(v) ? v.value : v));
         if (versions.includes(edit.oldVersion) && !versions.includes(edit.newBase.version)) listed.add(edit.newBase.version);
       }
+      const now = entry.get('bases', true);
+      if (drop.size && isSeq(now)) {
+        now.items = now.items.filter((v) => !drop.has(String(isScalar(v) ? v.value : v)));
+        if (!now.items.length) droppedPatches.push(name);
+      }
     }
+    series.items = series.items.filter((e) => !(isMap(e) && droppedPatches.includes(String(e.get('name')))));
   }
-  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
+  return { text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }), droppedPatches };
 }

@@ -10,8 +10,11 @@
 //   conflict  the merge conflicts: the rebase stops in the worktree, with instructions;
 //             `--continue` takes the resolution, `--abort` forgets the rebase.
 // The queue itself is only written when every patch is through: patches are regenerated for
-// the new base (as refresh does) and queue.yaml's base and bases: are updated. Until then the
-// state lives in the cache (rebase/<key>.json), and the user's queue is as it was.
+// the new base (as refresh does) and queue.yaml's base and bases: are updated. The old base (and
+// any other base under bases:) stays claimed only where every patch meant for it still applies
+// in order once rewritten — checked as `tiny queue check` does; a base where one fails is
+// dropped, and said. Until then the state lives in the cache (rebase/<key>.json), and the user's
+// queue is as it was.
 
 import { createHash } from 'node:crypto';
 import { readFile, realpath, rm } from 'node:fs/promises';
@@ -20,13 +23,16 @@ import { join } from 'node:path';
 import { loadQueue } from '../queue/load.js';
 import type { BaseDoc, SourceDoc } from '../queue/doc.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
-import { meantFor } from '../merge/check.js';
+import { checkBase, meantFor } from '../merge/check.js';
+import { pathsOf } from '../merge/state.js';
+import { parsePatch } from '../patch/parse.js';
+import { resolveBases } from '../pipeline/bases.js';
 import { FIXED_DATE, git, gitIn } from '../tree/git.js';
-import { buildSeries, materialize, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
+import { buildSeries, materialize, readFiles, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
 import { bytesOf, displayText } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
-import { rebaseQueueYaml } from './queuefile.js';
+import { rebaseQueueYamlWithDrops } from './queuefile.js';
 import { applyExactly, regeneratePatch, type Regenerated } from './regenerate.js';
 import { seriesPatchOf } from './refresh.js';
 
@@ -58,6 +64,10 @@ export interface RebaseOutcome {
   state: RebaseState;
   /** Set when the rebase is finished: the patches as rewritten. */
   rewritten?: Regenerated[];
+  /** Bases no longer claimed: a rewritten patch fails there in order (the patches named). */
+  droppedBases?: Array<{ version: string; failing: string[] }>;
+  /** Patches that left the series: meant only for dropped bases (their files stay). */
+  droppedPatches?: string[];
 }
 
 const COMMITTER = { GIT_COMMITTER_NAME: 'tiny', GIT_COMMITTER_EMAIL: 'tiny@localhost', GIT_COMMITTER_DATE: `@${FIXED_DATE}` };
@@ -309,11 +319,40 @@ async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<
     state.next++;
     await saveState(store, state);
   }
-  return { state, rewritten: await finish(store, q, state) };
+  return { state, ...(await finish(store, q, state)) };
+}
+
+/**
+ * The bases besides the new one (the old base, others under bases:) where a patch meant for it
+ * no longer applies in order once the patches are rewritten. A base whose tree cannot be had is
+ * kept (nothing says it fails).
+ */
+async function failingBases(store: TreeStore, q: Queue, state: RebaseState, rewritten: Regenerated[], upstream: string[]): Promise<Array<{ version: string; failing: string[] }>> {
+  const from = state.from.version;
+  const onto = state.onto.version;
+  const versions = [...new Set([from, ...q.otherBases.map((b) => b.version)])].filter((v) => v !== onto);
+  const out: Array<{ version: string; failing: string[] }> = [];
+  for (const version of versions) {
+    const commit =
+      version === from ? state.from.commit : (await resolveBases(q, store, store.cacheDir, { versions: [version] }).catch(() => undefined))?.[0]?.commit;
+    if (!commit) continue;
+    // Each patch as queue.yaml will say it: its rewritten text, and the bases it will claim.
+    const series: QueuePatch[] = q.series.map((p) => {
+      const text = rewritten.find((r) => r.name === p.name)?.text ?? p.text;
+      const bases = upstream.includes(p.name) ? [from] : p.bases.length && p.bases.includes(from) && !p.bases.includes(onto) ? [...p.bases, onto] : p.bases;
+      return { ...p, text, bases, parsed: text === p.text ? p.parsed : parsePatch(text, p.strip) };
+    });
+    const paths = new Set<string>();
+    for (const p of series) for (const path of pathsOf(p.parsed)) paths.add(path);
+    const check = checkBase({ version, tree: '', series, baseFiles: await readFiles(store, commit, [...paths]), pairs: false });
+    const failing = check.patches.filter((p) => p.order.kind === 'fails').map((p) => p.name);
+    if (failing.length) out.push({ version, failing });
+  }
+  return out;
 }
 
 /** Every patch is through: rewrite the patches and queue.yaml, forget the state. */
-async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<Regenerated[]> {
+async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<Omit<RebaseOutcome, 'state'>> {
   const rewritten: Regenerated[] = [];
   let before = state.onto.commit;
   const upstream: string[] = [];
@@ -326,12 +365,18 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<R
     rewritten.push(await regeneratePatch(store, { name: p.name, file: p.file, text: p.text, strip: p.strip, reverse: p.reverse }, before, entry.newCommit!));
     before = entry.newCommit!;
   }
-  const yaml = rebaseQueueYaml(await readFile(q.file, 'utf8'), { oldVersion: state.from.version, newBase: state.onto.base, alreadyUpstream: upstream });
+  const droppedBases = await failingBases(store, q, state, rewritten, upstream);
+  const { text: yaml, droppedPatches } = rebaseQueueYamlWithDrops(await readFile(q.file, 'utf8'), {
+    oldVersion: state.from.version,
+    newBase: state.onto.base,
+    alreadyUpstream: upstream,
+    dropBases: droppedBases.map((b) => b.version),
+  });
   for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, bytesOf(r.text));
   await writeFileAtomic(q.file, yaml);
   await dropWorktree(store, state);
   await rm(await statePath(store, state.queueDir), { force: true });
-  return rewritten;
+  return { rewritten, droppedBases, droppedPatches };
 }
 
 /** Does a state file exist for this queue (for `tiny queue rebase` without options)? */

@@ -47,6 +47,8 @@ export interface PrepareReleaseOptions {
   configRoot: string;
   /** --tree: the base tree instead of the queue's. */
   tree?: string;
+  /** --allow-other-base: accept a --tree that is none of the queue's pinned bases. */
+  allowOtherBase?: boolean;
   /** --config: the configuration (name or .yaml path) whose selection and records are released. */
   config?: string;
   /** --select: guard symbols (without --config). */
@@ -128,7 +130,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
   const queue = await loadQueue(o.queueDir);
   const queueYaml = await readFile(join(queue.dir, 'queue.yaml'), 'utf8');
   const treeStore = await openTreeStore(o.cacheDir);
-  const [base, ...more] = await resolveBases(queue, treeStore, o.cacheDir, o.tree ? { trees: [o.tree] } : {});
+  const [base, ...more] = await resolveBases(queue, treeStore, o.cacheDir, o.tree ? { trees: [o.tree], allowOtherBase: Boolean(o.allowOtherBase) } : {});
   if (!base || more.length) throw new TinyError('a release has exactly one base', 2);
 
   const config = o.config !== undefined ? await loadBuildConfig(o.configRoot, o.config) : undefined;

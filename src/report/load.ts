@@ -41,7 +41,7 @@ export async function loadRun(store: RecordStore, config: string): Promise<Repor
   if (!run) throw new TinyError(`the run index of ${config} in ${store.cacheDir} is missing or unreadable`, 2, [], `run \`tiny build --config ${config}\` again`);
   const toggles: ToggleInput[] = [];
   for (const r of run.results) {
-    const t: ToggleInput = { toggle: r.toggle, key: r.key, status: r.status };
+    const t: ToggleInput = { toggle: r.toggle, key: r.key, status: r.status, ...(r.corrupt ? { corrupt: r.corrupt } : {}) };
     if (r.record) {
       t.record = r.record;
       if (r.record.status === 'ok') {

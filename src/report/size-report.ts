@@ -36,8 +36,10 @@ export interface ToggleInput {
   key: string;
   /** Status in the run index. */
   status: BuildRecord['status'];
-  /** Absent when the record has left the store. */
+  /** Absent when the record has left the store (or is corrupt). */
   record?: BuildRecord;
+  /** The record directory is there but cannot be read: its metadata file and why. */
+  corrupt?: { path: string; why: string };
   symbols?: SymbolEntry[];
   /** The stored .config. */
   dotConfig?: string;
@@ -303,6 +305,11 @@ function dirChanges(a: BuildRecord | undefined, b: BuildRecord | undefined): Dir
   return out.sort((x, y) => Math.abs(y.change.dec) - Math.abs(x.change.dec) || (x.dir < y.dir ? -1 : 1));
 }
 
+/** The directory of a file path (the report model does no I/O: plain string work). */
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/')) || '/';
+}
+
 export function buildSizeReport(input: ReportInput): SizeReport {
   const byName = new Map(input.toggles.map((t) => [t.toggle, t]));
   const ok = (name: string): ToggleInput | undefined => {
@@ -315,7 +322,9 @@ export function buildSizeReport(input: ReportInput): SizeReport {
     const r = t.record;
     const s: ToggleSummary = { toggle: t.toggle, kind, ...(patch ? { patch } : {}), key: t.key, status: r ? r.status : 'missing' };
     if (!r) {
-      s.error = `record ${t.key.slice(0, 12)} is not in the store`;
+      s.error = t.corrupt
+        ? `record ${t.key.slice(0, 12)} is corrupt: ${t.corrupt.path}: ${t.corrupt.why}; remove it (rm -r ${dirOf(t.corrupt.path)}): \`tiny build --config ${input.config}\` makes it again`
+        : `record ${t.key.slice(0, 12)} is not in the store`;
       return s;
     }
     if (r.toggle.description) s.description = r.toggle.description;

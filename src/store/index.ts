@@ -14,6 +14,8 @@ export {
   openRecordStore,
   recordDir,
   lookup,
+  inspectRecord,
+  corruptRecordError,
   save,
   listRecords,
   keysWithPrefix,
@@ -26,6 +28,7 @@ export {
   type SaveArtifacts,
   type SaveOptions,
   type SaveResult,
+  type RecordState,
   type RecordFilter,
 } from './records.js';
 export { recordToJson, recordFromJson, RECORD_SCHEMA_VERSION } from './record-format.js';

@@ -18,10 +18,13 @@ import { createGzip, gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { TinyError } from '../util/diagnostics.js';
+import { faultPoint } from '../util/fault.js';
+import { alive } from '../util/lock.js';
+import { withPath } from '../util/nospace.js';
 import { sha256 } from '../util/fs.js';
 import type { SymbolEntry } from '../measure/types.js';
 import { recordKey } from './key.js';
-import { recordFromJson, recordToJson } from './record-format.js';
+import { recordFromJson, recordToJson, RECORD_SCHEMA_VERSION } from './record-format.js';
 import { RECORD_SCHEMA, type ArtifactName, type BuildRecord, type BuildRecordDraft, type StoredArtifact } from './types.js';
 
 const gzip = promisify(gzipCb);
@@ -58,18 +61,45 @@ export function recordDir(store: RecordStore, key: string): string {
 
 /** The record of `key`, or undefined (absent, unreadable, or of a metadata.json version this tiny does not know). */
 export async function lookup(store: RecordStore, key: string): Promise<BuildRecord | undefined> {
-  const file = join(recordDir(store, key), 'metadata.json');
+  const r = await inspectRecord(store, key);
+  return r.state === 'ok' ? r.record : undefined;
+}
+
+/**
+ * What the store holds for `key`: the record, nothing, or a record directory that cannot be
+ * read as one (truncated or damaged metadata.json: `corrupt`, with the file and why). A record
+ * written by another version of tiny counts as corrupt too: either way it is rebuilt.
+ */
+export type RecordState = { state: 'ok'; record: BuildRecord } | { state: 'absent' } | { state: 'corrupt'; path: string; why: string };
+
+export async function inspectRecord(store: RecordStore, key: string): Promise<RecordState> {
+  const dir = recordDir(store, key);
+  const file = join(dir, 'metadata.json');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
-  } catch {
-    return undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return { state: 'corrupt', path: file, why: `unreadable (${(e as NodeJS.ErrnoException).code ?? String(e)})` };
+    return (await stat(dir).catch(() => undefined)) ? { state: 'corrupt', path: file, why: 'missing' } : { state: 'absent' };
   }
+  let v: unknown;
   try {
-    return recordFromJson(JSON.parse(text), key);
+    v = JSON.parse(text);
   } catch {
-    return undefined;
+    return { state: 'corrupt', path: file, why: text.length ? `not valid JSON (${text.length} bytes: truncated?)` : 'empty' };
   }
+  // Any metadata.json format this tiny reads (store/record-format.ts).
+  const record = recordFromJson(v, key);
+  if (record) return { state: 'ok', record };
+  const o = (v ?? {}) as { schema?: unknown; schema_version?: unknown };
+  const version = o.schema_version ?? o.schema;
+  const known = (o.schema_version === RECORD_SCHEMA_VERSION && o.schema === undefined) || (o.schema === 1 && o.schema_version === undefined);
+  return { state: 'corrupt', path: file, why: version !== undefined && !known ? `written by another version of tiny (record format ${JSON.stringify(version)})` : 'not a build record of this key' };
+}
+
+/** The error for a corrupt record, with the fix: remove it, and the next build makes it again. */
+export function corruptRecordError(key: string, c: { path: string; why: string }, rebuild = 'the next `tiny build` of its configuration'): TinyError {
+  return new TinyError(`record ${key.slice(0, 12)} is corrupt: ${c.path}: ${c.why}`, 1, [], `remove it (rm -r ${join(c.path, '..')}): ${rebuild} makes it again`);
 }
 
 /** Paths of the files to keep with the record (from the build dir), and the symbol table. */
@@ -175,6 +205,7 @@ async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string,
     await keep('image', a.image, imageName, false, imageName); // already compressed
   }
   await keep('config', a.config, 'config', false, '.config');
+  faultPoint('record-write'); // the fault-injection suite kills a run here: half a record in its temp dir
   if (a.systemMap) await keep('System.map', a.systemMap, 'System.map.gz', true, 'System.map');
   if (a.log) await keep('log', a.log, 'build.log.gz', true);
 
@@ -211,6 +242,7 @@ export async function save(store: RecordStore, draft: BuildRecordDraft, artifact
   const final = recordDir(store, key);
 
   await mkdir(store.tmp, { recursive: true });
+  await gcTempDirs(store); // a killed save's half record goes now, not in a day
   const tmp = join(store.tmp, tempName(key));
   await mkdir(tmp);
   try {
@@ -240,8 +272,15 @@ export async function save(store: RecordStore, draft: BuildRecordDraft, artifact
     }
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
-    throw e;
+    throw withPath(e, final, await bytesOf(artifacts));
   }
+}
+
+/** About what a record of these artifacts takes on disk (uncompressed: an upper bound). */
+async function bytesOf(a: SaveArtifacts): Promise<number> {
+  let n = 0;
+  for (const p of [a.vmlinux, a.image, a.config, a.systemMap, a.log]) if (p) n += (await stat(p).catch(() => undefined))?.size ?? 0;
+  return n;
 }
 
 export interface RecordFilter {
@@ -275,7 +314,16 @@ export async function keysWithPrefix(store: RecordStore, prefix: string): Promis
   return keys.filter((k) => KEY_RE.test(k) && k.startsWith(prefix)).sort();
 }
 
-/** Remove temp dirs of interrupted saves older than maxAgeMs (default a day). Returns their names. */
+/** The pid in a temp dir's name (<key>.<pid>.<rand>, replaced-<key>.<pid>.<rand>). */
+function tempOwner(name: string): number | undefined {
+  const m = /\.(\d+)\.[0-9a-f]+$/.exec(name);
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Remove temp dirs of interrupted saves: those of processes that are gone (a killed run's half
+ * record), and any older than maxAgeMs (default a day). Returns their names.
+ */
 export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; now?: number } = {}): Promise<string[]> {
   const maxAge = opts.maxAgeMs ?? DAY_MS;
   const now = opts.now ?? Date.now();
@@ -283,7 +331,9 @@ export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; 
   for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
     const p = join(store.tmp, name);
     const st = await stat(p).catch(() => undefined);
-    if (!st || now - st.mtimeMs <= maxAge) continue;
+    const owner = tempOwner(name);
+    const orphan = owner !== undefined && owner !== process.pid && !alive(owner);
+    if (!st || (!orphan && now - st.mtimeMs <= maxAge)) continue;
     await rm(p, { recursive: true, force: true });
     removed.push(name);
   }
@@ -294,9 +344,18 @@ export async function gcTempDirs(store: RecordStore, opts: { maxAgeMs?: number; 
 export async function readArtifact(store: RecordStore, record: BuildRecord, name: ArtifactName): Promise<Buffer | undefined> {
   const a = record.artifacts[name];
   if (!a) return undefined;
-  const raw = await readFile(join(recordDir(store, record.key), a.file));
-  const data = a.encoding === 'gzip' ? await gunzip(raw) : raw;
-  if (sha256(data) !== a.sha256) throw new TinyError(`stored ${name} of record ${record.key} is corrupt (sha256 mismatch)`, 1);
+  const path = join(recordDir(store, record.key), a.file);
+  const corrupt = (why: string) => corruptRecordError(record.key, { path, why }, record.config ? `\`tiny build --config ${record.config}\`` : undefined);
+  const raw = await readFile(path).catch((e: NodeJS.ErrnoException) => {
+    throw corrupt(e.code === 'ENOENT' ? 'missing' : `unreadable (${e.code ?? String(e)})`);
+  });
+  let data: Buffer;
+  try {
+    data = a.encoding === 'gzip' ? await gunzip(raw) : raw;
+  } catch (e) {
+    throw corrupt(`not a complete gzip file (${(e as Error).message}: truncated?)`);
+  }
+  if (sha256(data) !== a.sha256) throw corrupt(`sha256 ${sha256(data).slice(0, 16)}..., the record says ${a.sha256.slice(0, 16)}...`);
   return data;
 }
 

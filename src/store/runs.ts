@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic } from '../util/fs.js';
-import { KEY_RE, lookup, type RecordStore } from './records.js';
+import { KEY_RE, inspectRecord, type RecordStore } from './records.js';
 import type { BuildRecord } from './types.js';
 
 export interface RunEntry {
@@ -110,13 +110,15 @@ export async function readRunIndex(cacheDir: string, config: string): Promise<Ru
 export async function latestRun(
   store: RecordStore,
   config: string,
-): Promise<{ index: RunIndex; results: Array<RunEntry & { record?: BuildRecord }> } | undefined> {
+): Promise<{ index: RunIndex; results: Array<RunEntry & { record?: BuildRecord; corrupt?: { path: string; why: string } }> } | undefined> {
   const index = await readRunIndex(store.cacheDir, config);
   if (!index) return undefined;
-  const results: Array<RunEntry & { record?: BuildRecord }> = [];
+  const results: Array<RunEntry & { record?: BuildRecord; corrupt?: { path: string; why: string } }> = [];
   for (const t of index.toggles) {
-    const record = KEY_RE.test(t.key) ? await lookup(store, t.key) : undefined;
-    results.push(record ? { ...t, record } : { ...t });
+    const r = KEY_RE.test(t.key) ? await inspectRecord(store, t.key) : ({ state: 'absent' } as const);
+    if (r.state === 'ok') results.push({ ...t, record: r.record });
+    else if (r.state === 'corrupt') results.push({ ...t, corrupt: { path: r.path, why: r.why } });
+    else results.push({ ...t });
   }
   return { index, results };
 }

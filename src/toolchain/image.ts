@@ -155,7 +155,6 @@ export async function ensureImage(tc: Toolchain, runtime: Runtime, opts: EnsureI
   // One build of an image at a time (test files, parallel builds): the others wait and reuse it.
   const release = await acquireLock(join(toolchainCache(cache), 'locks', `${tc.name}.lock`), {
     timeoutMs: Infinity,
-    staleWithoutPid: true,
     onWait: (holder) => log(`waiting for process ${holder}, which is building image ${tag}`),
   });
   try {

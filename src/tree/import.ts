@@ -14,7 +14,9 @@ import { detectKernelVersion } from '../source/version.js';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
 import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
+import { exists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
+import { notice } from '../util/notice.js';
 import { objectsExist, readRecord, writeRecord, type TreeStore } from './store.js';
 import { importTarball } from './tarball.js';
 
@@ -137,7 +139,10 @@ async function importDir(store: TreeStore, dir: string, detect: boolean): Promis
   const tree = await withLock(`${index}.lock-tiny`, async () => {
     // Holding our lock, a git index.lock can only be left by a git that was killed (an
     // interrupted import): git wrote nothing but the lock file, so it is safe to remove.
-    await rm(`${index}.lock`, { force: true });
+    if (await exists(`${index}.lock`)) {
+      await rm(`${index}.lock`, { force: true });
+      notice(`removed ${index}.lock, left by a git killed while importing ${dir}`);
+    }
     // --work-tree + a private index: nothing is written into `dir`; .git is never added.
     await git(store.gitDir, ['--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
     return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic, exists } from '../util/fs.js';
 import { git } from './git.js';
 
@@ -61,7 +62,7 @@ export async function openTreeStore(cacheDir: string): Promise<TreeStore> {
       const code = (e as NodeJS.ErrnoException).code;
       if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw e;
       if (!(await exists(join(store.gitDir, MARKER)))) {
-        throw new Error(`${store.gitDir} exists but is not a tiny tree store; remove it and run again`);
+        throw new TinyError(`${store.gitDir} exists but is not a tiny tree store (no ${MARKER})`, 2, [], `remove ${store.gitDir} and run again: tiny makes it anew`);
       }
     }
   } finally {

@@ -2,12 +2,24 @@
 // Moving an existing worktree of ours to another commit only rewrites the files that differ,
 // so Kbuild's incremental rebuild sees exactly the change. A directory that is not ours and not
 // empty is never touched.
+//
+// A checkout killed half-way (kill -9, a closed terminal, the OOM killer) leaves git's
+// index.lock in the worktree's admin directory (trees.git/worktrees/<name>/) and half the files.
+// Everything here runs under tiny's own lock of the worktree's path, so no live git of ours can
+// own that state: the next materialize recovers it and says so. A `git worktree add` that did
+// not finish (its admin directory still says "initializing") is removed and made again — it
+// holds only files of that checkout; a move to another commit that did not finish (tiny's
+// marker tiny-checkout in the admin directory) is finished with a forced checkout — the move
+// only started on a worktree without local changes.
 
 import { createHash } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, realpath } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
+import { exists } from '../util/fs.js';
+import { notice } from '../util/notice.js';
+import { looksLikeNoSpace, noSpaceAt } from '../util/nospace.js';
 import { git, gitIn } from './git.js';
 import { withLock } from '../util/lock.js';
 import type { TreeStore } from './store.js';
@@ -15,7 +27,12 @@ import type { TreeStore } from './store.js';
 export interface MaterializeOptions {
   /** Discard changes to tracked files in an existing worktree of ours instead of refusing. */
   force?: boolean;
+  /** How the user asks for `force` (in the hint when local changes stop a move), e.g. "--force". */
+  forceHint?: string;
 }
+
+/** tiny's marker in a worktree's admin directory while it moves the worktree to another commit. */
+const MOVING = 'tiny-checkout';
 
 /** <cacheDir>/worktrees/<key>: where tiny keeps its own worktrees. */
 export function worktreeFor(store: TreeStore, key: string): string {
@@ -46,6 +63,53 @@ export async function worktreeState(store: TreeStore, dir: string): Promise<'our
   }
 }
 
+/** The admin directory (trees.git/worktrees/<name>) a worktree's .git file points at. */
+async function adminDirOf(dir: string): Promise<string | undefined> {
+  const text = await readFile(join(dir, '.git'), 'utf8').catch(() => undefined);
+  const m = text === undefined ? null : /^gitdir: (.+)$/m.exec(text);
+  return m ? resolve(dir, m[1]!.trim()) : undefined;
+}
+
+/** Admin directories of the store whose worktree is `path` (one left by a killed `worktree add` may have no .git file to point back). */
+async function adminDirsFor(store: TreeStore, path: string): Promise<string[]> {
+  const root = join(store.gitDir, 'worktrees');
+  const real = await realpath(path).catch(() => path);
+  const out: string[] = [];
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const gitdir = (await readFile(join(root, name, 'gitdir'), 'utf8').catch(() => '')).trim();
+    if (gitdir && (dirname(gitdir) === path || dirname(gitdir) === real)) out.push(join(root, name));
+  }
+  return out;
+}
+
+/**
+ * Recover the worktree at `path` after a killed checkout (we hold tiny's lock of `path`).
+ * Returns 'remake' when it must be checked out again from scratch (its `git worktree add` did
+ * not finish: it was emptied), 'finish' when a move must be finished by a forced checkout, or
+ * undefined when there was nothing to recover.
+ */
+async function recoverWorktree(store: TreeStore, path: string, admin: string): Promise<'remake' | 'finish' | undefined> {
+  const locked = (await readFile(join(admin, 'locked'), 'utf8').catch(() => '')).trim();
+  const gitLock = join(admin, 'index.lock');
+  const lockLeft = await exists(gitLock);
+  if (locked === 'initializing') {
+    // The worktree add was killed: everything in `path` came from that checkout.
+    await rm(admin, { recursive: true, force: true });
+    for (const e of await readdir(path).catch(() => [] as string[])) await rm(join(path, e), { recursive: true, force: true });
+    await git(store.gitDir, ['worktree', 'prune']);
+    notice(`recovered ${path}: its checkout was killed half-way (git worktree add did not finish${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
+    return 'remake';
+  }
+  const moving = await exists(join(admin, MOVING));
+  if (lockLeft) await rm(gitLock, { force: true });
+  if (moving) {
+    notice(`recovered ${path}: its checkout was killed half-way (a move to another commit${lockLeft ? `; git's ${gitLock} was left` : ''}): finishing it`);
+    return 'finish';
+  }
+  if (lockLeft) notice(`removed ${gitLock}, left by a git killed in ${path}`);
+  return undefined;
+}
+
 export async function materialize(
   store: TreeStore,
   commit: string,
@@ -62,9 +126,15 @@ export async function materialize(
     if (st && !st.isDirectory()) {
       throw new TinyError(`refusing to materialize a tree at ${path}: it exists and is not a directory`, 2, [], 'choose another output directory');
     }
+    let state = st ? await worktreeState(store, path) : 'no';
+    if (state === 'ours') {
+      const admin = (await adminDirOf(path))!;
+      const recovery = await recoverWorktree(store, path, admin);
+      if (recovery === 'finish') return { path, reused: await moveTo(path, id, { ...opts, force: true }) };
+      if (recovery === 'remake') state = 'no';
+      else return { path, reused: await moveTo(path, id, opts) };
+    }
     if (st) {
-      const state = await worktreeState(store, path);
-      if (state === 'ours') return { path, reused: await moveTo(path, id, opts) };
       if (state === 'stale') {
         throw new TinyError(
           `${path} was a tiny worktree but the tree store no longer knows it`,
@@ -84,10 +154,16 @@ export async function materialize(
     } else {
       await mkdir(dirname(path), { recursive: true });
     }
+    // An admin directory left for this path by a killed `worktree add` (git does not prune
+    // one that is still "initializing"): ours to remove, under our lock of the path.
+    for (const admin of await adminDirsFor(store, path)) {
+      if ((await readFile(join(admin, 'locked'), 'utf8').catch(() => '')).trim() === 'initializing') await rm(admin, { recursive: true, force: true });
+    }
     await git(store.gitDir, ['worktree', 'prune']);
     try {
       await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', path, id]);
     } catch (e) {
+      if (await looksLikeNoSpace(e, path)) throw noSpaceAt(path, e);
       throw new TinyError(`cannot check out ${id} at ${path}: ${e instanceof ExecError ? e.result.stderr.trim() : (e as Error).message}`, 2);
     }
     return { path, reused: false };
@@ -107,10 +183,16 @@ async function moveTo(path: string, id: string, opts: MaterializeOptions): Promi
       `worktree ${path} has local changes (${list}); not moving it to ${id.slice(0, 12)}`,
       2,
       [],
-      'commit or save your changes elsewhere, or discard them (materialize with force)',
+      `commit or save your changes elsewhere${opts.forceHint ? `, or discard them: ${opts.forceHint}` : ''}`,
     );
   }
+  // While git rewrites the files, a marker says the move is ours: a kill leaves it, and the next
+  // materialize finishes the move instead of taking the half-moved files for local changes.
+  const admin = await adminDirOf(path);
+  if (admin) await writeFile(join(admin, MOVING), `${id}\n`);
   const r = await gitIn(path, ['checkout', '--quiet', '--detach', ...(opts.force ? ['--force'] : []), id], { allowFail: true });
+  if (admin) await rm(join(admin, MOVING), { force: true });
+  if (r.code !== 0 && (await looksLikeNoSpace(r.stderr, path))) throw noSpaceAt(path, new Error(r.stderr.trim()));
   if (r.code !== 0) {
     throw new TinyError(`cannot move worktree ${path} to ${id.slice(0, 12)}: ${r.stderr.trim()}`, 2, [], 'untracked files in the way? move them out of the worktree');
   }

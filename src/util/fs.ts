@@ -3,18 +3,31 @@
 
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rename, rm, writeFile, stat } from 'node:fs/promises';
+import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
+import { withPath } from './nospace.js';
 
+/**
+ * The one writer of tiny's own files (records' indexes, memos, state, queue files): the data go
+ * to a temp file beside `path`, are flushed to disk, and the temp file is renamed over `path`.
+ * A reader sees the old file or the new one, never a part; a full disk or a kill leaves `path`
+ * as it was (and the failed write's error names `path` and its size).
+ */
 export async function writeFileAtomic(path: string, data: string | Buffer, mode?: number): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   try {
-    await writeFile(tmp, data, mode === undefined ? {} : { mode });
+    await mkdir(dirname(path), { recursive: true });
+    const fh = await open(tmp, 'wx', mode);
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw e;
+    throw withPath(e, path, Buffer.byteLength(data));
   }
 }
 

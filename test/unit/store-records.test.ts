@@ -185,15 +185,18 @@ describe('save and lookup', () => {
 });
 
 describe('crash safety', () => {
-  it('an interrupted save (a temp dir left behind) is invisible, and gc removes it after a day', async () => {
+  it('an interrupted save (a temp dir left behind) is invisible; gc removes it at once when its process is gone, else after a day', async () => {
     const key = recordKey(inputs());
     // What a save killed before its rename leaves: a temp dir with some of the files.
-    const stale = join(store.tmp, `${key}.99999.deadbeef0000`);
-    await mkdir(stale, { recursive: true });
-    await writeFile(join(stale, 'metadata.json'), '{"schema":1,"key":"' + key + '","sta');
-    await writeFile(join(stale, 'vmlinux.gz'), 'partial');
-    const fresh = join(store.tmp, `${key}.99998.cafe00000000`); // one being written right now
+    const killed = join(store.tmp, `${key}.99999.deadbeef0000`);
+    await mkdir(killed, { recursive: true });
+    await writeFile(join(killed, 'metadata.json'), '{"schema":1,"key":"' + key + '","sta');
+    await writeFile(join(killed, 'vmlinux.gz'), 'partial');
+    // One being written right now by another live process (our parent stands in for it).
+    const fresh = join(store.tmp, `${key}.${process.ppid}.cafe00000000`);
     await mkdir(fresh);
+    const stale = join(store.tmp, `${key}.${process.ppid}.a9ed00000000`);
+    await mkdir(stale);
 
     expect(await lookup(store, key)).toBeUndefined();
     expect(await listRecords(store)).toEqual([]);
@@ -201,8 +204,8 @@ describe('crash safety', () => {
 
     const old = (Date.now() - 25 * 60 * 60 * 1000) / 1000;
     await utimes(stale, old, old);
-    expect(await gcTempDirs(store)).toEqual([`${key}.99999.deadbeef0000`]);
-    expect(await tmpEntries()).toEqual([`${key}.99998.cafe00000000`]);
+    expect(await gcTempDirs(store)).toEqual([`${key}.99999.deadbeef0000`, `${key}.${process.ppid}.a9ed00000000`].sort());
+    expect(await tmpEntries()).toEqual([`${key}.${process.ppid}.cafe00000000`]);
 
     const r = await save(store, draft(), artifacts());
     expect(r.created).toBe(true);
