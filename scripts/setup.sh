@@ -19,13 +19,14 @@ export DEBIAN_FRONTEND=noninteractive
 # libc6-dev-i386-cross: the i686 cross compiler's C library headers (--no-install-recommends
 # drops them; the diff tests compile and link small i386 programs).
 # redis-server: ccache's remote storage in the sharded-build tests (bound to 127.0.0.1).
+# mount: the fault-injection tests fill a small tmpfs (a full disk).
 # ccache: the host runtime wraps the compiler in it when it is there; the sharded-build tests
 # share the fake kernel's objects between shards through its remote storage (ccache >= 4.4).
 # Every program the tests run is listed in test/prerequisites.yaml with its package, and
 # test/unit/prerequisites.test.ts checks each package is installed here, explicitly.
 PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates
   gcc binutils make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu
-  libc6-dev-i386-cross chromium qemu-system-x86 gnupg gpg e2fsprogs redis-server redis-tools ccache)
+  libc6-dev-i386-cross chromium qemu-system-x86 gnupg gpg e2fsprogs mount redis-server redis-tools ccache)
 
 # deb-src lines are needed for `apt-get source linux`.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
