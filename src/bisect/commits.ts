@@ -18,7 +18,8 @@
 //      and measured against the threshold.
 
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../util/fs.js';
 import { join, resolve } from 'node:path';
 import { bloatOMeter } from '../measure/bloat.js';
 import { loadQueue } from '../queue/load.js';
@@ -26,6 +27,7 @@ import type { Queue, QueuePatch } from '../queue/types.js';
 import { planMatrix } from '../matrix/plan.js';
 import { TinyError } from '../util/diagnostics.js';
 import { gitEnv, gitIn } from '../tree/git.js';
+import { userRepo } from '../tree/user-repo.js';
 import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
 import { bisectDir, newState, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type CommitBisectParams, type StepRecord } from './state.js';
 import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, type Metric, type Threshold } from './threshold.js';
@@ -208,12 +210,17 @@ function spawnStreaming(cmd: string, args: string[], cwd: string, env: NodeJS.Pr
 async function ensureScratch(repo: string, dir: string): Promise<string> {
   const scratch = join(dir, 'repo.git');
   const have = await readdir(scratch).then(() => true, () => false);
-  if (!have) {
-    await mkdir(dir, { recursive: true });
-    await gitIn(dir, ['clone', '--quiet', '--shared', '--bare', '--', repo, scratch], { env: IDENT_ENV });
-  } else {
-    // New commits of the repository are visible through the shared objects; refresh the refs.
-    await git(scratch, ['fetch', '--quiet', '--', repo, '+refs/heads/*:refs/heads/*'], true);
+  try {
+    if (!have) {
+      await mkdir(dir, { recursive: true });
+      await userRepo(dir, IDENT_ENV).clone(repo, scratch, ['--quiet', '--shared', '--bare']);
+    } else {
+      // New commits of the repository are visible through the shared objects; refresh the refs.
+      await userRepo(scratch, IDENT_ENV).fetch(repo, '+refs/heads/*:refs/heads/*', ['--quiet']);
+    }
+  } catch (e) {
+    const why = (e as Error).message.trim().split('\n').pop();
+    throw new TinyError(`cannot ${have ? 'refresh the scratch clone of' : 'clone'} ${repo} for the bisect: ${why}`, 2, [], 'give --repo a git repository (a directory with .git, or a bare one)');
   }
   return scratch;
 }
@@ -273,7 +280,7 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
     else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
   });
   const log = (await git(scratch, ['bisect', 'log'], true)).stdout;
-  await writeFile(join(bisectDir(cacheDir, state.id), 'bisect.log'), log);
+  await writeFileAtomic(join(bisectDir(cacheDir, state.id), 'bisect.log'), log);
   state = (await readState(file)) ?? state;
 
   let first: string | undefined;
