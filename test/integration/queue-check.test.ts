@@ -2,6 +2,8 @@
 // unguarded change, undeclared option, pairwise conflict, reverse failure.
 
 import { beforeAll, describe, expect, it } from 'vitest';
+import { appendFile, cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, tempCache, tiny } from '../helpers/cli.js';
 import { expectJsonOutput } from '../helpers/json-contract.js';
@@ -49,6 +51,24 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     // A patch that fails in any order is not an order conflict.
     const superPair = base!.pairs.find((p) => p.a === 'super-report-errors' && p.b === 'super-remount');
     expect(superPair).toMatchObject({ swap_conflict: false, detail: 'not compared: super-remount needs earlier patches it does not declare in depends' });
+  });
+
+  it('a patch that deletes a file but not all of it: a failure of the file itself (hunk 0), in the JSON contract too', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tiny-check-missing-'));
+    await cp(QUEUE, join(dir, 'queue'), { recursive: true });
+    await cp(join(QUEUE, '..', 'tree'), join(dir, 'tree'), { recursive: true });
+    await writeFile(
+      join(dir, 'queue', 'patches', 'gone.patch'),
+      '--- a/kernel/sched.c\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-#include <linux/sched.h>\n-\n',
+    );
+    await appendFile(join(dir, 'queue', 'queue.yaml'), '  - name: gone\n    file: patches/gone.patch\n');
+    const r = await tiny(['queue', 'check', '--queue', join(dir, 'queue'), '--json'], { env });
+    expect(r.code, r.stderr).toBe(1);
+    const report = expectJsonOutput('queue-check', r.stdout) as unknown as { bases: Array<{ patches: Array<{ name: string; alone: { kind: string; failed: Array<{ file: string; hunk: number; reason: string }> } }> }> };
+    const gone = report.bases[0]!.patches.find((p) => p.name === 'gone')!;
+    expect(gone.alone.kind).toBe('fails');
+    expect(gone.alone.failed[0]).toMatchObject({ file: 'kernel/sched.c', hunk: 0 });
+    await rm(dir, { recursive: true, force: true });
   });
 
   it('queue list --json: the series, each patch picked or not by --select', async () => {
