@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { loadBuildConfig } from '../kbuild/buildconfig.js';
 import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
-import { prepareMatrix } from '../matrix/setup.js';
+import { prepareMatrix, type PrepareOptions } from '../matrix/setup.js';
 import { corruptRecordError, inspectRecord, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
 import { findArch } from '../toolchain/arch.js';
-import type { RuntimeName } from '../toolchain/runtime.js';
 import { TinyError } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
 import { judgeConsole, lastLines, MARKERS } from './console.js';
@@ -30,18 +29,8 @@ export const MEM_STEP_KIB: Record<MemLimit, number> = { machine: 8, kernel: 4 };
 /** An i386 bzImage is loaded at 1 MiB: it cannot boot with 1 MiB or less, so the search never tries it. */
 export const MEM_FLOOR_KIB = 1024;
 
-export interface BootRequest {
-  /** Directory holding configs/. */
-  root: string;
-  config: string;
-  queueDir: string;
-  cacheDir: string;
-  tree?: string;
-  /** --allow-other-base: a --tree that is none of the queue's pinned bases. */
-  allowOtherBase?: boolean;
-  base?: string;
-  runtime?: RuntimeName;
-  jobs?: number;
+/** What to boot: the matrix's own options (configuration, queue, cache, tree, base, runtime) and the boot's. */
+export interface BootRequest extends Pick<PrepareOptions, 'root' | 'config' | 'queueDir' | 'cacheDir' | 'tree' | 'allowOtherBase' | 'base' | 'runtime' | 'jobs'> {
   /** Default: queue, else base. */
   toggle?: string;
   /** The memory under test: qemu -m, or mem= when limit is kernel. */

@@ -52,17 +52,16 @@ export function emitK8s(o: K8sOptions): string {
     ...(o.namespace ? { namespace: o.namespace } : {}),
     labels: { 'app.kubernetes.io/name': 'tiny', 'tiny.config': name, 'tiny.plan': run, 'tiny.step': step },
   });
-  const shards = {
+  /** One Job: its step's labels, a single `tiny` container running `script` with sh -c. */
+  const job = (step: string, counts: Record<string, unknown>, script: string[], jobEnv: typeof env) => ({
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: meta('shards'),
+    metadata: meta(step),
     spec: {
-      completionMode: 'Indexed',
-      completions: o.shards,
-      parallelism: o.shards,
+      ...counts,
       backoffLimit: 0,
       template: {
-        metadata: { labels: { 'app.kubernetes.io/name': 'tiny', 'tiny.step': 'shards' } },
+        metadata: { labels: { 'app.kubernetes.io/name': 'tiny', 'tiny.step': step } },
         spec: {
           restartPolicy: 'Never',
           containers: [
@@ -71,17 +70,8 @@ export function emitK8s(o: K8sOptions): string {
               image: o.image,
               workingDir: o.workdir ?? '/project',
               command: ['sh', '-c'],
-              args: [
-                [
-                  'printf \'%s\' "$TINY_PLAN" > /tmp/plan.json',
-                  `mkdir -p ${dir}`,
-                  'status=0',
-                  `${buildCommand(o, '/tmp/plan.json', 'auto')} || status=$?`,
-                  `${exportCommand(o, `${dir}/tiny-store-$JOB_COMPLETION_INDEX.tar`)} || exit 1`,
-                  'exit $status',
-                ].join('\n'),
-              ],
-              env: [...env, { name: 'TINY_PLAN', value: JSON.stringify(o.plan) }],
+              args: [script.join('\n')],
+              env: jobEnv,
               volumeMounts: mounts,
             },
           ],
@@ -89,43 +79,32 @@ export function emitK8s(o: K8sOptions): string {
         },
       },
     },
-  };
-  const merge = {
-    apiVersion: 'batch/v1',
-    kind: 'Job',
-    metadata: meta('merge'),
-    spec: {
-      completions: 1,
-      parallelism: 1,
-      backoffLimit: 0,
-      template: {
-        metadata: { labels: { 'app.kubernetes.io/name': 'tiny', 'tiny.step': 'merge' } },
-        spec: {
-          restartPolicy: 'Never',
-          containers: [
-            {
-              name: 'tiny',
-              image: o.image,
-              workingDir: o.workdir ?? '/project',
-              command: ['sh', '-c'],
-              args: [
-                [
-                  'set -e',
-                  `tiny store import ${dir}/tiny-store-*.tar`,
-                  reportCommand(o, ['--format', 'html', '--out', `${dir}/report.html`]),
-                  exportCommand(o, `${dir}/merged.tar`),
-                  reportCommand(o, ['--check']),
-                ].join('\n'),
-              ],
-              env,
-              volumeMounts: mounts,
-            },
-          ],
-          volumes,
-        },
-      },
-    },
-  };
+  });
+  const shards = job(
+    'shards',
+    { completionMode: 'Indexed', completions: o.shards, parallelism: o.shards },
+    [
+      'printf \'%s\' "$TINY_PLAN" > /tmp/plan.json',
+      `mkdir -p ${dir}`,
+      'status=0',
+      `${buildCommand(o, '/tmp/plan.json', 'auto')} || status=$?`,
+      `${exportCommand(o, `${dir}/tiny-store-$JOB_COMPLETION_INDEX.tar`)} || exit 1`,
+      'exit $status',
+    ],
+    [...env, { name: 'TINY_PLAN', value: JSON.stringify(o.plan) }],
+  );
+  const merge = job(
+    'merge',
+    { completions: 1, parallelism: 1 },
+    [
+      'set -e',
+      `tiny store import ${dir}/tiny-store-*.tar`,
+      reportCommand(o, ['--format', 'html', '--out', `${dir}/report.html`]),
+      exportCommand(o, `${dir}/merged.tar`),
+      reportCommand(o, ['--check']),
+    ],
+    env,
+  );
   return (
     header(o, [
       `Kubernetes: ${o.shards} shards of ${o.name} (plan ${run}), each pod in ${o.image}`,
