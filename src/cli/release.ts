@@ -13,6 +13,7 @@ import {
   checkVersion,
   compareRelease,
   MANIFEST_FILE,
+  readManifestDocument,
   prepareRelease,
   releaseFiles,
   renderChangelog,
@@ -74,9 +75,7 @@ async function readManifest(dir: string): Promise<ReleaseManifest> {
     throw new TinyError(`${file} not found`, 2, [], 'point at a release directory (OUT/VERSION, as `tiny release VERSION` writes it)');
   }
   try {
-    const m = JSON.parse(text) as ReleaseManifest;
-    if (m.schema !== 1 || typeof m.version !== 'string' || !Array.isArray(m.patches)) throw new Error('not a release manifest');
-    return m;
+    return readManifestDocument(JSON.parse(text));
   } catch (e) {
     throw new TinyError(`${file}: ${(e as Error).message}`, 2, [], 'it is written by `tiny release`; regenerate the release');
   }

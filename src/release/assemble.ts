@@ -11,7 +11,7 @@ import type { SizeReport } from '../report/size-report.js';
 import { sha256 } from '../util/fs.js';
 import { compress } from './compress.js';
 import type { SourceDate } from './epoch.js';
-import { MANIFEST_FILE, RELEASE_SCHEMA, renderSums, SUMS_FILE, type ManifestPatch, type ReleaseCheck, type ReleaseManifest } from './manifest.js';
+import { MANIFEST_FILE, manifestDocument, RELEASE_SCHEMA, renderSums, SUMS_FILE, type ManifestPatch, type ReleaseCheck, type ReleaseManifest } from './manifest.js';
 import { createTar, type TarEntry } from '../util/tar.js';
 
 export interface ReleasePatch extends ManifestPatch {
@@ -174,7 +174,7 @@ export async function assembleRelease(input: ReleaseInput): Promise<Map<string, 
     files.set(f.sizesMd, Buffer.from(renderSizeMarkdown(input.report.report, { top: 10 })));
     files.set(f.sizesHtml, Buffer.from(renderSizeHtml(input.report.report, { top: 10 })));
   }
-  files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+  files.set(MANIFEST_FILE, Buffer.from(JSON.stringify(manifestDocument(manifest), null, 2) + '\n'));
   const sums = new Map([...files].map(([name, data]) => [name, sha256(data)]));
   files.set(SUMS_FILE, Buffer.from(renderSums(sums)));
   return files;

@@ -4,7 +4,8 @@
 
 import type { SourceDate } from './epoch.js';
 
-export const RELEASE_SCHEMA = 1;
+/** release.json's schema_version (schema/output/release-manifest.schema.json). Version 1 was camelCase with `schema: 1`. */
+export const RELEASE_SCHEMA = 2;
 export const MANIFEST_FILE = 'release.json';
 export const SUMS_FILE = 'SHA256SUMS';
 export const SIGNATURE_FILE = 'SHA256SUMS.asc';
@@ -50,6 +51,53 @@ export interface ReleaseManifest {
   forced: false | { failed: string[] };
   /** The configuration whose records the size report was made from, or why there is none. */
   sizeReport: { config: string; toggles: number; records: string[] } | { missing: string };
+}
+
+/** The manifest as release.json holds it: snake_case keys, schema_version first. */
+export function manifestDocument(m: ReleaseManifest): Record<string, unknown> {
+  return {
+    schema_version: RELEASE_SCHEMA,
+    tool: m.tool,
+    version: m.version,
+    queue: m.queue,
+    base: m.base,
+    result_tree: m.resultTree,
+    selection: m.selection,
+    source_date_epoch: m.sourceDateEpoch,
+    patches: m.patches,
+    checks: m.checks,
+    forced: m.forced,
+    size_report: m.sizeReport,
+  };
+}
+
+/**
+ * A release.json read back: version 2 (snake_case), or version 1 (camelCase, `schema: 1`) of
+ * releases made before, so a changelog can still compare against them. Throws when it is neither.
+ */
+export function readManifestDocument(o: unknown): ReleaseManifest {
+  const d = (o ?? {}) as Record<string, unknown>;
+  if (d.schema === 1) {
+    const m = d as unknown as Omit<ReleaseManifest, 'schema'>;
+    if (typeof m.version !== 'string' || !Array.isArray(m.patches)) throw new Error('not a release manifest');
+    return { ...m, schema: RELEASE_SCHEMA };
+  }
+  if (d.schema_version !== RELEASE_SCHEMA) throw new Error(`not a release manifest tiny knows (schema_version ${JSON.stringify(d.schema_version ?? null)}, this tiny reads 1 and ${RELEASE_SCHEMA})`);
+  if (typeof d.version !== 'string' || !Array.isArray(d.patches)) throw new Error('not a release manifest');
+  return {
+    schema: RELEASE_SCHEMA,
+    tool: d.tool as string,
+    version: d.version,
+    queue: d.queue as string,
+    base: d.base as ReleaseManifest['base'],
+    resultTree: d.result_tree as string,
+    selection: d.selection as ReleaseManifest['selection'],
+    sourceDateEpoch: d.source_date_epoch as SourceDate,
+    patches: d.patches as ManifestPatch[],
+    checks: d.checks as ReleaseCheck[],
+    forced: d.forced as ReleaseManifest['forced'],
+    sizeReport: d.size_report as ReleaseManifest['sizeReport'],
+  };
 }
 
 /** SHA256SUMS text: `<sha256>  <file>` per file, sorted by name (sha256sum -c reads it). */

@@ -77,12 +77,12 @@ describe.skipIf(!TREE)('tiny release of the linux-tiny queue on a real 2.6.9 tre
     const out = await sh('quilt', ['push', '-a', '-q'], { cwd: tree, env: quiltEnv });
     expect(out.trim().split('\n').at(-1)).toMatch(/^Now at patch (.*\/patches\/)?(\S+)$/);
     expect(out.trim().endsWith(`${m.patches.at(-1).file}`)).toBe(true);
-    expect(await treeHash(tree, work)).toBe(m.resultTree);
+    expect(await treeHash(tree, work)).toBe(m.result_tree);
     // One copy of the tree serves both: quilt pops back to the base, then patch -p1.
     await sh('quilt', ['pop', '-a', '-q'], { cwd: tree, env: quiltEnv });
     await rm(join(tree, '.pc'), { recursive: true, force: true });
     await sh('sh', ['-c', `patch -p1 --quiet < ${JSON.stringify(join(dir, '2.6.9-compat1.patch'))}`], { cwd: tree });
-    expect(await treeHash(tree, work)).toBe(m.resultTree);
+    expect(await treeHash(tree, work)).toBe(m.result_tree);
     await rm(q, { recursive: true }); // async: a 200 MB tree would block the worker's event loop
   }, 600_000);
 

@@ -73,6 +73,7 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     expect(r.stdout).toMatch(/^0\.0-tiny1\.patch\s+\d+\s+[0-9a-f]{64}$/m);
     await sh('sha256sum', ['--check', '--strict', 'SHA256SUMS'], { cwd: dir });
     const m = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8'));
+    expectContract('release-manifest', m);
     expect(m.patches.map((p: { name: string }) => p.name)).toEqual(['banner-option', 'panic-reason']);
     expect(m.forced).toBe(false);
     expect(m.checks.map((c: { name: string; ok: boolean }) => `${c.name} ${c.ok}`)).toEqual(['queue check true', 'size report true', 'budgets true']);
@@ -117,12 +118,12 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     const out = await sh('quilt', ['push', '-a'], { cwd: join(q, 'linux-0.0'), env: { ...process.env, QUILT_PATCHES: '../0.0-tiny1-broken-out/patches', QUILTRC: '/dev/null' } });
     expect(out).toMatch(/^Now at patch .*panic-reason\.patch$/m);
     await rm(join(q, 'linux-0.0', '.pc'), { recursive: true });
-    expect(await treeHash(join(q, 'linux-0.0'), work)).toBe(m.resultTree);
+    expect(await treeHash(join(q, 'linux-0.0'), work)).toBe(m.result_tree);
 
     const p = join(work, 'patch');
     await cp(FAKELINUX, p, { recursive: true });
     await sh('sh', ['-c', `patch -p1 --quiet < ${JSON.stringify(join(dir, '0.0-tiny1.patch'))}`], { cwd: p });
-    expect(await treeHash(p, work)).toBe(m.resultTree);
+    expect(await treeHash(p, work)).toBe(m.result_tree);
     // the compressed copies hold the same patch
     expect(await sh('sh', ['-c', `xz -dc 0.0-tiny1.patch.xz | cmp - 0.0-tiny1.patch && bzip2 -dc 0.0-tiny1.patch.bz2 | cmp - 0.0-tiny1.patch && echo same`], { cwd: dir })).toBe('same\n');
   });
@@ -171,7 +172,7 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     const dir = join(work, 'bad', '0.0-bad1');
     const m = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8'));
     expect(m.forced).toEqual({ failed: ['queue check', 'size report'] });
-    expect(m.sizeReport).toEqual({ missing: 'no configuration was given (--config NAME): its records make the size report' });
+    expect(m.size_report).toEqual({ missing: 'no configuration was given (--config NAME): its records make the size report' });
     const readme = await sh('tar', ['-xOJf', join(dir, '0.0-bad1-broken-out.tar.xz'), '0.0-bad1-broken-out/README']);
     expect(readme).toContain('FORCED: this release was made with --force although these checks failed:\n\n  queue check:\n    stale: in order: FAILS (kernel/panic.c hunk #1)');
     expect(Object.keys(await sums(dir))).not.toContain('0.0-bad1-sizes.json');

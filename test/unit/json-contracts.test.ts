@@ -25,7 +25,7 @@ function jsonCommands(cmd: Command, path: string[] = []): string[] {
 
 const OUTPUT_DIR = join(REPO, 'schema', 'output');
 const outputSchemas = readdirSync(OUTPUT_DIR).filter((f) => f.endsWith('.schema.json')).map((f) => f.slice(0, -'.schema.json'.length)).sort();
-const RECORD_SCHEMAS = ['record', 'run-index', 'boot-result'];
+const RECORD_SCHEMAS = ['record', 'run-index', 'boot-result', 'release-manifest', 'results'];
 
 /** Every object node of a schema, with its JSON pointer. */
 function objectNodes(node: SchemaNode, at = '#'): Array<{ at: string; node: SchemaNode }> {

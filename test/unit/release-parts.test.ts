@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildChangelog, changelogJson, compress, createTar, decompress, patchContent, readTar, releaseQueueYaml, renderChangelog, type ReleaseManifest } from '../../src/release/index.js';
+import { buildChangelog, changelogJson, compress, createTar, decompress, manifestDocument, patchContent, readManifestDocument, readTar, releaseQueueYaml, renderChangelog, type ReleaseManifest } from '../../src/release/index.js';
 import { readReportDocument, reportDocument, type ReportDocument } from '../../src/report/json.js';
 import { buildSizeReport, type SizeReport } from '../../src/report/size-report.js';
 import { expectContract } from '../helpers/json-contract.js';
@@ -160,7 +160,7 @@ series:
 function manifest(version: string, patches: Array<[name: string, sha: string, content: string]>): ReleaseManifest {
   const H = (s: string) => createHash('sha256').update(s).digest('hex');
   return {
-    schema: 1,
+    schema: 2,
     tool: 'tiny test',
     version,
     queue: 'q',
@@ -188,6 +188,27 @@ function sizes(queueDec: number, patches: Record<string, { saves?: number; noop?
     })),
   } as unknown as ReportDocument;
 }
+
+describe('release.json', () => {
+  it('is written snake_case under schema_version 2 and read back to the same manifest', () => {
+    const m = manifest('2.6.9-tiny2', [['printk', 'a', 'a']]);
+    const doc = manifestDocument(m);
+    expectContract('release-manifest', doc);
+    expect(Object.keys(doc)).toContain('result_tree');
+    expect(readManifestDocument(JSON.parse(JSON.stringify(doc)))).toEqual(m);
+  });
+
+  it('reads a version 1 release.json (camelCase, schema: 1) of a release made before', () => {
+    const m = manifest('2.6.9-tiny1', [['printk', 'a', 'a']]);
+    const v1 = { ...m, schema: 1 };
+    expect(readManifestDocument(v1)).toEqual(m);
+  });
+
+  it('refuses a document it does not know, naming the versions it reads', () => {
+    expect(() => readManifestDocument({ schema_version: 3, version: 'x', patches: [] })).toThrow('schema_version 3, this tiny reads 1 and 2');
+    expect(() => readManifestDocument({ schema: 1, patches: 'no' })).toThrow('not a release manifest');
+  });
+});
 
 describe('buildChangelog', () => {
   const older = {
