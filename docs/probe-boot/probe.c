@@ -1,4 +1,4 @@
-/* boot probe: calls the system calls the tiny (B) options remove, prints what they
+/* boot probe: calls the system calls the optional-syscall options of the queue remove, prints what they
  * return (negative errno), then reboots. Static, no libc: i686-linux-gnu-gcc -nostdlib. */
 typedef unsigned long ul;
 static long sc(long n, long a, long b, long c, long d, long e)
