@@ -2,13 +2,16 @@
 // The counts of the fault-injection suite (test/faults/), from a run of it: how many cases,
 // how many faults were survived (a case passes when the fault was delivered and the command,
 // run again, recovered with a clean run's result and a message naming cause and fix), how many
-// wrong answers (failed cases), how many skipped. The README quotes this output.
+// wrong answers (failed cases), how many skipped.
 //
-//   node scripts/fault-counts.mjs        (after `npx tsc -p tsconfig.json`: the cases run dist/)
+//   node scripts/fault-counts.mjs                  (after `npx tsc -p tsconfig.json`: the cases run dist/)
+//   node scripts/fault-counts.mjs --record results/faults.json
+//                                                  also keep the counts as a results record, which
+//                                                  `npm run results` renders (docs/testing.md)
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const dir = mkdtempSync(join(tmpdir(), 'tiny-fault-counts-'));
@@ -33,4 +36,21 @@ console.log(
     `wrong answers: ${count('failed')}, skipped: ${count('skipped') + count('pending') + count('todo')}; ${minutes} min`,
 );
 for (const c of cases.filter((x) => x.status === 'failed')) console.log(`  wrong: ${c.fullName}`);
+const recordAt = process.argv.indexOf('--record');
+if (recordAt >= 0) {
+  const file = process.argv[recordAt + 1];
+  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
+  const record = {
+    schema_version: 1,
+    kind: 'faults',
+    commands: ['node scripts/fault-counts.mjs'],
+    collected_at: new Date().toISOString(),
+    tiny_version: JSON.parse(readFileSync('package.json', 'utf8')).version,
+    commit: git('rev-parse', 'HEAD') + (git('status', '--porcelain', '--', 'src', 'test/faults') ? '+changes' : ''),
+    load: loadavg().map((x) => Math.round(x * 100) / 100),
+    data: { files, cases: cases.length, survived: count('passed'), wrong: count('failed'), skipped: count('skipped') + count('pending') + count('todo'), minutes: Number(minutes) },
+  };
+  writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+  renameSync(`${file}.tmp`, file);
+}
 process.exit(run.status ?? 1);
