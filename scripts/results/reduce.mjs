@@ -1,0 +1,64 @@
+// The part of `tiny report --format json` and `tiny boot --format json` that the results pages
+// quote, kept in results/*.json (the full documents carry every symbol change: megabytes).
+// Pure functions: plain data in, plain data out.
+
+// Bumped when a results record changes shape (schema/results.schema.json).
+export const RESULTS_SCHEMA_VERSION = 1;
+
+const comparison = (c) => (c ? { available: c.available, change: c.change } : null);
+
+export function reduceReport(r) {
+  if (r.schema_version !== 1) throw new Error(`tiny report --format json: schema_version ${r.schema_version}, this script reads 1`);
+  const queueToggle = r.inputs.toggles.find((t) => t.toggle === 'queue');
+  return {
+    config: r.config,
+    run: r.run,
+    ok: r.ok,
+    failed: r.failed,
+    image_name: r.image_name,
+    base_sizes: r.base_sizes,
+    options_off_by_config: r.options_off_by_config,
+    toggles: r.toggles.map((t) => ({ toggle: t.toggle, kind: t.kind, status: t.status, sizes: t.sizes, duration_ms: t.duration_ms })),
+    patches: r.patches.map((p) => ({ name: p.name, position: p.position, sha256: p.sha256, flip: p.flip ? { ...comparison(p.flip), saved: p.flip.saved, saved_pct: p.flip.saved_pct, cumulative: p.flip.cumulative, cumulative_pct: p.flip.cumulative_pct } : null })),
+    config_flips: r.config_flips.map((c) => ({ symbol: c.symbol, ...comparison(c), value: c.value })),
+    noop: comparison(r.noop),
+    all_off: comparison(r.all_off),
+    all_off_vs_base: comparison(r.all_off_vs_base),
+    interactions: { sum_of_singles: r.interactions.sum_of_singles, all_off: r.interactions.all_off, difference: r.interactions.difference },
+    dirs: r.dirs,
+    subdirs: r.subdirs,
+    budgets: r.budgets,
+    inputs: {
+      trees: r.inputs.trees,
+      toolchains: r.inputs.toolchains,
+      runtimes: r.inputs.runtimes,
+      queue_patches: queueToggle ? queueToggle.patches.map((p) => p.name) : [],
+    },
+  };
+}
+
+export function reduceBoot(b) {
+  if (b.schema_version !== 1) throw new Error(`tiny boot --format json: schema_version ${b.schema_version}, this script reads 1`);
+  const boot = b.boot;
+  const min = b.min_mem;
+  return {
+    config: b.config,
+    toggle: b.toggle,
+    base_version: b.base_version,
+    key: b.key,
+    image: b.image,
+    boot: {
+      mem_kib: boot.mem_kib,
+      limit: boot.limit,
+      machine_kib: boot.machine_kib,
+      booted: boot.booted,
+      failure: boot.failure ?? null,
+      mem_total_kib: boot.mem_total_kib ?? null,
+      mem_free_kib: boot.mem_free_kib ?? null,
+      to_init_ms: boot.to_init_ms ?? null,
+      qemu: boot.qemu.version,
+      at: boot.at,
+    },
+    min_mem: min ? { min_kib: min.min_kib, fails_kib: min.fails_kib, step_kib: min.step_kib, limit: min.limit, machine_kib: min.machine_kib ?? null, at_min: min.at_min ?? null, tries: min.tries.length } : null,
+  };
+}
