@@ -6,17 +6,19 @@
 //
 // On disk the files are snake_case (schema/boot-result.schema.json); in memory they are the
 // camelCase BootResult and MinMemRecord. Versions: 2 had camelCase keys (`schema: 2`); 3 has
-// snake_case keys and `schema_version: 3`. Both are read (version 2 files are migrated on read).
+// snake_case keys and `schema_version: 3`; 4 adds the web server test (`http`, and
+// `serves_http` on a search). All are read (older files are migrated on read).
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { recordDir, type RecordStore } from '../store/records.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { BootFailure } from './console.js';
+import type { HttpResult } from './http.js';
 import type { MinMemTry } from './minmem.js';
 
-/** 3: snake_case on disk (2: the root image and the memory limit were added; camelCase). */
-export const BOOT_RESULT_SCHEMA = 3;
+/** 4: `http` (tiny boot --http); 3: snake_case on disk; 2: the root image and the memory limit were added, camelCase. */
+export const BOOT_RESULT_SCHEMA = 4;
 
 /** How --mem limited the memory: the machine's (qemu -m) or the kernel's (mem= in a larger machine). */
 export type MemLimit = 'machine' | 'kernel';
@@ -52,6 +54,8 @@ export interface BootResult {
   /** The guest's own uptime when init started (/proc/uptime), in seconds. */
   uptimeAtInit?: number;
   banner?: string;
+  /** The web server test (--http): the probe served its page over the NIC, or why not. */
+  http?: HttpResult;
   /** The end of the console (the whole of it when it failed, up to 200 lines). */
   console: string[];
   at: string;
@@ -68,8 +72,10 @@ export interface MinMemRecord {
   minKiB: number;
   failsKiB: number;
   stepKiB: number;
-  /** The boot at minKiB. */
-  atMin?: { memTotalKiB?: number; memFreeKiB?: number };
+  /** The search asked for a served HTTP page, not only init (--http). */
+  servesHttp?: boolean;
+  /** The boot at minKiB (httpMemFreeKiB: MemFree on the served page). */
+  atMin?: { memTotalKiB?: number; memFreeKiB?: number; httpMemFreeKiB?: number };
   tries: MinMemTry[];
   at: string;
 }
@@ -80,12 +86,44 @@ export function bootDir(store: RecordStore, key: string): string {
 
 const limitTag = (limit: MemLimit) => (limit === 'kernel' ? 'mem=' : '');
 
-export function bootResultFile(store: RecordStore, key: string, rootSha: string, memKiB: number, limit: MemLimit = 'machine'): string {
-  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-${limitTag(limit)}${memKiB}k.json`);
+/** A boot with the web server test is kept beside the plain one (-http), not in its place. */
+const httpTag = (http: boolean | undefined) => (http ? '-http' : '');
+
+export function bootResultFile(store: RecordStore, key: string, rootSha: string, memKiB: number, limit: MemLimit = 'machine', http = false): string {
+  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-${limitTag(limit)}${memKiB}k${httpTag(http)}.json`);
 }
 
-export function minMemFile(store: RecordStore, key: string, rootSha: string, limit: MemLimit = 'machine'): string {
-  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-${limit === 'kernel' ? 'mem=' : 'mem'}.json`);
+export function minMemFile(store: RecordStore, key: string, rootSha: string, limit: MemLimit = 'machine', http = false): string {
+  return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-${limit === 'kernel' ? 'mem=' : 'mem'}${httpTag(http)}.json`);
+}
+
+function httpToJson(h: HttpResult): Json {
+  return defined({
+    served: h.served,
+    reason: h.reason,
+    nic: { device: h.nic.device, kconfig: h.nic.kconfig },
+    guest_address: h.guestAddress,
+    requests: h.requests,
+    round_trips_ms: [...h.roundTripsMs],
+    page_bytes: h.pageBytes,
+    mem_total_kib: h.memTotalKiB,
+    mem_free_kib: h.memFreeKiB,
+  });
+}
+
+function httpFromJson(o: Json): HttpResult {
+  const nic = o.nic as Json;
+  return {
+    served: o.served as boolean,
+    ...opt('reason', str(o.reason)),
+    nic: { device: nic.device as string, kconfig: nic.kconfig as string },
+    guestAddress: o.guest_address as string,
+    requests: o.requests as number,
+    roundTripsMs: o.round_trips_ms as number[],
+    ...opt('pageBytes', num(o.page_bytes)),
+    ...opt('memTotalKiB', num(o.mem_total_kib)),
+    ...opt('memFreeKiB', num(o.mem_free_kib)),
+  };
 }
 
 type Json = Record<string, unknown>;
@@ -112,6 +150,7 @@ export function bootResultToJson(r: BootResult): Json {
     total_ms: r.totalMs,
     uptime_at_init_s: r.uptimeAtInit,
     banner: r.banner,
+    http: r.http ? httpToJson(r.http) : undefined,
     console: [...r.console],
     at: r.at,
   });
@@ -130,7 +169,8 @@ export function minMemToJson(r: MinMemRecord): Json {
     min_kib: r.minKiB,
     fails_kib: r.failsKiB,
     step_kib: r.stepKiB,
-    at_min: r.atMin ? defined({ mem_total_kib: r.atMin.memTotalKiB, mem_free_kib: r.atMin.memFreeKiB }) : undefined,
+    serves_http: r.servesHttp,
+    at_min: r.atMin ? defined({ mem_total_kib: r.atMin.memTotalKiB, mem_free_kib: r.atMin.memFreeKiB, http_mem_free_kib: r.atMin.httpMemFreeKiB }) : undefined,
     tries: r.tries.map((t) => defined({ kib: t.kib, booted: t.booted, reason: t.reason })),
     at: r.at,
   });
@@ -145,7 +185,8 @@ export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefi
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Json;
   if (o.schema === 2 && o.schema_version === undefined) return { ...(o as unknown as BootResult | MinMemRecord), schema: BOOT_RESULT_SCHEMA };
-  if (o.schema_version !== BOOT_RESULT_SCHEMA) return undefined;
+  // Version 3 is version 4 without the web server test.
+  if (o.schema_version !== BOOT_RESULT_SCHEMA && o.schema_version !== 3) return undefined;
   const root = o.root as RootImageInfo;
   if (o.kind === 'boot') {
     const q = o.qemu as Json;
@@ -168,6 +209,7 @@ export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefi
       totalMs: o.total_ms as number,
       ...opt('uptimeAtInit', num(o.uptime_at_init_s)),
       ...opt('banner', str(o.banner)),
+      ...(typeof o.http === 'object' && o.http !== null ? { http: httpFromJson(o.http as Json) } : {}),
       console: o.console as string[],
       at: o.at as string,
     };
@@ -185,7 +227,8 @@ export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefi
       minKiB: o.min_kib as number,
       failsKiB: o.fails_kib as number,
       stepKiB: o.step_kib as number,
-      ...(atMin ? { atMin: { ...opt('memTotalKiB', num(atMin.mem_total_kib)), ...opt('memFreeKiB', num(atMin.mem_free_kib)) } } : {}),
+      ...(o.serves_http === true ? { servesHttp: true } : {}),
+      ...(atMin ? { atMin: { ...opt('memTotalKiB', num(atMin.mem_total_kib)), ...opt('memFreeKiB', num(atMin.mem_free_kib)), ...opt('httpMemFreeKiB', num(atMin.http_mem_free_kib)) } } : {}),
       tries: o.tries as MinMemTry[],
       at: o.at as string,
     };
@@ -194,13 +237,13 @@ export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefi
 }
 
 export async function saveBootResult(store: RecordStore, r: BootResult): Promise<string> {
-  const file = bootResultFile(store, r.key, r.root.sha256, r.memKiB, r.limit);
+  const file = bootResultFile(store, r.key, r.root.sha256, r.memKiB, r.limit, r.http !== undefined);
   await writeFileAtomic(file, JSON.stringify(bootResultToJson(r), null, 2) + '\n');
   return file;
 }
 
 export async function saveMinMem(store: RecordStore, r: MinMemRecord): Promise<string> {
-  const file = minMemFile(store, r.key, r.root.sha256, r.limit);
+  const file = minMemFile(store, r.key, r.root.sha256, r.limit, r.servesHttp === true);
   await writeFileAtomic(file, JSON.stringify(minMemToJson(r), null, 2) + '\n');
   return file;
 }
