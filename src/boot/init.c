@@ -5,6 +5,7 @@
  * With tiny.http=A.B.C.D on the kernel command line it first serves HTTP: eth0 gets the
  * address (netmask 255.255.255.0) and is brought up, and every GET on TCP port 80 is answered
  * with a fixed page, /proc/version and /proc/meminfo, until a GET of /restart (or 64 requests).
+ * With tiny.kmalloc=1 it prints /proc/kmalloc (the kmalloc-accounting patch's census) last.
  *
  * No libc: i386 system calls through int $0x80, so the binary is a few hundred bytes, runs
  * on any i386 kernel from 2.6.9 to today, and builds with nothing but a cross gcc.
@@ -295,6 +296,13 @@ void __attribute__((noreturn)) _start(void)
 	http = boot_option("tiny.http");
 	if (http)
 		serve_http(http);
+	if (boot_option("tiny.kmalloc")) {
+		say("tiny-init: kmalloc begin\n");
+		r = cat("/proc/kmalloc");
+		if (r < 0)
+			report("/proc/kmalloc", r);
+		say("tiny-init: kmalloc end\n");
+	}
 	say("tiny-init: restart\n");
 	/*
 	 * tcdrain(1): wait until the serial console has sent all of it. The restart does not wait

@@ -7,7 +7,7 @@
 // On disk the files are snake_case (schema/boot-result.schema.json); in memory they are the
 // camelCase BootResult and MinMemRecord. Versions: 2 had camelCase keys (`schema: 2`); 3 has
 // snake_case keys and `schema_version: 3`; 4 adds the web server test (`http`, and
-// `serves_http` on a search). All are read (older files are migrated on read).
+// `serves_http` on a search) and the kernel's reserved memory (`reserved_kib`). All are read (older files are migrated on read).
 
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +15,7 @@ import { recordDir, type RecordStore } from '../store/records.js';
 import { writeFileAtomic } from '../util/fs.js';
 import type { BootFailure } from './console.js';
 import type { HttpResult } from './http.js';
+import type { KmallocCensus } from './kmalloc.js';
 import type { MinMemTry } from './minmem.js';
 
 /** 4: `http` (tiny boot --http); 3: snake_case on disk; 2: the root image and the memory limit were added, camelCase. */
@@ -48,6 +49,13 @@ export interface BootResult {
   /** /proc/meminfo MemTotal and MemFree in kB, as init read them (booted only). */
   memTotalKiB?: number;
   memFreeKiB?: number;
+  /**
+   * Memory the kernel keeps for itself, kB: its own count from the boot messages
+   * (reservedFrom console: "Memory: ... 1772k reserved") when it has printk, else the memory
+   * under test less MemTotal (reservedFrom mem-total: the kernel image, mem_map, the BIOS hole).
+   */
+  reservedKiB?: number;
+  reservedFrom?: 'console' | 'mem-total';
   /** Wall-clock from qemu's start to init's first line, and to qemu's exit (software emulation: a few seconds). */
   toInitMs?: number;
   totalMs: number;
@@ -56,6 +64,8 @@ export interface BootResult {
   banner?: string;
   /** The web server test (--http): the probe served its page over the NIC, or why not. */
   http?: HttpResult;
+  /** /proc/kmalloc at the end of the boot (--kmalloc: a KMALLOC_ACCOUNTING kernel), callers resolved. */
+  kmalloc?: KmallocCensus;
   /** The end of the console (the whole of it when it failed, up to 200 lines). */
   console: string[];
   at: string;
@@ -80,6 +90,24 @@ export interface MinMemRecord {
   at: string;
 }
 
+/**
+ * The allocation census of a toggle (tiny boot --kmalloc), kept in the record of the toggle as
+ * built (key) as boot/kmalloc.json: the census comes from the same toggle built with
+ * KMALLOC_ACCOUNTING=y (variantKey), booted with memKiB/limit, serving HTTP or not.
+ */
+export interface KmallocRecord {
+  schema: typeof BOOT_RESULT_SCHEMA;
+  kind: 'kmalloc';
+  key: string;
+  variantKey: string;
+  toggle: string;
+  memKiB: number;
+  limit: MemLimit;
+  http: boolean;
+  census: KmallocCensus;
+  at: string;
+}
+
 export function bootDir(store: RecordStore, key: string): string {
   return join(recordDir(store, key), 'boot');
 }
@@ -95,6 +123,50 @@ export function bootResultFile(store: RecordStore, key: string, rootSha: string,
 
 export function minMemFile(store: RecordStore, key: string, rootSha: string, limit: MemLimit = 'machine', http = false): string {
   return join(bootDir(store, key), `${rootSha.slice(0, 12)}-min-${limit === 'kernel' ? 'mem=' : 'mem'}${httpTag(http)}.json`);
+}
+
+function censusToJson(c: KmallocCensus): Json {
+  return {
+    total: c.total,
+    slack: c.slack,
+    net: c.net,
+    allocs: c.allocs,
+    frees: c.frees,
+    caller_count: c.callerCount,
+    lost_callers: c.lostCallers,
+    lost_allocs: c.lostAllocs,
+    unknown_frees: c.unknownFrees,
+    callers: c.callers.map((x) => ({ caller: x.caller, address: x.address, total: x.total, slack: x.slack, net: x.net, allocs: x.allocs, frees: x.frees })),
+  };
+}
+
+function censusFromJson(o: Json): KmallocCensus {
+  return {
+    total: o.total as number,
+    slack: o.slack as number,
+    net: o.net as number,
+    allocs: o.allocs as number,
+    frees: o.frees as number,
+    callerCount: o.caller_count as number,
+    lostCallers: o.lost_callers as number,
+    lostAllocs: o.lost_allocs as number,
+    unknownFrees: o.unknown_frees as number,
+    callers: (o.callers as Json[]).map((x) => ({ caller: x.caller as string, address: x.address as string, total: x.total as number, slack: x.slack as number, net: x.net as number, allocs: x.allocs as number, frees: x.frees as number })),
+  };
+}
+
+export function kmallocToJson(r: KmallocRecord): Json {
+  return { schema_version: BOOT_RESULT_SCHEMA, kind: 'kmalloc', key: r.key, variant_key: r.variantKey, toggle: r.toggle, mem_kib: r.memKiB, limit: r.limit, http: r.http, census: censusToJson(r.census), at: r.at };
+}
+
+export function kmallocFile(store: RecordStore, key: string): string {
+  return join(bootDir(store, key), 'kmalloc.json');
+}
+
+export async function saveKmalloc(store: RecordStore, r: KmallocRecord): Promise<string> {
+  const file = kmallocFile(store, r.key);
+  await writeFileAtomic(file, JSON.stringify(kmallocToJson(r), null, 2) + '\n');
+  return file;
 }
 
 function httpToJson(h: HttpResult): Json {
@@ -146,11 +218,14 @@ export function bootResultToJson(r: BootResult): Json {
     reason: r.reason,
     mem_total_kib: r.memTotalKiB,
     mem_free_kib: r.memFreeKiB,
+    reserved_kib: r.reservedKiB,
+    reserved_from: r.reservedFrom,
     to_init_ms: r.toInitMs,
     total_ms: r.totalMs,
     uptime_at_init_s: r.uptimeAtInit,
     banner: r.banner,
     http: r.http ? httpToJson(r.http) : undefined,
+    kmalloc: r.kmalloc ? censusToJson(r.kmalloc) : undefined,
     console: [...r.console],
     at: r.at,
   });
@@ -180,8 +255,8 @@ const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 const opt = <K extends string>(k: K, v: unknown) => (v === undefined ? {} : ({ [k]: v } as Record<K, never>));
 
-/** A stored boot file, either version, as the in-memory value (undefined: not one). */
-export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefined {
+/** A stored boot file, any version, as the in-memory value (undefined: not one). */
+export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | KmallocRecord | undefined {
   if (typeof v !== 'object' || v === null) return undefined;
   const o = v as Json;
   if (o.schema === 2 && o.schema_version === undefined) return { ...(o as unknown as BootResult | MinMemRecord), schema: BOOT_RESULT_SCHEMA };
@@ -205,12 +280,29 @@ export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | undefi
       ...opt('reason', str(o.reason)),
       ...opt('memTotalKiB', num(o.mem_total_kib)),
       ...opt('memFreeKiB', num(o.mem_free_kib)),
+      ...opt('reservedKiB', num(o.reserved_kib)),
+      ...opt('reservedFrom', o.reserved_from === 'console' || o.reserved_from === 'mem-total' ? o.reserved_from : undefined),
       ...opt('toInitMs', num(o.to_init_ms)),
       totalMs: o.total_ms as number,
       ...opt('uptimeAtInit', num(o.uptime_at_init_s)),
       ...opt('banner', str(o.banner)),
       ...(typeof o.http === 'object' && o.http !== null ? { http: httpFromJson(o.http as Json) } : {}),
+      ...(typeof o.kmalloc === 'object' && o.kmalloc !== null ? { kmalloc: censusFromJson(o.kmalloc as Json) } : {}),
       console: o.console as string[],
+      at: o.at as string,
+    };
+  }
+  if (o.kind === 'kmalloc' && o.schema_version === BOOT_RESULT_SCHEMA) {
+    return {
+      schema: BOOT_RESULT_SCHEMA,
+      kind: 'kmalloc',
+      key: o.key as string,
+      variantKey: o.variant_key as string,
+      toggle: o.toggle as string,
+      memKiB: o.mem_kib as number,
+      limit: o.limit as MemLimit,
+      http: o.http as boolean,
+      census: censusFromJson(o.census as Json),
       at: o.at as string,
     };
   }
@@ -248,11 +340,11 @@ export async function saveMinMem(store: RecordStore, r: MinMemRecord): Promise<s
   return file;
 }
 
-/** Every boot result and min-mem search stored with a record. */
-export async function readBootResults(store: RecordStore, key: string): Promise<(BootResult | MinMemRecord)[]> {
+/** Every boot result, min-mem search and allocation census stored with a record. */
+export async function readBootResults(store: RecordStore, key: string): Promise<(BootResult | MinMemRecord | KmallocRecord)[]> {
   const dir = bootDir(store, key);
   const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
-  const out: (BootResult | MinMemRecord)[] = [];
+  const out: (BootResult | MinMemRecord | KmallocRecord)[] = [];
   for (const n of names) {
     try {
       const v = bootFileFromJson(JSON.parse(await readFile(join(dir, n), 'utf8')));

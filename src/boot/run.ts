@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadBuildConfig } from '../kbuild/buildconfig.js';
 import { displayOrder } from '../matrix/plan.js';
 import { MatrixRunner } from '../matrix/run.js';
-import { prepareMatrix, type PrepareOptions } from '../matrix/setup.js';
+import { prepareMatrix, type PrepareOptions, type Prepared } from '../matrix/setup.js';
 import { corruptRecordError, inspectRecord, readArtifact, withBuildLock, type BuildRecord } from '../store/index.js';
 import { findArch } from '../toolchain/arch.js';
 import { TinyError } from '../util/diagnostics.js';
@@ -19,7 +19,8 @@ import { buildInit, buildInitramfs, buildRootDisk, defaultRoot, missingBootOptio
 import { findMinMem, type MinMemTry } from './minmem.js';
 import { exerciseHttp, freeLoopbackPort, httpFailureFromConsole, HTTP_MARKERS, type HttpResult } from './http.js';
 import { GUEST_ADDRESS, memArg, nicFor, qemuArgs, qemuBinary, qemuOf, qemuVersion, runQemu } from './qemu.js';
-import { BOOT_RESULT_SCHEMA, bootResultToJson, minMemToJson, saveBootResult, saveMinMem, type BootResult, type MemLimit, type MinMemRecord, type RootImageInfo } from './results.js';
+import { KMALLOC_OPTION, parseKmallocCensus, resolveCallers } from './kmalloc.js';
+import { BOOT_RESULT_SCHEMA, bootResultToJson, minMemToJson, saveBootResult, saveKmalloc, saveMinMem, type BootResult, type MemLimit, type MinMemRecord, type RootImageInfo } from './results.js';
 import { bootScratch } from './scratch.js';
 
 /**
@@ -47,6 +48,12 @@ export interface BootRequest extends Pick<PrepareOptions, 'root' | 'config' | 'q
    * memory that still serves).
    */
   http?: boolean;
+  /**
+   * The allocation census: the toggle built with KMALLOC_ACCOUNTING=y (the kmalloc-accounting
+   * patch), booted, /proc/kmalloc read by the probe and its callers resolved with System.map;
+   * kept with that kernel's boot and, as boot/kmalloc.json, with the toggle's own record.
+   */
+  kmalloc?: boolean;
   timeoutMs: number;
   /** Progress lines (builds, image builds). */
   onLog?: (line: string) => void;
@@ -67,6 +74,8 @@ export interface BootOutcome {
   /** The boot at memKiB. */
   first: BootResult;
   minMem?: MinMemRecord;
+  /** --kmalloc: the record of the toggle without accounting that got boot/kmalloc.json. */
+  censusKeptWith?: string;
 }
 
 function initramfsUnderMemLimit(memKiB: number): TinyError {
@@ -105,7 +114,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
   // The kernel: the toggle's record. The matrix is prepared once; a stored record is used
   // without the cache's build lock (a matrix may be building in this cache meanwhile), a
   // missing one is built under the lock.
-  const prepared = await prepareMatrix({
+  const matrixOptions = (extraFragment?: PrepareOptions['extraFragment']): PrepareOptions => ({
     root: o.root,
     config: o.config,
     queueDir: o.queueDir,
@@ -115,8 +124,9 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
     ...(o.base ? { base: o.base } : {}),
     ...(o.runtime ? { runtime: o.runtime } : {}),
     ...(o.jobs ? { jobs: o.jobs } : {}),
-    onLog: log,
+    ...(extraFragment ? { extraFragment } : {}),
   });
+  const prepared = await prepareMatrix({ ...matrixOptions(o.kmalloc ? { [KMALLOC_OPTION]: 'y' } : undefined), onLog: log });
   const names = displayOrder(prepared.plan.toggles).map((t) => t.name);
   const want = o.toggle ?? (names.includes('queue') ? 'queue' : 'base');
   const toggle = prepared.plan.toggles.find((t) => t.name === want);
@@ -147,6 +157,41 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
         { onWait: (pid) => log(`another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`) },
       );
 
+  const outcome = await bootRecord({ ...o, prepared: p, record, arch: config.arch, qemu, qemuVersion: version });
+  if (o.kmalloc && outcome.first.booted && !outcome.first.kmalloc) {
+    throw new TinyError(`${prepared.config.name} ${toggle.name} with ${KMALLOC_OPTION}=y booted but printed no complete /proc/kmalloc`, 1, [], `the toggle needs the kmalloc-accounting patch of the queue; the console ends: ${outcome.first.console.slice(-3).join(' | ')}`);
+  }
+  if (o.kmalloc && outcome.first.kmalloc) {
+    // The census belongs to the toggle as it is built without accounting too: kept in its
+    // record when that is in the store (tiny report reads it from there).
+    const plain = await prepareMatrix(matrixOptions());
+    const plainToggle = plain.plan.toggles.find((t) => t.name === toggle.name);
+    const own = plainToggle ? await new MatrixRunner(plain.setup, plain.plan, {}).storedRecord(plainToggle).catch(() => undefined) : undefined;
+    if (own) {
+      await saveKmalloc(plain.setup.records, { schema: BOOT_RESULT_SCHEMA, kind: 'kmalloc', key: own.key, variantKey: record.key, toggle: toggle.name, memKiB: outcome.first.memKiB, limit: outcome.first.limit, http: outcome.first.http?.served === true, census: outcome.first.kmalloc, at: new Date().toISOString() });
+      outcome.censusKeptWith = own.key;
+    } else log(`the census is kept with the accounting kernel's record only: ${toggle.name} of ${prepared.config.name} without accounting is not in the store (tiny build --only ${toggle.name})`);
+  }
+  return outcome;
+}
+
+/** One record's kernel booted: what bootConfiguration does once it has the record (tiny build --boot calls it per toggle). */
+export interface RecordBootRequest extends Pick<BootRequest, 'memKiB' | 'limit' | 'machineKiB' | 'rootFs' | 'findMinMem' | 'http' | 'kmalloc' | 'timeoutMs' | 'onLog' | 'onBooting' | 'onTry' | 'cacheDir'> {
+  prepared: Prepared;
+  record: BuildRecord;
+  arch: string;
+  qemu: string;
+  qemuVersion: string;
+}
+
+export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
+  checkBootRequest(o);
+  const log = o.onLog ?? (() => {});
+  const { limit, memKiB, machineKiB, record, qemu } = o;
+  const p = o.prepared;
+  const cache = o.cacheDir;
+  const config = { arch: o.arch };
+  const version = o.qemuVersion;
   const image = await readArtifact(p.setup.records, record, 'image');
   if (!image || !record.imageName) {
     const target = findArch(config.arch)?.bootImage?.target ?? 'the boot image';
@@ -164,6 +209,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
       `add to the fragment of ${p.config.displayFile}: ${missing.map((m) => `${m.symbol}: y (${m.why})`).join('; ')}`,
     );
   }
+  const systemMap = o.kmalloc ? (await readArtifact(p.setup.records, record, 'System.map'))?.toString('latin1') : undefined;
   const nic = o.http ? httpNic(config.arch, dotConfig, `${p.config.name} ${record.toggle.name}`, p.config.displayFile) : undefined;
   const init = await buildInit({ cacheDir: cache, runtime: p.runtime, image: p.setup.image.id, crossCompile: p.toolchain.crossCompile[config.arch] ?? '', onLog: log });
   const rootImage = rootKind === 'disk' ? buildRootDisk(init.bytes) : buildInitramfs(init.bytes);
@@ -182,7 +228,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
   const bootAt = async (kib: number, timeoutMs: number, silentMs?: number): Promise<BootResult> => {
     const machine = limit === 'kernel' ? machineKiB : kib;
     const hostPort = nic ? await freeLoopbackPort() : 0;
-    const args = qemuArgs({ arch: config.arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}), ...(nic ? { net: { device: nic.device, hostPort } } : {}) });
+    const args = qemuArgs({ arch: config.arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}), ...(nic ? { net: { device: nic.device, hostPort } } : {}), ...(o.kmalloc ? { append: ['tiny.kmalloc=1'] } : {}) });
     // With --http the host fetches the page as soon as the probe says it listens; a page that
     // cannot be fetched stops qemu at once (it would otherwise serve nobody until the timeout).
     const stop = new AbortController();
@@ -199,6 +245,7 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
     const run = await runQemu(qemu, args, { timeoutMs, mark: MARKERS.started, ...(silentMs ? { silentMs } : {}), ...(onLine ? { onLine, stop: stop.signal } : {}) });
     firstOutputMs ??= run.firstOutputMs;
     const v = judgeConsole(run.console, run, { memLimitedByKernel: limit === 'kernel' });
+    const census = o.kmalloc ? parseKmallocCensus(run.console) : undefined;
     const http: HttpResult | undefined = nic
       ? ((await serving) ?? { served: false, reason: v.booted ? (httpFailureFromConsole(run.console) ?? 'the probe stopped before it listened') : `the kernel did not reach init: ${v.reason}`, nic, guestAddress: GUEST_ADDRESS, requests: 0, roundTripsMs: [] })
       : undefined;
@@ -217,11 +264,17 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
       ...(v.failure ? { failure: v.failure } : {}),
       ...(v.reason ? { reason: v.reason } : {}),
       ...(v.meminfo ? { memTotalKiB: v.meminfo.MemTotal, memFreeKiB: v.meminfo.MemFree } : {}),
+      ...(v.reservedKiB !== undefined
+        ? { reservedKiB: v.reservedKiB, reservedFrom: 'console' as const }
+        : v.meminfo?.MemTotal !== undefined
+          ? { reservedKiB: kib - v.meminfo.MemTotal, reservedFrom: 'mem-total' as const }
+          : {}),
       ...(run.markMs !== undefined ? { toInitMs: run.markMs } : {}),
       totalMs: run.durationMs,
       ...(v.uptimeAtInit !== undefined ? { uptimeAtInit: v.uptimeAtInit } : {}),
       ...(v.banner ? { banner: v.banner } : {}),
       ...(http ? { http } : {}),
+      ...(census ? { kmalloc: systemMap ? resolveCallers(census, systemMap) : census } : {}),
       console: lastLines(run.console, v.booted && http?.served !== false ? 60 : 200),
       at: new Date().toISOString(),
     };
@@ -353,6 +406,7 @@ export function renderBootText(b: BootOutcome): string {
   } else if (h && first.booted) {
     lines.push(`HTTP: FAILED over ${h.nic.device} (${h.nic.kconfig}): ${h.reason}`);
   }
+  if (b.censusKeptWith) lines.push(`  (kept with the record ${b.censusKeptWith.slice(0, 12)} of ${b.toggle} without accounting: boot/kmalloc.json)`);
   if (minMem) {
     const reaches = minMem.servesHttp ? 'serves HTTP' : 'boots to init';
     lines.push(

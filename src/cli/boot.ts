@@ -7,6 +7,7 @@
 import { Option, type Command } from 'commander';
 import { parseMem, memArg, type MemLimit, type RootKind } from '../boot/index.js';
 import { bootConfiguration, bootJson, bootPassed, failureReason, memLabel, renderBootText, renderTry } from '../boot/run.js';
+import { renderCensusText } from '../report/runtime.js';
 import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
@@ -37,6 +38,7 @@ export function registerBootCommand(program: Command): void {
     .addOption(new Option('--root <kind>', 'the root file system: an initramfs (qemu -initrd), an ext2 disk on the first IDE disk, or auto (initramfs when the kernel has BLK_DEV_INITRD, else the disk)').choices(['auto', 'initramfs', 'disk']).default('auto'))
     .option('--find-min-mem', 'also bisect the smallest memory that boots to init (8 KiB steps of -m, 4 KiB of mem=); with --http, that still serves HTTP')
     .option('--http', "the web server test: give the machine the kernel's network card (user networking, only the guest's port 80 forwarded from a free 127.0.0.1 port); the probe serves HTTP on eth0, tiny fetches the page; a kernel that boots but does not serve fails")
+    .option('--kmalloc', "the allocation census: build the toggle with KMALLOC_ACCOUNTING=y (the queue's kmalloc-accounting patch), boot it, read /proc/kmalloc and resolve its callers with System.map; kept with the toggle's record (boot/kmalloc.json)")
     .option('--timeout <seconds>', 'give up on a boot after this long (a hang)', '120')
     .addOption(new Option('--runtime <runtime>', 'container runtime for a build (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N when the kernel has to be built')
@@ -93,6 +95,7 @@ printed), or the build failed; 2 bad input.`,
       rootFs: opts.root as 'auto' | RootKind,
       findMinMem: !!opts.findMinMem,
       ...(opts.http ? { http: true } : {}),
+      ...(opts.kmalloc ? { kmalloc: true } : {}),
       timeoutMs: timeoutS * 1000,
       onLog: (l) => err(`tiny: ${l}`),
       onBooting: (w) => {
@@ -102,7 +105,8 @@ printed), or the build failed; 2 bad input.`,
         if (format === 'text') err(`tiny:   ${renderTry(limit, t, r)}`);
       },
     });
-    writeOut(format === 'json' ? JSON.stringify(bootJson(b), null, 2) : renderBootText(b));
+    const census = b.first.kmalloc ? ['', ...renderCensusText(b.toggle, `${memLabel(limit, memKiB)}${b.first.http?.served ? ', after serving HTTP' : ''}`, b.first.kmalloc)].join('\n') : '';
+    writeOut(format === 'json' ? JSON.stringify(bootJson(b), null, 2) : renderBootText(b) + census);
     if (!bootPassed(b.first)) {
       err(`tiny: ${b.config} ${b.toggle} ${b.first.booted ? 'did not serve HTTP' : 'did not boot'} with ${memLabel(limit, memKiB)}: ${b.first.booted ? b.first.http?.reason : failureReason(b.first)}`);
       err(`tiny: last console lines:`);
