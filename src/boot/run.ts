@@ -190,11 +190,11 @@ export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
   const { limit, memKiB, machineKiB, record, qemu } = o;
   const p = o.prepared;
   const cache = o.cacheDir;
-  const config = { arch: o.arch };
+  const arch = o.arch;
   const version = o.qemuVersion;
   const image = await readArtifact(p.setup.records, record, 'image');
   if (!image || !record.imageName) {
-    const target = findArch(config.arch)?.bootImage?.target ?? 'the boot image';
+    const target = findArch(arch)?.bootImage?.target ?? 'the boot image';
     throw new TinyError(`record ${record.key.slice(0, 12)} holds no boot image (targets: ${record.inputs.targets.join(', ')})`, 1, [], `add ${target} to the configuration's targets`);
   }
   const dotConfig = (await readArtifact(p.setup.records, record, 'config'))?.toString('utf8') ?? '';
@@ -210,8 +210,8 @@ export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
     );
   }
   const systemMap = o.kmalloc ? (await readArtifact(p.setup.records, record, 'System.map'))?.toString('latin1') : undefined;
-  const nic = o.http ? httpNic(config.arch, dotConfig, `${p.config.name} ${record.toggle.name}`, p.config.displayFile) : undefined;
-  const init = await buildInit({ cacheDir: cache, runtime: p.runtime, image: p.setup.image.id, crossCompile: p.toolchain.crossCompile[config.arch] ?? '', onLog: log });
+  const nic = o.http ? httpNic(arch, dotConfig, `${p.config.name} ${record.toggle.name}`, p.config.displayFile) : undefined;
+  const init = await buildInit({ cacheDir: cache, runtime: p.runtime, image: p.setup.image.id, crossCompile: p.toolchain.crossCompile[arch] ?? '', onLog: log });
   const rootImage = rootKind === 'disk' ? buildRootDisk(init.bytes) : buildInitramfs(init.bytes);
   const rootInfo: RootImageInfo = { kind: rootKind, sha256: sha256(rootImage), bytes: rootImage.length };
   const rootName = rootKind === 'disk' ? 'root.ext2' : 'initramfs.cpio';
@@ -228,7 +228,7 @@ export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
   const bootAt = async (kib: number, timeoutMs: number, silentMs?: number): Promise<BootResult> => {
     const machine = limit === 'kernel' ? machineKiB : kib;
     const hostPort = nic ? await freeLoopbackPort() : 0;
-    const args = qemuArgs({ arch: config.arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}), ...(nic ? { net: { device: nic.device, hostPort } } : {}), ...(o.kmalloc ? { append: ['tiny.kmalloc=1'] } : {}) });
+    const args = qemuArgs({ arch: arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}), ...(nic ? { net: { device: nic.device, hostPort } } : {}), ...(o.kmalloc ? { append: ['tiny.kmalloc=1'] } : {}) });
     // With --http the host fetches the page as soon as the probe says it listens; a page that
     // cannot be fetched stops qemu at once (it would otherwise serve nobody until the timeout).
     const stop = new AbortController();
