@@ -82,9 +82,18 @@ export async function bootBuiltToggles(o: {
   const qemu = qemuBinary(arch);
   const version = await qemuVersion(qemu);
   const out: ToggleBoot[] = [];
+  const byKey = new Map<string, ToggleBoot>();
   for (const r of o.results) {
     if ((r.status !== 'built' && r.status !== 'cached') || !r.record) continue;
     const record = r.record;
+    // Two toggles with one record (all-off is the queue point when every option is off by default): one boot.
+    const same = byKey.get(record.key);
+    if (same) {
+      const b = { ...same, toggle: r.toggle.name };
+      out.push(b);
+      o.onBoot?.(b);
+      continue;
+    }
     const dotConfig = (await readArtifact(p.setup.records, record, 'config'))?.toString('utf8') ?? '';
     const canServe = !!nicFor(arch, dotConfig) && /^CONFIG_INET=y$/m.test(dotConfig);
     const http = o.boot.http === 'always' || (o.boot.http === 'auto' && canServe);
@@ -112,6 +121,7 @@ export async function bootBuiltToggles(o: {
       if (!(e instanceof TinyError)) throw e;
       b = { toggle: r.toggle.name, key: record.key, http, passed: false, error: e.message };
     }
+    byKey.set(record.key, b);
     out.push(b);
     o.onBoot?.(b);
   }
