@@ -89,7 +89,8 @@ if (existsSync(figuresFile)) {
   const f = JSON.parse(await readFile(figuresFile, 'utf8'));
   lines.push(
     `flagship (this run): ${f.config} bzImage ${fmt(f.bzimage_bytes)} bytes (budget ${fmt(f.budget_bzimage_bytes)}), dec ${fmt(f.dec)}; ` +
-      `mem=2M: MemFree ${fmt(f.mem_2m?.mem_free_kib)} kB; smallest mem=${fmt(f.min_mem_kib)}K`,
+      `mem=2M: MemFree ${fmt(f.mem_2m?.mem_free_kib)} kB, ${fmt(f.http_2m?.mem_free_kib)} kB while serving HTTP (round trips ${f.http_2m?.round_trips_ms?.join('/') ?? '?'} ms); ` +
+      `smallest mem=${fmt(f.min_mem_kib)}K${f.min_mem_serves_http ? ' that serves HTTP' : ''}`,
   );
 } else if (phases.length > 1) {
   lines.push('flagship: no figures (the flagship gate did not run)');

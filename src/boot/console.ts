@@ -43,7 +43,11 @@ export interface ConsoleVerdict {
   banner?: string;
   /** Errors init reported (mount /proc failed ...). */
   initErrors: string[];
+  /** The kernel's own count of reserved memory ("Memory: ...k available (..., 1772k reserved, ...)"), kB; printk kernels only. */
+  reservedKiB?: number;
 }
+
+const MEMORY_RE = /^Memory: \d+[kK]\/\d+[kK] available \(.*?(\d+)[kK] reserved/;
 
 const BUG_RE = /kernel BUG at [^\s]+!|BUG: [^\n]*/;
 const OOPS_RE = /Oops: [^\n]*|Unable to handle kernel [^\n]*/;
@@ -63,7 +67,8 @@ export function judgeConsole(text: string, exit: { timedOut: boolean; code: numb
   const up = uptimeLine ? Number(uptimeLine.slice(MARKERS.uptime.length).trim().split(/\s+/)[0]) : NaN;
   const begin = lines.indexOf(MARKERS.begin);
   const end = begin >= 0 ? lines.indexOf(MARKERS.end, begin + 1) : -1;
-  const base = { initErrors, ...(banner ? { banner } : {}), ...(Number.isFinite(up) ? { uptimeAtInit: up } : {}) };
+  const memoryLine = lines.map((l) => MEMORY_RE.exec(l)).find((m) => m);
+  const base = { initErrors, ...(banner ? { banner } : {}), ...(Number.isFinite(up) ? { uptimeAtInit: up } : {}), ...(memoryLine ? { reservedKiB: Number(memoryLine[1]) } : {}) };
 
   if (begin >= 0 && end > begin) {
     const meminfo = parseMeminfo(lines.slice(begin + 1, end).join('\n'));

@@ -19,7 +19,15 @@ export interface QemuSpec {
   kernelMemKiB?: number;
   /** Extra kernel command line words. */
   append?: string[];
+  /**
+   * A network card (`tiny boot --http`): the qemu device on user networking with the guest's
+   * port 80 forwarded from 127.0.0.1:hostPort (restrict=on: the guest reaches nothing else).
+   */
+  net?: { device: string; hostPort: number };
 }
+
+/** The address qemu's user networking expects its guest to take (its DHCP would hand out this one). */
+export const GUEST_ADDRESS = '10.0.2.15';
 
 /** /dev/hda as a number (major 3, minor 0, in hex): a 2.6.9 kernel without sysfs cannot resolve the name "hda". */
 export const IDE_DISK_ROOT = '0300';
@@ -37,6 +45,14 @@ export function qemuBinary(arch: string): string {
   return qemuOf(arch).binary;
 }
 
+/**
+ * The qemu network card for a kernel: the first of the arch's qemu nics whose driver the
+ * .config builds in (=y: the boot has no modules); undefined when it has none of them.
+ */
+export function nicFor(arch: string, dotConfig: string): { kconfig: string; device: string } | undefined {
+  return (qemuOf(arch).nics ?? []).find((n) => new RegExp(`^CONFIG_${n.kconfig}=y$`, 'm').test(dotConfig));
+}
+
 /** qemu's -m value: whole MiB as "16M", else KiB as "1544K". */
 export function memArg(kib: number): string {
   return kib % 1024 === 0 ? `${kib / 1024}M` : `${kib}K`;
@@ -45,7 +61,8 @@ export function memArg(kib: number): string {
 /**
  * Serial console on stdout and nothing else (-nodefaults: no VGA, no NIC, no CD-ROM;
  * -display none, -monitor none), no network, TCG (the same on every host, no /dev/kvm), and
- * -no-reboot so the guest's restart ends qemu. panic=1 turns a kernel panic into a restart
+ * -no-reboot so the guest's restart ends qemu. With `net`, one card on user networking whose
+ * only way in is the guest's port 80 forwarded from a loopback port of the host. panic=1 turns a kernel panic into a restart
  * one second later, so a panicking kernel ends the run too instead of waiting for the timeout.
  * A disk root is mounted read-only and attached with snapshot=on: the image file is never written.
  */
@@ -55,11 +72,14 @@ export function qemuArgs(s: QemuSpec): string[] {
       ? { args: ['-initrd', s.root.file], append: [] }
       : { args: ['-drive', `file=${s.root.file},format=raw,if=ide,index=0,media=disk,snapshot=on`], append: [`root=${IDE_DISK_ROOT}`, 'rootfstype=ext2', 'ro'] };
   const qemu = qemuOf(s.arch);
+  const net = s.net
+    ? { args: ['-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${s.net.hostPort}-:80`, '-device', `${s.net.device},netdev=n0`], append: [`tiny.http=${GUEST_ADDRESS}`] }
+    : { args: ['-nic', 'none'], append: [] };
   return [
     '-machine', qemu.machine, '-accel', 'tcg', '-m', memArg(s.memKiB),
     '-kernel', s.kernel, ...root.args,
-    '-append', [`console=${qemu.console}`, 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...(s.append ?? [])].join(' '),
-    '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', '-nic', 'none', '-no-reboot',
+    '-append', [`console=${qemu.console}`, 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...net.append, ...(s.append ?? [])].join(' '),
+    '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', ...net.args, '-no-reboot',
   ];
 }
 
@@ -79,9 +99,10 @@ export interface QemuRun {
 
 /**
  * Run qemu, kill it after timeoutMs (or after silentMs without any console output: a kernel
- * that cannot even be decompressed never says a word); note when the console first shows `mark`.
+ * that cannot even be decompressed never says a word, or when `stop` is aborted); note when
+ * the console first shows `mark`.
  */
-export function runQemu(binary: string, args: string[], o: { timeoutMs: number; silentMs?: number; mark?: string; onLine?: (line: string) => void }): Promise<QemuRun> {
+export function runQemu(binary: string, args: string[], o: { timeoutMs: number; silentMs?: number; mark?: string; onLine?: (line: string) => void; stop?: AbortSignal }): Promise<QemuRun> {
   return new Promise((resolve, reject) => {
     const t0 = Date.now();
     const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -97,6 +118,8 @@ export function runQemu(binary: string, args: string[], o: { timeoutMs: number; 
     };
     const timer = setTimeout(kill, o.timeoutMs);
     const silent = o.silentMs !== undefined && o.silentMs < o.timeoutMs ? setTimeout(kill, o.silentMs) : undefined;
+    // Stopped by the caller (the page was not served: no point waiting for the timeout).
+    o.stop?.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
     child.stdout.on('data', (b: Buffer) => {
       const s = b.toString('latin1');
       if (firstOutputMs === undefined) {

@@ -6,7 +6,8 @@
 
 import { Option, type Command } from 'commander';
 import { parseMem, memArg, type MemLimit, type RootKind } from '../boot/index.js';
-import { bootConfiguration, bootJson, memLabel, renderBootText, renderTry } from '../boot/run.js';
+import { bootConfiguration, bootJson, bootPassed, failureReason, memLabel, renderBootText, renderTry } from '../boot/run.js';
+import { renderCensusText } from '../report/runtime.js';
 import { RUNTIME_NAMES, type RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
@@ -35,7 +36,9 @@ export function registerBootCommand(program: Command): void {
     .addOption(new Option('--limit <who>', "what --mem limits: the machine (qemu -m) or the kernel (mem=SIZE on its command line, in a machine of --machine-mem: the 2004 'boots with mem=2M')").choices(['machine', 'kernel']).default('machine'))
     .option('--machine-mem <size>', 'qemu -m with --limit kernel', '32M')
     .addOption(new Option('--root <kind>', 'the root file system: an initramfs (qemu -initrd), an ext2 disk on the first IDE disk, or auto (initramfs when the kernel has BLK_DEV_INITRD, else the disk)').choices(['auto', 'initramfs', 'disk']).default('auto'))
-    .option('--find-min-mem', 'also bisect the smallest memory that boots to init (8 KiB steps of -m, 4 KiB of mem=)')
+    .option('--find-min-mem', 'also bisect the smallest memory that boots to init (8 KiB steps of -m, 4 KiB of mem=); with --http, that still serves HTTP')
+    .option('--http', "the web server test: give the machine the kernel's network card (user networking, only the guest's port 80 forwarded from a free 127.0.0.1 port); the probe serves HTTP on eth0, tiny fetches the page; a kernel that boots but does not serve fails")
+    .option('--kmalloc', "the allocation census: build the toggle with KMALLOC_ACCOUNTING=y (the queue's kmalloc-accounting patch), boot it, read /proc/kmalloc and resolve its callers with System.map; kept with the toggle's record (boot/kmalloc.json)")
     .option('--timeout <seconds>', 'give up on a boot after this long (a hang)', '120')
     .addOption(new Option('--runtime <runtime>', 'container runtime for a build (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N when the kernel has to be built')
@@ -54,8 +57,14 @@ needs BLK_DEV_INITRD) or an 80 KB ext2 disk on hda, mounted read-only from a qem
 top of the machine's memory, where mem= hides it). Results are kept in the record directory,
 under boot/.
 
-Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reached init
-(the last console lines are printed), or the build failed; 2 bad input.`,
+--http adds the kernel's network card (arches/<arch>.yaml qemu nics: NE2K_PCI is ne2k_pci)
+on qemu user networking with restrict=on; the probe gives eth0 10.0.2.15/24, listens on port
+80 and answers GETs with a page and its /proc/meminfo until GET /restart. tiny fetches / three
+times through 127.0.0.1:<free port> and records the round trips and MemFree while serving.
+
+Exit status: 0 booted to init (and served the page with --http), 1 the kernel panicked,
+BUGged, hung, never reached init or did not serve (the reason and the last console lines are
+printed), or the build failed; 2 bad input.`,
     );
   addQueueOption(cmd);
   cmd.action(async (opts: Record<string, unknown>, command: Command) => {
@@ -85,6 +94,8 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
       machineKiB,
       rootFs: opts.root as 'auto' | RootKind,
       findMinMem: !!opts.findMinMem,
+      ...(opts.http ? { http: true } : {}),
+      ...(opts.kmalloc ? { kmalloc: true } : {}),
       timeoutMs: timeoutS * 1000,
       onLog: (l) => err(`tiny: ${l}`),
       onBooting: (w) => {
@@ -94,9 +105,10 @@ Exit status: 0 booted to init, 1 the kernel panicked, BUGged, hung or never reac
         if (format === 'text') err(`tiny:   ${renderTry(limit, t, r)}`);
       },
     });
-    writeOut(format === 'json' ? JSON.stringify(bootJson(b), null, 2) : renderBootText(b));
-    if (!b.first.booted) {
-      err(`tiny: ${b.config} ${b.toggle} did not boot with ${memLabel(limit, memKiB)}: ${b.first.reason}`);
+    const census = b.first.kmalloc ? ['', ...renderCensusText(b.toggle, `${memLabel(limit, memKiB)}${b.first.http?.served ? ', after serving HTTP' : ''}`, b.first.kmalloc)].join('\n') : '';
+    writeOut(format === 'json' ? JSON.stringify(bootJson(b), null, 2) : renderBootText(b) + census);
+    if (!bootPassed(b.first)) {
+      err(`tiny: ${b.config} ${b.toggle} ${b.first.booted ? 'did not serve HTTP' : 'did not boot'} with ${memLabel(limit, memKiB)}: ${b.first.booted ? b.first.http?.reason : failureReason(b.first)}`);
       err(`tiny: last console lines:`);
       for (const l of b.first.console.slice(-25)) err(`  | ${l}`);
       setExit(command, EXIT.checkFailed);

@@ -20,6 +20,7 @@ import { recordRun } from '../matrix/run-index.js';
 import { openRecordStore, withBuildLock } from '../store/index.js';
 import { checkStoreUrl, openRemoteStore } from '../store/remote.js';
 import { RUNTIME_NAMES } from '../toolchain/runtime.js';
+import { afterBuildBoot, bootBuiltToggles, checkQemu, renderToggleBoot, type AfterBuildBoot } from '../boot/after-build.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { addFormatOptions, addQueueOption, collect, collectNames, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
@@ -47,6 +48,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--shard <I/N|auto>', 'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan')
     .option('--shards <n>', 'the number of shards, for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX does not say)', positiveInt('--shards'))
     .option('--plan <file>', 'take the shards from this plan (`tiny plan --shards N --format json`): split by recorded durations, the same on every machine')
+    .addOption(new Option('--boot [what]', "then boot each toggle built under qemu (as tiny boot) and keep MemTotal, MemFree, reserved memory and boot time with its record: auto (default) serves HTTP when the kernel has a card qemu emulates, init boots to init only, http must serve; the memory is the configuration's boot: (default -m 32M)").choices(['auto', 'init', 'http']))
     .option('--ccache-remote <url>', "ccache's remote storage shared by the machines (redis://HOST:PORT, redis+unix:/path, http://HOST/PATH); default $TINY_CCACHE_REMOTE, else the configuration's ccache.remote")
     .addHelpText(
       'after',
@@ -73,8 +75,12 @@ built here is offered to it (PUT, never over an existing key). Logs are kept
 under the cache (logs/<config>/). Interrupt with Ctrl-C: finished toggles stay recorded, the
 next run resumes.
 
-Exit status: 0 all toggles built or cached and within budget, 1 a toggle failed or a budget
-is exceeded, 2 bad input, 130 interrupted.`,
+--boot (or boot: in the configuration) boots every toggle built or served from the store,
+after the build, one after the other (docs/boot.md); tiny report then shows the free memory
+each patch saves beside its bytes.
+
+Exit status: 0 all toggles built or cached and within budget (and booted, with --boot), 1 a
+toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130 interrupted.`,
     );
   addQueueOption(cmd);
   addFormatOptions(cmd);
@@ -102,6 +108,9 @@ is exceeded, 2 bad input, 130 interrupted.`,
           onLog: (l) => err(`tiny: ${l}`),
         });
         for (const w of p.config.warnings) err(`${w.file}:${w.line ?? ''}: warning: ${w.message}`);
+        const boot = afterBuildBoot(p.config, opts.boot === true ? 'auto' : (opts.boot as 'auto' | 'init' | 'http' | undefined));
+        // Before any build: a missing qemu is said now, not after the builds.
+        if (boot) await checkQemu(p.config.arch);
         if (storeUrl) p.setup.remoteStore = openRemoteStore(p.setup.records, storeUrl, (l) => err(`tiny: ${l}`));
         let toggles = onlyToggles(p.plan, opts.only as string[] | undefined);
         for (const n of p.plan.notes) err(`tiny: ${n}`);
@@ -186,7 +195,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
           finishedAt: new Date().toISOString(),
           onNote: (l) => err(`tiny: ${l}`),
         });
-        return { p, results, interrupted: signal.aborted };
+        return { p, results, interrupted: signal.aborted, boot };
       },
       {
         wait: opts.wait !== false,
@@ -194,7 +203,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
       },
     );
 
-    const { p, results, interrupted } = prepared;
+    const { p, results, interrupted, boot } = prepared;
     const rows = toRows(results);
     // Budgets (src/budget): the same judgement `tiny report --check` makes from the records.
     const sizes = await toggleSizesFromRecords(
@@ -230,12 +239,21 @@ is exceeded, 2 bad input, 130 interrupted.`,
     const verdict = renderBudgetCheck(budgets, { config: p.config.name });
     if (verdict) err(verdict.trimEnd().split('\n').map((l) => (l.startsWith(' ') ? l : `tiny: ${l}`)).join('\n'));
     const counts = countStatus(rows);
+    const bootsFailed = boot && !interrupted && !counts.interrupted ? await bootAfterBuild(p, results, boot, cache, err) : 0;
     if (interrupted || counts.interrupted) {
       err('tiny: interrupted: run `tiny build` again to resume (finished toggles are served from the store)');
       setExit(command, 130);
       return;
     }
-    setExit(command, counts.failed || budgetExitCode(budgets) ? EXIT.checkFailed : EXIT.ok);
+    setExit(command, counts.failed || bootsFailed || budgetExitCode(budgets) ? EXIT.checkFailed : EXIT.ok);
   });
+}
+
+/** --boot: each toggle's kernel booted after the build, a line each on stderr; returns how many failed. */
+async function bootAfterBuild(p: Parameters<typeof bootBuiltToggles>[0]['prepared'], results: ToggleResult[], boot: AfterBuildBoot, cache: string, err: (l: string) => void): Promise<number> {
+  const what = boot.http === 'always' ? ', serving HTTP' : boot.http === 'auto' ? ', serving HTTP where the kernel has a card qemu emulates' : '';
+  err(`tiny: booting the toggles built under qemu${what}`);
+  const boots = await bootBuiltToggles({ prepared: p, results, boot, cacheDir: cache, onBoot: (b) => err(`tiny:   ${renderToggleBoot(b, boot)}`) });
+  return boots.filter((b) => !b.passed).length;
 }
 

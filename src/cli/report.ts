@@ -14,7 +14,9 @@ import { renderJunit } from '../report/junit.js';
 import { loadRun, pickConfig } from '../report/load.js';
 import { renderSizeMarkdown, renderSizeText } from '../report/render-size.js';
 import { buildSizeReport, type ReportInput, type SizeReport } from '../report/size-report.js';
-import { openRecordStore } from '../store/index.js';
+import { openRecordStore, type RecordStore } from '../store/index.js';
+import { readBootResults, type BootResult, type KmallocRecord } from '../boot/results.js';
+import { buildRuntimeReport, renderRuntimeText, runtimeToJson, type RuntimeReport } from '../report/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic } from '../util/fs.js';
@@ -100,6 +102,29 @@ async function budgetsOf(input: ReportInput, queue: string): Promise<BudgetCheck
   return checkBudgets({ budgets, results, justifications });
 }
 
+/** The boots kept with the run's records (tiny build --boot, tiny boot), compared per patch. */
+async function runtimeOf(store: RecordStore, input: ReportInput): Promise<RuntimeReport | undefined> {
+  const toggles = [];
+  for (const t of input.toggles) {
+    if (!t.record) continue;
+    const kept = await readBootResults(store, t.key);
+    const boots = kept.filter((b): b is BootResult => b.kind === 'boot');
+    const census = kept.find((b): b is KmallocRecord => b.kind === 'kmalloc');
+    const image = t.record.imageName ? t.record.measurement?.files?.[t.record.imageName]?.bytes : undefined;
+    toggles.push({ toggle: t.toggle, ...(image !== undefined ? { imageBytes: image } : {}), boots, ...(census ? { census: { census: census.census, memKiB: census.memKiB, limit: census.limit, http: census.http, at: census.at } } : {}) });
+  }
+  return buildRuntimeReport(toggles);
+}
+
+/** The report with its runtime section: appended to text and Markdown, a `runtime` key in JSON. */
+function withRuntime(text: string, format: ReportFormat, runtime: RuntimeReport | undefined): string {
+  if (!runtime) return text;
+  if (format === 'text') return `${text.trimEnd()}\n\n${renderRuntimeText(runtime)}`;
+  if (format === 'md') return `${text.trimEnd()}\n\n### Runtime\n\n\`\`\`\n${renderRuntimeText(runtime)}\`\`\`\n`;
+  if (format === 'json') return JSON.stringify({ ...(JSON.parse(text) as Record<string, unknown>), runtime: runtimeToJson(runtime) }, null, 2) + '\n';
+  return text;
+}
+
 export function registerReportCommand(program: Command): void {
   const cmd = program
     .command('report')
@@ -153,7 +178,7 @@ configuration, an unreadable run index).`,
     const input = await loadRun(store, config);
     const check = await budgetsOf(input, queueDir(opts));
     const report = buildSizeReport(check ? { ...input, budgets: reportBudgets(check) } : input);
-    const text = renderReport(report, format, opts.top as number);
+    const text = withRuntime(renderReport(report, format, opts.top as number), format, await runtimeOf(store, input));
     if (opts.out !== undefined) {
       const path = resolve(opts.out as string);
       await writeFileAtomic(path, text);

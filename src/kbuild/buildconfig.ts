@@ -51,6 +51,26 @@ export interface Budgets {
   min_saving_per_patch?: number;
 }
 
+export interface BuildBootConfig {
+  http: 'auto' | 'always' | 'never';
+  mem?: string;
+  limit?: 'machine' | 'kernel';
+  machineMem?: string;
+}
+
+/** The boot: key as data (the schema has checked its shape); undefined when absent or false. */
+function bootConfigOf(v: unknown): BuildBootConfig | undefined {
+  if (v === true) return { http: 'auto' };
+  if (v === 'http') return { http: 'always' };
+  if (!isRecord(v)) return undefined;
+  return {
+    http: v.http === true ? 'always' : v.http === false ? 'never' : 'auto',
+    ...(typeof v.mem === 'string' ? { mem: v.mem } : {}),
+    ...(v.limit === 'machine' || v.limit === 'kernel' ? { limit: v.limit } : {}),
+    ...(typeof v.machine_mem === 'string' ? { machineMem: v.machine_mem } : {}),
+  };
+}
+
 export interface BuildConfig {
   name: string;
   description?: string;
@@ -71,6 +91,11 @@ export interface BuildConfig {
   budgets?: Budgets;
   /** ccache.remote: the compiler cache shared by the machines that build the toggles. */
   ccache?: { remote?: string };
+  /**
+   * boot: tiny build boots each toggle it built (src/boot/after-build.ts). http: auto serves
+   * when the kernel has a card qemu emulates; mem and machineMem as written ("16M").
+   */
+  boot?: BuildBootConfig;
   /** Where it was read from (absolute) and how diagnostics name it (relative to cwd). */
   file: string;
   displayFile: string;
@@ -446,6 +471,7 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     makeVars: isRecord(rec.make_vars) ? (rec.make_vars as Record<string, string>) : {},
     ...(budgets ? { budgets } : {}),
     ...(isRecord(rec.ccache) && typeof rec.ccache.remote === 'string' ? { ccache: { remote: rec.ccache.remote } } : {}),
+    ...(bootConfigOf(rec.boot) ? { boot: bootConfigOf(rec.boot)! } : {}),
     file: opts.file,
     displayFile,
     fragmentPositions: positions,

@@ -48,6 +48,8 @@ export interface PrepareOptions {
   missingImage?: 'build' | 'skip';
   /** Progress lines (image builds, imports). */
   onLog?: (line: string) => void;
+  /** Symbols added to the configuration's fragment (a variant of every toggle: tiny boot --kmalloc). */
+  extraFragment?: BuildConfig['kconfig']['fragment'];
 }
 
 export interface Prepared {
@@ -64,7 +66,8 @@ export interface Prepared {
 
 export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
   const log = o.onLog ?? (() => {});
-  const config = await loadBuildConfig(o.root, o.config);
+  const loaded = await loadBuildConfig(o.root, o.config);
+  const config = o.extraFragment ? { ...loaded, kconfig: { ...loaded.kconfig, fragment: { ...loaded.kconfig.fragment, ...o.extraFragment } } } : loaded;
   const queue = await loadQueue(o.queueDir);
   const toolchain = await loadToolchain(o.toolchainsDir ?? defaultToolchainsDir(), config.toolchain);
   const { runtime, image, ccache, imageMissing } = await prepareBuildEnvironment({

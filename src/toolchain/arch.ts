@@ -44,7 +44,7 @@ export interface Arch {
   /** size(1) and nm(1) on this machine for its vmlinux. */
   measureTools: { size: string; nm: string };
   /** How `tiny boot` runs it; absent: it cannot. */
-  qemu?: { binary: string; machine: string; console: string; package: string };
+  qemu?: { binary: string; machine: string; console: string; package: string; nics?: { kconfig: string; device: string }[] };
   /** The file it was read from. */
   file: string;
 }
@@ -128,7 +128,7 @@ interface YamlArch {
   dirs?: string[];
   boot_image?: { target: string; paths: string[] };
   measure_tools?: { size: string; nm: string };
-  qemu?: { binary: string; machine: string; console: string; package: string };
+  qemu?: { binary: string; machine: string; console: string; package: string; nics?: { kconfig: string; device: string }[] };
 }
 
 function readArch(file: string, name: string, cwd: string): { arch?: Arch; diagnostics: Diagnostic[] } {
@@ -158,7 +158,7 @@ function readArch(file: string, name: string, cwd: string): { arch?: Arch; diagn
     dirs: y.dirs ? [...y.dirs] : [...new Set([y.name, y.srcarch])],
     ...(y.boot_image ? { bootImage: { target: y.boot_image.target, paths: [...y.boot_image.paths] } } : {}),
     measureTools: y.measure_tools ? { ...y.measure_tools } : { size: 'size', nm: 'nm' },
-    ...(y.qemu ? { qemu: { ...y.qemu } } : {}),
+    ...(y.qemu ? { qemu: { ...y.qemu, ...(y.qemu.nics ? { nics: y.qemu.nics.map((n) => ({ ...n })) } : {}) } } : {}),
     file,
   };
   return { arch, diagnostics };

@@ -3,7 +3,8 @@
 // booted under qemu-system-i386 from the boot probe's ext2 root disk on hda (the configuration
 // has IDE and ext2 and no initrd support, so `--root auto` picks the disk). It must reach init
 // and report MemFree at boot; the console must show what a 2.6.9 kernel really prints (its
-// banner, the IDE probe, the ext2 root mounted read-only). webserver-tiny's boot with mem=2M and
+// banner, the IDE probe, the ext2 root mounted read-only). Then the same kernel serves a page
+// over its NE2000 card (--http): the build is the one above, so it costs one boot. webserver-tiny's boot with mem=2M and
 // its smallest mem= are the flagship gate's (flagship-2.6.test.ts).
 //
 // Cache: the run's e2e cache (test/global-setup.ts); TINY_E2E_CACHE keeps it across runs.
@@ -77,6 +78,28 @@ if (skipWhy) {
         const consoleText = (boot as { console: string[] }).console.join('\n');
         expect(consoleText).toContain('VFS: Mounted root (ext2 filesystem) readonly.');
         expect(consoleText).toContain('tiny-init: meminfo end');
+      },
+      SLOW,
+    );
+
+    it(
+      'webserver --http: the probe brings eth0 up on the NE2000 card and serves its page and /proc/meminfo to the host',
+      async () => {
+        const t0 = Date.now();
+        const r = await tiny(['boot', '--config', 'webserver', '--tree', resolve(TREE!), '--mem', '16M', '--http', '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
+        timings.push(`webserver boot -m 16M --http: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        const j = expectJsonOutput('boot', r.stdout) as unknown as { key: string; boot: { http: { served: boolean; round_trips_ms: number[]; mem_free_kib: number; page_bytes: number } } };
+        expect(j.boot.http).toMatchObject({ served: true, requests: 4, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guest_address: '10.0.2.15' });
+        expect(j.boot.http.round_trips_ms).toHaveLength(3);
+        expect(j.boot.http.mem_free_kib).toBeGreaterThan(1024);
+        const served = (await readBootResults(await openRecordStore(cache), j.key)).find((k) => k.kind === 'boot' && k.http !== undefined);
+        expect(served).toMatchObject({ booted: true, memKiB: 16384, http: { served: true, memFreeKiB: j.boot.http.mem_free_kib } });
+        // The kernel's own words: the card found, the probe's requests as it saw them.
+        const consoleText = (served as { console: string[] }).console.join('\n');
+        expect(consoleText).toContain('tiny-init: http listening on 10.0.2.15:80');
+        expect(consoleText).toContain('tiny-init: http served GET /restart HTTP/1.1');
+        timings.push(`  round trips ${j.boot.http.round_trips_ms.join('/')} ms, MemFree while serving ${j.boot.http.mem_free_kib} kB`);
       },
       SLOW,
     );

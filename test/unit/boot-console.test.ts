@@ -27,6 +27,8 @@ describe('judgeConsole', () => {
     expect(v.meminfo!.MemTotal).toBeGreaterThan(v.meminfo!.MemFree!);
     expect(v.uptimeAtInit).toBeGreaterThan(0);
     expect(v.initErrors).toEqual([]);
+    // "Memory: 13956k/16256k available (1203k kernel code, 1888k reserved, ...)": the kernel's own count.
+    expect(v.reservedKiB).toBe(1888);
   });
 
   it('a kernel that cannot take the initramfs panics looking for a root device', () => {

@@ -74,9 +74,30 @@ describe('boot results kept with the record', () => {
     const minFile = await saveMinMem(store, minMem);
     const onDisk = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     expectContract('boot-result', onDisk);
-    expect(onDisk).toMatchObject({ schema_version: 3, kind: 'boot', mem_kib: 16384, mem_free_kib: boot.memFreeKiB, to_init_ms: 2310, uptime_at_init_s: boot.uptimeAtInit });
+    expect(onDisk).toMatchObject({ schema_version: 4, kind: 'boot', mem_kib: 16384, mem_free_kib: boot.memFreeKiB, to_init_ms: 2310, uptime_at_init_s: boot.uptimeAtInit });
     expectContract('boot-result', JSON.parse(await readFile(minFile, 'utf8')));
     expect(await readBootResults(store, KEY)).toEqual([boot, minMem]);
+  });
+
+  it('a boot that served HTTP is kept beside the plain boot (-http), with the web server test', async () => {
+    const served: BootResult = { ...boot, http: { served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 4, roundTripsMs: [41, 12, 11], pageBytes: 1210, memTotalKiB: 14116, memFreeKiB: 12980 } };
+    const file = await saveBootResult(store, served);
+    expect(file).toBe(bootResultFile(store, KEY, root.sha256, 16384, 'machine', true));
+    expect(file.endsWith('-16384k-http.json')).toBe(true);
+    const onDisk = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    expectContract('boot-result', onDisk);
+    expect(onDisk.http).toEqual({ served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guest_address: '10.0.2.15', requests: 4, round_trips_ms: [41, 12, 11], page_bytes: 1210, mem_total_kib: 14116, mem_free_kib: 12980 });
+    const kept = await readBootResults(store, KEY);
+    expect(kept).toContainEqual(served);
+    expect(kept).toContainEqual(boot);
+  });
+
+  it('a version 3 file (before the web server test) still reads', async () => {
+    const file = await saveBootResult(store, { ...boot, memKiB: 4096 });
+    const json = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+    await writeFile(file, JSON.stringify({ ...json, schema_version: 3 }));
+    const kept = await readBootResults(store, KEY);
+    expect(kept.find((k) => k.kind === 'boot' && k.memKiB === 4096)).toEqual({ ...boot, memKiB: 4096 });
   });
 
   it('a file written before schema_version 3 (camelCase, schema: 2) still reads', async () => {
@@ -103,7 +124,7 @@ describe('tiny boot --format json', () => {
   it('a boot with the minimum-memory search', () => {
     const doc = bootJson(outcome);
     expectContract('output/boot', doc);
-    expect(doc).toMatchObject({ schema_version: 1, base_version: '2.6.9', boot: { booted: true, mem_total_kib: boot.memTotalKiB }, min_mem: { min_kib: 5128, fails_kib: 5120, step_kib: 8, at_min: { mem_free_kib: 1200 } } });
+    expect(doc).toMatchObject({ schema_version: 2, base_version: '2.6.9', boot: { booted: true, mem_total_kib: boot.memTotalKiB }, min_mem: { min_kib: 5128, fails_kib: 5120, step_kib: 8, at_min: { mem_free_kib: 1200 } } });
     expect((doc.boot as Record<string, unknown>).console).toBeUndefined(); // a good boot's console stays in the record
   });
 
@@ -115,5 +136,26 @@ describe('tiny boot --format json', () => {
     expect(doc.min_mem).toBeNull();
     expect((doc.boot as Record<string, unknown>).console).toEqual(boot.console);
     expect(renderBootText({ ...outcome, first: clean, minMem: undefined })).toContain('-m 16M: boot FAILED (panic): Kernel panic - not syncing: VFS: Unable to mount root fs');
+  });
+
+  it('a kernel that boots but does not serve: the reason, and its console', () => {
+    const notServed: BootResult = { ...boot, http: { served: false, reason: 'the probe could not serve: http: eth0 address (SIOCSIFADDR): errno 19 (ENODEV): no eth0 (the kernel has no driver for the card, or it did not find it)', nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 0, roundTripsMs: [] } };
+    const doc = bootJson({ ...outcome, first: notServed, minMem: undefined });
+    expectContract('output/boot', doc);
+    expect(doc.boot).toMatchObject({ booted: true, http: { served: false, requests: 0 } });
+    expect((doc.boot as Record<string, unknown>).console).toEqual(boot.console);
+    expect(renderBootText({ ...outcome, first: notServed, minMem: undefined })).toContain('HTTP: FAILED over ne2k_pci (NE2K_PCI): the probe could not serve: http: eth0 address (SIOCSIFADDR): errno 19 (ENODEV)');
+  });
+
+  it('a search for the smallest memory that serves', () => {
+    const served: BootResult = { ...boot, http: { served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 4, roundTripsMs: [41, 12, 11], pageBytes: 1210, memFreeKiB: 12980 } };
+    const search: MinMemRecord = { ...minMem, servesHttp: true, atMin: { ...minMem.atMin, httpMemFreeKiB: 1100 } };
+    const doc = bootJson({ ...outcome, first: served, minMem: search });
+    expectContract('output/boot', doc);
+    expect(doc.min_mem).toMatchObject({ serves_http: true, at_min: { mem_free_kib: 1200, http_mem_free_kib: 1100 } });
+    const text = renderBootText({ ...outcome, first: served, minMem: search });
+    expect(text).toContain('HTTP: 4 GETs answered over ne2k_pci (NE2K_PCI) at 10.0.2.15:80; page 1,210 bytes; round trip 41 ms, 12 ms, 11 ms');
+    expect(text).toContain('minimum memory: -m 5128K (5,128 KiB) serves HTTP, -m 5M does not');
+    expect(text).toContain('MemFree 1,200 kB (1,100 kB while serving)');
   });
 });
