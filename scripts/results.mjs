@@ -41,13 +41,13 @@ export const COLLECT = [
     file: 'boot-webserver.json',
     kind: 'boot',
     steps: [],
-    output: ['boot', '--config', 'webserver', '--toggle', 'base', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '8M', '--find-min-mem', '--format', 'json'],
+    output: ['boot', '--config', 'webserver', '--toggle', 'base', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '8M', '--find-min-mem', '--http', '--format', 'json'],
   },
   {
     file: 'boot-webserver-tiny.json',
     kind: 'boot',
     steps: [],
-    output: ['boot', '--config', 'webserver-tiny', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--format', 'json'],
+    output: ['boot', '--config', 'webserver-tiny', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--http', '--format', 'json'],
   },
 ];
 

@@ -38,7 +38,7 @@ export function reduceReport(r) {
 }
 
 export function reduceBoot(b) {
-  if (b.schema_version !== 1) throw new Error(`tiny boot --format json: schema_version ${b.schema_version}, this script reads 1`);
+  if (b.schema_version !== 2) throw new Error(`tiny boot --format json: schema_version ${b.schema_version}, this script reads 2`);
   const boot = b.boot;
   const min = b.min_mem;
   return {
@@ -55,10 +55,14 @@ export function reduceBoot(b) {
       failure: boot.failure ?? null,
       mem_total_kib: boot.mem_total_kib ?? null,
       mem_free_kib: boot.mem_free_kib ?? null,
+      reserved_kib: boot.reserved_kib ?? null,
       to_init_ms: boot.to_init_ms ?? null,
+      http: boot.http
+        ? { served: boot.http.served, reason: boot.http.reason ?? null, nic: boot.http.nic.device, requests: boot.http.requests, round_trips_ms: boot.http.round_trips_ms, mem_free_kib: boot.http.mem_free_kib ?? null }
+        : null,
       qemu: boot.qemu.version,
       at: boot.at,
     },
-    min_mem: min ? { min_kib: min.min_kib, fails_kib: min.fails_kib, step_kib: min.step_kib, limit: min.limit, machine_kib: min.machine_kib ?? null, at_min: min.at_min ?? null, tries: min.tries.length } : null,
+    min_mem: min ? { serves_http: min.serves_http ?? false, min_kib: min.min_kib, fails_kib: min.fails_kib, step_kib: min.step_kib, limit: min.limit, machine_kib: min.machine_kib ?? null, at_min: min.at_min ?? null, tries: min.tries.length } : null,
   };
 }

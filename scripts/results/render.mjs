@@ -36,18 +36,21 @@ function headline(records) {
   const point = toggleOf(tiny, 'queue');
   const gzip = toggleOf(tiny, 'flip:kernel-xz');
   if (!stock || !point) throw new Error('the reports lack the base or queue toggle: collect them again');
+  const served = (b) => b.boot.http && b.boot.http.served;
   const bootCells = (b) => [
     b.boot.booted ? `${num(b.boot.mem_free_kib)} kB at mem=${memK(b.boot.mem_kib)}` : `does not boot at mem=${memK(b.boot.mem_kib)}`,
+    served(b) ? `${num(b.boot.http.mem_free_kib)} kB (${b.boot.http.requests} requests)` : b.boot.http ? `does not serve: ${b.boot.http.reason}` : '',
     b.min_mem ? `**${memK(b.min_mem.min_kib)}**` : '',
   ];
   const sizeCells = (t) => [num(t.sizes.text), num(t.sizes.data), num(t.sizes.bss), num(t.sizes.dec)];
   const rows = [
     ['webserver: stock 2.6.9 + compat', ...sizeCells(stock), `${num(stock.sizes.image)} (${kib(stock.sizes.image)})`, ...bootCells(webBoot)],
   ];
-  if (gzip) rows.push(['webserver-tiny, gzip', ...sizeCells(gzip), `${num(gzip.sizes.image)} (${kib(gzip.sizes.image)})`, '', '']);
+  if (gzip) rows.push(['webserver-tiny, gzip', ...sizeCells(gzip), `${num(gzip.sizes.image)} (${kib(gzip.sizes.image)})`, '', '', '']);
   rows.push(['**webserver-tiny**, xz', ...sizeCells(point), `**${num(point.sizes.image)} (${kib(point.sizes.image)})**`, ...bootCells(tinyBoot)]);
-  rows.push([LINUX_TINY_2004.note, '', '', '', '', LINUX_TINY_2004.bzImage, `boots with mem=${LINUX_TINY_2004.mem}`, '']);
-  const t = table(['', 'text', 'data', 'bss', 'dec', 'bzImage', 'MemFree when init runs', 'smallest mem= that boots'], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows);
+  rows.push([LINUX_TINY_2004.note, '', '', '', '', LINUX_TINY_2004.bzImage, `boots with mem=${LINUX_TINY_2004.mem}`, '', '']);
+  const minHeader = tinyBoot.min_mem?.serves_http ? 'smallest mem= that serves HTTP' : 'smallest mem= that boots';
+  const t = table(['', 'text', 'data', 'bss', 'dec', 'bzImage', 'MemFree when init runs', 'MemFree while serving HTTP', minHeader], ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'], rows);
 
   const budget = tiny.data.budgets.find((b) => b.name === 'bzImage');
   const saved = stock.sizes.image - point.sizes.image;
@@ -64,8 +67,10 @@ function headline(records) {
     );
   }
   if (tinyBoot.min_mem && webBoot.min_mem) {
+    const verb = (b) => (served(b) && b.min_mem.serves_http ? 'serves HTTP' : 'boots');
     lines.push(
-      `It boots with mem=${memK(tinyBoot.boot.mem_kib)} (${num(tinyBoot.boot.mem_free_kib)} kB free when init runs) and down to mem=${memK(tinyBoot.min_mem.min_kib)}; the stock kernel needs mem=${memK(webBoot.min_mem.min_kib)}.`,
+      `It ${verb(tinyBoot)} with mem=${memK(tinyBoot.boot.mem_kib)} (${num(tinyBoot.boot.mem_free_kib)} kB free when init runs) and down to mem=${memK(tinyBoot.min_mem.min_kib)}; the stock kernel needs mem=${memK(webBoot.min_mem.min_kib)}.` +
+        (served(tinyBoot) ? ` Serving means the libc-free boot probe brought eth0 up and answered HTTP GETs that the host fetched through a loopback port (\`tiny boot --http\`).` : ''),
     );
   }
   lines.push(`Measured ${date(tiny.collected_at)} (${provenanceLink()}).`);
