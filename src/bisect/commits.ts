@@ -17,7 +17,6 @@
 //      three-way when needed, to a private index: git revert --no-commit without a checkout) rebuilt
 //      and measured against the threshold.
 
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import { join, resolve } from 'node:path';
@@ -26,6 +25,7 @@ import { loadQueue } from '../queue/load.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
 import { planMatrix } from '../matrix/plan.js';
 import { TinyError } from '../util/diagnostics.js';
+import { stream } from '../util/exec.js';
 import { gitEnv, gitIn } from '../tree/git.js';
 import { userRepo } from '../tree/user-repo.js';
 import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
@@ -181,31 +181,6 @@ export interface CommitBisectResult {
   confirm?: { reverted: boolean; value?: number; delta?: number; under?: boolean; message: string };
 }
 
-function spawnStreaming(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<{ code: number; output: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let buf = '';
-    const take = (b: Buffer) => {
-      const s = b.toString();
-      output += s;
-      buf += s;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (buf) onLine(buf);
-      resolvePromise({ code: code ?? 128, output });
-    });
-  });
-}
-
 /** Ensure the scratch clone of the repository exists (never touching the repository). */
 async function ensureScratch(repo: string, dir: string): Promise<string> {
   const scratch = join(dir, 'repo.git');
@@ -274,11 +249,12 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   io.out(`$ git bisect run ${['tiny', 'bisect', 'step', '--state', file].join(' ')}\n`);
   // The steps run inside the scratch clone: they get the cache as an absolute path (a relative
   // TINY_CACHE would name another directory there).
-  const stepEnv = bisectGitEnv({ TINY_CACHE: resolve(cacheDir) });
-  const r = await spawnStreaming('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], scratch, stepEnv, (line) => {
+  // All of git bisect run's output is kept: its verdict ("is the first bad commit", "could be any
+  // of" and the candidates) is read from it below.
+  const r = await stream('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], { cwd: scratch, env: bisectGitEnv({ TINY_CACHE: resolve(cacheDir) }), keepBytes: Number.MAX_SAFE_INTEGER, onLine: (line) => {
     if (/^(running|Bisecting:|\[[0-9a-f]{40}\]|tiny: )/.test(line) || /first bad commit|could be any of|cannot bisect/i.test(line)) io.out(`  ${line}\n`);
     else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
-  });
+  } });
   const log = (await git(scratch, ['bisect', 'log'], true)).stdout;
   await writeFileAtomic(join(bisectDir(cacheDir, state.id), 'bisect.log'), log);
   state = (await readState(file)) ?? state;

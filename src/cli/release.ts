@@ -1,7 +1,6 @@
 // `tiny release VERSION`, `tiny release verify DIR`, `tiny release changelog OLD NEW`: argument
 // parsing and rendering; the work is in src/release/.
 
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +26,7 @@ import {
 import { readReportDocument, type ReportDocument } from '../report/json.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
+import { start } from '../util/exec.js';
 import { exists, sha256 } from '../util/fs.js';
 import { loadQueue } from '../queue/load.js';
 import { configRoot } from './build.js';
@@ -45,18 +45,12 @@ function setExit(cmd: Command, code: number): void {
 const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
 
 /** `tiny build` for the configuration, its output on our stderr (a release's stdout is the listing). */
-function runBuild(args: { config: string; queue: string; tree?: string; allowOtherBase?: boolean }): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const argv = [TINY_BIN, 'build', '--config', args.config, '--queue', args.queue, ...(args.tree ? ['--tree', args.tree] : []), ...(args.allowOtherBase ? [ALLOW_OTHER_BASE] : [])];
-    err(`tiny: $ tiny ${argv.slice(1).join(' ')}`);
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 2, 2] });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      // 1: a toggle failed or a budget is exceeded: the release's own checks will say so.
-      if (code === 0 || code === 1) resolvePromise();
-      else reject(new TinyError(`tiny build --config ${args.config} exited with ${code}`, 2, [], 'fix what it reports above, then release again'));
-    });
-  });
+async function runBuild(args: { config: string; queue: string; tree?: string; allowOtherBase?: boolean }): Promise<void> {
+  const argv = [TINY_BIN, 'build', '--config', args.config, '--queue', args.queue, ...(args.tree ? ['--tree', args.tree] : []), ...(args.allowOtherBase ? [ALLOW_OTHER_BASE] : [])];
+  err(`tiny: $ tiny ${argv.slice(1).join(' ')}`);
+  const { code } = await start(process.execPath, argv, { stdout: 2, stderr: 2 }).exit;
+  // 1: a toggle failed or a budget is exceeded: the release's own checks will say so.
+  if (code !== 0 && code !== 1) throw new TinyError(`tiny build --config ${args.config} exited with ${code}`, 2, [], 'fix what it reports above, then release again');
 }
 
 function listing(dir: string, files: ReadonlyMap<string, Buffer>): string {
