@@ -59,8 +59,8 @@ async function owner(program: string): Promise<string | undefined> {
 }
 
 describe('test/prerequisites.yaml: what the tests run, and where it comes from', () => {
-  it('lists every program the code and the tests spawn by name (node and npx come with Node.js itself)', () => {
-    const unlisted = [...spawnedPrograms()].filter(([p]) => !(p in PREREQUISITES.programs) && p !== 'node' && p !== 'npx').map(([p, f]) => `${p} (${f})`);
+  it('lists every program the code and the tests spawn by name (node, npm and npx come with Node.js itself)', () => {
+    const unlisted = [...spawnedPrograms()].filter(([p]) => !(p in PREREQUISITES.programs) && p !== 'node' && p !== 'npm' && p !== 'npx').map(([p, f]) => `${p} (${f})`);
     expect(unlisted).toEqual([]);
   });
 
