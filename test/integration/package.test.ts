@@ -104,13 +104,13 @@ describe('npm install -g of the tarball', () => {
     expect(install.stderr).not.toMatch(/install-scripts|allow-scripts/);
   });
 
-  it('gives a working tiny on the prefix: --version, and queue list on the repository queue', async () => {
+  it('gives a working tiny on the prefix: --version, and queue list of the repository queue, found from a subdirectory', async () => {
     const bin = join(prefix, 'bin', 'tiny');
     const cache = join(work, 'cache');
-    const env = { ...npmEnv(), TINY_CACHE: cache, NO_COLOR: '1' };
+    const env = { ...npmEnv(), TINY_CACHE: cache, NO_COLOR: '1', TINY_QUEUE: '' };
     const version = await run(bin, ['--version'], { env });
     expect(version.stdout.trim()).toBe(pkg.version);
-    const list = await run(bin, ['queue', 'list', '--queue', join(REPO, 'queue')], { env, cwd: work, allowFail: true });
+    const list = await run(bin, ['queue', 'list'], { env, cwd: join(REPO, 'src', 'cli'), allowFail: true });
     expect(list.code, list.stderr).toBe(0);
     const queue = parse(await readFile(join(REPO, 'queue', 'queue.yaml'), 'utf8')) as { series: Array<{ name: string }> };
     expect(list.stdout.split('\n').slice(1, -1).map((l) => l.split(/\s+/)[0])).toEqual(queue.series.map((p) => p.name));
