@@ -115,4 +115,13 @@ describe('npm install -g of the tarball', () => {
     const queue = parse(await readFile(join(REPO, 'queue', 'queue.yaml'), 'utf8')) as { series: Array<{ name: string }> };
     expect(list.stdout.split('\n').slice(1, -1).map((l) => l.split(/\s+/)[0])).toEqual(queue.series.map((p) => p.name));
   });
+
+  it("tiny doctor from the installed tiny, its bin directory on PATH: hints say `tiny ...`, not `npx tiny ...`", async () => {
+    const env = { ...npmEnv(), TINY_CACHE: join(work, 'cache'), PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` };
+    const r = await run(join(prefix, 'bin', 'tiny'), ['doctor', '--no-smoke', '--json'], { env, cwd: work, allowFail: true });
+    expect(r.code === 0 || r.code === 1, r.stderr).toBe(true);
+    const fixes = (JSON.parse(r.stdout) as { checks: Array<{ fix: string | null }> }).checks.map((c) => c.fix ?? '');
+    expect(fixes.filter((f) => f.includes('npx tiny'))).toEqual([]);
+    for (const f of fixes.filter((x) => x.includes('toolchain build'))) expect(f).toMatch(/^tiny toolchain build /);
+  });
 });
