@@ -28,7 +28,7 @@ import { TinyError } from '../util/diagnostics.js';
 import { stream } from '../util/exec.js';
 import { gitEnv, gitIn } from '../tree/git.js';
 import { userRepo } from '../tree/user-repo.js';
-import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
+import { BisectBuilder, metricOf, type BasePoint, type PointBuild } from './build.js';
 import { bisectDir, newState, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type CommitBisectParams, type StepRecord } from './state.js';
 import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, type Metric, type Threshold } from './threshold.js';
 
@@ -122,7 +122,7 @@ function stepLine(s: StepRecord, metric: string): string {
 /** Measure a commit and record it as a step. */
 async function measureStep(ctx: StepContext, state: BisectState, commit: string, goodValue: number | undefined): Promise<{ step: StepRecord; build: PointBuild }> {
   const { build } = await buildCommit(ctx, commit);
-  const value = valueOf(ctx.metric, build);
+  const value = metricOf(ctx.metric, build);
   const subject = await subjectOf(ctx.scratch, commit);
   const base = { point: commit, subject, durationMs: build.durationMs, at: new Date().toISOString(), ...(build.status === 'ok' ? { key: build.record.key } : {}) };
   let step: StepRecord;
@@ -144,7 +144,7 @@ async function measureStep(ctx: StepContext, state: BisectState, commit: string,
  */
 export async function runBisectStep(stateFile: string, cacheDir: string, io: BisectIO): Promise<number> {
   const state = await readState(stateFile).catch(() => undefined);
-  if (!state || state.params.mode !== 'commits' || !state.scratch || state.goodValue === undefined) {
+  if (state?.params.mode !== 'commits' || !state.scratch || state.goodValue === undefined) {
     io.err(`tiny bisect step: no usable bisect state at ${stateFile}\n`);
     return 128; // git bisect run stops on > 127
   }
@@ -320,8 +320,8 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   if (parent && firstBuild.build.status === 'ok') {
     const parentBuild = await buildCommit(ctx, parent);
     if (parentBuild.build.status === 'ok') {
-      const a = valueOf(metric, parentBuild.build)!;
-      const b = valueOf(metric, firstBuild.build)!;
+      const a = metricOf(metric, parentBuild.build)!;
+      const b = metricOf(metric, firstBuild.build)!;
       const sa = parentBuild.build.record.measurement!.size;
       const sb = firstBuild.build.record.measurement!.size;
       io.out(`${metricLabel(metric)}: ${commas(a)} -> ${commas(b)} (${signed(b - a)}) against its parent ${short(parent)}; text ${signed(sb.text - sa.text)}, data ${signed(sb.data - sa.data)}, bss ${signed(sb.bss - sa.bss)}, dec ${signed(sb.dec - sa.dec)}\n\n`);
@@ -368,7 +368,7 @@ async function confirmRevert(ctx: StepContext, scratch: string, bad: string, fir
   const commit = (await gitIn(scratch, ['commit-tree', tree, '-p', bad, '-m', `Revert "${subject}"\n\nThis reverts commit ${first}.`], { env: IDENT_ENV })).stdout.trim();
   await git(scratch, ['update-ref', 'refs/tiny/confirm', commit]);
   const { build } = await buildCommit(ctx, commit);
-  const value = valueOf(metric, build);
+  const value = metricOf(metric, build);
   if (value === undefined) {
     const message = `the revert ${short(commit)} does not build (${build.status === 'failed' ? build.error : 'no value'}): not confirmed`;
     io.out(`  ${message}\n`);

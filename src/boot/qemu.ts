@@ -136,6 +136,6 @@ export function qemuMissing(binary: string): TinyError {
 /** qemu's version line, or a TinyError with the install command when it is missing. */
 export async function qemuVersion(binary: string): Promise<string> {
   const r = await run(binary, ['--version'], { allowFail: true }).catch(() => undefined);
-  if (!r || r.code !== 0) throw qemuMissing(binary);
+  if (r?.code !== 0) throw qemuMissing(binary);
   return r.stdout.split('\n')[0]!.trim();
 }
