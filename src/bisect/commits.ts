@@ -120,7 +120,7 @@ function stepLine(s: StepRecord, metric: string): string {
 }
 
 /** Measure a commit and record it as a step. */
-async function measureStep(ctx: StepContext, state: BisectState, commit: string, goodValue: number | undefined): Promise<{ step: StepRecord; build: PointBuild }> {
+async function measureStep(ctx: StepContext, commit: string, goodValue: number | undefined): Promise<{ step: StepRecord; build: PointBuild }> {
   const { build } = await buildCommit(ctx, commit);
   const value = metricOf(ctx.metric, build);
   const subject = await subjectOf(ctx.scratch, commit);
@@ -158,7 +158,7 @@ export async function runBisectStep(stateFile: string, cacheDir: string, io: Bis
       return exitFor(known.status);
     }
     const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
-    const { step } = await measureStep(ctx, state, head, state.goodValue);
+    const { step } = await measureStep(ctx, head, state.goodValue);
     const fresh = (await readState(stateFile)) ?? state;
     await writeState(stateFile, withStep(fresh, step));
     io.out(`tiny: ${stepLine(step, metric)} [${(step.durationMs / 1000).toFixed(1)}s]\n`);
@@ -219,7 +219,7 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   // The good point first: its value is what every step is compared with.
   if (state.goodValue === undefined) {
     io.out(`measuring the good point ${short(params.good)} ...\n`);
-    const { step, build } = await measureStep(ctx, state, params.good, undefined);
+    const { step, build } = await measureStep(ctx, params.good, undefined);
     if (build.status !== 'ok' || step.value === undefined) {
       throw new TinyError(`the good point ${params.goodRef} (${short(params.good)}) does not build or has no ${metricLabel(metric)}: ${step.reason ?? ''}`, 1, [], build.status === 'failed' ? build.details.join('\n') || undefined : undefined);
     }
@@ -230,7 +230,7 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   io.out(`good ${short(params.good)}: ${metricLabel(metric)} ${commas(goodValue)}; threshold ${describeThreshold(threshold, goodValue)}\n`);
   if (state.badValue === undefined) {
     io.out(`measuring the bad point ${short(params.bad)} ...\n`);
-    const { step } = await measureStep(ctx, state, params.bad, goodValue);
+    const { step } = await measureStep(ctx, params.bad, goodValue);
     if (step.status === 'skip') throw new TinyError(`the bad point ${params.badRef} (${short(params.bad)}) does not build: ${step.reason ?? ''}`, 1);
     state = { ...withStep(state, step), badValue: step.value! };
     await writeState(file, state);

@@ -53,7 +53,7 @@ async function runBuild(args: { config: string; queue: string; tree?: string; al
   if (code !== 0 && code !== 1) throw new TinyError(`tiny build --config ${args.config} exited with ${code}`, 2, [], 'fix what it reports above, then release again');
 }
 
-function listing(dir: string, files: ReadonlyMap<string, Buffer>): string {
+function listing(files: ReadonlyMap<string, Buffer>): string {
   const names = [...files.keys()].sort();
   const width = Math.max(...names.map((n) => n.length));
   return names.map((n) => `${n.padEnd(width)}  ${String(files.get(n)!.length).padStart(9)}  ${sha256(files.get(n)!)}`).join('\n') + '\n';
@@ -169,7 +169,7 @@ Exit status: 0 released, 1 refused, 2 bad input.`,
         `tiny: released ${input.queueName} ${version}: ${input.patches.length} patches on ${input.base.version}, dated ${utcDate(input.date.seconds)} (${input.date.from})` +
           (signed ? `, SHA256SUMS signed with ${signKey}` : ''),
       );
-      writeOut(listing(out, files) + (signed ? `${SIGNATURE_FILE}  (gpg signature of SHA256SUMS)\n` : '') + out);
+      writeOut(listing(files) + (signed ? `${SIGNATURE_FILE}  (gpg signature of SHA256SUMS)\n` : '') + out);
       setExit(cmd, EXIT.ok);
     });
 
