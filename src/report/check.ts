@@ -83,7 +83,8 @@ export function renderBaseCheck(c: BaseCheck, format: TableFormat, o: CheckRende
   if (details.length) {
     out.push(format === 'md' ? '\n' + details.map((d) => `- ${d}`).join('\n') + '\n' : '\n' + details.join('\n') + '\n');
   }
-  out.push('\n' + summaryLine(c) + '\n');
+  // A blank line between what was shown and the summary; none when nothing was.
+  out.push((shown.length || details.length ? '\n' : '') + summaryLine(c) + '\n');
   if (!o.verbose) {
     const hiddenPatches = c.patches.length - shown.length;
     const hiddenPairs = c.pairs.filter(pairWorthShowing).length;
@@ -107,7 +108,7 @@ export function summaryLine(c: BaseCheck): string {
   return (
     `${c.version}: ${c.patches.length} patches: ${count('clean')} clean, ${count('offset')} offset, ` +
     `${count('fuzz')} fuzz, ${count('fails')} fail in order; ` +
-    `${c.pairs.length} pairs share files (${overlaps} with overlapping hunks, ${conflicts} conflict when swapped); ` +
+    `${c.pairs.length} pair${c.pairs.length === 1 ? ' shares' : 's share'} files (${overlaps} with overlapping hunks, ${conflicts} conflict when swapped); ` +
     `${unguarded} with unguarded changes` +
     (c.notForBase.length ? `; ${c.notForBase.length} not meant for this base` : '')
   );
