@@ -77,7 +77,8 @@ describe('npm pack', () => {
 
   it('ships what tiny reads at run time and no development script', () => {
     const paths = new Set(packed.files.map((f) => f.path));
-    for (const p of ['bin/tiny.js', 'dist/cli/main.js', 'schema/queue.schema.json', 'src/boot/init.c', 'queue/queue.yaml', 'scripts/setup.sh', 'scripts/setup-containers.sh']) expect(paths, p).toContain(p);
+    for (const p of ['bin/tiny.js', 'dist/cli/main.js', 'schema/queue.schema.json', 'src/boot/init.c', 'queue/queue.yaml', 'scripts/setup.sh', 'scripts/setup-containers.sh'])
+      expect(paths, p).toContain(p);
     // screenshot.mjs needs playwright-core, test.mjs and fault-counts.mjs vitest: devDependencies.
     expect([...paths].filter((p) => /^(test|bench|docs)\/|^scripts\/(screenshot|test|fault-counts)\.mjs$|^src\/.*\.ts$/.test(p))).toEqual([]);
   });
@@ -113,10 +114,15 @@ describe('npm install -g of the tarball', () => {
     const list = await run(bin, ['queue', 'list'], { env, cwd: join(REPO, 'src', 'cli'), allowFail: true });
     expect(list.code, list.stderr).toBe(0);
     const queue = parse(await readFile(join(REPO, 'queue', 'queue.yaml'), 'utf8')) as { series: Array<{ name: string }> };
-    expect(list.stdout.split('\n').slice(1, -1).map((l) => l.split(/\s+/)[0])).toEqual(queue.series.map((p) => p.name));
+    expect(
+      list.stdout
+        .split('\n')
+        .slice(1, -1)
+        .map((l) => l.split(/\s+/)[0]),
+    ).toEqual(queue.series.map((p) => p.name));
   });
 
-  it("tiny doctor from the installed tiny, its bin directory on PATH: hints say `tiny ...`, not `npx tiny ...`", async () => {
+  it('tiny doctor from the installed tiny, its bin directory on PATH: hints say `tiny ...`, not `npx tiny ...`', async () => {
     const env = { ...npmEnv(), TINY_CACHE: join(work, 'cache'), PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` };
     const r = await run(join(prefix, 'bin', 'tiny'), ['doctor', '--no-smoke', '--json'], { env, cwd: work, allowFail: true });
     expect(r.code === 0 || r.code === 1, r.stderr).toBe(true);

@@ -9,7 +9,11 @@ import { TinyError } from '../../src/util/diagnostics.js';
 describe('runQemu', () => {
   it('keeps the console (one character per byte), qemu stderr apart, and times the mark', async () => {
     const lines: string[] = [];
-    const r = await runQemu('sh', ['-c', "printf 'Linux version\\r\\n\\351t\\351\\nTINY-MARK ok\\n'; echo 'qemu: warning' >&2"], { timeoutMs: 10_000, mark: 'TINY-MARK', onLine: (l) => lines.push(l) });
+    const r = await runQemu('sh', ['-c', "printf 'Linux version\\r\\n\\351t\\351\\nTINY-MARK ok\\n'; echo 'qemu: warning' >&2"], {
+      timeoutMs: 10_000,
+      mark: 'TINY-MARK',
+      onLine: (l) => lines.push(l),
+    });
     expect(r.code).toBe(0);
     expect(r.timedOut).toBe(false);
     expect(r.console).toBe('Linux version\r\n\xe9t\xe9\nTINY-MARK ok\n');

@@ -72,7 +72,10 @@ describe('tiny completion fish (run in fish: complete -C asks its completion eng
   const FISH = fishCompletion(tree);
   const fishComplete = async (line: string) => {
     const r = await run('fish', ['--no-config', '-c', `${FISH}\ncomplete -C ${JSON.stringify(line)}`]);
-    return r.stdout.split('\n').filter(Boolean).map((l) => l.split('\t')[0]);
+    return r.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split('\t')[0]);
   };
 
   it('completes tiny queue ch<TAB> to check, and options, values and subcommands by path', async () => {
@@ -88,7 +91,10 @@ describe("tiny completion zsh (run in zsh, compsys's compadd/_describe/_files st
   // what they were given instead (the real ones then filter by the word under the cursor).
   const zshComplete = async (line: string) => {
     const stubs = `compdef() { :; }\ncompadd() { [[ $1 == -- ]] && shift; print -l -- "$@"; }\n_describe() { local -a arr; arr=("\${(@P)4}"); print -l -- "\${arr[@]%%:*}"; }\n_files() { print -- '<files>'; }\n`;
-    const call = `words=(${line.split(' ').map((w) => `'${w}'`).join(' ')})\nCURRENT=\${#words}\n_tiny\n`;
+    const call = `words=(${line
+      .split(' ')
+      .map((w) => `'${w}'`)
+      .join(' ')})\nCURRENT=\${#words}\n_tiny\n`;
     const r = await run('zsh', ['-f', '-c', `${stubs}${zshCompletion(tree)}\n${call}`]);
     return r.stdout.split('\n').filter(Boolean);
   };

@@ -9,7 +9,10 @@ import { locateQueue, searchQueue } from '../../src/queue/locate.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { tiny } from '../helpers/cli.js';
 
-const fake = (...files: string[]) => (p: string) => files.includes(p);
+const fake =
+  (...files: string[]) =>
+  (p: string) =>
+    files.includes(p);
 
 describe('searchQueue', () => {
   it('takes the nearest queue/queue.yaml, from the start directory up', () => {
