@@ -49,7 +49,7 @@ interface Step {
 }
 
 /** Split a command line into words: spaces separate, '...' and "..." quote. */
-export function words(line: string): string[] {
+function words(line: string): string[] {
   const out: string[] = [];
   let cur = '';
   let quote: string | undefined;
@@ -74,7 +74,7 @@ export function words(line: string): string[] {
   return out;
 }
 
-export function parseTranscript(text: string): Step[] {
+function parseTranscript(text: string): Step[] {
   const steps: Step[] = [];
   let comments: string[] = [];
   let current: Step | undefined;
@@ -105,14 +105,14 @@ export function parseTranscript(text: string): Step[] {
 }
 
 /** What a command printed, as transcript lines: stdout, then stderr as "2> ", then [exit N]. */
-export function transcriptLines(stdout: string, stderr: string, code: number): string[] {
+function transcriptLines(stdout: string, stderr: string, code: number): string[] {
   const lines = (s: string) => (s === '' ? [] : s.replace(/\n$/, '').split('\n'));
   const out = [...lines(stdout), ...lines(stderr).map((l) => `2> ${l}`)];
   while (out.length && out[out.length - 1] === '') out.pop();
   return [...out, ...(code === 0 ? [] : [`[exit ${code}]`])];
 }
 
-export function normalise(text: string, work: string, tiny = REPO.replace(/\/$/, '')): string {
+function normalise(text: string, work: string, tiny = REPO.replace(/\/$/, '')): string {
   return text
     .split(work)
     .join('$WORK')
@@ -135,7 +135,7 @@ function lineMatches(expected: string, actual: string): boolean {
 }
 
 /** Match with "..." lines standing for any number of lines (backtracking, the lists are short). */
-export function matches(expected: string[], actual: string[]): boolean {
+function matches(expected: string[], actual: string[]): boolean {
   const go = (i: number, j: number): boolean => {
     if (i === expected.length) return j === actual.length;
     const e = expected[i]!;
@@ -154,7 +154,7 @@ export function matches(expected: string[], actual: string[]): boolean {
 }
 
 /** A unified-style diff of two line lists (the whole transcript: they are short). */
-export function diff(expected: string[], actual: string[]): string {
+function diff(expected: string[], actual: string[]): string {
   const n = expected.length;
   const m = actual.length;
   const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
