@@ -9,7 +9,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeHistory } from '../test/fixtures/bisect/history.mjs';
 import { readLatest, readState, statePath } from '../dist/bisect/state.js';

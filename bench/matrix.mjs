@@ -35,8 +35,7 @@ if (!existsSync(join(TREE, 'Makefile'))) throw new Error(`no 2.6.9 tree at ${TRE
 
 const { openRecordStore, lookup, readArtifact } = await import(`${REPO}/dist/store/index.js`);
 const { openTreeStore, materialize } = await import(`${REPO}/dist/tree/index.js`);
-const { runKbuild, kbuildVars } = await import(`${REPO}/dist/kbuild/make.js`);
-const { buildEnv, buildDate } = await import(`${REPO}/dist/kbuild/env.js`);
+const { runKbuild } = await import(`${REPO}/dist/kbuild/make.js`);
 const { createRuntime } = await import(`${REPO}/dist/toolchain/runtime.js`);
 const { buildSeries, baseCommit } = await import(`${REPO}/dist/tree/index.js`);
 const { readStoredPatch } = await import(`${REPO}/dist/matrix/memo.js`);

@@ -12,11 +12,16 @@
 // source instead (scripts/setup.sh fetches it). Everything lands in the user's tiny cache
 // (TINY_CACHE, else ~/.cache/tiny): the second run takes seconds.
 
+import { existsSync } from 'node:fs';
 import { $ } from 'zx';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 $.cwd = ROOT;
 $.verbose = false;
+
+// In a checkout, compile first: nothing compiles at install (the package's prepack builds dist/
+// for the published package), so `npm ci && npm run demo` starts from the TypeScript.
+if (existsSync(new URL('../tsconfig.json', import.meta.url))) await $({ stdio: 'inherit' })`npx tsc -p tsconfig.json`;
 const TOGGLES = 'base,queue,all-off,flip:printk,flip:kernel-xz';
 const t0 = Date.now();
 

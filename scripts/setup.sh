@@ -26,7 +26,8 @@ export DEBIAN_FRONTEND=noninteractive
 # test/unit/prerequisites.test.ts checks each package is installed here, explicitly.
 PACKAGES=(git quilt patch xz-utils bzip2 gzip perl dpkg-dev ca-certificates
   gcc binutils make bc bison flex cpio python3 binutils-i686-linux-gnu gcc-i686-linux-gnu
-  libc6-dev-i386-cross chromium qemu-system-x86 gnupg gpg e2fsprogs mount redis-server redis-tools ccache)
+  libc6-dev-i386-cross chromium qemu-system-x86 gnupg gpg e2fsprogs mount redis-server redis-tools ccache
+  zsh fish)
 
 # deb-src lines are needed for `apt-get source linux`.
 if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then

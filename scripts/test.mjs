@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// `npm test`: compile, then the tests in two phases, and a summary a reader can trust.
+// `npm test`: compile, lint, then the tests in two phases, and a summary a reader can trust.
 //
+//   lint     biome ci (npm run lint): the linter's findings and files the formatter would change;
 //   phase 1  unit, integration, fault injection, and the end-to-end tests that build no kernel
 //            (vitest's worker pool, two files at a time);
 //   phase 2  the end-to-end tests that build and boot kernels, one file at a time, in an order
@@ -8,8 +9,8 @@
 //            (TINY_E2E_CACHE): the 2.6.9 flagship gate first, then diff-vmlinux on its
 //            vmlinux files, the other 2.6.9 builds, then Linux 6.1 (build, boot, bisect ...).
 //
-// Phase 2 runs even when phase 1 failed (a failure must not hide the kernel tests' results),
-// and the run exits 1 when any phase failed. At the end: each phase's tests (passed, failed,
+// The phases run even when the lint or phase 1 failed (a failure must not hide the tests'
+// results), and the run exits 1 when any step failed. At the end: each phase's tests (passed, failed,
 // skipped, with the skipped end-to-end tests named), its time, and the flagship's figures from
 // this run. TINY_QUICK=1 leaves out the Linux 6.1 files (minutes instead of half an hour).
 
@@ -57,6 +58,26 @@ async function summarize(file) {
   return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), skippedE2e, brokenFiles };
 }
 
+/**
+ * biome ci: its JSON report gives the counts for the summary; when it fails, the run again with
+ * the human reporter shows the findings (biome takes a second or two).
+ */
+async function lint() {
+  const t0 = Date.now();
+  const r = await $({ env, nothrow: true })`npx biome ci --reporter=json .`;
+  // The report is wrapped in terminal colour resets: take the object between the outer braces.
+  const json = r.stdout.slice(r.stdout.indexOf('{'), r.stdout.lastIndexOf('}') + 1);
+  let summary;
+  try {
+    summary = JSON.parse(json).summary;
+  } catch {
+    summary = undefined;
+  }
+  if (r.exitCode !== 0) await $({ env, stdio: 'inherit', nothrow: true })`npx biome ci --max-diagnostics=40 .`;
+  const counts = summary ? `: ${summary.errors} errors, ${summary.warnings} warnings` : '';
+  return { code: r.exitCode ?? 1, seconds: (Date.now() - t0) / 1000, counts };
+}
+
 const vitest = (name, args) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, `${name}.json`)}`, ...args];
 
 const phases = [];
@@ -65,6 +86,7 @@ phases.push({ name: 'compile (tsc)', ...compile });
 if (compile.code !== 0) {
   console.error('\nnpm test: the TypeScript does not compile; the tests need dist/, so neither test phase ran.');
 } else {
+  phases.push({ name: 'lint and format (biome ci)', ...(await lint()) });
   const exclude = KERNEL_FILES.flatMap((f) => ['--exclude', f]);
   phases.push({ name: 'phase 1: unit, integration, faults, e2e without kernel builds', report: 'phase1', ...(await step(vitest('phase1', exclude))) });
   phases.push({ name: `phase 2: kernel builds and boots${quick ? ' (2.6.9 only: TINY_QUICK)' : ''}`, report: 'phase2', ...(await step(vitest('phase2', ['--no-file-parallelism', ...phase2Files]))) });
@@ -77,7 +99,7 @@ for (const p of phases) {
   const s = p.report ? await summarize(join(reports, `${p.report}.json`)) : undefined;
   const verdict = p.code === 0 ? 'ok' : 'FAILED';
   failed ||= p.code !== 0;
-  const counts = s ? `: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${s.brokenFiles.length ? `, ${s.brokenFiles.length} files failed to load` : ''}` : '';
+  const counts = s ? `: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${s.brokenFiles.length ? `, ${s.brokenFiles.length} files failed to load` : ''}` : (p.counts ?? '');
   lines.push(`${verdict.padEnd(6)} ${p.name}${counts} (${formatSeconds(p.seconds)})`);
   for (const f of s?.brokenFiles ?? []) lines.push(`         failed to load: ${f}`);
   for (const t of s?.skippedE2e ?? []) lines.push(`         skipped: ${t}`);

@@ -109,7 +109,7 @@ export class BisectBuilder {
 }
 
 /** The metric of a successful build. */
-export function valueOf(metric: Metric, b: PointBuild): number | undefined {
+export function metricOf(metric: Metric, b: PointBuild): number | undefined {
   if (b.status !== 'ok') return undefined;
   const m = b.record.measurement!;
   return metricValue(metric, { size: m.size, files: m.files, symbols: b.symbols });

@@ -17,7 +17,6 @@
 //      three-way when needed, to a private index: git revert --no-commit without a checkout) rebuilt
 //      and measured against the threshold.
 
-import { spawn } from 'node:child_process';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { writeFileAtomic } from '../util/fs.js';
 import { join, resolve } from 'node:path';
@@ -26,9 +25,10 @@ import { loadQueue } from '../queue/load.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
 import { planMatrix } from '../matrix/plan.js';
 import { TinyError } from '../util/diagnostics.js';
+import { stream } from '../util/exec.js';
 import { gitEnv, gitIn } from '../tree/git.js';
 import { userRepo } from '../tree/user-repo.js';
-import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
+import { BisectBuilder, metricOf, type BasePoint, type PointBuild } from './build.js';
 import { bisectDir, newState, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type CommitBisectParams, type StepRecord } from './state.js';
 import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, type Metric, type Threshold } from './threshold.js';
 
@@ -120,9 +120,9 @@ function stepLine(s: StepRecord, metric: string): string {
 }
 
 /** Measure a commit and record it as a step. */
-async function measureStep(ctx: StepContext, state: BisectState, commit: string, goodValue: number | undefined): Promise<{ step: StepRecord; build: PointBuild }> {
+async function measureStep(ctx: StepContext, commit: string, goodValue: number | undefined): Promise<{ step: StepRecord; build: PointBuild }> {
   const { build } = await buildCommit(ctx, commit);
-  const value = valueOf(ctx.metric, build);
+  const value = metricOf(ctx.metric, build);
   const subject = await subjectOf(ctx.scratch, commit);
   const base = { point: commit, subject, durationMs: build.durationMs, at: new Date().toISOString(), ...(build.status === 'ok' ? { key: build.record.key } : {}) };
   let step: StepRecord;
@@ -144,7 +144,7 @@ async function measureStep(ctx: StepContext, state: BisectState, commit: string,
  */
 export async function runBisectStep(stateFile: string, cacheDir: string, io: BisectIO): Promise<number> {
   const state = await readState(stateFile).catch(() => undefined);
-  if (!state || state.params.mode !== 'commits' || !state.scratch || state.goodValue === undefined) {
+  if (state?.params.mode !== 'commits' || !state.scratch || state.goodValue === undefined) {
     io.err(`tiny bisect step: no usable bisect state at ${stateFile}\n`);
     return 128; // git bisect run stops on > 127
   }
@@ -158,7 +158,7 @@ export async function runBisectStep(stateFile: string, cacheDir: string, io: Bis
       return exitFor(known.status);
     }
     const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
-    const { step } = await measureStep(ctx, state, head, state.goodValue);
+    const { step } = await measureStep(ctx, head, state.goodValue);
     const fresh = (await readState(stateFile)) ?? state;
     await writeState(stateFile, withStep(fresh, step));
     io.out(`tiny: ${stepLine(step, metric)} [${(step.durationMs / 1000).toFixed(1)}s]\n`);
@@ -179,31 +179,6 @@ export interface CommitBisectResult {
   state: BisectState;
   first?: string;
   confirm?: { reverted: boolean; value?: number; delta?: number; under?: boolean; message: string };
-}
-
-function spawnStreaming(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, onLine: (line: string) => void): Promise<{ code: number; output: string }> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    let buf = '';
-    const take = (b: Buffer) => {
-      const s = b.toString();
-      output += s;
-      buf += s;
-      let i;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    };
-    child.stdout.on('data', take);
-    child.stderr.on('data', take);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (buf) onLine(buf);
-      resolvePromise({ code: code ?? 128, output });
-    });
-  });
 }
 
 /** Ensure the scratch clone of the repository exists (never touching the repository). */
@@ -244,7 +219,7 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   // The good point first: its value is what every step is compared with.
   if (state.goodValue === undefined) {
     io.out(`measuring the good point ${short(params.good)} ...\n`);
-    const { step, build } = await measureStep(ctx, state, params.good, undefined);
+    const { step, build } = await measureStep(ctx, params.good, undefined);
     if (build.status !== 'ok' || step.value === undefined) {
       throw new TinyError(`the good point ${params.goodRef} (${short(params.good)}) does not build or has no ${metricLabel(metric)}: ${step.reason ?? ''}`, 1, [], build.status === 'failed' ? build.details.join('\n') || undefined : undefined);
     }
@@ -255,7 +230,7 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   io.out(`good ${short(params.good)}: ${metricLabel(metric)} ${commas(goodValue)}; threshold ${describeThreshold(threshold, goodValue)}\n`);
   if (state.badValue === undefined) {
     io.out(`measuring the bad point ${short(params.bad)} ...\n`);
-    const { step } = await measureStep(ctx, state, params.bad, goodValue);
+    const { step } = await measureStep(ctx, params.bad, goodValue);
     if (step.status === 'skip') throw new TinyError(`the bad point ${params.badRef} (${short(params.bad)}) does not build: ${step.reason ?? ''}`, 1);
     state = { ...withStep(state, step), badValue: step.value! };
     await writeState(file, state);
@@ -274,11 +249,12 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   io.out(`$ git bisect run ${['tiny', 'bisect', 'step', '--state', file].join(' ')}\n`);
   // The steps run inside the scratch clone: they get the cache as an absolute path (a relative
   // TINY_CACHE would name another directory there).
-  const stepEnv = bisectGitEnv({ TINY_CACHE: resolve(cacheDir) });
-  const r = await spawnStreaming('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], scratch, stepEnv, (line) => {
+  // All of git bisect run's output is kept: its verdict ("is the first bad commit", "could be any
+  // of" and the candidates) is read from it below.
+  const r = await stream('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], { cwd: scratch, env: bisectGitEnv({ TINY_CACHE: resolve(cacheDir) }), keepBytes: Number.MAX_SAFE_INTEGER, onLine: (line) => {
     if (/^(running|Bisecting:|\[[0-9a-f]{40}\]|tiny: )/.test(line) || /first bad commit|could be any of|cannot bisect/i.test(line)) io.out(`  ${line}\n`);
     else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
-  });
+  } });
   const log = (await git(scratch, ['bisect', 'log'], true)).stdout;
   await writeFileAtomic(join(bisectDir(cacheDir, state.id), 'bisect.log'), log);
   state = (await readState(file)) ?? state;
@@ -344,8 +320,8 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   if (parent && firstBuild.build.status === 'ok') {
     const parentBuild = await buildCommit(ctx, parent);
     if (parentBuild.build.status === 'ok') {
-      const a = valueOf(metric, parentBuild.build)!;
-      const b = valueOf(metric, firstBuild.build)!;
+      const a = metricOf(metric, parentBuild.build)!;
+      const b = metricOf(metric, firstBuild.build)!;
       const sa = parentBuild.build.record.measurement!.size;
       const sb = firstBuild.build.record.measurement!.size;
       io.out(`${metricLabel(metric)}: ${commas(a)} -> ${commas(b)} (${signed(b - a)}) against its parent ${short(parent)}; text ${signed(sb.text - sa.text)}, data ${signed(sb.data - sa.data)}, bss ${signed(sb.bss - sa.bss)}, dec ${signed(sb.dec - sa.dec)}\n\n`);
@@ -392,7 +368,7 @@ async function confirmRevert(ctx: StepContext, scratch: string, bad: string, fir
   const commit = (await gitIn(scratch, ['commit-tree', tree, '-p', bad, '-m', `Revert "${subject}"\n\nThis reverts commit ${first}.`], { env: IDENT_ENV })).stdout.trim();
   await git(scratch, ['update-ref', 'refs/tiny/confirm', commit]);
   const { build } = await buildCommit(ctx, commit);
-  const value = valueOf(metric, build);
+  const value = metricOf(metric, build);
   if (value === undefined) {
     const message = `the revert ${short(commit)} does not build (${build.status === 'failed' ? build.error : 'no value'}): not confirmed`;
     io.out(`  ${message}\n`);

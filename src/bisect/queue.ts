@@ -13,7 +13,7 @@ import { resolveBases } from '../pipeline/bases.js';
 import { loadQueue } from '../queue/load.js';
 import type { QueuePatch } from '../queue/types.js';
 import { TinyError } from '../util/diagnostics.js';
-import { BisectBuilder, valueOf, type BasePoint, type PointBuild } from './build.js';
+import { BisectBuilder, metricOf, type BasePoint, type PointBuild } from './build.js';
 import type { BisectIO } from './commits.js';
 import { newState, nextPrefix, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type QueueBisectParams, type StepRecord } from './state.js';
 import { commas, decideStep, describeThreshold, metricLabel, parseMetric, parseThreshold, signed } from './threshold.js';
@@ -69,7 +69,7 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
 
   if (state.goodValue === undefined) {
     const b = await buildPrefix(0);
-    const v = valueOf(metric, b);
+    const v = metricOf(metric, b);
     if (v === undefined) throw new TinyError(`the bare base does not build: ${b.status === 'failed' ? b.error : `no ${metricLabel(metric)}`}`, 1);
     state = { ...withStep(state, { point: 'prefix:0', subject: 'base', status: 'good', value: v, delta: 0, durationMs: b.durationMs, at: new Date().toISOString(), ...(b.status === 'ok' ? { key: b.record.key } : {}) }), goodValue: v };
     await writeState(file, state);
@@ -93,8 +93,8 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
       const prev = await buildPrefix(k - 1);
       const cur = await buildPrefix(k);
       if (prev.status === 'ok' && cur.status === 'ok') {
-        const a = valueOf(metric, prev)!;
-        const b = valueOf(metric, cur)!;
+        const a = metricOf(metric, prev)!;
+        const b = metricOf(metric, cur)!;
         io.out(`${metricLabel(metric)}: ${commas(a)} -> ${commas(b)} (${signed(b - a)}) against the prefix before it; ${signed(b - goodValue)} against the base\n\n`);
         io.out(bloatOMeter(prev.symbols, cur.symbols));
       }
@@ -105,7 +105,7 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
     const k = nx.next;
     const b = await buildPrefix(k);
     steps++;
-    const v = valueOf(metric, b);
+    const v = metricOf(metric, b);
     const common = { point: `prefix:${k}`, subject: series[k - 1]!.name, durationMs: b.durationMs, at: new Date().toISOString(), ...(b.status === 'ok' ? { key: b.record.key } : {}) };
     let step: StepRecord;
     if (v === undefined) step = { ...common, status: 'skip', reason: b.status === 'failed' ? b.error : `no ${metricLabel(metric)}` };

@@ -146,7 +146,9 @@ export function writeExt2(entries: CpioEntry[], o: Ext2Options = {}): Buffer {
     ino.writeUInt16LE(links, 26);
     ino.writeUInt32LE(n.blocks.length * (BLOCK / 512), 28);
     if (n.rdev) ino.writeUInt32LE((n.rdev.major << 8) | n.rdev.minor, 40);
-    n.blocks.forEach((b, i) => ino.writeUInt32LE(b, 40 + 4 * i));
+    n.blocks.forEach((b, i) => {
+      ino.writeUInt32LE(b, 40 + 4 * i);
+    });
     if (n.children) dirBlocks.get(n)!.copy(img, n.blocks[0]! * BLOCK);
     if (n.data) n.data.copy(img, n.blocks[0]! * BLOCK);
   }

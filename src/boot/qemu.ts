@@ -2,10 +2,9 @@
 // (pure) and the run (serial console on stdout, a timeout, timestamps of the lines). The qemu
 // binary, machine and console of each ARCH come from arches/<ARCH>.yaml.
 
-import { spawn } from 'node:child_process';
 import { loadArch, loadArches, type Arch } from '../toolchain/arch.js';
 import { TinyError } from '../util/diagnostics.js';
-import { run } from '../util/exec.js';
+import { CommandNotFound, run, start, type ChildExit } from '../util/exec.js';
 import type { RootKind } from './init.js';
 
 export interface QemuSpec {
@@ -102,25 +101,18 @@ export interface QemuRun {
  * that cannot even be decompressed never says a word, or when `stop` is aborted); note when
  * the console first shows `mark`.
  */
-export function runQemu(binary: string, args: string[], o: { timeoutMs: number; silentMs?: number; mark?: string; onLine?: (line: string) => void; stop?: AbortSignal }): Promise<QemuRun> {
-  return new Promise((resolve, reject) => {
-    const t0 = Date.now();
-    const child = spawn(binary, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let pending = '';
-    let markMs: number | undefined;
-    let firstOutputMs: number | undefined;
-    let timedOut = false;
-    const kill = () => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    };
-    const timer = setTimeout(kill, o.timeoutMs);
-    const silent = o.silentMs !== undefined && o.silentMs < o.timeoutMs ? setTimeout(kill, o.silentMs) : undefined;
-    // Stopped by the caller (the page was not served: no point waiting for the timeout).
-    o.stop?.addEventListener('abort', () => child.kill('SIGKILL'), { once: true });
-    child.stdout.on('data', (b: Buffer) => {
+export async function runQemu(binary: string, args: string[], o: { timeoutMs: number; silentMs?: number; mark?: string; onLine?: (line: string) => void; stop?: AbortSignal }): Promise<QemuRun> {
+  const t0 = Date.now();
+  let out = '';
+  let err = '';
+  let pending = '';
+  let markMs: number | undefined;
+  let firstOutputMs: number | undefined;
+  let silentKill = false;
+  let silent: NodeJS.Timeout | undefined;
+  const child = start(binary, args, {
+    // The console is bytes: latin1 keeps each byte one character whatever the kernel prints.
+    onStdout: (b) => {
       const s = b.toString('latin1');
       if (firstOutputMs === undefined) {
         firstOutputMs = Date.now() - t0;
@@ -134,21 +126,32 @@ export function runQemu(binary: string, args: string[], o: { timeoutMs: number; 
         pending = lines.pop() ?? '';
         for (const l of lines) o.onLine(l);
       }
-    });
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    child.on('error', (e: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      clearTimeout(silent);
-      if (e.code === 'ENOENT') reject(qemuMissing(binary));
-      else reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      clearTimeout(silent);
-      if (o.onLine && pending) o.onLine(pending);
-      resolve({ argv: [binary, ...args], console: out, stderr: err, code, timedOut, durationMs: Date.now() - t0, ...(markMs !== undefined ? { markMs } : {}), ...(firstOutputMs !== undefined ? { firstOutputMs } : {}) });
-    });
+    },
+    onStderr: (b) => (err += b.toString()),
+    timeoutMs: o.timeoutMs,
+    killSignal: 'SIGKILL',
   });
+  if (o.silentMs !== undefined && o.silentMs < o.timeoutMs) {
+    silent = setTimeout(() => {
+      silentKill = true;
+      child.kill('SIGKILL');
+    }, o.silentMs);
+  }
+  // Stopped by the caller (the page was not served: no point waiting for the timeout).
+  const stop = () => child.kill('SIGKILL');
+  if (o.stop?.aborted) stop();
+  else o.stop?.addEventListener('abort', stop, { once: true });
+  let exit: ChildExit;
+  try {
+    exit = await child.exit;
+  } catch (e) {
+    throw e instanceof CommandNotFound ? qemuMissing(binary) : e;
+  } finally {
+    clearTimeout(silent);
+    o.stop?.removeEventListener('abort', stop);
+  }
+  if (o.onLine && pending) o.onLine(pending);
+  return { argv: [binary, ...args], console: out, stderr: err, code: exit.code, timedOut: exit.timedOut || silentKill, durationMs: Date.now() - t0, ...(markMs !== undefined ? { markMs } : {}), ...(firstOutputMs !== undefined ? { firstOutputMs } : {}) };
 }
 
 export function qemuMissing(binary: string): TinyError {
@@ -159,6 +162,6 @@ export function qemuMissing(binary: string): TinyError {
 /** qemu's version line, or a TinyError with the install command when it is missing. */
 export async function qemuVersion(binary: string): Promise<string> {
   const r = await run(binary, ['--version'], { allowFail: true }).catch(() => undefined);
-  if (!r || r.code !== 0) throw qemuMissing(binary);
+  if (r?.code !== 0) throw qemuMissing(binary);
   return r.stdout.split('\n')[0]!.trim();
 }

@@ -103,7 +103,7 @@ export function sizeBudgetToggle(toggles: readonly string[]): string | undefined
   return ['queue', 'base'].find((t) => toggles.includes(t));
 }
 
-function valueOf(budget: SizeBudget, t: ToggleSizes): number | undefined {
+function budgetedValue(budget: SizeBudget, t: ToggleSizes): number | undefined {
   if (budget === 'bzImage' || budget === 'vmlinux') return t.files?.[budget]?.bytes;
   return t.size?.[budget];
 }
@@ -144,11 +144,11 @@ export function checkBudgets(input: CheckBudgetsInput): BudgetCheck {
     const limit = b[key];
     if (limit === undefined) continue;
     const t = target ? byName.get(target) : undefined;
-    if (!t || !t.size) {
+    if (!t?.size) {
       out.unchecked.push({ budget: key, reason: target ? `toggle ${target} has no measurement (it failed)` : 'no queue or base toggle was built' });
       continue;
     }
-    const actual = valueOf(key, t);
+    const actual = budgetedValue(key, t);
     if (actual === undefined) {
       out.unchecked.push({ budget: key, reason: `toggle ${target} has no ${key} (is it one of the configuration's targets?)` });
       continue;

@@ -18,7 +18,7 @@ export async function toggleSizesFromRecords(store: RecordStore, toggles: readon
   const out: ToggleSizes[] = [];
   for (const t of toggles) {
     const r = t.record;
-    if (!r || r.status !== 'ok' || !r.measurement) {
+    if (r?.status !== 'ok' || !r.measurement) {
       out.push({ toggle: t.toggle });
       continue;
     }

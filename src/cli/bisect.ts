@@ -20,7 +20,7 @@ import { configArgument } from '../kbuild/buildconfig.js';
 import type { RuntimeName } from '../toolchain/runtime.js';
 import { cacheDir } from '../util/cache.js';
 import { TinyError } from '../util/diagnostics.js';
-import { setExit } from './options.js';
+import { queueDir, setExit } from './options.js';
 
 interface BisectOpts {
   config?: string;
@@ -77,7 +77,7 @@ export function registerBisectCommand(program: Command): void {
     .option('--bad <ref>', 'a later commit where it has grown')
     .option('--metric <metric>', 'dec | text | data | bss | vmlinux | bzImage | symbol:NAME', 'dec')
     .option('--threshold <growth>', 'growth vs the good point that counts: +N bytes, +NK, +NM, or +N%')
-    .option('--queue [dir]', 'apply the queue at each step (commits), or bisect the queue itself (no --repo); default dir: queue')
+    .option('--queue [dir]', 'apply the queue at each step (commits), or bisect the queue itself (no --repo); default dir: $TINY_QUEUE, else the nearest queue/queue.yaml here or above')
     .option('--no-queue', 'bisect the bare commits (default for a commit bisect)')
     .option('--tree <dir>', 'queue bisect: the kernel tree (directory or tarball) instead of the queue base')
     .option('--allow-other-base', "with --tree: use a tree that is none of the queue's pinned bases (base.tree) as the base")
@@ -114,7 +114,7 @@ export function registerBisectCommand(program: Command): void {
           badRef: opts.bad,
           good: await resolveCommit(repo, opts.good),
           bad: await resolveCommit(repo, opts.bad),
-          queue: opts.queue ? resolve(typeof opts.queue === 'string' ? opts.queue : 'queue') : null,
+          queue: opts.queue ? queueDir(opts) : null,
         };
         await runParams(params, c);
         return;
@@ -123,7 +123,7 @@ export function registerBisectCommand(program: Command): void {
       const params: QueueBisectParams = {
         mode: 'queue',
         ...common,
-        queue: resolve(typeof opts.queue === 'string' ? opts.queue : 'queue'),
+        queue: queueDir(opts),
         ...(opts.tree ? { tree: resolve(opts.tree) } : {}),
         ...(opts.allowOtherBase ? { allowOtherBase: true } : {}),
       };

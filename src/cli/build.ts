@@ -23,7 +23,7 @@ import { RUNTIME_NAMES } from '../toolchain/runtime.js';
 import { afterBuildBoot, bootBuiltToggles, checkQemu, renderToggleBoot, type AfterBuildBoot } from '../boot/after-build.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import { addFormatOptions, addQueueOption, collect, collectNames, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
+import { addFormatOptions, addQueueOption, collectNames, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
 /** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
 export function configRoot(cwd = process.cwd()): string {

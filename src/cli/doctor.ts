@@ -13,6 +13,7 @@ import { realExec, type Exec } from '../toolchain/proc.js';
 import { createRuntime, probeRuntime, type RuntimeName, type RuntimeProbe } from '../toolchain/runtime.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { setExit } from './options.js';
+import { SETUP_CONTAINERS, tinyCommand } from '../util/invocation.js';
 
 export type CheckStatus = 'ok' | 'warn' | 'missing';
 
@@ -64,7 +65,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
       status: forced === 'host' ? 'warn' : 'missing',
       required: forced !== 'host',
       detail: forced === 'host' ? 'TINY_RUNTIME=host: builds run on the host (not hermetic)' : 'no working podman or docker: builds would run on the host, not hermetic',
-      ...(forced === 'host' ? {} : { fix: 'sudo bash scripts/setup-containers.sh' }),
+      ...(forced === 'host' ? {} : { fix: SETUP_CONTAINERS }),
     });
   } else {
     checks.push({ name: 'container runtime', status: 'ok', required: true, detail: `${runtimeName} will be used` });
@@ -75,7 +76,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
 
   // Tools.
   const tools: [string, boolean, string, string][] = [
-    ['mmdebstrap', false, 'bootstraps base images offline (no registry)', 'sudo bash scripts/setup-containers.sh'],
+    ['mmdebstrap', false, 'bootstraps base images offline (no registry)', SETUP_CONTAINERS],
     ['git', true, 'the tree store', 'sudo apt-get install -y git'],
     ['quilt', false, 'quilt import/export and parity tests', 'sudo apt-get install -y quilt'],
     // One qemu per binary the arches/ table names (tiny boot).
@@ -112,7 +113,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
     for (const t of toolchains) {
       const name = `image ${t.name}`;
       if (!runtime.supportsImages) {
-        checks.push({ name, status: 'warn', required: false, detail: 'no container runtime to hold it', fix: 'sudo bash scripts/setup-containers.sh' });
+        checks.push({ name, status: 'warn', required: false, detail: 'no container runtime to hold it', fix: SETUP_CONTAINERS });
         continue;
       }
       const image = await findImage(t, runtime);
@@ -120,14 +121,14 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
         checks.push({ name, status: 'ok', required: false, detail: `${image.tag} ${image.id}` });
         smoke ??= image.id;
       } else if (t.offlineBuildable) {
-        checks.push({ name, status: 'warn', required: false, detail: `not built (${imageTag(t)})`, fix: `npx tiny toolchain build ${t.name}` });
+        checks.push({ name, status: 'warn', required: false, detail: `not built (${imageTag(t)})`, fix: `${tinyCommand()} toolchain build ${t.name}` });
       } else {
         checks.push({
           name,
           status: 'warn',
           required: false,
           detail: `not built; needs ${t.baseImage} from a registry (no offline bootstrap)`,
-          fix: `npx tiny toolchain build ${t.name}   # needs registry access; or where there is one: podman pull${t.platform ? ` --platform ${t.platform}` : ''} ${qualifyImage(t.baseImage)} && podman save -o base.tar ${qualifyImage(t.baseImage)}; here: podman load -i base.tar`,
+          fix: `${tinyCommand()} toolchain build ${t.name}   # needs registry access; or where there is one: podman pull${t.platform ? ` --platform ${t.platform}` : ''} ${qualifyImage(t.baseImage)} && podman save -o base.tar ${qualifyImage(t.baseImage)}; here: podman load -i base.tar`,
         });
       }
     }
@@ -139,7 +140,7 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
       checks.push(
         r.code === 0
           ? { name: `${runtime.name} run`, status: 'ok', required: true, detail: `ran a container (--network=none) from ${smoke.slice(0, 19)}` }
-          : { name: `${runtime.name} run`, status: 'missing', required: true, detail: `cannot run a container: ${r.output.trim().split('\n').slice(-1)[0] ?? ''}`, fix: 'sudo bash scripts/setup-containers.sh' },
+          : { name: `${runtime.name} run`, status: 'missing', required: true, detail: `cannot run a container: ${r.output.trim().split('\n').slice(-1)[0] ?? ''}`, fix: SETUP_CONTAINERS },
       );
     }
   } catch (e) {
@@ -190,7 +191,7 @@ export async function containersConfCheck(dirs: string[]): Promise<Check> {
     status: 'warn',
     required: false,
     detail: `${shown.length ? shown.join(', ') : 'no /etc/containers/containers.conf'}: ${wrong.join(', ')} not set as podman needs on a nested host`,
-    fix: 'sudo bash scripts/setup-containers.sh',
+    fix: SETUP_CONTAINERS,
   };
 }
 

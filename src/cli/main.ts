@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { isNoSpace, looksLikeNoSpace, noSpaceError } from '../util/nospace.js';
+import { registerCompletionCommand } from './completion.js';
 import { registerDiffCommand } from './diff.js';
 import { registerBuildCommand } from './build.js';
 import { registerBootCommand } from './boot.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerDiffCommand(program);
   registerReleaseCommand(program);
   registerInlineCommand(program);
+  registerCompletionCommand(program);
   return program;
 }
 

@@ -1,7 +1,7 @@
 // Options shared by several verbs.
 
 import { Option, type Command } from 'commander';
-import { resolve } from 'node:path';
+import { locateQueue } from '../queue/locate.js';
 import type { RuntimeName } from '../toolchain/runtime.js';
 import { TinyError } from '../util/diagnostics.js';
 
@@ -34,8 +34,11 @@ export function outputFormat(opts: { format?: string; json?: boolean }): OutputF
   return opts.json ? 'json' : ((opts.format ?? 'text') as OutputFormat);
 }
 
+/** --queue's help: without it, the queue is found upward from the current directory (src/queue/locate.ts). */
+export const QUEUE_HELP = 'the queue directory, holding queue.yaml (default: $TINY_QUEUE, else the nearest queue/queue.yaml here or above)';
+
 export function addQueueOption(cmd: Command): Command {
-  return cmd.option('--queue <dir>', 'the queue directory (holding queue.yaml)', 'queue');
+  return cmd.option('--queue <dir>', QUEUE_HELP);
 }
 
 export function addBaseOptions(cmd: Command, many: boolean): Command {
@@ -53,8 +56,9 @@ export function addBaseOptions(cmd: Command, many: boolean): Command {
 export const ALLOW_OTHER_BASE = '--allow-other-base';
 export const ALLOW_OTHER_BASE_HELP = "with --tree: use a tree that is none of the queue's pinned bases (base.tree) as the base";
 
-export function queueDir(opts: { queue?: string }): string {
-  return resolve(opts.queue ?? 'queue');
+/** The queue directory: --queue, else $TINY_QUEUE, else queue/queue.yaml found upward (an error naming where it looked). */
+export function queueDir(opts: { queue?: unknown }): string {
+  return locateQueue(typeof opts.queue === 'string' ? opts.queue : undefined);
 }
 
 export function writeOut(text: string): void {

@@ -58,7 +58,8 @@ Several --tree/--base give a patch x base matrix.
 Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input.`,
     )
     .option('--checkpatch', "also run the base tree's scripts/checkpatch.pl on each patch")
-    .option('--no-pairs', 'skip the pairwise order-swap checks');
+    .option('--no-pairs', 'skip the pairwise order-swap checks')
+    .option('-v, --verbose', 'text and md: every patch in the table and every overlapping pair (default: the problems and a summary)');
   addQueueOption(check);
   addBaseOptions(check, true);
   addFormatOptions(check);
@@ -88,7 +89,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     if (format === 'json') {
       writeOut(JSON.stringify(queueCheckJson(q.name, results), null, 2));
     } else {
-      for (const r of results) writeOut(renderBaseCheck(r, format));
+      for (const r of results) writeOut(renderBaseCheck(r, format, { verbose: opts.verbose === true }));
       if (results.length > 1) writeOut((format === 'md' ? '### patch x base\n\n' : 'patch x base\n') + renderMatrix(results, format));
     }
     setExit(cmd, results.every((r) => r.ok) ? EXIT.ok : EXIT.checkFailed);

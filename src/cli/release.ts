@@ -1,7 +1,6 @@
 // `tiny release VERSION`, `tiny release verify DIR`, `tiny release changelog OLD NEW`: argument
 // parsing and rendering; the work is in src/release/.
 
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,10 +27,11 @@ import {
 import { readReportDocument, type ReportDocument } from '../report/json.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
+import { start } from '../util/exec.js';
 import { exists, sha256 } from '../util/fs.js';
 import { loadQueue } from '../queue/load.js';
 import { configRoot } from './build.js';
-import { ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, collect, queueDir, writeOut } from './options.js';
+import { ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP, collect, QUEUE_HELP, queueDir, writeOut } from './options.js';
 import { TOOL_VERSION } from '../util/version.js';
 
 const TINY_BIN = fileURLToPath(new URL('../../bin/tiny.js', import.meta.url));
@@ -46,21 +46,15 @@ function setExit(cmd: Command, code: number): void {
 const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : `${line}\n`);
 
 /** `tiny build` for the configuration, its output on our stderr (a release's stdout is the listing). */
-function runBuild(args: { config: string; queue: string; tree?: string; allowOtherBase?: boolean }): Promise<void> {
-  return new Promise((resolvePromise, reject) => {
-    const argv = [TINY_BIN, 'build', '--config', args.config, '--queue', args.queue, ...(args.tree ? ['--tree', args.tree] : []), ...(args.allowOtherBase ? [ALLOW_OTHER_BASE] : [])];
-    err(`tiny: $ tiny ${argv.slice(1).join(' ')}`);
-    const child = spawn(process.execPath, argv, { stdio: ['ignore', 2, 2] });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      // 1: a toggle failed or a budget is exceeded: the release's own checks will say so.
-      if (code === 0 || code === 1) resolvePromise();
-      else reject(new TinyError(`tiny build --config ${args.config} exited with ${code}`, 2, [], 'fix what it reports above, then release again'));
-    });
-  });
+async function runBuild(args: { config: string; queue: string; tree?: string; allowOtherBase?: boolean }): Promise<void> {
+  const argv = [TINY_BIN, 'build', '--config', args.config, '--queue', args.queue, ...(args.tree ? ['--tree', args.tree] : []), ...(args.allowOtherBase ? [ALLOW_OTHER_BASE] : [])];
+  err(`tiny: $ tiny ${argv.slice(1).join(' ')}`);
+  const { code } = await start(process.execPath, argv, { stdout: 2, stderr: 2 }).exit;
+  // 1: a toggle failed or a budget is exceeded: the release's own checks will say so.
+  if (code !== 0 && code !== 1) throw new TinyError(`tiny build --config ${args.config} exited with ${code}`, 2, [], 'fix what it reports above, then release again');
 }
 
-function listing(dir: string, files: ReadonlyMap<string, Buffer>): string {
+function listing(files: ReadonlyMap<string, Buffer>): string {
   const names = [...files.keys()].sort();
   const width = Math.max(...names.map((n) => n.length));
   return names.map((n) => `${n.padEnd(width)}  ${String(files.get(n)!.length).padStart(9)}  ${sha256(files.get(n)!)}`).join('\n') + '\n';
@@ -99,7 +93,7 @@ export function registerReleaseCommand(program: Command): void {
     .command('release')
     .description('publish the queue: combined patch, broken-out quilt tarball, size report, checksums; byte-for-byte reproducible')
     .argument('<version>', 'the release version, e.g. 2.6.9-tiny1 (written to OUT/VERSION/)')
-    .option('--queue <dir>', 'the queue directory (holding queue.yaml)', 'queue')
+    .option('--queue <dir>', QUEUE_HELP)
     .option('--tree <dir>', "the base kernel tree (directory or tarball) instead of the queue's")
     .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--config <name>', "the build configuration: its patch selection is released and its records make the size report")
@@ -163,7 +157,7 @@ Exit status: 0 released, 1 refused, 2 bad input.`,
         const lines = failed.flatMap((c) => [`  ${c.name}:`, ...c.details.map((d) => `    ${d}`)]);
         const noRecords = failed.find((c) => c.name === 'size report' && !input.report);
         const hint = noRecords
-          ? `build the records first: tiny build --config ${input.selection.config ?? 'NAME'} --queue ${opts.queue as string}${opts.tree ? ` --tree ${opts.tree as string}` : ''}${input.selection.config ? '' : ', then release with --config NAME'} (or release without a size report: --force)`
+          ? `build the records first: tiny build --config ${input.selection.config ?? 'NAME'} --queue ${queue}${opts.tree ? ` --tree ${opts.tree as string}` : ''}${input.selection.config ? '' : ', then release with --config NAME'} (or release without a size report: --force)`
           : 'fix them, or release anyway with --force (recorded in release.json and the README)';
         throw new TinyError(`release ${version} refused:\n${lines.join('\n')}`, 1, [], hint);
       }
@@ -174,7 +168,7 @@ Exit status: 0 released, 1 refused, 2 bad input.`,
         `tiny: released ${input.queueName} ${version}: ${input.patches.length} patches on ${input.base.version}, dated ${utcDate(input.date.seconds)} (${input.date.from})` +
           (signed ? `, SHA256SUMS signed with ${signKey}` : ''),
       );
-      writeOut(listing(out, files) + (signed ? `${SIGNATURE_FILE}  (gpg signature of SHA256SUMS)\n` : '') + out);
+      writeOut(listing(files) + (signed ? `${SIGNATURE_FILE}  (gpg signature of SHA256SUMS)\n` : '') + out);
       setExit(cmd, EXIT.ok);
     });
 
@@ -184,7 +178,7 @@ Exit status: 0 released, 1 refused, 2 bad input.`,
     .argument('<dir>', 'the release directory (OUT/VERSION)')
     // No defaults here: `tiny release` has the same options (commander lets the parent see
     // them after the subcommand too), and its defaults must not hide what was given.
-    .option('--queue <dir>', 'the queue directory the release was made from (default: queue)')
+    .option('--queue <dir>', `the queue directory the release was made from (default: $TINY_QUEUE, else the nearest queue/queue.yaml here or above)`)
     .option('--tree <dir>', "the base kernel tree (default: the queue's base)")
     .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--config <name>', 'the configuration (default: the one release.json names)')
@@ -204,20 +198,25 @@ Exit status: 0 every file is identical, 1 something differs, 2 bad input.`,
       const opts = cmd.optsWithGlobals() as Record<string, unknown>;
       const dir = resolve(dirArg);
       const m = await readManifest(dir);
-      // Another queue's release (the default --queue is ./queue): say which queue it needs,
-      // before regenerating anything from the wrong one.
+      // Another queue's release (without --queue, the queue is the one found from here): say
+      // which queue it needs, before regenerating anything from the wrong one.
       const withQueue = `tiny release verify ${dirArg} --queue DIR, DIR holding the ${m.queue} queue's queue.yaml`;
-      const q = await loadQueue(queueDir(opts)).catch((e: unknown) => {
-        if (cmd.getOptionValueSourceWithGlobals('queue') === 'cli' || !(e instanceof TinyError)) throw e;
-        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}; there is no queue at ${queueDir(opts)} (the default --queue)`, 2, [], withQueue);
-      });
+      const explicit = cmd.getOptionValueSourceWithGlobals('queue') === 'cli';
+      const queue = await Promise.resolve()
+        .then(() => queueDir(opts))
+        .then(async (d) => ({ dir: d, q: await loadQueue(d) }))
+        .catch((e: unknown) => {
+          if (explicit || !(e instanceof TinyError)) throw e;
+          throw new TinyError(`${dirArg} is a release of the queue ${m.queue}; ${e.message}`, 2, [], withQueue);
+        });
+      const q = queue.q;
       if (q.name !== m.queue) {
-        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}, but ${queueDir(opts)} holds the queue ${q.name}`, 2, [], `verify it against the queue it was made from: ${withQueue}`);
+        throw new TinyError(`${dirArg} is a release of the queue ${m.queue}, but ${queue.dir} holds the queue ${q.name}`, 2, [], `verify it against the queue it was made from: ${withQueue}`);
       }
       const config = (opts.config as string | undefined) ?? m.selection.config;
       const prepared = await prepareRelease({
         version: m.version,
-        queueDir: queueDir(opts),
+        queueDir: queue.dir,
         cacheDir: cacheDir(),
         configRoot: configRoot(),
         ...(opts.tree ? { tree: opts.tree as string } : {}),
@@ -229,7 +228,7 @@ Exit status: 0 every file is identical, 1 something differs, 2 bad input.`,
       });
       const { input } = prepared;
       err(
-        `tiny: regenerating ${m.queue} ${m.version} from ${queueDir(opts)}: ${input.patches.length} patches on ${input.base.version} (tree ${input.base.tree.slice(0, 12)})` +
+        `tiny: regenerating ${m.queue} ${m.version} from ${queue.dir}: ${input.patches.length} patches on ${input.base.version} (tree ${input.base.tree.slice(0, 12)})` +
           `${config ? `, records of ${config}` : ''}, source date ${m.sourceDateEpoch.seconds} (${m.sourceDateEpoch.from})`,
       );
       if (m.tool !== `tiny ${TOOL_VERSION}`) err(`tiny: note: the release was made by ${m.tool}, this is tiny ${TOOL_VERSION}`);

@@ -7,6 +7,7 @@ import { defaultToolchainsDir, loadToolchain, loadToolchains, makeVariablesFor }
 import { ensureImage, findImage, formatMs, imageTag, readImageRecord, type BaseImage, type ImageRef, type ImageTimings } from '../toolchain/image.js';
 import { RUNTIME_NAMES, createRuntime, detectRuntime, type Runtime, type RuntimeName } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
+import { SETUP_CONTAINERS, tinyCommand } from '../util/invocation.js';
 
 function out(text: string): void {
   process.stdout.write(text.endsWith('\n') ? text : text + '\n');
@@ -164,7 +165,7 @@ export function registerToolchainCommands(program: Command): void {
         `  make variables`,
         ...t.arches.map((a) => `    ${a.padEnd(12)}  ${Object.entries(makeVariablesFor(t, a)).map(([k, v]) => `${k}=${v}`).join(' ')}`),
         `  image tag       ${row.tag}`,
-        `  image           ${image ? `${image.id}${image.digest ? ` (digest ${image.digest})` : ''} [${runtime.name}]` : `not built (npx tiny toolchain build ${t.name})`}`,
+        `  image           ${image ? `${image.id}${image.digest ? ` (digest ${image.digest})` : ''} [${runtime.name}]` : `not built (${tinyCommand()} toolchain build ${t.name})`}`,
       ];
       if (sameRecord) {
         const tm = sameRecord.timings;
@@ -191,7 +192,7 @@ export function registerToolchainCommands(program: Command): void {
       const t = await loadToolchain(opts.toolchains ?? defaultToolchainsDir(), name);
       const runtime = await detectRuntime(opts.runtime);
       if (!runtime.supportsImages) {
-        throw new TinyError('no container runtime: podman does not work and docker has no engine', 1, [], 'sudo bash scripts/setup-containers.sh');
+        throw new TinyError('no container runtime: podman does not work and docker has no engine', 1, [], SETUP_CONTAINERS);
       }
       const progress = (l: string): void => {
         if (!opts.quiet) process.stderr.write(`${l}\n`);

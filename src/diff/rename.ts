@@ -58,7 +58,10 @@ export function matchRenames(removed: ReadonlyMap<string, number>, added: Readon
   const byStem = new Map<string, { r: string[]; a: string[] }>();
   const group = (stem: string) => {
     let g = byStem.get(stem);
-    if (!g) byStem.set(stem, (g = { r: [], a: [] }));
+    if (!g) {
+      g = { r: [], a: [] };
+      byStem.set(stem, g);
+    }
     return g;
   };
   for (const name of removed.keys()) group(symbolStem(name).stem).r.push(name);

@@ -71,7 +71,10 @@ export function inlineCosts(objects: readonly ObjectSymbols[], opts: AnalyseOpti
       const name = functionName(s.name);
       if (!name || name.startsWith('.')) continue;
       let per = byName.get(name);
-      if (!per) byName.set(name, (per = new Map()));
+      if (!per) {
+        per = new Map();
+        byName.set(name, per);
+      }
       per.set(o.object, (per.get(o.object) ?? 0) + s.size);
     }
   }
@@ -170,7 +173,10 @@ export function indexHeaders(headers: ReadonlyArray<{ file: string; text: string
   for (const h of headers) {
     for (const d of inlineDefinitions(h.text)) {
       let list = index.get(d.name);
-      if (!list) index.set(d.name, (list = []));
+      if (!list) {
+        list = [];
+        index.set(d.name, list);
+      }
       list.push({ file: h.file, line: d.line });
     }
   }

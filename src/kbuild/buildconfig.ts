@@ -34,6 +34,7 @@ import {
   type SchemaNode,
   type YamlPositions as Positions,
 } from '../util/yaml-schema.js';
+import { defaultToolchainsDir } from '../toolchain/definitions.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
 export const CONFIGS_DIR = 'configs';
@@ -438,10 +439,16 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     out.add(pos.valuePos(['name']), `name '${rec.name}' differs from the file name '${fileName}'`, `write name: ${fileName}, or rename the file to ${rec.name}.yaml`);
   }
   if (typeof rec.toolchain === 'string' && opts.rootDir) {
-    if (!(await dirExists(join(opts.rootDir, 'toolchains', rec.toolchain)))) {
+    // The toolchains builds use (TINY_TOOLCHAINS, else tiny's own), or the project's toolchains/:
+    // a project with configs/ of its own still builds with tiny's toolchains.
+    const name = rec.toolchain;
+    const dirs = [join(defaultToolchainsDir(), name), join(opts.rootDir, 'toolchains', name)];
+    const found = (await Promise.all(dirs.map(async (d) => ((await dirExists(d)) ? d : undefined)))).find((d) => d !== undefined);
+    if (!found) {
       out.add(pos.valuePos(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
-    } else if (typeof rec.arch === 'string') {
-      const arches = await toolchainArches(join(opts.rootDir, 'toolchains', rec.toolchain, 'toolchain.yaml'));
+    } else if (typeof rec.arch === 'string' && /^[a-z0-9][a-z0-9_]*$/.test(rec.arch) && findArch(rec.arch)) {
+      // (An arch tiny does not know is said below, once.)
+      const arches = await toolchainArches(join(found, 'toolchain.yaml'));
       if (arches && !arches.includes(rec.arch)) {
         out.add(pos.valuePos(['arch']), `toolchain '${rec.toolchain}' does not build arch '${rec.arch}' (its arches: ${arches.join(', ')})`, 'pick a toolchain for this arch, or fix the arch');
       }

@@ -125,7 +125,8 @@ export function parseStatsLog(text: string): CcacheStats {
       close();
       current = new Set();
     } else {
-      (current ??= new Set()).add(line);
+      current ??= new Set();
+      current.add(line);
     }
   }
   close();

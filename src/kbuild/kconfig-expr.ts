@@ -205,7 +205,7 @@ export function exprSymbols(e: Expr, out = new Set<string>()): Set<string> {
       break;
     case 'and':
     case 'or':
-      e.args.forEach((a) => exprSymbols(a, out));
+      for (const a of e.args) exprSymbols(a, out);
       break;
     case 'cmp':
       exprSymbols(e.left, out);

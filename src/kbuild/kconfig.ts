@@ -41,7 +41,7 @@ export function parseDotConfig(text: string): Map<string, string> {
 }
 
 /** The value of `sym` in a parsed .config; a symbol that is absent is 'n' (Kconfig's view). */
-export function valueOf(config: ReadonlyMap<string, string>, sym: string): string {
+export function symbolValue(config: ReadonlyMap<string, string>, sym: string): string {
   return config.get(sym) ?? 'n';
 }
 

@@ -89,8 +89,14 @@ export function symbolDiff(oldSyms: readonly SymbolEntry[], newSyms: readonly Sy
       all.push({ name, old: size, delta: -size });
     } else {
       const d = n - size;
-      if (d > 0) (grow += 1), (up += d);
-      if (d < 0) (shrink += 1), (down -= d);
+      if (d > 0) {
+        grow += 1;
+        up += d;
+      }
+      if (d < 0) {
+        shrink += 1;
+        down -= d;
+      }
       all.push({ name, old: size, new: n, delta: d });
     }
   }

@@ -176,7 +176,7 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
       continue;
     }
     if (line.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) {
-      if (!gitHeader || (cur && cur.hunks.length)) {
+      if (!gitHeader || cur?.hunks.length) {
         push(cur);
         cur = newFile(i + 1);
       }

@@ -304,7 +304,11 @@ function checkBases(data: unknown, entries: Entry[], ctx: Ctx): void {
   if (!isRecord(data)) return;
   const bases: [DataPath, Record<string, unknown>][] = [];
   if (isRecord(data.base)) bases.push([['base'], data.base]);
-  if (Array.isArray(data.bases)) data.bases.forEach((b: unknown, i) => isRecord(b) && bases.push([['bases', i], b]));
+  if (Array.isArray(data.bases)) {
+    data.bases.forEach((b: unknown, i) => {
+      if (isRecord(b)) bases.push([['bases', i], b]);
+    });
+  }
 
   const versions = new Map<string, number>();
   for (const [path, base] of bases) {
@@ -384,7 +388,9 @@ interface LoadedPatch {
 async function readPatches(entries: Entry[], ctx: Ctx): Promise<Map<Entry, LoadedPatch>> {
   const loaded = await Promise.all(entries.map((e) => readPatch(e, ctx)));
   const result = new Map<Entry, LoadedPatch>();
-  entries.forEach((e, i) => loaded[i] && result.set(e, loaded[i]));
+  entries.forEach((e, i) => {
+    if (loaded[i]) result.set(e, loaded[i]);
+  });
   return result;
 }
 

@@ -71,10 +71,18 @@ const SOURCE_ITEM = /^\/(base|bases\/\d+)\/sources\/\d+(\/|$)/;
 function sourceItemPaths(data: unknown): DataPath[] {
   if (!isRecord(data)) return [];
   const bases: [DataPath, unknown][] = [[['base'], data.base]];
-  if (Array.isArray(data.bases)) data.bases.forEach((b, i) => bases.push([['bases', i], b]));
+  if (Array.isArray(data.bases)) {
+    data.bases.forEach((b, i) => {
+      bases.push([['bases', i], b]);
+    });
+  }
   const paths: DataPath[] = [];
   for (const [p, base] of bases) {
-    if (isRecord(base) && Array.isArray(base.sources)) base.sources.forEach((_, i) => paths.push([...p, 'sources', i]));
+    if (isRecord(base) && Array.isArray(base.sources)) {
+      base.sources.forEach((_, i) => {
+        paths.push([...p, 'sources', i]);
+      });
+    }
   }
   return paths;
 }

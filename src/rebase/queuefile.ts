@@ -6,7 +6,7 @@
 // the yaml Document API, so comments and layout elsewhere stay as the maintainer wrote them.
 // Pure: text in, text out.
 
-import { isMap, isScalar, isSeq, parseDocument, YAMLMap, YAMLSeq, type Node } from 'yaml';
+import { isMap, isScalar, isSeq, parseDocument, type YAMLMap, YAMLSeq, type Node } from 'yaml';
 import type { BaseDoc } from '../queue/doc.js';
 
 export interface RebaseEdit {

@@ -118,7 +118,7 @@ export async function regeneratePatch(store: TreeStore, p: PatchToRegenerate, be
   const [beforeTree, afterTree] = (await treesOf(store, [before, after])) as [string, string];
   const applied = await applyExactly(store, beforeTree, p, afterTree);
   const counts = () => diffCounts(splitPatch(p.text).diff);
-  if (applied && applied.same && !applied.moved) {
+  if (applied?.same && !applied.moved) {
     return { name: p.name, file: p.file, text: p.text, changed: false, counts: counts() };
   }
   // A reversed patch (series "-R") describes the change backwards.

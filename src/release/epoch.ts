@@ -29,7 +29,7 @@ export function parseEpoch(text: string, what: string): number {
 
 async function gitQueueDate(dir: string): Promise<number | undefined> {
   const inside = await gitIn(dir, ['rev-parse', '--is-inside-work-tree'], { allowFail: true }).catch(() => undefined);
-  if (!inside || inside.code !== 0 || inside.stdout.trim() !== 'true') return undefined;
+  if (inside?.code !== 0 || inside.stdout.trim() !== 'true') return undefined;
   const status = await gitIn(dir, ['status', '--porcelain', '--untracked-files=all', '--', '.'], { allowFail: true });
   if (status.code !== 0 || status.stdout.trim() !== '') return undefined;
   const log = await gitIn(dir, ['log', '-1', '--format=%ct', '--', '.'], { allowFail: true });

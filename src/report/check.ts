@@ -18,46 +18,87 @@ function guardCell(p: PatchCheck): string {
   return parts.join(', ');
 }
 
-export function renderBaseCheck(c: BaseCheck, format: TableFormat): string {
+/**
+ * A patch with something to act on: a failure in any mode, fuzz in order, an undeclared option,
+ * unguarded changes, a style finding (a missing Signed-off-by is summed up in one line instead).
+ * An offset is not one: every series has them.
+ */
+export function hasProblem(p: PatchCheck): boolean {
+  return (
+    [p.order, p.alone, p.reverse].some((o) => o.kind === 'fails') ||
+    p.order.kind === 'fuzz' ||
+    p.invasiveness.declaresOption === false ||
+    p.invasiveness.unguarded.length > 0 ||
+    p.style.some((s) => s.kind !== 'no-signoff')
+  );
+}
+
+export interface CheckRenderOptions {
+  /** Every patch in the table and every overlapping pair; by default only the problems. */
+  verbose?: boolean;
+}
+
+/**
+ * One base's check. By default: the table's rows of the patches with a problem, the problems
+ * (failing hunks, warnings), the summary, and what was left out; with verbose: every patch and
+ * every pair with overlapping hunks or an order conflict.
+ */
+export function renderBaseCheck(c: BaseCheck, format: TableFormat, o: CheckRenderOptions = {}): string {
   const out: string[] = [];
   const title = `queue check on ${c.version} (tree ${c.tree.slice(0, 12)})`;
   out.push(format === 'md' ? `### ${title}\n` : `${title}\n`);
-  out.push(
-    renderTable(
-      {
-        columns: [
-          { header: 'patch' },
-          { header: 'in order' },
-          { header: 'alone' },
-          { header: 'reverse' },
-          { header: 'files', align: 'right' },
-          { header: 'hunks', align: 'right' },
-          { header: '+lines', align: 'right' },
-          { header: '-lines', align: 'right' },
-          { header: 'option' },
-        ],
-        rows: c.patches.map((p) => [
-          p.name,
-          short(p.order),
-          short(p.alone),
-          short(p.reverse),
-          String(p.invasiveness.files),
-          String(p.invasiveness.hunks),
-          String(p.invasiveness.added),
-          String(p.invasiveness.removed),
-          guardCell(p),
-        ]),
-      },
-      format,
-    ),
-  );
-  const details = detailLines(c);
+  const shown = o.verbose ? c.patches : c.patches.filter(hasProblem);
+  if (shown.length) {
+    out.push(
+      renderTable(
+        {
+          columns: [
+            { header: 'patch' },
+            { header: 'in order' },
+            { header: 'alone' },
+            { header: 'reverse' },
+            { header: 'files', align: 'right' },
+            { header: 'hunks', align: 'right' },
+            { header: '+lines', align: 'right' },
+            { header: '-lines', align: 'right' },
+            { header: 'option' },
+          ],
+          rows: shown.map((p) => [
+            p.name,
+            short(p.order),
+            short(p.alone),
+            short(p.reverse),
+            String(p.invasiveness.files),
+            String(p.invasiveness.hunks),
+            String(p.invasiveness.added),
+            String(p.invasiveness.removed),
+            guardCell(p),
+          ]),
+        },
+        format,
+      ),
+    );
+  }
+  const details = detailLines(c, o.verbose === true);
   if (details.length) {
     out.push(format === 'md' ? '\n' + details.map((d) => `- ${d}`).join('\n') + '\n' : '\n' + details.join('\n') + '\n');
   }
-  out.push((format === 'md' ? '\n' : '\n') + summaryLine(c) + '\n');
+  // A blank line between what was shown and the summary; none when nothing was.
+  out.push((shown.length || details.length ? '\n' : '') + summaryLine(c) + '\n');
+  if (!o.verbose) {
+    const hiddenPatches = c.patches.length - shown.length;
+    const hiddenPairs = c.pairs.filter(pairWorthShowing).length;
+    const left = [
+      ...(hiddenPatches ? [`${hiddenPatches} patch${hiddenPatches === 1 ? '' : 'es'} without a problem`] : []),
+      ...(hiddenPairs ? [`${hiddenPairs} pair${hiddenPairs === 1 ? '' : 's'} with overlapping hunks or an order conflict`] : []),
+    ];
+    if (left.length) out.push(`(not shown: ${left.join(', ')}; --verbose shows them)\n`);
+  }
   return out.join('');
 }
+
+/** A pair the verbose listing names: overlapping hunks, or an order that matters. */
+const pairWorthShowing = (pair: BaseCheck['pairs'][number]) => pair.overlappingHunks > 0 || pair.swapConflict;
 
 export function summaryLine(c: BaseCheck): string {
   const count = (k: string) => c.patches.filter((p) => p.order.kind === k).length;
@@ -67,13 +108,13 @@ export function summaryLine(c: BaseCheck): string {
   return (
     `${c.version}: ${c.patches.length} patches: ${count('clean')} clean, ${count('offset')} offset, ` +
     `${count('fuzz')} fuzz, ${count('fails')} fail in order; ` +
-    `${c.pairs.length} pairs share files (${overlaps} with overlapping hunks, ${conflicts} conflict when swapped); ` +
+    `${c.pairs.length} pair${c.pairs.length === 1 ? ' shares' : 's share'} files (${overlaps} with overlapping hunks, ${conflicts} conflict when swapped); ` +
     `${unguarded} with unguarded changes` +
     (c.notForBase.length ? `; ${c.notForBase.length} not meant for this base` : '')
   );
 }
 
-function detailLines(c: BaseCheck): string[] {
+function detailLines(c: BaseCheck, pairs: boolean): string[] {
   const lines: string[] = [];
   for (const p of c.patches) {
     for (const [mode, o] of [
@@ -104,8 +145,8 @@ function detailLines(c: BaseCheck): string[] {
     const shown = unsigned.slice(0, 5).join(', ') + (unsigned.length > 5 ? `, ... (${unsigned.length - 5} more)` : '');
     lines.push(`no Signed-off-by: line in ${unsigned.length} patch${unsigned.length > 1 ? 'es' : ''}: ${shown}`);
   }
-  for (const pair of c.pairs) {
-    if (pair.overlappingHunks === 0 && !pair.swapConflict) continue;
+  for (const pair of pairs ? c.pairs : []) {
+    if (!pairWorthShowing(pair)) continue;
     lines.push(
       `${pair.a} x ${pair.b}: ${pair.files.join(', ')}: ${pair.overlappingHunks} overlapping hunk(s)` +
         (pair.swapConflict ? `; swapped order conflicts (${pair.detail})` : pair.detail ? ` (${pair.detail})` : ''),

@@ -350,7 +350,7 @@ function mergeRuns(runs: Array<{ from: string; run: ExportedRun }>, current: Run
         diags.push({ severity: 'error', file: from, message: `toggle ${t.toggle} of ${run.config} is record ${t.key.slice(0, 12)} here and ${had.key.slice(0, 12)} in ${had.from}`, hint: 'the runs disagree on a toggle\'s inputs: import the shards of one run together' });
         continue;
       }
-      if (!had || had.status !== 'ok') entries.set(t.toggle, { ...t, from });
+      if (had?.status !== 'ok') entries.set(t.toggle, { ...t, from });
     }
   }
   const order = [...new Set([...runs.flatMap((r) => r.run.order), ...(same ? (current.order ?? current.toggles.map((t) => t.toggle)) : [])])];

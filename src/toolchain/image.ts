@@ -15,6 +15,7 @@ import { acquireLock } from '../util/lock.js';
 import { realExec, type Exec } from './proc.js';
 import type { Runtime, RuntimeName } from './runtime.js';
 import type { Bootstrap, Toolchain } from './types.js';
+import { SETUP_CONTAINERS, tinyCommand } from '../util/invocation.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 
@@ -146,7 +147,7 @@ export async function ensureImage(tc: Toolchain, runtime: Runtime, opts: EnsureI
   const cache = opts.cacheDir ?? defaultCacheDir();
   const tag = imageTag(tc);
   if (!runtime.supportsImages) {
-    throw new TinyError(`the ${runtime.name} runtime has no images: toolchain ${tc.name} cannot be built there`, 2, [], 'use --runtime podman (set it up with: sudo bash scripts/setup-containers.sh)');
+    throw new TinyError(`the ${runtime.name} runtime has no images: toolchain ${tc.name} cannot be built there`, 2, [], `use --runtime podman (set it up with: ${SETUP_CONTAINERS})`);
   }
 
   const existing = await runtime.imageInfo(tag);
@@ -253,7 +254,7 @@ async function ensureBase(tc: Toolchain, runtime: Runtime, cache: string, log: (
       1,
       [],
       `${tc.reason ?? 'it cannot be bootstrapped offline'}\n  On a machine with registry access: podman pull${tc.platform ? ` --platform ${tc.platform}` : ''} ${ref} && podman save ${ref} -o base.tar;` +
-        ` here: podman load -i base.tar; then: npx tiny toolchain build ${tc.name}`,
+        ` here: podman load -i base.tar; then: ${tinyCommand()} toolchain build ${tc.name}`,
     );
   }
   return bootstrapBase(tc, tc.bootstrap, runtime, cache, log, timings, opts.exec ?? realExec);
@@ -271,7 +272,7 @@ async function bootstrapBase(tc: Toolchain, b: Bootstrap, runtime: Runtime, cach
   } else {
     const which = await exec.run('sh', ['-c', 'command -v mmdebstrap'], { allowFail: true }).catch(() => ({ code: 1 }));
     if (which.code !== 0) {
-      throw new TinyError(`no registry and no mmdebstrap: cannot make the base image ${tc.baseImage} for ${tc.name}`, 1, [], 'sudo bash scripts/setup-containers.sh (installs mmdebstrap)');
+      throw new TinyError(`no registry and no mmdebstrap: cannot make the base image ${tc.baseImage} for ${tc.name}`, 1, [], `${SETUP_CONTAINERS} (installs mmdebstrap)`);
     }
     await mkdir(join(toolchainCache(cache), 'bootstrap'), { recursive: true });
     const tmp = `${tarball}.${process.pid}.tmp.tar`;

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { realExec, type Exec, type StreamName } from './proc.js';
+import { SETUP_CONTAINERS } from '../util/invocation.js';
 
 export type RuntimeName = 'podman' | 'docker' | 'host';
 export const RUNTIME_NAMES: readonly RuntimeName[] = ['podman', 'docker', 'host'];
@@ -176,7 +177,7 @@ export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
     userOther: ['--userns=keep-id', '--user={uid}:{gid}'],
     build: ['build', '--pull=never', '--layers'],
     fromById: true,
-    fix: 'sudo bash scripts/setup-containers.sh',
+    fix: SETUP_CONTAINERS,
   },
   docker: {
     ...COMMON_FLAGS,
@@ -186,7 +187,7 @@ export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
     userOther: ['--user={uid}:{gid}'],
     build: ['build'],
     fromById: false,
-    fix: 'start the Docker engine (`sudo systemctl start docker`), or use podman: sudo bash scripts/setup-containers.sh',
+    fix: `start the Docker engine (\`sudo systemctl start docker\`), or use podman: ${SETUP_CONTAINERS}`,
   },
 };
 
@@ -502,7 +503,7 @@ export class HostRuntime implements Runtime {
 }
 
 function noImages(): TinyError {
-  return new TinyError('the host runtime has no images', 2, [], 'use --runtime podman (set it up with: sudo bash scripts/setup-containers.sh)');
+  return new TinyError('the host runtime has no images', 2, [], `use --runtime podman (set it up with: ${SETUP_CONTAINERS})`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -524,7 +525,7 @@ export async function probeRuntime(name: RuntimeName, exec: Exec = realExec): Pr
   try {
     r = await exec.run(f.bin, f.probe, { allowFail: true });
   } catch {
-    return { name, usable: false, detail: `${f.bin} is not installed`, fix: name === 'podman' ? f.fix : 'sudo apt-get install docker.io (or use podman: sudo bash scripts/setup-containers.sh)' };
+    return { name, usable: false, detail: `${f.bin} is not installed`, fix: name === 'podman' ? f.fix : `sudo apt-get install docker.io (or use podman: ${SETUP_CONTAINERS})` };
   }
   const out = r.stdout.trim();
   if (r.code === 0 && out !== '') {

@@ -25,7 +25,7 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   it('checks the queue: every patch applies in order, alone and reversed', async () => {
-    const r = await tiny(['queue', 'check', '--tree', TREE!], { env });
+    const r = await tiny(['queue', 'check', '--tree', TREE!, '--verbose'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^queue check on 2\.6\.9 \(tree f3d196d3b703\)$/m);
     expect(r.stdout).toMatch(/^compat-bitops-plus-m\s+clean\s+clean\s+clean\s+3\s+14\s+16\s+16\s+-$/m);

@@ -135,9 +135,9 @@ describe('every git process tiny starts gets the scrubbed git environment', () =
         else if (p.endsWith('.ts') && !p.endsWith(join('src', 'tree', 'git.ts'))) {
           const lines = (await readFile(p, 'utf8')).split('\n');
           lines.forEach((line, i) => {
-            // run('git', ...) / spawn('git', ...) without gitEnv() inherits GIT_DIR and friends
+            // run('git', ...) / start('git', ...) without gitEnv() inherits GIT_DIR and friends
             const call = lines.slice(i, i + 3).join(' ');
-            if (/\b(run|spawn|execFile|spawnSync|execFileSync)\(\s*'git'/.test(line) && !/env: gitEnv\(/.test(call)) offenders.push(`${relative(REPO, p)}:${i + 1}: ${line.trim()}`);
+            if (/\b(run|stream|start|spawn|execFile|spawnSync|execFileSync)\(\s*'git'/.test(line) && !/env: (gitEnv|bisectGitEnv)\(/.test(call)) offenders.push(`${relative(REPO, p)}:${i + 1}: ${line.trim()}`);
           });
         }
       }

@@ -76,8 +76,8 @@ describe('non-UTF-8 bytes stay bytes', () => {
       await makeQueue(q, tree, { [name]: patch });
       const inputs = [await byteSnapshot(q), await byteSnapshot(tree)];
 
-      // $ tiny queue check --queue q
-      const check = await tiny(['queue', 'check', '--queue', q], { env });
+      // $ tiny queue check --queue q --verbose   (the table's row of a clean patch)
+      const check = await tiny(['queue', 'check', '--queue', q, '--verbose'], { env });
       expect(check.code, check.stdout + check.stderr).toBe(0);
       expect(check.stdout).toMatch(new RegExp(`^${name}\\s+clean\\s+clean\\s+clean\\s`, 'm'));
       expect(check.stderr).toBe('');
@@ -149,7 +149,7 @@ describe('non-UTF-8 bytes stay bytes', () => {
     const apply = await tiny(['queue', 'apply', '--queue', q, '--out', out], { env });
     expect(apply.code, apply.stderr).toBe(0);
     expect(await readFile(join(out, 'CREDITS'))).toEqual(await readFile(join(gnu, 'CREDITS')));
-    const check = await tiny(['queue', 'check', '--queue', q, '--base', '0.1'], { env });
+    const check = await tiny(['queue', 'check', '--queue', q, '--base', '0.1', '--verbose'], { env });
     expect(check.code, check.stdout).toBe(0);
     expect(check.stdout).toMatch(/^credits\s+clean\s+clean\s+clean\s/m);
   });

@@ -47,7 +47,8 @@ describe('hostile paths and CRLF: queue check and queue apply give one answer', 
   /** check and apply on the same queue; the queue, the tree and the outside directory untouched. */
   async function both(q: string): Promise<{ check: CliResult; apply: CliResult; out: string }> {
     const before = [await byteSnapshot(q), await byteSnapshot(tree), await byteSnapshot(outside)];
-    const check = await tiny(['queue', 'check', '--queue', q], { env, cwd: work });
+    // --verbose: the table's rows of the clean patches too.
+    const check = await tiny(['queue', 'check', '--queue', q, '--verbose'], { env, cwd: work });
     const out = join(work, `out-${q.split('/').pop()}`);
     const apply = await tiny(['queue', 'apply', '--queue', q, '--out', out], { env, cwd: work });
     expect([await byteSnapshot(q), await byteSnapshot(tree), await byteSnapshot(outside)]).toEqual(before);

@@ -117,7 +117,9 @@ beforeAll(async () => {
   // One Python process runs the unmodified script once per comparison (runpy, fresh globals).
   const jobs = PAIRS.flatMap(([a, b, modes]) => modes.map((m) => [...m, a, b]));
   const outs = await runBloatOMeter(script.path, jobs, dir);
-  jobs.forEach((args, i) => want.set(args.join(' '), outs[i]!));
+  jobs.forEach((args, i) => {
+    want.set(args.join(' '), outs[i]!);
+  });
 }, 300_000);
 
 afterAll(async () => {

@@ -81,26 +81,56 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     expect(list.patches.find((p) => p.name === 'slab-zero-size')).toMatchObject({ option: null, summary: expect.any(String) });
   });
 
-  it('prints a table a maintainer can read, with the failing hunk and the warnings', async () => {
+  it('prints the problems and a summary: the rows of the patches to act on, the failing hunks, the warnings', async () => {
     const r = await tiny(['queue', 'check', '--queue', QUEUE], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout.replace(/tree [0-9a-f]{12}/, 'tree TREE')).toBe(
+      [
+        'queue check on 2.6.9 (tree TREE)',
+        'patch                in order  alone   reverse  files  hunks  +lines  -lines  option',
+        'super-report-errors  fuzz 1    fuzz 1  fuzz 1       1      1       2       0  -',
+        'super-remount        FAILS     FAILS   skipped      1      1       1       0  -',
+        'sched-account        clean     clean   clean        1      1       1       0  NOT declared, 1 unguarded',
+        'kallsyms-all         clean     clean   FAILS        1      1       1       0  -',
+        'kallsyms-extra       clean     FAILS   clean        1      1       1       1  -',
+        '',
+        'super-remount: in order: fs/super.c: hunk #1 FAILED at 60: context not found (patch line 7)',
+        'super-remount: alone: fs/super.c: hunk #1 FAILED at 60: context not found (patch line 7)',
+        'sched-account: does not add its option to a Kconfig file',
+        'sched-account: kernel/sched.c:32: change not guarded by its option: sched_account();',
+        'kallsyms-all: reverse: kernel/Makefile: hunk #1 FAILED at 1: context not found (patch line 5)',
+        'kallsyms-extra: alone: kernel/Makefile: hunk #1 FAILED at 1: context not found (patch line 5)',
+        'no Signed-off-by: line in 5 patches: slab-zero-size, super-report-errors, sched-account, kallsyms-all, kallsyms-extra',
+        '',
+        '2.6.9: 7 patches: 4 clean, 1 offset, 1 fuzz, 1 fail in order; 2 pairs share files (1 with overlapping hunks, 1 conflict when swapped); 1 with unguarded changes',
+        '(not shown: 2 patches without a problem, 1 pair with overlapping hunks or an order conflict; --verbose shows them)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('--verbose: every patch in the table and every overlapping pair', async () => {
+    const r = await tiny(['queue', 'check', '--queue', QUEUE, '--verbose'], { env });
     expect(r.code).toBe(1);
     const out = r.stdout;
     expect(out).toMatch(/^queue check on 2\.6\.9 \(tree [0-9a-f]{12}\)$/m);
+    expect(out).toMatch(/^printk-optional\s+clean\s+clean\s+clean\s+2\s+2\s+10\s+0\s+declared$/m);
     expect(out).toMatch(/^slab-zero-size\s+offset \+3\s+offset \+3\s+offset \+3\s+1\s+1\s+2\s+0\s+-$/m);
-    expect(out).toMatch(/^super-report-errors\s+fuzz 1\s+fuzz 1\s+/m);
     expect(out).toMatch(/^super-remount\s+FAILS\s+FAILS\s+skipped\s+/m);
     expect(out).toContain('super-remount: in order: fs/super.c: hunk #1 FAILED at 60: context not found (patch line 7)');
-    expect(out).toContain('sched-account: does not add its option to a Kconfig file');
-    expect(out).toContain('sched-account: kernel/sched.c:32: change not guarded by its option: sched_account();');
-    expect(out).toContain('no Signed-off-by: line in 5 patches: slab-zero-size, super-report-errors, sched-account, kallsyms-all, kallsyms-extra');
     expect(out).toContain('kallsyms-all x kallsyms-extra: kernel/Makefile: 1 overlapping hunk(s); swapped order conflicts');
     expect(out).toMatch(/2\.6\.9: 7 patches: 4 clean, 1 offset, 1 fuzz, 1 fail in order/);
+    expect(out).not.toContain('not shown');
   });
 
-  it('renders Markdown for a mailing-list reply or a pull request', async () => {
+  it('renders Markdown for a mailing-list reply or a pull request: the problems, or everything with --verbose', async () => {
     const r = await tiny(['queue', 'check', '--queue', QUEUE, '--format', 'md'], { env });
     expect(r.stdout).toContain('| patch | in order | alone | reverse |');
     expect(r.stdout).toContain('| super-remount | FAILS | FAILS | skipped |');
+    expect(r.stdout).not.toContain('| printk-optional |');
+    const all = await tiny(['queue', 'check', '--queue', QUEUE, '--format', 'md', '--verbose'], { env });
+    expect(all.stdout).toContain('| printk-optional | clean | clean | clean |');
+    expect(all.stdout).toContain('- kallsyms-all x kallsyms-extra: kernel/Makefile: 1 overlapping hunk(s)');
   });
 
   it('builds a patch x base matrix when given several trees', async () => {

@@ -94,7 +94,7 @@ describe('tiny plan --emit github', () => {
 
   it('the schema catches a misspelt key (the validation can fail)', () => {
     const bad = structuredClone(wf);
-    bad.jobs.shard['runs_on'] = bad.jobs.shard['runs-on'];
+    bad.jobs.shard.runs_on = bad.jobs.shard['runs-on'];
     delete bad.jobs.shard['runs-on'];
     expect(github(bad)).toBe(false);
   });

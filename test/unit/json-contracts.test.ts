@@ -35,7 +35,11 @@ function objectNodes(node: SchemaNode, at = '#'): Array<{ at: string; node: Sche
   for (const [k, v] of Object.entries(node.definitions ?? {})) out.push(...objectNodes(v, `${at}/definitions/${k}`));
   if (typeof node.additionalProperties === 'object') out.push(...objectNodes(node.additionalProperties, `${at}/additionalProperties`));
   if (node.items) out.push(...objectNodes(node.items, `${at}/items`));
-  for (const kw of ['oneOf', 'anyOf', 'allOf'] as const) (node[kw] ?? []).forEach((b, i) => out.push(...objectNodes(b, `${at}/${kw}/${i}`)));
+  for (const kw of ['oneOf', 'anyOf', 'allOf'] as const) {
+    (node[kw] ?? []).forEach((b, i) => {
+      out.push(...objectNodes(b, `${at}/${kw}/${i}`));
+    });
+  }
   return out;
 }
 

@@ -36,6 +36,27 @@ function importsOf(text: string): string[] {
   return out.filter((s) => s.startsWith('.'));
 }
 
+/** The process layer: the one module that spawns processes (run, stream, start). */
+const PROCESS_LAYER = 'util/exec.ts';
+
+/**
+ * Modules that may start processes by other means, with the reason. Libraries that spawn on
+ * their own (simple-git in src/tree/user-repo.ts) do not import node:child_process and need no
+ * entry here.
+ */
+const SPAWN_ALLOWED = new Map<string, string>([]);
+
+/** Files (relative to src/) outside the process layer that import node:child_process. */
+function childProcessImports(files: Array<{ file: string; text: string }>): string[] {
+  return files
+    .filter(({ file, text }) => {
+      const rel = relative(SRC, file).split(sep).join('/');
+      return rel !== PROCESS_LAYER && !SPAWN_ALLOWED.has(rel) && /(?:(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*|\bimport\(\s*|\brequire\(\s*)'(?:node:)?child_process'/.test(text);
+    })
+    .map(({ file }) => `src/${relative(SRC, file).split(sep).join('/')}`)
+    .sort();
+}
+
 /** The directory of src/ a path belongs to. */
 const topDir = (abs: string) => relative(SRC, abs).split(sep)[0]!;
 
@@ -69,6 +90,24 @@ describe('layers', () => {
     expect(upwardImports([{ file, text: "import { TOOL_VERSION } from '../cli/version.js';\nimport { x } from '../store/index.js';\n" }])).toEqual([
       'src/matrix/setup.ts (features) imports ../cli/version.js (cli)',
     ]);
+  });
+
+  it('finds an import of child_process, with or without node:, and import()', () => {
+    const at = (name: string) => join(SRC, name);
+    expect(
+      childProcessImports([
+        { file: at('util/exec.ts'), text: "import { spawn } from 'node:child_process';\n" },
+        { file: at('boot/qemu.ts'), text: "import { spawn } from 'node:child_process';\n" },
+        { file: at('tree/tarball.ts'), text: "import type { ChildProcess } from 'child_process';\n" },
+        { file: at('cli/x.ts'), text: "const cp = await import('node:child_process');\n" },
+        { file: at('cli/y.ts'), text: "// no import from 'node:child_process' here: comment only\nconst a = 1;\n" },
+      ]),
+    ).toEqual(['src/boot/qemu.ts', 'src/cli/x.ts', 'src/tree/tarball.ts']);
+  });
+
+  it('spawns processes only in the process layer (src/util/exec.ts)', () => {
+    const files = sourceFiles(SRC).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
+    expect(childProcessImports(files)).toEqual([]);
   });
 
   it('has no import pointing up a layer (cli -> features -> services -> util)', () => {

@@ -57,7 +57,10 @@ describe('make in the container', () => {
 
   it('maps generateConfig host paths and feeds stdin through a file', async () => {
     const specs: RunSpec[] = [];
-    const fake = { ...new HostRuntime(), name: 'podman', hermetic: true, runInContainer: async (s: RunSpec) => (specs.push(s), { code: 0, output: '', truncated: false, argv: [], durationMs: 0, timedOut: false, hermetic: true }) } as unknown as Runtime;
+    const fake = { ...new HostRuntime(), name: 'podman', hermetic: true, runInContainer: async (s: RunSpec) => {
+        specs.push(s);
+        return { code: 0, output: '', truncated: false, argv: [], durationMs: 0, timedOut: false, hermetic: true };
+      } } as unknown as Runtime;
     const { mkdtemp } = await import('node:fs/promises');
     const build = await mkdtemp('/tmp/tiny-make-');
     const rm = containerRunMake({ runtime: fake, image: 'sha256:' + 'a'.repeat(64), src: '/c/wt', build, env: { LC_ALL: 'C' } });

@@ -160,7 +160,9 @@ describe.skipIf(missingTools.length > 0)(`bloatOMeter against scripts/bloat-o-me
     // One Python process runs the unmodified script once per comparison (runpy, fresh globals).
     const jobs = PAIRS.flatMap(([a, b]) => MODES.map((mode) => [...(mode === 'default' ? [] : [`-${mode}`]), a, b]));
     const outs = await runBloatOMeter(script.path, jobs, dir);
-    jobs.forEach((args, i) => want.set(args.join(' '), outs[i]!));
+    jobs.forEach((args, i) => {
+      want.set(args.join(' '), outs[i]!);
+    });
     const py = await run('python3', ['-c', 'import sys\nfor l in sys.stdin: print("%+.2f" % float(l))'], {
       input: PERCENTS.map((x) => x.toPrecision(17)).join('\n') + '\n',
     });

@@ -21,7 +21,7 @@ function setupPackages(): Set<string> {
   return out;
 }
 
-/** Program names spawned literally: run, sh, spawn, spawnSync ... called with a quoted name first. */
+/** Program names spawned literally: run, stream, start, sh, spawn, spawnSync ... called with a quoted name first. */
 function spawnedPrograms(): Map<string, string> {
   const found = new Map<string, string>();
   const walk = (dir: string) => {
@@ -31,7 +31,7 @@ function spawnedPrograms(): Map<string, string> {
         if (e !== 'fixtures' && e !== 'node_modules') walk(rel);
       } else if (/\.(ts|mjs|js)$/.test(e)) {
         const text = readFileSync(join(REPO, rel), 'utf8');
-        for (const m of text.matchAll(/\b(?:run|sh|spawn|spawnSync|execFile|execFileSync)\(\s*'([a-z0-9][\w.+-]*)'/g)) if (!found.has(m[1]!)) found.set(m[1]!, rel);
+        for (const m of text.matchAll(/\b(?:run|stream|start|sh|spawn|spawnSync|execFile|execFileSync)\(\s*'([a-z0-9][\w.+-]*)'/g)) if (!found.has(m[1]!)) found.set(m[1]!, rel);
       }
     }
   };
@@ -59,8 +59,8 @@ async function owner(program: string): Promise<string | undefined> {
 }
 
 describe('test/prerequisites.yaml: what the tests run, and where it comes from', () => {
-  it('lists every program the code and the tests spawn by name (node and npx come with Node.js itself)', () => {
-    const unlisted = [...spawnedPrograms()].filter(([p]) => !(p in PREREQUISITES.programs) && p !== 'node' && p !== 'npx').map(([p, f]) => `${p} (${f})`);
+  it('lists every program the code and the tests spawn by name (node, npm and npx come with Node.js itself)', () => {
+    const unlisted = [...spawnedPrograms()].filter(([p]) => !(p in PREREQUISITES.programs) && p !== 'node' && p !== 'npm' && p !== 'npx').map(([p, f]) => `${p} (${f})`);
     expect(unlisted).toEqual([]);
   });
 

@@ -97,7 +97,9 @@ function allGuardLists(forms: string[], max: number): string[][] {
 }
 
 function subsets<T>(items: T[]): T[][] {
-  return items.reduce<T[][]>((acc, x) => [...acc, ...acc.map((s) => [...s, x])], [[]]);
+  const out: T[][] = [[]];
+  for (const x of items) for (const s of out.slice()) out.push([...s, x]);
+  return out;
 }
 
 const GUARDS = '/usr/bin/guards';

@@ -271,7 +271,7 @@ describe('exportQuilt', () => {
     expect(quiltFiles['init/main.c']).toContain('debug_init();');
     expect(quiltFiles['fs/inode.c']).toContain('#define I_HASHBITS 4');
     expect(quiltFiles['include/linux/compiler.h']).toContain('#define inline\t\tinline\n');
-    expect(quiltFiles['Makefile']).toContain('EXTRAVERSION = -xen');
+    expect(quiltFiles.Makefile).toContain('EXTRAVERSION = -xen');
   });
 });
 

@@ -12,6 +12,7 @@ import { loadToolchain } from '../../src/toolchain/definitions.js';
 import { imageTag } from '../../src/toolchain/image.js';
 import type { Exec } from '../../src/toolchain/proc.js';
 import { TinyError } from '../../src/util/diagnostics.js';
+import { tinyCommand } from '../../src/util/invocation.js';
 import { expectContract } from '../helpers/json-contract.js';
 
 const ROOT = resolve(__dirname, '../..');
@@ -79,7 +80,7 @@ describe('tiny toolchain', () => {
   it('show prints the make variables per ARCH and how to build the image', async () => {
     const { stdout } = await tiny(['toolchain', 'show', 'gcc-12-x86_64', '--runtime', 'host', '--toolchains', TOOLCHAINS]);
     expect(stdout).toContain('    x86_64        ARCH=x86_64 CROSS_COMPILE=\n');
-    expect(stdout).toContain('not built (npx tiny toolchain build gcc-12-x86_64)');
+    expect(stdout).toContain(`not built (${tinyCommand()} toolchain build gcc-12-x86_64)`);
   });
 
   it('show --json: one definition, its tag and image (null: not built), how it was built (null: not here)', async () => {
@@ -202,7 +203,7 @@ describe('tiny doctor', () => {
     expect(byName['container runtime']).toMatchObject({ status: 'ok', detail: 'podman will be used' });
     expect(byName['containers.conf']?.status).toBe('ok');
     expect(byName['image gcc-12-i386']).toMatchObject({ status: 'ok', detail: `${imageTag(i386)} ${id}` });
-    expect(byName['image gcc-12-arm']).toMatchObject({ status: 'warn', fix: 'npx tiny toolchain build gcc-12-arm' });
+    expect(byName['image gcc-12-arm']).toMatchObject({ status: 'warn', fix: `${tinyCommand()} toolchain build gcc-12-arm` });
     expect(byName['image gcc-4.1-i386']?.detail).toBe('not built; needs debian/eol:etch from a registry (no offline bootstrap)');
     expect(byName['podman run']).toMatchObject({ status: 'ok', required: true });
     expect(doctorExitCode(checks)).toBe(0);

@@ -81,7 +81,7 @@ class FakeRuntime implements Runtime {
 /** mmdebstrap that writes a small "tarball" where it was asked to. */
 function fakeMmdebstrap(calls: string[][]): Exec {
   return {
-    run: (cmd, args) => Promise.resolve({ code: 0, stdout: cmd === 'sh' ? '/usr/bin/mmdebstrap\n' : '', stderr: '' }),
+    run: (cmd) => Promise.resolve({ code: 0, stdout: cmd === 'sh' ? '/usr/bin/mmdebstrap\n' : '', stderr: '' }),
     async stream(cmd, args, opts) {
       calls.push([cmd, ...args]);
       await writeFile(args[args.length - 2]!, 'rootfs\n');
