@@ -227,54 +227,42 @@ export function renderBasesText(r: BasesReport, opts: { dirs?: number } = {}): s
   return out.join('\n') + '\n';
 }
 
-/** The JSON document (schema/output/report-bases.schema.json), snake_case. */
+/** The JSON document (schema/output/report-bases.schema.json): snake_case, every key always there. */
 export function basesReportDocument(r: BasesReport): Record<string, unknown> {
+  const n = (v: number | undefined): number | null => (v === undefined ? null : v);
   return {
     schema_version: BASES_REPORT_SCHEMA_VERSION,
     config: r.config,
     bases: r.bases.map((b) => ({
       version: b.version,
-      ...(b.tree ? { tree: b.tree } : {}),
-      ...(b.queueCost !== undefined ? { queue_cost: b.queueCost } : {}),
-      ...(b.allOffSaves !== undefined ? { all_off_saves: b.allOffSaves } : {}),
+      tree: b.tree ?? null,
+      queue_cost: n(b.queueCost),
+      all_off_saves: n(b.allOffSaves),
       toggles: b.toggles.map((t) => ({
         toggle: t.toggle,
         key: t.key,
         status: t.status,
         finished_at: t.finishedAt,
-        ...(t.dec !== undefined ? { size: { text: t.text, data: t.data, bss: t.bss, dec: t.dec } } : {}),
-        ...(t.vmlinux !== undefined ? { vmlinux_bytes: t.vmlinux } : {}),
-        ...(t.image !== undefined ? { image: { name: t.imageName, bytes: t.image } } : {}),
-        ...(t.firstError ? { first_error: t.firstError } : {}),
-        ...(t.boot
-          ? {
-              boot: {
-                mem_kib: t.boot.memKiB,
-                booted: t.boot.booted,
-                ...(t.boot.memTotalKiB !== undefined ? { mem_total_kib: t.boot.memTotalKiB } : {}),
-                ...(t.boot.memFreeKiB !== undefined ? { mem_free_kib: t.boot.memFreeKiB } : {}),
-                ...(t.boot.failure ? { failure: t.boot.failure } : {}),
-              },
-            }
-          : {}),
+        size: t.dec !== undefined ? { text: t.text!, data: t.data!, bss: t.bss!, dec: t.dec } : null,
+        vmlinux_bytes: n(t.vmlinux),
+        image: t.image !== undefined ? { name: t.imageName ?? null, bytes: t.image } : null,
+        first_error: t.firstError ?? null,
+        boot: t.boot
+          ? { mem_kib: t.boot.memKiB, booted: t.boot.booted, mem_total_kib: n(t.boot.memTotalKiB), mem_free_kib: n(t.boot.memFreeKiB), failure: t.boot.failure ?? null }
+          : null,
       })),
     })),
     patches: r.patches.map((p) => ({
       patch: p.patch,
-      bases: p.cells.map((c) => ({
-        version: c.version,
-        meant: c.meant,
-        ...(c.saves !== undefined ? { saves: c.saves } : {}),
-        ...(c.noopCost !== undefined ? { noop_cost: c.noopCost } : {}),
-      })),
+      bases: p.cells.map((c) => ({ version: c.version, meant: c.meant, saves: n(c.saves), noop_cost: n(c.noopCost) })),
     })),
     growth: r.growth.map((g) => ({
       from: g.from,
       to: g.to,
       toggle: g.toggle,
       size: { text: g.text, data: g.data, bss: g.bss, dec: g.dec },
-      ...(g.image !== undefined ? { image: g.image } : {}),
-      dirs: g.dirs,
+      image: n(g.image),
+      dirs: g.dirs.map((d) => ({ dir: d.dir, from: d.from, to: d.to, delta: d.delta })),
       diff_command: g.diffCommand,
     })),
   };
