@@ -280,8 +280,9 @@ async function dropWorktree(store: TreeStore, state: RebaseState): Promise<void>
   }
 }
 
-function patchOf(q: Queue, name: string): QueuePatch {
-  const p = q.series.find((x) => x.name === name);
+/** The queue's entry of that name meant for `version` (per-base variants share a name). */
+function patchOf(q: Queue, name: string, version: string): QueuePatch {
+  const p = q.series.find((x) => x.name === name && meantFor(x, version));
   if (!p) throw new Error(`patch ${name} vanished from the queue`);
   return p;
 }
@@ -306,7 +307,7 @@ async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<
   }
   while (state.next < state.patches.length) {
     const entry = state.patches[state.next]!;
-    const p = patchOf(q, entry.name);
+    const p = patchOf(q, entry.name, state.from.version);
     const asText = await applyExactly(store, parent, p);
     const r = await gitIn(wt, ['-c', 'merge.conflictStyle=diff3', 'cherry-pick', '--allow-empty', '--keep-redundant-commits', entry.oldCommit], {
       env: COMMITTER,
@@ -382,7 +383,7 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<O
   let before = state.onto.commit;
   const upstream: string[] = [];
   for (const entry of state.patches) {
-    const p = patchOf(q, entry.name);
+    const p = patchOf(q, entry.name, state.from.version);
     if (entry.status === 'upstream') {
       upstream.push(entry.name);
       continue;
@@ -405,7 +406,7 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<O
     alreadyUpstream: upstream,
     dropBases: droppedBases.map((b) => b.version),
   });
-  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, bytesOf(r.text));
+  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name, state.from.version).path, bytesOf(r.text));
   await writeFileAtomic(q.file, yaml);
   await dropWorktree(store, state);
   await rm(await statePath(store, state.queueDir), { force: true });
