@@ -211,7 +211,8 @@ async function reportBases(store: RecordStore, opts: Record<string, unknown>, fo
     const spec = claimed.find((b) => b.version === v)!;
     // The patches a toggle can flip: those with an option (the compat ones are part of every toggle).
     const patches = queue.series.filter((p) => p.option && (p.bases.length === 0 || p.bases.includes(v))).map((p) => p.name);
-    return { version: v, ...(spec.tree ? { tree: spec.tree } : {}), patches };
+    const current = new Map(queue.series.filter((p) => p.bases.length === 0 || p.bases.includes(v)).map((p) => [p.name, p.sha256]));
+    return { version: v, ...(spec.tree ? { tree: spec.tree } : {}), patches, current };
   });
   const bases = await loadBaseRecords(store, config, wanted, (r) => newestBoot(store, r));
   const report = buildBasesReport({ config, bases });

@@ -1,5 +1,6 @@
 // Reading the records of one configuration on several bases for `tiny report --bases`: for each
-// base, the newest record of each toggle built on the tree the queue pins for it. The run index
+// base, the newest record of each toggle built on the tree the queue pins for it with the
+// queue's current patches (a record of an older version of a patch is left out). The run index
 // (runs/<config>.json) holds only a configuration's latest run, whatever its base, so the
 // records are found in the store by configuration, base version and base tree.
 
@@ -13,6 +14,11 @@ export interface BaseWanted {
   tree?: string;
   /** The queue's patches meant for this base, in series order. */
   patches: string[];
+  /**
+   * sha256 of every patch of the queue meant for this base, by name: a record that applied
+   * another version of one of them was built for an older queue and is not used.
+   */
+  current?: ReadonlyMap<string, string>;
 }
 
 export async function loadBaseRecords(
@@ -29,6 +35,7 @@ export async function loadBaseRecords(
     for (const r of records) {
       if (r.baseVersion !== b.version) continue;
       if (b.tree && r.inputs.baseTree.toLowerCase() !== b.tree.toLowerCase()) continue;
+      if (b.current && r.patches.some((p) => b.current!.get(p.name) !== p.sha256)) continue;
       if (!seen.has(r.toggle.name)) seen.set(r.toggle.name, r);
     }
     const toggles: BaseRecords['toggles'] = [];
