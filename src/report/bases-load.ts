@@ -27,10 +27,22 @@ export async function loadBaseRecords(
   bases: readonly BaseWanted[],
   bootOf: (record: BuildRecord) => Promise<BootSummary | undefined>,
 ): Promise<BaseRecords[]> {
-  // Newest first (listRecords' order): the first record seen of a toggle is its latest.
-  const records = await listRecords(store, { config });
-  const out: BaseRecords[] = [];
-  for (const b of bases) {
+  const picked = pickBaseRecords(await listRecords(store, { config }), bases);
+  for (const b of picked) {
+    for (const t of b.toggles) {
+      const boot = t.record.status === 'ok' ? await bootOf(t.record) : undefined;
+      if (boot) t.boot = boot;
+    }
+  }
+  return picked;
+}
+
+/**
+ * For each base, the newest record of each toggle among `records` (newest first, as
+ * listRecords gives them): on the base's pinned tree, with the queue's current patches.
+ */
+export function pickBaseRecords(records: readonly BuildRecord[], bases: readonly BaseWanted[]): BaseRecords[] {
+  return bases.map((b) => {
     const seen = new Map<string, BuildRecord>();
     for (const r of records) {
       if (r.baseVersion !== b.version) continue;
@@ -38,12 +50,6 @@ export async function loadBaseRecords(
       if (b.current && r.patches.some((p) => b.current!.get(p.name) !== p.sha256)) continue;
       if (!seen.has(r.toggle.name)) seen.set(r.toggle.name, r);
     }
-    const toggles: BaseRecords['toggles'] = [];
-    for (const [toggle, record] of seen) {
-      const boot = record.status === 'ok' ? await bootOf(record) : undefined;
-      toggles.push({ toggle, record, ...(boot ? { boot } : {}) });
-    }
-    out.push({ version: b.version, ...(b.tree ? { tree: b.tree } : {}), toggles, patches: b.patches });
-  }
-  return out;
+    return { version: b.version, ...(b.tree ? { tree: b.tree } : {}), toggles: [...seen].map(([toggle, record]) => ({ toggle, record })), patches: b.patches };
+  });
 }

@@ -2,6 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { basesReportDocument, buildBasesReport, renderBasesText, type BaseRecords } from '../../src/report/bases.js';
+import { pickBaseRecords } from '../../src/report/bases-load.js';
 import type { BuildRecord } from '../../src/store/types.js';
 import { expectContract } from '../helpers/json-contract.js';
 
@@ -145,5 +146,26 @@ tcpdiag      -     n/a
     const doc = basesReportDocument(report);
     expectContract('output/report-bases', doc);
     expect(doc.schema_version).toBe(1);
+  });
+
+  it("takes each toggle's newest record on the base's pinned tree with the queue's current patches", () => {
+    const at = (r: BuildRecord, finishedAt: string, patches: Array<[string, string]>, tree?: string): BuildRecord => ({
+      ...r,
+      finishedAt,
+      patches: patches.map(([name, sha256]) => ({ name, sha256 })),
+      inputs: { ...r.inputs, ...(tree ? { baseTree: tree } : {}) },
+    });
+    const failedOld = at(record('2.6.11', 'all-off', { text: 0, failed: 'fs/locks.c' }), '2026-01-02T00:00:00Z', [['file-locking', H('1')]]);
+    const okNew = at(record('2.6.11', 'queue', { text: 900 }), '2026-01-03T00:00:00Z', [['file-locking', H('2')]]);
+    const otherTree = at(record('2.6.11', 'base', { text: 800 }), '2026-01-04T00:00:00Z', [], 'c'.repeat(40));
+    const okBase = at(record('2.6.11', 'base', { text: 700 }), '2026-01-01T00:00:00Z', []);
+    const newestFirst = [otherTree, okNew, failedOld, okBase];
+    const [b] = pickBaseRecords(newestFirst, [{ version: '2.6.11', tree: 'b'.repeat(40), patches: ['file-locking'], current: new Map([['file-locking', H('2')]]) }]);
+    // The failed all-off applied an older file-locking: not this queue's result. The newer base
+    // record is of another tree: not this base.
+    expect(b!.toggles.map((t) => [t.toggle, t.record.finishedAt])).toEqual([
+      ['queue', '2026-01-03T00:00:00Z'],
+      ['base', '2026-01-01T00:00:00Z'],
+    ]);
   });
 });
