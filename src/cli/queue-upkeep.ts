@@ -6,7 +6,8 @@ import { resolveBases } from '../pipeline/bases.js';
 import { loadQueue } from '../queue/load.js';
 import { checkAllBases } from '../rebase/matrix.js';
 import { pickSpans, refreshSpans, renderRefresh, spansFromStore, spansFromWorktree } from '../rebase/refresh.js';
-import { abortRebase, continueRebase, sourceDocFor, startRebase, type RebaseOutcome } from '../rebase/rebase.js';
+import { abortRebase, continueRebase, sourceDocFor, startRebase, type RebaseOutcome, type RebaseState } from '../rebase/rebase.js';
+import { upstreamAdvice } from '../rebase/help.js';
 import { renderMatrix, summaryLine } from '../report/check.js';
 import { renderTable } from '../report/table.js';
 import { resolveSource, sourceFromCli } from '../source/index.js';
@@ -140,7 +141,11 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
         renderTable(
           {
             columns: [{ header: 'patch' }, { header: 'result' }, { header: 'detail' }],
-            rows: s.patches.map((p, i) => [p.name, p.status ?? (i === s.next ? 'stopped' : 'pending'), p.detail ?? '']),
+            rows: s.patches.map((p, i) => [
+              p.name,
+              p.status ?? (i === s.next ? 'stopped' : 'pending'),
+              [p.detail, ...(p.upstream?.length ? [`upstream has ${p.upstream.map((d) => `CONFIG_${d.symbol}`).join(', ')}`] : [])].filter(Boolean).join('; '),
+            ]),
           },
           format,
         ),
@@ -151,6 +156,7 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
           '',
           `CONFLICT in ${s.conflict.name}: the 3-way merge left conflict markers in`,
           ...s.conflict.files.map((f) => `  ${s.worktree}/${f}`),
+          ...conflictIntent(s),
           '',
           'To resolve:',
           `  1. edit those files in ${s.worktree}: keep what the patch must do on ${s.onto.version}, remove the`,
@@ -158,6 +164,7 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
           `  2. git -C ${s.worktree} add <files>`,
           `  3. tiny queue rebase --continue${opts.queue ? ` --queue ${opts.queue as string}` : ''}`,
           `Or \`tiny queue rebase --abort\` to leave the queue as it was. Nothing in the queue has been changed yet.`,
+          ...upstreamAdviceOf(s),
         ].join('\n'),
       );
       setExit(cmd, EXIT.checkFailed);
@@ -182,4 +189,23 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
     writeOut(`\nmergeability (in order; alone when it differs)\n${renderMatrix(checks, format)}`);
     for (const c of checks) writeOut(summaryLine(c));
   });
+}
+
+/** Beside each conflict: what the patch meant there (its hunk) and what the new base has. */
+function conflictIntent(s: RebaseState): string[] {
+  const out: string[] = [];
+  for (const h of s.conflict?.help ?? []) {
+    out.push('', `${h.file}:${h.line}: the patch's hunk (its intent):`);
+    out.push(...(h.intent.length ? h.intent.map((l) => `    ${l}`) : ['    (no hunk of the patch matches: see the ======= part)']));
+    out.push(`  ${s.onto.version} has there:`);
+    out.push(...(h.newBase.length ? h.newBase.map((l) => `    ${l}`) : ['    (nothing: the new base removed these lines)']));
+  }
+  return out;
+}
+
+/** The advice when the new base already declares an option the stopped patch adds. */
+function upstreamAdviceOf(s: RebaseState): string[] {
+  const entry = s.patches[s.next];
+  if (!entry?.upstream?.length) return [];
+  return ['', ...upstreamAdvice(entry.name, s.onto.version, s.from.version, entry.upstream, s.worktree)];
 }

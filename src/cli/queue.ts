@@ -166,8 +166,25 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     writeOut(
       renderTable(
         {
-          columns: [{ header: 'patch' }, { header: 'option' }, { header: 'guards' }, { header: 'depends' }, { header: 'selected' }, { header: 'summary' }],
-          rows: q.series.map((p) => [p.name, p.option ?? '-', p.guards.map(formatGuard).join(' ') || '-', p.depends.join(',') || '-', picked.has(p.name) ? 'yes' : 'no', p.summary ?? '']),
+          // A queue of several bases says which each entry is for (per-base variants share a name).
+          columns: [
+            { header: 'patch' },
+            ...(q.otherBases.length ? [{ header: 'bases' }] : []),
+            { header: 'option' },
+            { header: 'guards' },
+            { header: 'depends' },
+            { header: 'selected' },
+            { header: 'summary' },
+          ],
+          rows: q.series.map((p) => [
+            p.name,
+            ...(q.otherBases.length ? [p.bases.join(',') || 'all'] : []),
+            p.option ?? '-',
+            p.guards.map(formatGuard).join(' ') || '-',
+            p.depends.join(',') || '-',
+            picked.has(p.name) ? 'yes' : 'no',
+            p.summary ?? '',
+          ]),
         },
         format === 'md' ? 'md' : 'text',
       ),

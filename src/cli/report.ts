@@ -21,6 +21,9 @@ import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic } from '../util/fs.js';
 import { reportBudgets } from '../report/budgets.js';
+import { basesReportDocument, buildBasesReport, renderBasesText, type BootSummary } from '../report/bases.js';
+import { loadBaseRecords } from '../report/bases-load.js';
+import type { BuildRecord } from '../store/types.js';
 import { quietOnClosedPipe } from './diff.js';
 import { addQueueOption, queueDir } from './options.js';
 
@@ -132,6 +135,7 @@ export function registerReportCommand(program: Command): void {
     .option('--config <name>', 'the build configuration (default: the only one with a recorded run)')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .option('--json', 'same as --format json')
+    .option('--bases [versions]', "one configuration on several bases side by side (comma-separated; default: every base the queue claims)")
     .option('--check', 'exit 1 when a budget of configs/NAME.yaml is exceeded (the verdict goes to stderr)')
     .option('--out <file>', 'write the report to this file (atomically: complete or not there) instead of stdout')
     .option('--top <n>', 'symbol deltas listed per comparison', (v: string) => {
@@ -164,6 +168,12 @@ Budgets that configs/NAME.yaml declares are checked against the run and listed (
 --format junit an exceeded budget fails its toggle's testcase); a patch's Size-Justification
 (read from --queue) accepts its increase.
 
+--bases puts the configuration's latest builds on several bases side by side (the records
+of each base's pinned tree, \`tiny build --base V\`): each toggle's sizes and latest boot, what
+each patch saves on each base (queue - flip:<patch>, where built), and how the kernel grew from
+one base to the next in total and per directory, with the \`tiny diff\` that lists it per
+symbol. Formats text and json (schema/output/report-bases.schema.json).
+
 Exit status: 0 every toggle of the run built (and, with --check, every budget holds); 1 a
 toggle failed or its record has left the store, or with --check a budget is exceeded (the
 report is still printed or written); 2 bad input (no recorded run for the
@@ -174,6 +184,10 @@ configuration, an unreadable run index).`,
     quietOnClosedPipe();
     const format: ReportFormat = opts.json ? 'json' : (opts.format as ReportFormat);
     const store = await openRecordStore(cacheDir());
+    if (opts.bases !== undefined) {
+      setExit(cmd, await reportBases(store, opts, format));
+      return;
+    }
     const config = await pickConfig(store, opts.config as string | undefined);
     const input = await loadRun(store, config);
     const check = await budgetsOf(input, queueDir(opts));
@@ -190,4 +204,49 @@ configuration, an unreadable run index).`,
     }
     setExit(cmd, Math.max(reportExitCode(report), opts.check && check ? budgetExitCode(check) : 0));
   });
+}
+
+/** The newest boot of a record that `tiny boot` stored, as the bases report shows it. */
+async function newestBoot(store: RecordStore, record: BuildRecord): Promise<BootSummary | undefined> {
+  const boots = (await readBootResults(store, record.key)).filter((b): b is BootResult => b.kind === 'boot').sort((a, b) => (a.at < b.at ? 1 : -1));
+  const b = boots[0];
+  if (!b) return undefined;
+  return {
+    memKiB: b.memKiB,
+    booted: b.booted,
+    ...(b.memTotalKiB !== undefined ? { memTotalKiB: b.memTotalKiB } : {}),
+    ...(b.memFreeKiB !== undefined ? { memFreeKiB: b.memFreeKiB } : {}),
+    ...(b.failure ? { failure: b.failure } : {}),
+  };
+}
+
+/** `tiny report --bases [V,...]`: the configuration's latest records on each base, side by side. */
+/** Exit status: 1 when a base has no build of the configuration or a toggle's latest build failed. */
+async function reportBases(store: RecordStore, opts: Record<string, unknown>, format: ReportFormat): Promise<number> {
+  if (format !== 'text' && format !== 'json') throw new TinyError(`--bases is written as text or json, not ${format}`, 2, [], 'use --format text or --format json');
+  const queue = await loadQueue(queueDir(opts));
+  const claimed = [queue.base, ...queue.otherBases];
+  const asked = typeof opts.bases === 'string' ? opts.bases.split(',').map((v) => v.trim()).filter(Boolean) : claimed.map((b) => b.version);
+  const unknown = asked.filter((v) => !claimed.some((b) => b.version === v));
+  if (unknown.length) throw new TinyError(`the queue claims no base ${unknown.join(', ')}`, 2, [], `its bases: ${claimed.map((b) => b.version).join(', ')}`);
+  const config = (opts.config as string | undefined) ?? (await pickConfig(store, undefined));
+  const wanted = asked.map((v) => {
+    const spec = claimed.find((b) => b.version === v)!;
+    // The patches a toggle can flip: those with an option (the compat ones are part of every toggle).
+    const patches = queue.series.filter((p) => p.option && (p.bases.length === 0 || p.bases.includes(v))).map((p) => p.name);
+    const current = new Map(queue.series.filter((p) => p.bases.length === 0 || p.bases.includes(v)).map((p) => [p.name, p.sha256]));
+    return { version: v, ...(spec.tree ? { tree: spec.tree } : {}), patches, current };
+  });
+  const bases = await loadBaseRecords(store, config, wanted, (r) => newestBoot(store, r));
+  const report = buildBasesReport({ config, bases });
+  const text = format === 'json' ? JSON.stringify(basesReportDocument(report), null, 2) + '\n' : renderBasesText(report);
+  if (opts.out !== undefined) {
+    const path = resolve(opts.out as string);
+    await writeFileAtomic(path, text);
+    process.stderr.write(`tiny: wrote the ${format} bases report of ${config} to ${path}\n`);
+  } else process.stdout.write(text);
+  const missing = bases.filter((b) => !b.toggles.length).map((b) => b.version);
+  if (missing.length) process.stderr.write(`tiny: no ${config} build recorded on ${missing.join(', ')}: run \`tiny build --config ${config} --base V\`\n`);
+  const failed = report.bases.some((b) => b.toggles.some((t) => t.status === 'failed'));
+  return missing.length || failed ? EXIT.checkFailed : EXIT.ok;
 }

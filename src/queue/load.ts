@@ -160,22 +160,45 @@ function checkGuards(entries: Entry[], ctx: Ctx): void {
   }
 }
 
-/** Reports duplicate names; returns the first entry of each name. */
+/**
+ * Reports duplicate names; returns the first entry of each name. A name may repeat for per-base
+ * variants of one patch (the same change, ported by hand to a base where the original does not
+ * apply): each entry then lists its `bases:` and no base is listed by two of them, so every base
+ * sees one patch of that name, and reports line the variants up by name across bases.
+ */
 function checkNames(entries: Entry[], ctx: Ctx): Map<string, Entry> {
   const first = new Map<string, Entry>();
+  const claimedBy = new Map<string, Map<string, Entry>>();
   for (const e of entries) {
     if (e.name === undefined) continue;
+    const bases = stringItems(e.raw.bases).map(([, v]) => v);
     const prev = first.get(e.name);
     if (!prev) {
       first.set(e.name, e);
+      claimedBy.set(e.name, new Map(bases.map((b) => [b, e])));
       continue;
     }
     const prevLine = ctx.pos.valuePos([...prev.path, 'name']).line;
-    ctx.out.at(
-      ctx.pos.valuePos([...e.path, 'name']),
-      `duplicate patch name '${e.name}' (first used on line ${prevLine})`,
-      'patch names identify patches in depends and reports: rename one of them',
-    );
+    const prevBases = stringItems(prev.raw.bases).map(([, v]) => v);
+    if (!bases.length || !prevBases.length) {
+      ctx.out.at(
+        ctx.pos.valuePos([...e.path, 'name']),
+        `duplicate patch name '${e.name}' (first used on line ${prevLine})`,
+        'patch names identify patches in depends and reports: rename one of them, or give each per-base variant its own bases: list',
+      );
+      continue;
+    }
+    const seen = claimedBy.get(e.name)!;
+    for (const b of bases) {
+      const other = seen.get(b);
+      if (other) {
+        ctx.out.at(
+          ctx.pos.valuePos([...e.path, 'name']),
+          `patch '${e.name}' is given twice for base ${b} (first on line ${ctx.pos.valuePos([...other.path, 'name']).line})`,
+          'per-base variants of a patch share a name only when no base is listed by two of them: fix their bases: lists',
+        );
+      } else seen.set(b, e);
+    }
   }
   return first;
 }

@@ -315,6 +315,36 @@ export function quiltLayout(queue: Queue, series: readonly QueuePatch[], note: s
   return { files, series: lines.join('\n') + '\n' };
 }
 
+/**
+ * The series files of further bases beside a layout (a release's other bases): a patch already
+ * in `main` keeps its path there, a per-base variant gets its own (patches/2.6.11/... of the
+ * queue become 2.6.11/... ), so one patches directory serves every base:
+ * `QUILT_SERIES=series-<version> quilt push -a`.
+ */
+export function extraQuiltSeries(
+  queue: Queue,
+  main: QuiltLayout,
+  others: ReadonlyArray<{ note: string; patches: readonly QueuePatch[] }>,
+): { files: QuiltLayout['files']; series: string[] } {
+  const taken = new Set<string>(['series', ...main.files.map((f) => f.path)]);
+  const pathOf = new Map<QueuePatch, string>(main.files.map((f) => [f.patch, f.path]));
+  const files: QuiltLayout['files'] = [];
+  const series = others.map((o) => {
+    const lines = [`# ${queue.name}: ${o.note}`];
+    for (const p of o.patches) {
+      let path = pathOf.get(p);
+      if (path === undefined) {
+        path = uniquePath(exportedPath(p, queue.dir), taken);
+        pathOf.set(p, path);
+        files.push({ path, patch: p });
+      }
+      lines.push(formatSeriesLine(path, p));
+    }
+    return lines.join('\n') + '\n';
+  });
+  return { files, series };
+}
+
 /** The queue file relative to the queue's patches/ directory when it is inside it. */
 function exportedPath(p: QueuePatch, queueDir: string): string {
   const rel = relative(queueDir, p.path).split(sep).join('/');

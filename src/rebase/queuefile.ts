@@ -80,27 +80,38 @@ export function rebaseQueueYamlWithDrops(text: string, edit: RebaseEdit): Rebase
 
   const series = doc.get('series', true);
   const droppedPatches: string[] = [];
+  const dropped = new Set<unknown>();
+  // Every base the queue claims now but the new one: where a patch the new base already has
+  // (and that was meant for every base) stays.
+  const claimed = [edit.oldVersion, ...bases.items.map((b) => versionOf(b) ?? '')].filter((v, i, a) => v && v !== edit.newBase.version && a.indexOf(v) === i);
   if (isSeq(series)) {
     for (const entry of series.items) {
       if (!isMap(entry)) continue;
       const name = String(entry.get('name'));
       const listed = entry.get('bases', true);
-      if (edit.alreadyUpstream.includes(name)) {
-        const seq = doc.createNode([edit.oldVersion]) as YAMLSeq;
-        seq.flow = true;
-        entry.set('bases', seq);
+      const versions = isSeq(listed) ? listed.items.map((v) => String(isScalar(v) ? v.value : v)) : undefined;
+      // Per-base variants share a name: only the entry meant for the old base was rebased.
+      const meantOld = !versions || versions.includes(edit.oldVersion);
+      if (edit.alreadyUpstream.includes(name) && meantOld) {
+        if (!versions) {
+          const seq = doc.createNode(claimed) as YAMLSeq;
+          seq.flow = true;
+          entry.set('bases', seq);
+        }
       } else if (isSeq(listed)) {
         // A patch meant for some bases only: it now also claims the new one.
-        const versions = listed.items.map((v) => String(isScalar(v) ? v.value : v));
-        if (versions.includes(edit.oldVersion) && !versions.includes(edit.newBase.version)) listed.add(edit.newBase.version);
+        if (versions!.includes(edit.oldVersion) && !versions!.includes(edit.newBase.version)) listed.add(edit.newBase.version);
       }
       const now = entry.get('bases', true);
       if (drop.size && isSeq(now)) {
         now.items = now.items.filter((v) => !drop.has(String(isScalar(v) ? v.value : v)));
-        if (!now.items.length) droppedPatches.push(name);
+        if (!now.items.length) {
+          droppedPatches.push(name);
+          dropped.add(entry);
+        }
       }
     }
-    series.items = series.items.filter((e) => !(isMap(e) && droppedPatches.includes(String(e.get('name')))));
+    series.items = series.items.filter((e) => !dropped.has(e));
   }
   return { text: doc.toString({ lineWidth: 0, flowCollectionPadding: false }), droppedPatches };
 }

@@ -35,6 +35,8 @@ import { exists, writeFileAtomic } from '../util/fs.js';
 import { rebaseQueueYamlWithDrops } from './queuefile.js';
 import { applyExactly, regeneratePatch, type Regenerated } from './regenerate.js';
 import { seriesPatchOf } from './refresh.js';
+import { conflictHelp, declaredOptions, parseDeclarations, portHow, withPortRecord, type ConflictHelp } from './help.js';
+import { splitPatch } from './patchfile.js';
 
 export type PatchStatus = 'clean' | 'merged' | 'upstream' | 'conflict';
 
@@ -54,10 +56,18 @@ export interface RebaseState {
   ownWorktree: boolean;
   from: BaseRef;
   onto: BaseRef & { base: BaseDoc };
-  patches: Array<{ name: string; oldCommit: string; status?: PatchStatus; detail?: string; newCommit?: string }>;
+  patches: Array<{
+    name: string;
+    oldCommit: string;
+    status?: PatchStatus;
+    detail?: string;
+    newCommit?: string;
+    /** Kconfig options the patch adds that the new base already declares ("CONFIG_X (file:line)"). */
+    upstream?: Array<{ symbol: string; file: string; line: number }>;
+  }>;
   /** Index of the patch being picked (the conflicted one while stopped). */
   next: number;
-  conflict?: { name: string; files: string[] };
+  conflict?: { name: string; files: string[]; help?: ConflictHelp[] };
 }
 
 export interface RebaseOutcome {
@@ -270,10 +280,19 @@ async function dropWorktree(store: TreeStore, state: RebaseState): Promise<void>
   }
 }
 
-function patchOf(q: Queue, name: string): QueuePatch {
-  const p = q.series.find((x) => x.name === name);
+/** The queue's entry of that name meant for `version` (per-base variants share a name). */
+function patchOf(q: Queue, name: string, version: string): QueuePatch {
+  const p = q.series.find((x) => x.name === name && meantFor(x, version));
   if (!p) throw new Error(`patch ${name} vanished from the queue`);
   return p;
+}
+
+/** The Kconfig options the patch adds (and its own option) that `commit` already declares. */
+async function declaredUpstream(store: TreeStore, commit: string, p: QueuePatch): Promise<Array<{ symbol: string; file: string; line: number }>> {
+  const symbols = [...new Set([...declaredOptions(p.parsed), ...(p.option ? [p.option] : [])])];
+  if (!symbols.length) return [];
+  const r = await git(store.gitDir, ['grep', '-n', '-E', `^[[:space:]]*(menu)?config[[:space:]]+(${symbols.join('|')})[[:space:]]*$`, commit, '--', '*Kconfig*'], { allowFail: true });
+  return parseDeclarations(r.stdout, symbols);
 }
 
 /** Pick patches from state.next on; stop at a conflict; finish when all are through. */
@@ -288,17 +307,24 @@ async function pickAll(store: TreeStore, q: Queue, state: RebaseState): Promise<
   }
   while (state.next < state.patches.length) {
     const entry = state.patches[state.next]!;
-    const p = patchOf(q, entry.name);
+    const p = patchOf(q, entry.name, state.from.version);
     const asText = await applyExactly(store, parent, p);
     const r = await gitIn(wt, ['-c', 'merge.conflictStyle=diff3', 'cherry-pick', '--allow-empty', '--keep-redundant-commits', entry.oldCommit], {
       env: COMMITTER,
       allowFail: true,
     });
+    // Options the patch adds that the new base (before the patch) already has: said beside the
+    // result, whether the merge conflicts or not (a clean merge then declares them twice).
+    const upstream = await declaredUpstream(store, state.onto.commit, p);
+    if (upstream.length) entry.upstream = upstream;
+    else delete entry.upstream;
     if (r.code !== 0) {
       const files = (await gitIn(wt, ['diff', '--name-only', '--diff-filter=U'])).stdout.split('\n').filter(Boolean);
       if (!files.length) throw new TinyError(`${entry.name}: git cherry-pick failed in ${wt}: ${r.stderr.trim() || r.stdout.trim()}`, 2);
       Object.assign(entry, { status: 'conflict', detail: `${files.length} conflicted file${files.length === 1 ? '' : 's'}` });
-      state.conflict = { name: entry.name, files };
+      // The file as the merge left it, bytes as a byte string (never decoded).
+      const texts = await Promise.all(files.map(async (file) => ({ file, text: await readFile(join(wt, file), 'latin1').catch(() => '') })));
+      state.conflict = { name: entry.name, files, help: conflictHelp(p.parsed, texts) };
       await saveState(store, state);
       return { state };
     }
@@ -357,12 +383,20 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<O
   let before = state.onto.commit;
   const upstream: string[] = [];
   for (const entry of state.patches) {
-    const p = patchOf(q, entry.name);
+    const p = patchOf(q, entry.name, state.from.version);
     if (entry.status === 'upstream') {
       upstream.push(entry.name);
       continue;
     }
-    rewritten.push(await regeneratePatch(store, { name: p.name, file: p.file, text: p.text, strip: p.strip, reverse: p.reverse }, before, entry.newCommit!));
+    const r = await regeneratePatch(store, { name: p.name, file: p.file, text: p.text, strip: p.strip, reverse: p.reverse }, before, entry.newCommit!);
+    // A patch rewritten for the new base records how it got there (a Ported-to: trailer).
+    const how = portHow(entry.status, entry.detail);
+    if (r.changed && how) {
+      const parts = splitPatch(r.text);
+      const header = withPortRecord(parts.header, state.onto.version, how);
+      if (header !== parts.header) r.text = header + r.text.slice(parts.header.length);
+    }
+    rewritten.push(r);
     before = entry.newCommit!;
   }
   const droppedBases = await failingBases(store, q, state, rewritten, upstream);
@@ -372,7 +406,7 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<O
     alreadyUpstream: upstream,
     dropBases: droppedBases.map((b) => b.version),
   });
-  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name).path, bytesOf(r.text));
+  for (const r of rewritten) if (r.changed) await writeFileAtomic(patchOf(q, r.name, state.from.version).path, bytesOf(r.text));
   await writeFileAtomic(q.file, yaml);
   await dropWorktree(store, state);
   await rm(await statePath(store, state.queueDir), { force: true });

@@ -31,6 +31,14 @@ export interface ReleaseInput {
   patches: ReleasePatch[];
   /** The quilt series file listing `patches`. */
   series: string;
+  /**
+   * The queue's other bases: a series file each in patches/ (series-<version>), listing the
+   * patches meant for that base (`patches` where shared, `extraPatches` for per-base variants).
+   */
+  otherBases?: Array<{ version: string; tree: string | null; seriesFile: string; series: string; patches: string[] }>;
+  extraPatches?: Array<{ file: string; bytes: Buffer }>;
+  /** Where each queue file (queue.yaml's `file:`) is in patches/, for the release's queue.yaml. */
+  queueFiles?: Record<string, string>;
   /** `git diff` of the base and the top of the series. */
   combined: Buffer;
   date: SourceDate;
@@ -64,18 +72,24 @@ export function utcDate(seconds: number): string {
  * queue.yaml narrowed to the released patches, each `file:` pointing where the patch is in the
  * tarball. Edited through yaml's document model, so the maintainers' comments stay.
  */
-export function releaseQueueYaml(text: string, patches: ReadonlyArray<{ name: string; file: string }>): string {
+export function releaseQueueYaml(text: string, patches: ReadonlyArray<{ name: string; file: string }>, queueFiles?: Record<string, string>): string {
   const doc = parseDocument(text);
   const series = doc.get('series', true);
   if (!isSeq(series)) throw new Error('queue.yaml has no series list');
-  const files = new Map(patches.map((p) => [p.name, p.file]));
-  series.items = series.items.filter((item) => isMap(item) && files.has(String(item.get('name'))));
+  // By the entry's own file when known (per-base variants share a name), else by name.
+  const byName = new Map(patches.map((p) => [p.name, p.file]));
+  const target = (item: unknown): string | undefined => {
+    if (!isMap(item)) return undefined;
+    if (queueFiles) return queueFiles[String(item.get('file'))];
+    return byName.get(String(item.get('name')));
+  };
+  series.items = series.items.filter((item) => target(item) !== undefined);
   for (const item of series.items) {
     if (!isMap(item)) continue;
-    const name = String(item.get('name'));
+    const file = target(item)!;
     const node = item.get('file', true);
-    if (isScalar(node)) node.value = `patches/${files.get(name)}`;
-    else item.set('file', `patches/${files.get(name)}`);
+    if (isScalar(node)) node.value = `patches/${file}`;
+    else item.set('file', `patches/${file}`);
   }
   return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }
@@ -110,6 +124,17 @@ export function renderReadme(input: ReleaseInput, manifest: ReleaseManifest): st
     '',
     `The tree they give has git tree hash ${input.resultTree}.`,
     '',
+    ...(input.otherBases?.length
+      ? [
+          'The same selection for the queue\'s other bases, a series file each in patches/:',
+          '',
+          ...input.otherBases.flatMap((b) => [
+            `    cd linux-${b.version}   # ${b.patches.length} patches${b.tree ? `, on git tree ${b.tree}` : ''}`,
+            `    QUILT_PATCHES=../${f.brokenOutDir}/patches QUILT_SERIES=${b.seriesFile} quilt push -a`,
+          ]),
+          '',
+        ]
+      : []),
     'The patches, in order:',
     '',
     ...input.patches.map((p) => `  ${pad(p.name, width)}${p.summary ?? ''}`.trimEnd()),
@@ -163,9 +188,12 @@ export async function assembleRelease(input: ReleaseInput): Promise<Map<string, 
   const dir = f.brokenOutDir;
   const entries: TarEntry[] = [
     { path: `${dir}/README`, data: Buffer.from(renderReadme(input, manifest)) },
-    { path: `${dir}/queue.yaml`, data: Buffer.from(releaseQueueYaml(input.queueYaml, input.patches)) },
+    { path: `${dir}/queue.yaml`, data: Buffer.from(releaseQueueYaml(input.queueYaml, input.patches, input.queueFiles)) },
     { path: `${dir}/patches/series`, data: Buffer.from(input.series) },
-    ...input.patches.map((p) => ({ path: `${dir}/patches/${p.file}`, data: p.bytes })),
+    ...(input.otherBases ?? []).map((b) => ({ path: `${dir}/patches/${b.seriesFile}`, data: Buffer.from(b.series) })),
+    ...[...input.patches.map((p) => ({ path: `${dir}/patches/${p.file}`, data: p.bytes })), ...(input.extraPatches ?? []).map((p) => ({ path: `${dir}/patches/${p.file}`, data: p.bytes }))].sort(
+      (a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+    ),
   ];
   files.set(f.brokenOut, await compress(createTar(entries, input.date.seconds), 'xz'));
 

@@ -27,7 +27,8 @@ export interface ManifestPatch {
 
 /** A check that must pass for a release, and its verdict. */
 export interface ReleaseCheck {
-  name: 'queue check' | 'budgets' | 'size report';
+  /** 'queue check <version>' for each of the queue's other bases (their series files). */
+  name: 'queue check' | 'budgets' | 'size report' | `queue check ${string}`;
   ok: boolean;
   /** One line per problem (or, when ok, one line saying what was checked). */
   details: string[];

@@ -23,7 +23,7 @@ import { resolveBases, type ImportedBase } from '../pipeline/bases.js';
 import { checkSeriesOnBase } from '../pipeline/check.js';
 import { isSelected } from '../queue/guards.js';
 import { loadQueue } from '../queue/load.js';
-import { patchBytes, quiltLayout } from '../queue/quilt.js';
+import { extraQuiltSeries, patchBytes, quiltLayout } from '../queue/quilt.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
 import { reportBudgets } from '../report/budgets.js';
 import { loadRun } from '../report/load.js';
@@ -243,6 +243,42 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
     });
   }
 
+  // The queue's other bases: a series file each beside the release's own (the same guard
+  // symbols, the patches meant for that base: per-base variants included), checked on that base
+  // when its tree can be had.
+  const others: Array<{ version: string; patches: QueuePatch[] }> = [];
+  for (const b of [queue.base, ...queue.otherBases]) {
+    if (b.version === base.version) continue;
+    const sel = selectionOf(queue, b.version, symbols);
+    if (sel.length) others.push({ version: b.version, patches: sel });
+  }
+  const extra = extraQuiltSeries(
+    queue,
+    layout,
+    others.map((x) => ({ note: `${o.version} for ${x.version}, released by tiny`, patches: x.patches })),
+  );
+  const otherBases: NonNullable<ReleaseInput['otherBases']> = [];
+  for (const [i, other] of others.entries()) {
+    let tree: string | null = null;
+    try {
+      const [ob] = await resolveBases(queue, treeStore, o.cacheDir, { versions: [other.version] });
+      tree = ob!.tree;
+      const { check: c } = await checkSeriesOnBase(treeStore, ob!, other.patches, { pairs: false });
+      const fails = c.patches.filter((p) => p.order.kind === 'fails');
+      checks.push({
+        name: `queue check ${other.version}`,
+        ok: c.ok,
+        details: fails.length ? fails.map((p) => `${p.name}: in order: ${describeOutcome(p.order)}`) : [`series-${other.version}: ${other.patches.length} patches apply in order on ${other.version}`],
+      });
+    } catch (e) {
+      checks.push({ name: `queue check ${other.version}`, ok: false, details: [`not checked: ${(e as Error).message.split('\n')[0]}`] });
+    }
+    otherBases.push({ version: other.version, tree, seriesFile: `series-${other.version}`, series: extra.series[i]!, patches: other.patches.map((p) => p.name) });
+  }
+  const extraPatches: NonNullable<ReleaseInput['extraPatches']> = [];
+  for (const f of extra.files) extraPatches.push({ file: f.path, bytes: await patchBytes(f.patch) });
+  const fileMap = new Map([...layout.files, ...extra.files].map((f) => [f.patch.file, f.path]));
+
   const top = series.commits.at(-1) ?? { commit: base.commit, tree: base.tree };
   const combined = await combinedDiff(treeStore, base.commit, top.commit);
   const input: PreparedRelease['input'] = {
@@ -255,6 +291,8 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
     selection: { ...(config ? { config: o.config! } : {}), symbols: [...symbols].sort() },
     patches,
     series: layout.series,
+    ...(otherBases.length ? { otherBases, extraPatches } : {}),
+    queueFiles: Object.fromEntries(fileMap),
     combined,
     date: o.date ?? (await sourceDate(queue)),
     ...(report ? { report } : {}),

@@ -11,6 +11,28 @@ import { probeRuntime, type RuntimeProbe } from '../../src/toolchain/runtime.js'
 /** An unmodified Linux 2.6.9 tree (never written to), e.g. ~/.cache/tiny-trees/linux-2.6.9. */
 export const TREE_2_6 = process.env.TINY_TREE_2_6;
 
+/** Where queue/queue.yaml's later bases are unpacked (their last source; docs/compat.md). */
+export function laterTreeDir(version: string, env: NodeJS.ProcessEnv = process.env): string {
+  return join(env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tiny-trees', `linux-${version}`);
+}
+
+/** A later base: its variable when set, else its directory under ~/.cache/tiny-trees when there. */
+function laterTree(variable: string, version: string): string | undefined {
+  const set = process.env[variable];
+  if (set) return set;
+  const dir = laterTreeDir(version);
+  return existsSync(join(dir, 'Makefile')) ? dir : undefined;
+}
+
+/** The unmodified 2.6.11 tree the queue claims: $TINY_TREE_2_6_NEXT, else ~/.cache/tiny-trees/linux-2.6.11. */
+export const TREE_2_6_11 = laterTree('TINY_TREE_2_6_NEXT', '2.6.11');
+/** The unmodified 2.6.12-rc2 tree the queue claims: $TINY_TREE_2_6_12, else ~/.cache/tiny-trees/linux-2.6.12-rc2. */
+export const TREE_2_6_12 = laterTree('TINY_TREE_2_6_12', '2.6.12-rc2');
+/** Why a test of a later base cannot run here (undefined when it can). */
+export function laterTreeMissing(version: string, variable: string): string {
+  return `no unmodified ${version} tree: set ${variable}, or unpack it into ${laterTreeDir(version)} as docs/compat.md says`;
+}
+
 /** Debian's Linux 6.1 source as scripts/setup.sh leaves it: $TINY_DEBIAN_SRC, else ~/.cache/tiny-src. */
 export const DEBIAN_SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
 /** The file name of its orig tarball (linux_6.1.N.orig.tar.xz), when there is one. */

@@ -76,6 +76,8 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
     const wt = join(work, 'rebase-wt');
     const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree, '--out', wt], { env });
     expect(r.code).toBe(1);
+    // Beside the conflict: the patch's hunk (what it meant to do) and the new base's text there.
+    expect(r.stdout).toMatch(/\nkernel\/d\.c:\d+: the patch's hunk \(its intent\):\n    @@ -\d+,7 \+\d+,7 @@.*\n(    [ +-].*\n)*    -int d_line20 = 20;\n    \+int d_line20 = 0;\n(    [ +-].*\n)*  2\.6\.10 has there:\n    int d_line20 = 2000; \/\* changed upstream \*\/\n/);
     const conflicted = await readFile(join(wt, 'kernel/d.c'), 'utf8');
     expect(conflicted).toMatch(/<<<<<<< HEAD\nint d_line20 = 2000; \/\* changed upstream \*\/\n\|\|\|\|\|\|\| /);
 
@@ -105,8 +107,11 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
 
     const after = await snapshot(q);
     expect(after['patches/p-clean.patch']).toBe(before['patches/p-clean.patch']); // no churn
-    // Rewritten for the new base: header kept, hunk moved by the 5 new lines, no index line.
-    expect(after['patches/p-offset.patch']).toContain('Subject: [PATCH] b: tweak line 15\n\nMake b smaller.\n\nSigned-off-by: A Developer <dev@example.org>\n---\n');
+    // Rewritten for the new base: header kept with a record of the port (Ported-to: how it got
+    // there: clean, offset, merged or hand), hunk moved by the 5 new lines, no index line.
+    expect(after['patches/p-offset.patch']).toContain('Subject: [PATCH] b: tweak line 15\n\nMake b smaller.\n\nSigned-off-by: A Developer <dev@example.org>\nPorted-to: 2.6.10 (offset)\n---\n');
+    expect(after['patches/p-merge.patch']).toMatch(/\nPorted-to: 2\.6\.10 \(merged\)\n/);
+    expect(after['patches/p-conflict.patch']).toMatch(/\nPorted-to: 2\.6\.10 \(hand\)\n/);
     expect(after['patches/p-offset.patch']).toContain('@@ -17,7 +17,7 @@ int b_line11 = 11;\n int b_line12 = 12;');
     expect(after['patches/p-merge.patch']).toContain(' int c_line13 = 1300; /* changed upstream */\n');
     expect(after['patches/p-conflict.patch']).toContain('-int d_line20 = 2000; /* changed upstream */\n+int d_line20 = 0; /* changed upstream */\n');

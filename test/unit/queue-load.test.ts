@@ -1,7 +1,7 @@
 // loadQueue: what a user sees for a good queue and for each kind of mistake. Diagnostics are
 // asserted exactly as `tiny` prints them (formatDiagnostic), paths relative to the queue dir.
 
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readFileSync } from 'node:fs';
@@ -123,7 +123,16 @@ describe('a good queue', () => {
       ],
     });
     // The compat series comes first, each patch selected only with the `compat-gcc12` guard (the gcc-12 toolchains' needs_compat).
-    expect(q.series.slice(0, 2).map((p) => p.name)).toEqual(['compat-no-pie', 'compat-gnu89-inline']);
+    expect(q.series.filter((p) => p.bases.length === 0 || p.bases.includes('2.6.9')).slice(0, 2).map((p) => p.name)).toEqual(['compat-no-pie', 'compat-gnu89-inline']);
+    // Later bases, each pinned by tree hash; a patch ported by hand to one has a variant there.
+    expect(q.otherBases.map((b) => `${b.version} ${b.tree}`)).toEqual([
+      '2.6.11 c39ae07f393806ccf406ef966e9a15afc43cc36a',
+      '2.6.12-rc2 0bba044c4ce775e45a88a51686b5d9f90697ea9d',
+    ]);
+    expect(q.series.filter((p) => p.name === 'posix-timers').map((p) => `${p.file} ${p.bases.join(',')}`)).toEqual([
+      'patches/tiny/posix-timers.patch 2.6.9',
+      'patches/2.6.11/tiny/posix-timers.patch 2.6.11',
+    ]);
     for (const p of q.series.filter((x) => x.name.startsWith('compat-'))) {
       expect(p.guards).toEqual([{ include: true, negate: false, symbol: 'compat-gcc12' }]);
     }
@@ -243,7 +252,38 @@ describe('mistakes, each reported where it is with what to do', () => {
     expect((await failure(fixture('duplicate-name'))).text).toBe(
       [
         "queue.yaml:9:11: error: duplicate patch name 'a' (first used on line 7)",
-        '  hint: patch names identify patches in depends and reports: rename one of them',
+        '  hint: patch names identify patches in depends and reports: rename one of them, or give each per-base variant its own bases: list',
+      ].join('\n'),
+    );
+  });
+
+  it('per-base variants share a name when each lists its own bases', async () => {
+    const dup = await readFile(join(fixture('duplicate-name'), 'patches/a.patch'));
+    const yaml = (aBases: string, bBases: string) =>
+      [
+        'name: variants',
+        'base:',
+        '  version: "2.6.9"',
+        '  sources: [{ path: /src/linux-2.6.9 }]',
+        'bases:',
+        '  - version: "2.6.11"',
+        '    sources: [{ path: /src/linux-2.6.11 }]',
+        'series:',
+        '  - name: a',
+        '    file: patches/a.patch',
+        `    bases: ${aBases}`,
+        '  - name: a',
+        '    file: patches/2.6.11/a.patch',
+        `    bases: ${bBases}`,
+        '',
+      ].join('\n');
+    const files = (a: string, b: string) => ({ 'queue.yaml': yaml(a, b), 'patches/a.patch': dup, 'patches/2.6.11/a.patch': dup });
+    const q = await loadQueue(await tempQueue(files('["2.6.9"]', '["2.6.11"]')));
+    expect(q.series.map((p) => `${p.name} ${p.file} ${p.bases.join(',')}`)).toEqual(['a patches/a.patch 2.6.9', 'a patches/2.6.11/a.patch 2.6.11']);
+    expect((await failure(await tempQueue(files('["2.6.9", "2.6.11"]', '["2.6.11"]')))).text).toBe(
+      [
+        "queue.yaml:12:11: error: patch 'a' is given twice for base 2.6.11 (first on line 9)",
+        '  hint: per-base variants of a patch share a name only when no base is listed by two of them: fix their bases: lists',
       ].join('\n'),
     );
   });
@@ -352,7 +392,7 @@ describe('mistakes, each reported where it is with what to do', () => {
         "queue.yaml:13:13: error: unknown base '2.6.10'",
         "  hint: the queue's bases are 2.6.9; add 2.6.10 under bases: or fix the version",
         "queue.yaml:14:11: error: duplicate patch name 'a' (first used on line 7)",
-        '  hint: patch names identify patches in depends and reports: rename one of them',
+        '  hint: patch names identify patches in depends and reports: rename one of them, or give each per-base variant its own bases: list',
         "queue.yaml:16:5: error: unknown key 'stirp'",
         "  hint: did you mean 'strip'?",
       ].join('\n'),

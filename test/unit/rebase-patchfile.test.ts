@@ -55,6 +55,16 @@ describe('rebaseQueueYaml', () => {
     );
   });
 
+  it('touches only the entry meant for the old base when per-base variants share a name', () => {
+    const yaml =
+      'name: q\nbase:\n  version: "2.6.9"\n  sources:\n    - path: ~/old\nbases:\n  - version: "2.6.11"\n    sources:\n      - path: ~/eleven\nseries:\n' +
+      '  - name: up\n    file: up.patch\n  - name: v\n    file: v.patch\n    bases: ["2.6.9"]\n  - name: v\n    file: 2.6.11/v.patch\n    bases: ["2.6.11"]\n';
+    const out = rebaseQueueYaml(yaml, { oldVersion: '2.6.9', newBase: { version: '2.6.12', sources: [{ path: '~/new' }] }, alreadyUpstream: ['up', 'v'] });
+    // up (every base) stays on the bases it was on; the 2.6.11 variant of v is left alone.
+    expect(out).toContain('  - name: up\n    file: up.patch\n    bases: [2.6.9, 2.6.11]\n');
+    expect(out).toContain('  - name: v\n    file: v.patch\n    bases: ["2.6.9"]\n  - name: v\n    file: 2.6.11/v.patch\n    bases: ["2.6.11"]\n');
+  });
+
   it('replaces the base when the new tree has the same version (no duplicate in bases:)', () => {
     const out = rebaseQueueYaml(YAML, { oldVersion: '2.6.9', newBase: { version: '2.6.9', tree: 'fff', sources: [{ path: '~/fixed' }] }, alreadyUpstream: [] });
     expect(out).toContain('base:\n  version: 2.6.9\n  tree: fff\n  sources:\n    - path: ~/fixed\n\nseries:\n');
