@@ -103,7 +103,6 @@ export function memLabel(limit: MemLimit, kib: number): string {
 export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
   checkBootRequest(o);
   const log = o.onLog ?? (() => {});
-  const { limit, memKiB, machineKiB } = o;
   const cache = o.cacheDir;
 
   // qemu first: no point building a kernel that cannot be booted here.
@@ -397,7 +396,7 @@ export function renderBootText(b: BootOutcome): string {
     lines.push(`${memLabel(limit, first.memKiB)}: boot FAILED (${first.failure}): ${first.reason}`);
   }
   const h = first.http;
-  if (h && h.served) {
+  if (h?.served) {
     const rt = h.roundTripsMs;
     lines.push(
       `HTTP: ${h.requests} GETs answered over ${h.nic.device} (${h.nic.kconfig}) at ${h.guestAddress}:80; page ${h.pageBytes?.toLocaleString('en-US') ?? '?'} bytes; round trip ${rt.map((ms) => `${ms} ms`).join(', ')}`,
