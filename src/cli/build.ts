@@ -13,7 +13,8 @@ import { addStats, checkRemoteUrl, redactUrl, type CcacheStats } from '../kbuild
 import { MatrixProgress } from '../matrix/progress.js';
 import { readTimings, writeTimings } from '../matrix/memo.js';
 import { budgetExitCode, checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
-import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
+import { countStatus, renderFailures, renderText, timingsTable, toJson, toRows, type BuildSummary } from '../matrix/report.js';
+import { renderTable } from '../report/table.js';
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
 import { recordRun } from '../matrix/run-index.js';
@@ -43,6 +44,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
     .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
     .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collectNames('--only'))
+    .option('--timings', 'print where each toggle\'s time went (series, Kconfig, container starts, make, measure, record) on stderr')
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
     .option('--shard <I/N|auto>', 'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan')
     .option('--shards <n>', 'the number of shards, for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX does not say)', positiveInt('--shards'))
@@ -225,6 +227,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
       const remote = p.setup.ccacheRemote ? ` (${total.remote_hits} from the remote ${redactUrl(p.setup.ccacheRemote)}${total.remote_errors ? `, ${total.remote_errors} remote errors` : ''})` : '';
       err(`tiny: ccache: ${total.hits} of ${total.calls} compilations were hits${remote}`);
     }
+    if (opts.timings) err(`tiny: timings (seconds), in execution order; overhead = total - make\n${renderTable(timingsTable(rows), 'text').trimEnd()}`);
     const failures = renderFailures(rows);
     if (failures) err(failures.trimEnd());
     const verdict = renderBudgetCheck(budgets, { config: p.config.name });

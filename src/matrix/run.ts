@@ -23,7 +23,7 @@ import { generateConfig } from '../kbuild/config.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
 import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
-import { containerRunMake, extraMakeVars, kbuildVars, makeGoals, runKbuild, type KbuildSpec } from '../kbuild/make.js';
+import { containerRunMake, extraMakeVars, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
@@ -97,6 +97,36 @@ export interface ToggleResult {
   logs: string[];
   durationMs: number;
   lane?: number;
+  /** Where this run spent the toggle's time (absent when it failed before configuring). */
+  timings?: ToggleTimings;
+}
+
+/**
+ * Where one toggle's time went in this run, in ms: what `tiny build --timings` prints. A phase
+ * that did not run (a .config from the memo, a record from the store) is 0.
+ */
+export interface ToggleTimings {
+  /** The patch selection as commits of the tree store. */
+  series: number;
+  /** Generating the final .config (base target, fragment, oldconfig rounds, survival check), container starts included. */
+  kconfig: number;
+  /** The lane's worktree moved to the selection and .config written. */
+  tree: number;
+  /** make in the container, its start left out. */
+  make: number;
+  /** size, nm, per-directory sizes, artifact hashes. */
+  measure: number;
+  /** The record written (artifacts copied into the store). */
+  record: number;
+  /** Container invocations (Kconfig's makes and the build's). */
+  containers: number;
+  /** Their starts: from invoking the engine until the command ran in the container. */
+  containerStart: number;
+  total: number;
+}
+
+export function emptyTimings(): ToggleTimings {
+  return { series: 0, kconfig: 0, tree: 0, make: 0, measure: 0, record: 0, containers: 0, containerStart: 0, total: 0 };
 }
 
 export interface ToggleEvent {
@@ -131,6 +161,11 @@ interface ConfigOutcome {
   log?: string;
   /** Time spent generating it (0 from the memo). */
   ms: number;
+  /** Container invocations of the generation and their starts (ms). */
+  containers: number;
+  containerStartMs: number;
+  /** Time spent committing the patch selection (0 when memoized). */
+  seriesMs: number;
 }
 
 export function safeName(name: string): string {
@@ -214,8 +249,9 @@ export class MatrixRunner {
     lane.lastSelection = selection;
   }
 
-  private kbuildSpec(lane: Lane, logFile?: string): KbuildSpec {
+  private kbuildSpec(lane: Lane, logFile?: string, onContainer?: (u: ContainerUse) => void): KbuildSpec {
     return {
+      ...(onContainer ? { onContainer } : {}),
       runtime: this.setup.runtime,
       image: this.setup.image.id,
       src: lane.src,
@@ -383,13 +419,15 @@ export class MatrixRunner {
 
   private async makeConfig(t: Toggle, onPhase?: (state: ToggleState, lane?: number) => void): Promise<ConfigOutcome> {
     const s = this.setup;
+    const t0 = Date.now();
     const { commit, tree } = await this.seriesFor(t);
+    const seriesMs = Date.now() - t0;
     if (needsDefaults(t)) onPhase?.('waiting');
     const fragment = resolveFragment(t, s.config.kconfig.fragment, needsDefaults(t) ? await this.defaults() : undefined);
     const memoInputs = await this.memoInputs(tree);
     const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
-    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0 };
+    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs };
 
     const lane = await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
@@ -400,6 +438,12 @@ export class MatrixRunner {
       await mkdir(lane.build, { recursive: true });
       await rm(log, { force: true });
       const cross = s.toolchain.crossCompile[s.config.arch] ?? '';
+      let containers = 0;
+      let containerStartMs = 0;
+      const onContainer = (u: ContainerUse) => {
+        containers++;
+        containerStartMs += u.startMs ?? 0;
+      };
       const gen = await generateConfig({
         tree: lane.src,
         buildDir: lane.build,
@@ -408,11 +452,11 @@ export class MatrixRunner {
         base: s.config.kconfig.base,
         fragment,
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
-        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log)), baseMemoKey(memoInputs), lane.build),
+        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer)), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
       });
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
-      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms };
+      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs };
     } finally {
       this.release(lane);
     }
@@ -484,8 +528,9 @@ export class MatrixRunner {
 
   private async runToggleInner(t: Toggle, started: number): Promise<ToggleResult> {
     const logs: string[] = [];
+    let timings: ToggleTimings | undefined;
     const done = (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>): ToggleResult => {
-      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r };
+      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r, ...(timings ? { timings: { ...timings, total: Date.now() - started } } : {}) };
       this.emit(t, r.status, started, { ...(r.lane !== undefined ? { lane: r.lane } : {}), ...(r.error ? { message: r.error } : {}) });
       return result;
     };
@@ -500,6 +545,7 @@ export class MatrixRunner {
     try {
       cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
       if (cfg.log) logs.push(cfg.log);
+      timings = { ...emptyTimings(), series: cfg.seriesMs, kconfig: cfg.fromMemo ? 0 : cfg.ms, containers: cfg.containers, containerStart: cfg.containerStartMs };
     } catch (e) {
       if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
       if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
@@ -519,7 +565,7 @@ export class MatrixRunner {
 
     const lane = await this.acquire(t.selection);
     try {
-      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done);
+      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done, timings);
     } finally {
       this.release(lane);
     }
@@ -535,6 +581,7 @@ export class MatrixRunner {
     logs: string[],
     replace: boolean,
     done: (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>) => ToggleResult,
+    timings: ToggleTimings,
   ): Promise<ToggleResult> {
     const s = this.setup;
     const durations: Record<string, number> = cfg.fromMemo ? {} : { config: cfg.ms };
@@ -547,6 +594,7 @@ export class MatrixRunner {
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
     durations.tree = Date.now() - t0;
+    timings.tree = durations.tree;
 
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.log`);
     await mkdir(logDir(s.cacheDir, s.config.name), { recursive: true });
@@ -556,8 +604,15 @@ export class MatrixRunner {
     const statsLog = join(lane.build, STATS_LOG_NAME);
     await rm(statsLog, { force: true });
     t0 = Date.now();
-    const outcome = await runKbuild(this.kbuildSpec(lane, log), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
+    let buildStart = 0;
+    const onContainer = (u: ContainerUse) => {
+      timings.containers++;
+      buildStart += u.startMs ?? 0;
+    };
+    const outcome = await runKbuild(this.kbuildSpec(lane, log, onContainer), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
     durations.build = Date.now() - t0;
+    timings.containerStart += buildStart;
+    timings.make = durations.build - buildStart;
     const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
     const logText = await readFile(log, 'utf8').catch(() => outcome.output);
     const diag = countDiagnostics(logText);
@@ -606,6 +661,7 @@ export class MatrixRunner {
     t0 = Date.now();
     const m = await measureBuild({ buildDir: lane.build, arch: s.config.arch, targets: s.config.targets, ...(s.measureTools ? { tools: s.measureTools } : {}) });
     durations.measure = Date.now() - t0;
+    timings.measure = durations.measure;
     const { symbols, ...measurement } = m;
     const imageTarget = s.config.targets.find((x) => x !== 'vmlinux');
     const imageFile = imageTarget ? m.files[imageTarget] : undefined;
@@ -631,6 +687,7 @@ export class MatrixRunner {
       },
       { replace },
     );
+    timings.record = Date.now() - t0;
     await s.remoteStore?.push(key);
     return done({ status: 'built', key, record: saved.record, lane: lane.index });
   }
