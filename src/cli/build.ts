@@ -136,7 +136,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
 
         const timings = await readTimings(cache, p.config.name);
         let progress: MatrixProgress | undefined;
-        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal });
+        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal, sessions: true });
         // Toggles whose first patch does not apply on this base cannot be built: say it once
         // (and stop when that is every toggle) instead of failing them one by one.
         const doomed = await runner.firstPatchFailures(toggles);
@@ -166,6 +166,8 @@ is exceeded, 2 bad input, 130 interrupted.`,
             return r ? [r] : doomedWhy ? [failedBefore(t, doomedWhy)] : [];
           });
         } finally {
+          // The lanes' containers go with the run (and with the process, should it be killed).
+          await runner.close();
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
         }

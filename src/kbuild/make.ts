@@ -14,7 +14,7 @@
 
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CONTAINER_PATHS, type Mount, type Runtime, type RunOutcome } from '../toolchain/runtime.js';
+import { CONTAINER_PATHS, type ContainerSession, type Mount, type Runtime, type RunOutcome, type RunSpec } from '../toolchain/runtime.js';
 import type { StreamName } from '../toolchain/proc.js';
 import { TinyError } from '../util/diagnostics.js';
 import type { MakeRequest, RunMake } from './config.js';
@@ -36,6 +36,11 @@ export interface KbuildSpec {
   /** The container's network: none (default), or host when ccache reaches a remote storage. */
   network?: 'none' | 'host';
   onLine?: (line: string, stream: StreamName) => void;
+  /**
+   * A long-lived container with these mounts, environment and network (a matrix lane's): the
+   * commands run in it instead of a container each.
+   */
+  session?: ContainerSession;
   /** Told of every container invocation: how long until the command ran in it, and in all. */
   onContainer?: (use: ContainerUse) => void;
 }
@@ -132,7 +137,7 @@ async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepByte
   const timed = spec.onContainer !== undefined;
   if (timed) await rm(began, { force: true });
   const t0 = Date.now();
-  const r = await spec.runtime.runInContainer({
+  const runSpec: RunSpec = {
     image: spec.image,
     workdir: CONTAINER_PATHS.build,
     mounts: kbuildMounts(spec),
@@ -143,7 +148,8 @@ async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepByte
     ...(spec.onLine ? { onLine: spec.onLine } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(keepBytes !== undefined ? { keepBytes } : {}),
-  });
+  };
+  const r = await (spec.session ? spec.session.run(runSpec) : spec.runtime.runInContainer(runSpec));
   if (timed) {
     const wallMs = Date.now() - t0;
     const ns = Number((await readFile(began, 'utf8').catch(() => '')).trim());

@@ -18,12 +18,13 @@
 // are for machines with more cores than one make keeps busy.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
+import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
 import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
-import { containerRunMake, extraMakeVars, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
+import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
@@ -31,7 +32,7 @@ import type { FirstError, MeasureTools } from '../measure/types.js';
 import type { QueuePatch } from '../queue/types.js';
 import { inspectRecord, lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
 import type { RemoteStore } from '../store/remote.js';
-import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
+import { CONTAINER_PATHS, type ContainerSession, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
@@ -142,6 +143,13 @@ export interface RunOptions {
   onEvent?: (e: ToggleEvent) => void;
   /** Set `aborted` (Ctrl-C): toggles not started are reported as interrupted. */
   signal?: { aborted: boolean };
+  /**
+   * One long-lived container per lane (runtimes that have them), the lane's Kconfig makes and
+   * builds run in it by exec instead of a container start each. The caller must close() the
+   * runner (the containers are also removed when the process exits, and a leftover of a killed
+   * run when the next run opens its lane).
+   */
+  sessions?: boolean;
 }
 
 interface Lane {
@@ -150,6 +158,7 @@ interface Lane {
   build: string;
   busy: boolean;
   lastSelection?: string;
+  session?: ContainerSession;
 }
 
 interface ConfigOutcome {
@@ -166,6 +175,8 @@ interface ConfigOutcome {
   containerStartMs: number;
   /** Time spent committing the patch selection (0 when memoized). */
   seriesMs: number;
+  /** Time spent moving the lane's worktree for Kconfig. */
+  treeMs: number;
 }
 
 export function safeName(name: string): string {
@@ -192,6 +203,8 @@ export class MatrixRunner {
   private readonly series = new Map<string, Promise<{ commit: string; tree: string }>>();
   private readonly configs = new Map<string, Promise<ConfigOutcome>>();
   private readonly kconfigIds = new Map<string, Promise<string>>();
+  /** The Kconfig rules of each Kconfig identity (parsing 2.6's takes ~0.3 s: once per run, not per toggle). */
+  private readonly kconfigDbs = new Map<string, KconfigDb>();
   private defaultsPromise?: Promise<Map<string, string>>;
   private readonly ccacheDir: string;
   /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts), and the network they need. */
@@ -250,7 +263,7 @@ export class MatrixRunner {
   }
 
   private kbuildSpec(lane: Lane, logFile?: string, onContainer?: (u: ContainerUse) => void): KbuildSpec {
-    return {
+    const spec: KbuildSpec = {
       ...(onContainer ? { onContainer } : {}),
       runtime: this.setup.runtime,
       image: this.setup.image.id,
@@ -261,6 +274,31 @@ export class MatrixRunner {
       network: this.network,
       ...(logFile ? { logFile } : {}),
     };
+    const open = this.setup.runtime.openSession;
+    if (this.opts.sessions && open) {
+      lane.session ??= open.call(this.setup.runtime, {
+        name: `tiny-lane-${sha256(resolve(lane.build)).slice(0, 16)}`,
+        image: spec.image,
+        mounts: kbuildMounts(spec),
+        env: spec.env,
+        network: spec.network ?? 'none',
+      });
+      spec.session = lane.session;
+    }
+    return spec;
+  }
+
+  /** Stop the lanes' containers (sessions). */
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map(async (l) => {
+      await l.session?.close();
+      l.session = undefined;
+    }));
+  }
+
+  /** Container starts of the lanes' sessions so far (count, ms). */
+  sessionStarts(): { count: number; ms: number } {
+    return this.lanes.reduce((a, l) => ({ count: a.count + (l.session?.starts.count ?? 0), ms: a.ms + (l.session?.starts.ms ?? 0) }), { count: 0, ms: 0 });
   }
 
   /** What a record says of the compiler cache of one build. */
@@ -307,6 +345,16 @@ export class MatrixRunner {
       this.kconfigIds.set(tree, p);
     }
     return p;
+  }
+
+  /** The Kconfig rules of a worktree, parsed once per Kconfig identity (the same files, the same rules). */
+  private kconfigDb(identity: string, src: string): KconfigDb {
+    let db = this.kconfigDbs.get(identity);
+    if (!db) {
+      db = readKconfigTree(src, { arch: this.setup.config.arch });
+      this.kconfigDbs.set(identity, db);
+    }
+    return db;
   }
 
   /**
@@ -427,13 +475,15 @@ export class MatrixRunner {
     const memoInputs = await this.memoInputs(tree);
     const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
-    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs };
+    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs, treeMs: 0 };
 
     const lane = await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
     try {
       onPhase?.('tree', lane.index);
+      const t1 = Date.now();
       await this.moveLane(lane, commit, t.selection);
+      const treeMs = Date.now() - t1;
       onPhase?.('config', lane.index);
       await mkdir(lane.build, { recursive: true });
       await rm(log, { force: true });
@@ -454,9 +504,10 @@ export class MatrixRunner {
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
         runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer)), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
+        kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
       });
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
-      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs };
+      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs };
     } finally {
       this.release(lane);
     }
@@ -545,7 +596,7 @@ export class MatrixRunner {
     try {
       cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
       if (cfg.log) logs.push(cfg.log);
-      timings = { ...emptyTimings(), series: cfg.seriesMs, kconfig: cfg.fromMemo ? 0 : cfg.ms, containers: cfg.containers, containerStart: cfg.containerStartMs };
+      timings = { ...emptyTimings(), series: cfg.seriesMs, kconfig: cfg.fromMemo ? 0 : cfg.ms, tree: cfg.treeMs, containers: cfg.containers, containerStart: cfg.containerStartMs };
     } catch (e) {
       if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
       if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
@@ -594,7 +645,7 @@ export class MatrixRunner {
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
     durations.tree = Date.now() - t0;
-    timings.tree = durations.tree;
+    timings.tree += durations.tree;
 
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.log`);
     await mkdir(logDir(s.cacheDir, s.config.name), { recursive: true });

@@ -7,6 +7,7 @@
 // source tree mounted read-only, only the build (and ccache) directories writable, and an
 // environment holding only what the caller passed (+ PATH).
 
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
@@ -111,6 +112,35 @@ export interface Runtime {
   runInContainer(spec: RunSpec): Promise<RunOutcome>;
   /** The path a command sees for `containerPath`: itself in a container, the mounted host path on host. */
   resolvePath(containerPath: string, mounts: readonly Mount[]): string;
+  /**
+   * A long-lived container for many commands with the same image, mounts, environment and
+   * network (a matrix lane's Kconfig and builds): one start, then one exec per command. Absent
+   * for the host runtime (nothing to start).
+   */
+  openSession?(spec: SessionSpec): ContainerSession;
+}
+
+/** What a session's container is made of: a RunSpec without the command. */
+export interface SessionSpec extends Omit<RunSpec, 'cmd' | 'logFile' | 'onLine' | 'timeoutMs' | 'keepBytes' | 'workdir'> {
+  /**
+   * The container's name: the same for the same lane on every run, so a container left by a
+   * killed run is found and removed when the next one starts.
+   */
+  name: string;
+}
+
+export interface ContainerSession {
+  readonly name: string;
+  /**
+   * Run a command in the session's container (started on first use, restarted when a mount's
+   * directory was replaced). A spec with another image, mounts, environment or network than the
+   * session's runs in a container of its own, as runInContainer.
+   */
+  run(spec: RunSpec): Promise<RunOutcome>;
+  /** How many times the container was started, and how long the starts took (ms). */
+  readonly starts: { count: number; ms: number };
+  /** Stop and remove the container (and every process in it). Safe to call twice. */
+  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,6 +171,13 @@ export interface EngineFlags {
   file: string[];
   import: string[];
   pull: string[];
+  /** A session: start detached under a name, run commands in it, remove it (killing what runs). */
+  detach: string[];
+  name: string[];
+  exec: string[];
+  remove: string[];
+  /** What the session's container runs between commands. */
+  keepAlive: string[];
   /** FROM accepts an image ID (podman/buildah does; docker's BuildKit does not). */
   fromById: boolean;
   /** What fixes an unusable engine. */
@@ -165,6 +202,10 @@ const COMMON_FLAGS = {
   file: ['--file', '{file}'],
   import: ['import'],
   pull: ['pull'],
+  detach: ['--detach'],
+  name: ['--name={name}'],
+  exec: ['exec', '--workdir={workdir}'],
+  keepAlive: ['sleep', 'infinity'],
 } satisfies Partial<EngineFlags>;
 
 export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
@@ -175,6 +216,7 @@ export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
     cleanEnv: ['--unsetenv-all'],
     userOther: ['--userns=keep-id', '--user={uid}:{gid}'],
     build: ['build', '--pull=never', '--layers'],
+    remove: ['rm', '--force', '--time=0'],
     fromById: true,
     fix: 'sudo bash scripts/setup-containers.sh',
   },
@@ -185,6 +227,7 @@ export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
     cleanEnv: [],
     userOther: ['--user={uid}:{gid}'],
     build: ['build'],
+    remove: ['rm', '--force'],
     fromById: false,
     fix: 'start the Docker engine (`sudo systemctl start docker`), or use podman: sudo bash scripts/setup-containers.sh',
   },
@@ -377,13 +420,14 @@ export class EngineRuntime implements Runtime {
     return this.flags.fromById ? info.id : tag;
   }
 
-  runArgv(spec: RunSpec): string[] {
+  runArgv(spec: RunSpec, extra: readonly string[] = []): string[] {
     checkRunSpec(spec, true);
     const f = this.flags;
     const user = this.uid === 0 ? f.userRoot : fill(f.userOther, { uid: this.uid, gid: this.gid });
     return [
       f.bin,
       ...f.run,
+      ...extra,
       ...f.cleanEnv,
       ...fill(f.network, { network: spec.network }),
       ...user,
@@ -412,6 +456,118 @@ export class EngineRuntime implements Runtime {
 
   resolvePath(containerPath: string): string {
     return containerPath;
+  }
+
+  openSession(spec: SessionSpec): ContainerSession {
+    return new EngineSession(this, this.exec, spec);
+  }
+}
+
+/** Containers of open sessions, removed when the process exits however it exits (but SIGKILL). */
+const liveSessions = new Map<string, readonly string[]>();
+let exitHook = false;
+function removeAtExit(name: string, argv: readonly string[] | undefined): void {
+  if (argv) liveSessions.set(name, argv);
+  else liveSessions.delete(name);
+  if (!exitHook && argv) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const a of liveSessions.values()) spawnSync(a[0]!, a.slice(1), { stdio: 'ignore', timeout: 15_000 });
+    });
+  }
+}
+
+const SESSION_GONE = /no such container|is not running|container state improper|not running/i;
+
+class EngineSession implements ContainerSession {
+  readonly starts = { count: 0, ms: 0 };
+  private started?: Promise<void>;
+  /** The mounts' directories (device, inode, birth) when the container started: a replaced one needs a new container. */
+  private identity = '';
+
+  constructor(
+    private readonly rt: EngineRuntime,
+    private readonly exec: Exec,
+    private readonly spec: SessionSpec,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  private removeArgv(): string[] {
+    return [this.rt.flags.bin, ...this.rt.flags.remove, this.spec.name];
+  }
+
+  private async mountIdentity(): Promise<string> {
+    const ids = await Promise.all(this.spec.mounts.map(async (m) => {
+      // An inode number is reused at once by a directory made anew: its birth time is not.
+      const st = await stat(m.host, { bigint: true }).catch(() => undefined);
+      return st ? `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.isDirectory() ? 'd' : 'f'}` : 'absent';
+    }));
+    return ids.join(',');
+  }
+
+  private start(): Promise<void> {
+    this.started ??= (async () => {
+      const t0 = Date.now();
+      // A container of this name is a leftover of a killed run (the name is the lane's).
+      await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
+      await prepareMounts(this.spec.mounts);
+      this.identity = await this.mountIdentity();
+      const f = this.rt.flags;
+      const argv = this.rt.runArgv({ ...this.spec, workdir: '/', cmd: f.keepAlive }, [...f.detach, ...fill(f.name, { name: this.spec.name })]);
+      const r = await this.exec.run(argv[0]!, argv.slice(1), { allowFail: true });
+      if (r.code !== 0) {
+        this.started = undefined;
+        throw new TinyError(`${f.bin} could not start the container ${this.spec.name}: ${r.stderr.trim().split('\n').slice(-3).join('\n')}`, 1, [], f.fix);
+      }
+      removeAtExit(this.spec.name, this.removeArgv());
+      this.starts.count++;
+      this.starts.ms += Date.now() - t0;
+    })();
+    return this.started;
+  }
+
+  private sameShape(spec: RunSpec): boolean {
+    const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname'>) =>
+      JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny']);
+    return shape(spec) === shape(this.spec);
+  }
+
+  async run(spec: RunSpec): Promise<RunOutcome> {
+    if (!this.sameShape(spec)) return this.rt.runInContainer(spec);
+    checkRunSpec(spec, true);
+    if (this.started && (await this.mountIdentity()) !== this.identity) await this.close();
+    for (let attempt = 0; ; attempt++) {
+      await this.start();
+      const f = this.rt.flags;
+      const argv = [f.bin, ...fill(f.exec, { workdir: spec.workdir }), this.spec.name, ...spec.cmd];
+      const r = await this.exec.stream(argv[0]!, argv.slice(1), {
+        ...(spec.onLine ? { onLine: spec.onLine } : {}),
+        ...(spec.logFile ? { logFile: spec.logFile } : {}),
+        ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
+        ...(spec.keepBytes !== undefined ? { keepBytes: spec.keepBytes } : {}),
+      });
+      // The container vanished under us (removed by hand, the engine restarted): start it again, once.
+      if (r.code >= 125 && r.code <= 127 && SESSION_GONE.test(r.output) && attempt === 0) {
+        await this.close();
+        continue;
+      }
+      // A killed or timed-out exec client leaves its command running in the container: stop
+      // the container, so nothing of this command outlives it (the next command starts afresh).
+      if (r.timedOut || r.code > 128) await this.close();
+      return { code: r.code, output: r.output, truncated: r.truncated, argv, durationMs: r.durationMs, timedOut: r.timedOut, hermetic: true };
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.started) return;
+    const started = this.started;
+    this.started = undefined;
+    await started.catch(() => undefined);
+    await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
+    removeAtExit(this.spec.name, undefined);
   }
 }
 

@@ -271,3 +271,61 @@ describe('host runtime', () => {
     await expect(rt.buildImage()).rejects.toThrow(/host runtime has no images/);
   });
 });
+
+describe('a session: one long-lived container per lane, a command per exec', () => {
+  const sessionOf = async (exec: Exec) => {
+    const dir = await tempDir();
+    await mkdir(join(dir, 'src'));
+    const mounts = [
+      { host: join(dir, 'src'), container: CONTAINER_PATHS.src, readonly: true },
+      { host: join(dir, 'build'), container: CONTAINER_PATHS.build, readonly: false },
+    ];
+    const rt = new EngineRuntime('podman', { exec, uid: 0, gid: 0 });
+    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none' });
+    return { dir, rt, s, mounts, run: (over: Partial<RunSpec> = {}) => s.run(spec({ mounts, env: { KBUILD_BUILD_USER: 'tiny' }, ...over })) };
+  };
+  const line = (c: Call) => [c.cmd, ...c.args].join(' ');
+
+  it('removes a leftover of the same name, starts detached once, then execs each command in it', async () => {
+    const exec = fakeExec({ podman: {} }, { code: 0, output: 'ok\n' });
+    const { s, run } = await sessionOf(exec);
+    await run({ cmd: ['make', 'oldconfig'] });
+    const r = await run({ cmd: ['make', '-j2', 'bzImage'] });
+    expect(r).toMatchObject({ code: 0, output: 'ok\n' });
+    const calls = exec.calls.map(line);
+    expect(calls[0]).toBe('podman rm --force --time=0 tiny-lane-0123');
+    expect(calls[1]).toMatch(/^podman run --rm --pull=never .*--detach --name=tiny-lane-0123 .*--network=none .* sha256:(ab)+ sleep infinity$/);
+    expect(calls.slice(2)).toEqual(['podman exec --workdir=/tiny/build tiny-lane-0123 make oldconfig', 'podman exec --workdir=/tiny/build tiny-lane-0123 make -j2 bzImage']);
+    expect(s.starts.count).toBe(1);
+    await s.close();
+    expect(exec.calls.map(line).at(-1)).toBe('podman rm --force --time=0 tiny-lane-0123');
+  });
+
+  it('a command with another environment runs in a container of its own', async () => {
+    const exec = fakeExec({ podman: {} });
+    const { s, run } = await sessionOf(exec);
+    await run({ env: { OTHER: '1' } });
+    expect(exec.calls.map(line)).toEqual([expect.stringMatching(/^podman run --rm .* --env OTHER=1 .*make -C \/tiny\/src/)]);
+    expect(s.starts.count).toBe(0);
+  });
+
+  it('a killed or timed-out exec stops the container, so its command does not run on; the next command starts a new one', async () => {
+    const exec = fakeExec({ podman: {} }, { code: 130, output: '' });
+    const { s, run } = await sessionOf(exec);
+    expect((await run()).code).toBe(130);
+    expect(exec.calls.map(line).at(-1)).toBe('podman rm --force --time=0 tiny-lane-0123');
+    await run();
+    expect(s.starts.count).toBe(2);
+  });
+
+  it('a replaced mount directory (a worktree made anew) gets a new container: the old one still sees the deleted directory', async () => {
+    const exec = fakeExec({ podman: {} });
+    const { dir, s, run } = await sessionOf(exec);
+    await run();
+    await rm(join(dir, 'src'), { recursive: true });
+    await mkdir(join(dir, 'src'));
+    await writeFile(join(dir, 'src', 'Makefile'), 'all:\n');
+    await run();
+    expect(s.starts.count).toBe(2);
+  });
+});
