@@ -151,7 +151,10 @@ is exceeded, 2 bad input, 130 interrupted.`,
           );
         }
         for (const d of doomed) err(`tiny: ${d.error.message}: ${d.toggles.length} of ${toggles.length} toggles cannot be built (${d.toggles.map((t) => t.name).join(', ')})`);
-        const runnable = toggles.filter((t) => !doomedBy.has(t.name));
+        let runnable = toggles.filter((t) => !doomedBy.has(t.name));
+        // Every .config first: the same builds are then made once, the others in the order that
+        // changes least between neighbours (src/matrix/order.ts).
+        runnable = await runner.buildOrder(runnable);
         progress = new MatrixProgress(runnable, { timings, lanes: p.setup.lanes ?? 1 });
         err(
           `tiny: building ${runnable.length} toggle${runnable.length === 1 ? '' : 's'} of ${p.config.name} on ${p.base.version} with ${p.toolchain.name} (${p.setup.image.id.replace(/^sha256:/, '').slice(0, 12)}) on ${p.runtime.name}, make -j${p.setup.jobs}${(p.setup.lanes ?? 1) > 1 ? `, ${p.setup.lanes} lanes` : ''}; logs: ${join(cache, 'logs', p.config.name)}`,
@@ -160,7 +163,8 @@ is exceeded, 2 bad input, 130 interrupted.`,
         try {
           const ran = await progress.run(runner, runnable);
           const failedBefore = (t: (typeof toggles)[number], e: TinyError): ToggleResult => ({ toggle: t, status: 'failed', error: e.message, ...(e.hint ? { details: [`hint: ${e.hint}`] } : {}), logs: [], durationMs: 0 });
-          results = toggles.flatMap((t) => {
+          // In the order they ran (run_order), the toggles that could not run after them.
+          results = [...runnable, ...toggles.filter((t) => doomedBy.has(t.name))].flatMap((t) => {
             const r = ran.find((x) => x.toggle.name === t.name);
             const doomedWhy = doomedBy.get(t.name);
             return r ? [r] : doomedWhy ? [failedBefore(t, doomedWhy)] : [];

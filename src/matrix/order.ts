@@ -7,11 +7,13 @@
 // The distance between two builds estimates what the second rebuilds after the first:
 //   - a symbol that changes the global compiler flags (CC_OPTIMIZE_FOR_SIZE: -Os for -O2, the
 //     CPU choice's -march, REGPARM ...) rebuilds everything: GLOBAL_WEIGHT;
-//   - a patch more or less moves the worktree by that patch's files: PATCH_WEIGHT;
-//   - any other symbol rebuilds the objects that use it: 1.
+//   - a patch more or less rebuilds that patch's files: PATCH_WEIGHT, as much as a symbol (an
+//     option patch's files are the objects that use its symbol);
+//   - any other symbol rebuilds the objects that use it: 1 (absent is n, as for Kconfig).
 // The order starts at the first build (the queue point: its .config gave the options' defaults)
 // and always goes to the nearest build not yet taken (ties: the plan's order), so a flip sits
-// next to its without: twin and the global-flag changers come together, at the end.
+// next to its without: twin (the option off, then its patch out: the same files) and the
+// global-flag changers come together, at the end.
 
 import { sameValue } from '../kbuild/kconfig.js';
 
@@ -46,7 +48,7 @@ export const GLOBAL_SYMBOLS: ReadonlySet<string> = new Set([
 ]);
 
 export const GLOBAL_WEIGHT = 1000;
-export const PATCH_WEIGHT = 10;
+export const PATCH_WEIGHT = 1;
 
 export interface BuildItem {
   /** The toggle's name. */

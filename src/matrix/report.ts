@@ -41,6 +41,8 @@ export interface ToggleRow {
   logs: string[];
   hermetic?: boolean;
   timings?: ToggleTimings;
+  /** The earlier toggle of the run with the same record key (built once for both). */
+  sameAs?: string;
 }
 
 export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
@@ -75,6 +77,7 @@ export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
       logs: r.logs,
       ...(r.record ? { hermetic: r.record.hermetic } : {}),
       ...(r.timings ? { timings: r.timings } : {}),
+      ...(r.sameAs ? { sameAs: r.sameAs } : {}),
     };
   });
 }
@@ -124,7 +127,7 @@ export function sizeTable(rows: readonly ToggleRow[]): Table {
       num(r.artifacts[image]?.bytes),
       delta(r.deltaQueue),
       delta(r.deltaBase),
-      r.status,
+      r.sameAs ? `${r.status}: same .config as ${r.sameAs}` : r.status,
       formatDuration(r.durationMs),
     ]),
   };
@@ -226,6 +229,7 @@ export function toJson(rows: readonly ToggleRow[], s: BuildSummary): Record<stri
       first_error: r.firstError ? firstErrorJson(r.firstError) : null,
       logs: r.logs,
       timings: r.timings ? timingsJson(r.timings) : null,
+      same_config_as: r.sameAs ?? null,
     })),
   };
 }
@@ -294,7 +298,7 @@ export function timingsTable(rows: readonly ToggleRow[]): Table {
       { header: 'overhead', align: 'right' },
       { header: 'total', align: 'right' },
     ],
-    rows: [...timed.map((r) => line(r.toggle, r.status, r.timings!)), ...(timed.length > 1 ? [line(`all ${timed.length} (overhead: mean)`, '', total, timed.length)] : [])],
+    rows: [...timed.map((r) => line(r.toggle, r.sameAs ? `= ${r.sameAs}` : r.status, r.timings!)), ...(timed.length > 1 ? [line(`all ${timed.length} (overhead: mean)`, '', total, timed.length)] : [])],
   };
 }
 

@@ -44,6 +44,7 @@ import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfi
 import { git } from '../tree/git.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
+import { buildOrder as buildOrderOf, sameBuilds, type BuildItem } from './order.js';
 
 export interface MatrixSetup {
   cacheDir: string;
@@ -100,6 +101,11 @@ export interface ToggleResult {
   lane?: number;
   /** Where this run spent the toggle's time (absent when it failed before configuring). */
   timings?: ToggleTimings;
+  /**
+   * The toggle this one is the same build as (the same patches and the same final .config: the
+   * same record key), earlier in the run: built once, this one served from its record.
+   */
+  sameAs?: string;
 }
 
 /**
@@ -177,6 +183,8 @@ interface ConfigOutcome {
   seriesMs: number;
   /** Time spent moving the lane's worktree for Kconfig. */
   treeMs: number;
+  /** When it was ready (ms since the epoch). */
+  readyAt: number;
 }
 
 export function safeName(name: string): string {
@@ -203,6 +211,9 @@ export class MatrixRunner {
   private readonly series = new Map<string, Promise<{ commit: string; tree: string }>>();
   private readonly configs = new Map<string, Promise<ConfigOutcome>>();
   private readonly kconfigIds = new Map<string, Promise<string>>();
+  /** The first toggle of this run with each record key, and its result to come. */
+  private readonly keyOwners = new Map<string, { name: string; result: Promise<ToggleResult> }>();
+  private readonly settlers = new Map<string, (r: ToggleResult) => void>();
   /** The Kconfig rules of each Kconfig identity (parsing 2.6's takes ~0.3 s: once per run, not per toggle). */
   private readonly kconfigDbs = new Map<string, KconfigDb>();
   private defaultsPromise?: Promise<Map<string, string>>;
@@ -475,7 +486,7 @@ export class MatrixRunner {
     const memoInputs = await this.memoInputs(tree);
     const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
-    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs, treeMs: 0 };
+    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs, treeMs: 0, readyAt: Date.now() };
 
     const lane = await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
@@ -507,7 +518,7 @@ export class MatrixRunner {
         kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
       });
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
-      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs };
+      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs, readyAt: Date.now() };
     } finally {
       this.release(lane);
     }
@@ -564,8 +575,13 @@ export class MatrixRunner {
   /** Build (or serve) one toggle. Never throws: any error becomes a failed toggle. */
   async runToggle(t: Toggle): Promise<ToggleResult> {
     const started = Date.now();
+    const settled = (r: ToggleResult): ToggleResult => {
+      this.settlers.get(t.name)?.(r);
+      this.settlers.delete(t.name);
+      return r;
+    };
     try {
-      return await this.runToggleInner(t, started);
+      return settled(await this.runToggleInner(t, started));
     } catch (e) {
       // A full disk stops the run (every toggle after it would fail the same way); anything
       // else (a vanished runtime...) fails this toggle with the reason, and the others go on.
@@ -573,15 +589,16 @@ export class MatrixRunner {
       const r = failure(e, '');
       const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs: [], ...r, status: this.aborted ? 'interrupted' : 'failed' };
       this.emit(t, result.status, started, r.error ? { message: r.error } : {});
-      return result;
+      return settled(result);
     }
   }
 
   private async runToggleInner(t: Toggle, started: number): Promise<ToggleResult> {
     const logs: string[] = [];
     let timings: ToggleTimings | undefined;
+    let configuredBefore = 0;
     const done = (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>): ToggleResult => {
-      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r, ...(timings ? { timings: { ...timings, total: Date.now() - started } } : {}) };
+      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r, ...(timings ? { timings: { ...timings, total: Date.now() - started + configuredBefore } } : {}) };
       this.emit(t, r.status, started, { ...(r.lane !== undefined ? { lane: r.lane } : {}), ...(r.error ? { message: r.error } : {}) });
       return result;
     };
@@ -597,6 +614,8 @@ export class MatrixRunner {
       cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
       if (cfg.log) logs.push(cfg.log);
       timings = { ...emptyTimings(), series: cfg.seriesMs, kconfig: cfg.fromMemo ? 0 : cfg.ms, tree: cfg.treeMs, containers: cfg.containers, containerStart: cfg.containerStartMs };
+      // Configured ahead of the builds (buildOrder): that time is the toggle's too.
+      if (cfg.readyAt <= started) configuredBefore = cfg.seriesMs + cfg.treeMs + cfg.ms;
     } catch (e) {
       if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
       if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
@@ -605,6 +624,14 @@ export class MatrixRunner {
 
     const inputs = this.inputsFor(t, cfg.sha256);
     const key = recordKey(inputs);
+    // The same build as an earlier toggle of this run: built (or served) once, for both.
+    const owner = this.keyOwners.get(key);
+    if (owner && owner.name !== t.name) {
+      const first = await owner.result;
+      if (first.status === 'built' || first.status === 'cached') return done({ status: 'cached', key, ...(first.record ? { record: first.record } : {}), sameAs: owner.name });
+      return done({ status: first.status === 'interrupted' ? 'interrupted' : 'failed', key, sameAs: owner.name, error: `same .config as ${owner.name}, which ${first.status === 'interrupted' ? 'was interrupted' : `failed: ${first.error ?? ''}`}` });
+    }
+    if (!owner) this.keyOwners.set(key, { name: t.name, result: new Promise<ToggleResult>((resolve) => this.settlers.set(t.name, resolve)) });
     const found = await inspectRecord(this.setup.records, key);
     // A damaged record (a truncated metadata.json) is built again and replaced, and said.
     if (found.state === 'corrupt') notice(`record ${key.slice(0, 12)} of ${t.name} is corrupt (${found.path}: ${found.why}): building it again`);
@@ -741,6 +768,48 @@ export class MatrixRunner {
     timings.record = Date.now() - t0;
     await s.remoteStore?.push(key);
     return done({ status: 'built', key, record: saved.record, lane: lane.index });
+  }
+
+  /**
+   * The toggles in the order to build them: every toggle's final .config first (from the memo,
+   * or Kconfig in a lane), then the same builds next to each other (the second is served from
+   * the first's record) and the distinct builds in the order that changes least between
+   * neighbours (order.ts). Toggles that cannot be configured (or that a flip cannot change)
+   * come last, in the given order: running them reports why.
+   */
+  async buildOrder(toggles: readonly Toggle[]): Promise<Toggle[]> {
+    const items: BuildItem[] = [];
+    const rest: Toggle[] = [];
+    const byName = new Map(toggles.map((t) => [t.name, t]));
+    let next = 0;
+    const configured = new Map<string, BuildItem>();
+    const worker = async () => {
+      while (next < toggles.length) {
+        const t = toggles[next++]!;
+        if (this.aborted) continue;
+        try {
+          if ((await this.hiddenAtQueuePoint(t)).length) continue;
+          const started = Date.now();
+          const cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
+          configured.set(t.name, { name: t.name, key: recordKey(this.inputsFor(t, cfg.sha256)), patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) });
+        } catch {
+          /* runToggle reports it */
+        }
+      }
+    };
+    await Promise.all(this.lanes.map(() => worker()));
+    for (const t of toggles) {
+      const it = configured.get(t.name);
+      if (it) items.push(it);
+      else rest.push(t);
+    }
+    const same = sameBuilds(items);
+    const out: Toggle[] = [];
+    for (const name of buildOrderOf(items)) {
+      out.push(byName.get(name)!);
+      for (const [follower, owner] of same) if (owner === name) out.push(byName.get(follower)!);
+    }
+    return [...out, ...rest];
   }
 
   /** Run toggles with one worker per lane (the CLI drives runToggle itself, through listr2). */
