@@ -154,6 +154,7 @@ is exceeded, 2 bad input, 130 interrupted.`,
         let runnable = toggles.filter((t) => !doomedBy.has(t.name));
         // Every .config first: the same builds are then made once, the others in the order that
         // changes least between neighbours (src/matrix/order.ts).
+        err(`tiny: configuring ${runnable.length} toggle${runnable.length === 1 ? '' : 's'} of ${p.config.name} (Kconfig, or the memo) to order the builds...`);
         runnable = await runner.buildOrder(runnable);
         progress = new MatrixProgress(runnable, { timings, lanes: p.setup.lanes ?? 1 });
         err(
