@@ -7,10 +7,11 @@
 // source tree mounted read-only, only the build (and ccache) directories writable, and an
 // environment holding only what the caller passed (+ PATH).
 
-import { spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { realExec, type Exec, type StreamName } from './proc.js';
 
@@ -171,13 +172,10 @@ export interface EngineFlags {
   file: string[];
   import: string[];
   pull: string[];
-  /** A session: start detached under a name, run commands in it, remove it (killing what runs). */
-  detach: string[];
+  /** A session: a container attached to tiny under a name, running SESSION_SERVER; removed (killing what runs) by name. */
+  interactive: string[];
   name: string[];
-  exec: string[];
   remove: string[];
-  /** What the session's container runs between commands. */
-  keepAlive: string[];
   /** FROM accepts an image ID (podman/buildah does; docker's BuildKit does not). */
   fromById: boolean;
   /** What fixes an unusable engine. */
@@ -202,10 +200,8 @@ const COMMON_FLAGS = {
   file: ['--file', '{file}'],
   import: ['import'],
   pull: ['pull'],
-  detach: ['--detach'],
+  interactive: ['--interactive'],
   name: ['--name={name}'],
-  exec: ['exec', '--workdir={workdir}'],
-  keepAlive: ['sleep', 'infinity'],
 } satisfies Partial<EngineFlags>;
 
 export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
@@ -477,11 +473,33 @@ function removeAtExit(name: string, argv: readonly string[] | undefined): void {
   }
 }
 
-const SESSION_GONE = /no such container|is not running|container state improper|not running/i;
+/** Where a session's control directory is mounted: the server's working directory. */
+export const SESSION_DIR = '/tiny/.session';
+
+/**
+ * The session's container runs this small server as its command, attached to tiny (stdin and
+ * stdout are pipes): tiny writes a request id per line; the server runs ./<id>.sh (which cds
+ * to the workdir and execs the command) with its output in ./<id>.out, then answers
+ * `done <id> <exit code>`. A command costs a fork, not an engine start (~0.2-0.5 s each on a
+ * loaded machine). When tiny goes away, stdin ends, the loop ends and the container with it
+ * (--rm), after the command that is running.
+ */
+export const SESSION_SERVER = 'echo ready; while read -r id; do sh "./$id.sh" </dev/null >"./$id.out" 2>&1; echo "done $id $?"; done';
+
+/** A word quoted for sh. */
+function shQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
 
 class EngineSession implements ContainerSession {
   readonly starts = { count: 0, ms: 0 };
-  private started?: Promise<void>;
+  private started?: Promise<ChildProcessWithoutNullStreams>;
+  private ctl?: string;
+  private seq = 0;
+  /** The server's answers by request id, and what to do when it goes away. */
+  private readonly waiting = new Map<string, (rc: number | undefined) => void>();
+  /** One command at a time (a lane holds one toggle at a time; this keeps it so). */
+  private lock: Promise<unknown> = Promise.resolve();
   /** The mounts' directories (device, inode, birth) when the container started: a replaced one needs a new container. */
   private identity = '';
 
@@ -500,74 +518,174 @@ class EngineSession implements ContainerSession {
   }
 
   private async mountIdentity(): Promise<string> {
-    const ids = await Promise.all(this.spec.mounts.map(async (m) => {
-      // An inode number is reused at once by a directory made anew: its birth time is not.
-      const st = await stat(m.host, { bigint: true }).catch(() => undefined);
-      return st ? `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.isDirectory() ? 'd' : 'f'}` : 'absent';
-    }));
+    const ids = await Promise.all(
+      this.spec.mounts.map(async (m) => {
+        // An inode number is reused at once by a directory made anew: its birth time is not.
+        const st = await stat(m.host, { bigint: true }).catch(() => undefined);
+        return st ? `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.isDirectory() ? 'd' : 'f'}` : 'absent';
+      }),
+    );
     return ids.join(',');
   }
 
-  private start(): Promise<void> {
+  private start(): Promise<ChildProcessWithoutNullStreams> {
     this.started ??= (async () => {
       const t0 = Date.now();
       // A container of this name is a leftover of a killed run (the name is the lane's).
       await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
       await prepareMounts(this.spec.mounts);
       this.identity = await this.mountIdentity();
+      this.ctl = await mkdtemp(join(tmpdir(), 'tiny-session-'));
       const f = this.rt.flags;
-      const argv = this.rt.runArgv({ ...this.spec, workdir: '/', cmd: f.keepAlive }, [...f.detach, ...fill(f.name, { name: this.spec.name })]);
-      const r = await this.exec.run(argv[0]!, argv.slice(1), { allowFail: true });
-      if (r.code !== 0) {
-        this.started = undefined;
-        throw new TinyError(`${f.bin} could not start the container ${this.spec.name}: ${r.stderr.trim().split('\n').slice(-3).join('\n')}`, 1, [], f.fix);
-      }
+      const mounts = [...this.spec.mounts, { host: this.ctl, container: SESSION_DIR, readonly: false }];
+      const argv = this.rt.runArgv({ ...this.spec, mounts, workdir: SESSION_DIR, cmd: ['sh', '-c', SESSION_SERVER] }, [...f.interactive, ...fill(f.name, { name: this.spec.name })]);
+      const child = spawn(argv[0]!, argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.on('data', (b: Buffer) => (stderr = (stderr + b.toString('utf8')).slice(-4000)));
+      const ready = new Promise<void>((resolve, reject) => {
+        let buf = '';
+        child.stdout.on('data', (b: Buffer) => {
+          buf += b.toString('utf8');
+          let nl: number;
+          while ((nl = buf.indexOf('\n')) >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line === 'ready') resolve();
+            const m = /^done (\S+) (\d+)$/.exec(line);
+            if (m) {
+              this.waiting.get(m[1]!)?.(Number(m[2]));
+              this.waiting.delete(m[1]!);
+            }
+          }
+        });
+        const gone = (why: string) => {
+          reject(new TinyError(`${f.bin} could not start the container ${this.spec.name}: ${why}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join('\n')}` : ''}`, 1, [], f.fix));
+          for (const w of this.waiting.values()) w(undefined);
+          this.waiting.clear();
+          if (this.started && this.child === child) this.started = undefined;
+        };
+        child.on('error', (e) => gone(e.message));
+        child.on('close', (code) => gone(`it exited with ${code}`));
+      });
+      child.stdin.on('error', () => undefined); // a dead server: seen by 'close'
+      this.child = child;
+      await ready;
       removeAtExit(this.spec.name, this.removeArgv());
       this.starts.count++;
       this.starts.ms += Date.now() - t0;
+      return child;
     })();
+    this.started.catch(() => {
+      this.started = undefined;
+    });
     return this.started;
   }
 
+  private child?: ChildProcessWithoutNullStreams;
+
   private sameShape(spec: RunSpec): boolean {
-    const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname'>) =>
-      JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny']);
+    const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname'>) => JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny']);
     return shape(spec) === shape(this.spec);
   }
 
-  async run(spec: RunSpec): Promise<RunOutcome> {
+  run(spec: RunSpec): Promise<RunOutcome> {
     if (!this.sameShape(spec)) return this.rt.runInContainer(spec);
     checkRunSpec(spec, true);
+    const next = this.lock.then(() => this.runOne(spec));
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runOne(spec: RunSpec): Promise<RunOutcome> {
+    const t0 = Date.now();
     if (this.started && (await this.mountIdentity()) !== this.identity) await this.close();
-    for (let attempt = 0; ; attempt++) {
-      await this.start();
-      const f = this.rt.flags;
-      const argv = [f.bin, ...fill(f.exec, { workdir: spec.workdir }), this.spec.name, ...spec.cmd];
-      const r = await this.exec.stream(argv[0]!, argv.slice(1), {
-        ...(spec.onLine ? { onLine: spec.onLine } : {}),
-        ...(spec.logFile ? { logFile: spec.logFile } : {}),
-        ...(spec.timeoutMs !== undefined ? { timeoutMs: spec.timeoutMs } : {}),
-        ...(spec.keepBytes !== undefined ? { keepBytes: spec.keepBytes } : {}),
-      });
-      // The container vanished under us (removed by hand, the engine restarted): start it again, once.
-      if (r.code >= 125 && r.code <= 127 && SESSION_GONE.test(r.output) && attempt === 0) {
-        await this.close();
-        continue;
-      }
-      // A killed or timed-out exec client leaves its command running in the container: stop
-      // the container, so nothing of this command outlives it (the next command starts afresh).
-      if (r.timedOut || r.code > 128) await this.close();
-      return { code: r.code, output: r.output, truncated: r.truncated, argv, durationMs: r.durationMs, timedOut: r.timedOut, hermetic: true };
+    const child = await this.start();
+    const ctl = this.ctl!;
+    const id = `c${++this.seq}`;
+    const out = join(ctl, `${id}.out`);
+    await writeFile(join(ctl, `${id}.sh`), `cd ${shQuote(spec.workdir)} || exit 125\nexec ${spec.cmd.map(shQuote).join(' ')}\n`);
+    await writeFile(out, '');
+    const keep = spec.keepBytes ?? 1 << 20;
+    let log: WriteStream | undefined;
+    if (spec.logFile) {
+      await mkdir(dirname(spec.logFile), { recursive: true });
+      log = createWriteStream(spec.logFile, { flags: 'a' });
     }
+    // The output, as it comes: into the log (tail -f works as with a container of its own) and onLine.
+    let offset = 0;
+    let partial = '';
+    let tail = Buffer.alloc(0);
+    let truncated = false;
+    const drain = async () => {
+      const fh = await open(out, 'r').catch(() => undefined);
+      if (!fh) return;
+      try {
+        for (;;) {
+          const buf = Buffer.alloc(1 << 16);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+          if (!bytesRead) break;
+          offset += bytesRead;
+          const b = buf.subarray(0, bytesRead);
+          log?.write(b);
+          tail = Buffer.concat([tail, b]);
+          if (tail.length > keep) {
+            tail = tail.subarray(tail.length - keep);
+            truncated = true;
+          }
+          if (spec.onLine) {
+            const lines = (partial + b.toString('utf8')).split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines) spec.onLine(l.replace(/\r$/, ''), 'stdout');
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+    };
+    // One drain at a time: two reading from the same offset would write the output twice.
+    let inflight: Promise<void> = Promise.resolve();
+    const drainInOrder = () => (inflight = inflight.then(drain));
+    let timedOut = false;
+    const rc = await new Promise<number | undefined>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const poll = setInterval(() => void drainInOrder(), 250);
+      const finish = (v: number | undefined) => {
+        clearInterval(poll);
+        if (timer) clearTimeout(timer);
+        resolve(v);
+      };
+      if (spec.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          finish(undefined);
+        }, spec.timeoutMs);
+      }
+      this.waiting.set(id, finish);
+      child.stdin.write(`${id}\n`);
+    });
+    this.waiting.delete(id);
+    await drainInOrder();
+    if (spec.onLine && partial) spec.onLine(partial, 'stdout');
+    if (log) await new Promise<void>((r) => log!.end(() => r()));
+    // A timed-out command, or a server gone: stop the container, so nothing of it runs on.
+    if (rc === undefined) await this.close();
+    await rm(join(ctl, `${id}.sh`), { force: true });
+    await rm(out, { force: true });
+    const code = rc ?? (timedOut ? 124 : 125);
+    const argv = [this.rt.flags.bin, 'session', this.spec.name, ...spec.cmd];
+    return { code, output: tail.toString('utf8') + (rc === undefined && !timedOut ? `\n${this.rt.flags.bin}: the container ${this.spec.name} went away\n` : ''), truncated, argv, durationMs: Date.now() - t0, timedOut, hermetic: true };
   }
 
   async close(): Promise<void> {
     if (!this.started) return;
     const started = this.started;
     this.started = undefined;
-    await started.catch(() => undefined);
+    const child = await started.catch(() => undefined);
     await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
+    child?.stdin.end();
     removeAtExit(this.spec.name, undefined);
+    if (this.ctl) await rm(this.ctl, { recursive: true, force: true });
+    this.ctl = undefined;
   }
 }
 
