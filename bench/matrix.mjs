@@ -1,25 +1,30 @@
 #!/usr/bin/env node
 // Benchmark: the build matrix of a 2.6.9 web server (configs/webserver.yaml + EMBEDDED) with
 // the bench queue (test/fixtures/build/bench-2.6: the compat series + 4 option patches = 11
-// toggles), in one run:
+// toggles), every leg repeated in one run:
 //
-//   tiny      `tiny build` with a cold cache (fresh TINY_CACHE: tree import, Kconfig for every
-//             toggle, builds in one reused build dir with ccache, measuring, records)
-//   naive     a clean build per toggle: fresh build dir, no ccache (the toggles' .config and
-//             patched trees are given for free)
-//   manual    the best manual loop: one tree, one build dir, each selection checked out in
-//             turn (tiny's order, the fewest changes between neighbours), the toggle's .config
-//             copied in, `make` incrementally, no ccache (the .configs are given for free)
-//   cached    `tiny build` again: every toggle served from the store
+//   tiny      `tiny build --timings` with a cold cache (a fresh TINY_CACHE: tree import, Kconfig
+//             for every toggle, builds in one reused build dir with ccache, measuring, records)
+//   loop      the best hand loop: one tree, one build dir, each distinct build's patched tree
+//             checked out in turn (tiny's order), its final .config copied in, `make`
+//             incrementally, no ccache — the .configs and trees are given for free (taken from
+//             the tiny leg's records). Its make times summed are the floor: what any tool must
+//             spend compiling
+//   naive     (--naive K) a clean build per toggle: fresh build dir, no ccache; K toggles built
+//             and scaled to all
+//   cached    `tiny build` again on the tiny leg's cache: every toggle served from the store
 //
-// All builds run the same make in the same gcc-12-i386 container (podman), make -jN.
-// Usage: node bench/matrix.mjs [--jobs N] [--naive K]  (after `npm run build`; TINY_TREE_2_6 or
-// ~/.cache/tiny-trees/linux-2.6.9). --naive K: build only K toggles the naive way and scale
-// (default: all). The machine is shared and noisy: only the ratios mean much.
+// All builds run the same make in the same gcc-12-i386 container (podman), make -jN. Every leg
+// runs --repeat N times (default 3); min and median are printed, with the load average before
+// and after each leg. The machine may be shared: compare ratios from one run, never absolute
+// times across runs.
+//
+// Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K]
+// (after `npx tsc -p tsconfig.json`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, homedir, tmpdir } from 'node:os';
+import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -29,125 +34,175 @@ const arg = (name, dflt) => {
   return i > 0 ? process.argv[i + 1] : dflt;
 };
 const JOBS = Number(arg('--jobs', String(availableParallelism())));
-const NAIVE = arg('--naive', undefined);
+const REPEAT = Math.max(1, Number(arg('--repeat', '3')));
+const NAIVE = Number(arg('--naive', '0'));
 const TREE = process.env.TINY_TREE_2_6 ?? join(homedir(), '.cache/tiny-trees/linux-2.6.9');
 if (!existsSync(join(TREE, 'Makefile'))) throw new Error(`no 2.6.9 tree at ${TREE}: set TINY_TREE_2_6`);
 
 const { openRecordStore, lookup, readArtifact } = await import(`${REPO}/dist/store/index.js`);
-const { openTreeStore, materialize } = await import(`${REPO}/dist/tree/index.js`);
+const { openTreeStore, materialize, buildSeries, baseCommit } = await import(`${REPO}/dist/tree/index.js`);
 const { runKbuild } = await import(`${REPO}/dist/kbuild/make.js`);
 const { createRuntime } = await import(`${REPO}/dist/toolchain/runtime.js`);
-const { buildSeries, baseCommit } = await import(`${REPO}/dist/tree/index.js`);
 const { readStoredPatch } = await import(`${REPO}/dist/matrix/memo.js`);
 
 const work = mkdtempSync(join(tmpdir(), 'tiny-bench-matrix-'));
-const cache = join(work, 'cache');
-const env = { ...process.env, TINY_CACHE: cache, TINY_RUNTIME: 'podman' };
-const tinyArgs = ['build', '--config', 'test/fixtures/build/configs/bench-webserver.yaml', '--queue', 'test/fixtures/build/bench-2.6', '--tree', TREE, '--jobs', String(JOBS), '--json'];
+const tinyArgs = ['build', '--config', 'test/fixtures/build/configs/bench-webserver.yaml', '--queue', 'test/fixtures/build/bench-2.6', '--tree', TREE, '--jobs', String(JOBS), '--json', '--timings'];
 
+const load = () => loadavg()[0].toFixed(1);
 const fmt = (s) => (s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
-function tiny(args) {
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : 0;
+};
+const min = (xs) => Math.min(...xs);
+
+function tiny(args, cache) {
   const t0 = Date.now();
-  const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], { cwd: REPO, env: { ...process.env, TINY_CACHE: cache, TINY_RUNTIME: 'podman' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
   const s = (Date.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`tiny ${args.join(' ')} exited ${r.status}:\n${r.stderr.toString().slice(-3000)}`);
   return { s, json: JSON.parse(r.stdout.toString()) };
 }
 
-try {
-  console.log(`bench/matrix: Linux 2.6.9 bench-webserver, ${JOBS} make jobs, ${availableParallelism()} cores; ${new Date().toISOString()}`);
-  console.log(`load average at start: ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
-
-  // 1. tiny build, cold cache.
-  const cold = tiny(tinyArgs);
-  const toggles = cold.json.toggles;
-  console.log(`tiny build (cold cache, ${toggles.length} toggles): ${fmt(cold.s)}`);
-  for (const t of toggles) console.log(`  ${t.toggle.padEnd(26)} ${t.status.padEnd(7)} ${fmt(t.duration_ms / 1000).padStart(7)}  dec ${t.dec}`);
-  const failed = toggles.filter((t) => t.status === 'failed');
-  if (failed.length) throw new Error(`toggles failed: ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
-
-  // Inputs of every toggle, from the records: the patched tree and the final .config.
+/** Each distinct build of a tiny run, in its run order: patched commit and final .config. */
+async function buildsOf(cache, toggles) {
   const records = await openRecordStore(cache);
   const store = await openTreeStore(cache);
-  const execOrder = toggles.slice().sort((a, b) => a.run_order - b.run_order).map((t) => t.toggle);
-  const inputs = [];
+  const out = [];
   const seen = new Set();
-  for (const name of execOrder) {
-    const t = toggles.find((x) => x.toggle === name);
-    if (seen.has(t.key)) continue; // all-off may be the same build as a flip or the queue point
+  for (const t of [...toggles].sort((a, b) => a.run_order - b.run_order)) {
+    if (t.status !== 'built' && t.status !== 'cached') continue;
+    if (seen.has(t.key)) continue; // the same .config as an earlier toggle: one build
     seen.add(t.key);
     const rec = await lookup(records, t.key);
     const base = await baseCommit(store, rec.inputs.baseTree, rec.baseVersion ?? '2.6.9');
     const patches = [];
     for (const [i, sha] of rec.inputs.patches.entries()) patches.push({ name: rec.patches[i].name, text: await readStoredPatch(cache, sha), strip: rec.patches[i].strip ?? 1, reverse: !!rec.patches[i].reverse });
     const series = await buildSeries(store, base, patches);
-    const commit = series.commits.at(-1)?.commit ?? base;
-    inputs.push({ name, commit, config: await readArtifact(records, rec, 'config'), rec });
+    out.push({ name: t.toggle, commit: series.commits.at(-1)?.commit ?? base, config: await readArtifact(records, rec, 'config'), rec });
   }
-  const first = inputs[0].rec;
-  const runtime = createRuntime('podman');
-  const image = first.inputs.toolchain.image;
-  const vars = { ...first.inputs.makeVariables };
-  delete vars.CC; // no ccache
-  const benv = { ...first.inputs.env };
-  for (const k of Object.keys(benv)) if (k.startsWith('CCACHE_')) delete benv[k];
-  const make = async (src, build, logFile) => {
-    const t0 = Date.now();
-    const r = await runKbuild({ runtime, image, src, build, env: benv, logFile }, { vars, targets: ['bzImage'], jobs: JOBS });
-    if (r.code !== 0) throw new Error(`make failed (${logFile})`);
-    return (Date.now() - t0) / 1000;
-  };
+  return { store, builds: out };
+}
 
-  // 2. naive: a clean build per toggle.
-  const naiveSet = NAIVE ? inputs.slice(0, Number(NAIVE)) : inputs;
-  const naive = [];
-  for (const x of naiveSet) {
-    const src = join(work, 'naive-src');
-    await materialize(store, x.commit, src, { force: true });
-    const build = join(work, `naive-build-${naive.length}`);
-    mkdirSync(build, { recursive: true });
-    writeFileSync(join(build, '.config'), x.config);
-    const s = await make(src, build, join(work, `naive-${naive.length}.log`));
-    naive.push({ name: x.name, s });
-    rmSync(build, { recursive: true, force: true });
-    console.log(`naive clean build ${x.name.padEnd(26)} ${fmt(s)}`);
+const legs = { tiny: [], loop: [], floor: [], cached: [], naive: [] };
+const loads = [];
+let lastTiny;
+let lastLoop;
+let distinct = 0;
+
+try {
+  console.log(`bench/matrix: Linux 2.6.9 bench-webserver, ${JOBS} make jobs, ${availableParallelism()} cores, ${REPEAT} repeats; ${new Date().toISOString()}`);
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+
+  for (let rep = 1; rep <= REPEAT; rep++) {
+    const dir = join(work, `r${rep}`);
+    const cache = join(dir, 'cache');
+    mkdirSync(dir, { recursive: true });
+
+    // tiny, cold cache.
+    let l0 = load();
+    const cold = tiny(tinyArgs, cache);
+    const toggles = cold.json.toggles;
+    const failed = toggles.filter((t) => t.status === 'failed');
+    if (failed.length) throw new Error(`toggles failed: ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
+    legs.tiny.push(cold.s);
+    loads.push(['tiny', rep, l0, load()]);
+    lastTiny = cold.json;
+    console.log(`[${rep}/${REPEAT}] tiny build, cold cache: ${fmt(cold.s)}  (load ${l0} -> ${load()})`);
+
+    // The hand loop, handed tiny's trees and .configs, in tiny's order.
+    const { store, builds } = await buildsOf(cache, toggles);
+    distinct = builds.length;
+    const first = builds[0].rec;
+    const runtime = createRuntime('podman');
+    const vars = { ...first.inputs.makeVariables };
+    delete vars.CC; // no ccache
+    const benv = Object.fromEntries(Object.entries(first.inputs.env).filter(([k]) => !k.startsWith('CCACHE_')));
+    const make = async (src, build, logFile) => {
+      const t0 = Date.now();
+      const r = await runKbuild({ runtime, image: first.inputs.toolchain.image, src, build, env: benv, logFile }, { vars, targets: ['bzImage'], jobs: JOBS });
+      if (r.code !== 0) throw new Error(`make failed (${logFile})`);
+      return (Date.now() - t0) / 1000;
+    };
+    l0 = load();
+    const msrc = join(dir, 'loop-src');
+    const mbuild = join(dir, 'loop-build');
+    mkdirSync(mbuild, { recursive: true });
+    const loop = [];
+    for (const [i, x] of builds.entries()) {
+      const t0 = Date.now();
+      await materialize(store, x.commit, msrc, { force: true });
+      writeFileSync(join(mbuild, '.config'), x.config);
+      const makeS = await make(msrc, mbuild, join(dir, `loop-${i}.log`));
+      loop.push({ name: x.name, s: (Date.now() - t0) / 1000, make: makeS });
+    }
+    const loopS = loop.reduce((a, b) => a + b.s, 0);
+    const floorS = loop.reduce((a, b) => a + b.make, 0);
+    legs.loop.push(loopS);
+    legs.floor.push(floorS);
+    loads.push(['loop', rep, l0, load()]);
+    lastLoop = loop;
+    console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
+
+    // Cached re-run.
+    l0 = load();
+    const again = tiny(tinyArgs, cache);
+    if (!again.json.toggles.every((t) => t.status === 'cached')) throw new Error('the second tiny build did not serve every toggle from the store');
+    legs.cached.push(again.s);
+    loads.push(['cached', rep, l0, load()]);
+    console.log(`[${rep}/${REPEAT}] tiny build again, all cached: ${again.s.toFixed(2)}s`);
+
+    // Naive: K clean builds, scaled (first repeat only: a clean build is the same every time).
+    if (NAIVE > 0 && rep === 1) {
+      l0 = load();
+      const naive = [];
+      for (const x of builds.slice(0, NAIVE)) {
+        const src = join(dir, 'naive-src');
+        await materialize(store, x.commit, src, { force: true });
+        const build = join(dir, `naive-build-${naive.length}`);
+        mkdirSync(build, { recursive: true });
+        writeFileSync(join(build, '.config'), x.config);
+        naive.push(await make(src, build, join(dir, `naive-${naive.length}.log`)));
+        rmSync(build, { recursive: true, force: true });
+      }
+      legs.naive.push((naive.reduce((a, b) => a + b, 0) / naive.length) * builds.length);
+      loads.push(['naive', rep, l0, load()]);
+      console.log(`[${rep}/${REPEAT}] naive: ${naive.length} clean builds, scaled to ${builds.length}: ${fmt(legs.naive.at(-1))}`);
+    }
+    if (!process.env.TINY_KEEP) rmSync(dir, { recursive: true, force: true });
   }
-  const naiveTotal = (naive.reduce((a, b) => a + b.s, 0) / naive.length) * inputs.length;
 
-  // 3. manual loop: one tree, one build dir, incremental make.
-  const manual = [];
-  const msrc = join(work, 'manual-src');
-  const mbuild = join(work, 'manual-build');
-  mkdirSync(mbuild, { recursive: true });
-  for (const x of inputs) {
-    const t0 = Date.now();
-    await materialize(store, x.commit, msrc, { force: true });
-    writeFileSync(join(mbuild, '.config'), x.config);
-    const s = (Date.now() - t0) / 1000 + (await make(msrc, mbuild, join(work, `manual-${manual.length}.log`)));
-    manual.push({ name: x.name, s });
-    console.log(`manual incremental ${x.name.padEnd(26)} ${fmt(s)}`);
+  // Where tiny's time went (the last cold run), and the hand loop's per-build times beside it.
+  console.log(`\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start)`);
+  console.log(`  ${'toggle'.padEnd(26)} ${'kconfig'.padStart(7)} ${'ctrs/start'.padStart(10)} ${'make'.padStart(7)} ${'measure'.padStart(7)} ${'record'.padStart(7)} ${'overhead'.padStart(8)} ${'total'.padStart(7)}   ${'loop make'.padStart(9)} ${'loop'.padStart(7)}`);
+  const byRun = [...lastTiny.toggles].sort((a, b) => a.run_order - b.run_order);
+  const overheads = [];
+  for (const t of byRun) {
+    const tm = t.timings;
+    const l = lastLoop.find((x) => x.name === t.toggle);
+    if (!tm) continue;
+    const over = (tm.total_ms - tm.make_ms) / 1000;
+    if (t.run_order > 0 && t.status === 'built') overheads.push(over);
+    const s = (ms) => (ms / 1000).toFixed(2).padStart(7);
+    const status = t.same_config_as ? `= ${t.same_config_as}` : t.status;
+    console.log(`  ${t.toggle.padEnd(26)} ${s(tm.kconfig_ms)} ${`${tm.containers}/${(tm.container_start_ms / 1000).toFixed(2)}`.padStart(10)} ${s(tm.make_ms)} ${s(tm.measure_ms)} ${s(tm.record_ms)} ${over.toFixed(2).padStart(8)} ${s(tm.total_ms)}   ${l ? l.make.toFixed(2).padStart(9) : '        -'} ${l ? l.s.toFixed(2).padStart(7) : '      -'}  ${status}`);
   }
-  const manualTotal = manual.reduce((a, b) => a + b.s, 0);
 
-  // 4. fully cached re-run.
-  const again = tiny(tinyArgs);
-  const allCached = again.json.toggles.every((t) => t.status === 'cached');
-
-  const tinyBuilt = toggles.filter((t) => t.status === 'built').sort((a, b) => a.run_order - b.run_order);
-  console.log('\nsummary');
-  console.log(`  distinct builds                                 ${inputs.length} (of ${toggles.length} toggles)`);
-  console.log(`  tiny build, cold cache (everything included)    ${fmt(cold.s)}`);
-  console.log(`    first toggle (full build) ${fmt(tinyBuilt[0].duration_ms / 1000)}, others median ${fmt(median(tinyBuilt.slice(1).map((t) => t.duration_ms / 1000)))}`);
-  console.log(`  naive: clean build per toggle${NAIVE ? ` (${naive.length} built, scaled)` : ''}        ${fmt(naiveTotal)}   ${(naiveTotal / cold.s).toFixed(1)}x tiny`);
-  console.log(`  manual loop (incremental, .configs given)       ${fmt(manualTotal)}   ${(manualTotal / cold.s).toFixed(2)}x tiny`);
-  console.log(`  tiny build again, ${allCached ? 'all cached' : 'NOT all cached'}                  ${again.s.toFixed(2)}s`);
+  const row = (label, xs, extra = '') => console.log(`  ${label.padEnd(48)} min ${fmt(min(xs)).padStart(7)}  median ${fmt(median(xs)).padStart(7)}${extra}`);
+  console.log(`\nsummary (${REPEAT} repeats; ${distinct} distinct builds of ${lastTiny.toggles.length} toggles)`);
+  row('tiny build, cold cache (everything included)', legs.tiny);
+  row('hand loop (incremental make, .configs given)', legs.loop);
+  row('floor: the hand loop\'s make times summed', legs.floor);
+  if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
+  console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
+  console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
+  console.log('\nratios (medians; each repeat ran its legs back to back)');
+  console.log(`  hand loop / tiny cold          ${(median(legs.loop) / median(legs.tiny)).toFixed(2)}x   (goal >= 1.0: tiny faster than the loop)`);
+  console.log(`  tiny cold / floor              ${(median(legs.tiny) / median(legs.floor)).toFixed(2)}x   (goal <= 1.15)`);
+  if (legs.naive.length) console.log(`  naive / tiny cold              ${(median(legs.naive) / median(legs.tiny)).toFixed(1)}x`);
+  console.log(`  per repeat, loop / tiny:       ${legs.loop.map((l, i) => (l / legs.tiny[i]).toFixed(2)).join(', ')}`);
+  console.log(`\nload average (1 min) before -> after each leg: ${loads.map(([leg, rep, a, b]) => `${leg}#${rep} ${a}->${b}`).join(', ')}`);
 } finally {
   if (!process.env.TINY_KEEP) rmSync(work, { recursive: true, force: true });
   else console.log(`kept ${work}`);
-}
-
-function median(xs) {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }

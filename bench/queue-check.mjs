@@ -1,31 +1,62 @@
 #!/usr/bin/env node
-// Benchmark: `tiny queue check` (in order + alone + reverse + pairs) on Debian's real 6.1
-// series against `quilt push -a` of the same series on the same tree, measured in one run;
-// and tiny's first import of the orig tarball against a plain `tar -x`.
-// Usage: node bench/queue-check.mjs   (after `npm run build` and scripts/setup.sh)
-// Prints timings and ratios; the machine is shared and noisy, so only ratios mean anything.
+// Benchmark: tiny's queue commands on Debian's real 6.1 series (debian/patches, ~165 patches)
+// against the native tools doing the same job, every leg repeated in one run:
+//
+//   tar -x                 plain `tar -xf` of the orig tarball
+//   tar -x + quilt push -a a patched tree from the tarball, the native way
+//   tiny import            tiny's first import of the tarball into a fresh cache's tree store
+//   tiny apply --out cold  `tiny queue apply --out DIR` with a fresh cache: import, every patch
+//                          as a commit, the tree checked out — the same product as tar + quilt
+//   tiny apply --out warm  the same again on the cache of the cold check (commits memoized)
+//   quilt push -a          applying alone, on an extracted tree
+//   tiny check cold        `tiny queue check` (order + alone + reverse + pairs) with a fresh
+//                          cache: the import included
+//   tiny check warm        the same check again
+//
+// Like is compared with like: tar + quilt against apply --out (a patched tree from a tarball),
+// tar against import, quilt push against check (check does three times the work: in order,
+// alone and reversed, plus pairs). Every leg runs --repeat N times (default 3): min and median,
+// and the load average before and after each leg. quilt is I/O-bound and suffers most from a
+// loaded machine: read the load beside every figure.
+//
+// Usage: node bench/queue-check.mjs [--repeat N]   (after `npx tsc -p tsconfig.json` and scripts/setup.sh)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
+import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+const REPEAT = Math.max(1, Number(arg('--repeat', '3')));
 const SRC = process.env.TINY_DEBIAN_SRC ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'tiny-src');
 const orig = readdirSync(SRC).find((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f));
 if (!orig) throw new Error(`no linux_6.1.*.orig.tar.xz in ${SRC}: run scripts/setup.sh`);
 const version = orig.match(/linux_(6\.1\.\d+)/)[1];
 const patches = join(SRC, 'debian', 'patches');
 const work = mkdtempSync(join(tmpdir(), 'tiny-bench-qc-'));
-const env = { ...process.env, TINY_CACHE: join(work, 'cache') };
 const tinyArgs = (args) => [join(REPO, 'bin/tiny.js'), ...args];
 
-function timed(label, fn) {
+const load = () => loadavg()[0].toFixed(1);
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const legs = {};
+const loads = [];
+function timed(leg, rep, fn) {
+  const l0 = load();
   const t0 = process.hrtime.bigint();
   fn();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
-  console.log(`${label.padEnd(52)} ${s.toFixed(2).padStart(8)} s`);
+  legs[leg] ??= [];
+  legs[leg].push(s);
+  loads.push(`${leg}#${rep} ${l0}->${load()}`);
+  console.log(`[${rep}/${REPEAT}] ${leg.padEnd(26)} ${s.toFixed(2).padStart(8)} s   (load ${l0} -> ${load()})`);
   return s;
 }
 function sh(cmd, args, opts = {}) {
@@ -36,42 +67,60 @@ function sh(cmd, args, opts = {}) {
 
 try {
   const series = execFileSync('grep', ['-cv', '^\\s*\\(#\\|$\\)', join(patches, 'series')]).toString().trim();
-  console.log(`Debian linux ${version}: ${series} patches; ${new Date().toISOString()}\n`);
-  sh('node', tinyArgs(['queue', 'import-quilt', patches, '--out', join(work, 'queue'), '--base-version', version, '--base-source', join(SRC, orig)]), { env });
+  console.log(`bench/queue-check: Debian linux ${version}, ${series} patches, ${REPEAT} repeats; ${new Date().toISOString()}`);
+  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  const queue = join(work, 'queue');
+  sh('node', tinyArgs(['queue', 'import-quilt', patches, '--out', queue, '--base-version', version, '--base-source', join(SRC, orig)]), { env: { ...process.env, TINY_CACHE: join(work, 'cache-import-quilt') } });
+  rmSync(join(work, 'cache-import-quilt'), { recursive: true, force: true });
 
-  const tarDir = join(work, 'tar');
-  mkdirSync(tarDir);
-  const tarX = timed('plain tar -xf of the orig tarball', () => sh('tar', ['-xf', join(SRC, orig), '-C', tarDir]));
-  const firstImport = timed('tiny: first import of the tarball (cold cache)', () =>
-    sh('node', [
-      '--input-type=module',
-      '-e',
-      `import { resolveSource } from '${REPO}/dist/source/index.js';
-       import { openTreeStore, importBase } from '${REPO}/dist/tree/index.js';
-       const store = await openTreeStore(process.env.TINY_CACHE);
-       const src = await resolveSource({ kind: 'tarball', path: '${join(SRC, orig)}' }, { cacheDir: process.env.TINY_CACHE });
-       await importBase(store, src, { version: '${version}' });`,
-    ], { env }),
-  );
+  for (let rep = 1; rep <= REPEAT; rep++) {
+    const dir = join(work, `r${rep}`);
+    mkdirSync(dir);
+    const env = (name) => ({ ...process.env, TINY_CACHE: join(dir, name) });
 
-  const quiltTree = join(tarDir, readdirSync(tarDir)[0]);
-  const quilt = timed('quilt push -a (apply only, in order)', () =>
-    sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: patches } }),
-  );
-  const check = timed('tiny queue check (order + alone + reverse + pairs)', () =>
-    sh('node', tinyArgs(['queue', 'check', '--queue', join(work, 'queue'), '--json']), { env }),
-  );
-  const check2 = timed('tiny queue check again (warm cache)', () =>
-    sh('node', tinyArgs(['queue', 'check', '--queue', join(work, 'queue'), '--json']), { env }),
-  );
-  const apply = timed('tiny queue apply --out (git apply, one commit each)', () =>
-    sh('node', tinyArgs(['queue', 'apply', '--queue', join(work, 'queue'), '--out', join(work, 'applied')]), { env }),
-  );
-  console.log('');
-  console.log(`ratio quilt push -a / tiny queue check:        ${(quilt / check).toFixed(1)}x  (goal >= 5x, checking 3x as much)`);
-  console.log(`ratio quilt push -a / tiny queue check (warm): ${(quilt / check2).toFixed(1)}x`);
-  console.log(`ratio tiny first import / tar -x:              ${(firstImport / tarX).toFixed(2)}x`);
-  console.log(`ratio tiny queue apply / quilt push -a:        ${(apply / quilt).toFixed(2)}x`);
+    // The native way: a patched tree from the tarball.
+    const tarDir = join(dir, 'tar');
+    mkdirSync(tarDir);
+    const tarS = timed('tar -x', rep, () => sh('tar', ['-xf', join(SRC, orig), '-C', tarDir]));
+    const quiltTree = join(tarDir, readdirSync(tarDir)[0]);
+    const quiltS = timed('quilt push -a', rep, () => sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: patches } }));
+    legs['tar -x + quilt push -a'] ??= [];
+    legs['tar -x + quilt push -a'].push(tarS + quiltS);
+    rmSync(tarDir, { recursive: true, force: true });
+
+    timed('tiny import (cold cache)', rep, () =>
+      sh('node', [
+        '--input-type=module',
+        '-e',
+        `import { resolveSource } from '${REPO}/dist/source/index.js';
+         import { openTreeStore, importBase } from '${REPO}/dist/tree/index.js';
+         const store = await openTreeStore(process.env.TINY_CACHE);
+         const src = await resolveSource({ kind: 'tarball', path: '${join(SRC, orig)}' }, { cacheDir: process.env.TINY_CACHE });
+         await importBase(store, src, { version: '${version}' });`,
+      ], { env: env('cache-import') }),
+    );
+    rmSync(join(dir, 'cache-import'), { recursive: true, force: true });
+
+    timed('tiny apply --out (cold)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-cold')]), { env: env('cache-apply') }));
+    rmSync(join(dir, 'applied-cold'), { recursive: true, force: true });
+    rmSync(join(dir, 'cache-apply'), { recursive: true, force: true });
+
+    timed('tiny check (cold cache)', rep, () => sh('node', tinyArgs(['queue', 'check', '--queue', queue, '--json']), { env: env('cache-check') }));
+    timed('tiny check (warm)', rep, () => sh('node', tinyArgs(['queue', 'check', '--queue', queue, '--json']), { env: env('cache-check') }));
+    timed('tiny apply --out (warm)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-warm')]), { env: env('cache-check') }));
+    rmSync(dir, { recursive: true, force: true });
+  }
+
+  console.log(`\nsummary (${REPEAT} repeats)`);
+  for (const [leg, xs] of Object.entries(legs)) console.log(`  ${leg.padEnd(26)} min ${Math.min(...xs).toFixed(2).padStart(7)} s  median ${median(xs).toFixed(2).padStart(7)} s`);
+  const m = (leg) => median(legs[leg]);
+  console.log('\nratios (medians of one run)');
+  console.log(`  tiny apply --out cold / (tar -x + quilt push -a)   ${(m('tiny apply --out (cold)') / m('tar -x + quilt push -a')).toFixed(2)}x   (goal <= 1.0)`);
+  console.log(`  tiny apply --out warm / (tar -x + quilt push -a)   ${(m('tiny apply --out (warm)') / m('tar -x + quilt push -a')).toFixed(2)}x`);
+  console.log(`  tiny import / tar -x                               ${(m('tiny import (cold cache)') / m('tar -x')).toFixed(2)}x   (goal <= 1.1)`);
+  console.log(`  quilt push -a / tiny check warm                    ${(m('quilt push -a') / m('tiny check (warm)')).toFixed(2)}x   (goal >= 3: check does order + alone + reverse + pairs)`);
+  console.log(`  tiny check cold / quilt push -a                    ${(m('tiny check (cold cache)') / m('quilt push -a')).toFixed(2)}x   (goal <= 2)`);
+  console.log(`\nload average (1 min) before -> after each leg: ${loads.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

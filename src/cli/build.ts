@@ -13,7 +13,8 @@ import { addStats, checkRemoteUrl, redactUrl, type CcacheStats } from '../kbuild
 import { MatrixProgress } from '../matrix/progress.js';
 import { readTimings, writeTimings } from '../matrix/memo.js';
 import { budgetExitCode, checkBudgets, justificationsOf, renderBudgetCheck, toggleSizesFromRecords } from '../budget/index.js';
-import { countStatus, renderFailures, renderText, toJson, toRows, type BuildSummary } from '../matrix/report.js';
+import { countStatus, renderFailures, renderText, timingsTable, toJson, toRows, type BuildSummary } from '../matrix/report.js';
+import { renderTable } from '../report/table.js';
 import { MatrixRunner, type ToggleResult } from '../matrix/run.js';
 import { prepareMatrix } from '../matrix/setup.js';
 import { recordRun } from '../matrix/run-index.js';
@@ -44,6 +45,7 @@ export function registerBuildCommand(program: Command): void {
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
     .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
     .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collectNames('--only'))
+    .option('--timings', 'print where each toggle\'s time went (series, Kconfig, container starts, make, measure, record) on stderr')
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
     .option('--shard <I/N|auto>', 'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan')
     .option('--shards <n>', 'the number of shards, for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX does not say)', positiveInt('--shards'))
@@ -143,7 +145,7 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
 
         const timings = await readTimings(cache, p.config.name);
         let progress: MatrixProgress | undefined;
-        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal });
+        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal, sessions: true });
         // Toggles whose first patch does not apply on this base cannot be built: say it once
         // (and stop when that is every toggle) instead of failing them one by one.
         const doomed = await runner.firstPatchFailures(toggles);
@@ -158,7 +160,11 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
           );
         }
         for (const d of doomed) err(`tiny: ${d.error.message}: ${d.toggles.length} of ${toggles.length} toggles cannot be built (${d.toggles.map((t) => t.name).join(', ')})`);
-        const runnable = toggles.filter((t) => !doomedBy.has(t.name));
+        let runnable = toggles.filter((t) => !doomedBy.has(t.name));
+        // Every .config first: the same builds are then made once, the others in the order that
+        // changes least between neighbours (src/matrix/order.ts).
+        err(`tiny: configuring ${runnable.length} toggle${runnable.length === 1 ? '' : 's'} of ${p.config.name} (Kconfig, or the memo) to order the builds...`);
+        runnable = await runner.buildOrder(runnable);
         progress = new MatrixProgress(runnable, { timings, lanes: p.setup.lanes ?? 1 });
         err(
           `tiny: building ${runnable.length} toggle${runnable.length === 1 ? '' : 's'} of ${p.config.name} on ${p.base.version} with ${p.toolchain.name} (${p.setup.image.id.replace(/^sha256:/, '').slice(0, 12)}) on ${p.runtime.name}, make -j${p.setup.jobs}${(p.setup.lanes ?? 1) > 1 ? `, ${p.setup.lanes} lanes` : ''}; logs: ${join(cache, 'logs', p.config.name)}`,
@@ -167,12 +173,15 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
         try {
           const ran = await progress.run(runner, runnable);
           const failedBefore = (t: (typeof toggles)[number], e: TinyError): ToggleResult => ({ toggle: t, status: 'failed', error: e.message, ...(e.hint ? { details: [`hint: ${e.hint}`] } : {}), logs: [], durationMs: 0 });
-          results = toggles.flatMap((t) => {
+          // In the order they ran (run_order), the toggles that could not run after them.
+          results = [...runnable, ...toggles.filter((t) => doomedBy.has(t.name))].flatMap((t) => {
             const r = ran.find((x) => x.toggle.name === t.name);
             const doomedWhy = doomedBy.get(t.name);
             return r ? [r] : doomedWhy ? [failedBefore(t, doomedWhy)] : [];
           });
         } finally {
+          // The lanes' containers go with the run (and with the process, should it be killed).
+          await runner.close();
           process.off('SIGINT', onSigint);
           process.off('SIGTERM', onSigint);
         }
@@ -234,6 +243,7 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
       const remote = p.setup.ccacheRemote ? ` (${total.remote_hits} from the remote ${redactUrl(p.setup.ccacheRemote)}${total.remote_errors ? `, ${total.remote_errors} remote errors` : ''})` : '';
       err(`tiny: ccache: ${total.hits} of ${total.calls} compilations were hits${remote}`);
     }
+    if (opts.timings) err(`tiny: timings (seconds), in execution order; overhead = total - make\n${renderTable(timingsTable(rows), 'text').trimEnd()}`);
     const failures = renderFailures(rows);
     if (failures) err(failures.trimEnd());
     const verdict = renderBudgetCheck(budgets, { config: p.config.name });

@@ -74,8 +74,8 @@ export interface GenerateConfigOptions {
   baseDir?: string;
   /** How many fragment + update rounds at most (default 5). */
   maxRounds?: number;
-  /** The tree's Kconfig rules, when already read (readKconfigTree); read on demand otherwise. */
-  kconfig?: KconfigDb;
+  /** The tree's Kconfig rules, when already read (readKconfigTree), or how to get them; read on demand otherwise. */
+  kconfig?: KconfigDb | (() => KconfigDb);
   /** Where the fragment was written, so diagnostics point at `NE2K_PCI: y` in configs/x.yaml. */
   source?: FragmentSource;
   /** Progress lines ("make allnoconfig", "round 1: 3 symbols changed"). */
@@ -228,8 +228,9 @@ export async function generateConfig(opts: GenerateConfigOptions): Promise<Gener
   }
 
   // 2. The fragment, until .config is stable.
-  let db = opts.kconfig;
-  const kconfig = (): KconfigDb => (db ??= readKconfigTree(tree, { arch: opts.arch }));
+  let db = typeof opts.kconfig === 'function' ? undefined : opts.kconfig;
+  const given = typeof opts.kconfig === 'function' ? opts.kconfig : undefined;
+  const kconfig = (): KconfigDb => (db ??= given ? given() : readKconfigTree(tree, { arch: opts.arch }));
   // The tree's rules tell which fragment symbols are strings (always quoted) and which are
   // members of a choice (the other members must be unset, or the first y line read wins).
   const symbolsWanted = Object.keys(opts.fragment);

@@ -12,9 +12,9 @@
 // Kconfig's view of the compiler (6.x records CC_VERSION_TEXT in .config) never changes
 // between the two.
 
-import { rm, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { CONTAINER_PATHS, type Mount, type Runtime, type RunOutcome } from '../toolchain/runtime.js';
+import { CONTAINER_PATHS, type ContainerSession, type Mount, type Runtime, type RunOutcome, type RunSpec } from '../toolchain/runtime.js';
 import type { StreamName } from '../toolchain/proc.js';
 import { TinyError } from '../util/diagnostics.js';
 import type { MakeRequest, RunMake } from './config.js';
@@ -36,6 +36,20 @@ export interface KbuildSpec {
   /** The container's network: none (default), or host when ccache reaches a remote storage. */
   network?: 'none' | 'host';
   onLine?: (line: string, stream: StreamName) => void;
+  /**
+   * A long-lived container with these mounts, environment and network (a matrix lane's): the
+   * commands run in it instead of a container each.
+   */
+  session?: ContainerSession;
+  /** Told of every container invocation: how long until the command ran in it, and in all. */
+  onContainer?: (use: ContainerUse) => void;
+}
+
+/** One container invocation, timed: the engine's start (until the command ran) and the whole call. */
+export interface ContainerUse {
+  /** From invoking the engine until the command began inside (undefined when unknown). */
+  startMs?: number;
+  wallMs: number;
 }
 
 /** The make variables of every make of a build (configuring and building alike). */
@@ -107,19 +121,43 @@ export function makeArgv(vars: Record<string, string>, goals: readonly string[],
   return ['make', '-C', CONTAINER_PATHS.src, ...Object.entries(vars).map(([k, v]) => `${k}=${v}`), ...(jobs && jobs > 0 ? [`-j${jobs}`] : []), ...(keepGoing ? ['-k'] : []), ...goals];
 }
 
+/**
+ * The command begins by writing the time (ns since the epoch) to this file of the build
+ * directory, then execs what was asked: the engine's start cost is then known exactly (the
+ * container shares the host's clock). `;` not `&&`: an image without GNU date still builds.
+ */
+const BEGAN_FILE = '.tiny-began';
+
+function timedCommand(cmd: string[]): string[] {
+  return ['sh', '-c', `date +%s%N >${CONTAINER_PATHS.build}/${BEGAN_FILE} 2>/dev/null; exec "$@"`, 'sh', ...cmd];
+}
+
 async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepBytes?: number): Promise<RunOutcome> {
-  return spec.runtime.runInContainer({
+  const began = join(spec.build, BEGAN_FILE);
+  const timed = spec.onContainer !== undefined;
+  if (timed) await rm(began, { force: true });
+  const t0 = Date.now();
+  const runSpec: RunSpec = {
     image: spec.image,
     workdir: CONTAINER_PATHS.build,
     mounts: kbuildMounts(spec),
     env: spec.env,
     network: spec.network ?? 'none',
-    cmd,
+    cmd: timed ? timedCommand(cmd) : cmd,
     ...(spec.logFile ? { logFile: spec.logFile } : {}),
     ...(spec.onLine ? { onLine: spec.onLine } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
     ...(keepBytes !== undefined ? { keepBytes } : {}),
-  });
+  };
+  const r = await (spec.session ? spec.session.run(runSpec) : spec.runtime.runInContainer(runSpec));
+  if (timed) {
+    const wallMs = Date.now() - t0;
+    const ns = Number((await readFile(began, 'utf8').catch(() => '')).trim());
+    const startMs = Number.isFinite(ns) && ns > 0 ? Math.min(wallMs, Math.max(0, Math.round(ns / 1e6 - t0))) : undefined;
+    await rm(began, { force: true });
+    spec.onContainer!({ ...(startMs !== undefined ? { startMs } : {}), wallMs });
+  }
+  return r;
 }
 
 const STDIN_FILE = '.tiny-stdin';

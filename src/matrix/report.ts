@@ -8,7 +8,7 @@ import { firstErrorJson } from '../store/record-format.js';
 import type { FirstError } from '../measure/types.js';
 import { renderTable, type Table } from '../report/table.js';
 import { displayOrder, type ToggleKind } from './plan.js';
-import type { ToggleResult, ToggleStatus } from './run.js';
+import type { ToggleResult, ToggleStatus, ToggleTimings } from './run.js';
 
 export interface ArtifactInfo {
   bytes: number;
@@ -40,6 +40,9 @@ export interface ToggleRow {
   firstError?: FirstError;
   logs: string[];
   hermetic?: boolean;
+  timings?: ToggleTimings;
+  /** The earlier toggle of the run with the same record key (built once for both). */
+  sameAs?: string;
 }
 
 export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
@@ -73,6 +76,8 @@ export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
       ...(r.firstError ? { firstError: r.firstError } : {}),
       logs: r.logs,
       ...(r.record ? { hermetic: r.record.hermetic } : {}),
+      ...(r.timings ? { timings: r.timings } : {}),
+      ...(r.sameAs ? { sameAs: r.sameAs } : {}),
     };
   });
 }
@@ -122,7 +127,7 @@ export function sizeTable(rows: readonly ToggleRow[]): Table {
       num(r.artifacts[image]?.bytes),
       delta(r.deltaQueue),
       delta(r.deltaBase),
-      r.status,
+      r.sameAs ? `${r.status}: same .config as ${r.sameAs}` : r.status,
       formatDuration(r.durationMs),
     ]),
   };
@@ -223,7 +228,77 @@ export function toJson(rows: readonly ToggleRow[], s: BuildSummary): Record<stri
       details: r.details ?? [],
       first_error: r.firstError ? firstErrorJson(r.firstError) : null,
       logs: r.logs,
+      timings: r.timings ? timingsJson(r.timings) : null,
+      same_config_as: r.sameAs ?? null,
     })),
+  };
+}
+
+/** A toggle's timings in the JSON output (ms, snake_case). */
+export function timingsJson(t: ToggleTimings): Record<string, number> {
+  return {
+    series_ms: t.series,
+    kconfig_ms: t.kconfig,
+    tree_ms: t.tree,
+    make_ms: t.make,
+    measure_ms: t.measure,
+    record_ms: t.record,
+    containers: t.containers,
+    container_start_ms: t.containerStart,
+    total_ms: t.total,
+  };
+}
+
+const secs = (ms: number) => (ms / 1000).toFixed(2);
+
+/**
+ * `tiny build --timings`: where each toggle's time went, in execution order, with the overhead
+ * (everything but make) per toggle and the run's sums. Kconfig includes its container starts;
+ * make excludes the build's.
+ */
+export function timingsTable(rows: readonly ToggleRow[]): Table {
+  const timed = rows.filter((r) => r.timings).sort((a, b) => a.order - b.order);
+  const sum = (f: (t: ToggleTimings) => number) => timed.reduce((a, r) => a + f(r.timings!), 0);
+  const overhead = (t: ToggleTimings) => Math.max(0, t.total - t.make);
+  const line = (name: string, status: string, t: ToggleTimings, n = 1) => [
+    name,
+    status,
+    secs(t.series),
+    secs(t.kconfig),
+    `${t.containers} / ${secs(t.containerStart)}`,
+    secs(t.tree),
+    secs(t.make),
+    secs(t.measure),
+    secs(t.record),
+    secs(overhead(t) / n),
+    secs(t.total),
+  ];
+  const total: ToggleTimings = {
+    series: sum((t) => t.series),
+    kconfig: sum((t) => t.kconfig),
+    tree: sum((t) => t.tree),
+    make: sum((t) => t.make),
+    measure: sum((t) => t.measure),
+    record: sum((t) => t.record),
+    containers: sum((t) => t.containers),
+    containerStart: sum((t) => t.containerStart),
+    total: sum((t) => t.total),
+  };
+  return {
+    columns: [
+      { header: 'toggle' },
+      { header: 'status' },
+      { header: 'series', align: 'right' },
+      { header: 'kconfig', align: 'right' },
+      { header: 'containers / start', align: 'right' },
+      { header: 'tree', align: 'right' },
+      { header: 'make', align: 'right' },
+      { header: 'measure', align: 'right' },
+      { header: 'record', align: 'right' },
+      { header: 'overhead', align: 'right' },
+      { header: 'total', align: 'right' },
+    ],
+    rows: [...timed.map((r) => line(r.toggle, r.sameAs ? `= ${r.sameAs}` : r.status, r.timings!)), ...(timed.length > 1 ? [line(`all ${timed.length} (overhead: mean)`, '', total, timed.length)] : [])],
   };
 }
 

@@ -18,12 +18,13 @@
 // are for machines with more cores than one make keeps busy.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
+import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
 import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
-import { containerRunMake, extraMakeVars, kbuildVars, makeGoals, runKbuild, type KbuildSpec } from '../kbuild/make.js';
+import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
@@ -31,7 +32,7 @@ import type { FirstError, MeasureTools } from '../measure/types.js';
 import type { QueuePatch } from '../queue/types.js';
 import { inspectRecord, lookup, recordKey, save, type BuildInputs, type BuildRecord, type RecordStore } from '../store/index.js';
 import type { RemoteStore } from '../store/remote.js';
-import { CONTAINER_PATHS, type Runtime } from '../toolchain/runtime.js';
+import { CONTAINER_PATHS, type ContainerSession, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
@@ -43,6 +44,7 @@ import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfi
 import { git } from '../tree/git.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
+import { buildOrder as buildOrderOf, sameBuilds, type BuildItem } from './order.js';
 
 export interface MatrixSetup {
   cacheDir: string;
@@ -97,6 +99,41 @@ export interface ToggleResult {
   logs: string[];
   durationMs: number;
   lane?: number;
+  /** Where this run spent the toggle's time (absent when it failed before configuring). */
+  timings?: ToggleTimings;
+  /**
+   * The toggle this one is the same build as (the same patches and the same final .config: the
+   * same record key), earlier in the run: built once, this one served from its record.
+   */
+  sameAs?: string;
+}
+
+/**
+ * Where one toggle's time went in this run, in ms: what `tiny build --timings` prints. A phase
+ * that did not run (a .config from the memo, a record from the store) is 0.
+ */
+export interface ToggleTimings {
+  /** The patch selection as commits of the tree store. */
+  series: number;
+  /** Generating the final .config (base target, fragment, oldconfig rounds, survival check), container starts included. */
+  kconfig: number;
+  /** The lane's worktree moved to the selection and .config written. */
+  tree: number;
+  /** make in the container, its start left out. */
+  make: number;
+  /** size, nm, per-directory sizes, artifact hashes. */
+  measure: number;
+  /** The record written (artifacts copied into the store). */
+  record: number;
+  /** Container invocations (Kconfig's makes and the build's). */
+  containers: number;
+  /** Their starts: from invoking the engine until the command ran in the container. */
+  containerStart: number;
+  total: number;
+}
+
+export function emptyTimings(): ToggleTimings {
+  return { series: 0, kconfig: 0, tree: 0, make: 0, measure: 0, record: 0, containers: 0, containerStart: 0, total: 0 };
 }
 
 export interface ToggleEvent {
@@ -112,6 +149,13 @@ export interface RunOptions {
   onEvent?: (e: ToggleEvent) => void;
   /** Set `aborted` (Ctrl-C): toggles not started are reported as interrupted. */
   signal?: { aborted: boolean };
+  /**
+   * One long-lived container per lane (runtimes that have them), the lane's Kconfig makes and
+   * builds run in it by exec instead of a container start each. The caller must close() the
+   * runner (the containers are also removed when the process exits, and a leftover of a killed
+   * run when the next run opens its lane).
+   */
+  sessions?: boolean;
 }
 
 interface Lane {
@@ -120,6 +164,7 @@ interface Lane {
   build: string;
   busy: boolean;
   lastSelection?: string;
+  session?: ContainerSession;
 }
 
 interface ConfigOutcome {
@@ -131,6 +176,15 @@ interface ConfigOutcome {
   log?: string;
   /** Time spent generating it (0 from the memo). */
   ms: number;
+  /** Container invocations of the generation and their starts (ms). */
+  containers: number;
+  containerStartMs: number;
+  /** Time spent committing the patch selection (0 when memoized). */
+  seriesMs: number;
+  /** Time spent moving the lane's worktree for Kconfig. */
+  treeMs: number;
+  /** When it was ready (ms since the epoch). */
+  readyAt: number;
 }
 
 export function safeName(name: string): string {
@@ -157,6 +211,11 @@ export class MatrixRunner {
   private readonly series = new Map<string, Promise<{ commit: string; tree: string }>>();
   private readonly configs = new Map<string, Promise<ConfigOutcome>>();
   private readonly kconfigIds = new Map<string, Promise<string>>();
+  /** The first toggle of this run with each record key, and its result to come. */
+  private readonly keyOwners = new Map<string, { name: string; result: Promise<ToggleResult> }>();
+  private readonly settlers = new Map<string, (r: ToggleResult) => void>();
+  /** The Kconfig rules of each Kconfig identity (parsing 2.6's takes ~0.3 s: once per run, not per toggle). */
+  private readonly kconfigDbs = new Map<string, KconfigDb>();
   private defaultsPromise?: Promise<Map<string, string>>;
   private readonly ccacheDir: string;
   /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts), and the network they need. */
@@ -214,8 +273,9 @@ export class MatrixRunner {
     lane.lastSelection = selection;
   }
 
-  private kbuildSpec(lane: Lane, logFile?: string): KbuildSpec {
-    return {
+  private kbuildSpec(lane: Lane, logFile?: string, onContainer?: (u: ContainerUse) => void): KbuildSpec {
+    const spec: KbuildSpec = {
+      ...(onContainer ? { onContainer } : {}),
       runtime: this.setup.runtime,
       image: this.setup.image.id,
       src: lane.src,
@@ -225,6 +285,31 @@ export class MatrixRunner {
       network: this.network,
       ...(logFile ? { logFile } : {}),
     };
+    const open = this.setup.runtime.openSession;
+    if (this.opts.sessions && open) {
+      lane.session ??= open.call(this.setup.runtime, {
+        name: `tiny-lane-${sha256(resolve(lane.build)).slice(0, 16)}`,
+        image: spec.image,
+        mounts: kbuildMounts(spec),
+        env: spec.env,
+        network: spec.network ?? 'none',
+      });
+      spec.session = lane.session;
+    }
+    return spec;
+  }
+
+  /** Stop the lanes' containers (sessions). */
+  async close(): Promise<void> {
+    await Promise.all(this.lanes.map(async (l) => {
+      await l.session?.close();
+      l.session = undefined;
+    }));
+  }
+
+  /** Container starts of the lanes' sessions so far (count, ms). */
+  sessionStarts(): { count: number; ms: number } {
+    return this.lanes.reduce((a, l) => ({ count: a.count + (l.session?.starts.count ?? 0), ms: a.ms + (l.session?.starts.ms ?? 0) }), { count: 0, ms: 0 });
   }
 
   /** What a record says of the compiler cache of one build. */
@@ -271,6 +356,16 @@ export class MatrixRunner {
       this.kconfigIds.set(tree, p);
     }
     return p;
+  }
+
+  /** The Kconfig rules of a worktree, parsed once per Kconfig identity (the same files, the same rules). */
+  private kconfigDb(identity: string, src: string): KconfigDb {
+    let db = this.kconfigDbs.get(identity);
+    if (!db) {
+      db = readKconfigTree(src, { arch: this.setup.config.arch });
+      this.kconfigDbs.set(identity, db);
+    }
+    return db;
   }
 
   /**
@@ -383,23 +478,33 @@ export class MatrixRunner {
 
   private async makeConfig(t: Toggle, onPhase?: (state: ToggleState, lane?: number) => void): Promise<ConfigOutcome> {
     const s = this.setup;
+    const t0 = Date.now();
     const { commit, tree } = await this.seriesFor(t);
+    const seriesMs = Date.now() - t0;
     if (needsDefaults(t)) onPhase?.('waiting');
     const fragment = resolveFragment(t, s.config.kconfig.fragment, needsDefaults(t) ? await this.defaults() : undefined);
     const memoInputs = await this.memoInputs(tree);
     const memoKey = configMemoKey({ ...memoInputs, fragment });
     const memo = await readConfigMemo(s.cacheDir, memoKey);
-    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0 };
+    if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs, treeMs: 0, readyAt: Date.now() };
 
     const lane = await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
     try {
       onPhase?.('tree', lane.index);
+      const t1 = Date.now();
       await this.moveLane(lane, commit, t.selection);
+      const treeMs = Date.now() - t1;
       onPhase?.('config', lane.index);
       await mkdir(lane.build, { recursive: true });
       await rm(log, { force: true });
       const cross = s.toolchain.crossCompile[s.config.arch] ?? '';
+      let containers = 0;
+      let containerStartMs = 0;
+      const onContainer = (u: ContainerUse) => {
+        containers++;
+        containerStartMs += u.startMs ?? 0;
+      };
       const gen = await generateConfig({
         tree: lane.src,
         buildDir: lane.build,
@@ -408,11 +513,12 @@ export class MatrixRunner {
         base: s.config.kconfig.base,
         fragment,
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
-        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log)), baseMemoKey(memoInputs), lane.build),
+        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer)), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
+        kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
       });
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
-      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms };
+      return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs, readyAt: Date.now() };
     } finally {
       this.release(lane);
     }
@@ -469,8 +575,13 @@ export class MatrixRunner {
   /** Build (or serve) one toggle. Never throws: any error becomes a failed toggle. */
   async runToggle(t: Toggle): Promise<ToggleResult> {
     const started = Date.now();
+    const settled = (r: ToggleResult): ToggleResult => {
+      this.settlers.get(t.name)?.(r);
+      this.settlers.delete(t.name);
+      return r;
+    };
     try {
-      return await this.runToggleInner(t, started);
+      return settled(await this.runToggleInner(t, started));
     } catch (e) {
       // A full disk stops the run (every toggle after it would fail the same way); anything
       // else (a vanished runtime...) fails this toggle with the reason, and the others go on.
@@ -478,14 +589,16 @@ export class MatrixRunner {
       const r = failure(e, '');
       const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs: [], ...r, status: this.aborted ? 'interrupted' : 'failed' };
       this.emit(t, result.status, started, r.error ? { message: r.error } : {});
-      return result;
+      return settled(result);
     }
   }
 
   private async runToggleInner(t: Toggle, started: number): Promise<ToggleResult> {
     const logs: string[] = [];
+    let timings: ToggleTimings | undefined;
+    let configuredBefore = 0;
     const done = (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>): ToggleResult => {
-      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r };
+      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r, ...(timings ? { timings: { ...timings, total: Date.now() - started + configuredBefore } } : {}) };
       this.emit(t, r.status, started, { ...(r.lane !== undefined ? { lane: r.lane } : {}), ...(r.error ? { message: r.error } : {}) });
       return result;
     };
@@ -500,6 +613,9 @@ export class MatrixRunner {
     try {
       cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
       if (cfg.log) logs.push(cfg.log);
+      timings = { ...emptyTimings(), series: cfg.seriesMs, kconfig: cfg.fromMemo ? 0 : cfg.ms, tree: cfg.treeMs, containers: cfg.containers, containerStart: cfg.containerStartMs };
+      // Configured ahead of the builds (buildOrder): that time is the toggle's too.
+      if (cfg.readyAt <= started) configuredBefore = cfg.seriesMs + cfg.treeMs + cfg.ms;
     } catch (e) {
       if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
       if (this.aborted) return done({ status: 'interrupted', error: 'interrupted while configuring' });
@@ -508,6 +624,14 @@ export class MatrixRunner {
 
     const inputs = this.inputsFor(t, cfg.sha256);
     const key = recordKey(inputs);
+    // The same build as an earlier toggle of this run: built (or served) once, for both.
+    const owner = this.keyOwners.get(key);
+    if (owner && owner.name !== t.name) {
+      const first = await owner.result;
+      if (first.status === 'built' || first.status === 'cached') return done({ status: 'cached', key, ...(first.record ? { record: first.record } : {}), sameAs: owner.name });
+      return done({ status: first.status === 'interrupted' ? 'interrupted' : 'failed', key, sameAs: owner.name, error: `same .config as ${owner.name}, which ${first.status === 'interrupted' ? 'was interrupted' : `failed: ${first.error ?? ''}`}` });
+    }
+    if (!owner) this.keyOwners.set(key, { name: t.name, result: new Promise<ToggleResult>((resolve) => this.settlers.set(t.name, resolve)) });
     const found = await inspectRecord(this.setup.records, key);
     // A damaged record (a truncated metadata.json) is built again and replaced, and said.
     if (found.state === 'corrupt') notice(`record ${key.slice(0, 12)} of ${t.name} is corrupt (${found.path}: ${found.why}): building it again`);
@@ -519,7 +643,7 @@ export class MatrixRunner {
 
     const lane = await this.acquire(t.selection);
     try {
-      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done);
+      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done, timings);
     } finally {
       this.release(lane);
     }
@@ -535,6 +659,7 @@ export class MatrixRunner {
     logs: string[],
     replace: boolean,
     done: (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>) => ToggleResult,
+    timings: ToggleTimings,
   ): Promise<ToggleResult> {
     const s = this.setup;
     const durations: Record<string, number> = cfg.fromMemo ? {} : { config: cfg.ms };
@@ -547,6 +672,7 @@ export class MatrixRunner {
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
     durations.tree = Date.now() - t0;
+    timings.tree += durations.tree;
 
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.log`);
     await mkdir(logDir(s.cacheDir, s.config.name), { recursive: true });
@@ -556,8 +682,15 @@ export class MatrixRunner {
     const statsLog = join(lane.build, STATS_LOG_NAME);
     await rm(statsLog, { force: true });
     t0 = Date.now();
-    const outcome = await runKbuild(this.kbuildSpec(lane, log), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
+    let buildStart = 0;
+    const onContainer = (u: ContainerUse) => {
+      timings.containers++;
+      buildStart += u.startMs ?? 0;
+    };
+    const outcome = await runKbuild(this.kbuildSpec(lane, log, onContainer), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
     durations.build = Date.now() - t0;
+    timings.containerStart += buildStart;
+    timings.make = durations.build - buildStart;
     const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
     const logText = await readFile(log, 'utf8').catch(() => outcome.output);
     const diag = countDiagnostics(logText);
@@ -606,6 +739,7 @@ export class MatrixRunner {
     t0 = Date.now();
     const m = await measureBuild({ buildDir: lane.build, arch: s.config.arch, targets: s.config.targets, ...(s.measureTools ? { tools: s.measureTools } : {}) });
     durations.measure = Date.now() - t0;
+    timings.measure = durations.measure;
     const { symbols, ...measurement } = m;
     const imageTarget = s.config.targets.find((x) => x !== 'vmlinux');
     const imageFile = imageTarget ? m.files[imageTarget] : undefined;
@@ -631,8 +765,51 @@ export class MatrixRunner {
       },
       { replace },
     );
+    timings.record = Date.now() - t0;
     await s.remoteStore?.push(key);
     return done({ status: 'built', key, record: saved.record, lane: lane.index });
+  }
+
+  /**
+   * The toggles in the order to build them: every toggle's final .config first (from the memo,
+   * or Kconfig in a lane), then the same builds next to each other (the second is served from
+   * the first's record) and the distinct builds in the order that changes least between
+   * neighbours (order.ts). Toggles that cannot be configured (or that a flip cannot change)
+   * come last, in the given order: running them reports why.
+   */
+  async buildOrder(toggles: readonly Toggle[]): Promise<Toggle[]> {
+    const items: BuildItem[] = [];
+    const rest: Toggle[] = [];
+    const byName = new Map(toggles.map((t) => [t.name, t]));
+    let next = 0;
+    const configured = new Map<string, BuildItem>();
+    const worker = async () => {
+      while (next < toggles.length) {
+        const t = toggles[next++]!;
+        if (this.aborted) continue;
+        try {
+          if ((await this.hiddenAtQueuePoint(t)).length) continue;
+          const started = Date.now();
+          const cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
+          configured.set(t.name, { name: t.name, key: recordKey(this.inputsFor(t, cfg.sha256)), patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) });
+        } catch {
+          /* runToggle reports it */
+        }
+      }
+    };
+    await Promise.all(this.lanes.map(() => worker()));
+    for (const t of toggles) {
+      const it = configured.get(t.name);
+      if (it) items.push(it);
+      else rest.push(t);
+    }
+    const same = sameBuilds(items);
+    const out: Toggle[] = [];
+    for (const name of buildOrderOf(items)) {
+      out.push(byName.get(name)!);
+      for (const [follower, owner] of same) if (owner === name) out.push(byName.get(follower)!);
+    }
+    return [...out, ...rest];
   }
 
   /** Run toggles with one worker per lane (the CLI drives runToggle itself, through listr2). */

@@ -46,6 +46,23 @@ export async function runSize(tool: string, file: string, cwd: string): Promise<
   return parseBerkeley(r.stdout);
 }
 
+/**
+ * size(1) of many files in one process (a process per built-in cost ~0.3 s a kernel): the rows
+ * of each file, an archive's member rows under the archive's name. A file size prints nothing
+ * for (an empty archive) gets no rows.
+ */
+export async function runSizeMany(tool: string, files: readonly string[], cwd: string): Promise<Map<string, SizeRow[]>> {
+  const out = new Map<string, SizeRow[]>(files.map((f) => [f, []]));
+  if (!files.length) return out;
+  const r = await run(tool, ['-B', ...files], { cwd, env: TOOL_ENV() });
+  for (const row of parseBerkeley(r.stdout)) {
+    const rows = out.get(row.archive ?? row.filename);
+    if (!rows) throw new Error(`${tool} printed a row for ${row.filename}, which it was not asked about`);
+    rows.push(row);
+  }
+  return out;
+}
+
 export async function runNm(tool: string, file: string, cwd: string): Promise<SymbolEntry[]> {
   // "nm: vmlinux: no symbols" is a message on stderr with exit status 0.
   const r = await run(tool, ['--size-sort', '-S', file], { cwd, env: TOOL_ENV() });
@@ -185,11 +202,11 @@ export async function countLinkedObjects(buildDir: string, rel: string, seen = n
 }
 
 /** Size of one top-level directory from its built-in files. */
-export async function measureDir(buildDir: string, dir: string, builtins: readonly string[], sizeTool: string): Promise<DirSize> {
+export async function measureDir(buildDir: string, dir: string, builtins: readonly string[], sizeTool: string, sized?: ReadonlyMap<string, SizeRow[]>): Promise<DirSize> {
   const rows: SizeRow[] = [];
   let objects: number | undefined = 0;
   for (const b of builtins) {
-    const r = await runSize(sizeTool, b, buildDir);
+    const r = sized?.get(b) ?? (await runSize(sizeTool, b, buildDir));
     rows.push(...r);
     if (r.some((x) => x.archive !== undefined) || r.length === 0) {
       // An archive (modern thin built-in.a, 4.13-4.16 thin built-in.o, or 2.6's empty
@@ -234,13 +251,17 @@ export async function measureBuild(opts: MeasureOptions): Promise<Measurement> {
   if (!row) throw new TinyError(`${tools.size} printed no size for ${join(buildDir, 'vmlinux')}`, 1);
   const size = { text: row.text, data: row.data, bss: row.bss, dec: row.dec };
 
+  // Every built-in sized by one size(1) process, while nm reads vmlinux.
+  const tops = [...(await findBuiltins(buildDir))];
+  const subs = await Promise.all(tops.map(async ([dir, builtins]) => [...(await findSubBuiltins(buildDir, dir, builtins))]));
+  const builtinFiles = [...new Set([...tops.flatMap(([, b]) => b), ...subs.flat().flatMap(([, b]) => b)])];
+  const [sized, symbols] = await Promise.all([runSizeMany(tools.size, builtinFiles, buildDir), runNm(tools.nm, 'vmlinux', buildDir)]);
   const dirs: DirSize[] = [];
   const subdirs: DirSize[] = [];
-  for (const [dir, builtins] of await findBuiltins(buildDir)) {
-    dirs.push(await measureDir(buildDir, dir, builtins, tools.size));
-    for (const [sub, subBuiltins] of await findSubBuiltins(buildDir, dir, builtins)) subdirs.push(await measureDir(buildDir, sub, subBuiltins, tools.size));
+  for (const [i, [dir, builtins]] of tops.entries()) {
+    dirs.push(await measureDir(buildDir, dir, builtins, tools.size, sized));
+    for (const [sub, subBuiltins] of subs[i]!) subdirs.push(await measureDir(buildDir, sub, subBuiltins, tools.size, sized));
   }
 
-  const symbols = await runNm(tools.nm, 'vmlinux', buildDir);
   return { size, files, sha256, dirs, subdirs, symbols, tools: { ...tools } };
 }

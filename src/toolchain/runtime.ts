@@ -7,10 +7,12 @@
 // source tree mounted read-only, only the build (and ccache) directories writable, and an
 // environment holding only what the caller passed (+ PATH).
 
-import { mkdir, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
+import { runAtExit, start, type Child } from '../util/exec.js';
 import { realExec, type Exec, type StreamName } from './proc.js';
 import { SETUP_CONTAINERS } from '../util/invocation.js';
 
@@ -112,6 +114,35 @@ export interface Runtime {
   runInContainer(spec: RunSpec): Promise<RunOutcome>;
   /** The path a command sees for `containerPath`: itself in a container, the mounted host path on host. */
   resolvePath(containerPath: string, mounts: readonly Mount[]): string;
+  /**
+   * A long-lived container for many commands with the same image, mounts, environment and
+   * network (a matrix lane's Kconfig and builds): one start, then one exec per command. Absent
+   * for the host runtime (nothing to start).
+   */
+  openSession?(spec: SessionSpec): ContainerSession;
+}
+
+/** What a session's container is made of: a RunSpec without the command. */
+export interface SessionSpec extends Omit<RunSpec, 'cmd' | 'logFile' | 'onLine' | 'timeoutMs' | 'keepBytes' | 'workdir'> {
+  /**
+   * The container's name: the same for the same lane on every run, so a container left by a
+   * killed run is found and removed when the next one starts.
+   */
+  name: string;
+}
+
+export interface ContainerSession {
+  readonly name: string;
+  /**
+   * Run a command in the session's container (started on first use, restarted when a mount's
+   * directory was replaced). A spec with another image, mounts, environment or network than the
+   * session's runs in a container of its own, as runInContainer.
+   */
+  run(spec: RunSpec): Promise<RunOutcome>;
+  /** How many times the container was started, and how long the starts took (ms). */
+  readonly starts: { count: number; ms: number };
+  /** Stop and remove the container (and every process in it). Safe to call twice. */
+  close(): Promise<void>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -142,6 +173,10 @@ export interface EngineFlags {
   file: string[];
   import: string[];
   pull: string[];
+  /** A session: a container attached to tiny under a name, running SESSION_SERVER; removed (killing what runs) by name. */
+  interactive: string[];
+  name: string[];
+  remove: string[];
   /** FROM accepts an image ID (podman/buildah does; docker's BuildKit does not). */
   fromById: boolean;
   /** What fixes an unusable engine. */
@@ -166,6 +201,8 @@ const COMMON_FLAGS = {
   file: ['--file', '{file}'],
   import: ['import'],
   pull: ['pull'],
+  interactive: ['--interactive'],
+  name: ['--name={name}'],
 } satisfies Partial<EngineFlags>;
 
 export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
@@ -176,6 +213,7 @@ export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
     cleanEnv: ['--unsetenv-all'],
     userOther: ['--userns=keep-id', '--user={uid}:{gid}'],
     build: ['build', '--pull=never', '--layers'],
+    remove: ['rm', '--force', '--time=0'],
     fromById: true,
     fix: SETUP_CONTAINERS,
   },
@@ -186,6 +224,7 @@ export const ENGINES: Record<'podman' | 'docker', EngineFlags> = {
     cleanEnv: [],
     userOther: ['--user={uid}:{gid}'],
     build: ['build'],
+    remove: ['rm', '--force'],
     fromById: false,
     fix: `start the Docker engine (\`sudo systemctl start docker\`), or use podman: ${SETUP_CONTAINERS}`,
   },
@@ -378,13 +417,14 @@ export class EngineRuntime implements Runtime {
     return this.flags.fromById ? info.id : tag;
   }
 
-  runArgv(spec: RunSpec): string[] {
+  runArgv(spec: RunSpec, extra: readonly string[] = []): string[] {
     checkRunSpec(spec, true);
     const f = this.flags;
     const user = this.uid === 0 ? f.userRoot : fill(f.userOther, { uid: this.uid, gid: this.gid });
     return [
       f.bin,
       ...f.run,
+      ...extra,
       ...f.cleanEnv,
       ...fill(f.network, { network: spec.network }),
       ...user,
@@ -413,6 +453,247 @@ export class EngineRuntime implements Runtime {
 
   resolvePath(containerPath: string): string {
     return containerPath;
+  }
+
+  openSession(spec: SessionSpec): ContainerSession {
+    return new EngineSession(this, this.exec, spec);
+  }
+}
+
+/** Containers of open sessions, removed when the process exits however it exits (but SIGKILL). */
+const liveSessions = new Map<string, readonly string[]>();
+let exitHook = false;
+function removeAtExit(name: string, argv: readonly string[] | undefined): void {
+  if (argv) liveSessions.set(name, argv);
+  else liveSessions.delete(name);
+  if (!exitHook && argv) {
+    exitHook = true;
+    process.on('exit', () => {
+      for (const a of liveSessions.values()) runAtExit(a[0]!, a.slice(1), 15_000);
+    });
+  }
+}
+
+/** Where a session's control directory is mounted: the server's working directory. */
+export const SESSION_DIR = '/tiny/.session';
+
+/**
+ * The session's container runs this small server as its command, attached to tiny (stdin and
+ * stdout are pipes): tiny writes a request id per line; the server runs ./<id>.sh (which cds
+ * to the workdir and execs the command) with its output in ./<id>.out, then answers
+ * `done <id> <exit code>`. A command costs a fork, not an engine start (~0.2-0.5 s each on a
+ * loaded machine). When tiny goes away, stdin ends, the loop ends and the container with it
+ * (--rm), after the command that is running.
+ */
+export const SESSION_SERVER = 'echo ready; while read -r id; do sh "./$id.sh" </dev/null >"./$id.out" 2>&1; echo "done $id $?"; done';
+
+/** A word quoted for sh. */
+function shQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+class EngineSession implements ContainerSession {
+  readonly starts = { count: 0, ms: 0 };
+  private started?: Promise<Child>;
+  private ctl?: string;
+  private seq = 0;
+  /** The server's answers by request id, and what to do when it goes away. */
+  private readonly waiting = new Map<string, (rc: number | undefined) => void>();
+  /** One command at a time (a lane holds one toggle at a time; this keeps it so). */
+  private lock: Promise<unknown> = Promise.resolve();
+  /** The mounts' directories (device, inode, birth) when the container started: a replaced one needs a new container. */
+  private identity = '';
+
+  constructor(
+    private readonly rt: EngineRuntime,
+    private readonly exec: Exec,
+    private readonly spec: SessionSpec,
+  ) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  private removeArgv(): string[] {
+    return [this.rt.flags.bin, ...this.rt.flags.remove, this.spec.name];
+  }
+
+  private async mountIdentity(): Promise<string> {
+    const ids = await Promise.all(
+      this.spec.mounts.map(async (m) => {
+        // An inode number is reused at once by a directory made anew: its birth time is not.
+        const st = await stat(m.host, { bigint: true }).catch(() => undefined);
+        return st ? `${st.dev}:${st.ino}:${st.birthtimeNs}:${st.isDirectory() ? 'd' : 'f'}` : 'absent';
+      }),
+    );
+    return ids.join(',');
+  }
+
+  private start(): Promise<Child> {
+    this.started ??= (async () => {
+      const t0 = Date.now();
+      // A container of this name is a leftover of a killed run (the name is the lane's).
+      await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
+      await prepareMounts(this.spec.mounts);
+      this.identity = await this.mountIdentity();
+      this.ctl = await mkdtemp(join(tmpdir(), 'tiny-session-'));
+      const f = this.rt.flags;
+      const mounts = [...this.spec.mounts, { host: this.ctl, container: SESSION_DIR, readonly: false }];
+      const argv = this.rt.runArgv({ ...this.spec, mounts, workdir: SESSION_DIR, cmd: ['sh', '-c', SESSION_SERVER] }, [...f.interactive, ...fill(f.name, { name: this.spec.name })]);
+      let stderr = '';
+      let buf = '';
+      let onReady: (() => void) | undefined;
+      const child = start(argv[0]!, argv.slice(1), {
+        stdin: 'pipe',
+        onStderr: (b) => (stderr = (stderr + b.toString('utf8')).slice(-4000)),
+        onStdout: (b) => {
+          buf += b.toString('utf8');
+          let nl: number = buf.indexOf('\n');
+          while (nl >= 0) {
+            const line = buf.slice(0, nl).trim();
+            buf = buf.slice(nl + 1);
+            if (line === 'ready') onReady?.();
+            const m = /^done (\S+) (\d+)$/.exec(line);
+            if (m) {
+              this.waiting.get(m[1]!)?.(Number(m[2]));
+              this.waiting.delete(m[1]!);
+            }
+            nl = buf.indexOf('\n');
+          }
+        },
+      });
+      const ready = new Promise<void>((resolve, reject) => {
+        onReady = resolve;
+        const gone = (why: string) => {
+          reject(new TinyError(`${f.bin} could not start the container ${this.spec.name}: ${why}${stderr.trim() ? `: ${stderr.trim().split('\n').slice(-3).join('\n')}` : ''}`, 1, [], f.fix));
+          for (const w of this.waiting.values()) w(undefined);
+          this.waiting.clear();
+          if (this.started && this.child === child) this.started = undefined;
+        };
+        // A dead server: its stdin's write errors are swallowed by the process layer; its exit tells.
+        child.exit.then(
+          (e) => gone(`it exited with ${e.code}`),
+          (e: Error) => gone(e.message),
+        );
+      });
+      this.child = child;
+      await ready;
+      removeAtExit(this.spec.name, this.removeArgv());
+      this.starts.count++;
+      this.starts.ms += Date.now() - t0;
+      return child;
+    })();
+    this.started.catch(() => {
+      this.started = undefined;
+    });
+    return this.started;
+  }
+
+  private child?: Child;
+
+  private sameShape(spec: RunSpec): boolean {
+    const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname'>) => JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny']);
+    return shape(spec) === shape(this.spec);
+  }
+
+  run(spec: RunSpec): Promise<RunOutcome> {
+    if (!this.sameShape(spec)) return this.rt.runInContainer(spec);
+    checkRunSpec(spec, true);
+    const next = this.lock.then(() => this.runOne(spec));
+    this.lock = next.catch(() => undefined);
+    return next;
+  }
+
+  private async runOne(spec: RunSpec): Promise<RunOutcome> {
+    const t0 = Date.now();
+    if (this.started && (await this.mountIdentity()) !== this.identity) await this.close();
+    const child = await this.start();
+    const ctl = this.ctl!;
+    const id = `c${++this.seq}`;
+    const out = join(ctl, `${id}.out`);
+    await writeFile(join(ctl, `${id}.sh`), `cd ${shQuote(spec.workdir)} || exit 125\nexec ${spec.cmd.map(shQuote).join(' ')}\n`);
+    await writeFile(out, '');
+    const keep = spec.keepBytes ?? 1 << 20;
+    let log: WriteStream | undefined;
+    if (spec.logFile) {
+      await mkdir(dirname(spec.logFile), { recursive: true });
+      log = createWriteStream(spec.logFile, { flags: 'a' });
+    }
+    // The output, as it comes: into the log (tail -f works as with a container of its own) and onLine.
+    let offset = 0;
+    let partial = '';
+    let tail = Buffer.alloc(0);
+    let truncated = false;
+    const drain = async () => {
+      const fh = await open(out, 'r').catch(() => undefined);
+      if (!fh) return;
+      try {
+        for (;;) {
+          const buf = Buffer.alloc(1 << 16);
+          const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+          if (!bytesRead) break;
+          offset += bytesRead;
+          const b = buf.subarray(0, bytesRead);
+          log?.write(b);
+          tail = Buffer.concat([tail, b]);
+          if (tail.length > keep) {
+            tail = tail.subarray(tail.length - keep);
+            truncated = true;
+          }
+          if (spec.onLine) {
+            const lines = (partial + b.toString('utf8')).split('\n');
+            partial = lines.pop() ?? '';
+            for (const l of lines) spec.onLine(l.replace(/\r$/, ''), 'stdout');
+          }
+        }
+      } finally {
+        await fh.close();
+      }
+    };
+    // One drain at a time: two reading from the same offset would write the output twice.
+    let inflight: Promise<void> = Promise.resolve();
+    const drainInOrder = () => (inflight = inflight.then(drain));
+    let timedOut = false;
+    const rc = await new Promise<number | undefined>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const poll = setInterval(() => void drainInOrder(), 250);
+      const finish = (v: number | undefined) => {
+        clearInterval(poll);
+        if (timer) clearTimeout(timer);
+        resolve(v);
+      };
+      if (spec.timeoutMs !== undefined) {
+        timer = setTimeout(() => {
+          timedOut = true;
+          finish(undefined);
+        }, spec.timeoutMs);
+      }
+      this.waiting.set(id, finish);
+      child.stdin?.write(`${id}\n`);
+    });
+    this.waiting.delete(id);
+    await drainInOrder();
+    if (spec.onLine && partial) spec.onLine(partial, 'stdout');
+    if (log) await new Promise<void>((r) => log!.end(() => r()));
+    // A timed-out command, or a server gone: stop the container, so nothing of it runs on.
+    if (rc === undefined) await this.close();
+    await rm(join(ctl, `${id}.sh`), { force: true });
+    await rm(out, { force: true });
+    const code = rc ?? (timedOut ? 124 : 125);
+    const argv = [this.rt.flags.bin, 'session', this.spec.name, ...spec.cmd];
+    return { code, output: tail.toString('utf8') + (rc === undefined && !timedOut ? `\n${this.rt.flags.bin}: the container ${this.spec.name} went away\n` : ''), truncated, argv, durationMs: Date.now() - t0, timedOut, hermetic: true };
+  }
+
+  async close(): Promise<void> {
+    if (!this.started) return;
+    const started = this.started;
+    this.started = undefined;
+    const child = await started.catch(() => undefined);
+    await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
+    child?.stdin?.end();
+    removeAtExit(this.spec.name, undefined);
+    if (this.ctl) await rm(this.ctl, { recursive: true, force: true });
+    this.ctl = undefined;
   }
 }
 

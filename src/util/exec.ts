@@ -9,7 +9,7 @@
 //    of our file descriptors (a nested `tiny build`), a timeout, and killing a process group.
 // Bytes stay bytes: stdout reaches the caller as Buffers unless it asks for text.
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -87,6 +87,14 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 }
 
 /** True when `cmd` can be found on PATH. */
+/**
+ * Run a command to its end synchronously, ignoring its output and status: only for
+ * process-exit hooks (removing a container when tiny exits), where nothing asynchronous runs.
+ */
+export function runAtExit(cmd: string, args: readonly string[], timeoutMs: number): void {
+  spawnSync(cmd, args, { stdio: 'ignore', timeout: timeoutMs });
+}
+
 export async function haveCommand(cmd: string): Promise<boolean> {
   const r = await run('sh', ['-c', `command -v ${JSON.stringify(cmd)}`], { allowFail: true });
   return r.code === 0;

@@ -45,6 +45,31 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
     expect(p.setup.runtime.hermetic).toBe(false);
   });
 
+  it('configures every toggle first, builds the same .config once and the rest in the order that changes least', async () => {
+    const own = await tempDir('tiny-matrix-order-');
+    try {
+      const p = await prepare(own, 'fake-tiny');
+      const runner = new MatrixRunner(p.setup, p.plan);
+      const order = await runner.buildOrder(p.plan.toggles);
+      // The queue point first; all-off (the one option off: flip:banner-option's .config) right
+      // after the flip it equals, served; the flip's without: twin next (the same files).
+      expect(order.map((t) => t.name)).toEqual(['queue', 'flip:banner-option', 'all-off', 'without:banner-option', 'base', 'without:panic-reason']);
+      const results = [];
+      for (const t of order) results.push(await runner.runToggle(t));
+      const by = new Map(results.map((r) => [r.toggle.name, r]));
+      expect(results.filter((r) => r.status === 'built').map((r) => r.toggle.name)).toEqual(['queue', 'flip:banner-option', 'without:banner-option', 'base', 'without:panic-reason']);
+      expect(by.get('all-off')).toMatchObject({ status: 'cached', sameAs: 'flip:banner-option', key: by.get('flip:banner-option')!.key });
+      const rows = toRows(results);
+      expect(rows.find((r) => r.toggle === 'all-off')!.sameAs).toBe('flip:banner-option');
+      // Every toggle says where its time went; Kconfig ran ahead of the builds and still counts.
+      for (const r of results) expect(r.timings!.total).toBeGreaterThanOrEqual(r.timings!.kconfig);
+      expect(by.get('queue')!.timings!.kconfig).toBeGreaterThan(0);
+      expect(by.get('queue')!.timings!.make).toBeGreaterThan(0);
+    } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
   it('builds every toggle; the no-op point costs nothing, the flip saves bytes', async () => {
     const p = await prepare(cache, 'fake-tiny');
     const events: ToggleEvent[] = [];

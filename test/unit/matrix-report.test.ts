@@ -2,7 +2,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Toggle, ToggleKind } from '../../src/matrix/plan.js';
-import { formatDuration, renderText, sizeTable, toJson, toRows, type BuildSummary } from '../../src/matrix/report.js';
+import { formatDuration, renderText, sizeTable, timingsTable, toJson, toRows, type BuildSummary } from '../../src/matrix/report.js';
 import type { ToggleResult } from '../../src/matrix/run.js';
 import type { BuildRecord } from '../../src/store/index.js';
 import { renderTable } from '../../src/report/table.js';
@@ -68,5 +68,40 @@ describe('matrix report', () => {
     expect(formatDuration(42_000)).toBe('42s');
     expect(formatDuration(61_000)).toBe('1m01s');
     expect(formatDuration(3_725_000)).toBe('1h02m05s');
+  });
+});
+
+describe('where the time went (tiny build --timings)', () => {
+  const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '2026-01-05T10:00:00.000Z', finishedAt: '2026-01-05T10:02:00.000Z', durationMs: 120_000, notes: [], budgets: { violations: [], failures: [], checked: [], unchecked: [] } } satisfies BuildSummary;
+  const timed = (r: ToggleResult, t: Partial<NonNullable<ToggleResult['timings']>>, sameAs?: string): ToggleResult => ({
+    ...r,
+    timings: { series: 0, kconfig: 0, tree: 0, make: 0, measure: 0, record: 0, containers: 0, containerStart: 0, total: 0, ...t },
+    ...(sameAs ? { sameAs } : {}),
+  });
+  const rows = toRows([
+    timed(result('queue', 'queue', 'built', 10_000), { series: 20, kconfig: 5_000, tree: 3_000, make: 40_000, measure: 150, record: 200, containers: 3, containerStart: 900, total: 48_000 }),
+    timed(result('flip:a', 'flip', 'built', 9_000), { kconfig: 400, tree: 50, make: 3_000, measure: 100, record: 100, containers: 2, containerStart: 30, total: 3_700 }),
+    timed(result('all-off', 'all-off', 'cached', 9_000), { total: 10 }, 'flip:a'),
+  ]);
+
+  it('one line per toggle in execution order, the overhead (total - make), and the run\'s sums with the mean overhead', () => {
+    expect(renderTable(timingsTable(rows), 'text')).toBe(
+      [
+        'toggle                  status    series  kconfig  containers / start  tree   make  measure  record  overhead  total',
+        'queue                   built       0.02     5.00            3 / 0.90  3.00  40.00     0.15    0.20      8.00  48.00',
+        'flip:a                  built       0.00     0.40            2 / 0.03  0.05   3.00     0.10    0.10      0.70   3.70',
+        'all-off                 = flip:a    0.00     0.00            0 / 0.00  0.00   0.00     0.00    0.00      0.01   0.01',
+        'all 3 (overhead: mean)              0.02     5.40            5 / 0.93  3.05  43.00     0.25    0.30      2.90  51.71',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('the JSON says the same in ms, and which toggle a served one is the same build as', () => {
+    const json = toJson(rows, summary) as { toggles: Array<{ toggle: string; timings: unknown; same_config_as: string | null }> };
+    expect(json.toggles.find((t) => t.toggle === 'all-off')).toMatchObject({ same_config_as: 'flip:a', timings: { total_ms: 10, make_ms: 0 } });
+    expect(json.toggles.find((t) => t.toggle === 'queue')).toMatchObject({ same_config_as: null, timings: { kconfig_ms: 5_000, containers: 3, container_start_ms: 900 } });
+    expectContract('output/build', json);
+    expect(renderText(rows, summary, 'text')).toContain('cached: same .config as flip:a');
   });
 });

@@ -9,6 +9,7 @@ import type { Exec, StreamOptions, StreamResult } from '../../src/toolchain/proc
 import {
   CONTAINER_PATHS,
   DEFAULT_PATH,
+  ENGINES,
   EngineRuntime,
   HostRuntime,
   detectRuntime,
@@ -269,5 +270,90 @@ describe('host runtime', () => {
     const rt = new HostRuntime();
     expect(await rt.imageId()).toBeUndefined();
     await expect(rt.buildImage()).rejects.toThrow(/host runtime has no images/);
+  });
+});
+
+describe('a session: one container per lane, a command server in it', () => {
+  // A fake engine: `rm` succeeds; `run` runs the container's command (the session server) on
+  // this machine, in the host directory mounted at /tiny/.session, as podman would in it.
+  const FAKE = `#!/bin/sh
+echo "$*" >> "$FAKE_LOG"
+case "$1" in
+  rm) exit 0 ;;
+  run)
+    for a in "$@"; do case "$a" in *:/tiny/.session:rw) dir=\${a%%:/tiny/.session:rw} ;; esac; done
+    cd "$dir" || exit 1
+    shift $(($# - 3)); exec "$@" ;;
+esac
+`;
+  const sessionOf = async () => {
+    const dir = await tempDir();
+    const bin = join(dir, 'fake-podman');
+    await writeFile(bin, FAKE, { mode: 0o755 });
+    process.env.FAKE_LOG = join(dir, 'engine.log');
+    await mkdir(join(dir, 'src'));
+    const mounts = [
+      { host: join(dir, 'src'), container: CONTAINER_PATHS.src, readonly: true },
+      { host: join(dir, 'build'), container: CONTAINER_PATHS.build, readonly: false },
+    ];
+    const rt = new EngineRuntime('podman', { uid: 0, gid: 0 }, { ...ENGINES.podman, bin: bin as 'podman' });
+    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none' });
+    const engineCalls = async () => (await readFile(join(dir, 'engine.log'), 'utf8')).trim().split('\n');
+    return { dir, s, engineCalls, run: (over: Partial<RunSpec> = {}) => s.run(spec({ mounts, env: { KBUILD_BUILD_USER: 'tiny' }, workdir: dir, ...over })) };
+  };
+
+  it('removes a leftover of the same name, starts once, then runs each command in it with its output, exit code and log', async () => {
+    const { dir, s, run, engineCalls } = await sessionOf();
+    try {
+      const a = await run({ cmd: ['sh', '-c', 'echo "it\'s me in $(pwd)"'], logFile: join(dir, 'logs/a.log') });
+      expect(a).toMatchObject({ code: 0, output: `it's me in ${dir}\n`, timedOut: false });
+      const b = await run({ cmd: ['sh', '-c', 'echo failing >&2; exit 3'], logFile: join(dir, 'logs/a.log') });
+      expect(b).toMatchObject({ code: 3, output: 'failing\n' });
+      expect(await readFile(join(dir, 'logs/a.log'), 'utf8')).toBe(`it's me in ${dir}\nfailing\n`);
+      const calls = await engineCalls();
+      expect(calls[0]).toBe('rm --force --time=0 tiny-lane-0123');
+      expect(calls[1]).toMatch(/^run --rm --pull=never .*--interactive --name=tiny-lane-0123 .*--network=none .*--workdir=\/tiny\/\.session .*:\/tiny\/\.session:rw .*sha256:(ab)+ sh -c echo ready;/);
+      expect(calls).toHaveLength(2);
+      expect(s.starts.count).toBe(1);
+    } finally {
+      await s.close();
+    }
+    expect((await engineCalls()).at(-1)).toBe('rm --force --time=0 tiny-lane-0123');
+  });
+
+  it('a command with another environment runs in a container of its own', async () => {
+    const exec = fakeExec({});
+    const rt = new EngineRuntime('podman', { exec, uid: 0, gid: 0 });
+    const dir = await tempDir();
+    const mounts = [{ host: dir, container: CONTAINER_PATHS.src, readonly: true }];
+    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none' });
+    await s.run(spec({ mounts, env: { OTHER: '1' } }));
+    expect(exec.calls.map((c) => [c.cmd, ...c.args].join(' '))).toEqual([expect.stringMatching(/^podman run --rm .* --env OTHER=1 .*make -C \/tiny\/src/)]);
+    expect(s.starts.count).toBe(0);
+  });
+
+  it('a command past its timeout stops the container (nothing of it runs on); the next command starts a new one', async () => {
+    const { s, run } = await sessionOf();
+    try {
+      const r = await run({ cmd: ['sleep', '5'], timeoutMs: 300 });
+      expect(r).toMatchObject({ code: 124, timedOut: true });
+      expect((await run({ cmd: ['true'] })).code).toBe(0);
+      expect(s.starts.count).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('a replaced mount directory (a worktree made anew) gets a new container: the old one still sees the deleted directory', async () => {
+    const { dir, s, run } = await sessionOf();
+    try {
+      await run({ cmd: ['true'] });
+      await rm(join(dir, 'src'), { recursive: true });
+      await mkdir(join(dir, 'src'));
+      await run({ cmd: ['true'] });
+      expect(s.starts.count).toBe(2);
+    } finally {
+      await s.close();
+    }
   });
 });
