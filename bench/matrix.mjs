@@ -19,7 +19,7 @@
 // and after each leg. The machine may be shared: compare ratios from one run, never absolute
 // times across runs.
 //
-// Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K]
+// Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K] [--record results/bench-matrix.json]
 // (after `npx tsc -p tsconfig.json`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)
 
 import { spawnSync } from 'node:child_process';
@@ -27,6 +27,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -85,6 +86,7 @@ async function buildsOf(cache, toggles) {
 }
 
 const legs = { tiny: [], loop: [], floor: [], cached: [], naive: [] };
+const loadAtStart = loadavg();
 const loads = [];
 let lastTiny;
 let lastLoop;
@@ -196,10 +198,18 @@ try {
   if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
   console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
   console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
+  const ratios = [
+    { name: 'hand loop / tiny cold (>= 1: tiny faster than the loop)', value: median(legs.loop) / median(legs.tiny), goal: '>= 1.0' },
+    { name: 'tiny cold / floor (the loop\'s make times summed)', value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
+    ...(legs.naive.length ? [{ name: 'naive (a clean build per toggle) / tiny cold', value: median(legs.naive) / median(legs.tiny) }] : []),
+  ];
   console.log('\nratios (medians; each repeat ran its legs back to back)');
-  console.log(`  hand loop / tiny cold          ${(median(legs.loop) / median(legs.tiny)).toFixed(2)}x   (goal >= 1.0: tiny faster than the loop)`);
-  console.log(`  tiny cold / floor              ${(median(legs.tiny) / median(legs.floor)).toFixed(2)}x   (goal <= 1.15)`);
-  if (legs.naive.length) console.log(`  naive / tiny cold              ${(median(legs.naive) / median(legs.tiny)).toFixed(1)}x`);
+  for (const r of ratios) console.log(`  ${r.name.padEnd(56)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
+  const recordTo = process.argv.includes('--record') ? process.argv[process.argv.indexOf('--record') + 1] : undefined;
+  if (recordTo) {
+    const named = { 'tiny build, cold cache': legs.tiny, 'hand loop (incremental make, .configs given)': legs.loop, "floor: the loop's make times summed": legs.floor, 'naive: a clean build per toggle (scaled)': legs.naive, 'tiny build again, all cached': legs.cached };
+    writeBenchRecord(recordTo, { repo: REPO, kind: 'bench-matrix', command: `node bench/matrix.mjs ${process.argv.slice(2).filter((a, i, all) => a !== '--record' && all[i - 1] !== '--record').join(' ')}`.trim(), legs: named, ratios, loadAtStart });
+  }
   console.log(`  per repeat, loop / tiny:       ${legs.loop.map((l, i) => (l / legs.tiny[i]).toFixed(2)).join(', ')}`);
   console.log(`\nload average (1 min) before -> after each leg: ${loads.map(([leg, rep, a, b]) => `${leg}#${rep} ${a}->${b}`).join(', ')}`);
 } finally {

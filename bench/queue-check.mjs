@@ -19,13 +19,15 @@
 // and the load average before and after each leg. quilt is I/O-bound and suffers most from a
 // loaded machine: read the load beside every figure.
 //
-// Usage: node bench/queue-check.mjs [--repeat N]   (after `npx tsc -p tsconfig.json` and scripts/setup.sh)
+// Usage: node bench/queue-check.mjs [--repeat N] [--record results/bench-queue-check.json]
+//        (after `npx tsc -p tsconfig.json` and scripts/setup.sh)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -47,6 +49,7 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const legs = {};
+const loadAtStart = loadavg();
 const loads = [];
 function timed(leg, rep, fn) {
   const l0 = load();
@@ -114,12 +117,17 @@ try {
   console.log(`\nsummary (${REPEAT} repeats)`);
   for (const [leg, xs] of Object.entries(legs)) console.log(`  ${leg.padEnd(26)} min ${Math.min(...xs).toFixed(2).padStart(7)} s  median ${median(xs).toFixed(2).padStart(7)} s`);
   const m = (leg) => median(legs[leg]);
+  const ratios = [
+    { name: 'tiny apply --out cold / (tar -x + quilt push -a)', value: m('tiny apply --out (cold)') / m('tar -x + quilt push -a'), goal: '<= 1.0' },
+    { name: 'tiny apply --out warm / (tar -x + quilt push -a)', value: m('tiny apply --out (warm)') / m('tar -x + quilt push -a') },
+    { name: 'tiny import / tar -x', value: m('tiny import (cold cache)') / m('tar -x'), goal: '<= 1.1' },
+    { name: 'quilt push -a / tiny check warm (check: order + alone + reverse + pairs)', value: m('quilt push -a') / m('tiny check (warm)'), goal: '>= 3' },
+    { name: 'tiny check cold / quilt push -a', value: m('tiny check (cold cache)') / m('quilt push -a'), goal: '<= 2' },
+  ];
   console.log('\nratios (medians of one run)');
-  console.log(`  tiny apply --out cold / (tar -x + quilt push -a)   ${(m('tiny apply --out (cold)') / m('tar -x + quilt push -a')).toFixed(2)}x   (goal <= 1.0)`);
-  console.log(`  tiny apply --out warm / (tar -x + quilt push -a)   ${(m('tiny apply --out (warm)') / m('tar -x + quilt push -a')).toFixed(2)}x`);
-  console.log(`  tiny import / tar -x                               ${(m('tiny import (cold cache)') / m('tar -x')).toFixed(2)}x   (goal <= 1.1)`);
-  console.log(`  quilt push -a / tiny check warm                    ${(m('quilt push -a') / m('tiny check (warm)')).toFixed(2)}x   (goal >= 3: check does order + alone + reverse + pairs)`);
-  console.log(`  tiny check cold / quilt push -a                    ${(m('tiny check (cold cache)') / m('quilt push -a')).toFixed(2)}x   (goal <= 2)`);
+  for (const r of ratios) console.log(`  ${r.name.padEnd(50)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
+  const recordTo = arg('--record', undefined);
+  if (recordTo) writeBenchRecord(recordTo, { repo: REPO, kind: 'bench-queue-check', command: `node bench/queue-check.mjs --repeat ${REPEAT}`, legs, ratios, loadAtStart });
   console.log(`\nload average (1 min) before -> after each leg: ${loads.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -66,3 +66,33 @@ export function reduceBoot(b) {
     min_mem: min ? { serves_http: min.serves_http ?? false, min_kib: min.min_kib, fails_kib: min.fails_kib, step_kib: min.step_kib, limit: min.limit, machine_kib: min.machine_kib ?? null, at_min: min.at_min ?? null, tries: min.tries.length } : null,
   };
 }
+
+// `tiny report --bases --format json`: per base the toggles' sizes and latest boots, and the
+// growth from base to base (the five directories that changed most).
+export function reduceBases(r) {
+  if (r.schema_version !== 1) throw new Error(`tiny report --bases --format json: schema_version ${r.schema_version}, this script reads 1`);
+  const failed = r.bases.flatMap((b) => b.toggles.filter((t) => t.status !== 'ok').map((t) => `${t.toggle} on ${b.version}: ${t.first_error ?? 'failed'}`));
+  if (failed.length) throw new Error(`a toggle failed, so the bases cannot be compared: ${failed.join('; ')}`);
+  return {
+    config: r.config,
+    bases: r.bases.map((b) => ({
+      version: b.version,
+      tree: b.tree,
+      queue_cost: b.queue_cost,
+      all_off_saves: b.all_off_saves,
+      toggles: b.toggles.map((t) => ({ toggle: t.toggle, key: t.key, size: t.size, image: t.image, boot: t.boot })),
+    })),
+    growth: r.growth.map((g) => ({
+      from: g.from,
+      to: g.to,
+      toggle: g.toggle,
+      size: g.size,
+      image: g.image,
+      dirs: g.dirs
+        .slice()
+        .sort((a, b) => Math.abs(b.delta) - Math.abs(a.delta) || a.dir.localeCompare(b.dir))
+        .slice(0, 5),
+      diff_command: g.diff_command,
+    })),
+  };
+}

@@ -36,7 +36,7 @@ function headline(records) {
   const point = toggleOf(tiny, 'queue');
   const gzip = toggleOf(tiny, 'flip:kernel-xz');
   if (!stock || !point) throw new Error('the reports lack the base or queue toggle: collect them again');
-  const served = (b) => b.boot.http && b.boot.http.served;
+  const served = (b) => b.boot.http?.served === true;
   const bootCells = (b) => [
     b.boot.booted ? `${num(b.boot.mem_free_kib)} kB at mem=${memK(b.boot.mem_kib)}` : `does not boot at mem=${memK(b.boot.mem_kib)}`,
     served(b) ? `${num(b.boot.http.mem_free_kib)} kB (${b.boot.http.requests} requests)` : b.boot.http ? `does not serve: ${b.boot.http.reason}` : '',
@@ -84,7 +84,7 @@ function patchSavings(records) {
   const web = need(records, 'report-webserver.json').data;
   const rows = [];
   for (const p of web.patches) {
-    if (!p.flip || !p.flip.available) continue;
+    if (!p.flip?.available) continue;
     const s = p.flip.saved;
     rows.push([String(p.position), p.name, num(s.text), num(s.data), num(s.bss), num(s.dec), num(s.image), pct(p.flip.saved_pct.dec), num(p.flip.cumulative.dec), pct(p.flip.cumulative_pct.dec)]);
   }
@@ -169,11 +169,18 @@ function provenance(records) {
 
 // A benchmark record (bench/*.mjs --record): its legs, min and median of the repeats, and the
 // ratios it prints, with the load it ran under.
+// A goal such as '>= 1.0' or '<= 1.15' against a ratio's value.
+const meets = (r) => {
+  const m = /^(>=|<=)\s*([\d.]+)$/.exec(r.goal);
+  if (!m) return false;
+  return m[1] === '>=' ? r.value >= Number(m[2]) : r.value <= Number(m[2]);
+};
+
 function bench(record, title) {
   const d = record.data;
   const seconds = (x) => (x >= 60 ? `${Math.floor(x / 60)}m${String(Math.round(x % 60)).padStart(2, '0')}s` : `${x.toFixed(2)} s`);
   const legs = table(['leg', 'runs', 'min', 'median'], ['l', 'r', 'r', 'r'], d.legs.map((l) => [l.name, String(l.runs_s.length), seconds(l.min_s), seconds(l.median_s)]));
-  const ratios = d.ratios.map((r) => `- ${r.name}: **${r.value.toFixed(2)}×**${r.goal ? ` (goal ${r.goal})` : ''}`).join('\n');
+  const ratios = d.ratios.map((r) => `- ${r.name}: **${r.value.toFixed(2)}×**${r.goal ? ` (goal ${r.goal}: ${meets(r) ? 'met' : 'not met'})` : ''}`).join('\n');
   const load = record.load ? `, load ${record.load.map((x) => x.toFixed(2)).join(' ')}` : '';
   return [`**${title}** (\`${record.commands[0]}\`, ${date(record.collected_at)}${load}):`, '', legs, '', ratios].join('\n');
 }
@@ -193,8 +200,38 @@ function faults(records) {
   return `The fault-injection suite (\`test/faults/\`, ${d.files} files), last recorded ${date(f.collected_at)}: ${d.cases} cases, ${d.survived} faults survived, wrong answers: ${d.wrong}, skipped: ${d.skipped}; ${d.minutes} min.`;
 }
 
+// The same configuration on every claimed base: sizes, what the queue takes off, boots.
+function bases(records) {
+  const r = need(records, 'report-bases-webserver-tiny.json').data;
+  const find = (b, name) => b.toggles.find((t) => t.toggle === name);
+  const rows = r.bases.map((b) => {
+    const base = find(b, 'base');
+    const queue = find(b, 'queue');
+    const boot = queue?.boot;
+    return [
+      b.version,
+      base?.size ? num(base.size.dec) : '',
+      base?.image ? num(base.image.bytes) : '',
+      queue?.size ? num(queue.size.dec) : '',
+      queue?.image ? `**${num(queue.image.bytes)} (${kib(queue.image.bytes)})**` : '',
+      b.queue_cost !== null ? `${kib(-b.queue_cost)} of dec` : '',
+      boot ? (boot.booted ? `${num(boot.mem_free_kib)} kB at mem=${memK(boot.mem_kib)}` : `does not boot at mem=${memK(boot.mem_kib)}: ${boot.failure}`) : 'not booted',
+    ];
+  });
+  const growth = r.growth
+    .filter((g) => g.toggle === 'base')
+    .map((g) => `${g.from} → ${g.to}: ${signed(g.size.dec)} bytes of dec (${g.dirs.map((d) => `${d.dir} ${signed(d.delta)}`).join(', ')})`);
+  return [
+    `\`configs/webserver-tiny.yaml\` on every base the queue claims, one \`tiny build --base V\` each (base, queue, all-off), the queue point booted with \`--http\`:`,
+    '',
+    table(['base', 'stock dec', 'stock bzImage', 'tiny dec', 'tiny bzImage', 'the queue takes off', 'MemFree when init runs'], ['l', 'r', 'r', 'r', 'r', 'r', 'r'], rows),
+    '',
+    `How the stock kernel grew: ${growth.join('; ')}.`,
+  ].join('\n');
+}
+
 export function renderReadmeBlocks(records) {
-  return { headline: headline(records), speed: speed(records), faults: faults(records) };
+  return { headline: headline(records), bases: bases(records), speed: speed(records), faults: faults(records) };
 }
 
 export function renderResultsPage(records) {
@@ -210,6 +247,10 @@ export function renderResultsPage(records) {
     '## Stock vs tiny, and 2004',
     '',
     headline(records).replace(provenanceLink(), 'commands and inputs: [Provenance](#provenance)'),
+    '',
+    '## Three 2.6 bases',
+    '',
+    bases(records),
     '',
     '## What each patch saves',
     '',
