@@ -34,7 +34,10 @@ try {
   const h = await makeHistory(repo, { count, regressionAt: Math.round(count * 0.7) });
   const cache = join(dir, 'cache');
   const t0 = Date.now();
-  const r = await tiny(['bisect', '--config', 'fake-bisect', '--repo', repo, '--good', `HEAD~${count}`, '--bad', 'master', '--threshold', '+4K', '--runtime', 'host', '--jobs', '2'], { TINY_CACHE: cache, CCACHE_DISABLE: '1' });
+  const r = await tiny(['bisect', '--config', 'fake-bisect', '--repo', repo, '--good', `HEAD~${count}`, '--bad', 'master', '--threshold', '+4K', '--runtime', 'host', '--jobs', '2'], {
+    TINY_CACHE: cache,
+    CCACHE_DISABLE: '1',
+  });
   const total = Date.now() - t0;
   if (r.code !== 0 || !r.out.includes(h.regression)) {
     console.error(r.out);
@@ -50,14 +53,21 @@ try {
   for (const s of steps.slice(0, 4)) {
     const c = join(dir, `clean-${clean.length}`);
     // good = bad = the step's commit: tiny measures it once in a fresh cache (a clean build) and stops.
-    await tiny(['bisect', '--config', 'fake-bisect', '--repo', repo, '--good', `${s.point}`, '--bad', `${s.point}`, '--threshold', '+4K', '--runtime', 'host', '--jobs', '2'], { TINY_CACHE: c, CCACHE_DISABLE: '1' });
+    await tiny(['bisect', '--config', 'fake-bisect', '--repo', repo, '--good', `${s.point}`, '--bad', `${s.point}`, '--threshold', '+4K', '--runtime', 'host', '--jobs', '2'], {
+      TINY_CACHE: c,
+      CCACHE_DISABLE: '1',
+    });
     const cs = await readState(statePath(c, await readLatest(c)));
     clean.push(cs.goodMs);
     await rm(c, { recursive: true, force: true });
   }
   console.log(`range: ${count} commits (fake kernel), regression at ${h.regression.slice(0, 12)}; found`);
-  console.log(`bisect: ${steps.length} steps (${steps.filter((s) => s.status === 'skip').length} skipped) + good and bad points, ${(total / 1000).toFixed(1)} s in all (with the symbol diff and the revert confirm)`);
-  console.log(`time per step (incremental, one build dir): mean ${(mean(stepMs) / 1000).toFixed(2)} s, min ${(Math.min(...stepMs) / 1000).toFixed(2)} s, max ${(Math.max(...stepMs) / 1000).toFixed(2)} s (build+measure, from the state file)`);
+  console.log(
+    `bisect: ${steps.length} steps (${steps.filter((s) => s.status === 'skip').length} skipped) + good and bad points, ${(total / 1000).toFixed(1)} s in all (with the symbol diff and the revert confirm)`,
+  );
+  console.log(
+    `time per step (incremental, one build dir): mean ${(mean(stepMs) / 1000).toFixed(2)} s, min ${(Math.min(...stepMs) / 1000).toFixed(2)} s, max ${(Math.max(...stepMs) / 1000).toFixed(2)} s (build+measure, from the state file)`,
+  );
   console.log(`clean build of the same commits (fresh cache and build dir, build+measure): mean ${(mean(clean) / 1000).toFixed(2)} s`);
   console.log(`ratio step / clean: ${(mean(stepMs) / mean(clean)).toFixed(2)}`);
 } finally {

@@ -59,7 +59,12 @@ const min = (xs) => Math.min(...xs);
 
 function tiny(args, cache) {
   const t0 = Date.now();
-  const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], { cwd: REPO, env: { ...process.env, TINY_CACHE: cache, TINY_RUNTIME: 'podman' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 });
+  const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], {
+    cwd: REPO,
+    env: { ...process.env, TINY_CACHE: cache, TINY_RUNTIME: 'podman' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 28,
+  });
   const s = (Date.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`tiny ${args.join(' ')} exited ${r.status}:\n${r.stderr.toString().slice(-3000)}`);
   return { s, json: JSON.parse(r.stdout.toString()) };
@@ -78,7 +83,8 @@ async function buildsOf(cache, toggles) {
     const rec = await lookup(records, t.key);
     const base = await baseCommit(store, rec.inputs.baseTree, rec.baseVersion ?? '2.6.9');
     const patches = [];
-    for (const [i, sha] of rec.inputs.patches.entries()) patches.push({ name: rec.patches[i].name, text: await readStoredPatch(cache, sha), strip: rec.patches[i].strip ?? 1, reverse: !!rec.patches[i].reverse });
+    for (const [i, sha] of rec.inputs.patches.entries())
+      patches.push({ name: rec.patches[i].name, text: await readStoredPatch(cache, sha), strip: rec.patches[i].strip ?? 1, reverse: !!rec.patches[i].reverse });
     const series = await buildSeries(store, base, patches);
     out.push({ name: t.toggle, commit: series.commits.at(-1)?.commit ?? base, config: await readArtifact(records, rec, 'config'), rec });
   }
@@ -94,7 +100,11 @@ let distinct = 0;
 
 try {
   console.log(`bench/matrix: Linux 2.6.9 bench-webserver, ${JOBS} make jobs, ${availableParallelism()} cores, ${REPEAT} repeats; ${new Date().toISOString()}`);
-  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}\n`,
+  );
 
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);
@@ -176,7 +186,9 @@ try {
 
   // Where tiny's time went (the last cold run), and the hand loop's per-build times beside it.
   console.log(`\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start)`);
-  console.log(`  ${'toggle'.padEnd(26)} ${'kconfig'.padStart(7)} ${'ctrs/start'.padStart(10)} ${'make'.padStart(7)} ${'measure'.padStart(7)} ${'record'.padStart(7)} ${'overhead'.padStart(8)} ${'total'.padStart(7)}   ${'loop make'.padStart(9)} ${'loop'.padStart(7)}`);
+  console.log(
+    `  ${'toggle'.padEnd(26)} ${'kconfig'.padStart(7)} ${'ctrs/start'.padStart(10)} ${'make'.padStart(7)} ${'measure'.padStart(7)} ${'record'.padStart(7)} ${'overhead'.padStart(8)} ${'total'.padStart(7)}   ${'loop make'.padStart(9)} ${'loop'.padStart(7)}`,
+  );
   const byRun = [...lastTiny.toggles].sort((a, b) => a.run_order - b.run_order);
   const overheads = [];
   for (const t of byRun) {
@@ -187,28 +199,46 @@ try {
     if (t.run_order > 0 && t.status === 'built') overheads.push(over);
     const s = (ms) => (ms / 1000).toFixed(2).padStart(7);
     const status = t.same_config_as ? `= ${t.same_config_as}` : t.status;
-    console.log(`  ${t.toggle.padEnd(26)} ${s(tm.kconfig_ms)} ${`${tm.containers}/${(tm.container_start_ms / 1000).toFixed(2)}`.padStart(10)} ${s(tm.make_ms)} ${s(tm.measure_ms)} ${s(tm.record_ms)} ${over.toFixed(2).padStart(8)} ${s(tm.total_ms)}   ${l ? l.make.toFixed(2).padStart(9) : '        -'} ${l ? l.s.toFixed(2).padStart(7) : '      -'}  ${status}`);
+    console.log(
+      `  ${t.toggle.padEnd(26)} ${s(tm.kconfig_ms)} ${`${tm.containers}/${(tm.container_start_ms / 1000).toFixed(2)}`.padStart(10)} ${s(tm.make_ms)} ${s(tm.measure_ms)} ${s(tm.record_ms)} ${over.toFixed(2).padStart(8)} ${s(tm.total_ms)}   ${l ? l.make.toFixed(2).padStart(9) : '        -'} ${l ? l.s.toFixed(2).padStart(7) : '      -'}  ${status}`,
+    );
   }
 
   const row = (label, xs, extra = '') => console.log(`  ${label.padEnd(48)} min ${fmt(min(xs)).padStart(7)}  median ${fmt(median(xs)).padStart(7)}${extra}`);
   console.log(`\nsummary (${REPEAT} repeats; ${distinct} distinct builds of ${lastTiny.toggles.length} toggles)`);
   row('tiny build, cold cache (everything included)', legs.tiny);
   row('hand loop (incremental make, .configs given)', legs.loop);
-  row('floor: the hand loop\'s make times summed', legs.floor);
+  row("floor: the hand loop's make times summed", legs.floor);
   if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
   console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
   console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
   const ratios = [
     { name: 'hand loop / tiny cold (>= 1: tiny faster than the loop)', value: median(legs.loop) / median(legs.tiny), goal: '>= 1.0' },
-    { name: 'tiny cold / floor (the loop\'s make times summed)', value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
+    { name: "tiny cold / floor (the loop's make times summed)", value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
     ...(legs.naive.length ? [{ name: 'naive (a clean build per toggle) / tiny cold', value: median(legs.naive) / median(legs.tiny) }] : []),
   ];
   console.log('\nratios (medians; each repeat ran its legs back to back)');
   for (const r of ratios) console.log(`  ${r.name.padEnd(56)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
   const recordTo = process.argv.includes('--record') ? process.argv[process.argv.indexOf('--record') + 1] : undefined;
   if (recordTo) {
-    const named = { 'tiny build, cold cache': legs.tiny, 'hand loop (incremental make, .configs given)': legs.loop, "floor: the loop's make times summed": legs.floor, 'naive: a clean build per toggle (scaled)': legs.naive, 'tiny build again, all cached': legs.cached };
-    writeBenchRecord(recordTo, { repo: REPO, kind: 'bench-matrix', command: `node bench/matrix.mjs ${process.argv.slice(2).filter((a, i, all) => a !== '--record' && all[i - 1] !== '--record').join(' ')}`.trim(), legs: named, ratios, loadAtStart });
+    const named = {
+      'tiny build, cold cache': legs.tiny,
+      'hand loop (incremental make, .configs given)': legs.loop,
+      "floor: the loop's make times summed": legs.floor,
+      'naive: a clean build per toggle (scaled)': legs.naive,
+      'tiny build again, all cached': legs.cached,
+    };
+    writeBenchRecord(recordTo, {
+      repo: REPO,
+      kind: 'bench-matrix',
+      command: `node bench/matrix.mjs ${process.argv
+        .slice(2)
+        .filter((a, i, all) => a !== '--record' && all[i - 1] !== '--record')
+        .join(' ')}`.trim(),
+      legs: named,
+      ratios,
+      loadAtStart,
+    });
   }
   console.log(`  per repeat, loop / tiny:       ${legs.loop.map((l, i) => (l / legs.tiny[i]).toFixed(2)).join(', ')}`);
   console.log(`\nload average (1 min) before -> after each leg: ${loads.map(([leg, rep, a, b]) => `${leg}#${rep} ${a}->${b}`).join(', ')}`);

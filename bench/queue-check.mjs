@@ -69,11 +69,19 @@ function sh(cmd, args, opts = {}) {
 }
 
 try {
-  const series = execFileSync('grep', ['-cv', '^\\s*\\(#\\|$\\)', join(patches, 'series')]).toString().trim();
+  const series = execFileSync('grep', ['-cv', '^\\s*\\(#\\|$\\)', join(patches, 'series')])
+    .toString()
+    .trim();
   console.log(`bench/queue-check: Debian linux ${version}, ${series} patches, ${REPEAT} repeats; ${new Date().toISOString()}`);
-  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}\n`,
+  );
   const queue = join(work, 'queue');
-  sh('node', tinyArgs(['queue', 'import-quilt', patches, '--out', queue, '--base-version', version, '--base-source', join(SRC, orig)]), { env: { ...process.env, TINY_CACHE: join(work, 'cache-import-quilt') } });
+  sh('node', tinyArgs(['queue', 'import-quilt', patches, '--out', queue, '--base-version', version, '--base-source', join(SRC, orig)]), {
+    env: { ...process.env, TINY_CACHE: join(work, 'cache-import-quilt') },
+  });
   rmSync(join(work, 'cache-import-quilt'), { recursive: true, force: true });
 
   for (let rep = 1; rep <= REPEAT; rep++) {
@@ -92,15 +100,19 @@ try {
     rmSync(tarDir, { recursive: true, force: true });
 
     timed('tiny import (cold cache)', rep, () =>
-      sh('node', [
-        '--input-type=module',
-        '-e',
-        `import { resolveSource } from '${REPO}/dist/source/index.js';
+      sh(
+        'node',
+        [
+          '--input-type=module',
+          '-e',
+          `import { resolveSource } from '${REPO}/dist/source/index.js';
          import { openTreeStore, importBase } from '${REPO}/dist/tree/index.js';
          const store = await openTreeStore(process.env.TINY_CACHE);
          const src = await resolveSource({ kind: 'tarball', path: '${join(SRC, orig)}' }, { cacheDir: process.env.TINY_CACHE });
          await importBase(store, src, { version: '${version}' });`,
-      ], { env: env('cache-import') }),
+        ],
+        { env: env('cache-import') },
+      ),
     );
     rmSync(join(dir, 'cache-import'), { recursive: true, force: true });
 
@@ -115,7 +127,12 @@ try {
   }
 
   console.log(`\nsummary (${REPEAT} repeats)`);
-  for (const [leg, xs] of Object.entries(legs)) console.log(`  ${leg.padEnd(26)} min ${Math.min(...xs).toFixed(2).padStart(7)} s  median ${median(xs).toFixed(2).padStart(7)} s`);
+  for (const [leg, xs] of Object.entries(legs))
+    console.log(
+      `  ${leg.padEnd(26)} min ${Math.min(...xs)
+        .toFixed(2)
+        .padStart(7)} s  median ${median(xs).toFixed(2).padStart(7)} s`,
+    );
   const m = (leg) => median(legs[leg]);
   const ratios = [
     { name: 'tiny apply --out cold / (tar -x + quilt push -a)', value: m('tiny apply --out (cold)') / m('tar -x + quilt push -a'), goal: '<= 1.0' },

@@ -77,7 +77,12 @@ async function built(cache) {
 
 async function contentOf(cache) {
   const out = {};
-  for (const r of await built(cache)) out[r.key] = Object.entries(r.artifacts).filter(([n]) => n !== 'log').map(([n, a]) => `${n}:${a.sha256}`).sort().join(',');
+  for (const r of await built(cache))
+    out[r.key] = Object.entries(r.artifacts)
+      .filter(([n]) => n !== 'log')
+      .map(([n, a]) => `${n}:${a.sha256}`)
+      .sort()
+      .join(',');
   return out;
 }
 
@@ -88,7 +93,11 @@ await new Promise((r) => setTimeout(r, 300));
 
 try {
   console.log(`bench/shard: ${TREE ? `${TREE} ${CONFIG}` : 'fake kernel fake-tiny'}${ONLY ? ` --only ${ONLY}` : ''}, runtime ${RUNTIME}, ${availableParallelism()} cores; ${new Date().toISOString()}`);
-  console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')}; ccache remote ${remote}\n`);
+  console.log(
+    `load average at start: ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; ccache remote ${remote}\n`,
+  );
   let reference;
   let referenceCache;
   const summary = [];
@@ -105,7 +114,10 @@ try {
       const cache = join(work, `n${n}-s${i}`);
       const r = tiny(['build', ...common, ...(ONLY && n === 1 ? ['--only', ONLY] : []), ...(n > 1 ? [...plan, '--shard', `${i}/${n}`] : []), '--ccache-remote', remote], cache);
       const records = await built(cache);
-      const stats = records.reduce((a, x) => ({ calls: a.calls + (x.ccache?.stats.calls ?? 0), local: a.local + (x.ccache?.stats.local_hits ?? 0), remote: a.remote + (x.ccache?.stats.remote_hits ?? 0) }), { calls: 0, local: 0, remote: 0 });
+      const stats = records.reduce(
+        (a, x) => ({ calls: a.calls + (x.ccache?.stats.calls ?? 0), local: a.local + (x.ccache?.stats.local_hits ?? 0), remote: a.remote + (x.ccache?.stats.remote_hits ?? 0) }),
+        { calls: 0, local: 0, remote: 0 },
+      );
       const recorded = records.reduce((a, x) => a + (x.durationsMs.total ?? 0), 0);
       const toggles = (/shard \d+\/\d+[^:]*: (.*)$/m.exec(r.stderr)?.[1] ?? 'every toggle').trim();
       shards.push({ i, cache, ms: r.ms, recorded, records: records.length, stats, toggles });
@@ -136,13 +148,16 @@ try {
     const critical = Math.max(...shards.map((s) => s.recorded));
     const calls = shards.reduce((a, s) => a + s.stats.calls, 0);
     const remoteHits = shards.reduce((a, s) => a + s.stats.remote, 0);
-    console.log(`  critical path (longest shard, recorded): ${fmt(critical)}; remote hits ${remoteHits}/${calls} (${pct(remoteHits, calls)}); merge ${fmt(mergeMs)}; merged store ${same ? 'equals' : 'DIFFERS FROM'} the N = 1 run's\n`);
+    console.log(
+      `  critical path (longest shard, recorded): ${fmt(critical)}; remote hits ${remoteHits}/${calls} (${pct(remoteHits, calls)}); merge ${fmt(mergeMs)}; merged store ${same ? 'equals' : 'DIFFERS FROM'} the N = 1 run's\n`,
+    );
     summary.push({ n, critical, mergeMs, remoteHits, calls, same });
     if (!same) process.exitCode = 1;
   }
   const one = summary[0].critical;
   console.log('N  critical path  speed-up  remote hits  merge');
-  for (const s of summary) console.log(`${s.n}  ${fmt(s.critical).padStart(13)}  ${(one / s.critical).toFixed(2).padStart(7)}x  ${pct(s.remoteHits, s.calls).padStart(11)}  ${fmt(s.mergeMs).padStart(5)}`);
+  for (const s of summary)
+    console.log(`${s.n}  ${fmt(s.critical).padStart(13)}  ${(one / s.critical).toFixed(2).padStart(7)}x  ${pct(s.remoteHits, s.calls).padStart(11)}  ${fmt(s.mergeMs).padStart(5)}`);
 } finally {
   redis.kill('SIGTERM');
   if (!process.env.TINY_KEEP) rmSync(work, { recursive: true, force: true });

@@ -43,7 +43,7 @@ const tree = process.env.TINY_TREE_2_6 ? ['--tree', process.env.TINY_TREE_2_6] :
 const probe = await $({ stdio: ['ignore', 'pipe', 'pipe'], nothrow: true })`node bin/tiny.js queue check ${tree} --format json`;
 if (probe.exitCode === 2 && /no source of base/.test(probe.stderr)) {
   console.log(probe.stderr.trim());
-  console.log('\nNo Linux 2.6.9 tree: building Linux 6.1 tinyconfig from Debian\'s source instead.');
+  console.log("\nNo Linux 2.6.9 tree: building Linux 6.1 tinyconfig from Debian's source instead.");
   let code = await tiny('build', '--config', 'tinyconfig-6.1');
   if (code === 0) code = await tiny('report', '--config', 'tinyconfig-6.1');
   process.exit(code);

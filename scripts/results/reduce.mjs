@@ -19,7 +19,12 @@ export function reduceReport(r) {
     base_sizes: r.base_sizes,
     options_off_by_config: r.options_off_by_config,
     toggles: r.toggles.map((t) => ({ toggle: t.toggle, kind: t.kind, status: t.status, sizes: t.sizes, duration_ms: t.duration_ms })),
-    patches: r.patches.map((p) => ({ name: p.name, position: p.position, sha256: p.sha256, flip: p.flip ? { ...comparison(p.flip), saved: p.flip.saved, saved_pct: p.flip.saved_pct, cumulative: p.flip.cumulative, cumulative_pct: p.flip.cumulative_pct } : null })),
+    patches: r.patches.map((p) => ({
+      name: p.name,
+      position: p.position,
+      sha256: p.sha256,
+      flip: p.flip ? { ...comparison(p.flip), saved: p.flip.saved, saved_pct: p.flip.saved_pct, cumulative: p.flip.cumulative, cumulative_pct: p.flip.cumulative_pct } : null,
+    })),
     config_flips: r.config_flips.map((c) => ({ symbol: c.symbol, ...comparison(c), value: c.value })),
     noop: comparison(r.noop),
     all_off: comparison(r.all_off),
@@ -58,12 +63,30 @@ export function reduceBoot(b) {
       reserved_kib: boot.reserved_kib ?? null,
       to_init_ms: boot.to_init_ms ?? null,
       http: boot.http
-        ? { served: boot.http.served, reason: boot.http.reason ?? null, nic: boot.http.nic.device, requests: boot.http.requests, round_trips_ms: boot.http.round_trips_ms, mem_free_kib: boot.http.mem_free_kib ?? null }
+        ? {
+            served: boot.http.served,
+            reason: boot.http.reason ?? null,
+            nic: boot.http.nic.device,
+            requests: boot.http.requests,
+            round_trips_ms: boot.http.round_trips_ms,
+            mem_free_kib: boot.http.mem_free_kib ?? null,
+          }
         : null,
       qemu: boot.qemu.version,
       at: boot.at,
     },
-    min_mem: min ? { serves_http: min.serves_http ?? false, min_kib: min.min_kib, fails_kib: min.fails_kib, step_kib: min.step_kib, limit: min.limit, machine_kib: min.machine_kib ?? null, at_min: min.at_min ?? null, tries: min.tries.length } : null,
+    min_mem: min
+      ? {
+          serves_http: min.serves_http ?? false,
+          min_kib: min.min_kib,
+          fails_kib: min.fails_kib,
+          step_kib: min.step_kib,
+          limit: min.limit,
+          machine_kib: min.machine_kib ?? null,
+          at_min: min.at_min ?? null,
+          tries: min.tries.length,
+        }
+      : null,
   };
 }
 

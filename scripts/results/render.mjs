@@ -43,9 +43,7 @@ function headline(records) {
     b.min_mem ? `**${memK(b.min_mem.min_kib)}**` : '',
   ];
   const sizeCells = (t) => [num(t.sizes.text), num(t.sizes.data), num(t.sizes.bss), num(t.sizes.dec)];
-  const rows = [
-    ['webserver: stock 2.6.9 + compat', ...sizeCells(stock), `${num(stock.sizes.image)} (${kib(stock.sizes.image)})`, ...bootCells(webBoot)],
-  ];
+  const rows = [['webserver: stock 2.6.9 + compat', ...sizeCells(stock), `${num(stock.sizes.image)} (${kib(stock.sizes.image)})`, ...bootCells(webBoot)]];
   if (gzip) rows.push(['webserver-tiny, gzip', ...sizeCells(gzip), `${num(gzip.sizes.image)} (${kib(gzip.sizes.image)})`, '', '', '']);
   rows.push(['**webserver-tiny**, xz', ...sizeCells(point), `**${num(point.sizes.image)} (${kib(point.sizes.image)})**`, ...bootCells(tinyBoot)]);
   rows.push([LINUX_TINY_2004.note, '', '', '', '', LINUX_TINY_2004.bzImage, `boots with mem=${LINUX_TINY_2004.mem}`, '', '']);
@@ -155,13 +153,14 @@ function provenance(records) {
     .filter(([, r]) => r.commands)
     .map(([file, r]) => {
       const d = r.data;
-      const inputs = r.kind === 'report'
-        ? `tree ${d.inputs.trees.map((t) => t.slice(0, 12)).join(', ')}; ${d.inputs.toolchains.map((t) => `${t.name} ${t.image.slice(7, 19)}`).join(', ')}; ${d.inputs.queue_patches.length} patches applied at the queue point`
-        : r.kind === 'boot'
-          ? `record ${d.key.slice(0, 12)}, ${d.image.name} ${num(d.image.bytes)} bytes, qemu ${d.boot.qemu}`
-          : r.load
-            ? `load ${r.load.map((x) => x.toFixed(2)).join(' ')}`
-            : '';
+      const inputs =
+        r.kind === 'report'
+          ? `tree ${d.inputs.trees.map((t) => t.slice(0, 12)).join(', ')}; ${d.inputs.toolchains.map((t) => `${t.name} ${t.image.slice(7, 19)}`).join(', ')}; ${d.inputs.queue_patches.length} patches applied at the queue point`
+          : r.kind === 'boot'
+            ? `record ${d.key.slice(0, 12)}, ${d.image.name} ${num(d.image.bytes)} bytes, qemu ${d.boot.qemu}`
+            : r.load
+              ? `load ${r.load.map((x) => x.toFixed(2)).join(' ')}`
+              : '';
       return [`\`results/${file}\``, r.commands.map((c) => `\`${c}\``).join('<br>'), date(r.collected_at), r.commit.slice(0, 12) + (r.commit.endsWith('+changes') ? '+' : ''), inputs];
     });
   return table(['record', 'commands', 'collected', 'commit', 'inputs'], ['l', 'l', 'l', 'l', 'l'], rows);
@@ -179,7 +178,11 @@ const meets = (r) => {
 function bench(record, title) {
   const d = record.data;
   const seconds = (x) => (x >= 60 ? `${Math.floor(x / 60)}m${String(Math.round(x % 60)).padStart(2, '0')}s` : `${x.toFixed(2)} s`);
-  const legs = table(['leg', 'runs', 'min', 'median'], ['l', 'r', 'r', 'r'], d.legs.map((l) => [l.name, String(l.runs_s.length), seconds(l.min_s), seconds(l.median_s)]));
+  const legs = table(
+    ['leg', 'runs', 'min', 'median'],
+    ['l', 'r', 'r', 'r'],
+    d.legs.map((l) => [l.name, String(l.runs_s.length), seconds(l.min_s), seconds(l.median_s)]),
+  );
   const ratios = d.ratios.map((r) => `- ${r.name}: **${r.value.toFixed(2)}×**${r.goal ? ` (goal ${r.goal}: ${meets(r) ? 'met' : 'not met'})` : ''}`).join('\n');
   const load = record.load ? `, load ${record.load.map((x) => x.toFixed(2)).join(' ')}` : '';
   return [`**${title}** (\`${record.commands[0]}\`, ${date(record.collected_at)}${load}):`, '', legs, '', ratios].join('\n');
@@ -218,9 +221,7 @@ function bases(records) {
       boot ? (boot.booted ? `${num(boot.mem_free_kib)} kB at mem=${memK(boot.mem_kib)}` : `does not boot at mem=${memK(boot.mem_kib)}: ${boot.failure}`) : 'not booted',
     ];
   });
-  const growth = r.growth
-    .filter((g) => g.toggle === 'base')
-    .map((g) => `${g.from} → ${g.to}: ${signed(g.size.dec)} bytes of dec (${g.dirs.map((d) => `${d.dir} ${signed(d.delta)}`).join(', ')})`);
+  const growth = r.growth.filter((g) => g.toggle === 'base').map((g) => `${g.from} → ${g.to}: ${signed(g.size.dec)} bytes of dec (${g.dirs.map((d) => `${d.dir} ${signed(d.delta)}`).join(', ')})`);
   return [
     `\`configs/webserver-tiny.yaml\` on every base the queue claims, one \`tiny build --base V\` each (base, queue, all-off), the queue point booted with \`--http\`:`,
     '',

@@ -82,15 +82,18 @@ export class BisectBuilder {
   /** Build `patches` on `base` as one toggle, in the bisect lane; measured and recorded. */
   async build(base: BasePoint, patches: readonly QueuePatch[], opts: { name: string; queue?: Queue; drop?: string[]; baseDate?: string }): Promise<PointBuild> {
     // (`set`: options at a fixed value, none here — the plan module's newer Toggle field.)
-    const toggle: Toggle = Object.assign({
-      name: opts.name,
-      kind: (patches.length ? 'queue' : 'base') as Toggle['kind'],
-      description: `bisect point ${opts.name}`,
-      patches: [...patches],
-      flip: [] as string[],
-      drop: opts.drop ?? [],
-      selection: patches.map((p) => p.name).join('\n'),
-    }, { set: {} });
+    const toggle: Toggle = Object.assign(
+      {
+        name: opts.name,
+        kind: (patches.length ? 'queue' : 'base') as Toggle['kind'],
+        description: `bisect point ${opts.name}`,
+        patches: [...patches],
+        flip: [] as string[],
+        drop: opts.drop ?? [],
+        selection: patches.map((p) => p.name).join('\n'),
+      },
+      { set: {} },
+    );
     const plan: Plan = { toggles: [toggle], selected: [...patches], basePatches: [], queuePatches: [...patches], symbols: [], baseSymbols: [], notes: [] };
     const setup: MatrixSetup = {
       ...this.common,

@@ -90,12 +90,26 @@ interface StepContext {
 
 async function openContext(state: BisectState, cacheDir: string, onLog?: (l: string) => void): Promise<StepContext> {
   const p = state.params as CommitBisectParams;
-  const builder = await BisectBuilder.open({ root: p.root, config: p.config, cacheDir, ...(p.runtime ? { runtime: p.runtime as 'host' } : {}), ...(p.jobs ? { jobs: p.jobs } : {}), ...(onLog ? { onLog } : {}) });
+  const builder = await BisectBuilder.open({
+    root: p.root,
+    config: p.config,
+    cacheDir,
+    ...(p.runtime ? { runtime: p.runtime as 'host' } : {}),
+    ...(p.jobs ? { jobs: p.jobs } : {}),
+    ...(onLog ? { onLog } : {}),
+  });
   let queue: Queue | undefined;
   let patches: QueuePatch[] = [];
   if (p.queue) {
     queue = await loadQueue(p.queue);
-    const plan = planMatrix({ queue, version: queue.base.version, select: builder.config.queue.select, baseSelect: builder.config.queue.baseSelect, toolchainSymbols: builder.common.toolchain.needsCompat, fragment: builder.config.kconfig.fragment });
+    const plan = planMatrix({
+      queue,
+      version: queue.base.version,
+      select: builder.config.queue.select,
+      baseSelect: builder.config.queue.baseSelect,
+      toolchainSymbols: builder.common.toolchain.needsCompat,
+      fragment: builder.config.kconfig.fragment,
+    });
     patches = plan.selected;
   }
   return { builder, metric: parseMetric(p.metric), threshold: parseThreshold(p.threshold), ...(queue ? { queue } : {}), patches, scratch: state.scratch! };
@@ -184,7 +198,10 @@ export interface CommitBisectResult {
 /** Ensure the scratch clone of the repository exists (never touching the repository). */
 async function ensureScratch(repo: string, dir: string): Promise<string> {
   const scratch = join(dir, 'repo.git');
-  const have = await readdir(scratch).then(() => true, () => false);
+  const have = await readdir(scratch).then(
+    () => true,
+    () => false,
+  );
   try {
     if (!have) {
       await mkdir(dir, { recursive: true });
@@ -211,7 +228,9 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   const resumed = state.steps.length > 0;
   state.scratch = await ensureScratch(params.repo, bisectDir(cacheDir, state.id));
   await writeState(file, state);
-  io.out(`tiny bisect ${state.id}: ${metricLabel(metric)} growth ≥ ${describeThreshold(threshold)} between ${params.goodRef} (${short(params.good)}) and ${params.badRef} (${short(params.bad)}), configuration ${params.config}, ${params.queue ? `queue ${params.queue}` : 'no queue'}\n`);
+  io.out(
+    `tiny bisect ${state.id}: ${metricLabel(metric)} growth ≥ ${describeThreshold(threshold)} between ${params.goodRef} (${short(params.good)}) and ${params.badRef} (${short(params.bad)}), configuration ${params.config}, ${params.queue ? `queue ${params.queue}` : 'no queue'}\n`,
+  );
   if (resumed) io.out(`resuming: ${state.steps.length} point${state.steps.length > 1 ? 's' : ''} already measured (state: ${file})\n`);
 
   const ctx = await openContext(state, cacheDir, (l) => io.err(`tiny: ${l}\n`));
@@ -221,7 +240,12 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
     io.out(`measuring the good point ${short(params.good)} ...\n`);
     const { step, build } = await measureStep(ctx, params.good, undefined);
     if (build.status !== 'ok' || step.value === undefined) {
-      throw new TinyError(`the good point ${params.goodRef} (${short(params.good)}) does not build or has no ${metricLabel(metric)}: ${step.reason ?? ''}`, 1, [], build.status === 'failed' ? build.details.join('\n') || undefined : undefined);
+      throw new TinyError(
+        `the good point ${params.goodRef} (${short(params.good)}) does not build or has no ${metricLabel(metric)}: ${step.reason ?? ''}`,
+        1,
+        [],
+        build.status === 'failed' ? build.details.join('\n') || undefined : undefined,
+      );
     }
     state = { ...withStep(state, step), goodValue: step.value, goodKey: step.key!, goodMs: step.durationMs };
     await writeState(file, state);
@@ -251,10 +275,15 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   // TINY_CACHE would name another directory there).
   // All of git bisect run's output is kept: its verdict ("is the first bad commit", "could be any
   // of" and the candidates) is read from it below.
-  const r = await stream('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], { cwd: scratch, env: bisectGitEnv({ TINY_CACHE: resolve(cacheDir) }), keepBytes: Number.MAX_SAFE_INTEGER, onLine: (line) => {
-    if (/^(running|Bisecting:|\[[0-9a-f]{40}\]|tiny: )/.test(line) || /first bad commit|could be any of|cannot bisect/i.test(line)) io.out(`  ${line}\n`);
-    else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
-  } });
+  const r = await stream('git', ['-C', scratch, 'bisect', 'run', o.tinyArgv[0]!, ...stepArgs], {
+    cwd: scratch,
+    env: bisectGitEnv({ TINY_CACHE: resolve(cacheDir) }),
+    keepBytes: Number.MAX_SAFE_INTEGER,
+    onLine: (line) => {
+      if (/^(running|Bisecting:|\[[0-9a-f]{40}\]|tiny: )/.test(line) || /first bad commit|could be any of|cannot bisect/i.test(line)) io.out(`  ${line}\n`);
+      else if (/^[0-9a-f]{40}$/.test(line.trim())) io.out(`  ${line}\n`);
+    },
+  });
   const log = (await git(scratch, ['bisect', 'log'], true)).stdout;
   await writeFileAtomic(join(bisectDir(cacheDir, state.id), 'bisect.log'), log);
   state = (await readState(file)) ?? state;
@@ -324,7 +353,9 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
       const b = metricOf(metric, firstBuild.build)!;
       const sa = parentBuild.build.record.measurement!.size;
       const sb = firstBuild.build.record.measurement!.size;
-      io.out(`${metricLabel(metric)}: ${commas(a)} -> ${commas(b)} (${signed(b - a)}) against its parent ${short(parent)}; text ${signed(sb.text - sa.text)}, data ${signed(sb.data - sa.data)}, bss ${signed(sb.bss - sa.bss)}, dec ${signed(sb.dec - sa.dec)}\n\n`);
+      io.out(
+        `${metricLabel(metric)}: ${commas(a)} -> ${commas(b)} (${signed(b - a)}) against its parent ${short(parent)}; text ${signed(sb.text - sa.text)}, data ${signed(sb.data - sa.data)}, bss ${signed(sb.bss - sa.bss)}, dec ${signed(sb.dec - sa.dec)}\n\n`,
+      );
       io.out(bloatOMeter(parentBuild.build.symbols, firstBuild.build.symbols));
     } else {
       io.out(`its parent ${short(parent)} does not build (${parentBuild.build.error}): no delta against it\n`);
@@ -336,7 +367,17 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
 }
 
 /** Revert `first` on `bad` (three-way merge, no checkout) and rebuild. */
-async function confirmRevert(ctx: StepContext, scratch: string, bad: string, first: string, subject: string, goodValue: number, threshold: Threshold, metric: Metric, io: BisectIO): Promise<CommitBisectResult['confirm']> {
+async function confirmRevert(
+  ctx: StepContext,
+  scratch: string,
+  bad: string,
+  first: string,
+  subject: string,
+  goodValue: number,
+  threshold: Threshold,
+  metric: Metric,
+  io: BisectIO,
+): Promise<CommitBisectResult['confirm']> {
   io.out(`\nconfirm: revert ${short(first)} on the bad point ${short(bad)} and rebuild\n`);
   const parent = (await git(scratch, ['rev-parse', '--verify', '--quiet', `${first}^`], true)).stdout.trim();
   if (!parent) {
@@ -357,7 +398,9 @@ async function confirmRevert(ctx: StepContext, scratch: string, bad: string, fir
     applied = await gitIn(scratch, ['apply', '--cached', '--3way', '-R'], { env, input: diff, allowFail: true });
   }
   if (applied.code !== 0) {
-    const files = [...new Set([...applied.stderr.matchAll(/(?:patch failed|conflicts?|Applied patch to|error: )[: ]*'?([^\s:']+)/g)].map((x) => x[1]!).filter((f) => f.includes('/') || f.includes('.')))];
+    const files = [
+      ...new Set([...applied.stderr.matchAll(/(?:patch failed|conflicts?|Applied patch to|error: )[: ]*'?([^\s:']+)/g)].map((x) => x[1]!).filter((f) => f.includes('/') || f.includes('.'))),
+    ];
     const message = `${short(first)} does not revert cleanly on ${short(bad)}${files.length ? ` (conflicts in ${files.join(', ')})` : ''}: not confirmed`;
     io.out(`  ${message}\n`);
     await rm(index, { force: true });

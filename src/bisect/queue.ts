@@ -35,11 +35,25 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
   await writeLatest(cacheDir, state.id);
   await writeState(file, state);
 
-  const builder = await BisectBuilder.open({ root: params.root, config: params.config, cacheDir, ...(params.runtime ? { runtime: params.runtime as 'host' } : {}), ...(params.jobs ? { jobs: params.jobs } : {}), onLog: (l) => io.err(`tiny: ${l}\n`) });
+  const builder = await BisectBuilder.open({
+    root: params.root,
+    config: params.config,
+    cacheDir,
+    ...(params.runtime ? { runtime: params.runtime as 'host' } : {}),
+    ...(params.jobs ? { jobs: params.jobs } : {}),
+    onLog: (l) => io.err(`tiny: ${l}\n`),
+  });
   const queue = await loadQueue(params.queue);
   const [base] = await resolveBases(queue, builder.common.treeStore, cacheDir, params.tree ? { trees: [params.tree], allowOtherBase: params.allowOtherBase === true } : {});
   if (!base) throw new TinyError('no base tree for the queue', 2);
-  const plan = planMatrix({ queue, version: base.version, select: builder.config.queue.select, baseSelect: builder.config.queue.baseSelect, toolchainSymbols: builder.common.toolchain.needsCompat, fragment: builder.config.kconfig.fragment });
+  const plan = planMatrix({
+    queue,
+    version: base.version,
+    select: builder.config.queue.select,
+    baseSelect: builder.config.queue.baseSelect,
+    toolchainSymbols: builder.common.toolchain.needsCompat,
+    fragment: builder.config.kconfig.fragment,
+  });
   const basePatches = plan.basePatches;
   const series = plan.queuePatches;
   const n = series.length;
@@ -64,14 +78,28 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
   };
   const label = (k: number) => (k === 0 ? 'base (no queue patch)' : `+${series[k - 1]!.name} (${k}/${n})`);
 
-  io.out(`tiny bisect --queue ${state.id}: ${metricLabel(metric)} growth ≥ ${describeThreshold(threshold)} over the ${n} patches of ${queue.name} on ${base.version}, configuration ${params.config}\n`);
+  io.out(
+    `tiny bisect --queue ${state.id}: ${metricLabel(metric)} growth ≥ ${describeThreshold(threshold)} over the ${n} patches of ${queue.name} on ${base.version}, configuration ${params.config}\n`,
+  );
   if (state.steps.length) io.out(`resuming: ${state.steps.length} prefixes already measured (state: ${file})\n`);
 
   if (state.goodValue === undefined) {
     const b = await buildPrefix(0);
     const v = metricOf(metric, b);
     if (v === undefined) throw new TinyError(`the bare base does not build: ${b.status === 'failed' ? b.error : `no ${metricLabel(metric)}`}`, 1);
-    state = { ...withStep(state, { point: 'prefix:0', subject: 'base', status: 'good', value: v, delta: 0, durationMs: b.durationMs, at: new Date().toISOString(), ...(b.status === 'ok' ? { key: b.record.key } : {}) }), goodValue: v };
+    state = {
+      ...withStep(state, {
+        point: 'prefix:0',
+        subject: 'base',
+        status: 'good',
+        value: v,
+        delta: 0,
+        durationMs: b.durationMs,
+        at: new Date().toISOString(),
+        ...(b.status === 'ok' ? { key: b.record.key } : {}),
+      }),
+      goodValue: v,
+    };
     await writeState(file, state);
   }
   const goodValue = state.goodValue!;
@@ -115,6 +143,8 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
     }
     state = withStep(state, step);
     await writeState(file, state);
-    io.out(`  ${label(k)}: ${step.status === 'skip' ? `skip (${step.reason})` : `${metricLabel(metric)} ${commas(step.value!)} (${signed(step.delta!)}) ${step.status}`} [${(b.durationMs / 1000).toFixed(1)}s]\n`);
+    io.out(
+      `  ${label(k)}: ${step.status === 'skip' ? `skip (${step.reason})` : `${metricLabel(metric)} ${commas(step.value!)} (${signed(step.delta!)}) ${step.status}`} [${(b.durationMs / 1000).toFixed(1)}s]\n`,
+    );
   }
 }

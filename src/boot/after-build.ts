@@ -44,7 +44,8 @@ export function afterBuildBoot(config: Pick<BuildConfig, 'boot' | 'displayFile'>
   const limit = b?.limit ?? 'machine';
   const memKiB = size('mem', b?.mem ?? DEFAULT_BOOT_MEM);
   const machineKiB = limit === 'kernel' ? size('machine_mem', b?.machineMem ?? DEFAULT_BOOT_MEM) : memKiB;
-  if (limit === 'kernel' && memKiB > machineKiB) throw new TinyError(`${config.displayFile}: boot.mem ${memArg(memKiB)} is more than boot.machine_mem ${memArg(machineKiB)}: mem= can only take memory away`, 2);
+  if (limit === 'kernel' && memKiB > machineKiB)
+    throw new TinyError(`${config.displayFile}: boot.mem ${memArg(memKiB)} is more than boot.machine_mem ${memArg(machineKiB)}: mem= can only take memory away`, 2);
   return { http, memKiB, limit, machineKiB, timeoutMs };
 }
 

@@ -102,7 +102,10 @@ export function judgeConsole(text: string, exit: { timedOut: boolean; code: numb
   if (lines.length === 0) {
     // qemu that could not start the machine says why on its stderr ("cannot set up guest
     // memory 'pc.ram': Cannot allocate memory"): that is the reason, not a guess.
-    const own = (exit.stderr ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    const own = (exit.stderr ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
     if (exit.code !== 0 && own.length) return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel started: ${own.at(-1)}`, ...base };
     return { booted: false, failure: 'exited', reason: `qemu exited (code ${exit.code}) before the kernel printed anything (firmware or boot loader reset: too little memory?)`, ...base };
   }
@@ -111,5 +114,7 @@ export function judgeConsole(text: string, exit: { timedOut: boolean; code: numb
 
 /** The last n non-empty console lines (for failure reports). */
 export function lastLines(text: string, n = 20): string[] {
-  return consoleLines(text).filter((l) => l.trim() !== '').slice(-n);
+  return consoleLines(text)
+    .filter((l) => l.trim() !== '')
+    .slice(-n);
 }

@@ -22,9 +22,7 @@ const pad4 = (n: number) => (4 - (n % 4)) % 4;
 
 function member(fields: { ino: number; mode: number; nlink: number; mtime: number; size: number; rdevMajor: number; rdevMinor: number }, name: string, data: Buffer): Buffer {
   const nameBytes = Buffer.from(name + '\0', 'utf8');
-  const header =
-    '070701' +
-    [fields.ino, fields.mode, 0, 0, fields.nlink, fields.mtime, fields.size, 0, 0, fields.rdevMajor, fields.rdevMinor, nameBytes.length, 0].map(hex8).join('');
+  const header = '070701' + [fields.ino, fields.mode, 0, 0, fields.nlink, fields.mtime, fields.size, 0, 0, fields.rdevMajor, fields.rdevMinor, nameBytes.length, 0].map(hex8).join('');
   return Buffer.concat([Buffer.from(header, 'ascii'), nameBytes, Buffer.alloc(pad4(110 + nameBytes.length)), data, Buffer.alloc(pad4(data.length))]);
 }
 

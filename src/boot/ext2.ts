@@ -68,7 +68,8 @@ export function writeExt2(entries: CpioEntry[], o: Ext2Options = {}): Buffer {
         : e.type === 'file'
           ? { ino: nextIno++, path: e.path, mode: S_IFREG | (e.mode ?? 0o644), data: e.data, parent: dir, blocks: [] }
           : { ino: nextIno++, path: e.path, mode: S_IFCHR | (e.mode ?? 0o600), rdev: { major: e.major, minor: e.minor }, parent: dir, blocks: [] };
-    if (node.data && node.data.length > DIRECT_BLOCKS * BLOCK) throw new Error(`ext2: ${e.path} is ${node.data.length} bytes; this writer keeps files to ${DIRECT_BLOCKS} direct blocks (${DIRECT_BLOCKS} KiB)`);
+    if (node.data && node.data.length > DIRECT_BLOCKS * BLOCK)
+      throw new Error(`ext2: ${e.path} is ${node.data.length} bytes; this writer keeps files to ${DIRECT_BLOCKS} direct blocks (${DIRECT_BLOCKS} KiB)`);
     if (node.rdev && (node.rdev.major > 255 || node.rdev.minor > 255)) throw new Error(`ext2: ${e.path}: device ${node.rdev.major}:${node.rdev.minor} does not fit the old 8:8 encoding`);
     dir.children!.set(name, node);
     nodes.push(node);

@@ -76,7 +76,12 @@ export function httpGet(port: number, path: string, timeoutMs: number): Promise<
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer within ${Math.round(timeoutMs / 1000)} s`)));
     req.on('error', (e: NodeJS.ErrnoException) => {
-      const why = e.code === 'ECONNRESET' ? 'the connection was reset (qemu forwarded it, the guest did not accept it)' : e.code === 'ECONNREFUSED' ? 'connection refused (qemu is not forwarding the port)' : e.message;
+      const why =
+        e.code === 'ECONNRESET'
+          ? 'the connection was reset (qemu forwarded it, the guest did not accept it)'
+          : e.code === 'ECONNREFUSED'
+            ? 'connection refused (qemu is not forwarding the port)'
+            : e.message;
       reject(new Error(`GET ${path} from 127.0.0.1:${port}: ${why}`));
     });
     req.end();
@@ -95,7 +100,15 @@ export function readServedPage(body: string): { ok: boolean; meminfo?: Record<st
 }
 
 const ERRNO: Record<number, string> = {
-  1: 'EPERM', 12: 'ENOMEM', 19: 'ENODEV', 22: 'EINVAL', 93: 'EPROTONOSUPPORT', 97: 'EAFNOSUPPORT', 98: 'EADDRINUSE', 99: 'EADDRNOTAVAIL', 105: 'ENOBUFS',
+  1: 'EPERM',
+  12: 'ENOMEM',
+  19: 'ENODEV',
+  22: 'EINVAL',
+  93: 'EPROTONOSUPPORT',
+  97: 'EAFNOSUPPORT',
+  98: 'EADDRINUSE',
+  99: 'EADDRNOTAVAIL',
+  105: 'ENOBUFS',
 };
 
 /**
@@ -110,11 +123,7 @@ export function httpFailureFromConsole(text: string): string | undefined {
     const errno = Number(/errno (\d+)$/.exec(what)?.[1]);
     const name = ERRNO[errno];
     const hint =
-      errno === 19 && /eth0/.test(what)
-        ? ': no eth0 (the kernel has no driver for the card, or it did not find it)'
-        : errno === 97 || errno === 93
-          ? ': the kernel has no TCP/IP (INET)'
-          : '';
+      errno === 19 && /eth0/.test(what) ? ': no eth0 (the kernel has no driver for the card, or it did not find it)' : errno === 97 || errno === 93 ? ': the kernel has no TCP/IP (INET)' : '';
     return `the probe could not serve: ${what}${name ? ` (${name})` : ''}${hint}`;
   }
   if (!lines.some((l) => l.startsWith(HTTP_MARKERS.listening))) return 'the probe never said it listens on port 80';

@@ -7,4 +7,18 @@ export { buildInit, buildInitramfs, initramfsEntries, buildRootDisk, rootDiskEnt
 export { parseMeminfo, judgeConsole, consoleLines, lastLines, MARKERS, type ConsoleVerdict, type BootFailure } from './console.js';
 export { qemuArgs, IDE_DISK_ROOT, qemuBinary, memArg, runQemu, qemuVersion, qemuMissing, type QemuSpec, type QemuRun } from './qemu.js';
 export { findMinMem, parseMem, type MinMemOptions, type MinMemResult, type MinMemTry } from './minmem.js';
-export { saveBootResult, saveMinMem, readBootResults, bootResultToJson, minMemToJson, bootFileFromJson, BOOT_RESULT_SCHEMA, bootResultFile, minMemFile, type BootResult, type MinMemRecord, type MemLimit, type RootImageInfo } from './results.js';
+export {
+  saveBootResult,
+  saveMinMem,
+  readBootResults,
+  bootResultToJson,
+  minMemToJson,
+  bootFileFromJson,
+  BOOT_RESULT_SCHEMA,
+  bootResultFile,
+  minMemFile,
+  type BootResult,
+  type MinMemRecord,
+  type MemLimit,
+  type RootImageInfo,
+} from './results.js';

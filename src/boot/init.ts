@@ -21,9 +21,24 @@ export const INIT_SOURCE = fileURLToPath(new URL('../../src/boot/init.c', import
  * noseparate-code keeps it to two segments (1 KB instead of 8 KB of page padding).
  */
 export const INIT_CFLAGS = [
-  '-std=gnu11', '-Os', '-march=i386', '-static', '-nostdlib', '-no-pie', '-fno-pie', '-ffreestanding', '-fno-builtin',
-  '-fno-stack-protector', '-fno-asynchronous-unwind-tables', '-fno-ident', '-Wall', '-Wextra', '-Werror',
-  '-Wl,--build-id=none', '-Wl,-z,noseparate-code', '-s',
+  '-std=gnu11',
+  '-Os',
+  '-march=i386',
+  '-static',
+  '-nostdlib',
+  '-no-pie',
+  '-fno-pie',
+  '-ffreestanding',
+  '-fno-builtin',
+  '-fno-stack-protector',
+  '-fno-asynchronous-unwind-tables',
+  '-fno-ident',
+  '-Wall',
+  '-Wextra',
+  '-Werror',
+  '-Wl,--build-id=none',
+  '-Wl,-z,noseparate-code',
+  '-s',
 ];
 
 export interface InitBinary {
@@ -67,7 +82,13 @@ export async function buildInit(o: BuildInitOptions): Promise<InitBinary> {
       cmd,
       timeoutMs: 120_000,
     });
-    if (r.code !== 0) throw new TinyError(`cannot compile the boot probe init.c: ${r.output.trim().split('\n').slice(-5).join('\n')}`, 1, [], o.runtime.supportsImages ? undefined : `install the cross compiler: sudo apt-get install -y gcc-i686-linux-gnu`);
+    if (r.code !== 0)
+      throw new TinyError(
+        `cannot compile the boot probe init.c: ${r.output.trim().split('\n').slice(-5).join('\n')}`,
+        1,
+        [],
+        o.runtime.supportsImages ? undefined : `install the cross compiler: sudo apt-get install -y gcc-i686-linux-gnu`,
+      );
     const bytes = await readFile(join(dir, 'init'));
     await writeFileAtomic(cached, bytes);
     return { bytes, sha256: sha256(bytes), compiler };

@@ -35,7 +35,9 @@ export const IDE_DISK_ROOT = '0300';
 export function qemuOf(arch: string): NonNullable<Arch['qemu']> {
   const facts = loadArch(arch);
   if (facts.qemu) return facts.qemu;
-  const bootable = loadArches().filter((a) => a.qemu).map((a) => a.name);
+  const bootable = loadArches()
+    .filter((a) => a.qemu)
+    .map((a) => a.name);
   throw new TinyError(`tiny boot runs ${bootable.join(' and ')} kernels (the arches with a qemu: entry), not ${arch}`, 2, [], `arches/${arch}.yaml has no qemu: entry`);
 }
 
@@ -75,10 +77,26 @@ export function qemuArgs(s: QemuSpec): string[] {
     ? { args: ['-netdev', `user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${s.net.hostPort}-:80`, '-device', `${s.net.device},netdev=n0`], append: [`tiny.http=${GUEST_ADDRESS}`] }
     : { args: ['-nic', 'none'], append: [] };
   return [
-    '-machine', qemu.machine, '-accel', 'tcg', '-m', memArg(s.memKiB),
-    '-kernel', s.kernel, ...root.args,
-    '-append', [`console=${qemu.console}`, 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...net.append, ...(s.append ?? [])].join(' '),
-    '-nodefaults', '-display', 'none', '-monitor', 'none', '-serial', 'stdio', ...net.args, '-no-reboot',
+    '-machine',
+    qemu.machine,
+    '-accel',
+    'tcg',
+    '-m',
+    memArg(s.memKiB),
+    '-kernel',
+    s.kernel,
+    ...root.args,
+    '-append',
+    [`console=${qemu.console}`, 'panic=1', ...root.append, ...(s.kernelMemKiB !== undefined ? [`mem=${memArg(s.kernelMemKiB)}`] : []), ...net.append, ...(s.append ?? [])].join(' '),
+    '-nodefaults',
+    '-display',
+    'none',
+    '-monitor',
+    'none',
+    '-serial',
+    'stdio',
+    ...net.args,
+    '-no-reboot',
   ];
 }
 
@@ -151,7 +169,16 @@ export async function runQemu(binary: string, args: string[], o: { timeoutMs: nu
     o.stop?.removeEventListener('abort', stop);
   }
   if (o.onLine && pending) o.onLine(pending);
-  return { argv: [binary, ...args], console: out, stderr: err, code: exit.code, timedOut: exit.timedOut || silentKill, durationMs: Date.now() - t0, ...(markMs !== undefined ? { markMs } : {}), ...(firstOutputMs !== undefined ? { firstOutputMs } : {}) };
+  return {
+    argv: [binary, ...args],
+    console: out,
+    stderr: err,
+    code: exit.code,
+    timedOut: exit.timedOut || silentKill,
+    durationMs: Date.now() - t0,
+    ...(markMs !== undefined ? { markMs } : {}),
+    ...(firstOutputMs !== undefined ? { firstOutputMs } : {}),
+  };
 }
 
 export function qemuMissing(binary: string): TinyError {

@@ -151,12 +151,31 @@ function censusFromJson(o: Json): KmallocCensus {
     lostCallers: o.lost_callers as number,
     lostAllocs: o.lost_allocs as number,
     unknownFrees: o.unknown_frees as number,
-    callers: (o.callers as Json[]).map((x) => ({ caller: x.caller as string, address: x.address as string, total: x.total as number, slack: x.slack as number, net: x.net as number, allocs: x.allocs as number, frees: x.frees as number })),
+    callers: (o.callers as Json[]).map((x) => ({
+      caller: x.caller as string,
+      address: x.address as string,
+      total: x.total as number,
+      slack: x.slack as number,
+      net: x.net as number,
+      allocs: x.allocs as number,
+      frees: x.frees as number,
+    })),
   };
 }
 
 export function kmallocToJson(r: KmallocRecord): Json {
-  return { schema_version: BOOT_RESULT_SCHEMA, kind: 'kmalloc', key: r.key, variant_key: r.variantKey, toggle: r.toggle, mem_kib: r.memKiB, limit: r.limit, http: r.http, census: censusToJson(r.census), at: r.at };
+  return {
+    schema_version: BOOT_RESULT_SCHEMA,
+    kind: 'kmalloc',
+    key: r.key,
+    variant_key: r.variantKey,
+    toggle: r.toggle,
+    mem_kib: r.memKiB,
+    limit: r.limit,
+    http: r.http,
+    census: censusToJson(r.census),
+    at: r.at,
+  };
 }
 
 export function kmallocFile(store: RecordStore, key: string): string {

@@ -89,7 +89,8 @@ function initramfsUnderMemLimit(memKiB: number): TinyError {
 
 /** What a request cannot mean, as bad input (exit 2), before anything is built or booted. */
 export function checkBootRequest(r: Pick<BootRequest, 'memKiB' | 'limit' | 'machineKiB' | 'rootFs' | 'findMinMem'>): void {
-  if (r.limit === 'kernel' && r.memKiB > r.machineKiB) throw new TinyError(`--mem ${memArg(r.memKiB)} is more than the machine's --machine-mem ${memArg(r.machineKiB)}: mem= can only take memory away`, 2);
+  if (r.limit === 'kernel' && r.memKiB > r.machineKiB)
+    throw new TinyError(`--mem ${memArg(r.memKiB)} is more than the machine's --machine-mem ${memArg(r.machineKiB)}: mem= can only take memory away`, 2);
   if (r.limit === 'kernel' && r.rootFs === 'initramfs') throw initramfsUnderMemLimit(r.memKiB);
   const step = MEM_STEP_KIB[r.limit];
   if (r.findMinMem && (r.memKiB <= MEM_FLOOR_KIB || r.memKiB % step !== 0)) throw new TinyError(`--mem must be a multiple of ${step}K above 1M for --find-min-mem`, 2);
@@ -158,7 +159,12 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
 
   const outcome = await bootRecord({ ...o, prepared: p, record, arch: config.arch, qemu, qemuVersion: version });
   if (o.kmalloc && outcome.first.booted && !outcome.first.kmalloc) {
-    throw new TinyError(`${prepared.config.name} ${toggle.name} with ${KMALLOC_OPTION}=y booted but printed no complete /proc/kmalloc`, 1, [], `the toggle needs the kmalloc-accounting patch of the queue; the console ends: ${outcome.first.console.slice(-3).join(' | ')}`);
+    throw new TinyError(
+      `${prepared.config.name} ${toggle.name} with ${KMALLOC_OPTION}=y booted but printed no complete /proc/kmalloc`,
+      1,
+      [],
+      `the toggle needs the kmalloc-accounting patch of the queue; the console ends: ${outcome.first.console.slice(-3).join(' | ')}`,
+    );
   }
   if (o.kmalloc && outcome.first.kmalloc) {
     // The census belongs to the toggle as it is built without accounting too: kept in its
@@ -167,7 +173,18 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
     const plainToggle = plain.plan.toggles.find((t) => t.name === toggle.name);
     const own = plainToggle ? await new MatrixRunner(plain.setup, plain.plan, {}).storedRecord(plainToggle).catch(() => undefined) : undefined;
     if (own) {
-      await saveKmalloc(plain.setup.records, { schema: BOOT_RESULT_SCHEMA, kind: 'kmalloc', key: own.key, variantKey: record.key, toggle: toggle.name, memKiB: outcome.first.memKiB, limit: outcome.first.limit, http: outcome.first.http?.served === true, census: outcome.first.kmalloc, at: new Date().toISOString() });
+      await saveKmalloc(plain.setup.records, {
+        schema: BOOT_RESULT_SCHEMA,
+        kind: 'kmalloc',
+        key: own.key,
+        variantKey: record.key,
+        toggle: toggle.name,
+        memKiB: outcome.first.memKiB,
+        limit: outcome.first.limit,
+        http: outcome.first.http?.served === true,
+        census: outcome.first.kmalloc,
+        at: new Date().toISOString(),
+      });
       outcome.censusKeptWith = own.key;
     } else log(`the census is kept with the accounting kernel's record only: ${toggle.name} of ${prepared.config.name} without accounting is not in the store (tiny build --only ${toggle.name})`);
   }
@@ -175,7 +192,8 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
 }
 
 /** One record's kernel booted: what bootConfiguration does once it has the record (tiny build --boot calls it per toggle). */
-export interface RecordBootRequest extends Pick<BootRequest, 'memKiB' | 'limit' | 'machineKiB' | 'rootFs' | 'findMinMem' | 'http' | 'kmalloc' | 'timeoutMs' | 'onLog' | 'onBooting' | 'onTry' | 'cacheDir'> {
+export interface RecordBootRequest
+  extends Pick<BootRequest, 'memKiB' | 'limit' | 'machineKiB' | 'rootFs' | 'findMinMem' | 'http' | 'kmalloc' | 'timeoutMs' | 'onLog' | 'onBooting' | 'onTry' | 'cacheDir'> {
   prepared: Prepared;
   record: BuildRecord;
   arch: string;
@@ -227,7 +245,15 @@ export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
   const bootAt = async (kib: number, timeoutMs: number, silentMs?: number): Promise<BootResult> => {
     const machine = limit === 'kernel' ? machineKiB : kib;
     const hostPort = nic ? await freeLoopbackPort() : 0;
-    const args = qemuArgs({ arch: arch, kernel: kernelFile, root: { kind: rootKind, file: rootFile }, memKiB: machine, ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}), ...(nic ? { net: { device: nic.device, hostPort } } : {}), ...(o.kmalloc ? { append: ['tiny.kmalloc=1'] } : {}) });
+    const args = qemuArgs({
+      arch: arch,
+      kernel: kernelFile,
+      root: { kind: rootKind, file: rootFile },
+      memKiB: machine,
+      ...(limit === 'kernel' ? { kernelMemKiB: kib } : {}),
+      ...(nic ? { net: { device: nic.device, hostPort } } : {}),
+      ...(o.kmalloc ? { append: ['tiny.kmalloc=1'] } : {}),
+    });
     // With --http the host fetches the page as soon as the probe says it listens; a page that
     // cannot be fetched stops qemu at once (it would otherwise serve nobody until the timeout).
     const stop = new AbortController();
@@ -246,7 +272,14 @@ export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
     const v = judgeConsole(run.console, run, { memLimitedByKernel: limit === 'kernel' });
     const census = o.kmalloc ? parseKmallocCensus(run.console) : undefined;
     const http: HttpResult | undefined = nic
-      ? ((await serving) ?? { served: false, reason: v.booted ? (httpFailureFromConsole(run.console) ?? 'the probe stopped before it listened') : `the kernel did not reach init: ${v.reason}`, nic, guestAddress: GUEST_ADDRESS, requests: 0, roundTripsMs: [] })
+      ? ((await serving) ?? {
+          served: false,
+          reason: v.booted ? (httpFailureFromConsole(run.console) ?? 'the probe stopped before it listened') : `the kernel did not reach init: ${v.reason}`,
+          nic,
+          guestAddress: GUEST_ADDRESS,
+          requests: 0,
+          roundTripsMs: [],
+        })
       : undefined;
     const result: BootResult = {
       schema: BOOT_RESULT_SCHEMA,
@@ -277,7 +310,13 @@ export async function bootRecord(o: RecordBootRequest): Promise<BootOutcome> {
       console: lastLines(run.console, v.booted && http?.served !== false ? 60 : 200),
       at: new Date().toISOString(),
     };
-    if (!v.booted && run.stderr.trim()) result.console.push(...run.stderr.trim().split('\n').map((l) => `[qemu] ${l}`));
+    if (!v.booted && run.stderr.trim())
+      result.console.push(
+        ...run.stderr
+          .trim()
+          .split('\n')
+          .map((l) => `[qemu] ${l}`),
+      );
     await saveBootResult(p.setup.records, result);
     return result;
   };
@@ -370,11 +409,22 @@ export function failureReason(r: BootResult): string | undefined {
 /** The NIC qemu gives a kernel for --http, or bad configuration (exit 1) naming what to add. */
 export function httpNic(arch: string, dotConfig: string, what: string, configFile: string): { kconfig: string; device: string } {
   const lacks = ['NET', 'INET'].filter((s) => !new RegExp(`^CONFIG_${s}=y$`, 'm').test(dotConfig));
-  if (lacks.length) throw new TinyError(`${what} cannot serve HTTP: its .config lacks ${lacks.map((s) => `CONFIG_${s}`).join(', ')}`, 1, [], `add to the fragment of ${configFile}: ${lacks.map((s) => `${s}: y`).join(', ')}`);
+  if (lacks.length)
+    throw new TinyError(
+      `${what} cannot serve HTTP: its .config lacks ${lacks.map((s) => `CONFIG_${s}`).join(', ')}`,
+      1,
+      [],
+      `add to the fragment of ${configFile}: ${lacks.map((s) => `${s}: y`).join(', ')}`,
+    );
   const nic = nicFor(arch, dotConfig);
   if (!nic) {
     const known = (qemuOf(arch).nics ?? []).map((n) => `${n.kconfig} (${n.device})`);
-    throw new TinyError(`${what} cannot serve HTTP: it has none of the network drivers qemu emulates for ${arch} built in`, 1, [], known.length ? `add one to the fragment of ${configFile}: ${known.join(', ')}` : `arches/${arch}.yaml lists no qemu nics`);
+    throw new TinyError(
+      `${what} cannot serve HTTP: it has none of the network drivers qemu emulates for ${arch} built in`,
+      1,
+      [],
+      known.length ? `add one to the fragment of ${configFile}: ${known.join(', ')}` : `arches/${arch}.yaml lists no qemu nics`,
+    );
   }
   return nic;
 }

@@ -1,2 +1,17 @@
-export { checkBudgets, budgetCheckJson, optionOffIn, justificationsOf, renderBudgetCheck, budgetExitCode, parseJustification, sizeBudgetToggle, sizeText, SIZE_BUDGETS, type BudgetCheck, type BudgetViolation, type CheckBudgetsInput, type ToggleSizes } from './budget.js';
+export {
+  checkBudgets,
+  budgetCheckJson,
+  optionOffIn,
+  justificationsOf,
+  renderBudgetCheck,
+  budgetExitCode,
+  parseJustification,
+  sizeBudgetToggle,
+  sizeText,
+  SIZE_BUDGETS,
+  type BudgetCheck,
+  type BudgetViolation,
+  type CheckBudgetsInput,
+  type ToggleSizes,
+} from './budget.js';
 export { toggleSizesFromRecords, type RecordedToggle } from './records.js';

@@ -102,7 +102,14 @@ export function registerBisectCommand(program: Command): void {
       if (jobs !== undefined && !(Number.isInteger(jobs) && jobs > 0)) throw new TinyError(`--jobs ${opts.jobs} is not a positive number`, 2);
       // A relative --config path is made absolute here, before anything changes directory: the
       // steps run inside the scratch clone, where it would name nothing.
-      const common = { root: process.cwd(), config: configArgument(opts.config, process.cwd()), metric: opts.metric, threshold: opts.threshold, ...(opts.runtime ? { runtime: opts.runtime } : {}), ...(jobs ? { jobs } : {}) };
+      const common = {
+        root: process.cwd(),
+        config: configArgument(opts.config, process.cwd()),
+        metric: opts.metric,
+        threshold: opts.threshold,
+        ...(opts.runtime ? { runtime: opts.runtime } : {}),
+        ...(jobs ? { jobs } : {}),
+      };
       if (opts.repo || opts.good || opts.bad) {
         if (!opts.repo || !opts.good || !opts.bad) throw new TinyError('a commit bisect needs --repo, --good and --bad', 2);
         const repo = resolve(opts.repo);

@@ -33,12 +33,26 @@ export function registerBootCommand(program: Command): void {
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .option('--toggle <name>', 'the toggle to boot (default: queue, the kernel the configuration means; base when it selects no queue patch)')
     .option('--mem <size>', 'the memory to boot with (K or M suffix; M by default): qemu -m, or mem= with --limit kernel', '32M')
-    .addOption(new Option('--limit <who>', "what --mem limits: the machine (qemu -m) or the kernel (mem=SIZE on its command line, in a machine of --machine-mem: the 2004 'boots with mem=2M')").choices(['machine', 'kernel']).default('machine'))
+    .addOption(
+      new Option('--limit <who>', "what --mem limits: the machine (qemu -m) or the kernel (mem=SIZE on its command line, in a machine of --machine-mem: the 2004 'boots with mem=2M')")
+        .choices(['machine', 'kernel'])
+        .default('machine'),
+    )
     .option('--machine-mem <size>', 'qemu -m with --limit kernel', '32M')
-    .addOption(new Option('--root <kind>', 'the root file system: an initramfs (qemu -initrd), an ext2 disk on the first IDE disk, or auto (initramfs when the kernel has BLK_DEV_INITRD, else the disk)').choices(['auto', 'initramfs', 'disk']).default('auto'))
+    .addOption(
+      new Option('--root <kind>', 'the root file system: an initramfs (qemu -initrd), an ext2 disk on the first IDE disk, or auto (initramfs when the kernel has BLK_DEV_INITRD, else the disk)')
+        .choices(['auto', 'initramfs', 'disk'])
+        .default('auto'),
+    )
     .option('--find-min-mem', 'also bisect the smallest memory that boots to init (8 KiB steps of -m, 4 KiB of mem=); with --http, that still serves HTTP')
-    .option('--http', "the web server test: give the machine the kernel's network card (user networking, only the guest's port 80 forwarded from a free 127.0.0.1 port); the probe serves HTTP on eth0, tiny fetches the page; a kernel that boots but does not serve fails")
-    .option('--kmalloc', "the allocation census: build the toggle with KMALLOC_ACCOUNTING=y (the queue's kmalloc-accounting patch), boot it, read /proc/kmalloc and resolve its callers with System.map; kept with the toggle's record (boot/kmalloc.json)")
+    .option(
+      '--http',
+      "the web server test: give the machine the kernel's network card (user networking, only the guest's port 80 forwarded from a free 127.0.0.1 port); the probe serves HTTP on eth0, tiny fetches the page; a kernel that boots but does not serve fails",
+    )
+    .option(
+      '--kmalloc',
+      "the allocation census: build the toggle with KMALLOC_ACCOUNTING=y (the queue's kmalloc-accounting patch), boot it, read /proc/kmalloc and resolve its callers with System.map; kept with the toggle's record (boot/kmalloc.json)",
+    )
     .option('--timeout <seconds>', 'give up on a boot after this long (a hang)', '120')
     .addOption(new Option('--runtime <runtime>', 'container runtime for a build (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N when the kernel has to be built')

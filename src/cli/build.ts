@@ -32,26 +32,45 @@ export function configRoot(cwd = process.cwd()): string {
   return fileURLToPath(new URL('../../', import.meta.url));
 }
 
-
 export function registerBuildCommand(program: Command): void {
   const cmd = program
     .command('build')
     .description('build every toggle of the queue for a configuration, measure it, record it; print a size table')
     .requiredOption('--config <name>', 'the build configuration: configs/<name>.yaml (or a path to a .yaml file)')
-    .option('--tree <dir>', 'a kernel tree (directory or tarball) to use as the base instead of the queue\'s')
+    .option('--tree <dir>', "a kernel tree (directory or tarball) to use as the base instead of the queue's")
     .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--base <version>', 'the base version to use (one the queue claims)')
     .addOption(new Option('--runtime <runtime>', 'container runtime (default: $TINY_RUNTIME, else podman, docker, host)').choices([...RUNTIME_NAMES]))
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
-    .option('--lanes <n>', 'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)', positiveInt('--lanes'), 1)
-    .option('--only <toggles>', 'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)', collectNames('--only'))
-    .option('--timings', 'print where each toggle\'s time went (series, Kconfig, container starts, make, measure, record) on stderr')
+    .option(
+      '--lanes <n>',
+      'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)',
+      positiveInt('--lanes'),
+      1,
+    )
+    .option(
+      '--only <toggles>',
+      'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)',
+      collectNames('--only'),
+    )
+    .option('--timings', "print where each toggle's time went (series, Kconfig, container starts, make, measure, record) on stderr")
     .option('--no-wait', 'fail at once when another tiny build holds the cache, instead of waiting')
-    .option('--shard <I/N|auto>', 'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan')
+    .option(
+      '--shard <I/N|auto>',
+      'build only shard I of N (counted from 1); auto: from CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes, counted from 0) with --shards or --plan',
+    )
     .option('--shards <n>', 'the number of shards, for --shard auto under a Kubernetes Indexed Job (JOB_COMPLETION_INDEX does not say)', positiveInt('--shards'))
     .option('--plan <file>', 'take the shards from this plan (`tiny plan --shards N --format json`): split by recorded durations, the same on every machine')
-    .addOption(new Option('--boot [what]', "then boot each toggle built under qemu (as tiny boot) and keep MemTotal, MemFree, reserved memory and boot time with its record: auto (default) serves HTTP when the kernel has a card qemu emulates, init boots to init only, http must serve; the memory is the configuration's boot: (default -m 32M)").choices(['auto', 'init', 'http']))
-    .option('--ccache-remote <url>', "ccache's remote storage shared by the machines (redis://HOST:PORT, redis+unix:/path, http://HOST/PATH); default $TINY_CCACHE_REMOTE, else the configuration's ccache.remote")
+    .addOption(
+      new Option(
+        '--boot [what]',
+        "then boot each toggle built under qemu (as tiny boot) and keep MemTotal, MemFree, reserved memory and boot time with its record: auto (default) serves HTTP when the kernel has a card qemu emulates, init boots to init only, http must serve; the memory is the configuration's boot: (default -m 32M)",
+      ).choices(['auto', 'init', 'http']),
+    )
+    .option(
+      '--ccache-remote <url>',
+      "ccache's remote storage shared by the machines (redis://HOST:PORT, redis+unix:/path, http://HOST/PATH); default $TINY_CCACHE_REMOTE, else the configuration's ccache.remote",
+    )
     .addHelpText(
       'after',
       `
@@ -125,11 +144,18 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
           if (doc && shard.count !== doc.shard_count) throw new TinyError(`--shard ${shard.index}/${shard.count}, but the plan ${String(opts.plan)} has ${doc.shard_count} shards`, 2);
           if (doc) toggles = planShardToggles(doc, p, shard.index, opts.plan as string);
           else {
-            const mine = new Set(balanceShards(toggles.map((t) => ({ name: t.name, group: t.selection, weight: 1 })), shard.count)[shard.index - 1]!.toggles);
+            const mine = new Set(
+              balanceShards(
+                toggles.map((t) => ({ name: t.name, group: t.selection, weight: 1 })),
+                shard.count,
+              )[shard.index - 1]!.toggles,
+            );
             toggles = toggles.filter((t) => mine.has(t.name));
           }
           const from = shard.source === 'argument' ? '' : shard.source === 'CI_NODE_INDEX' ? ` (CI_NODE_INDEX=${shard.index})` : ` (JOB_COMPLETION_INDEX=${shard.index - 1})`;
-          err(`tiny: shard ${shard.index}/${shard.count}${from}${doc ? ` of the plan ${String(opts.plan)}` : ', split by toggle count'}: ${toggles.length ? toggles.map((t) => t.name).join(', ') : 'no toggle'}`);
+          err(
+            `tiny: shard ${shard.index}/${shard.count}${from}${doc ? ` of the plan ${String(opts.plan)}` : ', split by toggle count'}: ${toggles.length ? toggles.map((t) => t.name).join(', ') : 'no toggle'}`,
+          );
         }
 
         const signal = { aborted: false };
@@ -172,7 +198,14 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
         let results: ToggleResult[];
         try {
           const ran = await progress.run(runner, runnable);
-          const failedBefore = (t: (typeof toggles)[number], e: TinyError): ToggleResult => ({ toggle: t, status: 'failed', error: e.message, ...(e.hint ? { details: [`hint: ${e.hint}`] } : {}), logs: [], durationMs: 0 });
+          const failedBefore = (t: (typeof toggles)[number], e: TinyError): ToggleResult => ({
+            toggle: t,
+            status: 'failed',
+            error: e.message,
+            ...(e.hint ? { details: [`hint: ${e.hint}`] } : {}),
+            logs: [],
+            durationMs: 0,
+          });
           // In the order they ran (run_order), the toggles that could not run after them.
           results = [...runnable, ...toggles.filter((t) => doomedBy.has(t.name))].flatMap((t) => {
             const r = ran.find((x) => x.toggle.name === t.name);
@@ -217,7 +250,11 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
     // Budgets (src/budget): the same judgement `tiny report --check` makes from the records.
     const sizes = await toggleSizesFromRecords(
       await openRecordStore(cache),
-      results.map((r) => ({ toggle: r.toggle.name, ...(r.status === 'failed' || r.status === 'interrupted' || !r.record ? {} : { record: r.record }), ...(r.toggle.kind === 'flip' && r.toggle.flip[0] ? { option: r.toggle.flip[0] } : {}) })),
+      results.map((r) => ({
+        toggle: r.toggle.name,
+        ...(r.status === 'failed' || r.status === 'interrupted' || !r.record ? {} : { record: r.record }),
+        ...(r.toggle.kind === 'flip' && r.toggle.flip[0] ? { option: r.toggle.flip[0] } : {}),
+      })),
     );
     const budgets = checkBudgets({ budgets: p.config.budgets, results: sizes, justifications: justificationsOf(p.plan.selected) });
     const summary: BuildSummary = {
@@ -247,7 +284,14 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
     const failures = renderFailures(rows);
     if (failures) err(failures.trimEnd());
     const verdict = renderBudgetCheck(budgets, { config: p.config.name });
-    if (verdict) err(verdict.trimEnd().split('\n').map((l) => (l.startsWith(' ') ? l : `tiny: ${l}`)).join('\n'));
+    if (verdict)
+      err(
+        verdict
+          .trimEnd()
+          .split('\n')
+          .map((l) => (l.startsWith(' ') ? l : `tiny: ${l}`))
+          .join('\n'),
+      );
     const counts = countStatus(rows);
     const bootsFailed = boot && !interrupted && !counts.interrupted ? await bootAfterBuild(p, results, boot, cache, err) : 0;
     if (interrupted || counts.interrupted) {
@@ -266,4 +310,3 @@ async function bootAfterBuild(p: Parameters<typeof bootBuiltToggles>[0]['prepare
   const boots = await bootBuiltToggles({ prepared: p, results, boot, cacheDir: cache, onBoot: (b) => err(`tiny:   ${renderToggleBoot(b, boot)}`) });
   return boots.filter((b) => !b.passed).length;
 }
-

@@ -100,7 +100,11 @@ export async function runDoctor(opts: DoctorOptions = {}): Promise<Check[]> {
     checks.push({ name: 'kernel tree 2.6', status: 'ok', required: false, detail: t26 });
   }
   const src61 = opts.linuxSource61 ?? '/usr/src/linux-source-6.1.tar.xz';
-  checks.push((await pathExists(src61)) ? { name: 'kernel tree 6.1', status: 'ok', required: false, detail: src61 } : { name: 'kernel tree 6.1', status: 'warn', required: false, detail: `${src61} is missing`, fix: 'sudo apt-get install -y linux-source-6.1' });
+  checks.push(
+    (await pathExists(src61))
+      ? { name: 'kernel tree 6.1', status: 'ok', required: false, detail: src61 }
+      : { name: 'kernel tree 6.1', status: 'warn', required: false, detail: `${src61} is missing`, fix: 'sudo apt-get install -y linux-source-6.1' },
+  );
 
   // Disk.
   checks.push(await diskCheck(cache, opts.minFreeBytes ?? 10 * GB));
@@ -183,7 +187,9 @@ export async function containersConfCheck(dirs: string[]): Promise<Check> {
       if (m && m[1]! in NEEDED_CONTAINERS_CONF) values[m[1]!] = m[2]!.replace(/\s+/g, '');
     }
   }
-  const wrong = Object.entries(NEEDED_CONTAINERS_CONF).filter(([k, v]) => values[k] !== v).map(([k]) => k);
+  const wrong = Object.entries(NEEDED_CONTAINERS_CONF)
+    .filter(([k, v]) => values[k] !== v)
+    .map(([k]) => k);
   const shown = files.filter((f) => !f.startsWith('/usr/share/'));
   if (wrong.length === 0) return { name: 'containers.conf', status: 'ok', required: false, detail: shown.join(', ') || files.join(', ') };
   return {
@@ -205,7 +211,13 @@ async function diskCheck(cache: string, minFree: number): Promise<Check> {
     const detail = `${(free / GB).toFixed(1)} GB free for ${cache}`;
     return free >= minFree
       ? { name: 'disk', status: 'ok', required: false, detail }
-      : { name: 'disk', status: 'warn', required: false, detail: `${detail} (under ${(minFree / GB).toFixed(0)} GB: kernel builds and images need room)`, fix: `free space, or point TINY_CACHE at a bigger disk: export TINY_CACHE=/big/disk/tiny` };
+      : {
+          name: 'disk',
+          status: 'warn',
+          required: false,
+          detail: `${detail} (under ${(minFree / GB).toFixed(0)} GB: kernel builds and images need room)`,
+          fix: `free space, or point TINY_CACHE at a bigger disk: export TINY_CACHE=/big/disk/tiny`,
+        };
   } catch (e) {
     return { name: 'disk', status: 'warn', required: false, detail: `cannot measure free space in ${dir}: ${String(e)}` };
   }
@@ -277,4 +289,3 @@ export function registerDoctorCommand(program: Command, defaults: DoctorOptions 
       setExit(cmd, code);
     });
 }
-

@@ -11,7 +11,6 @@ import { cacheDir } from '../util/cache.js';
 import { configRoot } from './build.js';
 import { addFormatOptions, addQueueOption, outputFormat, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
-
 export function registerInlineCommand(program: Command): void {
   const cmd = program
     .command('inline-cost')

@@ -8,7 +8,13 @@ import { TinyError } from '../util/diagnostics.js';
 export type OutputFormat = 'text' | 'md' | 'json';
 
 export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, ...value.split(',').map((s) => s.trim()).filter(Boolean)];
+  return [
+    ...previous,
+    ...value
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ];
 }
 
 /**
@@ -25,9 +31,7 @@ export function collectNames(flag: string) {
 
 /** --format text|md|json and its --json shorthand, for every command that prints a table. */
 export function addFormatOptions(cmd: Command, formats: string[] = ['text', 'md', 'json']): Command {
-  return cmd
-    .addOption(new Option('--format <format>', 'output format').choices(formats).default('text'))
-    .option('--json', 'same as --format json');
+  return cmd.addOption(new Option('--format <format>', 'output format').choices(formats).default('text')).option('--json', 'same as --format json');
 }
 
 export function outputFormat(opts: { format?: string; json?: boolean }): OutputFormat {
@@ -43,11 +47,7 @@ export function addQueueOption(cmd: Command): Command {
 
 export function addBaseOptions(cmd: Command, many: boolean): Command {
   return cmd
-    .option(
-      '--tree <dir>',
-      many ? 'a kernel tree (directory or tarball) to use as a base; repeat for several' : 'a kernel tree (directory or tarball) to use as the base',
-      collect,
-    )
+    .option('--tree <dir>', many ? 'a kernel tree (directory or tarball) to use as a base; repeat for several' : 'a kernel tree (directory or tarball) to use as the base', collect)
     .option('--base <version>', many ? 'a base version the queue claims; repeat for several' : 'the base version to use', collect)
     .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP);
 }

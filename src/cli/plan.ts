@@ -82,7 +82,9 @@ Jobs (an Indexed Job for the shards, one for the merge); docs/scale.md explains 
           : emit === 'gitlab'
             ? emitGitlab(o)
             : emitK8s({ ...o, plan: doc, pvc: opts.pvc as string, workdir: opts.workdir as string, ...(opts.namespace ? { namespace: opts.namespace as string } : {}) });
-      err(`tiny: ${emit}: ${doc.shard_count} shard${doc.shard_count === 1 ? '' : 's'} of ${doc.config} (${doc.toggles.length} toggles${emit === 'k8s' ? `, the plan ${doc.plan_id.slice(0, 12)} inside the Job` : ', planned in the CI run'})`);
+      err(
+        `tiny: ${emit}: ${doc.shard_count} shard${doc.shard_count === 1 ? '' : 's'} of ${doc.config} (${doc.toggles.length} toggles${emit === 'k8s' ? `, the plan ${doc.plan_id.slice(0, 12)} inside the Job` : ', planned in the CI run'})`,
+      );
     } else text = format === 'json' ? JSON.stringify(doc, null, 2) + '\n' : renderPlanText(doc);
 
     if (opts.out) {

@@ -29,7 +29,7 @@ export function registerUpkeepCommands(queue: Command): void {
     .description('regenerate patch files from their commits (quilt refresh): header kept, stable diff, unchanged patches untouched')
     .argument('[patch...]', 'refresh only these patches (default: all)')
     .option('--from <dir>', 'a worktree made by `tiny queue apply --out DIR` in which patches were changed (one commit per patch)')
-    .option('--tree <dir>', 'the base tree (directory or tarball) instead of the queue\'s base (without --from)')
+    .option('--tree <dir>', "the base tree (directory or tarball) instead of the queue's base (without --from)")
     .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
     .option('--dry-run', 'say what would change, write nothing')
     .addHelpText(

@@ -19,16 +19,7 @@ import { registerUpkeepCommands } from './queue-upkeep.js';
 import { buildSeries, materialize, openTreeStore } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
-import {
-  addBaseOptions,
-  addFormatOptions,
-  addQueueOption,
-  collect,
-  collectNames,
-  outputFormat,
-  queueDir,
-  writeOut,
-} from './options.js';
+import { addBaseOptions, addFormatOptions, addQueueOption, collect, collectNames, outputFormat, queueDir, writeOut } from './options.js';
 
 function setExit(program: Command, code: number): void {
   const root = program.parent?.parent ?? program.parent ?? program;
@@ -80,7 +71,10 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       });
       const files = content.files;
       if (opts.checkpatch) {
-        const issues = await runCheckpatch((p) => files.get(p), q.series.map((p) => ({ name: p.name, text: p.text })));
+        const issues = await runCheckpatch(
+          (p) => files.get(p),
+          q.series.map((p) => ({ name: p.name, text: p.text })),
+        );
         if (!issues) process.stderr.write(`tiny: ${base.version} has no scripts/checkpatch.pl; --checkpatch skipped\n`);
         else for (const pc of result.patches) pc.style.push(...(issues.get(pc.name) ?? []));
       }
@@ -121,19 +115,9 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     // The path rule first, as `tiny queue check` applies it: the same refusal, the same file:line.
     const violation = await firstPathViolation(store, base.commit, selection.patches);
     if (violation) {
-      throw new TinyError(
-        `patch ${violation.patch.name} is refused on ${base.version}:\n  ${violation.lines.join('\n  ')}`,
-        1,
-        [],
-        violation.issues[0]!.hint,
-      );
+      throw new TinyError(`patch ${violation.patch.name} is refused on ${base.version}:\n  ${violation.lines.join('\n  ')}`, 1, [], violation.issues[0]!.hint);
     }
-    const result = await buildSeries(
-      store,
-      base.commit,
-      selection.patches.map(seriesPatchOf),
-      { stopOnFailure: true },
-    );
+    const result = await buildSeries(store, base.commit, selection.patches.map(seriesPatchOf), { stopOnFailure: true });
     if (result.failure) {
       throw new TinyError(
         `patch ${result.failure.name} does not apply on ${base.version}:\n  ${result.failure.hunks.join('\n  ') || result.failure.stderr.trim()}`,
@@ -144,9 +128,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     }
     const top = result.commits.at(-1)?.commit ?? base.commit;
     const out = await materialize(store, top, resolve(opts.out as string), { force: Boolean(opts.force), forceHint: 'tiny queue apply --force' });
-    process.stderr.write(
-      `tiny: ${result.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n',
-    );
+    process.stderr.write(`tiny: ${result.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n');
     writeOut(out.path);
   });
 
@@ -202,9 +184,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     .action(async (dir: string, opts: Record<string, unknown>) => {
       const r = await importQuilt(resolve(dir), resolve(opts.out as string), {
         force: Boolean(opts.force),
-        ...(opts.baseVersion
-          ? { base: { version: opts.baseVersion as string, sources: opts.baseSource ? [{ path: resolve(opts.baseSource as string) }] : [] } }
-          : {}),
+        ...(opts.baseVersion ? { base: { version: opts.baseVersion as string, sources: opts.baseSource ? [{ path: resolve(opts.baseSource as string) }] : [] } } : {}),
       });
       process.stderr.write(`tiny: imported ${r.count} patches\n`);
       writeOut(r.queueFile);

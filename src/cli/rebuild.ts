@@ -67,7 +67,11 @@ names (by ID). Exit status: 0 every artifact is the same, 1 one differs (or the 
         },
         format === 'md' ? 'md' : 'text',
       );
-      writeOut(head + (r.error ? `the rebuild failed: ${r.error}\n` : table) + `\n${r.same ? 'same: every artifact rebuilt bit for bit' : 'DIFFERENT'}${opts.keep ? ` (kept in ${r.buildDir})` : ''}; log: ${r.log}`);
+      writeOut(
+        head +
+          (r.error ? `the rebuild failed: ${r.error}\n` : table) +
+          `\n${r.same ? 'same: every artifact rebuilt bit for bit' : 'DIFFERENT'}${opts.keep ? ` (kept in ${r.buildDir})` : ''}; log: ${r.log}`,
+      );
     }
     setExit(command, r.same && !r.error ? EXIT.ok : EXIT.checkFailed);
   });

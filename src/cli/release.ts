@@ -96,7 +96,7 @@ export function registerReleaseCommand(program: Command): void {
     .option('--queue <dir>', QUEUE_HELP)
     .option('--tree <dir>', "the base kernel tree (directory or tarball) instead of the queue's")
     .option(ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP)
-    .option('--config <name>', "the build configuration: its patch selection is released and its records make the size report")
+    .option('--config <name>', 'the build configuration: its patch selection is released and its records make the size report')
     .option('--select <symbols>', 'without --config: the guard symbols that select the patches (comma-separated)', collect)
     .option('--out <dir>', 'where to write the release directory OUT/VERSION', 'releases')
     .option('--force', 'release even when the queue check, a budget or the size report fails (recorded in the release)')
@@ -248,7 +248,9 @@ Exit status: 0 every file is identical, 1 something differs, 2 bad input.`,
       } else writeOut(`${SIGNATURE_FILE}: none (the release is not signed)`);
       const bad = results.filter((r) => r.status !== 'same');
       if (bad.length || !sums.ok || !sigOk) {
-        writeOut(`NOT verified: ${bad.length} of ${results.length} files differ from what tiny regenerates${!sums.ok ? '; SHA256SUMS does not match' : ''}${!sigOk ? '; the signature does not verify' : ''}`);
+        writeOut(
+          `NOT verified: ${bad.length} of ${results.length} files differ from what tiny regenerates${!sums.ok ? '; SHA256SUMS does not match' : ''}${!sigOk ? '; the signature does not verify' : ''}`,
+        );
         setExit(cmd, EXIT.checkFailed);
       } else writeOut(`verified: all ${results.length} files are byte-for-byte what tiny regenerates`);
     });

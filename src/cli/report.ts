@@ -114,7 +114,12 @@ async function runtimeOf(store: RecordStore, input: ReportInput): Promise<Runtim
     const boots = kept.filter((b): b is BootResult => b.kind === 'boot');
     const census = kept.find((b): b is KmallocRecord => b.kind === 'kmalloc');
     const image = t.record.imageName ? t.record.measurement?.files?.[t.record.imageName]?.bytes : undefined;
-    toggles.push({ toggle: t.toggle, ...(image !== undefined ? { imageBytes: image } : {}), boots, ...(census ? { census: { census: census.census, memKiB: census.memKiB, limit: census.limit, http: census.http, at: census.at } } : {}) });
+    toggles.push({
+      toggle: t.toggle,
+      ...(image !== undefined ? { imageBytes: image } : {}),
+      boots,
+      ...(census ? { census: { census: census.census, memKiB: census.memKiB, limit: census.limit, http: census.http, at: census.at } } : {}),
+    });
   }
   return buildRuntimeReport(toggles);
 }
@@ -135,14 +140,19 @@ export function registerReportCommand(program: Command): void {
     .option('--config <name>', 'the build configuration (default: the only one with a recorded run)')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .option('--json', 'same as --format json')
-    .option('--bases [versions]', "one configuration on several bases side by side (comma-separated; default: every base the queue claims)")
+    .option('--bases [versions]', 'one configuration on several bases side by side (comma-separated; default: every base the queue claims)')
     .option('--check', 'exit 1 when a budget of configs/NAME.yaml is exceeded (the verdict goes to stderr)')
     .option('--out <file>', 'write the report to this file (atomically: complete or not there) instead of stdout')
-    .option('--top <n>', 'symbol deltas listed per comparison', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0) throw new TinyError(`--top takes a whole number, not ${JSON.stringify(v)}`, 2);
-      return n;
-    }, 10)
+    .option(
+      '--top <n>',
+      'symbol deltas listed per comparison',
+      (v: string) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 0) throw new TinyError(`--top takes a whole number, not ${JSON.stringify(v)}`, 2);
+        return n;
+      },
+      10,
+    )
     .addHelpText(
       'after',
       `
@@ -226,7 +236,13 @@ async function reportBases(store: RecordStore, opts: Record<string, unknown>, fo
   if (format !== 'text' && format !== 'json') throw new TinyError(`--bases is written as text or json, not ${format}`, 2, [], 'use --format text or --format json');
   const queue = await loadQueue(queueDir(opts));
   const claimed = [queue.base, ...queue.otherBases];
-  const asked = typeof opts.bases === 'string' ? opts.bases.split(',').map((v) => v.trim()).filter(Boolean) : claimed.map((b) => b.version);
+  const asked =
+    typeof opts.bases === 'string'
+      ? opts.bases
+          .split(',')
+          .map((v) => v.trim())
+          .filter(Boolean)
+      : claimed.map((b) => b.version);
   const unknown = asked.filter((v) => !claimed.some((b) => b.version === v));
   if (unknown.length) throw new TinyError(`the queue claims no base ${unknown.join(', ')}`, 2, [], `its bases: ${claimed.map((b) => b.version).join(', ')}`);
   const config = (opts.config as string | undefined) ?? (await pickConfig(store, undefined));

@@ -21,7 +21,10 @@ export function registerStoreCommands(program: Command): void {
     .action(async (opts: { config?: string; keys?: string[]; out: string; json?: boolean }) => {
       const s = await exportStore(await openRecordStore(cacheDir()), { out: opts.out, ...(opts.config ? { config: opts.config } : {}), ...(opts.keys ? { keys: opts.keys } : {}) });
       if (opts.json) writeOut(JSON.stringify({ schema_version: STORE_EXPORT_SCHEMA, file: s.file, records: s.records, patches: s.patches, runs: s.runs, bytes: s.bytes }, null, 2));
-      else writeOut(`${s.file}: ${s.records} record${s.records === 1 ? '' : 's'}, ${s.patches} patch${s.patches === 1 ? '' : 'es'}${s.runs.length ? `, latest-run entries of ${s.runs.join(', ')}` : ''} (${s.bytes} bytes)`);
+      else
+        writeOut(
+          `${s.file}: ${s.records} record${s.records === 1 ? '' : 's'}, ${s.patches} patch${s.patches === 1 ? '' : 'es'}${s.runs.length ? `, latest-run entries of ${s.runs.join(', ')}` : ''} (${s.bytes} bytes)`,
+        );
     });
 
   store

@@ -16,7 +16,11 @@ function out(text: string): void {
 /** Columns padded to their widest cell. */
 export function renderColumns(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)].join('\n');
 }
 
@@ -163,7 +167,12 @@ export function registerToolchainCommands(program: Command): void {
         `  needs compat    ${t.needsCompat.length ? t.needsCompat.join(', ') : '-'}`,
         `  packages        ${t.packages.join(' ')}`,
         `  make variables`,
-        ...t.arches.map((a) => `    ${a.padEnd(12)}  ${Object.entries(makeVariablesFor(t, a)).map(([k, v]) => `${k}=${v}`).join(' ')}`),
+        ...t.arches.map(
+          (a) =>
+            `    ${a.padEnd(12)}  ${Object.entries(makeVariablesFor(t, a))
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ')}`,
+        ),
         `  image tag       ${row.tag}`,
         `  image           ${image ? `${image.id}${image.digest ? ` (digest ${image.digest})` : ''} [${runtime.name}]` : `not built (${tinyCommand()} toolchain build ${t.name})`}`,
       ];

@@ -32,8 +32,7 @@ async function isFile(path: string): Promise<boolean> {
 
 async function fromRecord(store: RecordStore, record: BuildRecord, arg: string): Promise<ResolvedSide> {
   const what = `record ${record.key.slice(0, 12)} (${record.config} ${record.toggle.name})`;
-  if (record.status !== 'ok' || !record.artifacts.symbols)
-    throw new TinyError(`${what} ${record.status === 'failed' ? 'is a failed build: it has' : 'has'} no symbol table to compare`, 2);
+  if (record.status !== 'ok' || !record.artifacts.symbols) throw new TinyError(`${what} ${record.status === 'failed' ? 'is a failed build: it has' : 'has'} no symbol table to compare`, 2);
   const symbols = await readSymbols(store, record);
   if (!symbols) throw new TinyError(`${what} has no symbol table`, 2);
   return { side: { arg, kind: 'record', key: record.key, config: record.config, toggle: record.toggle.name }, symbols };
@@ -60,7 +59,10 @@ export async function resolveSide(arg: string, opts: ResolveOptions): Promise<Re
       return fromRecord(store, entry.record, arg);
     }
     if (!/^[0-9a-f]{4,64}$/.test(arg)) {
-      const guess = closest(arg, run.results.map((r) => r.toggle));
+      const guess = closest(
+        arg,
+        run.results.map((r) => r.toggle),
+      );
       throw new TinyError(
         `${arg}: no such file, and no toggle ${arg} in the last ${opts.config} run`,
         2,
@@ -73,17 +75,18 @@ export async function resolveSide(arg: string, opts: ResolveOptions): Promise<Re
     const store = await opts.store();
     const keys = await keysWithPrefix(store, arg);
     if (keys.length > 1)
-      throw new TinyError(`record key prefix ${arg} is ambiguous: ${keys.slice(0, 5).map((k) => k.slice(0, 16)).join(', ')}${keys.length > 5 ? ', ...' : ''}`, 2);
+      throw new TinyError(
+        `record key prefix ${arg} is ambiguous: ${keys
+          .slice(0, 5)
+          .map((k) => k.slice(0, 16))
+          .join(', ')}${keys.length > 5 ? ', ...' : ''}`,
+        2,
+      );
     const found = keys.length ? await inspectRecord(store, keys[0]!) : undefined;
     if (found?.state === 'corrupt') throw corruptRecordError(keys[0]!, found);
     const record = found?.state === 'ok' ? found.record : undefined;
     if (!record) throw new TinyError(`${arg}: no such file, and no record with that key in ${store.root}`, 2);
     return fromRecord(store, record, arg);
   }
-  throw new TinyError(
-    `${arg}: no such file`,
-    2,
-    [],
-    'give two vmlinux files, two record keys (or unique prefixes of 4+ hex digits), or --config NAME and two toggle names',
-  );
+  throw new TinyError(`${arg}: no such file`, 2, [], 'give two vmlinux files, two record keys (or unique prefixes of 4+ hex digits), or --config NAME and two toggle names');
 }

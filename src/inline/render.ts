@@ -43,9 +43,15 @@ export function renderInlineReport(r: InlineReport, format: 'text' | 'md', top: 
   } else if (r.makeStatus !== 0) {
     errs = `\nmake -k exited ${r.makeStatus} (${r.compileErrors} compiler error${r.compileErrors === 1 ? '' : 's'}${r.firstError ? `; first: ${r.firstError}` : ''}): objects that failed are not counted\n`;
   }
-  const un = s.unattributed.functions ? `\n${num(s.unattributed.functions)} further names (${num(s.unattributed.totalBytes)} bytes) have copies but no inline definition in a header (same-named static functions, macro-made inlines): not ranked.\n` : '';
+  const un = s.unattributed.functions
+    ? `\n${num(s.unattributed.functions)} further names (${num(s.unattributed.totalBytes)} bytes) have copies but no inline definition in a header (same-named static functions, macro-made inlines): not ranked.\n`
+    : '';
   const note = '\ncopies: objects holding an out-of-line copy when nothing is inlined; total: their bytes, a measure of what inlining the function everywhere costs.\n';
-  if (format === 'md') return `${head.split('\n').map((l) => (l ? `${l}  ` : l)).join('\n')}\n${renderTable(costTable(shown), 'md')}${errs}${un}${note}`;
+  if (format === 'md')
+    return `${head
+      .split('\n')
+      .map((l) => (l ? `${l}  ` : l))
+      .join('\n')}\n${renderTable(costTable(shown), 'md')}${errs}${un}${note}`;
   return `${head}\n${renderTable(costTable(shown), 'text')}${errs}${un}${note}`;
 }
 

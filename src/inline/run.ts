@@ -77,7 +77,15 @@ export interface InlineRunOptions {
 export function pickToggle(toggles: readonly Toggle[], name?: string): Toggle {
   if (name) {
     const t = toggles.find((x) => x.name === name);
-    if (!t) throw new TinyError(`--toggle: unknown toggle ${name}`, 2, [], `toggles of this configuration: ${displayOrder(toggles).map((x) => x.name).join(', ')}`);
+    if (!t)
+      throw new TinyError(
+        `--toggle: unknown toggle ${name}`,
+        2,
+        [],
+        `toggles of this configuration: ${displayOrder(toggles)
+          .map((x) => x.name)
+          .join(', ')}`,
+      );
     return t;
   }
   const t = toggles.find((x) => x.kind === 'queue') ?? toggles.find((x) => x.kind === 'base');

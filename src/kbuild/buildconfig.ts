@@ -220,7 +220,12 @@ function schemaErrors(data: unknown, pos: Positions, out: Out): void {
     switch (err.keyword) {
       case 'additionalProperties': {
         const { key, allowed, guess } = unknownKey(err);
-        return { where: 'key', path: [...path, key], message: `unknown key '${key}'${path.length ? ` in ${label(path)}` : ''}`, hint: guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}` };
+        return {
+          where: 'key',
+          path: [...path, key],
+          message: `unknown key '${key}'${path.length ? ` in ${label(path)}` : ''}`,
+          hint: guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}`,
+        };
       }
       case 'required': {
         const prop = missingKey(err);
@@ -244,12 +249,15 @@ function schemaErrors(data: unknown, pos: Positions, out: Out): void {
           arch: 'the kernel ARCH= value in lowercase, e.g. i386',
         };
         const inSelect = path[0] === 'queue' && (path[1] === 'select' || path[1] === 'base_select');
-        if (path[0] === 'kconfig' && path[1] === 'flips') return { where: 'value', path, message: `'${label(path)}' ${describe(value)} is not valid here`, hint: 'a Kconfig symbol without CONFIG_, e.g. KALLSYMS' };
+        if (path[0] === 'kconfig' && path[1] === 'flips')
+          return { where: 'value', path, message: `'${label(path)}' ${describe(value)} is not valid here`, hint: 'a Kconfig symbol without CONFIG_, e.g. KALLSYMS' };
         return {
           where: 'value',
           path,
           message: `${inSelect ? 'guard symbol' : `'${label(path)}'`} ${describe(value)} is not valid here`,
-          hint: inSelect ? 'a guard symbol is a word such as compat (no + or - prefix: selecting is what the list means)' : (typeof key === 'string' ? hints[key] : undefined) ?? parent?.description ?? `must match ${parent?.pattern ?? ''}`,
+          hint: inSelect
+            ? 'a guard symbol is a word such as compat (no + or - prefix: selecting is what the list means)'
+            : ((typeof key === 'string' ? hints[key] : undefined) ?? parent?.description ?? `must match ${parent?.pattern ?? ''}`),
         };
       }
       case 'propertyNames':
@@ -288,7 +296,11 @@ function checkBase(data: Record<string, unknown>, pos: Positions, out: Out, conf
     const extra = Object.keys(base).filter((k) => k !== 'file');
     for (const k of extra) out.add(pos.keyPos([...path, k]), `unknown key '${k}' in kconfig.base`, `a file base has only file: (a .config path)`);
     if (typeof base.file !== 'string' || base.file === '') {
-      out.add(pos.valuePos('file' in base ? [...path, 'file'] : path), `kconfig.base.file must be the path of a .config file`, 'e.g. base: {file: webserver.config} (relative to this configuration file)');
+      out.add(
+        pos.valuePos('file' in base ? [...path, 'file'] : path),
+        `kconfig.base.file must be the path of a .config file`,
+        'e.g. base: {file: webserver.config} (relative to this configuration file)',
+      );
       return undefined;
     }
     return extra.length ? undefined : { file: isAbsolute(base.file) ? base.file : resolve(configDir, base.file) };
@@ -373,7 +385,11 @@ function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out): 
     const n = parseSize(b[key]);
     if (n === undefined) {
       const lower = typeof b[key] === 'string' && /^[0-9.]+[kmg]i?b?$/i.test(String(b[key]));
-      out.add(pos.valuePos(['budgets', key]), `budget ${key}: ${describe(b[key])} is not a size`, lower ? `write the size as bytes or with K or M, e.g. "${String(b[key]).replace(/i?b$/i, '').toUpperCase()}"` : 'a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"');
+      out.add(
+        pos.valuePos(['budgets', key]),
+        `budget ${key}: ${describe(b[key])} is not a size`,
+        lower ? `write the size as bytes or with K or M, e.g. "${String(b[key]).replace(/i?b$/i, '').toUpperCase()}"` : 'a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"',
+      );
       continue;
     }
     budgets[key] = n;
@@ -424,7 +440,11 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   if (out.errors) fail();
   const data: unknown = doc.toJS();
   if (!isRecord(data)) {
-    out.add({ line: 1, column: 1 }, data === null || data === undefined ? 'the configuration file is empty' : `the configuration must be a mapping, not ${describe(data)}`, 'a configuration has name:, toolchain:, arch:, kconfig: and targets: (see configs/webserver.yaml)');
+    out.add(
+      { line: 1, column: 1 },
+      data === null || data === undefined ? 'the configuration file is empty' : `the configuration must be a mapping, not ${describe(data)}`,
+      'a configuration has name:, toolchain:, arch:, kconfig: and targets: (see configs/webserver.yaml)',
+    );
     fail();
   }
   const rec = data as Record<string, unknown>;
@@ -445,7 +465,12 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     const dirs = [join(defaultToolchainsDir(), name), join(opts.rootDir, 'toolchains', name)];
     const found = (await Promise.all(dirs.map(async (d) => ((await dirExists(d)) ? d : undefined)))).find((d) => d !== undefined);
     if (!found) {
-      out.add(pos.valuePos(['toolchain']), `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`, 'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain', 'warning');
+      out.add(
+        pos.valuePos(['toolchain']),
+        `toolchain '${rec.toolchain}' has no directory toolchains/${rec.toolchain}`,
+        'add toolchains/<name>/toolchain.yaml, or pick an existing toolchain',
+        'warning',
+      );
     } else if (typeof rec.arch === 'string' && /^[a-z0-9][a-z0-9_]*$/.test(rec.arch) && findArch(rec.arch)) {
       // (An arch tiny does not know is said below, once.)
       const arches = await toolchainArches(join(found, 'toolchain.yaml'));
@@ -458,7 +483,11 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   if (typeof rec.arch === 'string' && /^[a-z0-9][a-z0-9_]*$/.test(rec.arch) && !findArch(rec.arch)) {
     const known = archNames();
     const guess = closest(rec.arch, known);
-    out.add(pos.valuePos(['arch']), `arch '${rec.arch}' is not an architecture tiny knows (no arches/${rec.arch}.yaml)${guess ? `: did you mean '${guess}'?` : ''}`, `known: ${known.join(', ')}; another is one file, arches/${rec.arch}.yaml (schema/arch.schema.json)`);
+    out.add(
+      pos.valuePos(['arch']),
+      `arch '${rec.arch}' is not an architecture tiny knows (no arches/${rec.arch}.yaml)${guess ? `: did you mean '${guess}'?` : ''}`,
+      `known: ${known.join(', ')}; another is one file, arches/${rec.arch}.yaml (schema/arch.schema.json)`,
+    );
   }
   if (out.errors) fail();
 
@@ -485,4 +514,3 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
     warnings: out.sorted('warning'),
   };
 }
-

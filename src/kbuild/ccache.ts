@@ -29,12 +29,7 @@ const REMOTE_RE = /^(redis:\/\/[^\s]+|redis\+unix:[^\s]+|http:\/\/[^\s]+)$/;
 export function checkRemoteUrl(url: string, where: string): string {
   const u = url.trim();
   if (!REMOTE_RE.test(u)) {
-    throw new TinyError(
-      `${where}: '${url}' is not a ccache remote storage URL`,
-      2,
-      [],
-      'use redis://HOST:PORT, redis+unix:/path/to/socket or http://HOST[:PORT]/PATH (ccache 4.7 has no https)',
-    );
+    throw new TinyError(`${where}: '${url}' is not a ccache remote storage URL`, 2, [], 'use redis://HOST:PORT, redis+unix:/path/to/socket or http://HOST[:PORT]/PATH (ccache 4.7 has no https)');
   }
   return u;
 }

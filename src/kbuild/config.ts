@@ -22,16 +22,7 @@ import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { exists, sha256, writeFileAtomic } from '../util/fs.js';
 import { explainDropped, readKconfigTree, symbolTypes, type KconfigDb } from './kconfig-deps.js';
 import { srcArch } from '../toolchain/arch.js';
-import {
-  applyFragment,
-  droppedSymbols,
-  fragmentValue,
-  normalizeDotConfig,
-  parseDotConfig,
-  sameConfig,
-  SYMBOL_RE,
-  type Fragment,
-} from './kconfig.js';
+import { applyFragment, droppedSymbols, fragmentValue, normalizeDotConfig, parseDotConfig, sameConfig, SYMBOL_RE, type Fragment } from './kconfig.js';
 
 /** Where a configuration starts: a make target, or a .config file. */
 export type KconfigBase = 'allnoconfig' | 'tinyconfig' | 'defconfig' | `${string}_defconfig` | { file: string };

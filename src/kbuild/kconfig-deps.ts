@@ -190,8 +190,7 @@ export function parseKconfigFiles(root: string, read: (rel: string) => string | 
   let current: Current = { kind: 'other' };
   const sourcing = new Set<string>();
 
-  const expand = (p: string): string =>
-    p.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a?: string, b?: string) => vars[(a ?? b)!] ?? m);
+  const expand = (p: string): string => p.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)|\$([A-Za-z_][A-Za-z0-9_]*)/g, (m, a?: string, b?: string) => vars[(a ?? b)!] ?? m);
 
   const problem = (file: string, line: number, message: string): void => {
     db.problems.push({ file, line, message });
@@ -485,10 +484,7 @@ export function requirements(def: SymbolDef): Requirement[] {
   const out: Requirement[] = [];
   for (const b of def.blocks) {
     for (const e of b.dependsOn) {
-      const text =
-        b.kind === 'if'
-          ? `inside \`if ${formatExpr(e)}\``
-          : `inside ${b.kind}${b.title !== undefined ? ` "${b.title}"` : ''}, which depends on ${formatExpr(e)}`;
+      const text = b.kind === 'if' ? `inside \`if ${formatExpr(e)}\`` : `inside ${b.kind}${b.title !== undefined ? ` "${b.title}"` : ''}, which depends on ${formatExpr(e)}`;
       out.push({ text, expr: e, file: b.file, line: b.line, promptOnly: false });
     }
     for (const e of b.visibleIf) {
@@ -501,7 +497,11 @@ export function requirements(def: SymbolDef): Requirement[] {
 
 /** The expression a definition's value is limited by (blocks and depends on, no prompt). */
 export function dependsExpr(def: SymbolDef): Expr | undefined {
-  return andAll(requirements(def).filter((r) => !r.promptOnly).map((r) => r.expr));
+  return andAll(
+    requirements(def)
+      .filter((r) => !r.promptOnly)
+      .map((r) => r.expr),
+  );
 }
 
 /** Kconfig's upper limit for a symbol's user value under `env`: min(deps, prompt), m -> y when needed. */
@@ -598,7 +598,14 @@ export function explainDropped(db: KconfigDb, dropped: DroppedSymbol, config: Re
     return { ...base, defined: true, where, message: `${head}: ${symbol} is a ${type ?? 'non-tristate'} symbol (${whereText(where)}) and cannot be m`, hint: `write ${symbol}: y (or n)` };
   }
   if (requested === 'm' && !modules) {
-    return { ...base, defined: true, where, message: `${head}: loadable modules are off (MODULES is ${valueWords(config.get('MODULES') ?? 'n')}), so m is not possible`, hint: `write ${symbol}: y, or add MODULES: y to the fragment`, suggest: { MODULES: 'y' } };
+    return {
+      ...base,
+      defined: true,
+      where,
+      message: `${head}: loadable modules are off (MODULES is ${valueWords(config.get('MODULES') ?? 'n')}), so m is not possible`,
+      hint: `write ${symbol}: y, or add MODULES: y to the fragment`,
+      suggest: { MODULES: 'y' },
+    };
   }
 
   // Turning a symbol off (or down to m) that something selects.
@@ -619,7 +626,13 @@ export function explainDropped(db: KconfigDb, dropped: DroppedSymbol, config: Re
         };
       }
       if (withPrompt.length === 0) {
-        return { ...base, defined: true, where, message: `${head}: ${symbol} has no prompt (${whereText(where)}), so its default decides and the user cannot turn it off`, hint: `drop ${symbol}: ${requested} from the fragment` };
+        return {
+          ...base,
+          defined: true,
+          where,
+          message: `${head}: ${symbol} has no prompt (${whereText(where)}), so its default decides and the user cannot turn it off`,
+          hint: `drop ${symbol}: ${requested} from the fragment`,
+        };
       }
       const choice = defs.find((d) => d.choice)?.choice;
       if (choice && requested === 'n') {
@@ -668,8 +681,10 @@ export function explainDropped(db: KconfigDb, dropped: DroppedSymbol, config: Re
     const asked = (sym: string) => fragmentValue(fragment[sym]!, symbolType(db, sym));
     const conflicting = inFragmentDropped.filter((sym) => asked(sym) === (config.get(sym) ?? 'n'));
     const droppedToo = inFragmentDropped.filter((sym) => !conflicting.includes(sym));
-    if (conflicting.length) parts.push(`the fragment itself rules it out with ${conflicting.map((sym) => `${sym}: ${asked(sym)}`).join(', ')}: change ${conflicting.length > 1 ? 'those' : 'that'}, or drop ${symbol}`);
-    if (droppedToo.length) parts.push(`${droppedToo.join(', ')} ${droppedToo.length > 1 ? 'are' : 'is'} in the fragment but did not survive either: fix ${droppedToo.length > 1 ? 'those' : 'that'} first`);
+    if (conflicting.length)
+      parts.push(`the fragment itself rules it out with ${conflicting.map((sym) => `${sym}: ${asked(sym)}`).join(', ')}: change ${conflicting.length > 1 ? 'those' : 'that'}, or drop ${symbol}`);
+    if (droppedToo.length)
+      parts.push(`${droppedToo.join(', ')} ${droppedToo.length > 1 ? 'are' : 'is'} in the fragment but did not survive either: fix ${droppedToo.length > 1 ? 'those' : 'that'} first`);
     if (suggest.blocked.length) parts.push(`${suggest.blocked.join('; ')}`);
     const hint = parts.length ? parts.join('; ') : `the dependency cannot be met with this tree and arch; drop ${symbol} from the fragment`;
     const defNote = withPrompt.length > 1 ? ` [definition at ${whereText(best.d)}, one of ${withPrompt.length}]` : '';

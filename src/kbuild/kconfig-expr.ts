@@ -24,11 +24,7 @@ export function triOf(v: string | undefined): Tri {
   return v === 'y' ? 2 : v === 'm' ? 1 : 0;
 }
 
-export type Token =
-  | { t: 'word'; v: string }
-  | { t: 'str'; v: string }
-  | { t: 'macro'; v: string }
-  | { t: 'op'; v: string };
+export type Token = { t: 'word'; v: string } | { t: 'str'; v: string } | { t: 'macro'; v: string } | { t: 'op'; v: string };
 
 export class KconfigSyntaxError extends Error {
   constructor(message: string) {

@@ -38,8 +38,16 @@ export function reproducerOf(i: ReproducerInputs): Reproducer {
     const f = ENGINES[i.runtime];
     const env = 'PATH' in i.env ? i.env : { PATH: DEFAULT_PATH, ...i.env };
     const argv = [
-      f.bin, ...f.run, ...f.cleanEnv, '--network=none', '--hostname=tiny', `--workdir=${CONTAINER_PATHS.build}`,
-      '--volume', `"$SRC":${CONTAINER_PATHS.src}:ro`, '--volume', `"$BUILD":${CONTAINER_PATHS.build}:rw`,
+      f.bin,
+      ...f.run,
+      ...f.cleanEnv,
+      '--network=none',
+      '--hostname=tiny',
+      `--workdir=${CONTAINER_PATHS.build}`,
+      '--volume',
+      `"$SRC":${CONTAINER_PATHS.src}:ro`,
+      '--volume',
+      `"$BUILD":${CONTAINER_PATHS.build}:rw`,
       ...Object.entries(env).flatMap(([k, v]) => ['--env', `${k}=${v}`]),
       i.toolchain.image,
       ...make,
@@ -49,7 +57,14 @@ export function reproducerOf(i: ReproducerInputs): Reproducer {
   // The host runtime: the same make on this machine, the container paths replaced by the
   // directories ($SRC, $BUILD, and $CCACHE for ccache's), in double quotes so they expand.
   const mapped = (s: string) =>
-    s.replace(/["\\`$]/g, '\\$&').split(CONTAINER_PATHS.build).join('$BUILD').split(CONTAINER_PATHS.src).join('$SRC').split(CONTAINER_PATHS.ccache).join('$CCACHE');
+    s
+      .replace(/["\\`$]/g, '\\$&')
+      .split(CONTAINER_PATHS.build)
+      .join('$BUILD')
+      .split(CONTAINER_PATHS.src)
+      .join('$SRC')
+      .split(CONTAINER_PATHS.ccache)
+      .join('$CCACHE');
   const word = (s: string) => (mapped(s) === s.replace(/["\\`$]/g, '\\$&') ? shellWord(s) : `"${mapped(s)}"`);
   const parts = ['cd "$BUILD" &&', 'env -i PATH="$PATH"', ...Object.entries(i.env).map(([k, v]) => word(`${k}=${v}`)), ...make.map(word)];
   return { image: null, command: parts.join(' ') };

@@ -67,13 +67,7 @@ export async function writeConfigMemo(cacheDir: string, key: string, config: str
  */
 export function readByKconfig(path: string): boolean {
   const base = path.slice(path.lastIndexOf('/') + 1);
-  return (
-    /^(Kconfig|Makefile|Kbuild)/.test(base) ||
-    path.startsWith('scripts/') ||
-    /(^|\/)configs\//.test(path) ||
-    /defconfig$/.test(base) ||
-    /\.config$/.test(base)
-  );
+  return /^(Kconfig|Makefile|Kbuild)/.test(base) || path.startsWith('scripts/') || /(^|\/)configs\//.test(path) || /defconfig$/.test(base) || /\.config$/.test(base);
 }
 
 /** What Kconfig reads of a tree (readByKconfig), as one hash: toggles whose patches touch only code share their .config. */

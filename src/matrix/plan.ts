@@ -287,7 +287,12 @@ export function onlyToggles(plan: Plan, only: readonly string[] | undefined): To
   if (!only?.length) return plan.toggles;
   // `flip:*`, `config:*`, `without:*`: a * matches any run of characters in a toggle's name.
   const matchers = only.map((n) => {
-    const re = new RegExp(`^${n.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+    const re = new RegExp(
+      `^${n
+        .split('*')
+        .map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
     return (name: string) => re.test(name);
   });
   const unknown = only.filter((_, i) => !plan.toggles.some((t) => matchers[i]!(t.name)));
@@ -296,7 +301,9 @@ export function onlyToggles(plan: Plan, only: readonly string[] | undefined): To
       `--only: unknown toggle${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`,
       2,
       [],
-      `toggles of this configuration: ${displayOrder(plan.toggles).map((t) => t.name).join(', ')}`,
+      `toggles of this configuration: ${displayOrder(plan.toggles)
+        .map((t) => t.name)
+        .join(', ')}`,
     );
   }
   return plan.toggles.filter((t) => matchers.some((matches) => matches(t.name)));

@@ -81,7 +81,15 @@ export function planId(p: Pick<Prepared, 'base' | 'plan' | 'config' | 'toolchain
       version: p.base.version,
       patches: p.plan.selected.map((x) => [x.name, x.sha256]),
       toggles: p.plan.toggles.map((t) => t.name),
-      config: { name: c.name, arch: c.arch, toolchain: c.toolchain, kconfig: { base: typeof c.kconfig.base === 'string' ? c.kconfig.base : 'file', fragment: c.kconfig.fragment, flips: c.kconfig.flips }, queue: c.queue, targets: c.targets, make_vars: c.makeVars },
+      config: {
+        name: c.name,
+        arch: c.arch,
+        toolchain: c.toolchain,
+        kconfig: { base: typeof c.kconfig.base === 'string' ? c.kconfig.base : 'file', fragment: c.kconfig.fragment, flips: c.kconfig.flips },
+        queue: c.queue,
+        targets: c.targets,
+        make_vars: c.makeVars,
+      },
       toolchain: p.toolchain.name,
     }),
   );
@@ -110,7 +118,10 @@ export function makePlanDocument(
   opts: { shards: number; only?: readonly string[] },
 ): PlanDocument {
   const n = checkShardCount(opts.shards);
-  const known = toggles.map((t) => facts.durations[t.name]).filter((d): d is number => d !== undefined).sort((a, b) => a - b);
+  const known = toggles
+    .map((t) => facts.durations[t.name])
+    .filter((d): d is number => d !== undefined)
+    .sort((a, b) => a - b);
   const balance = known.length ? 'durations' : 'count';
   const median = known.length ? known[Math.floor((known.length - 1) / 2)]! : 1;
   // A toggle whose key an earlier toggle has (all-off equal to a flip) is served from that
@@ -207,7 +218,12 @@ export async function readPlanFile(file: string): Promise<PlanDocument> {
   try {
     text = await readFile(file, 'utf8');
   } catch (e) {
-    throw new TinyError(`--plan ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, 2, [], 'make it with `tiny plan --config NAME --shards N --format json --out FILE`');
+    throw new TinyError(
+      `--plan ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      2,
+      [],
+      'make it with `tiny plan --config NAME --shards N --format json --out FILE`',
+    );
   }
   let doc: unknown;
   try {
@@ -217,7 +233,12 @@ export async function readPlanFile(file: string): Promise<PlanDocument> {
   }
   const version = (doc as { schema_version?: unknown } | null)?.schema_version;
   if (version !== PLAN_SCHEMA_VERSION) {
-    throw new TinyError(`--plan ${file}: plan schema_version ${JSON.stringify(version)}; this tiny reads version ${PLAN_SCHEMA_VERSION}`, 2, [], 'make the plan with the same version of tiny as the builds');
+    throw new TinyError(
+      `--plan ${file}: plan schema_version ${JSON.stringify(version)}; this tiny reads version ${PLAN_SCHEMA_VERSION}`,
+      2,
+      [],
+      'make the plan with the same version of tiny as the builds',
+    );
   }
   const validate = schemaValidator(PLAN_SCHEMA_PATH);
   if (!validate(doc)) {
@@ -262,7 +283,9 @@ export function renderPlanText(doc: PlanDocument): string {
   );
   const stored = doc.toggles.filter((t) => t.stored).length;
   const how = doc.balance === 'durations' ? 'balanced by recorded build times' : 'balanced by toggle count (no build times recorded)';
-  const shards = doc.shards.map((s) => `shard ${s.index}/${doc.shard_count}${s.estimated_ms !== null ? ` ~${formatDuration(s.estimated_ms)}` : ''}: ${s.toggles.length ? s.toggles.join(', ') : '(nothing)'}`);
+  const shards = doc.shards.map(
+    (s) => `shard ${s.index}/${doc.shard_count}${s.estimated_ms !== null ? ` ~${formatDuration(s.estimated_ms)}` : ''}: ${s.toggles.length ? s.toggles.join(', ') : '(nothing)'}`,
+  );
   return [
     head,
     '',

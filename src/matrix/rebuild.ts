@@ -25,7 +25,8 @@ import { makeGoals, relativeError } from './run.js';
 
 export async function findRecord(store: RecordStore, ref: string): Promise<BuildRecord> {
   const prefix = ref.trim().toLowerCase();
-  if (!/^[0-9a-f]{4,64}$/.test(prefix)) throw new TinyError(`'${ref}' is not a record key (or a prefix of at least 4 hex digits)`, 2, [], 'keys are in `tiny build --json` output (key) and in the records/ directory of the cache');
+  if (!/^[0-9a-f]{4,64}$/.test(prefix))
+    throw new TinyError(`'${ref}' is not a record key (or a prefix of at least 4 hex digits)`, 2, [], 'keys are in `tiny build --json` output (key) and in the records/ directory of the cache');
   const keys = await keysWithPrefix(store, prefix);
   if (!keys.length) throw new TinyError(`no record ${ref} in ${store.root}`, 2, [], 'is TINY_CACHE the cache the build used?');
   if (keys.length > 1) throw new TinyError(`record prefix ${ref} is ambiguous: ${keys.slice(0, 5).join(', ')}${keys.length > 5 ? ', ...' : ''}`, 2, [], 'give more digits');

@@ -298,7 +298,9 @@ export function timingsTable(rows: readonly ToggleRow[]): Table {
       { header: 'overhead', align: 'right' },
       { header: 'total', align: 'right' },
     ],
-    rows: [...timed.map((r) => line(r.toggle, r.sameAs ? `= ${r.sameAs}` : r.status, r.timings!)), ...(timed.length > 1 ? [line(`all ${timed.length} (overhead: mean)`, '', total, timed.length)] : [])],
+    rows: [
+      ...timed.map((r) => line(r.toggle, r.sameAs ? `= ${r.sameAs}` : r.status, r.timings!)),
+      ...(timed.length > 1 ? [line(`all ${timed.length} (overhead: mean)`, '', total, timed.length)] : []),
+    ],
   };
 }
-

@@ -232,7 +232,13 @@ export class MatrixRunner {
     const cross = setup.toolchain.crossCompile[setup.config.arch] ?? '';
     this.vars = kbuildVars({ arch: setup.config.arch, crossCompile: cross, ccache: setup.ccache, toolchainVars: setup.toolchain.makeVariables, configVars: setup.config.makeVars });
     this.ccacheDir = join(setup.cacheDir, 'ccache');
-    const cc = ccacheContainer({ ccache: setup.ccache, ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}), image: setup.image.id, hermetic: setup.runtime.hermetic, cacheDir: setup.cacheDir });
+    const cc = ccacheContainer({
+      ccache: setup.ccache,
+      ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}),
+      image: setup.image.id,
+      hermetic: setup.runtime.hermetic,
+      cacheDir: setup.cacheDir,
+    });
     this.ccacheEnv = cc.env;
     this.network = cc.network;
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
@@ -301,10 +307,12 @@ export class MatrixRunner {
 
   /** Stop the lanes' containers (sessions). */
   async close(): Promise<void> {
-    await Promise.all(this.lanes.map(async (l) => {
-      await l.session?.close();
-      l.session = undefined;
-    }));
+    await Promise.all(
+      this.lanes.map(async (l) => {
+        await l.session?.close();
+        l.session = undefined;
+      }),
+    );
   }
 
   /** Container starts of the lanes' sessions so far (count, ms). */
@@ -331,7 +339,12 @@ export class MatrixRunner {
         if (!t.patches.length) return { commit: this.setup.base.commit, tree: this.setup.base.tree };
         const r = await buildSeries(this.setup.treeStore, this.setup.base.commit, t.patches.map(seriesPatch), { stopOnFailure: true });
         if (r.failure) {
-          throw new TinyError(`patch ${r.failure.name} does not apply on ${this.setup.base.version}: ${r.failure.hunks.join(', ') || r.failure.stderr.trim().split('\n')[0]}`, 1, [], 'run `tiny queue check` to see every patch');
+          throw new TinyError(
+            `patch ${r.failure.name} does not apply on ${this.setup.base.version}: ${r.failure.hunks.join(', ') || r.failure.stderr.trim().split('\n')[0]}`,
+            1,
+            [],
+            'run `tiny queue check` to see every patch',
+          );
         }
         const top = r.commits.at(-1)!;
         return { commit: top.commit, tree: top.tree };
@@ -606,7 +619,10 @@ export class MatrixRunner {
     this.emit(t, 'tree', started);
     const hidden = await this.hiddenAtQueuePoint(t);
     if (hidden.length) {
-      return done({ status: 'not-applicable', error: `${hidden.map((s) => `CONFIG_${s}`).join(', ')} is not in the queue point's .config: Kconfig hides it there (its dependencies are off), so flipping it alone changes nothing` });
+      return done({
+        status: 'not-applicable',
+        error: `${hidden.map((s) => `CONFIG_${s}`).join(', ')} is not in the queue point's .config: Kconfig hides it there (its dependencies are off), so flipping it alone changes nothing`,
+      });
     }
 
     let cfg: ConfigOutcome;
@@ -629,7 +645,12 @@ export class MatrixRunner {
     if (owner && owner.name !== t.name) {
       const first = await owner.result;
       if (first.status === 'built' || first.status === 'cached') return done({ status: 'cached', key, ...(first.record ? { record: first.record } : {}), sameAs: owner.name });
-      return done({ status: first.status === 'interrupted' ? 'interrupted' : 'failed', key, sameAs: owner.name, error: `same .config as ${owner.name}, which ${first.status === 'interrupted' ? 'was interrupted' : `failed: ${first.error ?? ''}`}` });
+      return done({
+        status: first.status === 'interrupted' ? 'interrupted' : 'failed',
+        key,
+        sameAs: owner.name,
+        error: `same .config as ${owner.name}, which ${first.status === 'interrupted' ? 'was interrupted' : `failed: ${first.error ?? ''}`}`,
+      });
     }
     if (!owner) this.keyOwners.set(key, { name: t.name, result: new Promise<ToggleResult>((resolve) => this.settlers.set(t.name, resolve)) });
     const found = await inspectRecord(this.setup.records, key);
@@ -714,11 +735,20 @@ export class MatrixRunner {
       if (this.aborted || outcome.code === 130 || outcome.code === 143) return done({ status: 'interrupted', key, lane: lane.index, error: `interrupted while building (log: ${log})` });
       if (isNoSpace(logText)) throw withPath(Object.assign(new Error(`make: No space left on device (log: ${log})`), { output: logText }), pathInMessage(logText) ?? lane.build);
       const fe = diag.firstError;
-      const error = fe ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}` : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
+      const error = fe
+        ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}`
+        : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
       // Keep the failure in the store too (its log and .config), for `tiny rebuild` and history.
       await save(
         s.records,
-        { ...draftBase, key, status: 'failed', finishedAt: new Date().toISOString(), durationsMs: durations, diagnostics: { warnings: diag.warnings, errors: diag.errors, ...(fe ? { firstError: fe } : {}) } },
+        {
+          ...draftBase,
+          key,
+          status: 'failed',
+          finishedAt: new Date().toISOString(),
+          durationsMs: durations,
+          diagnostics: { warnings: diag.warnings, errors: diag.errors, ...(fe ? { firstError: fe } : {}) },
+        },
         { config: dotConfig, symbols: [], log },
         { replace: true },
       ).catch(() => undefined);
@@ -827,7 +857,6 @@ export class MatrixRunner {
     return toggles.map((t) => results.get(t.name)!);
   }
 }
-
 
 async function patchBytes(p: QueuePatch): Promise<Buffer | string> {
   try {

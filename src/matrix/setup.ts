@@ -81,7 +81,12 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
   });
 
   if (!ccache && o.ccacheRemote) {
-    throw new TinyError(`--ccache-remote: this build does not use ccache (${runtime.supportsImages ? `the image of ${toolchain.name} has no ccache` : 'ccache is not installed on this machine'})`, 2, [], runtime.supportsImages ? `add ccache to the packages of toolchains/${toolchain.name}` : 'apt-get install ccache');
+    throw new TinyError(
+      `--ccache-remote: this build does not use ccache (${runtime.supportsImages ? `the image of ${toolchain.name} has no ccache` : 'ccache is not installed on this machine'})`,
+      2,
+      [],
+      runtime.supportsImages ? `add ccache to the packages of toolchains/${toolchain.name}` : 'apt-get install ccache',
+    );
   }
   if (!ccache && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: this build runs without ccache`);
   const treeStore = await openTreeStore(o.cacheDir);

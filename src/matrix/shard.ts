@@ -35,7 +35,8 @@ export interface Shard {
 export const MAX_SHARDS = 256;
 
 export function checkShardCount(n: number, where = '--shards'): number {
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS) throw new TinyError(`${where} must be a whole number from 1 to ${MAX_SHARDS}, not ${JSON.stringify(n)}`, 2, [], `${MAX_SHARDS} is GitHub Actions' cap on the jobs of one matrix`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SHARDS)
+    throw new TinyError(`${where} must be a whole number from 1 to ${MAX_SHARDS}, not ${JSON.stringify(n)}`, 2, [], `${MAX_SHARDS} is GitHub Actions' cap on the jobs of one matrix`);
   return n;
 }
 
@@ -116,7 +117,13 @@ function wholeNumber(value: string, what: string, hint: string): number {
 /** `--shard I/N` (1 <= I <= N). */
 export function parseShardArg(value: string): ShardSpec {
   const m = /^\s*(\d+)\s*\/\s*(\d+)\s*$/.exec(value);
-  if (!m) throw new TinyError(`--shard takes I/N (shard I of N, counted from 1) or auto, not '${value}'`, 2, [], 'e.g. --shard 2/3; --shard auto reads CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes)');
+  if (!m)
+    throw new TinyError(
+      `--shard takes I/N (shard I of N, counted from 1) or auto, not '${value}'`,
+      2,
+      [],
+      'e.g. --shard 2/3; --shard auto reads CI_NODE_INDEX/CI_NODE_TOTAL (GitLab) or JOB_COMPLETION_INDEX (Kubernetes)',
+    );
   const index = Number(m[1]);
   const count = checkShardCount(Number(m[2]), '--shard I/N: N');
   if (index < 1 || index > count) throw new TinyError(`--shard ${value}: the shard is counted from 1 to ${count}`, 2, [], `e.g. --shard 1/${count} for the first`);
@@ -142,15 +149,16 @@ export function shardFromEnv(env: Readonly<Record<string, string | undefined>>, 
     const index = wholeNumber(node, 'CI_NODE_INDEX', hint);
     if (total === undefined || total === '') throw new TinyError('--shard auto: CI_NODE_INDEX is set but CI_NODE_TOTAL is not', 2, [], hint);
     const n = checkShardCount(wholeNumber(total, 'CI_NODE_TOTAL', hint), 'CI_NODE_TOTAL');
-    if (count !== undefined && count !== n) throw new TinyError(`--shard auto: CI_NODE_TOTAL is ${n} but the plan has ${count} shards`, 2, [], `make the job's parallel: ${count}, or the plan with --shards ${n}`);
+    if (count !== undefined && count !== n)
+      throw new TinyError(`--shard auto: CI_NODE_TOTAL is ${n} but the plan has ${count} shards`, 2, [], `make the job's parallel: ${count}, or the plan with --shards ${n}`);
     if (index < 1 || index > n) throw new TinyError(`CI_NODE_INDEX=${index} is outside 1..${n} (CI_NODE_TOTAL)`, 2, [], hint);
     return { index, count: n, source: 'CI_NODE_INDEX' };
   }
   if (job !== undefined && job !== '') {
     const hint = 'a Kubernetes Indexed Job (completionMode: Indexed) sets JOB_COMPLETION_INDEX from 0 to completions - 1';
     const index0 = wholeNumber(job, 'JOB_COMPLETION_INDEX', hint);
-    if (count === undefined) throw new TinyError('--shard auto: JOB_COMPLETION_INDEX does not say how many shards there are', 2, [], 'pass --shards N (the Job\'s completions), or --plan FILE');
-    if (index0 >= count) throw new TinyError(`JOB_COMPLETION_INDEX=${index0} is outside 0..${count - 1} (${count} shards)`, 2, [], 'the Job\'s completions must equal the number of shards');
+    if (count === undefined) throw new TinyError('--shard auto: JOB_COMPLETION_INDEX does not say how many shards there are', 2, [], "pass --shards N (the Job's completions), or --plan FILE");
+    if (index0 >= count) throw new TinyError(`JOB_COMPLETION_INDEX=${index0} is outside 0..${count - 1} (${count} shards)`, 2, [], "the Job's completions must equal the number of shards");
     return { index: index0 + 1, count, source: 'JOB_COMPLETION_INDEX' };
   }
   throw new TinyError('--shard auto: neither CI_NODE_INDEX (GitLab) nor JOB_COMPLETION_INDEX (Kubernetes) is set', 2, [], 'give the shard explicitly: --shard I/N');

@@ -134,12 +134,9 @@ const signed = (n: number) => (n >= 0 ? '+' : '-') + String(Math.abs(n));
 /** bloat-o-meter's print_result(): the summary line, the header, one line per change, the total. */
 export function renderSymbolDiff(diff: SymbolDiff, label = 'Function'): string {
   const lines: string[] = [];
-  lines.push(
-    `add/remove: ${diff.add}/${diff.remove} grow/shrink: ${diff.grow}/${diff.shrink} up/down: ${diff.up}/${-diff.down || 0} (${diff.up - diff.down})`,
-  );
+  lines.push(`add/remove: ${diff.add}/${diff.remove} grow/shrink: ${diff.grow}/${diff.shrink} up/down: ${diff.up}/${-diff.down || 0} (${diff.up - diff.down})`);
   lines.push(`${label.padEnd(40)} ${pad('old', 7)} ${pad('new', 7)} ${pad('delta', 7)}`);
-  for (const c of diff.changes)
-    lines.push(`${c.name.padEnd(40)} ${pad(c.old ?? '-', 7)} ${pad(c.new ?? '-', 7)} ${pad(signed(c.delta), 7)}`);
+  for (const c of diff.changes) lines.push(`${c.name.padEnd(40)} ${pad(c.old ?? '-', 7)} ${pad(c.new ?? '-', 7)} ${pad(signed(c.delta), 7)}`);
   const percent = diff.before ? ((diff.after - diff.before) * 100.0) / diff.before : 0;
   lines.push(`Total: Before=${diff.before}, After=${diff.after}, chg ${pyPercent(percent)}%`);
   return lines.join('\n') + '\n';

@@ -101,8 +101,7 @@ function classify(line: string): Hit | 'makeError' | undefined {
 }
 
 const isBoundary = (l: string) => !l.trim() || (KBUILD.test(l) && !SNIPPET.test(l)) || MAKE.test(l);
-const isContinuation = (l: string) =>
-  /^\s/.test(l) || / note: /.test(l) || INCLUDED.test(l) || HEADER.test(l) || /first defined here$/.test(l);
+const isContinuation = (l: string) => /^\s/.test(l) || / note: /.test(l) || INCLUDED.test(l) || HEADER.test(l) || /first defined here$/.test(l);
 
 /** The lines that belong to the diagnostic at `i`: include chain + header before, excerpt + notes after. */
 function contextOf(lines: readonly string[], i: number, kind: Kind): string[] {

@@ -88,8 +88,7 @@ async function fileInfo(buildDir: string, rel: string): Promise<(ArtifactFile & 
  */
 export async function findImage(buildDir: string, arch: string, name: string): Promise<string | undefined> {
   const facts = findArch(arch);
-  const candidates =
-    facts?.bootImage?.target === name ? facts.bootImage.paths : (facts?.dirs ?? [arch]).map((d) => `arch/${d}/boot/${name}`);
+  const candidates = facts?.bootImage?.target === name ? facts.bootImage.paths : (facts?.dirs ?? [arch]).map((d) => `arch/${d}/boot/${name}`);
   for (const c of candidates) {
     const st = await stat(join(buildDir, c)).catch(() => undefined);
     if (st?.isFile()) return c;
@@ -119,7 +118,10 @@ export async function findBuiltins(buildDir: string): Promise<Map<string, string
       return;
     }
     if (depth >= MAX_DEPTH) return;
-    const subdirs = entries.filter((e) => e.isDirectory() && !e.name.startsWith('.')).map((e) => e.name).sort();
+    const subdirs = entries
+      .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+      .map((e) => e.name)
+      .sort();
     for (const d of subdirs) await walk(`${rel}/${d}`, depth + 1, acc);
   };
   const top = await readdir(buildDir, { withFileTypes: true });
@@ -226,8 +228,7 @@ export async function measureBuild(opts: MeasureOptions): Promise<Measurement> {
   const buildDir = resolve(opts.buildDir);
   const tools = opts.tools ?? measureToolsFor(opts.arch);
   const vmlinux = await lstat(join(buildDir, 'vmlinux')).catch(() => undefined);
-  if (!vmlinux?.isFile())
-    throw new TinyError(`no vmlinux in ${buildDir}`, 1, [], 'the build did not link vmlinux: see the build log');
+  if (!vmlinux?.isFile()) throw new TinyError(`no vmlinux in ${buildDir}`, 1, [], 'the build did not link vmlinux: see the build log');
 
   const files: Record<string, ArtifactFile> = {};
   const sha256: Record<string, string> = {};
@@ -240,7 +241,13 @@ export async function measureBuild(opts: MeasureOptions): Promise<Measurement> {
   for (const t of opts.targets) {
     if (t === 'vmlinux' || t in files) continue;
     const p = await findImage(buildDir, opts.arch, t);
-    if (!p) throw new TinyError(`target ${t} was requested but ${buildDir} has no ${t} where make leaves it for ARCH=${opts.arch}`, 1, [], `the places looked at come from arches/${opts.arch}.yaml (boot_image.paths, dirs)`);
+    if (!p)
+      throw new TinyError(
+        `target ${t} was requested but ${buildDir} has no ${t} where make leaves it for ARCH=${opts.arch}`,
+        1,
+        [],
+        `the places looked at come from arches/${opts.arch}.yaml (boot_image.paths, dirs)`,
+      );
     add(t, await fileInfo(buildDir, p));
   }
   add('System.map', await fileInfo(buildDir, 'System.map'));

@@ -36,10 +36,11 @@ export function dependencyClosure(series: readonly QueuePatch[], name: string): 
   const visit = (n: string) => {
     const p = byName.get(n);
     if (!p) return;
-    for (const d of p.depends) if (!seen.has(d)) {
-      seen.add(d);
-      visit(d);
-    }
+    for (const d of p.depends)
+      if (!seen.has(d)) {
+        seen.add(d);
+        visit(d);
+      }
   };
   visit(name);
   return series.filter((p) => seen.has(p.name));
@@ -70,10 +71,7 @@ export function checkBase(input: CheckInput): BaseCheck {
     const state = fresh();
     const deps = dependencyClosure(series, p.name);
     const badDep = deps.find((d) => state.apply(d.parsed, d.reverse, fileOf(d)).kind === 'fails');
-    alone.set(
-      p.name,
-      badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse, fileOf(p)),
-    );
+    alone.set(p.name, badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse, fileOf(p)));
   }
 
   // (c) Reversed, alone, off the top of the full stack: can this patch be backed out while
@@ -151,9 +149,7 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
     const a = series[i]!;
     const b = series[j]!;
     let overlapping = 0;
-    for (const f of files)
-      for (const ra of ranges[i]!.get(f)!)
-        for (const rb of ranges[j]!.get(f)!) if (ra.start < rb.end && rb.start < ra.end) overlapping++;
+    for (const f of files) for (const ra of ranges[i]!.get(f)!) for (const rb of ranges[j]!.get(f)!) if (ra.start < rb.end && rb.start < ra.end) overlapping++;
     const pair: PairCheck = { a: a.name, b: b.name, files: files.sort(), overlappingHunks: overlapping, swapConflict: false };
     if (swap) {
       const related = dependencyClosure(series, b.name).some((d) => d.name === a.name);
@@ -162,10 +158,11 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
         const state = fresh();
         const deps = [...dependencyClosure(series, a.name), ...dependencyClosure(series, b.name)];
         const seen = new Set<string>();
-        for (const d of series) if (deps.includes(d) && !seen.has(d.name)) {
-          seen.add(d.name);
-          state.apply(d.parsed, d.reverse, fileOf(d));
-        }
+        for (const d of series)
+          if (deps.includes(d) && !seen.has(d.name)) {
+            seen.add(d.name);
+            state.apply(d.parsed, d.reverse, fileOf(d));
+          }
         // Only a pair that applies in its own order (on the base with its declared depends)
         // can conflict when swapped; otherwise one of them needs undeclared earlier patches.
         const natural = state.clone();

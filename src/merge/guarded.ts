@@ -21,9 +21,7 @@ const DOC = /^Documentation\/|(^|\/)(README|MAINTAINERS|CREDITS)/;
 /** Does the patch add `config OPTION` (or menuconfig) to a Kconfig file? */
 export function declaresOption(patch: ParsedPatch, option: string): boolean {
   const re = new RegExp(`^\\s*(menu)?config\\s+${option}\\s*$`);
-  return patch.files.some(
-    (f) => KCONFIG.test(filePath(f)) && f.hunks.some((h) => h.lines.some((l) => l.kind === '+' && re.test(l.text))),
-  );
+  return patch.files.some((f) => KCONFIG.test(filePath(f)) && f.hunks.some((h) => h.lines.some((l) => l.kind === '+' && re.test(l.text))));
 }
 
 function isTrivial(text: string): boolean {
@@ -95,12 +93,7 @@ function guardMapFor(path: string, content: string, sym: string): boolean[] | nu
  * Lines the patch changes outside any guard of `option`. `before`/`after` read the file
  * contents just before and after this patch was applied (in series order).
  */
-export function unguardedChanges(
-  patch: ParsedPatch,
-  option: string,
-  before: (path: string) => string | undefined,
-  after: (path: string) => string | undefined,
-): UnguardedLine[] {
+export function unguardedChanges(patch: ParsedPatch, option: string, before: (path: string) => string | undefined, after: (path: string) => string | undefined): UnguardedLine[] {
   const sym = `CONFIG_${option}`;
   const out: UnguardedLine[] = [];
   for (const f of patch.files) {
@@ -115,13 +108,7 @@ export function unguardedChanges(
   return out;
 }
 
-function unguardedInFile(
-  f: FilePatch,
-  path: string,
-  sym: string,
-  before: (path: string) => string | undefined,
-  after: (path: string) => string | undefined,
-): UnguardedLine[] {
+function unguardedInFile(f: FilePatch, path: string, sym: string, before: (path: string) => string | undefined, after: (path: string) => string | undefined): UnguardedLine[] {
   const out: UnguardedLine[] = [];
   const newContent = f.newPath ? after(f.newPath) : undefined;
   const oldContent = f.oldPath ? before(f.oldPath) : undefined;
@@ -131,8 +118,16 @@ function unguardedInFile(
   const oldLines = oldContent?.split('\n') ?? [];
   for (const h of f.hunks) {
     // Locate the hunk in the files as they are now (it may have applied with an offset).
-    const newAt = locate(newLines, h.lines.filter((l) => l.kind !== '-').map((l) => l.text), h.newStart - 1);
-    const oldAt = locate(oldLines, h.lines.filter((l) => l.kind !== '+').map((l) => l.text), h.oldStart - 1);
+    const newAt = locate(
+      newLines,
+      h.lines.filter((l) => l.kind !== '-').map((l) => l.text),
+      h.newStart - 1,
+    );
+    const oldAt = locate(
+      oldLines,
+      h.lines.filter((l) => l.kind !== '+').map((l) => l.text),
+      h.oldStart - 1,
+    );
     const added = new Set(h.lines.filter((l) => l.kind === '+').map((l) => l.text.trim()));
     // `if (IS_ENABLED(CONFIG_X)) {` or `if (CONFIG_X)` opens a guarded C block within the hunk.
     let cDepth = 0;

@@ -37,10 +37,7 @@ const CHECKPATCH_FILES = ['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scri
  * Run the tree's own checkpatch.pl on each patch text. `readFile` reads from the base tree;
  * returns null when the tree has no checkpatch.pl (2.6.9 predates it).
  */
-export async function runCheckpatch(
-  readFile: (path: string) => string | undefined,
-  patches: Array<{ name: string; text: string }>,
-): Promise<Map<string, StyleIssue[]> | null> {
+export async function runCheckpatch(readFile: (path: string) => string | undefined, patches: Array<{ name: string; text: string }>): Promise<Map<string, StyleIssue[]> | null> {
   if (readFile('scripts/checkpatch.pl') === undefined) return null;
   const dir = await mkdtemp(join(tmpdir(), 'tiny-checkpatch-'));
   try {
@@ -52,11 +49,7 @@ export async function runCheckpatch(
     }
     const out = new Map<string, StyleIssue[]>();
     for (const p of patches) {
-      const r = await run(
-        'perl',
-        [join(dir, 'scripts/checkpatch.pl'), '--no-tree', '--terse', '--no-summary', '--show-types', '-'],
-        { input: bytesOf(p.text), allowFail: true, cwd: dir },
-      );
+      const r = await run('perl', [join(dir, 'scripts/checkpatch.pl'), '--no-tree', '--terse', '--no-summary', '--show-types', '-'], { input: bytesOf(p.text), allowFail: true, cwd: dir });
       const issues: StyleIssue[] = [];
       for (const line of r.stdout.split('\n')) {
         const m = /^[^:]*:(\d+): (ERROR|WARNING|CHECK):(.*)$/.exec(line);

@@ -130,7 +130,8 @@ function prepare(hunk: Hunk, index: number, reverse: boolean): Prepared {
   let prefix = 0;
   while (prefix < lines.length && lines[prefix]!.kind === ' ') prefix++;
   let suffix = 0;
-  if (prefix === lines.length) prefix = 0; // no change at all: match exactly, no fuzz
+  if (prefix === lines.length)
+    prefix = 0; // no change at all: match exactly, no fuzz
   else while (suffix < lines.length && lines[lines.length - 1 - suffix]!.kind === ' ') suffix++;
 
   const oldFirst = oldSide.length === 0 ? hunk.oldStart + 1 : hunk.oldStart;
@@ -138,14 +139,30 @@ function prepare(hunk: Hunk, index: number, reverse: boolean): Prepared {
   // Reversed, the added lines are the ones to remove and the removed ones the ones to add.
   return reverse
     ? {
-        index, hunk, first: newFirst, prefix, suffix,
-        pat: newSide, patDel: newAdd, patNoNl: newNoNl,
-        repl: oldSide, replAdd: oldDel, replNoNl: oldNoNl,
+        index,
+        hunk,
+        first: newFirst,
+        prefix,
+        suffix,
+        pat: newSide,
+        patDel: newAdd,
+        patNoNl: newNoNl,
+        repl: oldSide,
+        replAdd: oldDel,
+        replNoNl: oldNoNl,
       }
     : {
-        index, hunk, first: oldFirst, prefix, suffix,
-        pat: oldSide, patDel: oldDel, patNoNl: oldNoNl,
-        repl: newSide, replAdd: newAdd, replNoNl: newNoNl,
+        index,
+        hunk,
+        first: oldFirst,
+        prefix,
+        suffix,
+        pat: oldSide,
+        patDel: oldDel,
+        patNoNl: oldNoNl,
+        repl: newSide,
+        replAdd: newAdd,
+        replNoNl: newNoNl,
       };
 }
 
@@ -415,10 +432,7 @@ function runHunks(content: string, file: FilePatch, name: string, reverse: boole
             fuzz: 0,
             applied: false,
             patchLine: p.hunk.patchLine,
-            reason:
-              p.index === 1
-                ? `${name}: hunk #1: ${why} (the reversed hunk matches at line ${e.locate(swapped, fuzz)}); skipping the file`
-                : `${name}: hunk #${p.index} ignored: ${why}`,
+            reason: p.index === 1 ? `${name}: hunk #1: ${why} (the reversed hunk matches at line ${e.locate(swapped, fuzz)}); skipping the file` : `${name}: hunk #${p.index} ignored: ${why}`,
           }));
           return { content, hunks: skippedResults, failed: prepared.length, skipped: true, failures: new Map() };
         }

@@ -8,7 +8,10 @@ import type { FilePatch, Hunk, HunkLine, ParsedPatch, PatchHeader } from './type
 import { displayText } from '../util/bytes.js';
 
 export class PatchParseError extends Error {
-  constructor(message: string, readonly line: number) {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
     super(message);
   }
 }
@@ -259,10 +262,7 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
         }
         const kind = l[0] as HunkLine['kind'];
         if (kind !== ' ' && kind !== '-' && kind !== '+') {
-          throw new PatchParseError(
-            `hunk at line ${hunk.patchLine} ends early: expected ${oldLeft} more old and ${newLeft} more new lines`,
-            i + 1,
-          );
+          throw new PatchParseError(`hunk at line ${hunk.patchLine} ends early: expected ${oldLeft} more old and ${newLeft} more new lines`, i + 1);
         }
         if (kind !== '+') oldLeft--;
         if (kind !== '-') newLeft--;
@@ -288,10 +288,11 @@ export function patchStats(patch: ParsedPatch): { files: number; hunks: number; 
   let removed = 0;
   for (const f of patch.files) {
     hunks += f.hunks.length;
-    for (const h of f.hunks) for (const l of h.lines) {
-      if (l.kind === '+') added++;
-      else if (l.kind === '-') removed++;
-    }
+    for (const h of f.hunks)
+      for (const l of h.lines) {
+        if (l.kind === '+') added++;
+        else if (l.kind === '-') removed++;
+      }
   }
   return { files: patch.files.length, hunks, added, removed };
 }

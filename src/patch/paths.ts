@@ -28,7 +28,10 @@ export function pathProblem(path: string): { message: string; hint: string } | u
   const shown = displayText(path);
   if (path === '') return { message: 'a file section names an empty path', hint: 'check the ---/+++ lines and the strip level (-pN)' };
   if (path.startsWith('/')) {
-    return { message: `'${shown}' is an absolute path: a patch only changes files inside the tree`, hint: 'make the ---/+++ paths relative to the top of the tree (a/..., b/...), or check the strip level (strip: in queue.yaml)' };
+    return {
+      message: `'${shown}' is an absolute path: a patch only changes files inside the tree`,
+      hint: 'make the ---/+++ paths relative to the top of the tree (a/..., b/...), or check the strip level (strip: in queue.yaml)',
+    };
   }
   const parts = path.split('/');
   if (parts.includes('..')) return { message: `'${shown}' leaves the tree ('..')`, hint: 'a patch only changes files inside the tree: fix the ---/+++ paths (a/..., b/...)' };

@@ -74,8 +74,4 @@ export interface HunkResult {
   reason?: string;
 }
 
-export type ApplyOutcome =
-  | { kind: 'clean' }
-  | { kind: 'offset'; /** the largest offset, signed */ lines: number }
-  | { kind: 'fuzz'; fuzz: number }
-  | { kind: 'fails'; failed: HunkResult[] };
+export type ApplyOutcome = { kind: 'clean' } | { kind: 'offset' /** the largest offset, signed */; lines: number } | { kind: 'fuzz'; fuzz: number } | { kind: 'fails'; failed: HunkResult[] };

@@ -29,12 +29,7 @@ export interface BaseChoice {
   noSourceHint?: (version: string) => string;
 }
 
-export async function resolveBases(
-  queue: Queue,
-  store: TreeStore,
-  cacheDir: string,
-  choice: BaseChoice,
-): Promise<ImportedBase[]> {
+export async function resolveBases(queue: Queue, store: TreeStore, cacheDir: string, choice: BaseChoice): Promise<ImportedBase[]> {
   const out: ImportedBase[] = [];
   const claimed = [queue.base, ...queue.otherBases];
   for (const tree of choice.trees ?? []) {

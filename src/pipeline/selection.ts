@@ -11,11 +11,7 @@ export interface Selection {
   notes: string[];
 }
 
-export function selectForApply(
-  queue: Queue,
-  version: string | undefined,
-  opts: { only?: string[]; symbols?: string[] },
-): Selection {
+export function selectForApply(queue: Queue, version: string | undefined, opts: { only?: string[]; symbols?: string[] }): Selection {
   const notes: string[] = [];
   let series = version === undefined ? [...queue.series] : queue.series.filter((p) => meantFor(p, version));
   const skipped = queue.series.length - series.length;

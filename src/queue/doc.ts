@@ -1,11 +1,7 @@
 // queue.yaml as written (the shape schema/queue.schema.json describes), before paths are
 // resolved and patches read. The loader turns it into a Queue; the writer renders it.
 
-export type SourceDoc =
-  | { path: string; sha256?: string }
-  | { url: string; sha256?: string }
-  | { git: string; ref: string }
-  | { debian: string };
+export type SourceDoc = { path: string; sha256?: string } | { url: string; sha256?: string } | { git: string; ref: string } | { debian: string };
 
 export interface BaseDoc {
   version: string;

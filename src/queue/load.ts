@@ -350,11 +350,7 @@ function checkBases(data: unknown, entries: Entry[], ctx: Ctx): void {
     for (const [i, v] of stringItems(e.raw.bases)) {
       if (versions.has(v)) continue;
       // No "did you mean" here: 2.6.10 is one edit from 2.6.9 and means something else.
-      ctx.out.at(
-        ctx.pos.valuePos([...e.path, 'bases', i]),
-        `unknown base '${v}'`,
-        `the queue's bases are ${known.join(', ')}; add ${v} under bases: or fix the version`,
-      );
+      ctx.out.at(ctx.pos.valuePos([...e.path, 'bases', i]), `unknown base '${v}'`, `the queue's bases are ${known.join(', ')}; add ${v} under bases: or fix the version`);
     }
   }
 }
@@ -362,12 +358,7 @@ function checkBases(data: unknown, entries: Entry[], ctx: Ctx): void {
 /** A freshly imported queue has `version: unknown` and no sources: loadable, but say so. */
 function checkBaseFilledIn(path: DataPath, base: Record<string, unknown>, ctx: Ctx): void {
   if (base.version === 'unknown') {
-    ctx.out.at(
-      ctx.pos.valuePos([...path, 'version']),
-      "base version is still 'unknown'",
-      'set it to the kernel version the series applies to, e.g. version: "2.6.9"',
-      'warning',
-    );
+    ctx.out.at(ctx.pos.valuePos([...path, 'version']), "base version is still 'unknown'", 'set it to the kernel version the series applies to, e.g. version: "2.6.9"', 'warning');
   }
   if (Array.isArray(base.sources) && base.sources.length === 0) {
     ctx.out.at(
@@ -454,11 +445,7 @@ async function readPatch(e: Entry, ctx: Ctx): Promise<LoadedPatch | undefined> {
     return undefined;
   }
   if (parsed.files.length === 0) {
-    ctx.out.at(
-      at,
-      `patch file '${file}' contains no diff`,
-      `${displayPath(abs, ctx.cwd)} has no file sections ('--- a/...' and '+++ b/...' lines, or 'diff --git'); is it the right file?`,
-    );
+    ctx.out.at(at, `patch file '${file}' contains no diff`, `${displayPath(abs, ctx.cwd)} has no file sections ('--- a/...' and '+++ b/...' lines, or 'diff --git'); is it the right file?`);
     return undefined;
   }
   // Paths outside the tree, into .git, symlinks pointing out: the rule check and apply share

@@ -281,11 +281,7 @@ export async function exportQuilt(queue: Queue, outDir: string, opts: ExportOpti
   const selected = opts.symbols ? selectPatches(queue.series, opts.symbols) : queue.series;
   const series = selected.filter(meant);
   const claimsSeveral = known.length > 1;
-  const layout = quiltLayout(
-    queue,
-    series,
-    `exported by tiny${claimsSeveral ? ` for base ${base}` : ''}${opts.symbols ? ` for symbols: ${[...opts.symbols].sort().join(' ') || '(none)'}` : ''}`,
-  );
+  const layout = quiltLayout(queue, series, `exported by tiny${claimsSeveral ? ` for base ${base}` : ''}${opts.symbols ? ` for symbols: ${[...opts.symbols].sort().join(' ') || '(none)'}` : ''}`);
   for (const f of layout.files) await writeFileAtomic(join(out, f.path), await patchBytes(f.patch));
   await writeFileAtomic(join(out, 'series'), layout.series);
   return { base, otherBases: selected.filter((p) => !meant(p)).map((p) => p.name) };
@@ -321,11 +317,7 @@ export function quiltLayout(queue: Queue, series: readonly QueuePatch[], note: s
  * queue become 2.6.11/... ), so one patches directory serves every base:
  * `QUILT_SERIES=series-<version> quilt push -a`.
  */
-export function extraQuiltSeries(
-  queue: Queue,
-  main: QuiltLayout,
-  others: ReadonlyArray<{ note: string; patches: readonly QueuePatch[] }>,
-): { files: QuiltLayout['files']; series: string[] } {
+export function extraQuiltSeries(queue: Queue, main: QuiltLayout, others: ReadonlyArray<{ note: string; patches: readonly QueuePatch[] }>): { files: QuiltLayout['files']; series: string[] } {
   const taken = new Set<string>(['series', ...main.files.map((f) => f.path)]);
   const pathOf = new Map<QueuePatch, string>(main.files.map((f) => [f.patch, f.path]));
   const files: QuiltLayout['files'] = [];

@@ -87,8 +87,7 @@ function sourceItemPaths(data: unknown): DataPath[] {
   return paths;
 }
 
-const SOURCE_EXAMPLES =
-  'write one of: `- path: ~/src/linux-2.6.9` (directory or tarball), `- url: https://... ` with `sha256:`, `- git: <repo>` with `ref: v2.6.9`, or `- debian: linux-source-6.1`';
+const SOURCE_EXAMPLES = 'write one of: `- path: ~/src/linux-2.6.9` (directory or tarball), `- url: https://... ` with `sha256:`, `- git: <repo>` with `ref: v2.6.9`, or `- debian: linux-source-6.1`';
 
 function validateSource(ctx: Ctx, path: DataPath, v: Validators): void {
   const item = getAt(ctx.data, path);
@@ -104,11 +103,7 @@ function validateSource(ctx: Ctx, path: DataPath, v: Validators): void {
     return;
   }
   if (kinds.length > 1) {
-    ctx.out.at(
-      ctx.pos.keyPos([...path, kinds[1]!]),
-      `a source has both '${kinds[0]}' and '${kinds[1]}'`,
-      `give each source its own list item (each starting with '- '); they are tried in order`,
-    );
+    ctx.out.at(ctx.pos.keyPos([...path, kinds[1]!]), `a source has both '${kinds[0]}' and '${kinds[1]}'`, `give each source its own list item (each starting with '- '); they are tried in order`);
     return;
   }
   const validate = v.source[kinds[0]!];

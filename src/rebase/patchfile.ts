@@ -38,11 +38,7 @@ export function splitPatch(text: string): PatchParts {
     const block = headerLines.slice(sep + 1);
     while (block.length && block[block.length - 1] === '') block.pop();
     const summary = block.findIndex((l) => STAT_SUMMARY.test(l));
-    if (
-      summary >= 0 &&
-      block.slice(0, summary).every((l) => STAT_LINE.test(l)) &&
-      block.slice(summary + 1).every((l) => STAT_MODE.test(l))
-    ) {
+    if (summary >= 0 && block.slice(0, summary).every((l) => STAT_LINE.test(l)) && block.slice(summary + 1).every((l) => STAT_MODE.test(l))) {
       hasDiffstat = true;
       headerLines = headerLines.slice(0, sep);
     }

@@ -215,10 +215,20 @@ export async function continueRebase(store: TreeStore, queueDir: string): Promis
       const head = (await gitIn(wt, ['rev-parse', 'HEAD'])).stdout.trim();
       const headParent = (await gitIn(wt, ['rev-parse', '-q', '--verify', 'HEAD^'], { allowFail: true })).stdout.trim();
       if (head === parent) {
-        throw new TinyError(`${current.name}: the cherry-pick in ${wt} was abandoned and nothing was committed`, 1, [], `pick it again: \`git -C ${wt} cherry-pick ${current.oldCommit.slice(0, 12)}\`, resolve, then --continue; or --abort`);
+        throw new TinyError(
+          `${current.name}: the cherry-pick in ${wt} was abandoned and nothing was committed`,
+          1,
+          [],
+          `pick it again: \`git -C ${wt} cherry-pick ${current.oldCommit.slice(0, 12)}\`, resolve, then --continue; or --abort`,
+        );
       }
       if (headParent !== parent) {
-        throw new TinyError(`${current.name}: HEAD of ${wt} is not one commit on top of the previous patch`, 1, [], 'leave exactly one commit for the conflicted patch (git reset --soft, git commit), then --continue');
+        throw new TinyError(
+          `${current.name}: HEAD of ${wt} is not one commit on top of the previous patch`,
+          1,
+          [],
+          'leave exactly one commit for the conflicted patch (git reset --soft, git commit), then --continue',
+        );
       }
       const dirty = (await gitIn(wt, ['status', '--porcelain', '--untracked-files=no'])).stdout.trim();
       if (dirty) throw new TinyError(`${current.name}: ${wt} has uncommitted changes besides the commit`, 1, [], 'commit them into that commit (git commit --amend) or discard them, then --continue');
@@ -359,8 +369,7 @@ async function failingBases(store: TreeStore, q: Queue, state: RebaseState, rewr
   const versions = [...new Set([from, ...q.otherBases.map((b) => b.version)])].filter((v) => v !== onto);
   const out: Array<{ version: string; failing: string[] }> = [];
   for (const version of versions) {
-    const commit =
-      version === from ? state.from.commit : (await resolveBases(q, store, store.cacheDir, { versions: [version] }).catch(() => undefined))?.[0]?.commit;
+    const commit = version === from ? state.from.commit : (await resolveBases(q, store, store.cacheDir, { versions: [version] }).catch(() => undefined))?.[0]?.commit;
     if (!commit) continue;
     // Each patch as queue.yaml will say it: its rewritten text, and the bases it will claim.
     const series: QueuePatch[] = q.series.map((p) => {

@@ -63,11 +63,7 @@ export async function spansFromStore(store: TreeStore, q: Queue, version: string
 }
 
 /** Spans from a worktree of the store: its commits since the base, plus uncommitted changes. */
-export async function spansFromWorktree(
-  store: TreeStore,
-  q: Queue,
-  dir: string,
-): Promise<{ spans: PatchSpan[]; version: string; baseTree: string; foldedInto?: string }> {
+export async function spansFromWorktree(store: TreeStore, q: Queue, dir: string): Promise<{ spans: PatchSpan[]; version: string; baseTree: string; foldedInto?: string }> {
   const wt = resolve(dir);
   const state = await worktreeState(store, wt);
   if (state !== 'ours') {
@@ -158,14 +154,7 @@ export function pickSpans(spans: PatchSpan[], q: Queue, names: string[]): PatchS
 export async function refreshSpans(store: TreeStore, spans: PatchSpan[], opts: { dryRun?: boolean } = {}): Promise<Regenerated[]> {
   const out: Regenerated[] = [];
   for (const s of spans) {
-    out.push(
-      await regeneratePatch(
-        store,
-        { name: s.patch.name, file: s.patch.file, text: s.patch.text, strip: s.patch.strip, reverse: s.patch.reverse },
-        s.before,
-        s.after,
-      ),
-    );
+    out.push(await regeneratePatch(store, { name: s.patch.name, file: s.patch.file, text: s.patch.text, strip: s.patch.strip, reverse: s.patch.reverse }, s.before, s.after));
   }
   if (!opts.dryRun) {
     for (const [i, r] of out.entries()) if (r.changed) await writeFileAtomic(spans[i]!.patch.path, bytesOf(r.text));

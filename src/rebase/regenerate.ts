@@ -67,12 +67,7 @@ async function sparseIndex(store: TreeStore, index: string, tree: string, paths:
  * change touches only, so it costs the same on a 17,000-file tree as on a fake one.
  * undefined when the patch does not apply.
  */
-export async function applyExactly(
-  store: TreeStore,
-  before: string,
-  p: Pick<PatchToRegenerate, 'text' | 'strip' | 'reverse'>,
-  after?: string,
-): Promise<{ same: boolean; moved: boolean } | undefined> {
+export async function applyExactly(store: TreeStore, before: string, p: Pick<PatchToRegenerate, 'text' | 'strip' | 'reverse'>, after?: string): Promise<{ same: boolean; moved: boolean } | undefined> {
   const changed = after ? (await git(store.gitDir, ['diff-tree', '-r', '-z', '--name-only', '--no-renames', before, after], { byteString: true })).stdout.split('\0').filter(Boolean) : [];
   const paths = [...new Set([...patchPaths(p), ...changed])];
   const index = await scratchPath(store, 'refresh.index');

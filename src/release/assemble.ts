@@ -65,7 +65,10 @@ export function releaseFiles(version: string) {
 
 /** YYYY-MM-DD HH:MM:SS UTC */
 export function utcDate(seconds: number): string {
-  return new Date(seconds * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return new Date(seconds * 1000)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.\d+Z$/, ' UTC');
 }
 
 /**
@@ -126,7 +129,7 @@ export function renderReadme(input: ReleaseInput, manifest: ReleaseManifest): st
     '',
     ...(input.otherBases?.length
       ? [
-          'The same selection for the queue\'s other bases, a series file each in patches/:',
+          "The same selection for the queue's other bases, a series file each in patches/:",
           '',
           ...input.otherBases.flatMap((b) => [
             `    cd linux-${b.version}   # ${b.patches.length} patches${b.tree ? `, on git tree ${b.tree}` : ''}`,
@@ -168,9 +171,7 @@ export async function assembleRelease(input: ReleaseInput): Promise<Map<string, 
     patches: input.patches.map(({ bytes: _bytes, ...p }) => p),
     checks: input.checks,
     forced: input.forced && failed.length ? { failed } : false,
-    sizeReport: input.report
-      ? { config: input.report.report.config, toggles: input.report.toggles, records: input.report.records }
-      : { missing: input.noReport ?? 'no records' },
+    sizeReport: input.report ? { config: input.report.report.config, toggles: input.report.toggles, records: input.report.records } : { missing: input.noReport ?? 'no records' },
   };
 
   const files = new Map<string, Buffer>();

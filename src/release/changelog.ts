@@ -127,7 +127,6 @@ export function changelogJson(c: Changelog): Record<string, unknown> {
   };
 }
 
-
 const num = (n: number | null | undefined) => (n === null || n === undefined ? '-' : commas(n));
 const signed = (n: number | null | undefined) => (n === null || n === undefined ? '-' : n > 0 ? `+${commas(n)}` : commas(n));
 

@@ -7,7 +7,19 @@ export { combinedDiff, DIFF_ARGS } from './combined.js';
 export { compress, decompress, compressorVersion, COMPRESSORS, type Compression } from './compress.js';
 export { patchContent, type PatchContent } from './content.js';
 export { sourceDate, parseEpoch, type SourceDate } from './epoch.js';
-export { MANIFEST_FILE, SUMS_FILE, SIGNATURE_FILE, RELEASE_SCHEMA, manifestDocument, readManifestDocument, parseSums, renderSums, type ReleaseManifest, type ManifestPatch, type ReleaseCheck } from './manifest.js';
+export {
+  MANIFEST_FILE,
+  SUMS_FILE,
+  SIGNATURE_FILE,
+  RELEASE_SCHEMA,
+  manifestDocument,
+  readManifestDocument,
+  parseSums,
+  renderSums,
+  type ReleaseManifest,
+  type ManifestPatch,
+  type ReleaseCheck,
+} from './manifest.js';
 export { prepareRelease, checkVersion, VERSION_RE, type PrepareReleaseOptions, type PreparedRelease } from './prepare.js';
 export { signSums, verifySignature, type SignatureCheck } from './sign.js';
 export { createTar, type TarEntry } from '../util/tar.js';

@@ -89,12 +89,7 @@ function selectionOf(queue: Queue, version: string, symbols: readonly string[]):
   const names = new Set(selected.map((p) => p.name));
   const missing = selected.flatMap((p) => p.depends.filter((d) => !names.has(d)).map((d) => `${p.name} depends on ${d}`));
   if (missing.length) {
-    throw new TinyError(
-      `the selection leaves out patches that selected ones depend on: ${missing.join('; ')}`,
-      2,
-      [],
-      'select their guard symbols too (--select), or fix the guards in queue.yaml',
-    );
+    throw new TinyError(`the selection leaves out patches that selected ones depend on: ${missing.join('; ')}`, 2, [], 'select their guard symbols too (--select), or fix the guards in queue.yaml');
   }
   return selected;
 }
@@ -122,7 +117,10 @@ async function recordsFor(records: RecordStore, config: string, patches: readonl
   // served from the store: the report takes its times from the records instead.
   const recs = input.toggles.flatMap((t) => (t.record ? [t.record] : []));
   const started = recs.map((r) => r.startedAt).sort()[0];
-  const finished = recs.map((r) => r.finishedAt).sort().at(-1);
+  const finished = recs
+    .map((r) => r.finishedAt)
+    .sort()
+    .at(-1);
   return { ok: true, input: { ...input, run: { startedAt: started ?? input.run.startedAt, ...(finished ? { finishedAt: finished } : {}) } } };
 }
 
@@ -166,9 +164,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
   const failing = check.patches.filter((p) => p.order.kind === 'fails');
   const counts = { clean: 0, offset: 0, fuzz: 0 };
   for (const p of check.patches) if (p.order.kind in counts) counts[p.order.kind as keyof typeof counts]++;
-  const gitFailure = series.failures
-    .filter((f) => !failing.some((p) => p.name === f.name))
-    .map((f) => `${f.name} does not apply with git apply: ${f.hunks.join(', ') || f.stderr.trim()}`);
+  const gitFailure = series.failures.filter((f) => !failing.some((p) => p.name === f.name)).map((f) => `${f.name} does not apply with git apply: ${f.hunks.join(', ') || f.stderr.trim()}`);
   checks.push({
     name: 'queue check',
     ok: check.ok && series.failures.length === 0,
@@ -215,7 +211,10 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
         ok: !budgets || budgets.failures.length === 0,
         details: !budgets
           ? [`configuration ${config.name} declares no budgets`]
-          : renderBudgetCheck(budgets, { config: config.name }).trimEnd().split('\n').map((l) => l.trim()),
+          : renderBudgetCheck(budgets, { config: config.name })
+              .trimEnd()
+              .split('\n')
+              .map((l) => l.trim()),
       });
     } else {
       noReport = found.why;
@@ -234,7 +233,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
       file: f.path,
       sha256: sha256(bytes),
       content: content.hash,
-      ...(p.summary ?? p.parsed.header.subject ? { summary: p.summary ?? p.parsed.header.subject } : {}),
+      ...((p.summary ?? p.parsed.header.subject) ? { summary: p.summary ?? p.parsed.header.subject } : {}),
       ...(p.option ? { option: p.option } : {}),
       files: content.files,
       added: content.added,

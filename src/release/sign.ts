@@ -34,10 +34,13 @@ export interface SignatureCheck {
 }
 
 export async function verifySignature(dir: string): Promise<SignatureCheck> {
-  const r = await run('gpg', ['--batch', '--no-tty', '--verify', join(dir, SIGNATURE_FILE), join(dir, SUMS_FILE)], { env: GPG_ENV(), allowFail: true }).catch(
-    (e: Error) => ({ code: 127, stdout: '', stderr: e.message }),
-  );
+  const r = await run('gpg', ['--batch', '--no-tty', '--verify', join(dir, SIGNATURE_FILE), join(dir, SUMS_FILE)], { env: GPG_ENV(), allowFail: true }).catch((e: Error) => ({
+    code: 127,
+    stdout: '',
+    stderr: e.message,
+  }));
   const lines = r.stderr.split('\n').map((l) => l.replace(/^gpg:\s*/, '').trim());
-  const verdict = lines.find((l) => /^(Good|BAD) signature/.test(l)) ?? lines.find((l) => /Can't check signature|No public key|command not found/i.test(l)) ?? lines.filter(Boolean).at(-1) ?? 'gpg said nothing';
+  const verdict =
+    lines.find((l) => /^(Good|BAD) signature/.test(l)) ?? lines.find((l) => /Can't check signature|No public key|command not found/i.test(l)) ?? lines.filter(Boolean).at(-1) ?? 'gpg said nothing';
   return { ok: r.code === 0, message: verdict };
 }

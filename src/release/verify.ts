@@ -53,7 +53,11 @@ export function readTar(tar: Buffer): Map<string, Buffer> {
   while (pos + 512 <= tar.length) {
     const h = tar.subarray(pos, pos + 512);
     if (h.every((b) => b === 0)) break;
-    const field = (o: number, n: number) => h.subarray(o, o + n).toString('utf8').replace(/\0.*$/s, '');
+    const field = (o: number, n: number) =>
+      h
+        .subarray(o, o + n)
+        .toString('utf8')
+        .replace(/\0.*$/s, '');
     const size = parseInt(field(124, 12).trim() || '0', 8);
     const type = field(156, 1) || '0';
     const prefix = field(345, 155);

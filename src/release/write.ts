@@ -39,7 +39,8 @@ export async function writeRelease(dest: string, files: ReadonlyMap<string, Buff
       await rename(tmp, dest);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new TinyError(`${dest} appeared while the release was being written`, 2, [], 'another tiny release wrote it: remove it first, or release another version');
+      if (code === 'ENOTEMPTY' || code === 'EEXIST')
+        throw new TinyError(`${dest} appeared while the release was being written`, 2, [], 'another tiny release wrote it: remove it first, or release another version');
       throw e;
     }
   } finally {

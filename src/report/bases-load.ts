@@ -21,12 +21,7 @@ export interface BaseWanted {
   current?: ReadonlyMap<string, string>;
 }
 
-export async function loadBaseRecords(
-  store: RecordStore,
-  config: string,
-  bases: readonly BaseWanted[],
-  bootOf: (record: BuildRecord) => Promise<BootSummary | undefined>,
-): Promise<BaseRecords[]> {
+export async function loadBaseRecords(store: RecordStore, config: string, bases: readonly BaseWanted[], bootOf: (record: BuildRecord) => Promise<BootSummary | undefined>): Promise<BaseRecords[]> {
   const picked = pickBaseRecords(await listRecords(store, { config }), bases);
   for (const b of picked) {
     for (const t of b.toggles) {

@@ -215,7 +215,10 @@ export function renderBasesText(r: BasesReport, opts: { dirs?: number } = {}): s
   for (const p of r.patches) prow.push([p.patch, ...p.cells.map((c) => (!c.meant ? 'n/a' : c.saves !== undefined ? num(c.saves) : '-'))]);
   out.push(formatTable(prow, { align: 'l' + 'r'.repeat(r.bases.length) }));
   for (const g of r.growth) {
-    out.push('', `${g.from} -> ${g.to} (${g.toggle}): dec ${signed(g.dec)} (text ${signed(g.text)}, data ${signed(g.data)}, bss ${signed(g.bss)})${g.image !== undefined ? `, image ${signed(g.image)}` : ''}`);
+    out.push(
+      '',
+      `${g.from} -> ${g.to} (${g.toggle}): dec ${signed(g.dec)} (text ${signed(g.text)}, data ${signed(g.data)}, bss ${signed(g.bss)})${g.image !== undefined ? `, image ${signed(g.image)}` : ''}`,
+    );
     const dirs = g.dirs.slice(0, opts.dirs ?? 12);
     if (dirs.length) {
       const drows: string[][] = [['  dir', g.from, g.to, 'delta']];
@@ -247,9 +250,7 @@ export function basesReportDocument(r: BasesReport): Record<string, unknown> {
         vmlinux_bytes: n(t.vmlinux),
         image: t.image !== undefined ? { name: t.imageName ?? null, bytes: t.image } : null,
         first_error: t.firstError ?? null,
-        boot: t.boot
-          ? { mem_kib: t.boot.memKiB, booted: t.boot.booted, mem_total_kib: n(t.boot.memTotalKiB), mem_free_kib: n(t.boot.memFreeKiB), failure: t.boot.failure ?? null }
-          : null,
+        boot: t.boot ? { mem_kib: t.boot.memKiB, booted: t.boot.booted, mem_total_kib: n(t.boot.memTotalKiB), mem_free_kib: n(t.boot.memFreeKiB), failure: t.boot.failure ?? null } : null,
       })),
     })),
     patches: r.patches.map((p) => ({

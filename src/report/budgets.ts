@@ -16,10 +16,7 @@ export function reportBudgets(c: BudgetCheck): ReportBudget[] {
   const violated = new Set(c.violations.map((v) => `${v.budget} ${v.toggle}`));
   for (const x of c.checked) {
     if (violated.has(`${x.budget} ${x.toggle}`)) continue;
-    const message =
-      x.budget === 'min_saving_per_patch'
-        ? `saves ${commas(x.actual)} bytes (dec, ${x.toggle} vs queue) >= ${sizeText(x.limit)}`
-        : `${commas(x.actual)} bytes <= ${sizeText(x.limit)}`;
+    const message = x.budget === 'min_saving_per_patch' ? `saves ${commas(x.actual)} bytes (dec, ${x.toggle} vs queue) >= ${sizeText(x.limit)}` : `${commas(x.actual)} bytes <= ${sizeText(x.limit)}`;
     out.push({ name: x.budget, toggle: x.toggle, ok: true, message });
   }
   for (const u of c.unchecked) out.push({ name: u.budget, ok: true, message: `not checked: ${u.reason}` });

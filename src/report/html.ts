@@ -137,7 +137,11 @@ export function renderSizeHtml(r: SizeReport, opts: RenderOptions = {}): string 
   body.push(`<h1>Size report: ${esc(r.config)}</h1>`);
   body.push(`<p class="meta">${esc(runTitle(r))}</p>`);
   body.push(`<div class="cards">${cards.join('')}</div>`);
-  body.push(headline(r).map((l) => `<p>${esc(l)}</p>`).join('\n'));
+  body.push(
+    headline(r)
+      .map((l) => `<p>${esc(l)}</p>`)
+      .join('\n'),
+  );
   if (r.failed.length) body.push(`<div class="failed"><strong>Failed toggles:</strong> ${esc(r.failed.join(', '))}</div>`);
 
   body.push('<h2>Savings along the series</h2>');
@@ -151,9 +155,7 @@ export function renderSizeHtml(r: SizeReport, opts: RenderOptions = {}): string 
   body.push(
     `<figure>${barChartSvg(bars, { id: 'dirs', title: 'Bytes saved per top-level directory by turning every option off (dec)', unit: 'bytes saved, queue - all-off (dec)' })}` +
       `<figcaption>${
-        bars.length
-          ? 'Built-in objects of each top-level directory, size(1) dec: queue minus all-off.'
-          : esc(r.allOff.available ? `no data: ${NO_DIRS}` : `no data: ${unavailableNote(r.allOff, r)}`)
+        bars.length ? 'Built-in objects of each top-level directory, size(1) dec: queue minus all-off.' : esc(r.allOff.available ? `no data: ${NO_DIRS}` : `no data: ${unavailableNote(r.allOff, r)}`)
       }</figcaption></figure>`,
   );
 
@@ -163,9 +165,18 @@ export function renderSizeHtml(r: SizeReport, opts: RenderOptions = {}): string 
   body.push('<h2>No-op cost</h2>');
   body.push(`<p>Each patch with its option at the default (<code>queue - without:&lt;patch&gt;</code>): ideally 0.</p>`);
   body.push(`<div class="wrap">${htmlTable(noopTable(r))}</div>`);
-  if (r.budgets?.length) body.push(`<h2>Budgets</h2><ul>${budgetLines(r).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
+  if (r.budgets?.length)
+    body.push(
+      `<h2>Budgets</h2><ul>${budgetLines(r)
+        .map((l) => `<li>${esc(l)}</li>`)
+        .join('')}</ul>`,
+    );
   body.push('<h2>Interactions</h2>');
-  body.push(`<ul>${pairLines(r, false).map((l) => `<li>${esc(l)}</li>`).join('')}</ul>`);
+  body.push(
+    `<ul>${pairLines(r, false)
+      .map((l) => `<li>${esc(l)}</li>`)
+      .join('')}</ul>`,
+  );
   body.push('<h2>Sizes per toggle</h2>');
   body.push(`<div class="wrap">${htmlTable(togglesTable(r))}</div>`);
   body.push('<h2>Per directory (dec)</h2>');

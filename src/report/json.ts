@@ -96,7 +96,17 @@ export interface ReportDocument {
     runtimes: string[];
     arch: string[];
     tool_versions: string[];
-    toggles: Array<{ toggle: string; key: string; tree: string; patches: Array<{ name: string; sha256: string }>; config: string; toolchain: { name: string; image: string }; runtime: string; hermetic: boolean; artifacts: Record<string, string> }>;
+    toggles: Array<{
+      toggle: string;
+      key: string;
+      tree: string;
+      patches: Array<{ name: string; sha256: string }>;
+      config: string;
+      toolchain: { name: string; image: string };
+      runtime: string;
+      hermetic: boolean;
+      artifacts: Record<string, string>;
+    }>;
   };
   /** The configuration's budgets judged against the run; null when it declares none (or they were not checked). */
   budgets: Array<{ name: string; toggle: string | null; ok: boolean; message: string; justification: string | null }> | null;
@@ -176,7 +186,9 @@ export function reportDocument(r: SizeReport): ReportDocument {
       name: p.name,
       position: p.position,
       sha256: p.sha256 ?? null,
-      flip: p.flip ? { ...comparisonJson(p.flip), saved: sizes(p.flip.saved), saved_pct: sizes(p.flip.savedPct), cumulative: sizes(p.flip.cumulative)!, cumulative_pct: sizes(p.flip.cumulativePct) } : null,
+      flip: p.flip
+        ? { ...comparisonJson(p.flip), saved: sizes(p.flip.saved), saved_pct: sizes(p.flip.savedPct), cumulative: sizes(p.flip.cumulative)!, cumulative_pct: sizes(p.flip.cumulativePct) }
+        : null,
       at_default: p.atDefault ? comparisonJson(p.atDefault) : null,
     })),
     config_flips: r.configFlips.map((c) => ({ ...comparisonJson(c), symbol: c.symbol, value: c.value ? { queue: c.value.queue, flipped: c.value.flipped } : null, saves: sizes(c.saves) })),

@@ -73,12 +73,8 @@ export function headline(r: SizeReport, md = false): string[] {
     const c = r.noop.change;
     const zero = METRICS.every((m) => !c[m]);
     // With the options off by the configuration, queue vs base is what they save, not a no-op cost.
-    const what = offByConfig ? 'The queue with the configuration\'s option values vs the bare base' : 'No-op cost of the queue (every option at its default vs the bare base)';
-    lines.push(
-      zero
-        ? `${what}: 0 bytes.`
-        : `${what}: ${signed(c.dec)} dec, ${signed(c.image)} ${img}` + ` (text ${signed(c.text)}, data ${signed(c.data)}, bss ${signed(c.bss)}).`,
-    );
+    const what = offByConfig ? "The queue with the configuration's option values vs the bare base" : 'No-op cost of the queue (every option at its default vs the bare base)';
+    lines.push(zero ? `${what}: 0 bytes.` : `${what}: ${signed(c.dec)} dec, ${signed(c.image)} ${img}` + ` (text ${signed(c.text)}, data ${signed(c.data)}, bss ${signed(c.bss)}).`);
   } else lines.push(`No-op cost of the queue: no numbers (${unavailableNote(r.noop, r)}).`);
   if (r.failed.length) {
     lines.push(
@@ -260,10 +256,7 @@ function inputsText(r: SizeReport, f: TableFormat): string {
   lines.push(`runtime: ${inp.runtimes.join(', ') || 'n/a'}; arch: ${inp.arch.join(', ') || 'n/a'}; tiny ${inp.toolVersions.join(', ') || 'n/a'}`);
   const patches = new Map<string, string>();
   for (const t of inp.toggles) for (const p of t.patches) patches.set(p.name, p.sha256);
-  const body =
-    f === 'md'
-      ? lines.map((l) => `- ${l}`).join('\n') + '\n'
-      : lines.join('\n') + '\n';
+  const body = f === 'md' ? lines.map((l) => `- ${l}`).join('\n') + '\n' : lines.join('\n') + '\n';
   const pt = renderTable({ columns: [{ header: 'patch' }, { header: 'sha256' }], rows: [...patches].map(([n, h]) => [n, code(h)]) }, f);
   const tt = renderTable(
     {
@@ -276,9 +269,7 @@ function inputsText(r: SizeReport, f: TableFormat): string {
 }
 
 export function budgetLines(r: SizeReport): string[] {
-  return (r.budgets ?? []).map(
-    (b) => `${b.ok ? 'ok' : 'EXCEEDED'}  ${b.name}${b.toggle ? ` (${b.toggle})` : ''}: ${b.message}${b.justification ? ` — justification: ${b.justification}` : ''}`,
-  );
+  return (r.budgets ?? []).map((b) => `${b.ok ? 'ok' : 'EXCEEDED'}  ${b.name}${b.toggle ? ` (${b.toggle})` : ''}: ${b.message}${b.justification ? ` — justification: ${b.justification}` : ''}`);
 }
 
 export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string {
@@ -317,11 +308,25 @@ export function renderSizeMarkdown(r: SizeReport, opts: RenderOptions = {}): str
   out.push('Bytes saved by turning each option off (`queue - flip:<patch>`); % of base and cumulative in dec:\n\n');
   out.push(renderTable(flipTable(r), 'md'));
   if (r.configFlips.length) out.push(`\n${CONFIG_FLIPS_TITLE}:\n\n${renderTable(configFlipTable(r), 'md')}`);
-  if (r.budgets?.length) out.push('\n**Budgets**\n\n' + budgetLines(r).map((l) => `- ${l}`).join('\n') + '\n');
+  if (r.budgets?.length)
+    out.push(
+      '\n**Budgets**\n\n' +
+        budgetLines(r)
+          .map((l) => `- ${l}`)
+          .join('\n') +
+        '\n',
+    );
   out.push('\n');
   out.push(details('Sizes per toggle', renderTable(togglesTable(r), 'md')));
   out.push(details('No-op cost per patch (<code>queue - without:&lt;patch&gt;</code>, ideally 0)', renderTable(noopTable(r), 'md')));
-  out.push(details('Interactions', pairLines(r, true).map((l) => `- ${l}`).join('\n')));
+  out.push(
+    details(
+      'Interactions',
+      pairLines(r, true)
+        .map((l) => `- ${l}`)
+        .join('\n'),
+    ),
+  );
   out.push(details('Per directory (dec)', r.dirs.length ? renderTable(dirTable(r), 'md') : NO_DIRS));
   if (r.subdirs?.rows.length) out.push(details(subdirTitle(r), renderTable(subdirTable(r), 'md')));
   const syms: string[] = [];
@@ -331,12 +336,7 @@ export function renderSizeMarkdown(r: SizeReport, opts: RenderOptions = {}): str
   }
   if (r.allOff.symbols) syms.push(`**all-off** (queue -> all-off): ${symbolLines(r.allOff.symbols, top, 'md')}`);
   out.push(details(`Top symbol deltas (${top} per comparison)`, syms.join('\n')));
-  out.push(
-    details(
-      '.config differences',
-      renderTable({ columns: [{ header: 'toggles' }, { header: 'changes' }], rows: configLines(r).map(([a, b]) => [a, b.replace(/CONFIG_\w+/g, '`$&`')]) }, 'md'),
-    ),
-  );
+  out.push(details('.config differences', renderTable({ columns: [{ header: 'toggles' }, { header: 'changes' }], rows: configLines(r).map(([a, b]) => [a, b.replace(/CONFIG_\w+/g, '`$&`')]) }, 'md')));
   out.push(details('Inputs', inputsText(r, 'md')));
   return out.join('');
 }

@@ -108,9 +108,7 @@ export function buildRuntimeReport(toggles: RuntimeToggleInput[]): RuntimeReport
   const rows: RuntimeToggle[] = [];
   const notBooted: string[] = [];
   for (const t of toggles) {
-    const b = t.boots
-      .filter((x) => passed(x) && conditionKey(x) === key)
-      .sort((x, y) => (x.at < y.at ? 1 : -1))[0];
+    const b = t.boots.filter((x) => passed(x) && conditionKey(x) === key).sort((x, y) => (x.at < y.at ? 1 : -1))[0];
     if (!b) {
       notBooted.push(t.toggle);
       continue;
@@ -159,25 +157,48 @@ export function renderCensusText(toggle: string, where: string, c: RuntimeCensus
   const lines = [
     `Allocation census of ${toggle} (KMALLOC_ACCOUNTING kernel, ${where}): ${c.total.toLocaleString('en-US')} bytes in ${c.allocs.toLocaleString('en-US')} kmallocs, ${c.frees.toLocaleString('en-US')} frees, ${c.net.toLocaleString('en-US')} net; slack ${c.slack.toLocaleString('en-US')} bytes (${pct}%); ${c.callerCount} callers`,
   ];
-  if (c.lostCallers || c.lostAllocs || c.unknownFrees) lines.push(`  not counted: ${c.lostCallers} allocs of callers beyond the table, ${c.lostAllocs} untracked allocs, ${c.unknownFrees} frees of unknown blocks`);
+  if (c.lostCallers || c.lostAllocs || c.unknownFrees)
+    lines.push(`  not counted: ${c.lostCallers} allocs of callers beyond the table, ${c.lostAllocs} untracked allocs, ${c.unknownFrees} frees of unknown blocks`);
   // 2004's /proc/kmalloc columns: numbers right-aligned, the caller last.
   const head = '     total    slack      net  alloc/free  caller';
-  const row = (x: RuntimeCensus['callers'][number]) => `  ${String(x.total).padStart(8)} ${String(x.slack).padStart(8)} ${String(x.net).padStart(8)} ${`${x.allocs}/${x.frees}`.padStart(11)}  ${x.caller}`;
+  const row = (x: RuntimeCensus['callers'][number]) =>
+    `  ${String(x.total).padStart(8)} ${String(x.slack).padStart(8)} ${String(x.net).padStart(8)} ${`${x.allocs}/${x.frees}`.padStart(11)}  ${x.caller}`;
   lines.push('', `top ${top} by net bytes:`, head, ...c.callers.slice(0, top).map(row));
-  lines.push('', `top ${top} by slack:`, head, ...[...c.callers].sort((a, b) => b.slack - a.slack).slice(0, top).map(row));
+  lines.push(
+    '',
+    `top ${top} by slack:`,
+    head,
+    ...[...c.callers]
+      .sort((a, b) => b.slack - a.slack)
+      .slice(0, top)
+      .map(row),
+  );
   return lines;
 }
 
 /** The runtime section of the text report. */
 export function renderRuntimeText(r: RuntimeReport): string {
-  if (!r.toggles.length) return r.censuses.flatMap((x) => ['', ...renderCensusText(x.toggle, `${x.limit === 'kernel' ? `mem=${mem(x.memKiB)}` : `-m ${mem(x.memKiB)}`}${x.http ? ', after serving HTTP' : ''}`, x.census)]).join('\n') + '\n';
+  if (!r.toggles.length)
+    return (
+      r.censuses
+        .flatMap((x) => ['', ...renderCensusText(x.toggle, `${x.limit === 'kernel' ? `mem=${mem(x.memKiB)}` : `-m ${mem(x.memKiB)}`}${x.http ? ', after serving HTTP' : ''}`, x.census)])
+        .join('\n') + '\n'
+    );
   const c = r.condition;
   const where = `${c.limit === 'kernel' ? `mem=${mem(c.memKiB)}` : `-m ${mem(c.memKiB)}`}${c.http ? ', serving HTTP' : ', to init'}`;
   const lines = [`Runtime: each toggle booted under qemu (${where}); kB of MemFree at init (and while serving), the kernel's reserved memory`, ''];
   const head = ['toggle', 'image', 'MemTotal', 'MemFree', ...(c.http ? ['serving', 'rtt ms'] : []), 'reserved', 'init s'];
-  const body = r.toggles.map((t) => [t.toggle, n(t.imageBytes), n(t.memTotalKiB), n(t.memFreeKiB), ...(c.http ? [n(t.servingFreeKiB), n(t.roundTripMs)] : []), `${n(t.reservedKiB)}${t.reservedFrom === 'mem-total' ? '*' : ''}`, t.toInitMs === undefined ? '-' : (t.toInitMs / 1000).toFixed(1)]);
+  const body = r.toggles.map((t) => [
+    t.toggle,
+    n(t.imageBytes),
+    n(t.memTotalKiB),
+    n(t.memFreeKiB),
+    ...(c.http ? [n(t.servingFreeKiB), n(t.roundTripMs)] : []),
+    `${n(t.reservedKiB)}${t.reservedFrom === 'mem-total' ? '*' : ''}`,
+    t.toInitMs === undefined ? '-' : (t.toInitMs / 1000).toFixed(1),
+  ]);
   lines.push(...table([head, ...body]));
-  if (r.toggles.some((t) => t.reservedFrom === 'mem-total')) lines.push('  * no printk: the memory under test less MemTotal, not the kernel\'s own count');
+  if (r.toggles.some((t) => t.reservedFrom === 'mem-total')) lines.push("  * no printk: the memory under test less MemTotal, not the kernel's own count");
   if (r.rows.length) {
     lines.push('', 'Saved per patch against the queue point (image bytes, kB of MemFree; negative: it costs):', '');
     const h2 = ['patch', 'image B', 'MemFree kB', ...(c.http ? ['serving kB'] : []), 'reserved kB'];
@@ -185,13 +206,19 @@ export function renderRuntimeText(r: RuntimeReport): string {
     lines.push(...table([h2, ...b2]));
   }
   if (r.notBooted.length) lines.push('', `not booted under this condition: ${r.notBooted.join(', ')} (tiny build --boot boots every toggle built)`);
-  for (const x of r.censuses) lines.push('', ...renderCensusText(x.toggle, `${x.limit === 'kernel' ? `mem=${mem(x.memKiB)}` : `-m ${mem(x.memKiB)}`}${x.http ? ', after serving HTTP' : ''}`, x.census));
+  for (const x of r.censuses)
+    lines.push('', ...renderCensusText(x.toggle, `${x.limit === 'kernel' ? `mem=${mem(x.memKiB)}` : `-m ${mem(x.memKiB)}`}${x.http ? ', after serving HTTP' : ''}`, x.census));
   return lines.join('\n') + '\n';
 }
 
 function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows.map((r) => r.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ').trimEnd());
+  return rows.map((r) =>
+    r
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
 }
 
 /** The runtime section in `tiny report --format json` (schema/output/report.schema.json `runtime`). */
@@ -200,9 +227,21 @@ export function runtimeToJson(r: RuntimeReport): Record<string, unknown> {
   return {
     condition: { mem_kib: r.condition.memKiB, limit: r.condition.limit, http: r.condition.http },
     toggles: r.toggles.map((t) =>
-      defined({ toggle: t.toggle, image_bytes: t.imageBytes, mem_total_kib: t.memTotalKiB, mem_free_kib: t.memFreeKiB, serving_free_kib: t.servingFreeKiB, reserved_kib: t.reservedKiB, reserved_from: t.reservedFrom, to_init_ms: t.toInitMs, round_trip_ms: t.roundTripMs }),
+      defined({
+        toggle: t.toggle,
+        image_bytes: t.imageBytes,
+        mem_total_kib: t.memTotalKiB,
+        mem_free_kib: t.memFreeKiB,
+        serving_free_kib: t.servingFreeKiB,
+        reserved_kib: t.reservedKiB,
+        reserved_from: t.reservedFrom,
+        to_init_ms: t.toInitMs,
+        round_trip_ms: t.roundTripMs,
+      }),
     ),
-    rows: r.rows.map((x) => defined({ name: x.name, toggle: x.toggle, image_saved: x.imageSaved, free_saved_kib: x.freeSavedKiB, serving_free_saved_kib: x.servingFreeSavedKiB, reserved_saved_kib: x.reservedSavedKiB })),
+    rows: r.rows.map((x) =>
+      defined({ name: x.name, toggle: x.toggle, image_saved: x.imageSaved, free_saved_kib: x.freeSavedKiB, serving_free_saved_kib: x.servingFreeSavedKiB, reserved_saved_kib: x.reservedSavedKiB }),
+    ),
     not_booted: [...r.notBooted],
     censuses: r.censuses.map((x) => ({
       toggle: x.toggle,
@@ -217,7 +256,10 @@ export function runtimeToJson(r: RuntimeReport): Record<string, unknown> {
       frees: x.census.frees,
       caller_count: x.census.callerCount,
       top_by_net: x.census.callers.slice(0, 20).map((c) => ({ caller: c.caller, total: c.total, slack: c.slack, net: c.net, allocs: c.allocs, frees: c.frees })),
-      top_by_slack: [...x.census.callers].sort((a, b) => b.slack - a.slack).slice(0, 20).map((c) => ({ caller: c.caller, total: c.total, slack: c.slack, net: c.net, allocs: c.allocs, frees: c.frees })),
+      top_by_slack: [...x.census.callers]
+        .sort((a, b) => b.slack - a.slack)
+        .slice(0, 20)
+        .map((c) => ({ caller: c.caller, total: c.total, slack: c.slack, net: c.net, allocs: c.allocs, frees: c.frees })),
     })),
   };
 }

@@ -270,8 +270,7 @@ function sizesOf(r: BuildRecord): Sizes | undefined {
   return { text: m.size.text, data: m.size.data, bss: m.size.bss, dec: m.size.dec, image: img ? (m.files[img]?.bytes ?? null) : null };
 }
 
-const map = (f: (m: Metric) => number | null): Sizes =>
-  Object.fromEntries(METRICS.map((m) => [m, f(m)])) as Sizes;
+const map = (f: (m: Metric) => number | null): Sizes => Object.fromEntries(METRICS.map((m) => [m, f(m)])) as Sizes;
 
 function sub(a: Sizes, b: Sizes): Sizes {
   return map((m) => (a[m] === null || b[m] === null ? null : a[m]! - b[m]!));
@@ -443,19 +442,25 @@ export function buildSizeReport(input: ReportInput): SizeReport {
     pairs,
     pairsComputable: withSymbols.length === flips.length,
     ...(withSymbols.length < flips.length
-      ? { pairsNote: `no symbol table for ${flips.filter((p) => !p.flip!.symbols).map((p) => `flip:${p.name}`).join(', ')}` }
+      ? {
+          pairsNote: `no symbol table for ${flips
+            .filter((p) => !p.flip!.symbols)
+            .map((p) => `flip:${p.name}`)
+            .join(', ')}`,
+        }
       : {}),
   };
 
   const subdirsAt = ok('queue') ? 'queue' : ok('base') ? 'base' : undefined;
   const subRows = subdirsAt ? ok(subdirsAt)!.record!.measurement!.subdirs : undefined;
-  const subdirs = subdirsAt && subRows ? { toggle: subdirsAt, rows: [...subRows].sort((a, b) => b.dec - a.dec || (a.dir < b.dir ? -1 : 1)).map(({ dir, text, data, bss, dec }) => ({ dir, text, data, bss, dec })) } : null;
+  const subdirs =
+    subdirsAt && subRows
+      ? { toggle: subdirsAt, rows: [...subRows].sort((a, b) => b.dec - a.dec || (a.dir < b.dir ? -1 : 1)).map(({ dir, text, data, bss, dec }) => ({ dir, text, data, bss, dec })) }
+      : null;
   const dirsOf = (name: string) => new Map((ok(name)?.record?.measurement?.dirs ?? []).map((d) => [d.dir, d]));
   const [db, dq, da] = ['base', 'queue', 'all-off'].map(dirsOf) as [ReturnType<typeof dirsOf>, ReturnType<typeof dirsOf>, ReturnType<typeof dirsOf>];
   const bs = (d: BerkeleySize | undefined) => (d ? { text: d.text, data: d.data, bss: d.bss, dec: d.dec } : null);
-  const dirs: DirRow[] = [...new Set([...db.keys(), ...dq.keys(), ...da.keys()])]
-    .sort()
-    .map((dir) => ({ dir, base: bs(db.get(dir)), queue: bs(dq.get(dir)), allOff: bs(da.get(dir)) }));
+  const dirs: DirRow[] = [...new Set([...db.keys(), ...dq.keys(), ...da.keys()])].sort().map((dir) => ({ dir, base: bs(db.get(dir)), queue: bs(dq.get(dir)), allOff: bs(da.get(dir)) }));
 
   const recs = input.toggles.filter((t) => t.record).map((t) => t.record!);
   const distinct = <T>(xs: T[]) => [...new Map(xs.map((x) => [JSON.stringify(x), x])).values()];

@@ -78,9 +78,7 @@ export function waterfallSvg(steps: readonly WaterfallStep[], totals: readonly W
     out.push(`<line x1="${m.left}" x2="${m.left + plotW}" y1="${y(t)}" y2="${y(t)}" stroke="${t === 0 ? COLORS.axis : COLORS.grid}" stroke-width="1"/>`);
     out.push(`<text x="${m.left - 8}" y="${y(t) + 4}" text-anchor="end" fill="${COLORS.text}">${esc(group(t))}</text>`);
   }
-  out.push(
-    `<text x="${16}" y="${r1(m.top + plotH / 2)}" transform="rotate(-90 16 ${r1(m.top + plotH / 2)})" text-anchor="middle" fill="${COLORS.text}">${esc(opts.unit)}</text>`,
-  );
+  out.push(`<text x="${16}" y="${r1(m.top + plotH / 2)}" transform="rotate(-90 16 ${r1(m.top + plotH / 2)})" text-anchor="middle" fill="${COLORS.text}">${esc(opts.unit)}</text>`);
   bars.forEach((b, i) => {
     const x = r1(m.left + i * slot + slot * 0.18);
     const w = r1(slot * 0.64);

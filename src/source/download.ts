@@ -53,9 +53,7 @@ export async function downloadVerified(url: string, sha256: string | undefined, 
   }
   await mkdir(join(opts.cacheDir, 'downloads'), { recursive: true });
   const part = `${dest}.${process.pid}.${randomBytes(4).toString('hex')}.part`;
-  const supply = want
-    ? `Put ${name} (sha256 ${want}) at ${dest} and run again`
-    : `Put ${name} at ${dest} (its content is checked against the queue's base.tree) and run again`;
+  const supply = want ? `Put ${name} (sha256 ${want}) at ${dest} and run again` : `Put ${name} at ${dest} (its content is checked against the queue's base.tree) and run again`;
   let got: string;
   try {
     got = await fetchTo(url, part, opts);
@@ -67,12 +65,7 @@ export async function downloadVerified(url: string, sha256: string | undefined, 
   }
   if (want !== undefined && got !== want) {
     await rm(part, { force: true });
-    throw new TinyError(
-      `sha256 mismatch for ${url}: expected ${want}, downloaded file has ${got}`,
-      2,
-      [],
-      `check the sha256 in the queue's base sources, or put the right ${name} at ${dest}`,
-    );
+    throw new TinyError(`sha256 mismatch for ${url}: expected ${want}, downloaded file has ${got}`, 2, [], `check the sha256 in the queue's base sources, or put the right ${name} at ${dest}`);
   }
   await rename(part, dest);
   return { path: dest, sha256: got };

@@ -111,10 +111,5 @@ async function debianSource(pkg: string, usrSrc: string, cacheDir: string): Prom
     const path = join(usrSrc, pkg + ext);
     if (await exists(path)) return localTarball(path, undefined, cacheDir);
   }
-  throw new TinyError(
-    `Debian package ${pkg} is not installed (no ${join(usrSrc, pkg)}.tar.xz)`,
-    2,
-    [],
-    `apt-get install ${pkg}`,
-  );
+  throw new TinyError(`Debian package ${pkg} is not installed (no ${join(usrSrc, pkg)}.tar.xz)`, 2, [], `apt-get install ${pkg}`);
 }

@@ -1,10 +1,7 @@
 // What a kernel source resolves to: something on this machine the tree store can import.
 
 /** A source ready to import: a directory, a local tarball (hash known) or a git repository + ref. */
-export type ResolvedSource =
-  | { kind: 'dir'; path: string }
-  | { kind: 'tarball'; path: string; sha256: string }
-  | { kind: 'git'; repo: string; ref: string };
+export type ResolvedSource = { kind: 'dir'; path: string } | { kind: 'tarball'; path: string; sha256: string } | { kind: 'git'; repo: string; ref: string };
 
 export interface ResolveOptions {
   /** tiny's cache directory (downloads go to <cacheDir>/downloads). */

@@ -232,7 +232,12 @@ async function unpack(file: string, dir: string): Promise<void> {
   } catch (e) {
     if (e instanceof TinyError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    throw new TinyError(`${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'cannot read it' : `not a tar archive (${(e as Error).message})`}`, 2, [], 'give a file written by `tiny store export`');
+    throw new TinyError(
+      `${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'cannot read it' : `not a tar archive (${(e as Error).message})`}`,
+      2,
+      [],
+      'give a file written by `tiny store export`',
+    );
   }
   if (bad) throw new TinyError(`${file}: ${bad}: not a tiny store export`, 2, [], 'give a file written by `tiny store export`');
 }
@@ -336,18 +341,31 @@ function mergeRuns(runs: Array<{ from: string; run: ExportedRun }>, current: Run
   const first = runs[0]!;
   for (const r of runs.slice(1)) {
     if (r.run.inputs !== first.run.inputs) {
-      diags.push({ severity: 'error', file: r.from, message: `its run of ${r.run.config} was made from another queue, configuration or toolchain than the run in ${first.from}`, hint: 'import the shards of one run together (one plan, one image)' });
+      diags.push({
+        severity: 'error',
+        file: r.from,
+        message: `its run of ${r.run.config} was made from another queue, configuration or toolchain than the run in ${first.from}`,
+        hint: 'import the shards of one run together (one plan, one image)',
+      });
     }
   }
   const same = current && current.inputs !== undefined && current.inputs === (first.run.inputs ?? undefined);
-  if (current && !same) notes.push(`the latest run of ${first.run.config} in this store was made from another queue, configuration or toolchain: the imported run replaces it in the latest-run index (its records stay in the store)`);
+  if (current && !same)
+    notes.push(
+      `the latest run of ${first.run.config} in this store was made from another queue, configuration or toolchain: the imported run replaces it in the latest-run index (its records stay in the store)`,
+    );
   const entries = new Map<string, RunEntry & { from: string }>();
   for (const t of same ? current.toggles : []) entries.set(t.toggle, { ...t, from: 'the store' });
   for (const { from, run } of runs) {
     for (const t of run.toggles) {
       const had = entries.get(t.toggle);
       if (had && had.key !== t.key && had.status === 'ok' && t.status === 'ok') {
-        diags.push({ severity: 'error', file: from, message: `toggle ${t.toggle} of ${run.config} is record ${t.key.slice(0, 12)} here and ${had.key.slice(0, 12)} in ${had.from}`, hint: 'the runs disagree on a toggle\'s inputs: import the shards of one run together' });
+        diags.push({
+          severity: 'error',
+          file: from,
+          message: `toggle ${t.toggle} of ${run.config} is record ${t.key.slice(0, 12)} here and ${had.key.slice(0, 12)} in ${had.from}`,
+          hint: "the runs disagree on a toggle's inputs: import the shards of one run together",
+        });
         continue;
       }
       if (had?.status !== 'ok') entries.set(t.toggle, { ...t, from });
@@ -357,7 +375,10 @@ function mergeRuns(runs: Array<{ from: string; run: ExportedRun }>, current: Run
   const rank = new Map(order.map((n, i) => [n, i]));
   const toggles = [...entries.values()].sort((a, b) => (rank.get(a.toggle) ?? 1e9) - (rank.get(b.toggle) ?? 1e9)).map(({ from: _f, ...t }) => t);
   const started = [...runs.map((r) => r.run.started_at), ...(same ? [current.startedAt] : [])].sort()[0]!;
-  const finished = [...runs.map((r) => r.run.finished_at), ...(same ? [current.finishedAt ?? null] : [])].filter((x): x is string => !!x).sort().at(-1);
+  const finished = [...runs.map((r) => r.run.finished_at), ...(same ? [current.finishedAt ?? null] : [])]
+    .filter((x): x is string => !!x)
+    .sort()
+    .at(-1);
   return {
     config: first.run.config,
     startedAt: started,
@@ -400,7 +421,12 @@ export async function importStores(store: RecordStore, files: readonly string[])
         );
       }
       if (manifest.record_schema !== RECORD_SCHEMA || manifest.key_version !== KEY_VERSION) {
-        throw new TinyError(`${file}: records of record schema ${manifest.record_schema}, key version ${manifest.key_version}; this tiny has ${RECORD_SCHEMA} and ${KEY_VERSION}`, 2, [], 'use the same version of tiny for the builds and the merge');
+        throw new TinyError(
+          `${file}: records of record schema ${manifest.record_schema}, key version ${manifest.key_version}; this tiny has ${RECORD_SCHEMA} and ${KEY_VERSION}`,
+          2,
+          [],
+          'use the same version of tiny for the builds and the merge',
+        );
       }
       const listed = new Map(manifest.records.map((r) => [r.key, r]));
       const onDisk = new Set<string>();
@@ -430,7 +456,13 @@ export async function importStores(store: RecordStore, files: readonly string[])
         }
       }
       const absent = [...listed.keys()].filter((k) => !onDisk.has(k));
-      if (absent.length) throw new TinyError(`${file}: the manifest lists record${absent.length > 1 ? 's' : ''} ${absent.map((k) => k.slice(0, 12)).join(', ')} that the tar does not hold`, 2, [], 'the export is damaged: export it again');
+      if (absent.length)
+        throw new TinyError(
+          `${file}: the manifest lists record${absent.length > 1 ? 's' : ''} ${absent.map((k) => k.slice(0, 12)).join(', ')} that the tar does not hold`,
+          2,
+          [],
+          'the export is damaged: export it again',
+        );
       for (const sha of manifest.patches ?? []) {
         const p = join(dir, 'patches', sha.slice(0, 2), `${sha}.patch`);
         const data = await readFile(p).catch(() => undefined);

@@ -66,12 +66,10 @@ function check(inputs: BuildInputs): void {
     if (typeof v !== 'string' || !v) bad.push(`${what} must be a non-empty string`);
   };
   const map = (v: unknown, what: string) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string'))
-      bad.push(`${what} must map names to strings`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || Object.values(v).some((x) => typeof x !== 'string')) bad.push(`${what} must map names to strings`);
   };
   if (typeof inputs.baseTree !== 'string' || !GIT_HASH.test(inputs.baseTree)) bad.push('baseTree must be a git tree hash');
-  if (!Array.isArray(inputs.patches) || inputs.patches.some((p) => typeof p !== 'string' || !HEX64.test(p)))
-    bad.push('patches must be sha256 hex strings');
+  if (!Array.isArray(inputs.patches) || inputs.patches.some((p) => typeof p !== 'string' || !HEX64.test(p))) bad.push('patches must be sha256 hex strings');
   if (typeof inputs.config !== 'string' || !HEX64.test(inputs.config)) bad.push('config must be the sha256 hex of .config');
   if (typeof inputs.toolchain !== 'object' || inputs.toolchain === null) bad.push('toolchain must be {name, image}');
   else {
@@ -81,8 +79,7 @@ function check(inputs: BuildInputs): void {
   str(inputs.arch, 'arch');
   map(inputs.makeVariables, 'makeVariables');
   map(inputs.env, 'env');
-  if (!Array.isArray(inputs.targets) || !inputs.targets.length || inputs.targets.some((t) => typeof t !== 'string' || !t))
-    bad.push('targets must be a non-empty list of make targets');
+  if (!Array.isArray(inputs.targets) || !inputs.targets.length || inputs.targets.some((t) => typeof t !== 'string' || !t)) bad.push('targets must be a non-empty list of make targets');
   str(inputs.toolVersion, 'toolVersion');
   str(inputs.runtime, 'runtime');
   if (bad.length) throw new TinyError(`invalid build inputs: ${bad.join('; ')}`, 2);

@@ -43,13 +43,7 @@ export async function withBuildLock<T>(cacheDir: string, fn: () => Promise<T>, o
     if (entered) throw e;
     const pid = await lockHolder(path);
     const who = pid ? `process ${pid}` : 'another process';
-    if (!wait)
-      throw new TinyError(`another tiny build (${who}) is using the cache ${resolve(cacheDir)}`, 1, [], 'wait for it to finish, or let this build wait its turn instead of failing');
-    throw new TinyError(
-      `gave up waiting for the build lock of ${resolve(cacheDir)} held by ${who}: ${(e as Error).message}`,
-      1,
-      [],
-      `if no tiny build is running, remove ${path}`,
-    );
+    if (!wait) throw new TinyError(`another tiny build (${who}) is using the cache ${resolve(cacheDir)}`, 1, [], 'wait for it to finish, or let this build wait its turn instead of failing');
+    throw new TinyError(`gave up waiting for the build lock of ${resolve(cacheDir)} held by ${who}: ${(e as Error).message}`, 1, [], `if no tiny build is running, remove ${path}`);
   }
 }

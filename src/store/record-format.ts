@@ -107,7 +107,15 @@ function inputsFrom(v: Json): BuildInputs {
 }
 
 function dirFrom(d: Json): DirSize {
-  return { dir: d.dir as string, text: d.text as number, data: d.data as number, bss: d.bss as number, dec: d.dec as number, ...(d.objects !== undefined ? { objects: d.objects as number } : {}), builtins: d.builtins as string[] };
+  return {
+    dir: d.dir as string,
+    text: d.text as number,
+    data: d.data as number,
+    bss: d.bss as number,
+    dec: d.dec as number,
+    ...(d.objects !== undefined ? { objects: d.objects as number } : {}),
+    builtins: d.builtins as string[],
+  };
 }
 
 export function firstErrorFrom(fe: Json): FirstError {
@@ -132,7 +140,12 @@ function fromVersion2(v: Json): BuildRecord {
     inputs: inputsFrom(v.inputs as Json),
     config: v.config as string,
     toggle: { name: toggle.name as string, ...(toggle.description !== undefined ? { description: toggle.description as string } : {}) },
-    patches: (v.patches as Json[]).map((p) => ({ name: p.name as string, sha256: p.sha256 as string, ...(p.strip !== undefined ? { strip: p.strip as number } : {}), ...(p.reverse !== undefined ? { reverse: p.reverse as boolean } : {}) })),
+    patches: (v.patches as Json[]).map((p) => ({
+      name: p.name as string,
+      sha256: p.sha256 as string,
+      ...(p.strip !== undefined ? { strip: p.strip as number } : {}),
+      ...(p.reverse !== undefined ? { reverse: p.reverse as boolean } : {}),
+    })),
     ...(v.source_tree !== undefined ? { sourceTree: v.source_tree as string } : {}),
     ...(v.base_version !== undefined ? { baseVersion: v.base_version as string } : {}),
     status: v.status as BuildRecord['status'],

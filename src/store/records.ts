@@ -200,8 +200,7 @@ async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string,
     else await keep('vmlinux', a.vmlinux, 'vmlinux.gz', true, 'vmlinux');
   }
   if (a.image && imageName) {
-    if (['metadata.json', 'vmlinux.gz', 'config', 'System.map.gz', 'symbols.json.gz', 'build.log.gz'].includes(imageName))
-      throw new TinyError(`cannot store an image named ${imageName}`, 2);
+    if (['metadata.json', 'vmlinux.gz', 'config', 'System.map.gz', 'symbols.json.gz', 'build.log.gz'].includes(imageName)) throw new TinyError(`cannot store an image named ${imageName}`, 2);
     await keep('image', a.image, imageName, false, imageName); // already compressed
   }
   await keep('config', a.config, 'config', false, '.config');
@@ -237,8 +236,7 @@ const isExistsError = (e: unknown) => ['ENOTEMPTY', 'EEXIST'].includes((e as Nod
  */
 export async function save(store: RecordStore, draft: BuildRecordDraft, artifacts: SaveArtifacts, opts: SaveOptions = {}): Promise<SaveResult> {
   const key = recordKey(draft.inputs);
-  if (draft.key !== undefined && draft.key !== key)
-    throw new TinyError(`record key ${draft.key} does not match its inputs (${key})`, 2);
+  if (draft.key !== undefined && draft.key !== key) throw new TinyError(`record key ${draft.key} does not match its inputs (${key})`, 2);
   const final = recordDir(store, key);
 
   await mkdir(store.tmp, { recursive: true });

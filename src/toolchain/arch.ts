@@ -62,7 +62,10 @@ export function archNames(dir = defaultArchesDir()): string[] {
   } catch {
     throw new TinyError(`no arches directory at ${dir}`, 2, [], 'pass the directory holding <ARCH>.yaml files (or set TINY_ARCHES)');
   }
-  return entries.filter((e) => e.endsWith('.yaml')).map((e) => e.slice(0, -'.yaml'.length)).sort();
+  return entries
+    .filter((e) => e.endsWith('.yaml'))
+    .map((e) => e.slice(0, -'.yaml'.length))
+    .sort();
 }
 
 const cache = new Map<string, Arch>();

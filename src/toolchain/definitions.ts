@@ -191,9 +191,7 @@ async function loadOne(dir: string, name: string, cwd = process.cwd()): Promise<
     packages: [...y.packages],
     baseImage: y.base_image,
     ...(y.platform ? { platform: y.platform } : {}),
-    ...(y.bootstrap
-      ? { bootstrap: { suite: y.bootstrap.suite, ...(y.bootstrap.mirror ? { mirror: y.bootstrap.mirror } : {}), include: [...(y.bootstrap.include ?? [])] } }
-      : {}),
+    ...(y.bootstrap ? { bootstrap: { suite: y.bootstrap.suite, ...(y.bootstrap.mirror ? { mirror: y.bootstrap.mirror } : {}), include: [...(y.bootstrap.include ?? [])] } } : {}),
     offlineBuildable: y.offline_buildable,
     ...(y.reason ? { reason: y.reason.trim() } : {}),
     needsCompat: [...(y.needs_compat ?? [])],
@@ -215,13 +213,7 @@ export function contentHash(yamlText: string, containerfileText: string): string
  * passes the base by image ID, or a bootstrapped one offline), and install every package the
  * definition lists.
  */
-function checkContainerfile(
-  cf: string,
-  y: YamlToolchain,
-  pos: Positions,
-  add: (p: { line: number; column: number }, m: string, h?: string) => void,
-  cfShown: string,
-): void {
+function checkContainerfile(cf: string, y: YamlToolchain, pos: Positions, add: (p: { line: number; column: number }, m: string, h?: string) => void, cfShown: string): void {
   const arg = /^\s*ARG\s+BASE=(\S+)\s*$/m.exec(cf);
   const from = /^\s*FROM\s+\$\{?BASE\}?(\s|$)/m.test(cf);
   if (!arg || !from) {
@@ -265,7 +257,7 @@ const REQUIRED_HINTS: Record<string, string> = {
   arches: 'add `arches:` listing kernel ARCH values, e.g. arches: [i386]',
   cross_compile: 'add `cross_compile:` with the prefix per ARCH, e.g. {i386: i686-linux-gnu-}',
   packages: 'add `packages:` listing the Debian packages the Containerfile installs',
-  base_image: 'add `base_image:`, the Containerfile\'s FROM, e.g. base_image: debian:bookworm',
+  base_image: "add `base_image:`, the Containerfile's FROM, e.g. base_image: debian:bookworm",
   offline_buildable: 'add `offline_buildable: true` (bootstrapped with mmdebstrap) or false (needs a registry; add reason:)',
   reason: 'offline_buildable is false: add `reason:` saying why a registry is needed and which image',
   bootstrap: 'offline_buildable is true: add `bootstrap: {suite: bookworm, include: [ca-certificates]}` (how mmdebstrap makes the base)',
@@ -343,4 +335,3 @@ function displayPath(path: string, cwd: string): string {
   const rel = relative(cwd, path);
   return rel !== '' && rel.length < path.length ? rel : path;
 }
-

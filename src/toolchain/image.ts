@@ -87,14 +87,7 @@ export function qualifyImage(ref: string): string {
 /** The mmdebstrap command line for a bootstrap spec (arguments after "mmdebstrap"). */
 export function mmdebstrapArgs(b: Bootstrap, output: string, platform?: string): string[] {
   const arch = platformToDebianArch(platform);
-  return [
-    '--variant=minbase',
-    ...(b.include.length ? [`--include=${b.include.join(',')}`] : []),
-    ...(arch ? [`--architectures=${arch}`] : []),
-    b.suite,
-    output,
-    b.mirror ?? DEFAULT_MIRROR,
-  ];
+  return ['--variant=minbase', ...(b.include.length ? [`--include=${b.include.join(',')}`] : []), ...(arch ? [`--architectures=${arch}`] : []), b.suite, output, b.mirror ?? DEFAULT_MIRROR];
 }
 
 function platformToDebianArch(platform?: string): string | undefined {
@@ -282,7 +275,12 @@ async function bootstrapBase(tc: Toolchain, b: Bootstrap, runtime: Runtime, cach
     try {
       const r = await exec.stream('mmdebstrap', args, { onLine: (l) => log(l), logFile: join(toolchainCache(cache), 'logs', `bootstrap-${b.suite}-${bootstrapKey(b, tc.platform)}.log`) });
       if (r.code !== 0) {
-        throw new TinyError(`mmdebstrap failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-10).join('\n')}`, 1, [], `is the mirror ${b.mirror ?? DEFAULT_MIRROR} reachable? (apt-get update tells)`);
+        throw new TinyError(
+          `mmdebstrap failed (exit ${r.code}):\n${r.output.trim().split('\n').slice(-10).join('\n')}`,
+          1,
+          [],
+          `is the mirror ${b.mirror ?? DEFAULT_MIRROR} reachable? (apt-get update tells)`,
+        );
       }
       await rename(tmp, tarball);
     } finally {

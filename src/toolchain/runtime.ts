@@ -252,14 +252,10 @@ export function normalizeId(id: string): string {
 /** Check what every runtime needs of a RunSpec; throws TinyError (exit 2). */
 export function checkRunSpec(spec: RunSpec, needsPinnedImage: boolean): void {
   if (needsPinnedImage && !isPinnedImage(spec.image)) {
-    throw new TinyError(
-      `refusing to run image '${spec.image}' by tag: containers are run by image ID or digest`,
-      2,
-      [],
-      'pass the id ensureImage() returned (sha256:...)',
-    );
+    throw new TinyError(`refusing to run image '${spec.image}' by tag: containers are run by image ID or digest`, 2, [], 'pass the id ensureImage() returned (sha256:...)');
   }
-  if (spec.network !== 'none' && spec.network !== 'host') throw new TinyError(`network '${String(spec.network)}' is not allowed: builds run with --network=none (or host, to reach a remote compiler cache)`, 2);
+  if (spec.network !== 'none' && spec.network !== 'host')
+    throw new TinyError(`network '${String(spec.network)}' is not allowed: builds run with --network=none (or host, to reach a remote compiler cache)`, 2);
   if (spec.cmd.length === 0) throw new TinyError('no command to run', 2);
   const seen = new Set<string>();
   for (const m of spec.mounts) {
@@ -392,12 +388,7 @@ export class EngineRuntime implements Runtime {
       });
       if (r.code !== 0) {
         const tail = r.output.trim().split('\n').slice(-15).join('\n');
-        throw new TinyError(
-          `${this.flags.bin} build of ${spec.tag} failed (exit ${r.code}):\n${tail}`,
-          1,
-          [],
-          spec.logFile ? `the whole log is in ${spec.logFile}` : undefined,
-        );
+        throw new TinyError(`${this.flags.bin} build of ${spec.tag} failed (exit ${r.code}):\n${tail}`, 1, [], spec.logFile ? `the whole log is in ${spec.logFile}` : undefined);
       }
       let id = '';
       try {
@@ -681,7 +672,15 @@ class EngineSession implements ContainerSession {
     await rm(out, { force: true });
     const code = rc ?? (timedOut ? 124 : 125);
     const argv = [this.rt.flags.bin, 'session', this.spec.name, ...spec.cmd];
-    return { code, output: tail.toString('utf8') + (rc === undefined && !timedOut ? `\n${this.rt.flags.bin}: the container ${this.spec.name} went away\n` : ''), truncated, argv, durationMs: Date.now() - t0, timedOut, hermetic: true };
+    return {
+      code,
+      output: tail.toString('utf8') + (rc === undefined && !timedOut ? `\n${this.rt.flags.bin}: the container ${this.spec.name} went away\n` : ''),
+      truncated,
+      argv,
+      durationMs: Date.now() - t0,
+      timedOut,
+      hermetic: true,
+    };
   }
 
   async close(): Promise<void> {

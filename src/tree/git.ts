@@ -41,10 +41,7 @@ export const TINY_IDENT = { name: 'tiny', email: 'tiny@localhost' } as const;
 /** Git's raw date format: seconds since the epoch and a UTC offset. */
 export const FIXED_DATE = '0 +0000';
 
-export function identityEnv(
-  author: { name: string; email: string; date: string },
-  committer: { name: string; email: string; date: string } = author,
-): Record<string, string> {
+export function identityEnv(author: { name: string; email: string; date: string }, committer: { name: string; email: string; date: string } = author): Record<string, string> {
   return {
     GIT_AUTHOR_NAME: author.name,
     GIT_AUTHOR_EMAIL: author.email,

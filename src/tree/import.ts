@@ -75,12 +75,7 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
 
   const version = opts.version ?? detected;
   if (!version) {
-    throw new TinyError(
-      `cannot tell the kernel version of ${describeSource(resolved)}: no VERSION line in its top-level Makefile`,
-      2,
-      [],
-      'give the version explicitly (base.version in queue.yaml)',
-    );
+    throw new TinyError(`cannot tell the kernel version of ${describeSource(resolved)}: no VERSION line in its top-level Makefile`, 2, [], 'give the version explicitly (base.version in queue.yaml)');
   }
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version) || version.includes('..') || version.endsWith('.lock')) {
     throw new TinyError(`"${version}" is not usable as a kernel version (letters, digits, ".", "_", "+", "-")`, 2);

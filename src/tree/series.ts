@@ -136,25 +136,14 @@ export function parseApplyErrors(stderr: string): string[] {
   return out;
 }
 
-export async function buildSeries(
-  store: TreeStore,
-  baseCommit: string,
-  patches: SeriesPatch[],
-  opts: SeriesOptions = {},
-): Promise<SeriesResult> {
+export async function buildSeries(store: TreeStore, baseCommit: string, patches: SeriesPatch[], opts: SeriesOptions = {}): Promise<SeriesResult> {
   const first = await build(store, baseCommit, patches, opts, true);
   if (first) return first;
   // A memoized commit is missing from the store (a store restored from backup?): start over.
   return (await build(store, baseCommit, patches, opts, false))!;
 }
 
-async function build(
-  store: TreeStore,
-  baseCommit: string,
-  patches: SeriesPatch[],
-  opts: SeriesOptions,
-  useMemo: boolean,
-): Promise<SeriesResult | undefined> {
+async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[], opts: SeriesOptions, useMemo: boolean): Promise<SeriesResult | undefined> {
   const stop = opts.stopOnFailure ?? true;
   const base = await git(store.gitDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${baseCommit}^{commit}`], { allowFail: true });
   if (base.code !== 0) throw new TinyError(`${baseCommit} is not a commit of the tree store ${store.gitDir}`, 2);
@@ -217,9 +206,7 @@ async function build(
       indexTree = tree;
       const author = { ...parseAuthor(p.author), date: gitDate(p.date) };
       const committer = { ...TINY_IDENT, date: author.date };
-      const commit = (
-        await git(store.gitDir, ['commit-tree', tree, '-p', parent.commit], { input: commitMessage(p), env: identityEnv(author, committer) })
-      ).stdout.trim();
+      const commit = (await git(store.gitDir, ['commit-tree', tree, '-p', parent.commit], { input: commitMessage(p), env: identityEnv(author, committer) })).stdout.trim();
       await writeRecord(store, 'series', key, { commit, tree, fuzz: applied } satisfies SeriesRecord);
       commits.push({ name: p.name, commit, tree, fuzz: applied, cached: false });
       parent = { commit, tree };

@@ -110,12 +110,7 @@ async function recoverWorktree(store: TreeStore, path: string, admin: string): P
   return undefined;
 }
 
-export async function materialize(
-  store: TreeStore,
-  commit: string,
-  dir: string,
-  opts: MaterializeOptions = {},
-): Promise<{ path: string; reused: boolean }> {
+export async function materialize(store: TreeStore, commit: string, dir: string, opts: MaterializeOptions = {}): Promise<{ path: string; reused: boolean }> {
   const path = resolve(dir);
   const rev = await git(store.gitDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${commit}^{commit}`], { allowFail: true });
   if (rev.code !== 0) throw new TinyError(`${commit} is not a commit of the tree store ${store.gitDir}`, 2);
@@ -136,12 +131,7 @@ export async function materialize(
     }
     if (st) {
       if (state === 'stale') {
-        throw new TinyError(
-          `${path} was a tiny worktree but the tree store no longer knows it`,
-          2,
-          [],
-          `remove ${path} (after saving anything you changed in it) and run again`,
-        );
+        throw new TinyError(`${path} was a tiny worktree but the tree store no longer knows it`, 2, [], `remove ${path} (after saving anything you changed in it) and run again`);
       }
       if ((await readdir(path)).length) {
         throw new TinyError(
@@ -175,7 +165,10 @@ async function moveTo(path: string, id: string, opts: MaterializeOptions): Promi
   const head = (await gitIn(path, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).stdout.trim();
   // `status` also refreshes the index, so the next look is stat-fast.
   const status = await gitIn(path, ['status', '--porcelain', '-z', '--untracked-files=no', '--ignore-submodules']);
-  const changed = status.stdout.split('\0').filter(Boolean).map((l) => l.slice(3));
+  const changed = status.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((l) => l.slice(3));
   if (head === id && !changed.length) return true;
   if (changed.length && !opts.force) {
     const list = changed.slice(0, 10).join(', ') + (changed.length > 10 ? `, ... (${changed.length} files)` : '');
@@ -198,4 +191,3 @@ async function moveTo(path: string, id: string, opts: MaterializeOptions): Promi
   }
   return true;
 }
-

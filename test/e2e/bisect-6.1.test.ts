@@ -16,7 +16,10 @@ import { DEBIAN_ORIG, DEBIAN_PATCHES, DEBIAN_SRC, DEBIAN_SRC_MISSING, HAVE_DEBIA
 const SRC = DEBIAN_SRC;
 const ORIG = DEBIAN_ORIG;
 const PATCHES = DEBIAN_PATCHES;
-const havePodman = await sh('podman', ['info', '--format', '{{.Host.Arch}}']).then(() => true, () => false);
+const havePodman = await sh('podman', ['info', '--format', '{{.Host.Arch}}']).then(
+  () => true,
+  () => false,
+);
 // In `npm test` and CI after build-6.1 (vitest.config.ts orders them): the shared cache's ccache
 // makes the good point mostly hits. Measured here alone at load 6 (three kernel builds at once):
 // 29 min; about 10 min on a quiet machine. TINY_QUICK=1 skips it.
@@ -29,7 +32,15 @@ if (!QUICK && !available) {
   console.warn(`SKIP bisect-6.1: ${why}`);
 }
 
-const ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'Debian', GIT_AUTHOR_EMAIL: 'debian-kernel@lists.debian.org', GIT_COMMITTER_NAME: 'Debian', GIT_COMMITTER_EMAIL: 'debian-kernel@lists.debian.org' };
+const ENV = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Debian',
+  GIT_AUTHOR_EMAIL: 'debian-kernel@lists.debian.org',
+  GIT_COMMITTER_NAME: 'Debian',
+  GIT_COMMITTER_EMAIL: 'debian-kernel@lists.debian.org',
+};
 const BEFORE = 12;
 const AFTER = 12;
 const SUBJECT = 'init: add a 16 KiB boot lookup table';
@@ -47,7 +58,11 @@ describe.skipIf(!available)('tiny bisect over Debian 6.1 patches as commits (pod
     await g(['init', '-q', '-b', 'master']);
     await g(['add', '-A', '-f', '.']);
     await g(['commit', '-q', '-m', `Linux ${ORIG!.match(/linux_([\d.]+)\.orig/)![1]}`]);
-    const series = (await readFile(join(PATCHES, 'series'), 'utf8')).split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).map((l) => l.split(/\s+/)[0]!);
+    const series = (await readFile(join(PATCHES, 'series'), 'utf8'))
+      .split('\n')
+      .map((l) => l.replace(/#.*/, '').trim())
+      .filter(Boolean)
+      .map((l) => l.split(/\s+/)[0]!);
     let made = 0;
     for (const name of series) {
       if (made === BEFORE + AFTER) break;
@@ -57,7 +72,10 @@ describe.skipIf(!available)('tiny bisect over Debian 6.1 patches as commits (pod
         regression = (await g(['rev-parse', 'HEAD'])).trim();
         continue;
       }
-      const ok = await sh('git', ['-C', repo, 'apply', '--index', join(PATCHES, name)], { env: ENV }).then(() => true, () => false);
+      const ok = await sh('git', ['-C', repo, 'apply', '--index', join(PATCHES, name)], { env: ENV }).then(
+        () => true,
+        () => false,
+      );
       if (!ok) continue;
       const text = await readFile(join(PATCHES, name), 'utf8');
       const subject = /^Subject:\s*(?:\[[^\]]*\]\s*)?(.+)$/m.exec(text)?.[1] ?? name;
@@ -71,10 +89,13 @@ describe.skipIf(!available)('tiny bisect over Debian 6.1 patches as commits (pod
   });
 
   it('names the commit that adds the table, and confirms it by reverting it', async () => {
-    const r = await tiny(['bisect', '--config', 'tinyconfig-6.1', '--repo', repo, '--good', `HEAD~${BEFORE + AFTER + 1}`, '--bad', 'master', '--metric', 'dec', '--threshold', '+8K', '--runtime', 'podman'], {
-      cwd: REPO,
-      env: { TINY_CACHE: process.env.TINY_E2E_CACHE ?? join(work, 'cache') },
-    });
+    const r = await tiny(
+      ['bisect', '--config', 'tinyconfig-6.1', '--repo', repo, '--good', `HEAD~${BEFORE + AFTER + 1}`, '--bad', 'master', '--metric', 'dec', '--threshold', '+8K', '--runtime', 'podman'],
+      {
+        cwd: REPO,
+        env: { TINY_CACHE: process.env.TINY_E2E_CACHE ?? join(work, 'cache') },
+      },
+    );
     process.stdout.write(r.stdout);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toContain(`first bad commit: ${regression} ${SUBJECT}`);

@@ -62,7 +62,12 @@ if (skipWhy) {
         const r = await tiny(['boot', '--config', 'webserver', '--tree', resolve(TREE!), '--mem', '16M', '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
         timings.push(`webserver boot -m 16M (with the build when not cached): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as { key: string; toggle: string; root: { kind: string }; boot: { booted: boolean; banner: string; mem_total_kib: number; mem_free_kib: number; to_init_ms: number; total_ms: number } };
+        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+          key: string;
+          toggle: string;
+          root: { kind: string };
+          boot: { booted: boolean; banner: string; mem_total_kib: number; mem_free_kib: number; to_init_ms: number; total_ms: number };
+        };
         timings.push(`  MemTotal ${j.boot.mem_total_kib} kB, MemFree ${j.boot.mem_free_kib} kB, init after ${j.boot.to_init_ms} ms`);
         expect(j.root.kind).toBe('disk');
         expect(j.boot.booted).toBe(true);

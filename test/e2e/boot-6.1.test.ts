@@ -30,11 +30,12 @@ const TARBALL = DEBIAN_ORIG ? join(DEBIAN_SRC, DEBIAN_ORIG) : undefined;
 const { probe, skipWhy: podmanSkipWhy } = await podman();
 const qemu = await run('qemu-system-i386', ['--version'], { allowFail: true }).catch(() => undefined);
 const CI = !!process.env.CI;
-const skipWhy = process.env.TINY_QUICK === '1'
-  ? 'TINY_QUICK=1: booting the Linux 6.1 kernel built in the podman toolchain is skipped'
-  : !TARBALL
-  ? DEBIAN_SRC_MISSING
-  : (podmanSkipWhy ?? (qemu?.code !== 0 && !CI ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86' : undefined));
+const skipWhy =
+  process.env.TINY_QUICK === '1'
+    ? 'TINY_QUICK=1: booting the Linux 6.1 kernel built in the podman toolchain is skipped'
+    : !TARBALL
+      ? DEBIAN_SRC_MISSING
+      : (podmanSkipWhy ?? (qemu?.code !== 0 && !CI ? 'qemu-system-i386 is not installed; fix: sudo apt-get install -y qemu-system-x86' : undefined));
 
 interface BootJson {
   config: string;

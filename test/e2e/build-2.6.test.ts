@@ -106,7 +106,10 @@ if (skipWhy) {
         const j = await build('webserver', process.env.TINY_E2E_CACHE ?? caches[0]!, 'base,queue');
         const base = j.toggles.find((t) => t.toggle === 'base')!;
         const queue = j.toggles.find((t) => t.toggle === 'queue')!;
-        expect([base.status, queue.status].every((s) => s === 'built' || s === 'cached'), `${base.error ?? ''} ${queue.error ?? ''}`).toBe(true);
+        expect(
+          [base.status, queue.status].every((s) => s === 'built' || s === 'cached'),
+          `${base.error ?? ''} ${queue.error ?? ''}`,
+        ).toBe(true);
         expect(base.dec).toBeGreaterThan(first!.dec); // TCP/IP, IDE, ext2, a NIC and a serial console on top of allnoconfig
         // Every linux-tiny option at its default (y): the same text, data and bss as 2.6.9 itself.
         expect([queue.text, queue.data, queue.bss]).toEqual([base.text, base.data, base.bss]);

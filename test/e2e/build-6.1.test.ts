@@ -31,7 +31,11 @@ const SLOW = 90 * 60_000;
 
 function findTarball(): string | undefined {
   const dir = join(homedir(), '.cache/tiny-src');
-  const orig = existsSync(dir) ? readdirSync(dir).filter((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f)).sort() : [];
+  const orig = existsSync(dir)
+    ? readdirSync(dir)
+        .filter((f) => /^linux_6\.1\.\d+\.orig\.tar\.xz$/.test(f))
+        .sort()
+    : [];
   if (orig.length) return join(dir, orig.at(-1)!);
   if (existsSync('/usr/src/linux-source-6.1.tar.xz')) return '/usr/src/linux-source-6.1.tar.xz';
   return undefined;
@@ -42,11 +46,12 @@ const { probe, skipWhy: podmanSkipWhy } = await podman();
 // Runs in `npm test` and CI: the 6.1 matrix (one cold tinyconfig build, four incremental
 // toggles, one from the store) took 53 min on this 2-core machine at a load average of ~17 and
 // should take a fraction of that on an idle one. TINY_QUICK=1 skips it on a developer machine.
-const skipWhy = process.env.TINY_QUICK === '1'
-  ? 'TINY_QUICK=1: the Linux 6.1 build in the podman toolchain is skipped'
-  : !TARBALL
-  ? 'no Linux 6.1 source: put linux_6.1.*.orig.tar.xz in ~/.cache/tiny-src or install linux-source-6.1'
-  : podmanSkipWhy;
+const skipWhy =
+  process.env.TINY_QUICK === '1'
+    ? 'TINY_QUICK=1: the Linux 6.1 build in the podman toolchain is skipped'
+    : !TARBALL
+      ? 'no Linux 6.1 source: put linux_6.1.*.orig.tar.xz in ~/.cache/tiny-src or install linux-source-6.1'
+      : podmanSkipWhy;
 
 interface JsonToggle {
   toggle: string;

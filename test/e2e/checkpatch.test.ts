@@ -25,10 +25,7 @@ describe.skipIf(!ORIG)('tiny queue check --checkpatch', () => {
   afterAll(() => rmSync(work, { recursive: true, force: true }));
 
   it("reports the tree's checkpatch.pl findings per patch", async () => {
-    const r = await tiny(
-      ['queue', 'check', '--queue', join(REPO, 'test/fixtures/merge/queue'), '--tree', join(work, 'tree'), '--checkpatch', '--json'],
-      { env: { TINY_CACHE: join(work, 'cache') } },
-    );
+    const r = await tiny(['queue', 'check', '--queue', join(REPO, 'test/fixtures/merge/queue'), '--tree', join(work, 'tree'), '--checkpatch', '--json'], { env: { TINY_CACHE: join(work, 'cache') } });
     expect(r.code).toBe(1); // super-remount fails in order
     const base = (expectJsonOutput('queue-check', r.stdout).bases as any[])[0];
     const style = (name: string) => base.patches.find((p: any) => p.name === name).style.filter((s: any) => s.kind === 'checkpatch');
@@ -38,13 +35,10 @@ describe.skipIf(!ORIG)('tiny queue check --checkpatch', () => {
       '8: WARNING:PRINTK_WITHOUT_KERN_LEVEL: printk() should include KERN_<LEVEL> facility level',
       '11: ERROR:MISSING_SIGN_OFF: Missing Signed-off-by: line(s)',
     ]);
-    expect(messages('printk-optional')).toContain(
-      '22: WARNING:CONFIG_DESCRIPTION: please write a help paragraph that fully describes the config symbol',
-    );
-    const text = await tiny(
-      ['queue', 'check', '--queue', join(REPO, 'test/fixtures/merge/queue'), '--tree', join(work, 'tree'), '--checkpatch', '--no-pairs'],
-      { env: { TINY_CACHE: join(work, 'cache') } },
-    );
+    expect(messages('printk-optional')).toContain('22: WARNING:CONFIG_DESCRIPTION: please write a help paragraph that fully describes the config symbol');
+    const text = await tiny(['queue', 'check', '--queue', join(REPO, 'test/fixtures/merge/queue'), '--tree', join(work, 'tree'), '--checkpatch', '--no-pairs'], {
+      env: { TINY_CACHE: join(work, 'cache') },
+    });
     expect(text.stdout).toContain('super-report-errors: patch line 8: WARNING:PRINTK_WITHOUT_KERN_LEVEL: printk() should include KERN_<LEVEL> facility level');
   }, 300_000);
 });

@@ -44,10 +44,7 @@ describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
   afterAll(() => rm(work, { recursive: true, force: true }));
 
   it('imports the quilt series into a queue', async () => {
-    const r = await tiny(
-      ['queue', 'import-quilt', PATCHES, '--out', join(work, 'queue'), '--base-version', version, '--base-source', join(SRC, ORIG!)],
-      { env },
-    );
+    const r = await tiny(['queue', 'import-quilt', PATCHES, '--out', join(work, 'queue'), '--base-version', version, '--base-source', join(SRC, ORIG!)], { env });
     expect(r.stderr).toMatch(/imported 16\d patches/);
     expect(r.code).toBe(0);
   });

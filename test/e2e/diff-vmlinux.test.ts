@@ -120,8 +120,7 @@ describe.skipIf(!pairs.length)(`tiny diff on real vmlinux pairs = scripts/bloat-
   beforeAll(async () => {
     script = await findBloatOMeter();
     if (!script.path) return;
-    for (const p of pairs)
-      for (const m of MODES) want.set(`${p.label} ${m.join('')}`, (await run('python3', [script.path, ...m, p.old, p.new])).stdout);
+    for (const p of pairs) for (const m of MODES) want.set(`${p.label} ${m.join('')}`, (await run('python3', [script.path, ...m, p.old, p.new])).stdout);
   }, 600_000);
 
   for (const p of pairs) {
@@ -150,7 +149,13 @@ describe.skipIf(!pairs.length)(`tiny diff on real vmlinux pairs = scripts/bloat-
       expect(ra.at(-1)).toBe(plain.at(-1)); // Total: Before=..., After=..., chg ...%
       const renamed = ra.filter((l) => / -> /.test(l));
       expect(renamed).toHaveLength(n);
-      if (n) console.log(`${p.label}: ${n} renames, e.g. ${renamed.slice(0, 3).map((l) => l.replace(/\s+/g, ' ').trim()).join('; ')}`);
+      if (n)
+        console.log(
+          `${p.label}: ${n} renames, e.g. ${renamed
+            .slice(0, 3)
+            .map((l) => l.replace(/\s+/g, ' ').trim())
+            .join('; ')}`,
+        );
     }, 120_000);
   }
 });

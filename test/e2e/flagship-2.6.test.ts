@@ -62,7 +62,9 @@ if (skipWhy) {
         const t0 = Date.now();
         const r = await tiny(['build', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--only', 'base,queue,all-off', '--json'], { env });
         figures.build_seconds = Math.round((Date.now() - t0) / 1000);
-        const j = (r.stdout ? expectJsonOutput('build', r.stdout) : {}) as unknown as { toggles?: Array<{ toggle: string; status: string; dec: number; artifacts: Record<string, { bytes: number }> }> };
+        const j = (r.stdout ? expectJsonOutput('build', r.stdout) : {}) as unknown as {
+          toggles?: Array<{ toggle: string; status: string; dec: number; artifacts: Record<string, { bytes: number }> }>;
+        };
         const queue = j.toggles?.find((t) => t.toggle === 'queue');
         if (queue) Object.assign(figures, { bzimage_bytes: queue.artifacts.bzImage?.bytes, dec: queue.dec, budget_bzimage_bytes: budget! });
         await save();
@@ -99,7 +101,9 @@ if (skipWhy) {
       async () => {
         const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--http', '--json'], { env });
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as { boot: { booted: boolean; qemu: { argv: string[] }; http: { served: boolean; nic: { device: string }; requests: number; round_trips_ms: number[]; mem_free_kib: number } } };
+        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+          boot: { booted: boolean; qemu: { argv: string[] }; http: { served: boolean; nic: { device: string }; requests: number; round_trips_ms: number[]; mem_free_kib: number } };
+        };
         expect(j.boot.booted).toBe(true);
         expect(j.boot.http).toMatchObject({ served: true, nic: { device: 'ne2k_pci' }, requests: 4 });
         // Only the guest's port 80, only on the host's loopback.
@@ -115,16 +119,27 @@ if (skipWhy) {
     it(
       'tiny boot --find-min-mem --http from mem=2M: the smallest mem= that still serves HTTP, and 4K less does not',
       async () => {
-        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--http', '--json'], { env });
+        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--http', '--json'], {
+          env,
+        });
         expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as { min_mem: { min_kib: number; fails_kib: number; step_kib: number; limit: string; serves_http: boolean; at_min: { mem_total_kib: number; mem_free_kib: number; http_mem_free_kib: number } } };
+        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+          min_mem: { min_kib: number; fails_kib: number; step_kib: number; limit: string; serves_http: boolean; at_min: { mem_total_kib: number; mem_free_kib: number; http_mem_free_kib: number } };
+        };
         expect(j.min_mem).toMatchObject({ limit: 'kernel', step_kib: 4, serves_http: true });
         expect(j.min_mem.min_kib).toBeLessThanOrEqual(2048);
         expect(j.min_mem.fails_kib).toBe(j.min_mem.min_kib - 4);
         expect(j.min_mem.at_min.mem_total_kib).toBeLessThan(j.min_mem.min_kib);
-        Object.assign(figures, { min_mem_kib: j.min_mem.min_kib, min_mem_serves_http: true, at_min_mem_free_kib: j.min_mem.at_min.mem_free_kib, at_min_http_mem_free_kib: j.min_mem.at_min.http_mem_free_kib });
+        Object.assign(figures, {
+          min_mem_kib: j.min_mem.min_kib,
+          min_mem_serves_http: true,
+          at_min_mem_free_kib: j.min_mem.at_min.mem_free_kib,
+          at_min_http_mem_free_kib: j.min_mem.at_min.http_mem_free_kib,
+        });
         await save();
-        console.log(`flagship: smallest mem=${j.min_mem.min_kib}K that serves HTTP (MemFree ${j.min_mem.at_min.mem_free_kib} kB at init, ${j.min_mem.at_min.http_mem_free_kib} kB while serving; ${j.min_mem.fails_kib}K fails)`);
+        console.log(
+          `flagship: smallest mem=${j.min_mem.min_kib}K that serves HTTP (MemFree ${j.min_mem.at_min.mem_free_kib} kB at init, ${j.min_mem.at_min.http_mem_free_kib} kB while serving; ${j.min_mem.fails_kib}K fails)`,
+        );
       },
       SLOW,
     );

@@ -99,10 +99,14 @@ if (skipWhy) {
         const rep2 = expectJsonOutput('inline-cost', again.stdout) as unknown as Report;
         expect(rep2.cached).toBe(true);
         expect(rep2.costs).toEqual(rep.costs);
-        console.log(`inline-cost-2.6: first run ${(firstMs / 1000).toFixed(0)}s, cached run ${(againMs / 1000).toFixed(1)}s; top: ${rep.costs.slice(0, 5).map((c) => `${c.name} ${c.copies}x${c.bytes_per_copy}`).join(', ')}`);
+        console.log(
+          `inline-cost-2.6: first run ${(firstMs / 1000).toFixed(0)}s, cached run ${(againMs / 1000).toFixed(1)}s; top: ${rep.costs
+            .slice(0, 5)
+            .map((c) => `${c.name} ${c.copies}x${c.bytes_per_copy}`)
+            .join(', ')}`,
+        );
       },
       SLOW,
     );
   });
 }
-

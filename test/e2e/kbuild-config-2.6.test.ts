@@ -111,9 +111,7 @@ if (!TREE) {
         // PRINTK became optional with linux-tiny; 2.6.9 itself has no such symbol.
         const err = await gen('undefined symbol', { fragment: { PRINTK: 'y' } }).catch((e: unknown) => e);
         expect(err).toBeInstanceOf(TinyError);
-        expect((err as TinyError).diagnostics.map((d) => d.message)).toEqual([
-          'CONFIG_PRINTK is not defined in this tree (no `config PRINTK` in any Kconfig file read from arch/i386/Kconfig)',
-        ]);
+        expect((err as TinyError).diagnostics.map((d) => d.message)).toEqual(['CONFIG_PRINTK is not defined in this tree (no `config PRINTK` in any Kconfig file read from arch/i386/Kconfig)']);
       },
       SLOW,
     );

@@ -16,9 +16,7 @@ import { skippedSuite } from '../helpers/trees.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SLOW = 900_000;
-const CANDIDATES = [process.env.TINY_TARBALL_6_1, '/usr/src/linux-source-6.1.tar.xz', join(homedir(), '.cache/tiny-src/linux_6.1.176.orig.tar.xz')].filter(
-  (p): p is string => !!p,
-);
+const CANDIDATES = [process.env.TINY_TARBALL_6_1, '/usr/src/linux-source-6.1.tar.xz', join(homedir(), '.cache/tiny-src/linux_6.1.176.orig.tar.xz')].filter((p): p is string => !!p);
 const TARBALL = CANDIDATES.find((p) => existsSync(p));
 
 /** Extract once (minus C sources and docs) into a cache directory; returns the tree. */

@@ -44,7 +44,10 @@ describe.skipIf(here.length < 2)(`the linux-tiny queue on ${here.map((b) => b.ve
     for (const b of here) expect(r.stdout).toMatch(new RegExp(`^${b.version.replace(/\./g, '\\.')}: \\d+ patches: \\d+ clean, \\d+ offset, 0 fuzz, 0 fail in order;`, 'm'));
     // Per-base variants line up by name in the patch x base matrix; a patch not carried to a
     // base says n/a there (tcpdiag: 2.6.10 has its own IP_TCPDIAG).
-    const tcpdiag = r.stdout.split('\n').filter((l) => /^tcpdiag\s/.test(l)).at(-1)!;
+    const tcpdiag = r.stdout
+      .split('\n')
+      .filter((l) => /^tcpdiag\s/.test(l))
+      .at(-1)!;
     if (here.some((b) => b.version === '2.6.11')) expect(tcpdiag).toMatch(/\bn\/a\b/);
     console.log(`queue check on ${here.length} bases: ${Date.now() - t0} ms`);
   });
@@ -61,7 +64,10 @@ describe.skipIf(here.length < 2)(`the linux-tiny queue on ${here.map((b) => b.ve
     const readme = await readFile(join(q, 'bases1-broken-out', 'README'), 'utf8');
     for (const b of here.slice(1)) {
       // Checked on its base when the release was made ...
-      expect(m.checks.find((c) => c.name === `queue check ${b.version}`), JSON.stringify(m.checks)).toMatchObject({ ok: true });
+      expect(
+        m.checks.find((c) => c.name === `queue check ${b.version}`),
+        JSON.stringify(m.checks),
+      ).toMatchObject({ ok: true });
       expect(readme).toContain(`QUILT_SERIES=series-${b.version} quilt push -a`);
       // ... and quilt applies it, every patch, on a copy of the tree.
       const series = (await readFile(join(q, 'bases1-broken-out', 'patches', `series-${b.version}`), 'utf8')).split('\n').filter((l) => l && !l.startsWith('#'));

@@ -23,7 +23,7 @@ const available = HAVE_DEBIAN_SERIES;
 // budget for CI, so it runs with TINY_SLOW_TESTS=1 only.
 const SLOW = process.env.TINY_SLOW_TESTS === '1';
 if (!available) console.warn(`SKIP queue-rebase-6.1: ${DEBIAN_SRC_MISSING}`);
-else if (!SLOW) console.warn('SKIP queue-rebase-6.1: set TINY_SLOW_TESTS=1 to rebase part of Debian\'s series on Linux 6.1 (several minutes)');
+else if (!SLOW) console.warn("SKIP queue-rebase-6.1: set TINY_SLOW_TESTS=1 to rebase part of Debian's series on Linux 6.1 (several minutes)");
 
 /** The series entries between two comment headers (a group of Debian's series file). */
 function group(series: string, header: RegExp): string[] {
@@ -49,7 +49,7 @@ describe.skipIf(!available || !SLOW)('queue rebase on Linux 6.1 (Debian patches)
     await rm(work, { recursive: true, force: true });
   });
 
-  it('rebases part of the build-system group from orig onto orig + the group\'s first patches, and refreshes to no change', async () => {
+  it("rebases part of the build-system group from orig onto orig + the group's first patches, and refreshes to no change", async () => {
     const t0 = Date.now();
     const series = await readFile(join(PATCHES, 'series'), 'utf8');
     // Upstream-ish: the first three of the build-system group (version, uname timestamp, kbuild
@@ -63,11 +63,7 @@ describe.skipIf(!available || !SLOW)('queue rebase on Linux 6.1 (Debian patches)
     // The new base: orig + the build-system group, one commit in the store (index-only).
     const store = await openTreeStore(env.TINY_CACHE!);
     const base = await importBase(store, await resolveSource({ kind: 'tarball', path: join(SRC, ORIG!) }, { cacheDir: env.TINY_CACHE! }), { version });
-    const up = await buildSeries(
-      store,
-      base.commit,
-      await Promise.all(upstreamPatches.map(async (p) => ({ name: p, text: await readFile(join(PATCHES, p)), strip: 1, reverse: false }))),
-    );
+    const up = await buildSeries(store, base.commit, await Promise.all(upstreamPatches.map(async (p) => ({ name: p, text: await readFile(join(PATCHES, p)), strip: 1, reverse: false }))));
     expect(up.failure).toBeUndefined();
     const next = up.commits.at(-1)!.commit;
     const tImport = Date.now() - t0;
@@ -90,7 +86,10 @@ describe.skipIf(!available || !SLOW)('queue rebase on Linux 6.1 (Debian patches)
     expect(r.stderr).toMatch(/rebasing \d+ patches from 6\.1\.\d+/);
     console.log(r.stdout);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    const rows = r.stdout.split('mergeability')[0]!.split('\n').filter((l) => queuePatches.some((p) => l.startsWith(p.replace(/^.*\//, '').replace(/\.patch$/, '') + ' ')));
+    const rows = r.stdout
+      .split('mergeability')[0]!
+      .split('\n')
+      .filter((l) => queuePatches.some((p) => l.startsWith(p.replace(/^.*\//, '').replace(/\.patch$/, '') + ' ')));
     expect(rows).toHaveLength(queuePatches.length);
     for (const row of rows) expect(row).toMatch(/\s(clean|merged|upstream)\b/);
     expect(r.stdout).toMatch(new RegExp(`^patch\\s+${version.replace(/\./g, '\\.')}-next\\s+${version.replace(/\./g, '\\.')}$`, 'm'));

@@ -31,9 +31,7 @@ const SLOW = 90 * 60_000;
 const ONLY = 'base,queue,all-off,flip:printk';
 const buildArgs = (config: string) => ['build', '--config', config, '--tree', resolve(TREE), '--only', ONLY, '--runtime', 'podman'];
 const { probe, skipWhy: podmanSkipWhy } = await podman();
-const skipWhy = !TREE || !existsSync(TREE)
-    ? 'no Linux 2.6.9 tree (TINY_TREE_2_6, or ../shared/kernels/linux-2.6.9.tar.xz)'
-    : ((await missingPrerequisites('redis-server')) ?? podmanSkipWhy);
+const skipWhy = !TREE || !existsSync(TREE) ? 'no Linux 2.6.9 tree (TINY_TREE_2_6, or ../shared/kernels/linux-2.6.9.tar.xz)' : ((await missingPrerequisites('redis-server')) ?? podmanSkipWhy);
 
 async function freePort(): Promise<number> {
   return new Promise((res) => {
@@ -59,7 +57,11 @@ async function answers(port: number): Promise<boolean> {
 async function content(cache: string): Promise<Record<string, Record<string, string>>> {
   const out: Record<string, Record<string, string>> = {};
   for (const r of await listRecords(await openRecordStore(cache), { status: 'ok' })) {
-    out[r.key] = Object.fromEntries(Object.entries(r.artifacts).filter(([n]) => n !== 'log').map(([n, a]) => [n, `${a!.bytes} ${a!.sha256}`]));
+    out[r.key] = Object.fromEntries(
+      Object.entries(r.artifacts)
+        .filter(([n]) => n !== 'log')
+        .map(([n, a]) => [n, `${a!.bytes} ${a!.sha256}`]),
+    );
   }
   return out;
 }
@@ -100,7 +102,12 @@ if (skipWhy) {
     const step = async (label: string, args: string[], env: Record<string, string>) => {
       const t0 = Date.now();
       const r = await tiny(args, { env: { ...env } });
-      timings.push(`${label}: ${((Date.now() - t0) / 1000).toFixed(0)}s; ${r.stderr.split('\n').filter((l) => l.startsWith('tiny: ccache:')).join(' ')}`);
+      timings.push(
+        `${label}: ${((Date.now() - t0) / 1000).toFixed(0)}s; ${r.stderr
+          .split('\n')
+          .filter((l) => l.startsWith('tiny: ccache:'))
+          .join(' ')}`,
+      );
       expect(r.code, r.stderr.slice(-4000)).toBe(0);
       return r;
     };

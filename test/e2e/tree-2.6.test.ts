@@ -104,8 +104,6 @@ describe.skipIf(!TREE)('Linux 2.6.9 tree store (TINY_TREE_2_6)', () => {
     expect(await materialize(store, base.commit, dir)).toEqual({ path: dir, reused: true });
     const moveMs = performance.now() - t0;
     expect(await readFile(join(dir, 'init/main.c'), 'utf8')).toBe(await readFile(join(TREE!, 'init/main.c'), 'utf8'));
-    console.log(
-      `tree-2.6 e2e: apply ${applyMs.toFixed(0)} ms, memoized ${memoMs.toFixed(0)} ms, worktree add ${checkoutMs.toFixed(0)} ms, move ${moveMs.toFixed(0)} ms`,
-    );
+    console.log(`tree-2.6 e2e: apply ${applyMs.toFixed(0)} ms, memoized ${memoMs.toFixed(0)} ms, worktree add ${checkoutMs.toFixed(0)} ms, move ${moveMs.toFixed(0)} ms`);
   }, 600_000);
 });

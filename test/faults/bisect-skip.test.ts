@@ -29,8 +29,24 @@ describe('tiny bisect: faults that used to name the wrong commit', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const bisect = (config: string, extra: string[] = []) =>
-    ['bisect', '--config', config, '--repo', repo, '--good', 'master~8', '--bad', 'master', '--metric', 'dec', '--threshold', '+4K', '--runtime', 'host', ...extra];
+  const bisect = (config: string, extra: string[] = []) => [
+    'bisect',
+    '--config',
+    config,
+    '--repo',
+    repo,
+    '--good',
+    'master~8',
+    '--bad',
+    'master',
+    '--metric',
+    'dec',
+    '--threshold',
+    '+4K',
+    '--runtime',
+    'host',
+    ...extra,
+  ];
 
   it('a relative --config path names the regression (the steps run in the scratch clone, not in the cwd)', async () => {
     const inputs = await byteSnapshot(repo);
@@ -112,10 +128,10 @@ describe('tiny bisect: faults that used to name the wrong commit', () => {
     await git(broken, ['commit', '-q', '-a', '--amend', '--no-edit']);
     void b;
     const inputs = await byteSnapshot(broken);
-    const r = await tiny(
-      ['bisect', '--config', CONFIG, '--repo', broken, '--good', 'master~4', '--bad', 'master', '--metric', 'dec', '--threshold', '+4K', '--runtime', 'host'],
-      { cwd: REPO, env: { TINY_CACHE: join(dir, 'cache-broken') } },
-    );
+    const r = await tiny(['bisect', '--config', CONFIG, '--repo', broken, '--good', 'master~4', '--bad', 'master', '--metric', 'dec', '--threshold', '+4K', '--runtime', 'host'], {
+      cwd: REPO,
+      env: { TINY_CACHE: join(dir, 'cache-broken') },
+    });
     expect(r.code, r.stdout + r.stderr).toBe(1);
     expect(r.stdout).not.toMatch(/^first bad commit:/m);
     expect(r.stderr).toContain('tiny: every step of the bisect was skipped (3 commits): no first bad commit can be named');
@@ -137,7 +153,8 @@ describe('every git process tiny starts gets the scrubbed git environment', () =
           lines.forEach((line, i) => {
             // run('git', ...) / start('git', ...) without gitEnv() inherits GIT_DIR and friends
             const call = lines.slice(i, i + 3).join(' ');
-            if (/\b(run|stream|start|spawn|execFile|spawnSync|execFileSync)\(\s*'git'/.test(line) && !/env: (gitEnv|bisectGitEnv)\(/.test(call)) offenders.push(`${relative(REPO, p)}:${i + 1}: ${line.trim()}`);
+            if (/\b(run|stream|start|spawn|execFile|spawnSync|execFileSync)\(\s*'git'/.test(line) && !/env: (gitEnv|bisectGitEnv)\(/.test(call))
+              offenders.push(`${relative(REPO, p)}:${i + 1}: ${line.trim()}`);
           });
         }
       }

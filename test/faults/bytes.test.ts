@@ -42,7 +42,9 @@ async function makeTree(dir: string, extra: Record<string, Buffer> = {}): Promis
 
 async function makeQueue(dir: string, tree: string, patches: Record<string, Buffer>, bases = ''): Promise<void> {
   await mkdir(join(dir, 'patches'), { recursive: true });
-  const series = Object.keys(patches).map((n) => `  - name: ${n}\n    file: patches/${n}.patch\n`).join('');
+  const series = Object.keys(patches)
+    .map((n) => `  - name: ${n}\n    file: patches/${n}.patch\n`)
+    .join('');
   await writeFile(join(dir, 'queue.yaml'), `name: bytes\nbase:\n  version: "0.0"\n  sources:\n    - path: ${tree}\n${bases}series:\n${series}`);
   for (const [n, bytes] of Object.entries(patches)) await writeFile(join(dir, 'patches', `${n}.patch`), bytes);
 }

@@ -33,9 +33,7 @@ describe('a corrupt record', { timeout: 120_000 }, () => {
 
     const report = await tiny(['report', '--config', 'fake-tiny'], { env });
     expect(report.code).toBe(1);
-    expect(report.stdout + report.stderr).toContain(
-      `record ${key.slice(0, 12)} is corrupt: ${meta}: not valid JSON (`,
-    );
+    expect(report.stdout + report.stderr).toContain(`record ${key.slice(0, 12)} is corrupt: ${meta}: not valid JSON (`);
     expect(report.stdout + report.stderr).toContain(`remove it (rm -r ${dir}): \`tiny build --config fake-tiny\` makes it again`);
     expect(report.stdout + report.stderr).not.toContain('not in the store');
 

@@ -155,7 +155,10 @@ function checkoutUnderWay(cache: string): { seen: () => boolean; close: () => vo
       // inotify tells at once when git creates its lock; the poll covers a directory being made.
       if (!watchers.has(n)) {
         try {
-          watchers.set(n, watch(d, (_e, f) => f === 'index.lock' && look(d)));
+          watchers.set(
+            n,
+            watch(d, (_e, f) => f === 'index.lock' && look(d)),
+          );
         } catch {
           /* removed meanwhile */
         }
@@ -287,7 +290,9 @@ export async function snapshotBytes(dir: string): Promise<Record<string, string>
         ? `link ${await readlink(p)}`
         : e.isDirectory()
           ? 'dir'
-          : `file ${createHash('sha256').update(await readFile(p)).digest('hex')}`;
+          : `file ${createHash('sha256')
+              .update(await readFile(p))
+              .digest('hex')}`;
       out[`${rel}${e.name}`] = `${what} mode ${st.mode.toString(8)} mtime ${st.mtimeMs}`;
       if (e.isDirectory()) await walk(p, `${rel}${e.name}/`);
     }
@@ -320,10 +325,7 @@ export async function paddedFakeQueue(work: string, padFiles = 1500): Promise<{ 
   await cp(FAKE_QUEUE, queue, { recursive: true });
   await writeFile(join(queue, 'patches', 'pad-init.patch'), `Subject: pad: initialise every pad\n\n---\n${diff.join('\n')}\n`);
   const yaml = join(queue, 'queue.yaml');
-  await writeFile(
-    yaml,
-    (await readFile(yaml, 'utf8')).replace('path: ../../fakelinux', `path: ${tree}`) + '  - name: pad-init\n    file: patches/pad-init.patch\n    guards: [+pad]\n',
-  );
+  await writeFile(yaml, (await readFile(yaml, 'utf8')).replace('path: ../../fakelinux', `path: ${tree}`) + '  - name: pad-init\n    file: patches/pad-init.patch\n    guards: [+pad]\n');
   return { queue, tree };
 }
 

@@ -38,7 +38,9 @@ describe('hostile paths and CRLF: queue check and queue apply give one answer', 
   async function queue(name: string, patches: Record<string, string>, p0: string[] = []): Promise<string> {
     const q = join(work, name);
     await mkdir(join(q, 'patches'), { recursive: true });
-    const series = Object.keys(patches).map((n) => `  - name: ${n}\n    file: patches/${n}.patch\n${p0.includes(n) ? '    strip: 0\n' : ''}`).join('');
+    const series = Object.keys(patches)
+      .map((n) => `  - name: ${n}\n    file: patches/${n}.patch\n${p0.includes(n) ? '    strip: 0\n' : ''}`)
+      .join('');
     await writeFile(join(q, 'queue.yaml'), `name: ${name}\nbase:\n  version: "0.0"\n  sources:\n    - path: ${tree}\nseries:\n${series}`);
     for (const [n, text] of Object.entries(patches)) await writeFile(join(q, 'patches', `${n}.patch`), text, 'latin1');
     return q;
@@ -59,10 +61,28 @@ describe('hostile paths and CRLF: queue check and queue apply give one answer', 
   const created = (path: string) => `--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+int evil;\n`;
 
   it.each([
-    ['an absolute path', 'abs', () => `--- ${outside}/evil.c\n+++ ${outside}/evil.c\n@@ -0,0 +1 @@\n+int evil;\n`, /is an absolute path: a patch only changes files inside the tree/, /hint: make the ---\/\+\+\+ paths relative to the top of the tree/],
-    ['a path into .git', 'dotgit', () => `diff --git a/.git/hooks/post-checkout b/.git/hooks/post-checkout\nnew file mode 100755\n--- /dev/null\n+++ b/.git/hooks/post-checkout\n@@ -0,0 +1,2 @@\n+#!/bin/sh\n+echo pwned\n`, /'\.git\/hooks\/post-checkout' is inside \.git: a patch never writes git's own files/, /hint: remove this file section from the patch/],
+    [
+      'an absolute path',
+      'abs',
+      () => `--- ${outside}/evil.c\n+++ ${outside}/evil.c\n@@ -0,0 +1 @@\n+int evil;\n`,
+      /is an absolute path: a patch only changes files inside the tree/,
+      /hint: make the ---\/\+\+\+ paths relative to the top of the tree/,
+    ],
+    [
+      'a path into .git',
+      'dotgit',
+      () => `diff --git a/.git/hooks/post-checkout b/.git/hooks/post-checkout\nnew file mode 100755\n--- /dev/null\n+++ b/.git/hooks/post-checkout\n@@ -0,0 +1,2 @@\n+#!/bin/sh\n+echo pwned\n`,
+      /'\.git\/hooks\/post-checkout' is inside \.git: a patch never writes git's own files/,
+      /hint: remove this file section from the patch/,
+    ],
     ['a ../ path', 'dotdot', () => created('../evil.c'), /'\.\.\/evil\.c' leaves the tree \('\.\.'\)/, /hint: a patch only changes files inside the tree/],
-    ['a new symlink pointing out of the tree', 'mklink', () => `diff --git a/kernel/link b/kernel/link\nnew file mode 120000\n--- /dev/null\n+++ b/kernel/link\n@@ -0,0 +1 @@\n+../../outside\n\\ No newline at end of file\n`, /'kernel\/link' would be a symlink to '\.\.\/\.\.\/outside', outside the tree/, /hint: a symlink a patch creates must point at a path inside the tree/],
+    [
+      'a new symlink pointing out of the tree',
+      'mklink',
+      () => `diff --git a/kernel/link b/kernel/link\nnew file mode 120000\n--- /dev/null\n+++ b/kernel/link\n@@ -0,0 +1 @@\n+../../outside\n\\ No newline at end of file\n`,
+      /'kernel\/link' would be a symlink to '\.\.\/\.\.\/outside', outside the tree/,
+      /hint: a symlink a patch creates must point at a path inside the tree/,
+    ],
   ])('%s: refused by check and apply alike (exit 2), naming the patch file and line', async (_what, name, text, message, hint) => {
     const q = await queue(`q-${name}`, { ok: created('kernel/fine.c'), [name]: text() }, name === 'abs' ? [name] : []);
     const { check, apply, out } = await both(q);

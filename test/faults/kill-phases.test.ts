@@ -7,20 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  FAKE_CONFIG,
-  FAKE_QUEUE,
-  cleanRun,
-  comparable,
-  faultAt,
-  filesMatching,
-  paddedFakeQueue,
-  scratch,
-  snapshotBytes,
-  tiny,
-  treeHash,
-  type Phase,
-} from './harness.js';
+import { FAKE_CONFIG, FAKE_QUEUE, cleanRun, comparable, faultAt, filesMatching, paddedFakeQueue, scratch, snapshotBytes, tiny, treeHash, type Phase } from './harness.js';
 
 const build = (queue: string) => ['build', '--config', FAKE_CONFIG, '--queue', queue, '--runtime', 'host'];
 

@@ -39,7 +39,7 @@ describe('queue rebase --continue refuses leftover conflict markers', { timeout:
     await sh('git', ['-C', wt, 'add', 'kernel/d.c']);
     const done = await tiny(['queue', 'rebase', '--queue', q, '--continue'], { env });
     expect(done.code, done.stdout + done.stderr).toBe(0);
-    clean = { patches: (await byteSnapshot(join(q, 'patches'))) };
+    clean = { patches: await byteSnapshot(join(q, 'patches')) };
   });
   afterAll(async () => {
     if (work) await rm(work, { recursive: true, force: true });

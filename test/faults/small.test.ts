@@ -61,7 +61,7 @@ describe('small faults', { timeout: 120_000 }, () => {
     expect(a.stderr).toContain('tiny: --only " , " names nothing');
   });
 
-  it('qemu that cannot allocate the memory asked for: the boot failure is qemu\'s own reason, not a guess', async (ctx) => {
+  it("qemu that cannot allocate the memory asked for: the boot failure is qemu's own reason, not a guess", async (ctx) => {
     const qemu = qemuBinary('i386');
     if (!(await haveCommand(qemu))) {
       if (process.env.CI) throw new Error(`${qemu} is not installed`);
@@ -108,7 +108,9 @@ describe('small faults', { timeout: 120_000 }, () => {
     const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree], { env });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('tiny: no source of base 2.6.9 could be used:');
-    expect(r.stderr).toContain(`hint: a rebase starts from the queue's own base 2.6.9: fix its sources in ${join(q, 'queue.yaml')} (base.sources: a directory or tarball of 2.6.9); --tree names the new base, not this one`);
+    expect(r.stderr).toContain(
+      `hint: a rebase starts from the queue's own base 2.6.9: fix its sources in ${join(q, 'queue.yaml')} (base.sources: a directory or tarball of 2.6.9); --tree names the new base, not this one`,
+    );
     expect(r.stderr).not.toContain('give a kernel tree with --tree DIR');
     expect(await snapshotBytes(q)).toEqual(before);
   });

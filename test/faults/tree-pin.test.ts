@@ -76,7 +76,9 @@ describe('--tree and the queue pin', { timeout: 180_000 }, () => {
 
     const allowed = await tiny(build(pinned, '--tree', modified, '--allow-other-base'), { env });
     expect(allowed.code, allowed.stderr).toBe(0);
-    expect(allowed.stderr).toContain(`tiny: note: ${modified} is not the queue's base 0.0 (tree ${pin.slice(0, 12)}): it is 0.0 with other content (tree ${got.slice(0, 12)}); used as asked (--allow-other-base)`);
+    expect(allowed.stderr).toContain(
+      `tiny: note: ${modified} is not the queue's base 0.0 (tree ${pin.slice(0, 12)}): it is 0.0 with other content (tree ${got.slice(0, 12)}); used as asked (--allow-other-base)`,
+    );
   });
 
   it('the pinned base itself given with --tree is taken, and builds what a clean run of the queue builds', async () => {

@@ -19,7 +19,9 @@ export async function findBloatOMeter(): Promise<{ path?: string; why?: string }
   if (existsSync(CACHED) && statSync(CACHED).size > 0) return { path: CACHED };
   const candidates: Array<[string, string]> = [];
   if (existsSync('/usr/src'))
-    for (const f of readdirSync('/usr/src').filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f)).sort())
+    for (const f of readdirSync('/usr/src')
+      .filter((f) => /^linux-source-[\d.]+\.tar\.xz$/.test(f))
+      .sort())
       candidates.push([`/usr/src/${f}`, `${f.replace(/\.tar\.xz$/, '')}/scripts/bloat-o-meter`]);
   const src = join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tiny-src');
   if (existsSync(src)) for (const f of readdirSync(src).filter((f) => /^linux_6\.1\.[\d.]+\.orig\.tar\.xz$/.test(f))) candidates.push([join(src, f), '--wildcards */scripts/bloat-o-meter']);

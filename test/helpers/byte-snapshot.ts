@@ -18,7 +18,12 @@ export async function byteSnapshot(root: string): Promise<string[]> {
       else if (st.isDirectory()) {
         out.push(`${rel}/ ${mode}`);
         await walk(p);
-      } else out.push(`${rel} ${mode} ${createHash('sha256').update(await readFile(p)).digest('hex')}`);
+      } else
+        out.push(
+          `${rel} ${mode} ${createHash('sha256')
+            .update(await readFile(p))
+            .digest('hex')}`,
+        );
     }
   };
   await walk(root);

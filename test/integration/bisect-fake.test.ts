@@ -28,7 +28,24 @@ describe('tiny bisect on a fake kernel history (host runtime)', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const args = (extra: string[] = []) => ['bisect', '--config', 'fake-bisect', '--repo', repo, '--good', 'HEAD~20', '--bad', 'master', '--metric', 'dec', '--threshold', '+4K', '--runtime', 'host', ...extra];
+  const args = (extra: string[] = []) => [
+    'bisect',
+    '--config',
+    'fake-bisect',
+    '--repo',
+    repo,
+    '--good',
+    'HEAD~20',
+    '--bad',
+    'master',
+    '--metric',
+    'dec',
+    '--threshold',
+    '+4K',
+    '--runtime',
+    'host',
+    ...extra,
+  ];
 
   it('names the regression, skips the broken commits, prints the symbol diff and confirms by revert', async () => {
     const cache = join(dir, 'cache1');

@@ -61,7 +61,10 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     const r = await tiny([...FAKE, '--json'], { env: { TINY_CACHE: cache } });
     const ms = Date.now() - t0;
     expect(r.code, r.stderr).toBe(0);
-    const j = expectJsonOutput('build', r.stdout) as { ok: boolean; toggles: Array<{ status: string; text: number; data: number; bss: number; dec: number; key: string; sha256: Record<string, string> }> };
+    const j = expectJsonOutput('build', r.stdout) as {
+      ok: boolean;
+      toggles: Array<{ status: string; text: number; data: number; bss: number; dec: number; key: string; sha256: Record<string, string> }>;
+    };
     expect(j.ok).toBe(true);
     for (const t of j.toggles) {
       expect(t.status).toBe('cached');
@@ -184,7 +187,10 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
   it('a budget over its limit fails the run, naming it', async () => {
     await mkdir(join(tmp, 'configs'), { recursive: true });
     const file = join(tmp, 'configs', 'fake-budget.yaml');
-    await writeFile(file, 'name: fake-budget\ntoolchain: gcc-12-i386\narch: i386\nkconfig:\n  base: defconfig\n  fragment:\n    EXPERT: y\n    PRINTK: y\ntargets: [vmlinux, bzImage]\nbudgets:\n  dec: 1000\n  min_saving_per_patch: 4K\n');
+    await writeFile(
+      file,
+      'name: fake-budget\ntoolchain: gcc-12-i386\narch: i386\nkconfig:\n  base: defconfig\n  fragment:\n    EXPERT: y\n    PRINTK: y\ntargets: [vmlinux, bzImage]\nbudgets:\n  dec: 1000\n  min_saving_per_patch: 4K\n',
+    );
     const r = await tiny(['build', '--config', file, ...QUEUE, '--json'], { env: { TINY_CACHE: cache } });
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/^tiny: budget exceeded \(configuration fake-budget\):\n  ✗ dec [\d,]+ bytes > budget 1,000 by [\d,]+ bytes in toggle queue\n/m);

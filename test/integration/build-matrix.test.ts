@@ -93,7 +93,14 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
     expect(s.text + s.data + s.bss).toBe(s.dec);
     const vmlinux = await readArtifact(p.setup.records, q, 'vmlinux');
     expect(sha256(vmlinux!)).toBe(q.measurement!.sha256.vmlinux);
-    expect(q.inputs.env).toMatchObject({ KBUILD_BUILD_USER: 'tiny', KBUILD_BUILD_HOST: 'tiny', KBUILD_BUILD_TIMESTAMP: 'Sat Feb  3 00:00:00 UTC 2001', SOURCE_DATE_EPOCH: '981158400', LC_ALL: 'C', TZ: 'UTC' });
+    expect(q.inputs.env).toMatchObject({
+      KBUILD_BUILD_USER: 'tiny',
+      KBUILD_BUILD_HOST: 'tiny',
+      KBUILD_BUILD_TIMESTAMP: 'Sat Feb  3 00:00:00 UTC 2001',
+      SOURCE_DATE_EPOCH: '981158400',
+      LC_ALL: 'C',
+      TZ: 'UTC',
+    });
     expect(q.hermetic).toBe(false);
     expect(q.inputs.runtime).toBe('host');
     // flip toggles record the option's flipped value in their .config

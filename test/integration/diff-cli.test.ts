@@ -306,7 +306,11 @@ Total: Before=1468, After=1548, chg +5.45%
     const json = expectJsonOutput('diff', r.stdout) as { old: unknown; mode: string; sections: Array<{ label: string; rename: number | null }> };
     expect(json.old).toEqual({ arg: 'old', kind: 'file', path: join(dir, 'old'), key: null, config: null, toggle: null });
     expect(json.mode).toBe('c');
-    expect(json.sections.map((s) => [s.label, s.rename])).toEqual([['Function', null], ['Data', null], ['RO Data', null]]);
+    expect(json.sections.map((s) => [s.label, s.rename])).toEqual([
+      ['Function', null],
+      ['Data', null],
+      ['RO Data', null],
+    ]);
   });
 
   it('bad input: exit 2 and why', async () => {
@@ -314,11 +318,19 @@ Total: Before=1468, After=1548, chg +5.45%
       const r = await tiny(['diff', ...args], { cwd: dir, env: env() });
       return [r.code, r.stdout, r.stderr];
     };
-    expect(await e(['old', 'nosuch'])).toEqual([2, '', "tiny: nosuch: no such file\n  hint: give two vmlinux files, two record keys (or unique prefixes of 4+ hex digits), or --config NAME and two toggle names\n"]);
+    expect(await e(['old', 'nosuch'])).toEqual([
+      2,
+      '',
+      'tiny: nosuch: no such file\n  hint: give two vmlinux files, two record keys (or unique prefixes of 4+ hex digits), or --config NAME and two toggle names\n',
+    ]);
     expect(await e(['old', 'prog.c'])).toEqual([2, '', `tiny: nm cannot read prog.c: nm: ${dir}/prog.c: file format not recognized\n`]);
     expect(await e(['old', 'ffff0000'])).toEqual([2, '', `tiny: ffff0000: no such file, and no record with that key in ${cache}/records\n`]);
     expect(await e([keys.failed!.slice(0, 12), 'old'])).toEqual([2, '', `tiny: record ${keys.failed!.slice(0, 12)} (clones flip:broken) is a failed build: it has no symbol table to compare\n`]);
-    expect(await e(['--config', 'clones', 'queue', 'flip:clone'])).toEqual([2, '', 'tiny: flip:clone: no such file, and no toggle flip:clone in the last clones run\n  hint: did you mean flip:clones?\n']);
+    expect(await e(['--config', 'clones', 'queue', 'flip:clone'])).toEqual([
+      2,
+      '',
+      'tiny: flip:clone: no such file, and no toggle flip:clone in the last clones run\n  hint: did you mean flip:clones?\n',
+    ]);
     expect(await e(['--config', 'nope', 'queue', 'base'])).toEqual([2, '', `tiny: no \`tiny build --config nope\` run recorded in ${cache}\n`]);
     expect((await e(['-c', '-t', 'old', 'new']))[0]).toBe(2);
   });

@@ -43,9 +43,7 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     expect(kinds('reverse')).toMatchObject({ 'kallsyms-all': 'fails', 'kallsyms-extra': 'clean', 'super-remount': 'skipped' });
     expect(by['printk-optional']!.invasiveness).toMatchObject({ declares_option: true, unguarded: [] });
     expect(by['sched-account']!.invasiveness.declares_option).toBe(false);
-    expect(by['sched-account']!.invasiveness.unguarded).toEqual([
-      { file: 'kernel/sched.c', line: 32, text: '\tsched_account();' },
-    ]);
+    expect(by['sched-account']!.invasiveness.unguarded).toEqual([{ file: 'kernel/sched.c', line: 32, text: '\tsched_account();' }]);
     const pair = base!.pairs.find((p) => p.a === 'kallsyms-all' && p.b === 'kallsyms-extra');
     expect(pair).toMatchObject({ files: ['kernel/Makefile'], overlapping_hunks: 1, swap_conflict: true });
     // A patch that fails in any order is not an order conflict.
@@ -57,14 +55,13 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tiny-check-missing-'));
     await cp(QUEUE, join(dir, 'queue'), { recursive: true });
     await cp(join(QUEUE, '..', 'tree'), join(dir, 'tree'), { recursive: true });
-    await writeFile(
-      join(dir, 'queue', 'patches', 'gone.patch'),
-      '--- a/kernel/sched.c\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-#include <linux/sched.h>\n-\n',
-    );
+    await writeFile(join(dir, 'queue', 'patches', 'gone.patch'), '--- a/kernel/sched.c\n+++ /dev/null\n@@ -1,2 +0,0 @@\n-#include <linux/sched.h>\n-\n');
     await appendFile(join(dir, 'queue', 'queue.yaml'), '  - name: gone\n    file: patches/gone.patch\n');
     const r = await tiny(['queue', 'check', '--queue', join(dir, 'queue'), '--json'], { env });
     expect(r.code, r.stderr).toBe(1);
-    const report = expectJsonOutput('queue-check', r.stdout) as unknown as { bases: Array<{ patches: Array<{ name: string; alone: { kind: string; failed: Array<{ file: string; hunk: number; reason: string }> } }> }> };
+    const report = expectJsonOutput('queue-check', r.stdout) as unknown as {
+      bases: Array<{ patches: Array<{ name: string; alone: { kind: string; failed: Array<{ file: string; hunk: number; reason: string }> } }> }>;
+    };
     const gone = report.bases[0]!.patches.find((p) => p.name === 'gone')!;
     expect(gone.alone.kind).toBe('fails');
     expect(gone.alone.failed[0]).toMatchObject({ file: 'kernel/sched.c', hunk: 0 });

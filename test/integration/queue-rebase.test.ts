@@ -77,7 +77,9 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
     const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree, '--out', wt], { env });
     expect(r.code).toBe(1);
     // Beside the conflict: the patch's hunk (what it meant to do) and the new base's text there.
-    expect(r.stdout).toMatch(/\nkernel\/d\.c:\d+: the patch's hunk \(its intent\):\n    @@ -\d+,7 \+\d+,7 @@.*\n(    [ +-].*\n)*    -int d_line20 = 20;\n    \+int d_line20 = 0;\n(    [ +-].*\n)*  2\.6\.10 has there:\n    int d_line20 = 2000; \/\* changed upstream \*\/\n/);
+    expect(r.stdout).toMatch(
+      /\nkernel\/d\.c:\d+: the patch's hunk \(its intent\):\n    @@ -\d+,7 \+\d+,7 @@.*\n(    [ +-].*\n)*    -int d_line20 = 20;\n    \+int d_line20 = 0;\n(    [ +-].*\n)*  2\.6\.10 has there:\n    int d_line20 = 2000; \/\* changed upstream \*\/\n/,
+    );
     const conflicted = await readFile(join(wt, 'kernel/d.c'), 'utf8');
     expect(conflicted).toMatch(/<<<<<<< HEAD\nint d_line20 = 2000; \/\* changed upstream \*\/\n\|\|\|\|\|\|\| /);
 

@@ -97,9 +97,7 @@ describe('tiny queue refresh (fake tree)', { timeout: 300_000 }, () => {
     expect(r.stdout).toMatch(/^p-merge   refreshed  patches\/p-merge\.patch \(content: 1 file, 1 hunk, \+2 -2\)$/m);
     const after = await files(q);
     // Header kept; the diff is git's, with the enclosing line after @@ as git writes it.
-    expect(after['p-clean']).toBe(
-      before['p-clean']!.replace('+int a_line15 = 0;', '+int a_line15 = -1;').replace('@@ -12,7 +12,7 @@', '@@ -12,7 +12,7 @@ int a_line11 = 11;'),
-    );
+    expect(after['p-clean']).toBe(before['p-clean']!.replace('+int a_line15 = 0;', '+int a_line15 = -1;').replace('@@ -12,7 +12,7 @@', '@@ -12,7 +12,7 @@ int a_line11 = 11;'));
     const mergeHunk = [
       '@@ -12,8 +12,8 @@ int c_line11 = 11;',
       ' int c_line12 = 12;',

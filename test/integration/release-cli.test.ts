@@ -21,7 +21,10 @@ const CONFIG = join(FIX, 'configs/fake-tiny.yaml');
 
 async function sums(dir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
-  for (const f of (await readdir(dir)).sort()) out[f] = createHash('sha256').update(await readFile(join(dir, f))).digest('hex');
+  for (const f of (await readdir(dir)).sort())
+    out[f] = createHash('sha256')
+      .update(await readFile(join(dir, f)))
+      .digest('hex');
   return out;
 }
 
@@ -203,7 +206,9 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     await mkdir(home, { mode: 0o700 });
     const genv = { ...process.env, GNUPGHOME: home };
     await sh('gpg', ['--batch', '--passphrase', '', '--quick-gen-key', 'tiny release test <release@tiny.invalid>', 'ed25519', 'sign', 'never'], { env: genv });
-    const r = await tiny(['release', '0.0-tiny1', '--queue', join(FIX, 'fake-queue'), '--config', CONFIG, '--out', join(work, 'signed'), '--sign', 'release@tiny.invalid'], { env: { ...env, GNUPGHOME: home } });
+    const r = await tiny(['release', '0.0-tiny1', '--queue', join(FIX, 'fake-queue'), '--config', CONFIG, '--out', join(work, 'signed'), '--sign', 'release@tiny.invalid'], {
+      env: { ...env, GNUPGHOME: home },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('SHA256SUMS signed with release@tiny.invalid');
     const dir = join(work, 'signed', '0.0-tiny1');
@@ -215,7 +220,10 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toContain('SHA256SUMS.asc: Good signature from "tiny release test <release@tiny.invalid>"');
     // a signature over other sums does not verify
-    await writeFile(join(dir, 'SHA256SUMS.asc'), (await readFile(join(dir, 'SHA256SUMS.asc'), 'utf8')).replace(/\n([A-Za-z0-9+/]{10})/, (_, s: string) => `\n${s.split('').reverse().join('')}`));
+    await writeFile(
+      join(dir, 'SHA256SUMS.asc'),
+      (await readFile(join(dir, 'SHA256SUMS.asc'), 'utf8')).replace(/\n([A-Za-z0-9+/]{10})/, (_, s: string) => `\n${s.split('').reverse().join('')}`),
+    );
     const bad = await tiny(['release', 'verify', dir, '--queue', join(FIX, 'fake-queue')], { env: { ...env, GNUPGHOME: home } });
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/NOT verified: 0 of 9 files differ from what tiny regenerates; the signature does not verify/);
@@ -229,7 +237,10 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     const banner = join(queue, 'patches', 'banner-option.patch');
     await writeFile(banner, (await readFile(banner, 'utf8')).replace('+static const char banner[] = "";', '+static const char banner[] = "Fake Linux, tiny";'));
     const panic = join(queue, 'patches', 'panic-reason.patch');
-    await writeFile(panic, (await readFile(panic, 'utf8')).replace('A plain code patch (no option)', 'A plain code patch, reworded (no option)').replace('@@ -1,5 +1,6 @@', '@@ -1,5 +1,6 @@ panic_count'));
+    await writeFile(
+      panic,
+      (await readFile(panic, 'utf8')).replace('A plain code patch (no option)', 'A plain code patch, reworded (no option)').replace('@@ -1,5 +1,6 @@', '@@ -1,5 +1,6 @@ panic_count'),
+    );
     await writeFile(
       join(queue, 'patches', 'panic-table.patch'),
       'Subject: panic: a table\n\n--- a/kernel/panic.c\n+++ b/kernel/panic.c\n@@ -8,3 +8,5 @@\n \tfor (;;)\n \t\tpanic_count++;\n }\n+\n+const char panic_table[4096] = { 1 };\n',

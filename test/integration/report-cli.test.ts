@@ -70,22 +70,39 @@ const unset = (s: string) => `# CONFIG_${s} is not set`;
 const AT_DEFAULT: Record<string, Edit> = {
   'tiny-printk': { config: ['CONFIG_PRINTK=y', 'CONFIG_DEBUG_BUGVERBOSE=y'] },
   'tiny-bug': { set: [['do_exit', 'T', 1912, 'kernel']], config: ['CONFIG_BUG=y'] },
-  'tiny-inline-strings': { set: [['copy_strings', 't', 700, 'fs'], ['copy_strings.part.0', 't', 40, 'fs']] },
+  'tiny-inline-strings': {
+    set: [
+      ['copy_strings', 't', 700, 'fs'],
+      ['copy_strings.part.0', 't', 40, 'fs'],
+    ],
+  },
   'tiny-vmstat': { config: ['CONFIG_VM_EVENT_COUNTERS=y'] },
 };
 const OFF: Record<string, Edit> = {
   'tiny-printk': {
-    set: [['printk', 'T', 12, 'kernel'], ['show_mem', 'T', 400, 'mm'], ['panic', 'T', 500, 'kernel']],
+    set: [
+      ['printk', 'T', 12, 'kernel'],
+      ['show_mem', 'T', 400, 'mm'],
+      ['panic', 'T', 500, 'kernel'],
+    ],
     drop: ['vprintk', 'emit_log_char', 'log_buf'],
     config: [unset('PRINTK'), unset('DEBUG_BUGVERBOSE')],
   },
   'tiny-bug': {
-    set: [['die', 'T', 320, 'arch'], ['do_page_fault', 'T', 1250, 'arch'], ['do_exit', 'T', 1900, 'kernel'], ['handle_mm_fault.constprop.0', 't', 1580, 'mm']],
+    set: [
+      ['die', 'T', 320, 'arch'],
+      ['do_page_fault', 'T', 1250, 'arch'],
+      ['do_exit', 'T', 1900, 'kernel'],
+      ['handle_mm_fault.constprop.0', 't', 1580, 'mm'],
+    ],
     drop: ['__bug_table', 'handle_mm_fault.isra.0'],
     config: [unset('BUG'), unset('DEBUG_BUGVERBOSE')],
   },
   'tiny-vmstat': {
-    set: [['vmstat_text', 'r', 300, 'mm'], ['show_mem', 'T', 520, 'mm']],
+    set: [
+      ['vmstat_text', 'r', 300, 'mm'],
+      ['show_mem', 'T', 520, 'mm'],
+    ],
     drop: ['vm_event_states', 'all_vm_events'],
     config: [unset('VM_EVENT_COUNTERS')],
   },
@@ -359,12 +376,7 @@ all-off vs queue                      CONFIG_BUG: y -> n, CONFIG_DEBUG_BUGVERBOS
   it('ends with every input hash: tree, toolchain image, patches, each record and .config', async () => {
     const out = await $('report --config tinyweb');
     const inputs = out.slice(out.indexOf('\nInputs\n') + 1);
-    expect(inputs.split('\n').slice(0, 4)).toEqual([
-      'Inputs',
-      `tree: ${TREE}`,
-      `toolchain: gcc-12-i386 ${IMAGE}`,
-      'runtime: podman; arch: i386; tiny 0.1.0',
-    ]);
+    expect(inputs.split('\n').slice(0, 4)).toEqual(['Inputs', `tree: ${TREE}`, `toolchain: gcc-12-i386 ${IMAGE}`, 'runtime: podman; arch: i386; tiny 0.1.0']);
     for (const p of PATCHES) expect(inputs).toMatch(new RegExp(`^${p} +${patchSha(p)}$`, 'm'));
     for (const t of tinywebToggles()) expect(inputs).toMatch(new RegExp(`^${t.name} +${keys[t.name]}  ${sha256(t.config)}$`, 'm'));
   });
@@ -406,9 +418,19 @@ Bytes saved by turning each option off (\`queue - flip:<patch>\`); % of base and
     const r = await tiny(['report', '--config', 'tinyweb', '--json'], { env: env() });
     expect(r.code).toBe(0);
     const j = expectJsonOutput('report', r.stdout) as any;
-    expect(j).toMatchObject({ schema_version: 1, config: 'tinyweb', ok: true, failed: [], image_name: 'bzImage', base_sizes: { text: 92532, data: 9256, bss: 46384, dec: 148172, image: 66677 }, budgets: null });
+    expect(j).toMatchObject({
+      schema_version: 1,
+      config: 'tinyweb',
+      ok: true,
+      failed: [],
+      image_name: 'bzImage',
+      base_sizes: { text: 92532, data: 9256, bss: 46384, dec: 148172, image: 66677 },
+      budgets: null,
+    });
     expect(j.toggles.map((t: { toggle: string; status: string }) => `${t.toggle} ${t.status}`)).toEqual(tinywebToggles().map((t) => `${t.name} ok`));
-    expect(j.patches.map((p: { name: string; flip: { saved: { dec: number } } | null; at_default: { change: { dec: number } } }) => [p.name, p.flip?.saved.dec ?? null, p.at_default.change.dec])).toEqual([
+    expect(
+      j.patches.map((p: { name: string; flip: { saved: { dec: number } } | null; at_default: { change: { dec: number } } }) => [p.name, p.flip?.saved.dec ?? null, p.at_default.change.dec]),
+    ).toEqual([
       ['tiny-printk', 18904, 0],
       ['tiny-bug', 962, 12],
       ['tiny-inline-strings', null, -160],
@@ -468,7 +490,7 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
         ['without:tiny-printk', `without:tiny-printk: record ${keys.missing!.slice(0, 12)} is not in the store`],
       ],
     });
-    expect(xml).toContain("kernel/printk.c:312: error: &apos;log_buf_len&apos; undeclared (first use in this function)\nrecord ");
+    expect(xml).toContain('kernel/printk.c:312: error: &apos;log_buf_len&apos; undeclared (first use in this function)\nrecord ');
     expect((await $('report --config tinyweb --format junit')).match(/<testcase /g)).toHaveLength(10);
   });
 
@@ -488,7 +510,9 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
     expect(await $('report --config tinywab')).toBe(
       `$ tiny report --config tinywab\ntiny: no \`tiny build --config tinywab\` run recorded in ${cache}\n  hint: did you mean --config tinyweb?\n[exit 2]\n`,
     );
-    expect(await $('report --config tinyweb --format pdf')).toMatch(/error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are text, md, json, html, junit.\n[\s\S]*\[exit 2\]\n$/);
+    expect(await $('report --config tinyweb --format pdf')).toMatch(
+      /error: option '--format <format>' argument 'pdf' is invalid. Allowed choices are text, md, json, html, junit.\n[\s\S]*\[exit 2\]\n$/,
+    );
     const empty = join(tmp, 'empty-cache');
     const r = await tiny(['report'], { env: { TINY_CACHE: empty } });
     expect([r.code, r.stderr]).toEqual([2, `tiny: no \`tiny build\` run recorded in ${empty}\n  hint: run \`tiny build --config NAME\` first\n`]);
@@ -510,7 +534,19 @@ describe('tiny report with the budgets of configs/tinyweb.yaml', () => {
     await mkdir(join(root, 'queue', 'patches'), { recursive: true });
     await writeFile(
       join(root, 'configs', 'tinyweb.yaml'),
-      ['name: tinyweb', 'toolchain: gcc-12-i386', 'arch: i386', 'kconfig:', '  base: allnoconfig', 'targets: [vmlinux, bzImage]', 'budgets:', '  bzImage: 55K', '  dec: 200K', '  min_saving_per_patch: 1000', ''].join('\n'),
+      [
+        'name: tinyweb',
+        'toolchain: gcc-12-i386',
+        'arch: i386',
+        'kconfig:',
+        '  base: allnoconfig',
+        'targets: [vmlinux, bzImage]',
+        'budgets:',
+        '  bzImage: 55K',
+        '  dec: 200K',
+        '  min_saving_per_patch: 1000',
+        '',
+      ].join('\n'),
     );
     const series = PATCHES.map((p) => `  - name: ${p}\n    file: patches/${p}.patch${OPTION[p] ? `\n    option: ${OPTION[p]}` : ''}`);
     await writeFile(join(root, 'queue', 'queue.yaml'), `name: tinyweb-queue\nbase:\n  version: "2.6.9"\n  sources:\n    - path: ../linux-2.6.9\nseries:\n${series.join('\n')}\n`);
@@ -585,9 +621,7 @@ const SCREENSHOT = join(REPO, 'test-results', 'report.png');
 describe.skipIf(!existsSync(CHROMIUM))(`tiny report --format html in headless Chromium${existsSync(CHROMIUM) ? '' : ` (skipped: no ${CHROMIUM}; apt-get install chromium)`}`, () => {
   it('opens from disk with no other request, shows both charts with their data; screenshot kept', async () => {
     const html = join(tmp, 'report.html');
-    expect(await $(`report --config tinyweb --format html --out ${html}`)).toBe(
-      `$ tiny report --config tinyweb --format html --out ${html}\ntiny: wrote html report of tinyweb to ${html}\n`,
-    );
+    expect(await $(`report --config tinyweb --format html --out ${html}`)).toBe(`$ tiny report --config tinyweb --format html --out ${html}\ntiny: wrote html report of tinyweb to ${html}\n`);
     const { chromium } = await import('playwright-core');
     const profile = await mkdtemp(join(tmpdir(), 'tiny-chromium-'));
     // A fresh profile (playwright passes it as --user-data-dir), nothing phoning home.

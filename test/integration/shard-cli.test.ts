@@ -104,7 +104,9 @@ describe('tiny build --shard: 3 shards, 3 caches, one redis as ccache remote sto
 
   it('tiny plan --emit k8s writes the Jobs with this plan inside; --emit needs --image', async () => {
     const out = join(tmp, 'tiny.yaml');
-    const r = await tiny(['plan', ...BUILD.slice(1), '--shards', '3', '--emit', 'k8s', '--image', 'registry.example.org/tiny-ci@sha256:' + '0'.repeat(64), '--out', out], { env: { TINY_CACHE: caches.plan } });
+    const r = await tiny(['plan', ...BUILD.slice(1), '--shards', '3', '--emit', 'k8s', '--image', 'registry.example.org/tiny-ci@sha256:' + '0'.repeat(64), '--out', out], {
+      env: { TINY_CACHE: caches.plan },
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^tiny: k8s: 3 shards of fake-tiny \(6 toggles, the plan [0-9a-f]{12} inside the Job\)$/m);
     const [shards, merge] = parseAllDocuments(await readFile(out, 'utf8')).map((d) => d.toJS());

@@ -48,8 +48,7 @@ describe.skipIf(!probe.usable)('gcc-12-i386 in podman', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  const run = (cmd: string[], env: Record<string, string> = {}) =>
-    runtime.runInContainer({ image: image.id, workdir: CONTAINER_PATHS.build, mounts, env, network: 'none', cmd, timeoutMs: 120_000 });
+  const run = (cmd: string[], env: Record<string, string> = {}) => runtime.runInContainer({ image: image.id, workdir: CONTAINER_PATHS.build, mounts, env, network: 'none', cmd, timeoutMs: 120_000 });
 
   it('is tagged by content and named by ID', () => {
     expect(image.tag).toBe(imageTag(tc));
@@ -85,7 +84,11 @@ describe.skipIf(!probe.usable)('gcc-12-i386 in podman', () => {
     process.env.TINY_TEST_LEAK = 'must not be seen';
     const r = await run(['env'], { KBUILD_BUILD_USER: 'tiny' });
     delete process.env.TINY_TEST_LEAK;
-    const names = r.output.trim().split('\n').map((l) => l.split('=')[0]).sort();
+    const names = r.output
+      .trim()
+      .split('\n')
+      .map((l) => l.split('=')[0])
+      .sort();
     // podman itself adds HOME and HOSTNAME; the image's ENV (LANG, DEBIAN_FRONTEND...) is dropped.
     expect(names).toEqual(['HOME', 'HOSTNAME', 'KBUILD_BUILD_USER', 'PATH']);
     expect(r.output).toContain('HOSTNAME=tiny');

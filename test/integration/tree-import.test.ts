@@ -2,15 +2,7 @@ import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
-import {
-  dirIndexPath,
-  importBase,
-  importTarballByExtracting,
-  importTarballStreaming,
-  openTreeStore,
-  readFiles,
-  treeHashOf,
-} from '../../src/tree/index.js';
+import { dirIndexPath, importBase, importTarballByExtracting, importTarballStreaming, openTreeStore, readFiles, treeHashOf } from '../../src/tree/index.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { run } from '../../src/util/exec.js';
 import { snapshot } from '../helpers/trees.js';
@@ -214,7 +206,10 @@ describe('importBase from a git repository', () => {
     const byBranch = await importBase(store, { kind: 'git', repo, ref: 'main' }, {});
     expect(byBranch.version).toBe('2.6.10-rc1');
     expect(byBranch.tree).toBe((await run('git', ['-C', repo, 'rev-parse', `${second}^{tree}`])).stdout.trim());
-    const records = (await run('sh', ['-c', `cd '${store.gitDir}'/tiny/imports && ls */`])).stdout.split('\n').filter((l) => l.endsWith('.json')).sort();
+    const records = (await run('sh', ['-c', `cd '${store.gitDir}'/tiny/imports && ls */`])).stdout
+      .split('\n')
+      .filter((l) => l.endsWith('.json'))
+      .sort();
     expect(records).toEqual([`${first}.json`, `${second}.json`].sort());
     // No refs or tags of the source repository leak into the store.
     const refs = (await run('git', ['--git-dir', store.gitDir, 'for-each-ref', '--format=%(refname)'])).stdout.trim().split('\n').sort();
@@ -233,4 +228,3 @@ describe('openTreeStore', () => {
     expect((await run('git', ['--git-dir', stores[0]!.gitDir, 'rev-parse', '--is-bare-repository'])).stdout.trim()).toBe('true');
   });
 });
-

@@ -108,7 +108,7 @@ describe('buildSeries', () => {
     expect(d.commits[1]!.commit).not.toBe(a.commits[2]!.commit);
   });
 
-  it('reports the failing patch with git apply\'s file:line and stops there', async () => {
+  it("reports the failing patch with git apply's file:line and stops there", async () => {
     const broken: SeriesPatch = {
       name: 'broken.patch',
       text: mainPatch(20, 'int line20 = 0;', { 17: 'a', 18: 'b', 19: 'c', 21: 'd', 22: 'e', 23: 'f' }),

@@ -5,7 +5,19 @@ import { bisectId, newState, nextPrefix, readState, stepFor, withStep, writeStat
 import type { StepStatus } from '../../src/bisect/threshold.js';
 import { tempDir } from '../helpers/kernel-tree-fixture.js';
 
-const params: CommitBisectParams = { mode: 'commits', repo: '/r', goodRef: 'v1', badRef: 'v2', good: 'a'.repeat(40), bad: 'b'.repeat(40), root: '/x', config: 'c', metric: 'dec', threshold: '+4K', queue: null };
+const params: CommitBisectParams = {
+  mode: 'commits',
+  repo: '/r',
+  goodRef: 'v1',
+  badRef: 'v2',
+  good: 'a'.repeat(40),
+  bad: 'b'.repeat(40),
+  root: '/x',
+  config: 'c',
+  metric: 'dec',
+  threshold: '+4K',
+  queue: null,
+};
 
 describe('bisect state', () => {
   it('the id depends on what is measured, not on runtime or jobs', () => {

@@ -28,7 +28,15 @@ describe('bisect threshold', () => {
     expect(decideStep(1019, 1000, parseThreshold('+2%')).status).toBe('good');
   });
   it('metrics: size columns, files, symbols', () => {
-    const b = { size: { text: 10, data: 2, bss: 3, dec: 15 }, files: { vmlinux: { bytes: 400 }, bzImage: { bytes: 300 } }, symbols: [{ name: 'a', type: 'T', size: 5 }, { name: 'a', type: 't', size: 2 }, { name: 'b', type: 'D', size: 9 }] };
+    const b = {
+      size: { text: 10, data: 2, bss: 3, dec: 15 },
+      files: { vmlinux: { bytes: 400 }, bzImage: { bytes: 300 } },
+      symbols: [
+        { name: 'a', type: 'T', size: 5 },
+        { name: 'a', type: 't', size: 2 },
+        { name: 'b', type: 'D', size: 9 },
+      ],
+    };
     expect(metricValue(parseMetric('dec'), b)).toBe(15);
     expect(metricValue(parseMetric('bss'), b)).toBe(3);
     expect(metricValue(parseMetric('bzImage'), b)).toBe(300);

@@ -66,7 +66,8 @@ describe('judgeConsole', () => {
     expect(judgeConsole('', { timedOut: true, code: null }, { memLimitedByKernel: true }).reason).toContain('the kernel stopped before its first message, or it has no printk');
     expect(judgeConsole('', { timedOut: false, code: 0 })).toMatchObject({ failure: 'exited' });
     expect(judgeConsole('Linux version 2.6.9\nFreeing unused kernel memory: 116k freed\n', { timedOut: false, code: 0 })).toMatchObject({ failure: 'no-init' });
-    const noProc = 'tiny-init: started\ntiny-init: error: mount /proc: errno 19\ntiny-init: uptime ?\ntiny-init: error: /proc/uptime: errno 2\ntiny-init: meminfo begin\ntiny-init: error: /proc/meminfo: errno 2\ntiny-init: meminfo end\n';
+    const noProc =
+      'tiny-init: started\ntiny-init: error: mount /proc: errno 19\ntiny-init: uptime ?\ntiny-init: error: /proc/uptime: errno 2\ntiny-init: meminfo begin\ntiny-init: error: /proc/meminfo: errno 2\ntiny-init: meminfo end\n';
     expect(judgeConsole(noProc, { timedOut: false, code: 0 })).toMatchObject({ booted: false, failure: 'init-error', reason: 'mount /proc: errno 19; /proc/uptime: errno 2; /proc/meminfo: errno 2' });
   });
 

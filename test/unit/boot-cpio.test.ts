@@ -43,7 +43,12 @@ describe('writeCpio', () => {
 
   it('refuses bad and duplicate paths', () => {
     expect(() => writeCpio([{ type: 'dir', path: 'a/../b' }])).toThrow(/bad path/);
-    expect(() => writeCpio([{ type: 'dir', path: 'a' }, { type: 'dir', path: '/a' }])).toThrow(/listed twice/);
+    expect(() =>
+      writeCpio([
+        { type: 'dir', path: 'a' },
+        { type: 'dir', path: '/a' },
+      ]),
+    ).toThrow(/listed twice/);
   });
 
   it('is read by GNU cpio as the initramfs tiny boot means', async () => {
@@ -52,7 +57,10 @@ describe('writeCpio', () => {
       const file = join(dir, 'initramfs.cpio');
       await writeFile(file, writeCpio(initramfsEntries(initBytes)));
       const list = await sh('sh', ['-c', `cpio -itv --quiet < ${file}`]);
-      const rows = list.trim().split('\n').map((l) => l.split(/\s+/));
+      const rows = list
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/));
       expect(rows.map((r) => [r[0], r[2], r[3], r.at(-1)])).toEqual([
         ['drwxr-xr-x', 'root', 'root', 'dev'],
         ['crw-------', 'root', 'root', 'dev/console'],

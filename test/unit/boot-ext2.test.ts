@@ -39,7 +39,10 @@ describe('writeExt2', () => {
       const fsck = await sh('e2fsck', ['-fn', file]);
       expect(fsck).toContain('Pass 5: Checking group summary information');
       const ls = await sh('debugfs', ['-R', 'ls -l /', file]);
-      const names = ls.trim().split('\n').map((l) => l.trim().split(/\s+/));
+      const names = ls
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/));
       expect(names.map((r) => [r[1], r[2], r[3], r.at(-1)])).toEqual([
         ['40755', '(0)', '0', '.'],
         ['40755', '(0)', '0', '..'],
@@ -61,10 +64,7 @@ describe('writeExt2', () => {
   });
 
   it('keeps e2fsck happy with many entries over several inode-table blocks, and files up to 12 KiB', async () => {
-    const entries = [
-      { type: 'dir' as const, path: 'd' },
-      ...Array.from({ length: 30 }, (_, i) => ({ type: 'file' as const, path: `d/f${i}`, data: Buffer.alloc(i * 400, i), mode: 0o644 })),
-    ];
+    const entries = [{ type: 'dir' as const, path: 'd' }, ...Array.from({ length: 30 }, (_, i) => ({ type: 'file' as const, path: `d/f${i}`, data: Buffer.alloc(i * 400, i), mode: 0o644 }))];
     await withImage(writeExt2(entries), async (file) => {
       await sh('e2fsck', ['-fn', file]);
       const stat = await sh('debugfs', ['-R', 'stat /d/f29', file]);
@@ -74,7 +74,12 @@ describe('writeExt2', () => {
 
   it('refuses what it cannot write, saying why', () => {
     expect(() => writeExt2([{ type: 'file', path: 'a/b', data: Buffer.alloc(1) }])).toThrow('ext2: a/b: its directory a is not listed before it');
-    expect(() => writeExt2([{ type: 'dir', path: 'a' }, { type: 'dir', path: 'a' }])).toThrow('ext2: a is listed twice');
+    expect(() =>
+      writeExt2([
+        { type: 'dir', path: 'a' },
+        { type: 'dir', path: 'a' },
+      ]),
+    ).toThrow('ext2: a is listed twice');
     expect(() => writeExt2([{ type: 'file', path: 'big', data: Buffer.alloc(13 * 1024) }])).toThrow(/12 direct blocks/);
     const many = Array.from({ length: 80 }, (_, i) => ({ type: 'dir' as const, path: `directory-${i}` }));
     expect(() => writeExt2(many)).toThrow('ext2: directory / needs more than one block');

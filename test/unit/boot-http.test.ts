@@ -35,7 +35,10 @@ describe('qemu for --http', () => {
       }
       return undefined;
     };
-    expect(refusal('CONFIG_NET=y\n')).toEqual({ message: 'tinyconfig-6.1 queue cannot serve HTTP: its .config lacks CONFIG_INET', hint: 'add to the fragment of configs/tinyconfig-6.1.yaml: INET: y' });
+    expect(refusal('CONFIG_NET=y\n')).toEqual({
+      message: 'tinyconfig-6.1 queue cannot serve HTTP: its .config lacks CONFIG_INET',
+      hint: 'add to the fragment of configs/tinyconfig-6.1.yaml: INET: y',
+    });
     expect(refusal('CONFIG_NET=y\nCONFIG_INET=y\n')).toEqual({
       message: 'tinyconfig-6.1 queue cannot serve HTTP: it has none of the network drivers qemu emulates for i386 built in',
       hint: 'add one to the fragment of configs/tinyconfig-6.1.yaml: NE2K_PCI (ne2k_pci), 8139TOO (rtl8139), 8139CP (rtl8139), E1000 (e1000), PCNET32 (pcnet)',

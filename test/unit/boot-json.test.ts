@@ -80,13 +80,34 @@ describe('boot results kept with the record', () => {
   });
 
   it('a boot that served HTTP is kept beside the plain boot (-http), with the web server test', async () => {
-    const served: BootResult = { ...boot, http: { served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 4, roundTripsMs: [41, 12, 11], pageBytes: 1210, memTotalKiB: 14116, memFreeKiB: 12980 } };
+    const served: BootResult = {
+      ...boot,
+      http: {
+        served: true,
+        nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' },
+        guestAddress: '10.0.2.15',
+        requests: 4,
+        roundTripsMs: [41, 12, 11],
+        pageBytes: 1210,
+        memTotalKiB: 14116,
+        memFreeKiB: 12980,
+      },
+    };
     const file = await saveBootResult(store, served);
     expect(file).toBe(bootResultFile(store, KEY, root.sha256, 16384, 'machine', true));
     expect(file.endsWith('-16384k-http.json')).toBe(true);
     const onDisk = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
     expectContract('boot-result', onDisk);
-    expect(onDisk.http).toEqual({ served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guest_address: '10.0.2.15', requests: 4, round_trips_ms: [41, 12, 11], page_bytes: 1210, mem_total_kib: 14116, mem_free_kib: 12980 });
+    expect(onDisk.http).toEqual({
+      served: true,
+      nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' },
+      guest_address: '10.0.2.15',
+      requests: 4,
+      round_trips_ms: [41, 12, 11],
+      page_bytes: 1210,
+      mem_total_kib: 14116,
+      mem_free_kib: 12980,
+    });
     const kept = await readBootResults(store, KEY);
     expect(kept).toContainEqual(served);
     expect(kept).toContainEqual(boot);
@@ -124,12 +145,25 @@ describe('tiny boot --format json', () => {
   it('a boot with the minimum-memory search', () => {
     const doc = bootJson(outcome);
     expectContract('output/boot', doc);
-    expect(doc).toMatchObject({ schema_version: 2, base_version: '2.6.9', boot: { booted: true, mem_total_kib: boot.memTotalKiB }, min_mem: { min_kib: 5128, fails_kib: 5120, step_kib: 8, at_min: { mem_free_kib: 1200 } } });
+    expect(doc).toMatchObject({
+      schema_version: 2,
+      base_version: '2.6.9',
+      boot: { booted: true, mem_total_kib: boot.memTotalKiB },
+      min_mem: { min_kib: 5128, fails_kib: 5120, step_kib: 8, at_min: { mem_free_kib: 1200 } },
+    });
     expect((doc.boot as Record<string, unknown>).console).toBeUndefined(); // a good boot's console stays in the record
   });
 
   it('a failed boot, without a search: its console, and min_mem null', () => {
-    const failed: BootResult = { ...boot, booted: false, failure: 'panic', reason: 'Kernel panic - not syncing: VFS: Unable to mount root fs', memTotalKiB: undefined, memFreeKiB: undefined, toInitMs: undefined };
+    const failed: BootResult = {
+      ...boot,
+      booted: false,
+      failure: 'panic',
+      reason: 'Kernel panic - not syncing: VFS: Unable to mount root fs',
+      memTotalKiB: undefined,
+      memFreeKiB: undefined,
+      toInitMs: undefined,
+    };
     const { memTotalKiB: _t, memFreeKiB: _f, toInitMs: _i, ...clean } = failed;
     const doc = bootJson({ ...outcome, first: clean, minMem: undefined });
     expectContract('output/boot', doc);
@@ -139,16 +173,31 @@ describe('tiny boot --format json', () => {
   });
 
   it('a kernel that boots but does not serve: the reason, and its console', () => {
-    const notServed: BootResult = { ...boot, http: { served: false, reason: 'the probe could not serve: http: eth0 address (SIOCSIFADDR): errno 19 (ENODEV): no eth0 (the kernel has no driver for the card, or it did not find it)', nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 0, roundTripsMs: [] } };
+    const notServed: BootResult = {
+      ...boot,
+      http: {
+        served: false,
+        reason: 'the probe could not serve: http: eth0 address (SIOCSIFADDR): errno 19 (ENODEV): no eth0 (the kernel has no driver for the card, or it did not find it)',
+        nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' },
+        guestAddress: '10.0.2.15',
+        requests: 0,
+        roundTripsMs: [],
+      },
+    };
     const doc = bootJson({ ...outcome, first: notServed, minMem: undefined });
     expectContract('output/boot', doc);
     expect(doc.boot).toMatchObject({ booted: true, http: { served: false, requests: 0 } });
     expect((doc.boot as Record<string, unknown>).console).toEqual(boot.console);
-    expect(renderBootText({ ...outcome, first: notServed, minMem: undefined })).toContain('HTTP: FAILED over ne2k_pci (NE2K_PCI): the probe could not serve: http: eth0 address (SIOCSIFADDR): errno 19 (ENODEV)');
+    expect(renderBootText({ ...outcome, first: notServed, minMem: undefined })).toContain(
+      'HTTP: FAILED over ne2k_pci (NE2K_PCI): the probe could not serve: http: eth0 address (SIOCSIFADDR): errno 19 (ENODEV)',
+    );
   });
 
   it('a search for the smallest memory that serves', () => {
-    const served: BootResult = { ...boot, http: { served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 4, roundTripsMs: [41, 12, 11], pageBytes: 1210, memFreeKiB: 12980 } };
+    const served: BootResult = {
+      ...boot,
+      http: { served: true, nic: { device: 'ne2k_pci', kconfig: 'NE2K_PCI' }, guestAddress: '10.0.2.15', requests: 4, roundTripsMs: [41, 12, 11], pageBytes: 1210, memFreeKiB: 12980 },
+    };
     const search: MinMemRecord = { ...minMem, servesHttp: true, atMin: { ...minMem.atMin, httpMemFreeKiB: 1100 } };
     const doc = bootJson({ ...outcome, first: served, minMem: search });
     expectContract('output/boot', doc);

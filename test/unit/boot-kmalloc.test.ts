@@ -60,10 +60,17 @@ describe('the kmalloc census', () => {
 
   it('is shown with the slack % and the top callers by net and by slack', () => {
     const text = renderCensusText('queue', 'mem=2M, after serving HTTP', resolveCallers(parseKmallocCensus(consoleText)!, systemMap), 2).join('\n');
-    expect(text).toContain('Allocation census of queue (KMALLOC_ACCOUNTING kernel, mem=2M, after serving HTTP): 61,440 bytes in 310 kmallocs, 95 frees, 40,960 net; slack 9,020 bytes (14.7%); 42 callers');
+    expect(text).toContain(
+      'Allocation census of queue (KMALLOC_ACCOUNTING kernel, mem=2M, after serving HTTP): 61,440 bytes in 310 kmallocs, 95 frees, 40,960 net; slack 9,020 bytes (14.7%); 42 callers',
+    );
     expect(text).toContain('not counted: 0 allocs of callers beyond the table, 0 untracked allocs, 3 frees of unknown blocks');
     expect(text).toContain(
-      ['top 2 by net bytes:', '     total    slack      net  alloc/free  caller', '     32768     7000    32768         8/0  alloc_skb+0x13', '      8192     2000     8000        20/1  startup_32+0x10'].join('\n'),
+      [
+        'top 2 by net bytes:',
+        '     total    slack      net  alloc/free  caller',
+        '     32768     7000    32768         8/0  alloc_skb+0x13',
+        '      8192     2000     8000        20/1  startup_32+0x10',
+      ].join('\n'),
     );
     expect(text).toContain(['top 2 by slack:', '     total    slack      net  alloc/free  caller', '     32768     7000    32768         8/0  alloc_skb+0x13'].join('\n'));
   });
@@ -73,7 +80,18 @@ describe('the kmalloc census', () => {
     try {
       const store = await openRecordStore(dir);
       const census = resolveCallers(parseKmallocCensus(consoleText)!, systemMap);
-      const rec = { schema: BOOT_RESULT_SCHEMA, kind: 'kmalloc' as const, key: 'ab'.repeat(32), variantKey: 'cd'.repeat(32), toggle: 'queue', memKiB: 2048, limit: 'kernel' as const, http: true, census, at: '2026-12-05T01:00:00.000Z' };
+      const rec = {
+        schema: BOOT_RESULT_SCHEMA,
+        kind: 'kmalloc' as const,
+        key: 'ab'.repeat(32),
+        variantKey: 'cd'.repeat(32),
+        toggle: 'queue',
+        memKiB: 2048,
+        limit: 'kernel' as const,
+        http: true,
+        census,
+        at: '2026-12-05T01:00:00.000Z',
+      };
       const file = await saveKmalloc(store, rec);
       expect(file.endsWith('/boot/kmalloc.json')).toBe(true);
       expectContract('boot-result', JSON.parse(await readFile(file, 'utf8')));

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { budgetExitCode, checkBudgets, optionOffIn, justificationsOf, parseJustification, renderBudgetCheck, sizeBudgetToggle, sizeText, type ToggleSizes } from '../../src/budget/index.js';
 
-const t = (toggle: string, dec: number, bz?: number): ToggleSizes => ({ toggle, size: { text: dec - 100, data: 60, bss: 40, dec }, files: { vmlinux: { bytes: dec * 2 }, ...(bz !== undefined ? { bzImage: { bytes: bz } } : {}) } });
+const t = (toggle: string, dec: number, bz?: number): ToggleSizes => ({
+  toggle,
+  size: { text: dec - 100, data: 60, bss: 40, dec },
+  files: { vmlinux: { bytes: dec * 2 }, ...(bz !== undefined ? { bzImage: { bytes: bz } } : {}) },
+});
 
 describe('budgets', () => {
   it('size budgets apply to the queue point (the kernel the configuration describes), else base', () => {
@@ -59,10 +63,16 @@ describe('budgets', () => {
     expect(checkBudgets({ budgets: undefined, results: [t('queue', 1)] }).violations).toEqual([]);
   });
   it('parses the Size-Justification trailer from the patch header only', () => {
-    const patch = 'From: A <a@b>\nSubject: [PATCH] x\n\nbody\n\nSize-Justification: keeps the RTC\n  working on old boards\nSigned-off-by: A <a@b>\n---\n diff\ndiff --git a/x b/x\n+Size-Justification: not this one\n';
+    const patch =
+      'From: A <a@b>\nSubject: [PATCH] x\n\nbody\n\nSize-Justification: keeps the RTC\n  working on old boards\nSigned-off-by: A <a@b>\n---\n diff\ndiff --git a/x b/x\n+Size-Justification: not this one\n';
     expect(parseJustification(patch)).toBe('keeps the RTC working on old boards');
     expect(parseJustification('Subject: y\n---\n+Size-Justification: in the diff\n')).toBeUndefined();
-    expect(justificationsOf([{ name: 'a', text: patch }, { name: 'b', text: 'Subject: b\n' }])).toEqual({ a: 'keeps the RTC working on old boards' });
+    expect(
+      justificationsOf([
+        { name: 'a', text: patch },
+        { name: 'b', text: 'Subject: b\n' },
+      ]),
+    ).toEqual({ a: 'keeps the RTC working on old boards' });
   });
   it('sizeText', () => {
     expect(sizeText(409600)).toBe('400K');

@@ -273,12 +273,12 @@ describe.skipIf(gccWhy !== undefined)(`GCC clones${gccWhy ? ` (skipped: ${gccWhy
   it('matches each clone with its new name, totals unchanged', () => {
     const d = renameAwareDiff(syms.old!, syms.new!);
     const plain = symbolDiff(syms.old!, syms.new!);
-    expect(d.changes.filter((c) => c.renamedFrom).map((c) => `${c.renamedFrom} -> ${c.name}`).sort()).toEqual([
-      'field_sum.constprop.isra -> field_sum',
-      'field_sum.constprop.isra.cold -> field_sum.cold',
-      'scale.constprop -> scale',
-      'slowpath.part -> slowpath',
-    ]);
+    expect(
+      d.changes
+        .filter((c) => c.renamedFrom)
+        .map((c) => `${c.renamedFrom} -> ${c.name}`)
+        .sort(),
+    ).toEqual(['field_sum.constprop.isra -> field_sum', 'field_sum.constprop.isra.cold -> field_sum.cold', 'scale.constprop -> scale', 'slowpath.part -> slowpath']);
     expect(d.changes.find((c) => c.name === 'added_fn')!.old).toBeUndefined();
     expect(d.changes.find((c) => c.name === 'removed_fn')!.new).toBeUndefined();
     expect([d.before, d.after, d.up - d.down, d.add + d.rename, d.remove + d.rename]).toEqual([plain.before, plain.after, plain.up - plain.down, plain.add, plain.remove]);

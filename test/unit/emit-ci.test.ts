@@ -49,14 +49,36 @@ const IMAGE = `ghcr.io/example/tiny-gcc-12-i386@sha256:${'1'.repeat(64)}`;
 const options: EmitOptions = { config: 'webserver', name: 'webserver', shards: 3, image: IMAGE, command: 'tiny plan --config webserver --shards 3 --emit X --image ...' };
 
 function patch(name: string, option?: string): QueuePatch {
-  return { name, file: `p/${name}`, path: `/q/p/${name}`, ...(option ? { option } : {}), guards: [], depends: [], bases: [], strip: 1, reverse: false, text: name, sha256: 'a'.repeat(64), parsed: { header: {}, files: [] } as unknown as QueuePatch['parsed'], line: 1 };
+  return {
+    name,
+    file: `p/${name}`,
+    path: `/q/p/${name}`,
+    ...(option ? { option } : {}),
+    guards: [],
+    depends: [],
+    bases: [],
+    strip: 1,
+    reverse: false,
+    text: name,
+    sha256: 'a'.repeat(64),
+    parsed: { header: {}, files: [] } as unknown as QueuePatch['parsed'],
+    line: 1,
+  };
 }
 const plan = planMatrix({ queue: { series: [patch('printk', 'PRINTK'), patch('bug', 'BUG'), patch('uninline')] }, version: '2.6.9', select: [] });
 const doc = makePlanDocument(
   {
     base: { version: '2.6.9', commit: 'c'.repeat(40), tree: 'd'.repeat(40) },
     plan,
-    config: { name: 'webserver', arch: 'i386', toolchain: 'gcc-12-i386', kconfig: { base: 'allnoconfig', fragment: {}, flips: [] }, queue: { select: [], baseSelect: [] }, targets: ['vmlinux', 'bzImage'], makeVars: {} },
+    config: {
+      name: 'webserver',
+      arch: 'i386',
+      toolchain: 'gcc-12-i386',
+      kconfig: { base: 'allnoconfig', fragment: {}, flips: [] },
+      queue: { select: [], baseSelect: [] },
+      targets: ['vmlinux', 'bzImage'],
+      makeVars: {},
+    },
     toolchain: { name: 'gcc-12-i386' },
     runtime: { name: 'host' },
     setup: { image: { id: 'host:0123' } },

@@ -9,18 +9,16 @@ const before = 'serial-8250-y :=\nserial-8250-$(CONFIG_PCI) += 8250_pci.o\nobj-y
 function check(newLine: string) {
   const after = before.replace('serial-8250-$(CONFIG_PCI) += 8250_pci.o', newLine);
   const patch = parsePatch(
-    [
-      '--- a/drivers/serial/Makefile',
-      '+++ b/drivers/serial/Makefile',
-      '@@ -1,3 +1,3 @@',
-      ' serial-8250-y :=',
-      '-serial-8250-$(CONFIG_PCI) += 8250_pci.o',
-      `+${newLine}`,
-      ' obj-y += core.o',
-      '',
-    ].join('\n'),
+    ['--- a/drivers/serial/Makefile', '+++ b/drivers/serial/Makefile', '@@ -1,3 +1,3 @@', ' serial-8250-y :=', '-serial-8250-$(CONFIG_PCI) += 8250_pci.o', `+${newLine}`, ' obj-y += core.o', ''].join(
+      '\n',
+    ),
   );
-  return unguardedChanges(patch, 'SERIAL_8250_PCI', () => before, () => after);
+  return unguardedChanges(
+    patch,
+    'SERIAL_8250_PCI',
+    () => before,
+    () => after,
+  );
 }
 
 describe('unguarded changes in a Makefile', () => {
@@ -31,16 +29,19 @@ describe('unguarded changes in a Makefile', () => {
   it('accepts an object made conditional on the option', () => {
     const before = 'obj-y := initramfs_data.o\n';
     const after = 'obj-$(CONFIG_INITRAMFS) := initramfs_data.o\n';
-    const patch = parsePatch(
-      ['--- a/usr/Makefile', '+++ b/usr/Makefile', '@@ -1 +1 @@', `-${before.trim()}`, `+${after.trim()}`, ''].join('\n'),
-    );
-    expect(unguardedChanges(patch, 'INITRAMFS', () => before, () => after)).toEqual([]);
+    const patch = parsePatch(['--- a/usr/Makefile', '+++ b/usr/Makefile', '@@ -1 +1 @@', `-${before.trim()}`, `+${after.trim()}`, ''].join('\n'));
+    expect(
+      unguardedChanges(
+        patch,
+        'INITRAMFS',
+        () => before,
+        () => after,
+      ),
+    ).toEqual([]);
   });
 
   it('still reports a line whose object changes too', () => {
-    expect(check('serial-8250-$(CONFIG_SERIAL_8250_PCI) += 8250_other.o')).toEqual([
-      { file: 'drivers/serial/Makefile', line: 2, text: '-serial-8250-$(CONFIG_PCI) += 8250_pci.o' },
-    ]);
+    expect(check('serial-8250-$(CONFIG_SERIAL_8250_PCI) += 8250_other.o')).toEqual([{ file: 'drivers/serial/Makefile', line: 2, text: '-serial-8250-$(CONFIG_PCI) += 8250_pci.o' }]);
   });
 });
 
@@ -69,7 +70,12 @@ describe('unguarded changes in a file the patch creates', () => {
   };
 
   it('counts none of its lines: only what includes or links it can cost anything', () => {
-    const found = unguardedChanges(patch, 'KERNEL_GZIP', (p) => (p === 'lib/xz/xz_crc32.c' ? undefined : '#include "inflate.c"\n'), (p) => files[p]);
+    const found = unguardedChanges(
+      patch,
+      'KERNEL_GZIP',
+      (p) => (p === 'lib/xz/xz_crc32.c' ? undefined : '#include "inflate.c"\n'),
+      (p) => files[p],
+    );
     expect(found).toEqual([{ file: 'arch/i386/boot/compressed/misc.c', line: 2, text: '#include "unxz.c"' }]);
   });
 });

@@ -119,7 +119,9 @@ describe('copies in real nm output', () => {
     expect(['built-in.o', '.tmp_kallsyms1.o', 'foo.mod.o', 'sched.o'].filter((n) => !isAggregate(n))).toEqual(['sched.o']);
     // The first lines of two .cmd files of the 2.6.9 webserver build: a composite object, a compiled one.
     expect(isLinkCommand('cmd_fs/ext2/ext2.o := i686-linux-gnu-ld -m elf_i386 -z noexecstack --no-warn-rwx-segments  -r -o fs/ext2/ext2.o fs/ext2/balloc.o fs/ext2/bitmap.o\n')).toBe(true);
-    expect(isLinkCommand('cmd_fs/ext2/inode.o := ccache i686-linux-gnu-gcc -Wp,-MD,fs/ext2/.inode.o.d -nostdinc -iwithprefix include -D__KERNEL__ -c -o fs/ext2/inode.o /tiny/src/fs/ext2/inode.c\n')).toBe(false);
+    expect(
+      isLinkCommand('cmd_fs/ext2/inode.o := ccache i686-linux-gnu-gcc -Wp,-MD,fs/ext2/.inode.o.d -nostdinc -iwithprefix include -D__KERNEL__ -c -o fs/ext2/inode.o /tiny/src/fs/ext2/inode.c\n'),
+    ).toBe(false);
     expect(isLinkCommand('')).toBe(false);
   });
 });
@@ -186,14 +188,26 @@ describe('the report as a table', () => {
     );
     expectContract('output/inline-cost', doc);
     expect(doc).toMatchObject({ schema_version: 1, top: 1, cached: false, summary: { total_bytes: 640 }, make_variables: { CFLAGS_KERNEL: '-Dalways_inline=__noinline__ -Wno-attributes' } });
-    expect(doc.costs).toEqual([{ name: '__constant_memcpy', copies: 4, total_bytes: 608, bytes_per_copy: 152, min_bytes: 32, max_bytes: 224, header: { file: 'include/asm-i386/string.h', line: 1 }, candidates: 1, objects: expect.any(Array) }]);
+    expect(doc.costs).toEqual([
+      {
+        name: '__constant_memcpy',
+        copies: 4,
+        total_bytes: 608,
+        bytes_per_copy: 152,
+        min_bytes: 32,
+        max_bytes: 224,
+        header: { file: 'include/asm-i386/string.h', line: 1 },
+        candidates: 1,
+        objects: expect.any(Array),
+      },
+    ]);
   });
 
   it('tells link failures from compiler errors in a build log', async () => {
     const { linkFailures } = await import('../../src/inline/run.js');
     // Lines of the 2.6.9 webserver measurement build's log.
     const log = [
-      'i686-linux-gnu-ld: drivers/built-in.o: in function `input_event.part.0\':',
+      "i686-linux-gnu-ld: drivers/built-in.o: in function `input_event.part.0':",
       "input.c:(.text+0x4b193): undefined reference to `prefetch'",
       "sched.c:(.text+0x1c2): undefined reference to `div_ll_X_l_rem'",
       "input.c:(.text+0x4b1e0): undefined reference to `prefetch'",

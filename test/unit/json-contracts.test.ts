@@ -24,7 +24,10 @@ function jsonCommands(cmd: Command, path: string[] = []): string[] {
 }
 
 const OUTPUT_DIR = join(REPO, 'schema', 'output');
-const outputSchemas = readdirSync(OUTPUT_DIR).filter((f) => f.endsWith('.schema.json')).map((f) => f.slice(0, -'.schema.json'.length)).sort();
+const outputSchemas = readdirSync(OUTPUT_DIR)
+  .filter((f) => f.endsWith('.schema.json'))
+  .map((f) => f.slice(0, -'.schema.json'.length))
+  .sort();
 const RECORD_SCHEMAS = ['record', 'run-index', 'boot-result', 'release-manifest', 'results'];
 
 /** Every object node of a schema, with its JSON pointer. */
@@ -45,7 +48,9 @@ function objectNodes(node: SchemaNode, at = '#'): Array<{ at: string; node: Sche
 
 describe('JSON outputs and records: one contract', () => {
   it('every command that prints JSON has schema/output/<command>.schema.json, and every schema a command', () => {
-    const commands = jsonCommands(buildProgram()).map((c) => c.replace(/ /g, '-')).sort();
+    const commands = jsonCommands(buildProgram())
+      .map((c) => c.replace(/ /g, '-'))
+      .sort();
     expect(commands).toEqual([
       'boot',
       'build',
@@ -90,8 +95,15 @@ describe('JSON outputs and records: one contract', () => {
   });
 
   it('every schema is validated against real output by some test', () => {
-    const testFiles = ['unit', 'integration', 'e2e'].flatMap((d) => readdirSync(join(REPO, 'test', d)).filter((f) => f.endsWith('.test.ts')).map((f) => join(REPO, 'test', d, f)));
-    const text = testFiles.filter((f) => !f.endsWith('json-contracts.test.ts')).map((f) => readFileSync(f, 'utf8')).join('\n');
+    const testFiles = ['unit', 'integration', 'e2e'].flatMap((d) =>
+      readdirSync(join(REPO, 'test', d))
+        .filter((f) => f.endsWith('.test.ts'))
+        .map((f) => join(REPO, 'test', d, f)),
+    );
+    const text = testFiles
+      .filter((f) => !f.endsWith('json-contracts.test.ts'))
+      .map((f) => readFileSync(f, 'utf8'))
+      .join('\n');
     const untested = [
       ...outputSchemas.filter((n) => !text.includes(`expectContract('output/${n}'`) && !text.includes(`expectJsonOutput('${n}'`)),
       ...RECORD_SCHEMAS.filter((n) => !text.includes(`expectContract('${n}'`)),

@@ -53,7 +53,10 @@ describe('the shipped configurations', () => {
     const c = await loadBuildConfig(ROOT, 'webserver', { cwd: ROOT });
     expect(c).toMatchObject({ toolchain: 'gcc-12-i386', arch: 'i386', targets: ['vmlinux', 'bzImage'], displayFile: 'configs/webserver.yaml' });
     expect(c.kconfig.base).toBe('allnoconfig');
-    const want = 'PCI NET INET UNIX NETDEVICES NET_ETHERNET NET_PCI NE2K_PCI IDE BLK_DEV_IDE BLK_DEV_IDEDISK BLK_DEV_IDEPCI BLK_DEV_GENERIC BLK_DEV_PIIX EXT2_FS BINFMT_ELF SERIAL_8250 SERIAL_8250_CONSOLE'.split(' ');
+    const want =
+      'PCI NET INET UNIX NETDEVICES NET_ETHERNET NET_PCI NE2K_PCI IDE BLK_DEV_IDE BLK_DEV_IDEDISK BLK_DEV_IDEPCI BLK_DEV_GENERIC BLK_DEV_PIIX EXT2_FS BINFMT_ELF SERIAL_8250 SERIAL_8250_CONSOLE'.split(
+        ' ',
+      );
     for (const s of want) expect(c.kconfig.fragment[s], s).toBe('y');
     expect(c.kconfig.fragment.BLK_DEV_IDEDMA_PCI).toBe('y');
     expect(c.fragmentPositions.NET).toEqual({ line: 21, column: 5 });
@@ -119,9 +122,7 @@ describe('parseBuildConfig', () => {
     expect(await errorsOf(GOOD.replace('targets: [vmlinux]', 'targets: [vmlinux, zImage]'))).toEqual([
       "configs/x.yaml:8:20: error: 'targets[1]' cannot be 'zImage'\n  hint: did you mean 'bzImage'? one of: vmlinux, bzImage",
     ]);
-    expect(await errorsOf(GOOD.replace('arch: i386', 'arch: 386 x'))).toEqual([
-      "configs/x.yaml:3:7: error: 'arch' '386 x' is not valid here\n  hint: the kernel ARCH= value in lowercase, e.g. i386",
-    ]);
+    expect(await errorsOf(GOOD.replace('arch: i386', 'arch: 386 x'))).toEqual(["configs/x.yaml:3:7: error: 'arch' '386 x' is not valid here\n  hint: the kernel ARCH= value in lowercase, e.g. i386"]);
   });
 
   it('explains bad bases', async () => {
@@ -151,7 +152,7 @@ describe('parseBuildConfig', () => {
   it('checks budgets, guard symbols, the name and YAML syntax', async () => {
     expect(await errorsOf(`${GOOD}budgets:\n  bzImage: 400KB\n  dec: lots\n`)).toEqual([
       'configs/x.yaml:10:12: error: budget bzImage: \'400KB\' is not a size\n  hint: write the size as bytes or with K or M, e.g. "400K"',
-      "configs/x.yaml:11:8: error: budget dec: 'lots' is not a size\n  hint: a size is bytes (400000) or a string with K or M (K = 1024), e.g. \"400K\"",
+      'configs/x.yaml:11:8: error: budget dec: \'lots\' is not a size\n  hint: a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"',
     ]);
     expect(await errorsOf(`${GOOD}queue:\n  select: [+compat, compat]\n`)).toEqual([
       "configs/x.yaml:10:12: error: guard symbol '+compat' is not valid here\n  hint: a guard symbol is a word such as compat (no + or - prefix: selecting is what the list means)",
@@ -162,12 +163,16 @@ describe('parseBuildConfig', () => {
       "configs/x.yaml:1:7: error: Nested mappings are not allowed in compact mappings\n  hint: check the indentation: keys of one mapping line up, and a value containing ': ' needs quotes",
     );
     expect(await errorsOf('name: x\nname: y\n')).toEqual(['configs/x.yaml:2:1: error: Map keys must be unique\n  hint: each key may appear once in a mapping: remove or merge the repeated one']);
-    expect(await errorsOf('')).toEqual(['configs/x.yaml:1:1: error: the configuration file is empty\n  hint: a configuration has name:, toolchain:, arch:, kconfig: and targets: (see configs/webserver.yaml)']);
+    expect(await errorsOf('')).toEqual([
+      'configs/x.yaml:1:1: error: the configuration file is empty\n  hint: a configuration has name:, toolchain:, arch:, kconfig: and targets: (see configs/webserver.yaml)',
+    ]);
   });
 
   it('warns about a toolchain without a directory', async () => {
     const c = await parseBuildConfig(GOOD.replace('gcc-12-i386', 'gcc-99-vax'), { file: join(tmp, 'configs/x.yaml'), displayFile: 'configs/x.yaml', rootDir: tmp });
-    expect(c.warnings.map(formatDiagnostic)).toEqual(["configs/x.yaml:2:12: warning: toolchain 'gcc-99-vax' has no directory toolchains/gcc-99-vax\n  hint: add toolchains/<name>/toolchain.yaml, or pick an existing toolchain"]);
+    expect(c.warnings.map(formatDiagnostic)).toEqual([
+      "configs/x.yaml:2:12: warning: toolchain 'gcc-99-vax' has no directory toolchains/gcc-99-vax\n  hint: add toolchains/<name>/toolchain.yaml, or pick an existing toolchain",
+    ]);
   });
 });
 

@@ -118,7 +118,9 @@ describe('ccache.remote in a configuration', () => {
       throw new Error('expected an error');
     } catch (e) {
       expect(e).toBeInstanceOf(TinyError);
-      expect((e as TinyError).diagnostics.map(formatDiagnostic)[0]).toMatch(/^configs\/x\.yaml:8:11: error: 'ccache\.remote' 'https:\/\/cache\.example\.org' is not valid here\n  hint: ccache's remote_storage, e.g. redis:/);
+      expect((e as TinyError).diagnostics.map(formatDiagnostic)[0]).toMatch(
+        /^configs\/x\.yaml:8:11: error: 'ccache\.remote' 'https:\/\/cache\.example\.org' is not valid here\n  hint: ccache's remote_storage, e.g. redis:/,
+      );
     }
   });
 });

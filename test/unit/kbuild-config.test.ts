@@ -198,7 +198,13 @@ describe('generateConfig with a scripted make', () => {
 
   it('stops after maxRounds when .config never settles', async () => {
     const o = opts(modern, { fragment: { A: 'y' }, maxRounds: 3 });
-    const flip = ['# CONFIG_A is not set\nCONFIG_B=1\n', '# CONFIG_A is not set\nCONFIG_B=2\n', '# CONFIG_A is not set\nCONFIG_B=3\n', '# CONFIG_A is not set\nCONFIG_B=4\n', '# CONFIG_A is not set\nCONFIG_B=5\n'];
+    const flip = [
+      '# CONFIG_A is not set\nCONFIG_B=1\n',
+      '# CONFIG_A is not set\nCONFIG_B=2\n',
+      '# CONFIG_A is not set\nCONFIG_B=3\n',
+      '# CONFIG_A is not set\nCONFIG_B=4\n',
+      '# CONFIG_A is not set\nCONFIG_B=5\n',
+    ];
     o.runMake = scripted(o.buildDir, flip);
     await expect(generateConfig(o)).rejects.toThrow(TinyError);
     const calls: string[] = [];

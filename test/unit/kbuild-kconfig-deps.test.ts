@@ -1,14 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  describeSymbol,
-  explainDropped,
-  parseKconfigFiles,
-  readKconfigTree,
-  requirements,
-  suggestEnable,
-  type KconfigDb,
-} from '../../src/kbuild/kconfig-deps.js';
+import { describeSymbol, explainDropped, parseKconfigFiles, readKconfigTree, requirements, suggestEnable, type KconfigDb } from '../../src/kbuild/kconfig-deps.js';
 import { evalExpr, formatExpr, mapEnv, parseExpr, tokenize, unmetTerms } from '../../src/kbuild/kconfig-expr.js';
 import { droppedSymbols, parseDotConfig } from '../../src/kbuild/kconfig.js';
 
@@ -368,7 +360,12 @@ describe('explainDropped', () => {
     expect(s.add).toEqual({ NET_ETHERNET: 'y' });
     // EISA is not defined in this tree: only ISA and PCI can satisfy it.
     expect(s.anyOf).toEqual([['ISA', 'PCI']]);
-    const one = suggestEnable(parseKconfigFiles('K', (p) => (p === 'K' ? 'config A\n\tbool "a"\n\tdepends on B || C\nconfig B\n\tbool "b"\n' : undefined)), 'A', 2, new Map());
+    const one = suggestEnable(
+      parseKconfigFiles('K', (p) => (p === 'K' ? 'config A\n\tbool "a"\n\tdepends on B || C\nconfig B\n\tbool "b"\n' : undefined)),
+      'A',
+      2,
+      new Map(),
+    );
     expect(one).toEqual({ add: { B: 'y' }, anyOf: [], blocked: [] });
   });
 });

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  applyFragment,
-  diffConfigs,
-  droppedSymbols,
-  fragmentValue,
-  normalizeDotConfig,
-  parseDotConfig,
-  renderFragment,
-  sameConfig,
-  sameValue,
-} from '../../src/kbuild/kconfig.js';
+import { applyFragment, diffConfigs, droppedSymbols, fragmentValue, normalizeDotConfig, parseDotConfig, renderFragment, sameConfig, sameValue } from '../../src/kbuild/kconfig.js';
 
 const CONFIG_269 = `#
 # Automatically generated make config: don't edit
@@ -135,7 +125,14 @@ describe('diffConfigs', () => {
   it('reports added, removed and changed symbols, sorted', () => {
     const a = parseDotConfig('CONFIG_A=y\nCONFIG_B=y\n# CONFIG_C is not set\nCONFIG_N=0x10\n');
     const b = parseDotConfig('CONFIG_A=m\nCONFIG_C=y\nCONFIG_D=y\nCONFIG_N=0x0010\n');
-    expect(diffConfigs(a, b)).toEqual({ added: [['D', 'y']], removed: [['B', 'y']], changed: [['A', 'y', 'm'], ['C', 'n', 'y']] });
+    expect(diffConfigs(a, b)).toEqual({
+      added: [['D', 'y']],
+      removed: [['B', 'y']],
+      changed: [
+        ['A', 'y', 'm'],
+        ['C', 'n', 'y'],
+      ],
+    });
   });
 });
 

@@ -57,10 +57,15 @@ describe('make in the container', () => {
 
   it('maps generateConfig host paths and feeds stdin through a file', async () => {
     const specs: RunSpec[] = [];
-    const fake = { ...new HostRuntime(), name: 'podman', hermetic: true, runInContainer: async (s: RunSpec) => {
+    const fake = {
+      ...new HostRuntime(),
+      name: 'podman',
+      hermetic: true,
+      runInContainer: async (s: RunSpec) => {
         specs.push(s);
         return { code: 0, output: '', truncated: false, argv: [], durationMs: 0, timedOut: false, hermetic: true };
-      } } as unknown as Runtime;
+      },
+    } as unknown as Runtime;
     const { mkdtemp } = await import('node:fs/promises');
     const build = await mkdtemp('/tmp/tiny-make-');
     const rm = containerRunMake({ runtime: fake, image: 'sha256:' + 'a'.repeat(64), src: '/c/wt', build, env: { LC_ALL: 'C' } });
@@ -81,7 +86,19 @@ describe('make in the container', () => {
 
 describe('what Kconfig reads', () => {
   it('covers Kconfig, Makefiles, scripts/ and defconfigs, not C code', () => {
-    for (const p of ['Kconfig', 'mm/Kconfig', 'arch/x86/Kconfig.debug', 'Makefile', 'arch/i386/Makefile', 'scripts/kconfig/conf.c', 'scripts/Kconfig.include', 'arch/x86/configs/i386_defconfig', 'kernel/configs/tiny.config', 'arch/i386/defconfig', 'drivers/net/Kbuild'])
+    for (const p of [
+      'Kconfig',
+      'mm/Kconfig',
+      'arch/x86/Kconfig.debug',
+      'Makefile',
+      'arch/i386/Makefile',
+      'scripts/kconfig/conf.c',
+      'scripts/Kconfig.include',
+      'arch/x86/configs/i386_defconfig',
+      'kernel/configs/tiny.config',
+      'arch/i386/defconfig',
+      'drivers/net/Kbuild',
+    ])
       expect(readByKconfig(p), p).toBe(true);
     for (const p of ['init/main.c', 'mm/page_alloc.c', 'include/linux/kconfig.h', 'Documentation/kbuild/kconfig.rst']) expect(readByKconfig(p), p).toBe(false);
     const ls = (c: string) => `100644 blob ${'1'.repeat(40)}\tMakefile\n100644 blob ${c.repeat(40)}\tinit/main.c\n`;

@@ -27,7 +27,7 @@ const items: BuildItem[] = [
 ];
 
 describe('the same build twice', () => {
-  it('a toggle with an earlier toggle\'s key is that toggle\'s build', () => {
+  it("a toggle with an earlier toggle's key is that toggle's build", () => {
     expect([...sameBuilds(items)]).toEqual([['all-off', 'flip:dmi']]);
   });
 
@@ -48,20 +48,26 @@ describe('the distance between two builds', () => {
   });
 
   it('a symbol absent from one .config is n there; 0x10 and 0x0010 are the same value', () => {
-    const a = { patches: [], config: new Map([['A', 'n'], ['H', '0x10']]) };
+    const a = {
+      patches: [],
+      config: new Map([
+        ['A', 'n'],
+        ['H', '0x10'],
+      ]),
+    };
     const b = { patches: [], config: new Map([['H', '0x0010']]) };
     expect(buildDistance(a, b)).toBe(0);
   });
 });
 
-describe('the order of a lane\'s builds', () => {
+describe("the order of a lane's builds", () => {
   it('starts at the queue point, puts each flip beside its without: twin, and the global-flags change last', () => {
     // queue -1 symbol-> flip:elf-core -1 patch-> without:elf-core -dmi, DMI-> base -elf-core,
     // ELF_CORE-> without:dmi -1 patch-> flip:dmi, then the -Os rebuild of everything.
     expect(buildOrder(items)).toEqual(['queue', 'flip:elf-core', 'without:elf-core', 'base', 'without:dmi', 'flip:dmi', 'config:CC_OPTIMIZE_FOR_SIZE']);
   });
 
-  it('costs less than the plan\'s order', () => {
+  it("costs less than the plan's order", () => {
     const distinct = items.filter((i) => i.name !== 'all-off');
     const plan = distinct.map((i) => i.name);
     expect(orderCost(distinct, buildOrder(items))).toBeLessThan(orderCost(distinct, plan));

@@ -43,10 +43,7 @@ describe('planMatrix', () => {
     expect(names(plan.selected)).toEqual(['compat-a', 'compat-b', 'printk', 'bug', 'uninline']);
     expect(names(plan.basePatches)).toEqual(['compat-a', 'compat-b']);
     expect(names(plan.queuePatches)).toEqual(['printk', 'bug', 'uninline']);
-    expect(plan.notes).toEqual([
-      '1 patch is not meant for 2.6.9 and left out',
-      '1 patch is not selected by the guards (symbols: compat)',
-    ]);
+    expect(plan.notes).toEqual(['1 patch is not meant for 2.6.9 and left out', '1 patch is not selected by the guards (symbols: compat)']);
   });
 
   it('orders toggles sharing a selection together: queue, flips, all-off, withouts, base', () => {
@@ -95,9 +92,20 @@ describe('planMatrix', () => {
     expect(k.patch).toBeUndefined();
     expect(names(k.patches)).toEqual(names(plan.selected));
     // The fragment's KALLSYMS: n is what the flip turns around.
-    expect(resolveFragment(k, { NET: 'y', KALLSYMS: 'n' }, new Map([['KALLSYMS', 'n'], ['NET', 'y']]))).toEqual({ NET: 'y', KALLSYMS: 'y' });
+    expect(
+      resolveFragment(
+        k,
+        { NET: 'y', KALLSYMS: 'n' },
+        new Map([
+          ['KALLSYMS', 'n'],
+          ['NET', 'y'],
+        ]),
+      ),
+    ).toEqual({ NET: 'y', KALLSYMS: 'y' });
     // Without a queue point there is nothing to flip against.
-    expect(planMatrix({ queue: { series: [] }, version: '2.6.9', select: [], configFlips: ['KALLSYMS'] }).notes).toContain('kconfig.flips are flipped against the queue point: without queue patches there is none, so they are not built');
+    expect(planMatrix({ queue: { series: [] }, version: '2.6.9', select: [], configFlips: ['KALLSYMS'] }).notes).toContain(
+      'kconfig.flips are flipped against the queue point: without queue patches there is none, so they are not built',
+    );
   });
 
   it('flips bool and tristate values', () => {
@@ -108,7 +116,7 @@ describe('planMatrix', () => {
     expect(flipValue('0x10')).toBeUndefined();
   });
 
-  it('takes base symbols from the toolchain too, and needs a '+' guard for a base patch', () => {
+  it('takes base symbols from the toolchain too, and needs a ' + ' guard for a base patch', () => {
     const p = planMatrix({
       queue: { series: [patch('fix', { guards: ['+compat-gcc12'] }), patch('unless', { guards: ['-foo'] }), patch('opt', { option: 'X', guards: ['+compat-gcc12'] })] },
       version: '6.1',
@@ -129,9 +137,7 @@ describe('planMatrix', () => {
   });
 
   it('refuses a selection that leaves out a dependency', () => {
-    expect(() =>
-      planMatrix({ queue: { series: [patch('a', { guards: ['+x'] }), patch('b', { depends: ['a'] })] }, version: '1', select: [] }),
-    ).toThrow(/b depends on a/);
+    expect(() => planMatrix({ queue: { series: [patch('a', { guards: ['+x'] }), patch('b', { depends: ['a'] })] }, version: '1', select: [] })).toThrow(/b depends on a/);
   });
 
   it('--only keeps named toggles and lists the known ones for a typo', () => {
@@ -149,8 +155,16 @@ describe('planMatrix', () => {
   it('--only matches * against toggle names: flip:* is every flip, without:* every patch left out', () => {
     const flips = plan.toggles.filter((t) => t.name.startsWith('flip:')).map((t) => t.name);
     expect(flips.length).toBeGreaterThan(1);
-    expect(onlyToggles(plan, ['flip:*']).map((t) => t.name).sort()).toEqual([...flips].sort());
-    expect(onlyToggles(plan, ['queue', 'flip:p*']).map((t) => t.name).sort()).toEqual(['flip:printk', 'queue']);
+    expect(
+      onlyToggles(plan, ['flip:*'])
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual([...flips].sort());
+    expect(
+      onlyToggles(plan, ['queue', 'flip:p*'])
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['flip:printk', 'queue']);
     expect(() => onlyToggles(plan, ['config:*'])).toThrow('--only: unknown toggle config:*');
   });
 

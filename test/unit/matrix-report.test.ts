@@ -23,7 +23,14 @@ function result(name: string, kind: ToggleKind, status: ToggleResult['status'], 
           },
           hermetic: true,
         } as unknown as BuildRecord);
-  return { toggle, status, ...(record ? { record, key: name.charCodeAt(0).toString(16).repeat(32).slice(0, 64) } : {}), durationMs: 61_000, logs: [], ...(status === 'failed' ? { error: 'init/main.c:3:1: error: expected expression' } : {}) };
+  return {
+    toggle,
+    status,
+    ...(record ? { record, key: name.charCodeAt(0).toString(16).repeat(32).slice(0, 64) } : {}),
+    durationMs: 61_000,
+    logs: [],
+    ...(status === 'failed' ? { error: 'init/main.c:3:1: error: expected expression' } : {}),
+  };
 }
 
 const results = [
@@ -53,7 +60,20 @@ describe('matrix report', () => {
 
   it('JSON names the numbers as size(1) does and carries every sha256', () => {
     const rows = toRows(results);
-    const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '2026-01-05T10:00:00.000Z', finishedAt: '2026-01-05T10:02:00.000Z', durationMs: 120_000, notes: [], budgets: { violations: [], failures: [], checked: [], unchecked: [] } } satisfies BuildSummary;
+    const summary = {
+      config: 'c',
+      base: { version: '2.6.9', tree: 'f'.repeat(40) },
+      toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) },
+      runtime: 'podman',
+      hermetic: true,
+      jobs: 2,
+      lanes: 1,
+      startedAt: '2026-01-05T10:00:00.000Z',
+      finishedAt: '2026-01-05T10:02:00.000Z',
+      durationMs: 120_000,
+      notes: [],
+      budgets: { violations: [], failures: [], checked: [], unchecked: [] },
+    } satisfies BuildSummary;
     const j = toJson(rows, summary) as { ok: boolean; toggles: Record<string, unknown>[] };
     expectContract('output/build', j);
     expect(j).toMatchObject({ schema_version: 1, started_at: '2026-01-05T10:00:00.000Z', duration_ms: 120_000 });
@@ -72,7 +92,20 @@ describe('matrix report', () => {
 });
 
 describe('where the time went (tiny build --timings)', () => {
-  const summary = { config: 'c', base: { version: '2.6.9', tree: 'f'.repeat(40) }, toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) }, runtime: 'podman', hermetic: true, jobs: 2, lanes: 1, startedAt: '2026-01-05T10:00:00.000Z', finishedAt: '2026-01-05T10:02:00.000Z', durationMs: 120_000, notes: [], budgets: { violations: [], failures: [], checked: [], unchecked: [] } } satisfies BuildSummary;
+  const summary = {
+    config: 'c',
+    base: { version: '2.6.9', tree: 'f'.repeat(40) },
+    toolchain: { name: 'gcc-12-i386', image: 'sha256:' + '1'.repeat(64) },
+    runtime: 'podman',
+    hermetic: true,
+    jobs: 2,
+    lanes: 1,
+    startedAt: '2026-01-05T10:00:00.000Z',
+    finishedAt: '2026-01-05T10:02:00.000Z',
+    durationMs: 120_000,
+    notes: [],
+    budgets: { violations: [], failures: [], checked: [], unchecked: [] },
+  } satisfies BuildSummary;
   const timed = (r: ToggleResult, t: Partial<NonNullable<ToggleResult['timings']>>, sameAs?: string): ToggleResult => ({
     ...r,
     timings: { series: 0, kconfig: 0, tree: 0, make: 0, measure: 0, record: 0, containers: 0, containerStart: 0, total: 0, ...t },
@@ -84,7 +117,7 @@ describe('where the time went (tiny build --timings)', () => {
     timed(result('all-off', 'all-off', 'cached', 9_000), { total: 10 }, 'flip:a'),
   ]);
 
-  it('one line per toggle in execution order, the overhead (total - make), and the run\'s sums with the mean overhead', () => {
+  it("one line per toggle in execution order, the overhead (total - make), and the run's sums with the mean overhead", () => {
     expect(renderTable(timingsTable(rows), 'text')).toBe(
       [
         'toggle                  status    series  kconfig  containers / start  tree   make  measure  record  overhead  total',

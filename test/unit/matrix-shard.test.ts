@@ -51,11 +51,7 @@ describe('balanceShards', () => {
     // total 170, a share 56.7: the queue group (100) is cut into two runs, queue alone (60, no
     // run can hold more) and the flips with all-off (40); then base (30) and the withouts,
     // each on the least loaded shard. The longest shard is the queue point's build: optimal.
-    expect(shards.map((s) => s.toggles)).toEqual([
-      ['queue'],
-      ['flip:printk', 'flip:bug', 'flip:vt', 'all-off', 'without:bug', 'without:uninline'],
-      ['without:printk', 'without:vt', 'base'],
-    ]);
+    expect(shards.map((s) => s.toggles)).toEqual([['queue'], ['flip:printk', 'flip:bug', 'flip:vt', 'all-off', 'without:bug', 'without:uninline'], ['without:printk', 'without:vt', 'base']]);
     expect(shards.map((s) => s.weight)).toEqual([60, 60, 50]);
     // Every toggle is in exactly one shard.
     expect(shards.flatMap((s) => s.toggles).sort()).toEqual(plan.toggles.map((t) => t.name).sort());
@@ -108,7 +104,15 @@ describe('the plan document', () => {
   const prepared = {
     base: { version: '2.6.9', commit: 'c'.repeat(40), tree: 't'.repeat(40).replace(/t/g, 'a') },
     plan,
-    config: { name: 'webserver', arch: 'i386', toolchain: 'gcc-12-i386', kconfig: { base: 'allnoconfig' as const, fragment: { NET: 'y' as const }, flips: [] }, queue: { select: [], baseSelect: [] }, targets: ['vmlinux' as const, 'bzImage' as const], makeVars: {} },
+    config: {
+      name: 'webserver',
+      arch: 'i386',
+      toolchain: 'gcc-12-i386',
+      kconfig: { base: 'allnoconfig' as const, fragment: { NET: 'y' as const }, flips: [] },
+      queue: { select: [], baseSelect: [] },
+      targets: ['vmlinux' as const, 'bzImage' as const],
+      makeVars: {},
+    },
     toolchain: { name: 'gcc-12-i386' },
     runtime: { name: 'podman' },
     setup: { image: { id: `sha256:${'e'.repeat(64)}` } },
@@ -145,7 +149,11 @@ describe('the plan document', () => {
   });
 
   it('a toggle with the key of an earlier one (all-off equal to a flip) weighs nothing: it is served from that record', () => {
-    const same = { keys: { 'flip:vt': 'f'.repeat(64), 'all-off': 'f'.repeat(64) }, stored: {}, durations: { queue: 50, 'flip:printk': 10, 'flip:bug': 10, 'flip:vt': 10, 'all-off': 10, base: 10, 'without:printk': 10, 'without:bug': 10, 'without:vt': 10, 'without:uninline': 10 } };
+    const same = {
+      keys: { 'flip:vt': 'f'.repeat(64), 'all-off': 'f'.repeat(64) },
+      stored: {},
+      durations: { queue: 50, 'flip:printk': 10, 'flip:bug': 10, 'flip:vt': 10, 'all-off': 10, base: 10, 'without:printk': 10, 'without:bug': 10, 'without:vt': 10, 'without:uninline': 10 },
+    };
     const doc = makePlanDocument(prepared, toggles, same, { shards: 1 });
     expect(doc.shards[0]!.estimated_ms).toBe(130); // 140 recorded, all-off's 10 not counted
   });

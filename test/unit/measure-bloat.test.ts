@@ -60,11 +60,7 @@ describe('symbolDiff semantics', () => {
   });
 
   it('renders bloat-o-meter’s text', () => {
-    const d = symbolDiff([sym('do_fork', 1000), sym('old_helper', 20, 't'), sym('table', 400, 'D')], [
-      sym('do_fork', 1100),
-      sym('new_helper', 48, 't'),
-      sym('table', 380, 'D'),
-    ]);
+    const d = symbolDiff([sym('do_fork', 1000), sym('old_helper', 20, 't'), sym('table', 400, 'D')], [sym('do_fork', 1100), sym('new_helper', 48, 't'), sym('table', 380, 'D')]);
     expect(renderSymbolDiff(d)).toBe(
       [
         'add/remove: 1/1 grow/shrink: 1/1 up/down: 148/-40 (108)',
@@ -78,15 +74,26 @@ describe('symbolDiff semantics', () => {
       ].join('\n'),
     );
     expect(renderSymbolDiff(symbolDiff([], []))).toBe(
-      'add/remove: 0/0 grow/shrink: 0/0 up/down: 0/0 (0)\n' +
-        'Function                                     old     new   delta\n' +
-        'Total: Before=0, After=0, chg +0.00%\n',
+      'add/remove: 0/0 grow/shrink: 0/0 up/down: 0/0 (0)\n' + 'Function                                     old     new   delta\n' + 'Total: Before=0, After=0, chg +0.00%\n',
     );
   });
 
   it('formats the percentage like Python’s %+.2f, exact ties to even', () => {
     expect([0.125, 0.375, 0.625, 0.875, 2.675, -0.125, -0.001, 1e-9, 0.005, 0.025, 1.005, 12.345, 100 / 3, 0].map(pyPercent)).toEqual([
-      '+0.12', '+0.38', '+0.62', '+0.88', '+2.67', '-0.12', '-0.00', '+0.00', '+0.01', '+0.03', '+1.00', '+12.35', '+33.33', '+0.00',
+      '+0.12',
+      '+0.38',
+      '+0.62',
+      '+0.88',
+      '+2.67',
+      '-0.12',
+      '-0.00',
+      '+0.00',
+      '+0.01',
+      '+0.03',
+      '+1.00',
+      '+12.35',
+      '+33.33',
+      '+0.00',
     ]);
   });
 });

@@ -175,10 +175,7 @@ describe.skipIf(toolsWhy !== undefined)(`countDiagnostics on real gcc/ld/make ou
   it('a compile error in a header under recursive make', () => {
     mkdirSync(join(dir, 'sub'), { recursive: true });
     writeFileSync(join(dir, 'sub/defs.h'), 'static inline int twice(int x) { return x * 2 + undeclared_thing; }\n');
-    writeFileSync(
-      join(dir, 'sub/main.c'),
-      '#include "defs.h"\nint unused_fn(void) { int unused; return 0; }\nint main(void) { char *p = 5; return twice(1) + (long)p; }\n',
-    );
+    writeFileSync(join(dir, 'sub/main.c'), '#include "defs.h"\nint unused_fn(void) { int unused; return 0; }\nint main(void) { char *p = 5; return twice(1) + (long)p; }\n');
     writeFileSync(join(dir, 'sub/Makefile'), 'all: main.o\nmain.o: main.c\n\t$(CC) -Wall -fdiagnostics-color=always -c -o $@ $<\n');
     writeFileSync(join(dir, 'Makefile'), 'all:\n\t$(MAKE) -C sub\n');
     const log = sh('make 2>&1');

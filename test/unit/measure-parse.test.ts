@@ -11,18 +11,14 @@ const SIZE_PROG = '   text\t   data\t    bss\t    dec\t    hex\tfilename\n   132
 const SIZE_VMLINUX = '   text\t   data\t    bss\t    dec\t    hex\tfilename\n1314178\t 208248\t  90096\t1612522\t 189aea\tvmlinux\n';
 // `size -B lib.a` (and a thin archive: `ar rcsT`, as kbuild's built-in.a).
 const SIZE_ARCHIVE =
-  '   text\t   data\t    bss\t    dec\t    hex\tfilename\n' +
-  '    121\t      0\t    404\t    525\t    20d\ta.o (ex lib.a)\n' +
-  '     58\t      4\t      0\t     62\t     3e\tb.o (ex lib.a)\n';
+  '   text\t   data\t    bss\t    dec\t    hex\tfilename\n' + '    121\t      0\t    404\t    525\t    20d\ta.o (ex lib.a)\n' + '     58\t      4\t      0\t     62\t     3e\tb.o (ex lib.a)\n';
 const SIZE_THIN =
   '   text\t   data\t    bss\t    dec\t    hex\tfilename\n' +
   '    121\t      0\t    404\t    525\t    20d\tinit/main.o (ex init/built-in.a)\n' +
   '     58\t      4\t      0\t     62\t     3e\tinit/version.o (ex init/built-in.a)\n';
 // Two files in one call.
 const SIZE_TWO =
-  '   text\t   data\t    bss\t    dec\t    hex\tfilename\n' +
-  ' 360959\t  34802\t  27460\t 423221\t  67535\tdrivers/built-in.o\n' +
-  '  19287\t   1736\t   1540\t  22563\t   5823\tinit/built-in.o\n';
+  '   text\t   data\t    bss\t    dec\t    hex\tfilename\n' + ' 360959\t  34802\t  27460\t 423221\t  67535\tdrivers/built-in.o\n' + '  19287\t   1736\t   1540\t  22563\t   5823\tinit/built-in.o\n';
 
 describe('parseBerkeley', () => {
   it('reads a linked program, named as size prints the columns', () => {

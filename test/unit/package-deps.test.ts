@@ -20,7 +20,10 @@ function sources(dir: string): string[] {
 describe('package.json', () => {
   it('declares no dependency that nothing imports', () => {
     const deps = Object.keys((JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }).dependencies);
-    const text = ['src', 'bin', 'scripts', 'bench'].flatMap(sources).map((f) => readFileSync(join(REPO, f), 'utf8')).join('\n');
+    const text = ['src', 'bin', 'scripts', 'bench']
+      .flatMap(sources)
+      .map((f) => readFileSync(join(REPO, f), 'utf8'))
+      .join('\n');
     const unused = deps.filter((d) => !new RegExp(`(from|import\\()\\s*['"]${d.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}(/[^'"]*)?['"]`).test(text));
     expect(unused).toEqual([]);
   });

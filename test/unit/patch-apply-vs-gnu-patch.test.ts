@@ -187,11 +187,12 @@ function runBatch(seed: number, count: number, context: number, mode: Mode): { f
     )
     .join('');
   writeFileSync(join(dir, 'p.diff'), patchText);
-  const p = spawnSync(
-    PATCH,
-    ['-p1', '-d', join(dir, 't'), '-F2', '--no-backup-if-mismatch', '-r', '-', ...mode.flags, '-i', join(dir, 'p.diff')],
-    { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', QUOTING_STYLE: 'literal', POSIXLY_CORRECT: '' }, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 },
-  );
+  const p = spawnSync(PATCH, ['-p1', '-d', join(dir, 't'), '-F2', '--no-backup-if-mismatch', '-r', '-', ...mode.flags, '-i', join(dir, 'p.diff')], {
+    encoding: 'utf8',
+    env: { ...process.env, LC_ALL: 'C', QUOTING_STYLE: 'literal', POSIXLY_CORRECT: '' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    maxBuffer: 1 << 28,
+  });
   expect(p.status === 0 || p.status === 1, `patch exited ${p.status}: ${p.stderr}`).toBe(true);
   const gnu = parseGnuOutput(p.stdout);
   const byName = new Map(cases.map((c) => [c.name, c]));
@@ -213,9 +214,11 @@ function runBatch(seed: number, count: number, context: number, mode: Mode): { f
     const oursSkipped = /skipping the file/.test(r.hunks[0]?.reason ?? '');
     if (ours !== gnuContent || g!.skipped !== oursSkipped) {
       // Print the whole case to reproduce it by hand.
-      console.error(`${where}\n--- patch output:\n${p.stdout.split('patching file ' + name)[1]?.split('patching file')[0]}\n--- patch:\n${
-        patchText.split(`diff -r -U${context} a/${name} b/${name}`)[1]?.split('\ndiff -r')[0]
-      }\n--- target:\n${JSON.stringify(c.target)}\n--- ours:\n${JSON.stringify(r.hunks, null, 1)}`);
+      console.error(
+        `${where}\n--- patch output:\n${p.stdout.split('patching file ' + name)[1]?.split('patching file')[0]}\n--- patch:\n${
+          patchText.split(`diff -r -U${context} a/${name} b/${name}`)[1]?.split('\ndiff -r')[0]
+        }\n--- target:\n${JSON.stringify(c.target)}\n--- ours:\n${JSON.stringify(r.hunks, null, 1)}`,
+      );
     }
     expect(ours, `${where}: content`).toBe(gnuContent);
     expect(r.hunks.length).toBe(fp.hunks.length);

@@ -71,7 +71,7 @@ describe('applyFilePatch: placement', () => {
     expect(applyFilePatch(text(f), p2).hunks[0]).toMatchObject({ appliedLine: 12, offset: 4 });
   });
 
-  it('applies with fuzz 1 and fuzz 2 (outer context lines ignored), keeping the file\'s own lines', () => {
+  it("applies with fuzz 1 and fuzz 2 (outer context lines ignored), keeping the file's own lines", () => {
     const t1 = BASE.map((l) => (l === 'line 7' ? 'line 7 changed' : l));
     const r1 = applyFilePatch(text(t1), one(TWO_HUNKS));
     expect(r1.ok).toBe(true);
@@ -152,10 +152,7 @@ describe('applyFilePatch: failures', () => {
   });
 
   it('refuses binary patches', () => {
-    const p = parsePatch(
-      'diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHb0RR91\n\n',
-      1,
-    );
+    const p = parsePatch('diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHb0RR91\n\n', 1);
     const r = applyPatch(() => 'x', p);
     expect(r.outcome.kind).toBe('fails');
     if (r.outcome.kind === 'fails') expect(r.outcome.failed[0]!.reason).toBe('logo.png: binary patch: only git can apply it');

@@ -62,7 +62,10 @@ describe('TreeLinks and the in-memory applier', () => {
 
   it('applyPatch refuses by the same rule, with the patch file and line, and changes nothing', () => {
     const r = applyPatch(() => undefined, parsePatch('--- /dev/null\n+++ b/out/x.c\n@@ -0,0 +1 @@\n+int x;\n'), { links: (p) => (p === 'out' ? '/tmp' : undefined), patchFile: 'patches/x.patch' });
-    expect(r.outcome).toMatchObject({ kind: 'fails', failed: [{ file: 'out/x.c', patchLine: 1, reason: "patches/x.patch:1: 'out/x.c' goes through the symlink 'out' (-> /tmp): a patch never writes through a symlink" }] });
+    expect(r.outcome).toMatchObject({
+      kind: 'fails',
+      failed: [{ file: 'out/x.c', patchLine: 1, reason: "patches/x.patch:1: 'out/x.c' goes through the symlink 'out' (-> /tmp): a patch never writes through a symlink" }],
+    });
     expect(r.changes.size).toBe(0);
   });
 });

@@ -57,7 +57,15 @@ describe('resolveBases: the queue base from its listed sources', () => {
   it('the first source that works gives the base; afterwards the pinned tree comes from the store, no source read', async () => {
     const cacheDir = join(work, 'c-order');
     const store = await openTreeStore(cacheDir);
-    const [first] = await resolveBases(queueWith([{ kind: 'url', url: deadUrl }, { kind: 'tarball', path: tarball }]), store, cacheDir, {});
+    const [first] = await resolveBases(
+      queueWith([
+        { kind: 'url', url: deadUrl },
+        { kind: 'tarball', path: tarball },
+      ]),
+      store,
+      cacheDir,
+      {},
+    );
     expect(first).toMatchObject({ version: '2.6.9', tree: pinned, origin: tarball });
     // Every source gone: the store still has the pinned tree, and the same commit.
     const [again] = await resolveBases(queueWith([{ kind: 'url', url: deadUrl }]), store, cacheDir, {});

@@ -71,28 +71,62 @@ describe('a good queue', () => {
       { version: '6.1', sources: [{ kind: 'debian', package: 'linux-source-6.1' }] },
     ]);
     const summary = q.series.map(({ name, file, summary, author, option, guards, depends, bases, strip, reverse, line }) => ({
-      name, file, summary, author, option, guards, depends, bases, strip, reverse, line,
+      name,
+      file,
+      summary,
+      author,
+      option,
+      guards,
+      depends,
+      bases,
+      strip,
+      reverse,
+      line,
     }));
     expect(summary).toEqual([
       {
-        name: 'printk-off', file: 'patches/printk-off.patch',
+        name: 'printk-off',
+        file: 'patches/printk-off.patch',
         // From the format-patch mail: Subject without "[PATCH 1/3]", From:.
-        summary: 'Make printk optional', author: 'Matt Mackall <mpm@selenic.com>',
-        option: 'PRINTK', guards: [{ include: false, negate: false, symbol: 'notiny' }],
-        depends: [], bases: [], strip: 1, reverse: false, line: 23,
+        summary: 'Make printk optional',
+        author: 'Matt Mackall <mpm@selenic.com>',
+        option: 'PRINTK',
+        guards: [{ include: false, negate: false, symbol: 'notiny' }],
+        depends: [],
+        bases: [],
+        strip: 1,
+        reverse: false,
+        line: 23,
       },
       {
-        name: 'bug-off', file: 'patches/bug-off.patch',
+        name: 'bug-off',
+        file: 'patches/bug-off.patch',
         // From the DEP-3 header: Description:, Author:.
-        summary: 'Make BUG() optional', author: 'Matt Mackall <mpm@selenic.com>',
+        summary: 'Make BUG() optional',
+        author: 'Matt Mackall <mpm@selenic.com>',
         option: 'BUG',
-        guards: [{ include: true, negate: false, symbol: 'tiny' }, { include: false, negate: true, symbol: 'x86' }],
-        depends: ['printk-off'], bases: ['2.6.9', '2.6.10'], strip: 1, reverse: false, line: 27,
+        guards: [
+          { include: true, negate: false, symbol: 'tiny' },
+          { include: false, negate: true, symbol: 'x86' },
+        ],
+        depends: ['printk-off'],
+        bases: ['2.6.9', '2.6.10'],
+        strip: 1,
+        reverse: false,
+        line: 27,
       },
       {
-        name: 'revert-inline', file: 'patches/revert-inline.patch',
-        summary: 'Undo forced inlining', author: undefined, option: undefined,
-        guards: [], depends: [], bases: [], strip: 1, reverse: true, line: 33,
+        name: 'revert-inline',
+        file: 'patches/revert-inline.patch',
+        summary: 'Undo forced inlining',
+        author: undefined,
+        option: undefined,
+        guards: [],
+        depends: [],
+        bases: [],
+        strip: 1,
+        reverse: true,
+        line: 33,
       },
     ]);
   });
@@ -123,12 +157,14 @@ describe('a good queue', () => {
       ],
     });
     // The compat series comes first, each patch selected only with the `compat-gcc12` guard (the gcc-12 toolchains' needs_compat).
-    expect(q.series.filter((p) => p.bases.length === 0 || p.bases.includes('2.6.9')).slice(0, 2).map((p) => p.name)).toEqual(['compat-no-pie', 'compat-gnu89-inline']);
+    expect(
+      q.series
+        .filter((p) => p.bases.length === 0 || p.bases.includes('2.6.9'))
+        .slice(0, 2)
+        .map((p) => p.name),
+    ).toEqual(['compat-no-pie', 'compat-gnu89-inline']);
     // Later bases, each pinned by tree hash; a patch ported by hand to one has a variant there.
-    expect(q.otherBases.map((b) => `${b.version} ${b.tree}`)).toEqual([
-      '2.6.11 c39ae07f393806ccf406ef966e9a15afc43cc36a',
-      '2.6.12-rc2 0bba044c4ce775e45a88a51686b5d9f90697ea9d',
-    ]);
+    expect(q.otherBases.map((b) => `${b.version} ${b.tree}`)).toEqual(['2.6.11 c39ae07f393806ccf406ef966e9a15afc43cc36a', '2.6.12-rc2 0bba044c4ce775e45a88a51686b5d9f90697ea9d']);
     expect(q.series.filter((p) => p.name === 'posix-timers').map((p) => `${p.file} ${p.bases.join(',')}`)).toEqual([
       'patches/tiny/posix-timers.patch 2.6.9',
       'patches/2.6.11/tiny/posix-timers.patch 2.6.11',
@@ -161,32 +197,21 @@ describe('mistakes, each reported where it is with what to do', () => {
       'queue.yaml': 'name: q\nbase:\n  version: "2.6.9"\n  sources: [{path: /src/linux}]\nseries:\n  - name: a\n    file: *patch\n',
     });
     expect((await failure(dir)).text).toBe(
-      [
-        'queue.yaml:7:11: error: Unresolved alias (the anchor must be set before the alias): patch',
-        '  hint: define the anchor (&name) before using the alias (*name)',
-      ].join('\n'),
+      ['queue.yaml:7:11: error: Unresolved alias (the anchor must be set before the alias): patch', '  hint: define the anchor (&name) before using the alias (*name)'].join('\n'),
     );
   });
 
   it('an empty queue file', async () => {
     expect((await failure(fixture('empty'))).text).toBe(
-      [
-        'queue.yaml:1:1: error: the queue file is empty',
-        '  hint: a queue needs name:, base: and series: (see queue/queue.yaml in tiny for an example)',
-      ].join('\n'),
+      ['queue.yaml:1:1: error: the queue file is empty', '  hint: a queue needs name:, base: and series: (see queue/queue.yaml in tiny for an example)'].join('\n'),
     );
   });
 
   it('no queue.yaml at all', async () => {
-    const dir = await tempQueue({ 'README': 'not a queue\n' });
+    const dir = await tempQueue({ README: 'not a queue\n' });
     const r = await failure(dir);
     expect(r.summary).toBe('cannot load queue queue.yaml');
-    expect(r.text).toBe(
-      [
-        `queue.yaml: error: no queue.yaml in ${dir}`,
-        '  hint: create one with name:, base: and series:, or import a quilt series directory into a new queue',
-      ].join('\n'),
-    );
+    expect(r.text).toBe([`queue.yaml: error: no queue.yaml in ${dir}`, '  hint: create one with name:, base: and series:, or import a quilt series directory into a new queue'].join('\n'));
   });
 
   it('unknown keys: a suggestion when one is close, else the allowed keys', async () => {
@@ -312,10 +337,7 @@ describe('mistakes, each reported where it is with what to do', () => {
 
   it('a dependency after its dependent', async () => {
     expect((await failure(fixture('dependency-order'))).text).toBe(
-      [
-        "queue.yaml:10:9: error: 'bug-off' depends on 'printk-off', which comes later in the series (line 11)",
-        "  hint: move 'printk-off' above 'bug-off': patches apply in series order",
-      ].join('\n'),
+      ["queue.yaml:10:9: error: 'bug-off' depends on 'printk-off', which comes later in the series (line 11)", "  hint: move 'printk-off' above 'bug-off': patches apply in series order"].join('\n'),
     );
   });
 
@@ -373,7 +395,7 @@ describe('mistakes, each reported where it is with what to do', () => {
         "queue.yaml:16:14: error: base version '2.6.9' is listed twice (first on line 3)",
         '  hint: each base appears once: remove the repeated one',
         'queue.yaml:17:14: warning: base 2.6.9 has no sources',
-        "  hint: add where its tree comes from: `- path: <dir or tarball>`, `- url: ...` with `sha256:`, `- git: <repo>` with `ref:`, or `- debian: linux-source-X.Y`",
+        '  hint: add where its tree comes from: `- path: <dir or tarball>`, `- url: ...` with `sha256:`, `- git: <repo>` with `ref:`, or `- debian: linux-source-X.Y`',
       ].join('\n'),
     );
   });
@@ -410,9 +432,7 @@ describe('mistakes, each reported where it is with what to do', () => {
       ].join('\n'),
     );
     const empty = await tempQueue({ 'queue.yaml': 'name: q\nbase:\n  version: "2.6.9"\n  sources: [{path: /src/linux}]\nseries:\n' });
-    expect((await failure(empty)).text).toBe(
-      ["queue.yaml:5:1: error: 'series' must be a list, not empty", '  hint: write `series: []` for a queue with no patches yet'].join('\n'),
-    );
+    expect((await failure(empty)).text).toBe(["queue.yaml:5:1: error: 'series' must be a list, not empty", '  hint: write `series: []` for a queue with no patches yet'].join('\n'));
   });
 });
 
@@ -425,7 +445,7 @@ describe('warnings do not stop loading', () => {
         "queue.yaml:3:12: warning: base version is still 'unknown'",
         '  hint: set it to the kernel version the series applies to, e.g. version: "2.6.9"',
         'queue.yaml:4:12: warning: base unknown has no sources',
-        "  hint: add where its tree comes from: `- path: <dir or tarball>`, `- url: ...` with `sha256:`, `- git: <repo>` with `ref:`, or `- debian: linux-source-X.Y`",
+        '  hint: add where its tree comes from: `- path: <dir or tarball>`, `- url: ...` with `sha256:`, `- git: <repo>` with `ref:`, or `- debian: linux-source-X.Y`',
       ].join('\n'),
     );
   });

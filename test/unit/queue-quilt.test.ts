@@ -42,17 +42,7 @@ async function tinyError(p: Promise<unknown>): Promise<TinyError> {
 describe('parseSeries', () => {
   it('reads strip levels, -R and guards in both spellings; skips comments and blank lines', () => {
     const { entries, diagnostics } = parseSeries(
-      [
-        '# linux-tiny',
-        '',
-        'a.patch',
-        '  fs/b.patch   -p0',
-        'c.patch -R -p2 # undo c',
-        '+xen -!x86 d.patch',
-        'e.patch #+debug -!x86',
-        '+rt f.patch -p0 #-!smp',
-        'g#1.patch',
-      ].join('\n'),
+      ['# linux-tiny', '', 'a.patch', '  fs/b.patch   -p0', 'c.patch -R -p2 # undo c', '+xen -!x86 d.patch', 'e.patch #+debug -!x86', '+rt f.patch -p0 #-!smp', 'g#1.patch'].join('\n'),
       'series',
     );
     expect(diagnostics).toEqual([]);
@@ -220,15 +210,7 @@ describe('exportQuilt', () => {
     const exported = await temp();
     await exportQuilt(q1, exported);
     expect(await readFile(join(exported, 'series'), 'utf8')).toBe(
-      [
-        `# ${q1.name}: exported by tiny`,
-        '01-printk.patch',
-        'fs/02-inode.patch -p0',
-        '03-uninline.patch -R',
-        '04-xen.patch #+xen',
-        '05-debug.patch #+debug -!x86',
-        '',
-      ].join('\n'),
+      [`# ${q1.name}: exported by tiny`, '01-printk.patch', 'fs/02-inode.patch -p0', '03-uninline.patch -R', '04-xen.patch #+xen', '05-debug.patch #+debug -!x86', ''].join('\n'),
     );
     const second = await temp();
     await importQuilt(exported, second);

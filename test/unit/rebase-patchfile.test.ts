@@ -47,7 +47,8 @@ describe('stableDiffText', () => {
 });
 
 describe('rebaseQueueYaml', () => {
-  const YAML = '# head comment\nname: q\n\nbase:\n  version: "2.6.9"\n  # pinned\n  tree: abc\n  sources:\n    - path: ~/old\n\nseries:\n  - name: a\n    file: a.patch\n  - name: b\n    file: b.patch\n    bases: [2.6.9]\n  - name: up\n    file: up.patch\n';
+  const YAML =
+    '# head comment\nname: q\n\nbase:\n  version: "2.6.9"\n  # pinned\n  tree: abc\n  sources:\n    - path: ~/old\n\nseries:\n  - name: a\n    file: a.patch\n  - name: b\n    file: b.patch\n    bases: [2.6.9]\n  - name: up\n    file: up.patch\n';
   it('makes the new tree the base, moves the old one (with its comments) to bases:, updates per-patch bases', () => {
     const out = rebaseQueueYaml(YAML, { oldVersion: '2.6.9', newBase: { version: '2.6.11', tree: 'def', sources: [{ path: '~/new' }] }, alreadyUpstream: ['up'] });
     expect(out).toBe(

@@ -7,7 +7,20 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildChangelog, changelogJson, compress, createTar, decompress, manifestDocument, patchContent, readManifestDocument, readTar, releaseQueueYaml, renderChangelog, type ReleaseManifest } from '../../src/release/index.js';
+import {
+  buildChangelog,
+  changelogJson,
+  compress,
+  createTar,
+  decompress,
+  manifestDocument,
+  patchContent,
+  readManifestDocument,
+  readTar,
+  releaseQueueYaml,
+  renderChangelog,
+  type ReleaseManifest,
+} from '../../src/release/index.js';
 import { readReportDocument, reportDocument, type ReportDocument } from '../../src/report/json.js';
 import { buildSizeReport, type SizeReport } from '../../src/report/size-report.js';
 import { expectContract } from '../helpers/json-contract.js';
@@ -141,7 +154,12 @@ series:
   - name: c  # kept
     file: c.patch
 `;
-    expect(releaseQueueYaml(text, [{ name: 'a', file: 'sub/a.patch' }, { name: 'c', file: 'c.patch' }])).toBe(`# the queue
+    expect(
+      releaseQueueYaml(text, [
+        { name: 'a', file: 'sub/a.patch' },
+        { name: 'c', file: 'c.patch' },
+      ]),
+    ).toBe(`# the queue
 name: q
 base:
   version: "1.0"

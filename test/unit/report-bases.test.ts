@@ -93,8 +93,20 @@ describe('tiny report --bases', () => {
       ['2.6.11', 0, undefined],
     ]);
     expect(report.patches).toEqual([
-      { patch: 'printk', cells: [{ version: '2.6.9', meant: true, saves: 104 }, { version: '2.6.11', meant: true }] },
-      { patch: 'tcpdiag', cells: [{ version: '2.6.9', meant: true }, { version: '2.6.11', meant: false }] },
+      {
+        patch: 'printk',
+        cells: [
+          { version: '2.6.9', meant: true, saves: 104 },
+          { version: '2.6.11', meant: true },
+        ],
+      },
+      {
+        patch: 'tcpdiag',
+        cells: [
+          { version: '2.6.9', meant: true },
+          { version: '2.6.11', meant: false },
+        ],
+      },
     ]);
   });
 

@@ -85,9 +85,43 @@ function run(overrides: Partial<Record<string, Spec | null>> = {}) {
   const specs: Record<string, Spec | null> = {
     base: { text: 1000, image: 600, dirs: { kernel: 600, mm: 400 }, syms: QSYMS, config: 'CONFIG_X86=y\n' },
     queue: { text: 1010, image: 604, dirs: { kernel: 610, mm: 400 }, syms: [...QSYMS, ['p3_hook', 10]], config: 'CONFIG_X86=y\nCONFIG_A=y\nCONFIG_B=y\nCONFIG_DEP=y\n' },
-    'all-off': { text: 600, image: 400, dirs: { kernel: 310, mm: 290 }, syms: [['printk', 100], ['show_mem', 100], ['helper.constprop.0', 80], ['p3_hook', 10]], config: 'CONFIG_X86=y\n# CONFIG_A is not set\n# CONFIG_B is not set\n# CONFIG_DEP is not set\n' },
-    'flip:p1': { text: 710, image: 470, dirs: { kernel: 310, mm: 400 }, syms: [['printk', 100], ['show_mem', 200], ['bug_table', 200], ['helper.isra.0', 80], ['p3_hook', 10]], config: 'CONFIG_X86=y\n# CONFIG_A is not set\nCONFIG_B=y\n# CONFIG_DEP is not set\n' },
-    'flip:p2': { text: 810, image: 540, dirs: { kernel: 610, mm: 200 }, syms: [['printk', 500], ['show_mem', 200], ['helper.constprop.0', 80], ['p3_hook', 10]], config: 'CONFIG_X86=y\nCONFIG_A=y\n# CONFIG_B is not set\n# CONFIG_DEP is not set\n' },
+    'all-off': {
+      text: 600,
+      image: 400,
+      dirs: { kernel: 310, mm: 290 },
+      syms: [
+        ['printk', 100],
+        ['show_mem', 100],
+        ['helper.constprop.0', 80],
+        ['p3_hook', 10],
+      ],
+      config: 'CONFIG_X86=y\n# CONFIG_A is not set\n# CONFIG_B is not set\n# CONFIG_DEP is not set\n',
+    },
+    'flip:p1': {
+      text: 710,
+      image: 470,
+      dirs: { kernel: 310, mm: 400 },
+      syms: [
+        ['printk', 100],
+        ['show_mem', 200],
+        ['bug_table', 200],
+        ['helper.isra.0', 80],
+        ['p3_hook', 10],
+      ],
+      config: 'CONFIG_X86=y\n# CONFIG_A is not set\nCONFIG_B=y\n# CONFIG_DEP is not set\n',
+    },
+    'flip:p2': {
+      text: 810,
+      image: 540,
+      dirs: { kernel: 610, mm: 200 },
+      syms: [
+        ['printk', 500],
+        ['show_mem', 200],
+        ['helper.constprop.0', 80],
+        ['p3_hook', 10],
+      ],
+      config: 'CONFIG_X86=y\nCONFIG_A=y\n# CONFIG_B is not set\n# CONFIG_DEP is not set\n',
+    },
     'without:p1': { text: 1010, image: 604, patches: ['p2', 'p3'] },
     'without:p2': { text: 1010, image: 604, patches: ['p1', 'p3'] },
     'without:p3': { text: 1000, image: 600, patches: ['p1', 'p2'] },
@@ -120,7 +154,13 @@ describe('buildSizeReport', () => {
       { dir: 'net/ipv4', text: 300, data: 10, bss: 0, dec: 310, builtins: ['net/ipv4/built-in.o'] },
     ];
     const r = buildSizeReport({ config: 'webserver', run: { startedAt: 'x' }, toggles: [q] });
-    expect(r.subdirs).toEqual({ toggle: 'queue', rows: [{ dir: 'net/ipv4', text: 300, data: 10, bss: 0, dec: 310 }, { dir: 'kernel/sched', text: 40, data: 0, bss: 0, dec: 40 }] });
+    expect(r.subdirs).toEqual({
+      toggle: 'queue',
+      rows: [
+        { dir: 'net/ipv4', text: 300, data: 10, bss: 0, dec: 310 },
+        { dir: 'kernel/sched', text: 40, data: 0, bss: 0, dec: 40 },
+      ],
+    });
   });
 
   it("the configuration's own choices: config:<SYMBOL> - queue, with the value from the .configs", () => {

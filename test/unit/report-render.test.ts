@@ -53,7 +53,11 @@ function rec(toggle: string, dec: number | null, dirs: Record<string, number> = 
         }),
     diagnostics:
       dec === null
-        ? { warnings: 0, errors: 1, firstError: { file: 'kernel/printk.c', line: 9, message: "expected ';' before '<' token & more", kind: 'compiler', logLine: 1, context: ['In function <printk>:'] } }
+        ? {
+            warnings: 0,
+            errors: 1,
+            firstError: { file: 'kernel/printk.c', line: 9, message: "expected ';' before '<' token & more", kind: 'compiler', logLine: 1, context: ['In function <printk>:'] },
+          }
         : { warnings: 0, errors: 0 },
     artifacts: {},
   };
@@ -96,9 +100,7 @@ describe('JUnit XML', () => {
       ),
     );
     expect(xml).toContain('tests="6" failures="3"');
-    expect(xml).toContain(
-      `<failure type="build-failed" message="flip:tiny-printk: build failed: kernel/printk.c:9: expected &apos;;&apos; before &apos;&lt;&apos; token &amp; more">`,
-    );
+    expect(xml).toContain(`<failure type="build-failed" message="flip:tiny-printk: build failed: kernel/printk.c:9: expected &apos;;&apos; before &apos;&lt;&apos; token &amp; more">`);
     expect(xml).toContain('In function &lt;printk&gt;:\nrecord ');
     expect(xml).toContain('<failure type="budget" message="budget exceeded: bzImage: bzImage is 4,300 bytes, over the 4K (4,096) budget by 204">');
     expect(xml).toContain('budget ok: min_saving_per_patch: saves 500 &lt; 1,000 (justification: needed for &lt;IDE&gt;)');
@@ -192,7 +194,9 @@ describe('Markdown summary', () => {
       toggles: [rec('base', 10000), rec('queue', 8600), rec('all-off', 8600), rec('flip:tiny-printk', 9600), rec('flip:tiny-"bug"', 8900)],
     });
     const md = renderSizeMarkdown(offByConfig);
-    expect(md).toContain('The configuration turns every option off itself, so all-off is its queue point: each flip turns one option back on, and the "saved" columns below are negative, the bytes it costs.');
+    expect(md).toContain(
+      'The configuration turns every option off itself, so all-off is its queue point: each flip turns one option back on, and the "saved" columns below are negative, the bytes it costs.',
+    );
     expect(md).toContain("The queue with the configuration's option values vs the bare base: -1400 dec");
     expect(md).not.toContain('No-op cost of the queue');
     expect(offByConfig.optionsOffByConfig).toBe(true);

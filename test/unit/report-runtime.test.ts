@@ -69,11 +69,19 @@ describe('tiny build --boot settings', () => {
   it('none without boot: or --boot; the memory from boot:, the mode from --boot', () => {
     expect(afterBuildBoot({ displayFile }, undefined)).toBeUndefined();
     expect(afterBuildBoot({ displayFile }, 'auto')).toEqual({ http: 'auto', memKiB: 32768, limit: 'machine', machineKiB: 32768, timeoutMs: 120_000 });
-    expect(afterBuildBoot({ displayFile, boot: { http: 'always', mem: '2M', limit: 'kernel', machineMem: '16M' } }, undefined)).toEqual({ http: 'always', memKiB: 2048, limit: 'kernel', machineKiB: 16384, timeoutMs: 120_000 });
+    expect(afterBuildBoot({ displayFile, boot: { http: 'always', mem: '2M', limit: 'kernel', machineMem: '16M' } }, undefined)).toEqual({
+      http: 'always',
+      memKiB: 2048,
+      limit: 'kernel',
+      machineKiB: 16384,
+      timeoutMs: 120_000,
+    });
     expect(afterBuildBoot({ displayFile, boot: { http: 'always', mem: '16M' } }, 'init')?.http).toBe('never');
   });
 
   it('a mem= above the machine is bad input naming the file', () => {
-    expect(() => afterBuildBoot({ displayFile, boot: { http: 'auto', mem: '64M', limit: 'kernel', machineMem: '16M' } }, undefined)).toThrow('configs/x.yaml: boot.mem 64M is more than boot.machine_mem 16M');
+    expect(() => afterBuildBoot({ displayFile, boot: { http: 'auto', mem: '64M', limit: 'kernel', machineMem: '16M' } }, undefined)).toThrow(
+      'configs/x.yaml: boot.mem 64M is more than boot.machine_mem 16M',
+    );
   });
 });

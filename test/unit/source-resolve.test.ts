@@ -131,7 +131,7 @@ describe('resolveSource: URL + sha256 (loopback server)', () => {
     expect(await resolveSource({ kind: 'url', url, sha256: tarSha }, { cacheDir })).toEqual({ kind: 'tarball', path: dest, sha256: tarSha });
   });
 
-  it('without a sha256 (the base pins the tree instead): downloads once and reports the file\'s sha256', async () => {
+  it("without a sha256 (the base pins the tree instead): downloads once and reports the file's sha256", async () => {
     const cacheDir = join(work, 'c-url-unpinned');
     const url = `${base}/pub/linux-2.6.9.tar.gz`;
     const before = hits;

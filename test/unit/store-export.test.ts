@@ -104,9 +104,18 @@ describe('tiny store import', () => {
     const order = ['base', 'queue', 'flip:a', 'flip:b'];
     const s1 = await storeWith('s1', [{ toggle: 'flip:a' }, { toggle: 'base' }]);
     const s2 = await storeWith('s2', [{ toggle: 'queue' }, { toggle: 'flip:b' }, { toggle: 'base' }]);
-    for (const [s, ts] of [[s1, ['base', 'flip:a']], [s2, ['base', 'queue', 'flip:b']]] as const) {
+    for (const [s, ts] of [
+      [s1, ['base', 'flip:a']],
+      [s2, ['base', 'queue', 'flip:b']],
+    ] as const) {
       const recs = await listRecords(s);
-      await writeRunIndex(s.cacheDir, { config: 'webserver', startedAt: '2024-01-01T00:00:00.000Z', toggles: ts.map((t) => ({ toggle: t, key: recs.find((r) => r.toggle.name === t)!.key, status: 'ok' })), inputs: H('9'), order });
+      await writeRunIndex(s.cacheDir, {
+        config: 'webserver',
+        startedAt: '2024-01-01T00:00:00.000Z',
+        toggles: ts.map((t) => ({ toggle: t, key: recs.find((r) => r.toggle.name === t)!.key, status: 'ok' })),
+        inputs: H('9'),
+        order,
+      });
     }
     await exportStore(s1, { out: join(dir, '1.tar'), config: 'webserver' });
     await exportStore(s2, { out: join(dir, '2.tar'), config: 'webserver' });
@@ -143,7 +152,9 @@ describe('tiny store import', () => {
     // Against the store: A's records are in; B's differs from the stored one.
     await importStores(target, [join(dir, 'a.tar')]);
     const e2 = await fails(importStores(target, [join(dir, 'b.tar')]));
-    expect(e2.diagnostics[0]!.message).toContain(`was built with other bytes here than in the store (${join(dir, 'target', 'records', key.slice(0, 2), key)}, built 2024-01-01T00:01:00.000Z): vmlinux sha256 ${sha256('bytes of machine B').slice(0, 12)}… here, ${sha256('bytes of machine A').slice(0, 12)}… in the store`);
+    expect(e2.diagnostics[0]!.message).toContain(
+      `was built with other bytes here than in the store (${join(dir, 'target', 'records', key.slice(0, 2), key)}, built 2024-01-01T00:01:00.000Z): vmlinux sha256 ${sha256('bytes of machine B').slice(0, 12)}… here, ${sha256('bytes of machine A').slice(0, 12)}… in the store`,
+    );
     expect(recordContent((await lookup(target, key))!).vmlinux).toBe(sha256('bytes of machine A'));
   });
 
@@ -167,11 +178,20 @@ describe('tiny store import', () => {
     await sh('tar', ['-xf', join(dir, 'a.tar'), '-C', unpacked]);
     const target = await openRecordStore(join(dir, 't'));
     const repack = async (name: string, edit: (files: Map<string, Buffer>) => void) => {
-      const list = (await sh('tar', ['-tf', join(dir, 'a.tar')])).trim().split('\n').filter((p) => !p.endsWith('/'));
+      const list = (await sh('tar', ['-tf', join(dir, 'a.tar')]))
+        .trim()
+        .split('\n')
+        .filter((p) => !p.endsWith('/'));
       const files = new Map<string, Buffer>();
       for (const p of list) files.set(p, await readFile(join(unpacked, p)));
       edit(files);
-      await writeFile(join(dir, name), createTar([...files].map(([path, data]) => ({ path, data })), 0));
+      await writeFile(
+        join(dir, name),
+        createTar(
+          [...files].map(([path, data]) => ({ path, data })),
+          0,
+        ),
+      );
       return join(dir, name);
     };
 
@@ -201,7 +221,10 @@ describe('tiny store import', () => {
     const unpacked = join(dir, 'u');
     await mkdir(unpacked);
     await sh('tar', ['-xf', join(dir, 'a.tar'), '-C', unpacked]);
-    const list = (await sh('tar', ['-tf', join(dir, 'a.tar')])).trim().split('\n').filter((p) => !p.endsWith('/'));
+    const list = (await sh('tar', ['-tf', join(dir, 'a.tar')]))
+      .trim()
+      .split('\n')
+      .filter((p) => !p.endsWith('/'));
     const files = new Map<string, Buffer>();
     for (const p of list) files.set(p, await readFile(join(unpacked, p)));
     // Edit the inputs and make the manifest agree: only the key check can catch it.
@@ -212,7 +235,13 @@ describe('tiny store import', () => {
     const entry = manifest.records[0].files.find((f: { name: string }) => f.name === 'metadata.json');
     Object.assign(entry, { bytes: meta.length, sha256: sha256(meta) });
     files.set('tiny-store.json', Buffer.from(JSON.stringify(manifest)));
-    await writeFile(join(dir, 'edited.tar'), createTar([...files].map(([path, data]) => ({ path, data })), 0));
+    await writeFile(
+      join(dir, 'edited.tar'),
+      createTar(
+        [...files].map(([path, data]) => ({ path, data })),
+        0,
+      ),
+    );
     const e = await fails(importStores(await openRecordStore(join(dir, 't')), [join(dir, 'edited.tar')]));
     expect(e.message).toMatch(/edited\.tar: record [0-9a-f]{64}: its inputs hash to [0-9a-f]{64}, not to its key$/);
   });

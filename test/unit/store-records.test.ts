@@ -142,7 +142,11 @@ describe('save and lookup', () => {
   it('stores a failed build without a measurement or images', async () => {
     const r = await save(
       store,
-      draft({ status: 'failed', measurement: undefined, diagnostics: { warnings: 0, errors: 1, firstError: { file: 'a.c', line: 1, message: 'x', kind: 'compiler', logLine: 3, context: ['a.c:1: error: x'] } } }),
+      draft({
+        status: 'failed',
+        measurement: undefined,
+        diagnostics: { warnings: 0, errors: 1, firstError: { file: 'a.c', line: 1, message: 'x', kind: 'compiler', logLine: 3, context: ['a.c:1: error: x'] } },
+      }),
       { config: join(build, '.config'), symbols: [], log: join(build, 'build.log') },
     );
     expect(r.record.status).toBe('failed');
@@ -225,7 +229,11 @@ describe('crash safety', () => {
   });
 
   it('a version 1 record (camelCase, schema: 1) is read as it was written: caches made before keep working', async () => {
-    const r = await save(store, draft({ diagnostics: { warnings: 1, errors: 1, firstError: { file: 'init/main.c', line: 3, message: 'oops', kind: 'compiler', logLine: 7, context: ['init/main.c:3: error: oops'] } } }), artifacts());
+    const r = await save(
+      store,
+      draft({ diagnostics: { warnings: 1, errors: 1, firstError: { file: 'init/main.c', line: 3, message: 'oops', kind: 'compiler', logLine: 7, context: ['init/main.c:3: error: oops'] } } }),
+      artifacts(),
+    );
     const { schema: _s, ...rest } = r.record;
     const v1 = { schema: 1, ...rest };
     await writeFile(join(r.dir, 'metadata.json'), JSON.stringify(v1, null, 2));
@@ -237,8 +245,16 @@ describe('crash safety', () => {
   });
 
   it('the ccache counts of a build and the image digest are kept (null when unknown), with a reproducer pinned to the image ID', async () => {
-    const podman = inputs({ runtime: 'podman', env: { KBUILD_BUILD_TIMESTAMP: 'Tue Oct 19 04:33:11 UTC 2004', CCACHE_DIR: '/tiny/ccache' }, makeVariables: { O: '/tiny/build', ARCH: 'i386', CC: 'ccache i686-linux-gnu-gcc' } });
-    const r = await save(store, draft({ ccache: { compiler_check: 'content', stats: { calls: 42, hits: 40, local_hits: 40, remote_hits: 0, misses: 2, remote_errors: 0 } }, imageDigest: `sha256:${H('e')}` }, podman), artifacts());
+    const podman = inputs({
+      runtime: 'podman',
+      env: { KBUILD_BUILD_TIMESTAMP: 'Tue Oct 19 04:33:11 UTC 2004', CCACHE_DIR: '/tiny/ccache' },
+      makeVariables: { O: '/tiny/build', ARCH: 'i386', CC: 'ccache i686-linux-gnu-gcc' },
+    });
+    const r = await save(
+      store,
+      draft({ ccache: { compiler_check: 'content', stats: { calls: 42, hits: 40, local_hits: 40, remote_hits: 0, misses: 2, remote_errors: 0 } }, imageDigest: `sha256:${H('e')}` }, podman),
+      artifacts(),
+    );
     const onDisk = JSON.parse(await readFile(join(r.dir, 'metadata.json'), 'utf8')) as Record<string, unknown>;
     expectContract('record', onDisk);
     expect(onDisk.ccache).toEqual({ compiler_check: 'content', stats: { calls: 42, hits: 40, local_hits: 40, remote_hits: 0, misses: 2, remote_errors: 0 } });
@@ -259,9 +275,7 @@ describe('crash safety', () => {
 
 describe('concurrent writers of one key', () => {
   it('in one process: exactly one record is created, everyone gets it, nothing is left over', async () => {
-    const results = await Promise.all(
-      Array.from({ length: 12 }, (_, i) => save(store, draft({ toggle: { name: 'base', description: `writer ${i}` } }), artifacts())),
-    );
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => save(store, draft({ toggle: { name: 'base', description: `writer ${i}` } }), artifacts())));
     expect(results.filter((r) => r.created)).toHaveLength(1);
     const winner = results.find((r) => r.created)!.record;
     for (const r of results) expect(r.record).toEqual(winner);
@@ -319,11 +333,7 @@ describe('listing and the latest-run index', () => {
   it('lists records newest first, filtered', async () => {
     const a = await save(store, draft({ finishedAt: '2024-01-01T00:00:01Z' }), artifacts());
     const b = await save(store, draft({ toggle: { name: 'printk-off' }, finishedAt: '2024-01-02T00:00:00Z' }, inputs({ patches: [H('1'), H('2')] })), artifacts());
-    const c = await save(
-      store,
-      draft({ config: 'router', status: 'failed', finishedAt: '2024-01-03T00:00:00Z' }, inputs({ config: H('e') })),
-      artifacts(),
-    );
+    const c = await save(store, draft({ config: 'router', status: 'failed', finishedAt: '2024-01-03T00:00:00Z' }, inputs({ config: H('e') })), artifacts());
     expect((await listRecords(store)).map((r) => r.key)).toEqual([c.record.key, b.record.key, a.record.key]);
     expect((await listRecords(store, { config: 'webserver' })).map((r) => r.key)).toEqual([b.record.key, a.record.key]);
     expect((await listRecords(store, { toggle: 'printk-off' })).map((r) => r.key)).toEqual([b.record.key]);

@@ -51,7 +51,7 @@ describe('the shipped arches', () => {
   it('arm: its own SRCARCH and arch/ directory by default, and no qemu', () => {
     expect(loadArch('arm')).toMatchObject({ srcarch: 'arm', dirs: ['arm'], bootImage: { target: 'zImage', paths: ['arch/arm/boot/zImage'] } });
     expect(loadArch('arm').qemu).toBeUndefined();
-    expect(() => qemuBinary('arm')).toThrow("tiny boot runs i386 and x86_64 kernels (the arches with a qemu: entry), not arm");
+    expect(() => qemuBinary('arm')).toThrow('tiny boot runs i386 and x86_64 kernels (the arches with a qemu: entry), not arm');
   });
 
   it('an unknown ARCH: an error naming the known ones and the file that adds it', () => {

@@ -121,7 +121,15 @@ describe('tiny toolchain', () => {
   });
 
   it('renderColumns pads all but the last column', () => {
-    expect(renderColumns(['A', 'BB'], [['xyz', '1'], ['', '22']])).toBe('A    BB\nxyz  1\n     22');
+    expect(
+      renderColumns(
+        ['A', 'BB'],
+        [
+          ['xyz', '1'],
+          ['', '22'],
+        ],
+      ),
+    ).toBe('A    BB\nxyz  1\n     22');
   });
 });
 
@@ -138,13 +146,16 @@ function machine(m: { tools: string[]; podman?: 'ok' | 'broken' | 'absent'; imag
         if (args[0] === 'info') return Promise.resolve(m.podman === 'ok' ? { code: 0, stdout: 'runc\n', stderr: '' } : { code: 125, stdout: '', stderr: 'Error: bad config\n' });
         if (args[0] === 'image') {
           const id = m.images?.[args[2]!];
-          return Promise.resolve(id ? { code: 0, stdout: JSON.stringify([{ Id: id.replace('sha256:', ''), Digest: '', RepoTags: [args[2]] }]), stderr: '' } : { code: 125, stdout: '', stderr: 'image not known' });
+          return Promise.resolve(
+            id ? { code: 0, stdout: JSON.stringify([{ Id: id.replace('sha256:', ''), Digest: '', RepoTags: [args[2]] }]), stderr: '' } : { code: 125, stdout: '', stderr: 'image not known' },
+          );
         }
       }
       if (cmd === 'docker') return Promise.resolve({ code: 1, stdout: '', stderr: 'Cannot connect to the Docker daemon\n' });
       return Promise.reject(new Error(`unexpected ${cmd} ${args.join(' ')}`));
     },
-    stream: () => Promise.resolve({ code: m.runCode ?? 0, output: m.runCode ? 'Error: crun: setrlimit RLIMIT_NPROC: Operation not permitted\n' : '', truncated: false, durationMs: 1, timedOut: false }),
+    stream: () =>
+      Promise.resolve({ code: m.runCode ?? 0, output: m.runCode ? 'Error: crun: setrlimit RLIMIT_NPROC: Operation not permitted\n' : '', truncated: false, durationMs: 1, timedOut: false }),
   };
 }
 
@@ -234,16 +245,20 @@ describe('tiny doctor', () => {
     await mkdir(join(dir, 'containers.conf.d'), { recursive: true });
     await writeFile(join(dir, 'containers.conf'), '[engine]\nruntime = "crun"\n');
     expect((await containersConfCheck([dir])).detail).toMatch(/default_ulimits, runtime, cgroup_manager not set/);
-    await writeFile(
-      join(dir, 'containers.conf.d/50-tiny.conf'),
-      '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n',
-    );
+    await writeFile(join(dir, 'containers.conf.d/50-tiny.conf'), '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\ncgroup_manager = "cgroupfs"\n');
     expect(await containersConfCheck([dir])).toMatchObject({ status: 'ok' });
   });
 
   it('doctor through commander: text or --json, exit 1 when something required is missing', async () => {
     const dir = await tempDir();
-    const staged: DoctorOptions = { exec: machine({ tools: ['mmdebstrap', 'quilt'], podman: 'ok' }), env: {}, cacheDir: dir, toolchainsDir: TOOLCHAINS, containersConfDirs: [dir], linuxSource61: join(dir, 'none') };
+    const staged: DoctorOptions = {
+      exec: machine({ tools: ['mmdebstrap', 'quilt'], podman: 'ok' }),
+      env: {},
+      cacheDir: dir,
+      toolchainsDir: TOOLCHAINS,
+      containersConfDirs: [dir],
+      linuxSource61: join(dir, 'none'),
+    };
     const json = await tiny(['doctor', '--json'], staged);
     const r = JSON.parse(json.stdout) as { ok: boolean; checks: { name: string; status: string; fix: string | null }[] };
     expectContract('output/doctor', r);

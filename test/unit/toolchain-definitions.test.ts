@@ -85,7 +85,10 @@ describe('the shipped toolchains', () => {
   });
 
   it('the 2.6-era compilers need a registry and say why', async () => {
-    for (const [name, base] of [['gcc-4.1-i386', 'debian/eol:etch'], ['gcc-3.4-i386', 'debian/eol:sarge']] as const) {
+    for (const [name, base] of [
+      ['gcc-4.1-i386', 'debian/eol:etch'],
+      ['gcc-3.4-i386', 'debian/eol:sarge'],
+    ] as const) {
       const t = await loadToolchain(ROOT, name);
       expect(t.offlineBuildable).toBe(false);
       expect(t.baseImage).toBe(base);
@@ -171,7 +174,7 @@ describe('mistakes in toolchain.yaml', () => {
   it('a number where a string belongs says to quote it', async () => {
     const yaml = GOOD_YAML.replace('packages: [gcc-i686-linux-gnu, make]', 'packages: [gcc-i686-linux-gnu, make]\nmake_variables:\n  V: 1');
     const dir = await tempDir({ 'tc/toolchain.yaml': yaml, 'tc/Containerfile': GOOD_CF });
-    expect((await failure(dir)).text).toBe("tc/toolchain.yaml:10:6: error: 'make_variables.V' must be a string, not 1\n  hint: quote it: \"1\"");
+    expect((await failure(dir)).text).toBe('tc/toolchain.yaml:10:6: error: \'make_variables.V\' must be a string, not 1\n  hint: quote it: "1"');
   });
 
   it('a bad make variable name is reported at the key', async () => {

@@ -104,7 +104,14 @@ describe('names', () => {
   it('mmdebstrap arguments and the bootstrap key', () => {
     const b = { suite: 'bookworm', include: ['ca-certificates'] };
     expect(mmdebstrapArgs(b, '/c/out.tar')).toEqual(['--variant=minbase', '--include=ca-certificates', 'bookworm', '/c/out.tar', 'http://deb.debian.org/debian']);
-    expect(mmdebstrapArgs({ ...b, mirror: 'http://m/debian' }, '/o.tar', 'linux/386')).toEqual(['--variant=minbase', '--include=ca-certificates', '--architectures=i386', 'bookworm', '/o.tar', 'http://m/debian']);
+    expect(mmdebstrapArgs({ ...b, mirror: 'http://m/debian' }, '/o.tar', 'linux/386')).toEqual([
+      '--variant=minbase',
+      '--include=ca-certificates',
+      '--architectures=i386',
+      'bookworm',
+      '/o.tar',
+      'http://m/debian',
+    ]);
     expect(bootstrapKey(b)).toBe(bootstrapKey({ ...b, mirror: 'http://deb.debian.org/debian' }));
     expect(bootstrapKey(b)).not.toBe(bootstrapKey({ ...b, include: [] }));
     expect(bootstrapTag(b)).toMatch(/^tiny-base\/bookworm:[0-9a-f]{16}$/);

@@ -6,17 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Exec, StreamOptions, StreamResult } from '../../src/toolchain/proc.js';
-import {
-  CONTAINER_PATHS,
-  DEFAULT_PATH,
-  ENGINES,
-  EngineRuntime,
-  HostRuntime,
-  detectRuntime,
-  mapTextToHost,
-  probeRuntime,
-  type RunSpec,
-} from '../../src/toolchain/runtime.js';
+import { CONTAINER_PATHS, DEFAULT_PATH, ENGINES, EngineRuntime, HostRuntime, detectRuntime, mapTextToHost, probeRuntime, type RunSpec } from '../../src/toolchain/runtime.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import type { RunOptions, RunResult } from '../../src/util/exec.js';
 
@@ -171,7 +161,19 @@ describe('podman command lines', () => {
 
   it('docker: the same, from its own flag table (no --unsetenv-all; --user for the caller)', () => {
     const argv = new EngineRuntime('docker', { exec: fakeExec({}), uid: 1000, gid: 1000 }).runArgv(spec());
-    expect(argv.slice(0, 11)).toEqual(['docker', 'run', '--rm', '--pull=never', '--log-driver=none', '--cap-drop=all', '--security-opt=no-new-privileges', '--network=none', '--user=1000:1000', '--hostname=tiny', '--workdir=/tiny/build']);
+    expect(argv.slice(0, 11)).toEqual([
+      'docker',
+      'run',
+      '--rm',
+      '--pull=never',
+      '--log-driver=none',
+      '--cap-drop=all',
+      '--security-opt=no-new-privileges',
+      '--network=none',
+      '--user=1000:1000',
+      '--hostname=tiny',
+      '--workdir=/tiny/build',
+    ]);
     expect(argv).toContain('/work/trees/linux-2.6.9:/tiny/src:ro');
   });
 
@@ -197,7 +199,12 @@ describe('podman command lines', () => {
     const exec = fakeExec({}, { code: 2, output: 'make: *** [all] Error 2\n' });
     const rt = new EngineRuntime('podman', { exec, uid: 0, gid: 0 });
     await mkdir(join(dir, 'src'));
-    const s = spec({ mounts: [{ host: join(dir, 'src'), container: '/tiny/src', readonly: true }, { host: join(dir, 'out/build'), container: '/tiny/build', readonly: false }] });
+    const s = spec({
+      mounts: [
+        { host: join(dir, 'src'), container: '/tiny/src', readonly: true },
+        { host: join(dir, 'out/build'), container: '/tiny/build', readonly: false },
+      ],
+    });
     const r = await rt.runInContainer(s);
     expect(r).toMatchObject({ code: 2, output: 'make: *** [all] Error 2\n', hermetic: true });
     expect(r.argv).toEqual(rt.runArgv(s));
@@ -209,9 +216,26 @@ describe('podman command lines', () => {
 
   it('image build command line: host network for apt, base by build-arg, labels, iidfile', () => {
     const rt = new EngineRuntime('podman', { exec: fakeExec({}), uid: 0, gid: 0 });
-    expect(
-      rt.buildArgv({ tag: 'tiny/x:1', containerfile: '/t/x/Containerfile', context: '/t/x', buildArgs: { BASE: ID }, labels: { a: 'b' }, platform: 'linux/386' }, '/tmp/iid'),
-    ).toEqual(['podman', 'build', '--pull=never', '--layers', '--network=host', '--iidfile', '/tmp/iid', '--platform', 'linux/386', '--build-arg', `BASE=${ID}`, '--label', 'a=b', '--tag', 'tiny/x:1', '--file', '/t/x/Containerfile', '/t/x']);
+    expect(rt.buildArgv({ tag: 'tiny/x:1', containerfile: '/t/x/Containerfile', context: '/t/x', buildArgs: { BASE: ID }, labels: { a: 'b' }, platform: 'linux/386' }, '/tmp/iid')).toEqual([
+      'podman',
+      'build',
+      '--pull=never',
+      '--layers',
+      '--network=host',
+      '--iidfile',
+      '/tmp/iid',
+      '--platform',
+      'linux/386',
+      '--build-arg',
+      `BASE=${ID}`,
+      '--label',
+      'a=b',
+      '--tag',
+      'tiny/x:1',
+      '--file',
+      '/t/x/Containerfile',
+      '/t/x',
+    ]);
   });
 
   it('imageInfo reads podman and docker inspect output alike', async () => {

@@ -12,12 +12,7 @@ describe('parseApplyErrors', () => {
       'error: kernel/new.c: already exists in index',
       'error: mm/x.c: patch does not apply',
     ].join('\n');
-    expect(parseApplyErrors(stderr)).toEqual([
-      'init/main.c:123',
-      'fs/nope.c: does not exist in index',
-      'kernel/new.c: already exists in index',
-      'mm/x.c: patch does not apply',
-    ]);
+    expect(parseApplyErrors(stderr)).toEqual(['init/main.c:123', 'fs/nope.c: does not exist in index', 'kernel/new.c: already exists in index', 'mm/x.c: patch does not apply']);
     expect(parseApplyErrors('error: corrupt patch at line 12\n')).toEqual(['corrupt patch at line 12']);
   });
 });
@@ -47,7 +42,13 @@ describe('commit metadata', () => {
     const p = { name: 'a', text: 'diff', strip: 1, reverse: false };
     const k = memoKey('c'.repeat(40), p);
     expect(memoKey('c'.repeat(40), { ...p })).toBe(k);
-    for (const q of [{ ...p, text: 'diff2' }, { ...p, strip: 0 }, { ...p, reverse: true }, { ...p, subject: 's' }, { ...p, date: '1 +0000' }]) {
+    for (const q of [
+      { ...p, text: 'diff2' },
+      { ...p, strip: 0 },
+      { ...p, reverse: true },
+      { ...p, subject: 's' },
+      { ...p, date: '1 +0000' },
+    ]) {
       expect(memoKey('c'.repeat(40), q)).not.toBe(k);
     }
     expect(memoKey('d'.repeat(40), p)).not.toBe(k);
@@ -55,13 +56,7 @@ describe('commit metadata', () => {
 });
 
 describe('pickRef', () => {
-  const ls = [
-    'aaaa\tHEAD',
-    'bbbb\trefs/heads/main',
-    'cccc\trefs/tags/v2.6.9',
-    'dddd\trefs/tags/v2.6.9^{}',
-    'eeee\trefs/heads/v2.6.9',
-  ].join('\n');
+  const ls = ['aaaa\tHEAD', 'bbbb\trefs/heads/main', 'cccc\trefs/tags/v2.6.9', 'dddd\trefs/tags/v2.6.9^{}', 'eeee\trefs/heads/v2.6.9'].join('\n');
   it('prefers tags over branches and peels annotated tags', () => {
     expect(pickRef(ls, 'v2.6.9')).toEqual({ name: 'refs/tags/v2.6.9', commit: 'dddd' });
     expect(pickRef(ls, 'main')).toEqual({ name: 'refs/heads/main', commit: 'bbbb' });

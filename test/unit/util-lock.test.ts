@@ -66,7 +66,7 @@ describe('acquireLock', () => {
 });
 
 describe('a full disk', () => {
-  it('is recognised in errors and in tools\' messages, and the path they name is found', () => {
+  it("is recognised in errors and in tools' messages, and the path they name is found", () => {
     expect(isNoSpace(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' }))).toBe(true);
     expect(isNoSpace({ message: 'git failed', result: { stderr: "fatal: could not write to '/c/x/.git': No space left on device" } })).toBe(true);
     expect(isNoSpace(new Error('patch does not apply'))).toBe(false);

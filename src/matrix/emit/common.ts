@@ -42,15 +42,7 @@ export function shq(s: string): string {
 
 /** The arguments every job passes to tiny to name the same plan of the same configuration. */
 export function commonArgs(o: EmitOptions): string[] {
-  return [
-    '--config',
-    shq(o.config),
-    ...(o.queue ? ['--queue', shq(o.queue)] : []),
-    ...(o.tree ? ['--tree', shq(o.tree)] : []),
-    ...(o.base ? ['--base', shq(o.base)] : []),
-    '--runtime',
-    'host',
-  ];
+  return ['--config', shq(o.config), ...(o.queue ? ['--queue', shq(o.queue)] : []), ...(o.tree ? ['--tree', shq(o.tree)] : []), ...(o.base ? ['--base', shq(o.base)] : []), '--runtime', 'host'];
 }
 
 export function planCommand(o: EmitOptions, out: string): string {
@@ -71,14 +63,18 @@ export function reportCommand(o: EmitOptions, extra: string[] = []): string {
 
 /** A name usable in job names, artifact names, Kubernetes object names: lowercase, digits, '-'. */
 export function slug(name: string): string {
-  const s = name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const s = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return s || 'tiny';
 }
 
 export function checkEmitOptions(o: EmitOptions, max: number, engine: string): void {
   checkShardCount(o.shards);
   if (o.shards > max) throw new TinyError(`--shards ${o.shards}: ${engine} runs at most ${max} parallel jobs of one job definition`, 2, [], `use --shards ${max} or fewer`);
-  if (!o.image.trim() || /\s/.test(o.image)) throw new TinyError(`--image '${o.image}' is not an image reference`, 2, [], 'e.g. ghcr.io/you/tiny-gcc-12-i386@sha256:... (docs/scale.md: the toolchain image with Node and tiny)');
+  if (!o.image.trim() || /\s/.test(o.image))
+    throw new TinyError(`--image '${o.image}' is not an image reference`, 2, [], 'e.g. ghcr.io/you/tiny-gcc-12-i386@sha256:... (docs/scale.md: the toolchain image with Node and tiny)');
 }
 
 export function header(o: EmitOptions, lines: string[]): string {

@@ -39,7 +39,8 @@ export function emitGithub(o: EmitOptions): string {
           {
             id: 'plan',
             name: `Plan ${o.shards} shards`,
-            run: [planCommand(o, 'plan.json'), `echo "matrix=$(node -e 'process.stdout.write(JSON.stringify(require(process.argv[1]).matrix))' "$PWD/plan.json")" >> "$GITHUB_OUTPUT"`].join('\n') + '\n',
+            run:
+              [planCommand(o, 'plan.json'), `echo "matrix=$(node -e 'process.stdout.write(JSON.stringify(require(process.argv[1]).matrix))' "$PWD/plan.json")" >> "$GITHUB_OUTPUT"`].join('\n') + '\n',
           },
           { uses: 'actions/upload-artifact@v4', with: { name: 'tiny-plan', path: 'plan.json' } },
         ],

@@ -38,10 +38,5 @@ export function emitGitlab(o: EmitOptions): string {
       artifacts: { when: 'always', paths: ['report.html'] },
     },
   };
-  return (
-    header(o, [
-      `GitLab CI: ${o.shards} shards of ${o.name}, each job in ${o.image}`,
-      'plan -> build (parallel: N, CI_NODE_INDEX) -> merge.',
-    ]) + stringify(pipeline, { lineWidth: 0 })
-  );
+  return header(o, [`GitLab CI: ${o.shards} shards of ${o.name}, each job in ${o.image}`, 'plan -> build (parallel: N, CI_NODE_INDEX) -> merge.']) + stringify(pipeline, { lineWidth: 0 });
 }

@@ -119,4 +119,3 @@ export function emitK8s(o: K8sOptions): string {
     stringify(merge, { lineWidth: 0 })
   );
 }
-
