@@ -126,7 +126,11 @@ export async function exportStore(store: RecordStore, opts: ExportOptions): Prom
   for (const r of records) {
     const dir = recordDir(store, r.key);
     const files: ManifestRecord['files'] = [];
-    for (const name of (await readdir(dir)).sort()) {
+    for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      // The record's own files. Its boot/ directory holds boots made on this machine (tiny boot,
+      // build --boot): observations of the record, not part of it, so an export leaves them out.
+      if (!entry.isFile()) continue;
+      const name = entry.name;
       const path = join(dir, name);
       const data = await readFile(path);
       files.push({ name, bytes: data.length, sha256: sha256(data) });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { exportStore, importStores, recordContent } from '../../src/store/export.js';
-import { listRecords, lookup, openRecordStore, readRunIndex, recordKey, save, writeRunIndex, type BuildInputs, type BuildRecordDraft, type RecordStore } from '../../src/store/index.js';
+import { listRecords, lookup, openRecordStore, readRunIndex, recordDir, recordKey, save, writeRunIndex, type BuildInputs, type BuildRecordDraft, type RecordStore } from '../../src/store/index.js';
 import { createTar } from '../../src/util/tar.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { sha256 } from '../../src/util/fs.js';
@@ -88,6 +88,18 @@ describe('tiny store export', () => {
     expect(listing.every((l) => / root\/root .* 1970-01-01 00:00 /.test(l))).toBe(true);
     expect(listing.map((l) => l.split(/\s+/).at(-1)).filter((p) => p!.endsWith('metadata.json') || p === 'tiny-store.json')).toHaveLength(3);
     expect(two.bytes % 10240).toBe(0);
+  });
+
+  it("leaves out a record's boot/ directory (boots made on this machine), and the import takes the record", async () => {
+    const store = await storeWith('a', [{ toggle: 'queue' }]);
+    const [record] = await listRecords(store);
+    await mkdir(join(recordDir(store, record!.key), 'boot'), { recursive: true });
+    await writeFile(join(recordDir(store, record!.key), 'boot', 'mem-2048-kernel.json'), '{}\n');
+    await exportStore(store, { out: join(dir, 'one.tar') });
+    const listing = await sh('tar', ['-tf', join(dir, 'one.tar')]);
+    expect(listing).not.toContain('boot');
+    const other = await openRecordStore(join(dir, 'b'));
+    expect((await importStores(other, [join(dir, 'one.tar')])).added).toBe(1);
   });
 
   it('--keys takes unique prefixes; an unknown one is an error', async () => {
