@@ -205,7 +205,8 @@ function faults(records) {
 
 // The same configuration on every claimed base: sizes, what the queue takes off, boots.
 function bases(records) {
-  const r = need(records, 'report-bases-webserver-tiny.json').data;
+  if (!records['report-bases-webserver-tiny.json']) return 'No record of the other bases in `results/` yet: `npm run results -- --collect --only report-bases-webserver-tiny.json`.';
+  const r = records['report-bases-webserver-tiny.json'].data;
   const find = (b, name) => b.toggles.find((t) => t.toggle === name);
   const rows = r.bases.map((b) => {
     const base = find(b, 'base');
