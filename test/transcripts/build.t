@@ -11,6 +11,7 @@ queue   4460  2048  16968  23476    15612    14400           0        +32  built
 2 toggles: 2 built, 0 cached, 0 failed in #s (make -j2)
 2> tiny: runtime: host (no container): the builds are not hermetic and are recorded so
 2> tiny: 1 patch is not selected by the guards (symbols: compat-gcc12)
+2> tiny: configuring 2 toggles of fake-tiny (Kconfig, or the memo) to order the builds...
 2> tiny: building 2 toggles of fake-tiny on 0.0 with gcc-12-i386 (host:41063c4) on host, make -j2; logs: $WORK/.cache/logs/fake-tiny
 2> ...
 
@@ -25,6 +26,7 @@ queue   4460  2048  16968  23476    15612    14400           0        +32  cache
 2 toggles: 0 built, 2 cached, 0 failed in #s (make -j2)
 2> tiny: runtime: host (no container): the builds are not hermetic and are recorded so
 2> tiny: 1 patch is not selected by the guards (symbols: compat-gcc12)
+2> tiny: configuring 2 toggles of fake-tiny (Kconfig, or the memo) to order the builds...
 2> tiny: building 2 toggles of fake-tiny on 0.0 with gcc-12-i386 (host:41063c4) on host, make -j2; logs: $WORK/.cache/logs/fake-tiny
 2> ...
 
