@@ -86,6 +86,13 @@ static void say_number(long v)
 
 static char buffer[4096];
 
+/*
+ * One initialised word, so the writable segment has bytes in the file: with only .bss in it
+ * (p_filesz 0) Linux 2.6.12-rc2's ELF loader fails the exec, and the kernel says "No init
+ * found". 2.6.9 and 2.6.11 load either.
+ */
+__attribute__((used)) static volatile int writable_segment_has_bytes = 1;
+
 /* Write all of it (a socket may take less at a time); a negative errno when it cannot. */
 static long put(long out, const char *s, long n)
 {
