@@ -33,6 +33,16 @@ export function reduceReport(r) {
     dirs: r.dirs,
     subdirs: r.subdirs,
     budgets: r.budgets,
+    // Boots of the run's toggles (tiny build --boot, or boot: in the configuration): per patch
+    // the image bytes and kB of free memory saved.
+    runtime: r.runtime
+      ? {
+          condition: r.runtime.condition,
+          toggles: r.runtime.toggles,
+          rows: r.runtime.rows,
+          not_booted: r.runtime.not_booted,
+        }
+      : null,
     inputs: {
       trees: r.inputs.trees,
       toolchains: r.inputs.toolchains,

@@ -7,7 +7,7 @@
  * with a fixed page, /proc/version and /proc/meminfo, until a GET of /restart (or 64 requests).
  * With tiny.kmalloc=1 it prints /proc/kmalloc (the kmalloc-accounting patch's census) last.
  *
- * No libc: i386 system calls through int $0x80, so the binary is a few hundred bytes, runs
+ * No libc: i386 system calls through int $0x80, so the binary is a few kilobytes, runs
  * on any i386 kernel from 2.6.9 to today, and builds with nothing but a cross gcc.
  * Restart rather than power off: a 2.6.9 kernel without APM/ACPI cannot power off a PC and
  * would halt; the restart path (keyboard controller / triple fault) works on every kernel.
