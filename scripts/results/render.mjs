@@ -152,7 +152,7 @@ function whatIsLeft(records) {
 function runtime(records) {
   const tiny = need(records, 'report-webserver-tiny.json').data;
   const rt = tiny.runtime;
-  if (!rt || !rt.rows.length) return 'No boots in the record of the webserver-tiny run (its configuration boots every toggle: collect it again).';
+  if (!rt?.rows.length) return 'No boots in the record of the webserver-tiny run (its configuration boots every toggle: collect it again).';
   const c = rt.condition;
   // A row is what the toggle saves against the queue point; the queue point's own choice (this
   // configuration turns each off) saves the opposite.
