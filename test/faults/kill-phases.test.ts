@@ -22,8 +22,9 @@ describe('kill -9 at a named phase, then the same command again', { timeout: 180
   };
   beforeAll(async () => {
     work = await scratch('tiny-kill-');
-    // A base of 1500 more files: git's import and checkout take long enough to be killed in.
-    padded = await paddedFakeQueue(work);
+    // A base of 4000 more files: git's import and checkout take long enough to be killed in, even
+    // on a quiet machine (with 1500 the move to the pad series sometimes ended before it was seen).
+    padded = await paddedFakeQueue(work, 4000);
   });
   afterAll(async () => {
     for (const c of caches) await rm(c, { recursive: true, force: true });
@@ -101,7 +102,7 @@ describe('kill -9 at a named phase, then the same command again', { timeout: 180
     const out = join(await scratch('tiny-apply-move-'), 'linux');
     caches.push(join(out, '..'));
     expect((await tiny(['queue', 'apply', '--queue', padded.queue, '--out', out], { env })).code).toBe(0);
-    // pad-init rewrites all 1500 pad files: the move to its series is a long checkout.
+    // pad-init rewrites all 4000 pad files: the move to its series is a long checkout.
     const apply = ['queue', 'apply', '--queue', padded.queue, '--select', 'pad', '--out', out];
 
     const killed = await faultAt('checkout', apply, { env });
