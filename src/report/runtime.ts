@@ -6,6 +6,8 @@
 // same question (to init, or serving HTTP). The report takes the condition most toggles of the
 // run were booted under, and each toggle's latest boot under it.
 
+import type { KmallocCensus } from '../boot/kmalloc.js';
+
 /** One boot as the report needs it (a structural subset of src/boot's BootResult). */
 export interface RuntimeBoot {
   memKiB: number;
@@ -21,19 +23,8 @@ export interface RuntimeBoot {
   at: string;
 }
 
-/** An allocation census (tiny boot --kmalloc), structurally src/boot's KmallocCensus. */
-export interface RuntimeCensus {
-  total: number;
-  slack: number;
-  net: number;
-  allocs: number;
-  frees: number;
-  callerCount: number;
-  lostCallers: number;
-  lostAllocs: number;
-  unknownFrees: number;
-  callers: { caller: string; address: string; total: number; slack: number; net: number; allocs: number; frees: number }[];
-}
+/** An allocation census (tiny boot --kmalloc): boot's own type, as it keeps it with the record. */
+export type RuntimeCensus = KmallocCensus;
 
 export interface RuntimeToggleInput {
   toggle: string;
