@@ -229,7 +229,6 @@ try {
       'tiny build again, all cached': legs.cached,
     };
     writeBenchRecord(recordTo, {
-      repo: REPO,
       kind: 'bench-matrix',
       command: `node bench/matrix.mjs ${process.argv
         .slice(2)

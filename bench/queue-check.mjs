@@ -144,7 +144,7 @@ try {
   console.log('\nratios (medians of one run)');
   for (const r of ratios) console.log(`  ${r.name.padEnd(50)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
   const recordTo = arg('--record', undefined);
-  if (recordTo) writeBenchRecord(recordTo, { repo: REPO, kind: 'bench-queue-check', command: `node bench/queue-check.mjs --repeat ${REPEAT}`, legs, ratios, loadAtStart });
+  if (recordTo) writeBenchRecord(recordTo, { kind: 'bench-queue-check', command: `node bench/queue-check.mjs --repeat ${REPEAT}`, legs, ratios, loadAtStart });
   console.log(`\nload average (1 min) before -> after each leg: ${loads.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

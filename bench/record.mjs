@@ -1,9 +1,7 @@
 // A benchmark's figures as a results record (schema/results.schema.json), which `npm run
 // results` renders into the README's speed section: bench/*.mjs --record results/bench-*.json.
-import { execFileSync } from 'node:child_process';
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { join } from 'node:path';
+import { writeResultsRecord } from '../scripts/results/record.mjs';
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -11,16 +9,12 @@ const median = (xs) => {
 };
 
 /** `legs`: name -> seconds of each repeat; `ratios`: [{ name, value, goal? }]. */
-export function writeBenchRecord(file, { repo, kind, command, legs, ratios, loadAtStart }) {
-  const git = (...args) => execFileSync('git', ['-C', repo, ...args], { encoding: 'utf8' }).trim();
-  const record = {
-    schema_version: 1,
+export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStart }) {
+  writeResultsRecord(file, {
     kind,
     commands: [command],
-    collected_at: new Date().toISOString(),
-    tiny_version: JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8')).version,
-    commit: git('rev-parse', 'HEAD') + (git('status', '--porcelain', '--', 'src', 'bench') ? '+changes' : ''),
-    load: loadAtStart.map((x) => Math.round(x * 100) / 100),
+    watched: ['src', 'bench'],
+    load: loadAtStart,
     data: {
       legs: Object.entries(legs)
         .filter(([, xs]) => xs.length)
@@ -28,8 +22,6 @@ export function writeBenchRecord(file, { repo, kind, command, legs, ratios, load
       ratios: ratios.map((r) => ({ name: r.name, value: Math.round(r.value * 1000) / 1000, goal: r.goal ?? null })),
       load_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
     },
-  };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  });
   console.log(`wrote ${file}`);
 }

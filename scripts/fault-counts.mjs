@@ -10,7 +10,8 @@
 //                                                  `npm run results` renders (docs/testing.md)
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { writeResultsRecord } from './results/record.mjs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -38,19 +39,12 @@ console.log(
 for (const c of cases.filter((x) => x.status === 'failed')) console.log(`  wrong: ${c.fullName}`);
 const recordAt = process.argv.indexOf('--record');
 if (recordAt >= 0) {
-  const file = process.argv[recordAt + 1];
-  const git = (...args) => spawnSync('git', args, { encoding: 'utf8' }).stdout.trim();
-  const record = {
-    schema_version: 1,
+  writeResultsRecord(process.argv[recordAt + 1], {
     kind: 'faults',
     commands: ['node scripts/fault-counts.mjs'],
-    collected_at: new Date().toISOString(),
-    tiny_version: JSON.parse(readFileSync('package.json', 'utf8')).version,
-    commit: git('rev-parse', 'HEAD') + (git('status', '--porcelain', '--', 'src', 'test/faults') ? '+changes' : ''),
-    load: loadavg().map((x) => Math.round(x * 100) / 100),
+    watched: ['src', 'test/faults'],
+    load: loadavg(),
     data: { files, cases: cases.length, survived: count('passed'), wrong: count('failed'), skipped: count('skipped') + count('pending') + count('todo'), minutes: Number(minutes) },
-  };
-  writeFileSync(`${file}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-  renameSync(`${file}.tmp`, file);
+  });
 }
 process.exit(run.status ?? 1);

@@ -11,12 +11,13 @@
 //
 // No figure in the README or docs/results.md is typed by hand: each comes from a record here,
 // and test/unit/results-pages.test.ts fails when a page and its records disagree.
-import { readFile, writeFile, rename, mkdir } from 'node:fs/promises';
+import { readFile, writeFile, rename } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { $ } from 'zx';
-import { reduceReport, reduceBoot, reduceBases, RESULTS_SCHEMA_VERSION } from './results/reduce.mjs';
+import { reduceReport, reduceBoot, reduceBases } from './results/reduce.mjs';
+import { writeResultsRecord } from './results/record.mjs';
 import { renderResultsPage, renderReadmeBlocks, spliceBlocks } from './results/render.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -68,7 +69,6 @@ export const COLLECT = [
 const stepOf = (step) => (Array.isArray(step) ? { argv: step, allowExit: [0] } : step);
 
 async function writeAtomically(path, text) {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, text);
   await rename(tmp, path);
@@ -76,9 +76,6 @@ async function writeAtomically(path, text) {
 
 async function collect(only, build) {
   $.verbose = false;
-  const commit = (await $`git -C ${root} rev-parse HEAD`).stdout.trim();
-  const dirty = (await $`git -C ${root} status --porcelain -- queue configs toolchains arches src`).stdout.trim() !== '';
-  const version = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')).version;
   const ordered = [...COLLECT.filter((i) => !i.after), ...COLLECT.filter((i) => i.after)];
   for (const item of ordered) {
     if (only && !only.includes(item.file)) continue;
@@ -92,16 +89,12 @@ async function collect(only, build) {
     const out = await $({ stdio: ['ignore', 'pipe', 'inherit'] })`${tiny} ${item.output}`;
     const document = JSON.parse(out.stdout);
     const data = { report: reduceReport, boot: reduceBoot, 'report-bases': reduceBases }[item.kind](document);
-    const record = {
-      schema_version: RESULTS_SCHEMA_VERSION,
+    writeResultsRecord(join(resultsDir, item.file), {
       kind: item.kind,
       commands: [...item.steps.map((st) => stepOf(st).argv), item.output].map((argv) => `tiny ${argv.join(' ')}`),
-      collected_at: new Date().toISOString(),
-      tiny_version: version,
-      commit: dirty ? `${commit}+changes` : commit,
       data,
-    };
-    await writeAtomically(join(resultsDir, item.file), `${JSON.stringify(record, null, 2)}\n`);
+      watched: ['queue', 'configs', 'toolchains', 'arches', 'src'],
+    });
     process.stderr.write(`results: wrote results/${item.file}\n`);
   }
 }

@@ -2,9 +2,6 @@
 // quote, kept in results/*.json (the full documents carry every symbol change: megabytes).
 // Pure functions: plain data in, plain data out.
 
-// Bumped when a results record changes shape (schema/results.schema.json).
-export const RESULTS_SCHEMA_VERSION = 1;
-
 const comparison = (c) => (c ? { available: c.available, change: c.change } : null);
 
 export function reduceReport(r) {
