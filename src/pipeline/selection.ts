@@ -13,10 +13,21 @@ export interface Selection {
 
 export function selectForApply(queue: Queue, version: string | undefined, opts: { only?: string[]; symbols?: string[] }): Selection {
   const notes: string[] = [];
-  let series = version === undefined ? [...queue.series] : queue.series.filter((p) => meantFor(p, version));
-  const skipped = queue.series.length - series.length;
+  const meant = version === undefined ? [...queue.series] : queue.series.filter((p) => meantFor(p, version));
+  const skipped = queue.series.length - meant.length;
   if (skipped) notes.push(`${skipped} patches are not meant for ${version} and are left out`);
-  if (opts.symbols) series = selectPatches(series, new Set(opts.symbols));
+  // No --select is the empty symbol set, as guards(1) reads it and `tiny queue list` shows it:
+  // a '+sym' patch (the compat series' +compat-gcc12) needs its symbol to be picked.
+  const picked = selectPatches(meant, new Set(opts.symbols ?? []));
+  if (!opts.only?.length && picked.length < meant.length) {
+    const left = meant.filter((p) => !picked.includes(p));
+    const symbols = [...new Set(left.flatMap((p) => p.guards.filter((g) => g.include && !g.negate && g.symbol).map((g) => g.symbol)))];
+    notes.push(
+      `${left.length === 1 ? '1 patch is left out by its guards' : `${left.length} patches are left out by their guards`} (${namesOf(left)})` +
+        (symbols.length && !opts.symbols ? `: --select ${symbols.join(',')} picks ${left.length === 1 ? 'it' : 'them'}` : ''),
+    );
+  }
+  let series = picked;
   if (opts.only?.length) {
     const byName = new Map(queue.series.map((p) => [p.name, p]));
     const unknown = opts.only.filter((n) => !byName.has(n));
@@ -33,7 +44,18 @@ export function selectForApply(queue: Queue, version: string | undefined, opts: 
       }
     };
     opts.only.forEach(add);
-    series = queue.series.filter((p) => wanted.has(p.name));
+    // Named patches are taken whatever their guards say, but only in their variant for this base.
+    series = meant.filter((p) => wanted.has(p.name));
+    const absent = [...wanted].filter((n) => !series.some((p) => p.name === n));
+    if (absent.length) {
+      throw new TinyError(`--only names patches not meant for ${version}: ${absent.join(', ')}`, 2, [], "their `bases:` in queue.yaml leave this base out; `tiny queue list` shows each patch's bases");
+    }
   }
   return { patches: series, notes: [...new Set(notes)] };
+}
+
+/** "a, b, c and 4 more": a note stays one line however long the series. */
+function namesOf(patches: readonly QueuePatch[], shown = 4): string {
+  const names = patches.map((p) => p.name);
+  return names.length <= shown + 1 ? names.join(', ') : `${names.slice(0, shown).join(', ')} and ${names.length - shown} more`;
 }

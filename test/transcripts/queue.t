@@ -50,11 +50,13 @@ no Signed-off-by: line in 5 patches: slab-zero-size, super-report-errors, sched-
 (not shown: 2 patches without a problem, 1 pair with overlapping hunks or an order conflict; --verbose shows them)
 [exit 1]
 
+# The guards pick as guards(1) and `tiny queue list` do: broken (+broken) needs its symbol.
 $ tiny queue apply --out applied
 $WORK/applied
-2> tiny: 3 patches applied on 0.0
-
-# --select: the patches the guards pick for these symbols (none here: broken stays out).
-$ tiny queue apply --out applied-default --select none
-$WORK/applied-default
+2> tiny: 1 patch is left out by its guards (broken): --select broken picks it
 2> tiny: 2 patches applied on 0.0
+
+# --select: the patches the guards pick for these symbols.
+$ tiny queue apply --out applied-broken --select broken
+$WORK/applied-broken
+2> tiny: 3 patches applied on 0.0
