@@ -33,6 +33,7 @@ export function unavailableNote(c: Comparison, report: SizeReport): string {
 }
 
 export const NO_DIRS = 'no per-directory sizes in the records (no built-in objects were measured)';
+export const NO_SYMBOL_DELTAS = 'none: this run built no flip, without: or all-off toggle to compare with the queue point (a `tiny build` without --only builds them)';
 
 export function runTitle(r: SizeReport): string {
   const ok = r.toggles.length - r.failed.length;
@@ -291,7 +292,7 @@ export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string 
     if (parts.length) syms.push(`${p.name}\n${parts.map(indent).join('')}`);
   }
   if (r.allOff.symbols) syms.push(`all-off (queue -> all-off)\n${indent(symbolLines(r.allOff.symbols, top, 'text'))}`);
-  section(`Per patch: top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the ${top} largest per comparison) and directories`, syms.join('\n'));
+  section(`Per patch: top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the ${top} largest per comparison) and directories`, syms.length ? syms.join('\n') : NO_SYMBOL_DELTAS);
   section('.config differences', renderTable({ columns: [{ header: 'toggles' }, { header: 'changes' }], rows: configLines(r) }, 'text'));
   if (r.budgets?.length) section('Budgets', budgetLines(r).join('\n'));
   section('Inputs', inputsText(r, 'text'));

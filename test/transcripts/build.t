@@ -58,7 +58,7 @@ Per directory (dec)
 no per-directory sizes in the records (no built-in objects were measured)
 
 Per patch: top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the 10 largest per comparison) and directories
-
+none: this run built no flip, without: or all-off toggle to compare with the queue point (a `tiny build` without --only builds them)
 
 .config differences
 toggles           changes
