@@ -2,9 +2,9 @@
 // served from the store), measured and recorded; a size table at the end. Argument parsing,
 // the lock, Ctrl-C and rendering only: the work is in src/matrix/.
 
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { locateConfigRoot } from '../kbuild/buildconfig.js';
 import { Option, type Command } from 'commander';
 import { onlyToggles } from '../matrix/plan.js';
 import { readPlanFile, planShardToggles } from '../matrix/planfile.js';
@@ -26,10 +26,9 @@ import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { addFormatOptions, addQueueOption, collectNames, outputFormat, setExit, writeOut, matrixOptions, positiveInt, ALLOW_OTHER_BASE, ALLOW_OTHER_BASE_HELP } from './options.js';
 
-/** Where configs/ is: the current directory's when it has one, else the one shipped with tiny. */
+/** Where configs/ is: the nearest upward from the current directory, as the queue is found, else the one shipped with tiny. */
 export function configRoot(cwd = process.cwd()): string {
-  if (existsSync(join(cwd, 'configs'))) return cwd;
-  return fileURLToPath(new URL('../../', import.meta.url));
+  return locateConfigRoot(fileURLToPath(new URL('../../', import.meta.url)), { cwd });
 }
 
 export function registerBuildCommand(program: Command): void {

@@ -4,7 +4,7 @@
 import { Option, type Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { configRoot } from './build.js';
 import { budgetExitCode, checkBudgets, justificationsOf, optionOffIn, renderBudgetCheck, type BudgetCheck } from '../budget/index.js';
 import { listBuildConfigs, loadBuildConfig } from '../kbuild/buildconfig.js';
 import { loadQueue } from '../queue/load.js';
@@ -57,12 +57,6 @@ export function renderReport(report: SizeReport, format: ReportFormat, top: numb
 /** 1 when a toggle failed or lost its record. (Budgets are listed, and fail JUnit testcases.) */
 export function reportExitCode(report: SizeReport): number {
   return report.failed.length ? EXIT.checkFailed : EXIT.ok;
-}
-
-/** Where configs/ is, as for `tiny build`: the current directory's when it has one, else tiny's own. */
-function configRoot(cwd = process.cwd()): string {
-  if (existsSync(join(cwd, 'configs'))) return cwd;
-  return fileURLToPath(new URL('../../', import.meta.url));
 }
 
 /**

@@ -3,6 +3,7 @@
 // and a few rules a schema cannot express. Every problem becomes a Diagnostic with
 // file:line:column and a hint; loading fails once, with all of them (TinyError, exit 2).
 
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +13,7 @@ import { TinyError, type Diagnostic, type Severity } from '../util/diagnostics.j
 import type { KconfigBase } from './config.js';
 import type { FragmentValue } from './kconfig.js';
 import { closest } from '../util/suggest.js';
+import { searchUp } from '../util/search-up.js';
 import { archNames, findArch } from '../toolchain/arch.js';
 import {
   firstErrorPerLine,
@@ -38,6 +40,15 @@ import { defaultToolchainsDir } from '../toolchain/definitions.js';
 
 export const CONFIG_SCHEMA_PATH = fileURLToPath(new URL('../../schema/config.schema.json', import.meta.url));
 export const CONFIGS_DIR = 'configs';
+
+/**
+ * The directory whose configs/ holds the build configurations: the nearest one upward from `cwd`
+ * with a configs/ directory (found as the queue is), else `fallback` (the configurations tiny ships).
+ */
+export function locateConfigRoot(fallback: string, o: { cwd?: string; env?: NodeJS.ProcessEnv; exists?: (p: string) => boolean } = {}): string {
+  const exists = o.exists ?? existsSync;
+  return searchUp(o.cwd ?? process.cwd(), (o.env ?? process.env).HOME, (dir) => exists(join(dir, CONFIGS_DIR))).found ?? fallback;
+}
 
 export type BuildTarget = 'vmlinux' | 'bzImage';
 

@@ -4,7 +4,8 @@
 // directory when it starts inside it: a queue above $HOME is someone else's.
 
 import { existsSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
+import { join, resolve } from 'node:path';
+import { searchUp } from '../util/search-up.js';
 import { TinyError } from '../util/diagnostics.js';
 
 /** The directory a queue lives in, under the project directory. */
@@ -18,20 +19,10 @@ export interface QueueSearch {
   found?: string;
 }
 
-const inside = (dir: string, root: string) => {
-  const rel = relative(root, dir);
-  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
-};
-
 /** Walk up from `start` looking for queue/queue.yaml (stopping at `home` when start is inside it). */
 export function searchQueue(start: string, home?: string, exists: (p: string) => boolean = existsSync): QueueSearch {
-  const looked: string[] = [];
-  const stop = home && inside(resolve(start), resolve(home)) ? resolve(home) : undefined;
-  for (let dir = resolve(start); ; dir = dirname(dir)) {
-    looked.push(dir);
-    if (exists(join(dir, QUEUE_DIR, QUEUE_FILE))) return { looked, found: join(dir, QUEUE_DIR) };
-    if (dir === stop || dirname(dir) === dir) return { looked };
-  }
+  const s = searchUp(start, home, (dir) => exists(join(dir, QUEUE_DIR, QUEUE_FILE)));
+  return s.found ? { looked: s.looked, found: join(s.found, QUEUE_DIR) } : { looked: s.looked };
 }
 
 /**

@@ -292,7 +292,10 @@ export function renderSizeText(r: SizeReport, opts: RenderOptions = {}): string 
     if (parts.length) syms.push(`${p.name}\n${parts.map(indent).join('')}`);
   }
   if (r.allOff.symbols) syms.push(`all-off (queue -> all-off)\n${indent(symbolLines(r.allOff.symbols, top, 'text'))}`);
-  section(`Per patch: top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the ${top} largest per comparison) and directories`, syms.length ? syms.join('\n') : NO_SYMBOL_DELTAS);
+  section(
+    `Per patch: top symbol deltas (bloat-o-meter semantics, compiler-suffix renames matched; the ${top} largest per comparison) and directories`,
+    syms.length ? syms.join('\n') : NO_SYMBOL_DELTAS,
+  );
   section('.config differences', renderTable({ columns: [{ header: 'toggles' }, { header: 'changes' }], rows: configLines(r) }, 'text'));
   if (r.budgets?.length) section('Budgets', budgetLines(r).join('\n'));
   section('Inputs', inputsText(r, 'text'));

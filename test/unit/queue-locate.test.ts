@@ -5,6 +5,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { locateConfigRoot } from '../../src/kbuild/buildconfig.js';
 import { locateQueue, searchQueue } from '../../src/queue/locate.js';
 import { TinyError } from '../../src/util/diagnostics.js';
 import { tiny } from '../helpers/cli.js';
@@ -69,5 +70,11 @@ describe('locateQueue', () => {
     expect(outside.stderr).toBe(
       `tiny: no queue found: no queue/queue.yaml in ${join(work, 'empty', 'sub')} and the 2 directories above it, up to ${work}\n  hint: run tiny inside a project that has queue/queue.yaml, or point at one: --queue DIR or TINY_QUEUE=DIR\n`,
     );
+  });
+
+  it('configs/ is found upward too, beside the queue; none found falls back to the configurations tiny ships', () => {
+    mkdirSync(join(work, 'proj', 'configs'), { recursive: true });
+    expect(locateConfigRoot('/shipped', { cwd: join(work, 'proj', 'linux', 'kernel'), env: { HOME: work } })).toBe(join(work, 'proj'));
+    expect(locateConfigRoot('/shipped', { cwd: join(work, 'empty', 'sub'), env: { HOME: work } })).toBe('/shipped');
   });
 });
