@@ -71,21 +71,20 @@ describe('tiny bisect on a fake kernel history (host runtime)', () => {
     const cache = join(dir, 'cache2');
     const child = spawn(process.execPath, [TINY_BIN, ...args()], { cwd: FIX, env: { ...process.env, TINY_CACHE: cache }, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    // kill the whole process group (tiny, git bisect run, the step) once two steps are recorded
+    // Kill the whole process group (tiny, git bisect run, the step) the moment the second step is
+    // printed, from the data handler itself: a polling timer could let a fast bisect finish first.
+    let killed = false;
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      if (!killed && (out.match(/^ {2}tiny: [0-9a-f]{12} /gm) ?? []).length >= 2) {
+        killed = true;
+        process.kill(-child.pid!, 'SIGKILL');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
     await new Promise<void>((done, fail) => {
-      const timer = setInterval(() => {
-        if ((out.match(/^ {2}tiny: [0-9a-f]{12} /gm) ?? []).length >= 2) {
-          clearInterval(timer);
-          process.kill(-child.pid!, 'SIGKILL');
-          done();
-        }
-      }, 100);
-      child.on('close', () => {
-        clearInterval(timer);
-        fail(new Error(`finished before it could be killed:\n${out}`));
-      });
+      child.on('close', () => (killed ? done() : fail(new Error(`finished before it could be killed:\n${out}`))));
     });
     const id = (await readLatest(cache))!;
     const before = (await readState(statePath(cache, id)))!;
