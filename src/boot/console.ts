@@ -54,6 +54,23 @@ const OOPS_RE = /Oops: [^\n]*|Unable to handle kernel [^\n]*/;
 const PANIC_RE = /Kernel panic - not syncing: ?([^\n]*)/;
 
 /**
+ * /proc/uptime's first field, "%lu.%02lu" of seconds and hundredths. 2.6.9 adds wall_to_monotonic
+ * to the clock without normalising a negative tv_nsec, so the hundredths can be a negative long
+ * printed unsigned ("2.4294967281" is 2 s - 0.15 s on i386): read them as the signed value of
+ * the guest's word (32 or 64 bits) rather than as digits of a fraction.
+ */
+export function parseUptime(field: string): number {
+  const m = /^(\d+)\.(\d+)$/.exec(field);
+  if (!m) return NaN;
+  const seconds = Number(m[1]);
+  let hundredths = BigInt(m[2]!);
+  if (hundredths >= 1n << 63n) hundredths -= 1n << 64n;
+  else if (hundredths >= 1n << 31n) hundredths -= 1n << 32n;
+  if (hundredths <= -100n || hundredths >= 100n) return NaN;
+  return Math.round((seconds + Number(hundredths) / 100) * 100) / 100;
+}
+
+/**
  * The verdict on one boot: booted when init printed a complete /proc/meminfo with MemTotal and
  * MemFree (whatever happens after). Otherwise the first BUG, then oops, then panic line names the
  * failure; with none, a timeout is a hang, and an early exit of qemu a reset before init.
@@ -64,7 +81,7 @@ export function judgeConsole(text: string, exit: { timedOut: boolean; code: numb
   const banner = lines.find((l) => /^Linux version /.test(l));
   const started = lines.findIndex((l) => l.includes(MARKERS.started));
   const uptimeLine = lines.find((l) => l.startsWith(MARKERS.uptime));
-  const up = uptimeLine ? Number(uptimeLine.slice(MARKERS.uptime.length).trim().split(/\s+/)[0]) : NaN;
+  const up = uptimeLine ? parseUptime(uptimeLine.slice(MARKERS.uptime.length).trim().split(/\s+/)[0] ?? '') : NaN;
   const begin = lines.indexOf(MARKERS.begin);
   const end = begin >= 0 ? lines.indexOf(MARKERS.end, begin + 1) : -1;
   const memoryLine = lines.map((l) => MEMORY_RE.exec(l)).find((m) => m);

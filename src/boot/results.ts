@@ -303,7 +303,7 @@ export function bootFileFromJson(v: unknown): BootResult | MinMemRecord | Kmallo
       ...opt('reservedFrom', o.reserved_from === 'console' || o.reserved_from === 'mem-total' ? o.reserved_from : undefined),
       ...opt('toInitMs', num(o.to_init_ms)),
       totalMs: o.total_ms as number,
-      ...opt('uptimeAtInit', num(o.uptime_at_init_s)),
+      ...opt('uptimeAtInit', centiseconds(num(o.uptime_at_init_s))),
       ...opt('banner', str(o.banner)),
       ...(typeof o.http === 'object' && o.http !== null ? { http: httpFromJson(o.http as Json) } : {}),
       ...(typeof o.kmalloc === 'object' && o.kmalloc !== null ? { kmalloc: censusFromJson(o.kmalloc as Json) } : {}),
@@ -373,4 +373,12 @@ export async function readBootResults(store: RecordStore, key: string): Promise<
     }
   }
   return out;
+}
+
+/**
+ * A stored uptime, when it is one: records written before parseUptime read 2.6.9's negative
+ * hundredths as digits ("2.4294967281"), and a figure that is not whole hundredths is not kept.
+ */
+function centiseconds(x: number | undefined): number | undefined {
+  return x !== undefined && Math.abs(x * 100 - Math.round(x * 100)) < 1e-6 ? x : undefined;
 }

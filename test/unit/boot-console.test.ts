@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { consoleLines, judgeConsole, lastLines, parseMeminfo } from '../../src/boot/console.js';
+import { consoleLines, judgeConsole, lastLines, parseMeminfo, parseUptime } from '../../src/boot/console.js';
 import { defaultRoot, missingBootOptions } from '../../src/boot/init.js';
 import { memArg, qemuArgs, qemuBinary } from '../../src/boot/qemu.js';
 import { REPO } from '../helpers/cli.js';
@@ -16,6 +16,16 @@ describe('parseMeminfo', () => {
   it('reads every "Key: N kB" line in kB, unitless counters as they are', () => {
     const m = parseMeminfo('MemTotal:        14072 kB\nMemFree:         12888 kB\nHugePages_Total:     0\nDirectMap4k:   16256 kB\nActive(anon):  4 kB\nnot a line\n');
     expect(m).toEqual({ MemTotal: 14072, MemFree: 12888, HugePages_Total: 0, DirectMap4k: 16256, 'Active(anon)': 4 });
+  });
+});
+
+describe('parseUptime', () => {
+  it("reads seconds and hundredths, and 2.6.9's negative hundredths printed unsigned as what they are", () => {
+    expect(parseUptime('4.42')).toBe(4.42);
+    expect(parseUptime('2.4294967281')).toBe(1.85); // 2 s and -15 hundredths, a 32-bit long
+    expect(parseUptime('3.18446744073709551615')).toBe(2.99); // -1 hundredth, a 64-bit long
+    expect(parseUptime('2.4294967')).toBeNaN(); // neither hundredths nor a wrapped long
+    expect(parseUptime('?')).toBeNaN();
   });
 });
 
