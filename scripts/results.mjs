@@ -35,7 +35,11 @@ export const COLLECT = [
   {
     file: 'report-webserver-tiny.json',
     kind: 'report',
-    steps: [['build', '--config', 'webserver-tiny', '--only', 'base,queue,all-off,flip:*,config:*']],
+    steps: [
+      ['build', '--config', 'webserver-tiny', '--only', 'base,queue,all-off,flip:*,config:*'],
+      // The allocation census of the queue point at mem=2M (its kmalloc-accounting variant).
+      ['boot', '--config', 'webserver-tiny', '--kmalloc', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M'],
+    ],
     output: ['report', '--config', 'webserver-tiny', '--format', 'json'],
   },
   {

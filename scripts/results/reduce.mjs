@@ -38,6 +38,8 @@ export function reduceReport(r) {
           toggles: r.runtime.toggles,
           rows: r.runtime.rows,
           not_booted: r.runtime.not_booted,
+          // The allocation census (tiny boot --kmalloc): totals and the largest callers.
+          censuses: (r.runtime.censuses ?? []).map((c) => ({ ...c, top_by_net: c.top_by_net.slice(0, 8), top_by_slack: (c.top_by_slack ?? []).slice(0, 5) })),
         }
       : null,
     inputs: {

@@ -166,6 +166,23 @@ function runtime(records) {
     '',
     table(['the choice (toggle turning it back on)', 'bzImage bytes saved', 'MemFree kB saved', 'MemFree kB saved while serving'], ['l', 'r', 'r', 'r'], rows),
     rt.not_booted.length ? `\nNot booted: ${rt.not_booted.map((n) => `\`${typeof n === 'string' ? n : n.toggle}\``).join(', ')}.` : '',
+    census(rt.censuses ?? []),
+  ].join('\n');
+}
+
+// 2004's /proc/kmalloc: who holds the kernel's kmalloc memory once init runs.
+function census(censuses) {
+  const c = censuses.find((x) => x.toggle === 'queue') ?? censuses[0];
+  if (!c) return '';
+  const where = `${c.limit === 'kernel' ? 'mem=' : '-m '}${memK(c.mem_kib)}`;
+  const rows = c.top_by_net.map((x) => [`\`${x.caller}\``, num(x.net), num(x.slack), num(x.allocs), num(x.frees)]);
+  return [
+    '',
+    `### Allocation census`,
+    '',
+    `The queue point's \`kmalloc-accounting\` variant (\`tiny boot --kmalloc\`) booted at ${where}, /proc/kmalloc read by the boot probe when init runs: ${num(c.total)} bytes in ${num(c.allocs)} kmallocs (${num(c.frees)} freed) from ${num(c.caller_count)} callers, ${num(c.net)} bytes still held, ${num(c.slack)} bytes of slack (${c.slack_pct}%). The largest holders:`,
+    '',
+    table(['caller', 'bytes held', 'slack', 'allocs', 'frees'], ['l', 'r', 'r', 'r', 'r'], rows),
   ].join('\n');
 }
 
