@@ -157,7 +157,9 @@ export async function bootConfiguration(o: BootRequest): Promise<BootOutcome> {
         { onWait: (pid) => log(`another tiny build${pid ? ` (process ${pid})` : ''} is using the cache ${cache}: waiting for it to finish...`) },
       );
 
-  const outcome = await bootRecord({ ...o, prepared: p, record, arch: config.arch, qemu, qemuVersion: version });
+  // Named as asked: a record made for another toggle with the same .config (or, with --kmalloc,
+  // the flip that turns accounting on) is this toggle's kernel too.
+  const outcome = { ...(await bootRecord({ ...o, prepared: p, record, arch: config.arch, qemu, qemuVersion: version })), toggle: toggle.name };
   if (o.kmalloc && outcome.first.booted && !outcome.first.kmalloc) {
     throw new TinyError(
       `${prepared.config.name} ${toggle.name} with ${KMALLOC_OPTION}=y booted but printed no complete /proc/kmalloc`,

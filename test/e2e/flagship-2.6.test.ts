@@ -117,6 +117,46 @@ if (skipWhy) {
     );
 
     it(
+      "tiny boot --kmalloc with mem=2M: the allocation census of the queue point's accounting variant, callers resolved with its System.map",
+      async () => {
+        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--kmalloc', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--json'], { env });
+        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+          toggle: string;
+          boot: {
+            booted: boolean;
+            kmalloc: {
+              total: number;
+              slack: number;
+              net: number;
+              allocs: number;
+              frees: number;
+              caller_count: number;
+              lost_callers: number;
+              callers: Array<{ caller: string; net: number; total: number }>;
+            };
+          };
+        };
+        expect(j.toggle).toBe('queue');
+        expect(j.boot.booted).toBe(true);
+        const k = j.boot.kmalloc;
+        expect(k.total).toBeGreaterThan(0);
+        expect(k.net).toBeLessThanOrEqual(k.total);
+        expect(k.slack).toBeGreaterThanOrEqual(0);
+        expect(k.lost_callers).toBe(0);
+        expect(k.callers).toHaveLength(k.caller_count);
+        // Every caller is a symbol of this kernel plus an offset, and the table adds up to the totals.
+        for (const c of k.callers) expect(c.caller).toMatch(/^[A-Za-z_][\w.]*\+0x[0-9a-f]+$/);
+        expect(k.callers.reduce((a, c) => a + c.total, 0)).toBe(k.total);
+        expect(k.callers.map((c) => c.caller)).toContainEqual(expect.stringMatching(/^dup_task_struct\+/));
+        Object.assign(figures, { kmalloc_2m: { total: k.total, net: k.net, slack: k.slack, allocs: k.allocs, callers: k.caller_count } });
+        await save();
+        console.log(`flagship: kmalloc census at mem=2M: ${k.total} bytes in ${k.allocs} kmallocs from ${k.caller_count} callers, ${k.net} held, slack ${k.slack}`);
+      },
+      SLOW,
+    );
+
+    it(
       'tiny boot --find-min-mem --http from mem=2M: the smallest mem= that still serves HTTP, and 4K less does not',
       async () => {
         const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--http', '--json'], {
