@@ -85,7 +85,7 @@ export class ChainFiles {
       store,
       blobs.map((b) => b.oid),
     );
-    blobs.forEach((b, i) => content.set(b.path, got[i]));
+    for (const [i, b] of blobs.entries()) content.set(b.path, got[i]);
     return new ChainFiles(content, mode);
   }
 
@@ -319,7 +319,7 @@ export class CommitChain {
   static async open(store: TreeStore, parent: string): Promise<CommitChain> {
     const marksFile = await scratchPath(store, 'chain.marks');
     const ref = `refs/tiny/chain/${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
-    let chain: CommitChain | undefined = undefined;
+    let chain: CommitChain | undefined;
     // --depth=0 and compression 1, as for imports: the blobs are few and unrelated.
     const fi = start('git', ['--git-dir', store.gitDir, '-c', 'pack.compression=1', 'fast-import', '--quiet', '--done', '--depth=0', `--export-marks=${marksFile}`], {
       env: gitEnv(),
