@@ -25,7 +25,7 @@ import { scratchPath, type TreeStore } from './store.js';
 type Mode = '100644' | '100755' | '120000' | '160000' | '040000';
 
 /** A patch's changes: path -> new content (or an object git wrote) and mode, or null (deleted). */
-export type TreeChanges = Map<string, { content: string; mode: '100644' | '100755' } | { oid: string; mode: Mode } | null>;
+export type TreeChanges = Map<string, { content: string; mode: '100644' | '100755' | '120000' } | { oid: string; mode: Mode } | null>;
 
 /** Every path a patch names, and every directory above them. */
 function namedPaths(patch: ParsedPatch): { files: string[]; dirs: string[] } {
@@ -362,7 +362,8 @@ export class CommitChain {
     const ident = (who: { name: string; email: string; date: string }) => Buffer.from(`${gitIdentPart(who.name)} <${gitIdentPart(who.email)}> ${who.date}`, 'utf8').toString('latin1');
     await this.write(`commit ${this.ref}\nmark :${mark}\nauthor ${ident(c.author)}\ncommitter ${ident(c.committer)}\ndata ${msg.length}\n`);
     await this.write(msg);
-    await this.write(`from ${this.from}\n`);
+    // A chain opened on no parent ('') starts with a root commit.
+    if (this.from) await this.write(`from ${this.from}\n`);
     for (const l of lines) await this.write(l);
     await this.write('\n');
     this.commitMarks.push(mark);
