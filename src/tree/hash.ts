@@ -7,13 +7,12 @@
 //
 // The rules are the importer's (tarball.ts, import.ts), so the hash is the one an import gives:
 // the tarball's single top-level directory stripped, later members replacing earlier ones, hard
-// links resolved, devices and fifos skipped, empty directories absent; a directory's .git
-// skipped. Anything unusual (names that are not UTF-8, odd members) is left to the importer.
+// links resolved, devices and fifos skipped, empty directories absent. Anything unusual (names
+// that are not UTF-8, odd members) is left to the importer. Tarballs only: a directory can change
+// between two runs, and its import's private index (import.ts) makes every later import stat-fast.
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { lstat, readdir, readFile, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Parser, type ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { byteString } from '../util/bytes.js';
@@ -215,37 +214,4 @@ function summarize(files: Map<string, Entry>, keep: ReadonlySet<string>): Hashed
   }
   const mk = files.get('Makefile');
   return { tree: treeOidOf(files), files: kept, links, ...(mk?.content !== undefined && mk.mode !== '120000' ? { makefile: mk.content } : {}) };
-}
-
-/**
- * Hash a directory's tree in memory as `git add -A -f` would store it (import.ts), keeping the
- * content of `keep`. Names are read as bytes. Throws UnusualTarball (the importer decides) on
- * a nested repository or a name git would refuse.
- */
-export async function hashDir(dir: string, keep: ReadonlySet<string>): Promise<HashedTree> {
-  const files = new Map<string, Entry>();
-  const walk = async (abs: Buffer, rel: string): Promise<void> => {
-    const names = await readdir(abs, { encoding: 'buffer' });
-    for (const nameBuf of names) {
-      const name = byteString(nameBuf);
-      if (name === '.git') {
-        if (rel) throw new UnusualTarball(`a nested git repository at ${rel}`);
-        continue;
-      }
-      const childAbs = Buffer.concat([abs, Buffer.from('/'), nameBuf]);
-      const p = rel ? `${rel}/${name}` : name;
-      const st = await lstat(childAbs);
-      if (st.isDirectory()) await walk(childAbs, p);
-      else if (st.isSymbolicLink()) {
-        const target = await readlink(childAbs, { encoding: 'buffer' });
-        files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
-      } else if (st.isFile()) {
-        const content = await readFile(childAbs);
-        const mode: Mode = st.mode & 0o100 ? '100755' : '100644';
-        files.set(p, { oid: blobOid(content), mode, ...(keep.has(p) || p === 'Makefile' ? { content: byteString(content) } : {}) });
-      }
-    }
-  };
-  await walk(Buffer.from(join(dir)), '');
-  return summarize(files, keep);
 }

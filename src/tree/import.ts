@@ -17,7 +17,7 @@ import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { exists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { notice } from '../util/notice.js';
-import { objectsExist, readRecord, writeRecord, type TreeStore } from './store.js';
+import { objectsExist, readImportRecord, writeRecord, type TreeStore } from './store.js';
 import { importTarball, UnusualTarball } from './tarball.js';
 import { hashTarball, type HashedTree } from './hash.js';
 import { CommitChain, type TreeChanges } from './chain.js';
@@ -55,7 +55,7 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
       break;
     case 'tarball': {
       const key = resolved.sha256.toLowerCase();
-      let rec = await readRecord<ImportRecord>(store, 'imports', key);
+      let rec = await readImportRecord<ImportRecord>(store, key);
       if (!rec || !(await objectsExist(store, [rec.tree]))) {
         const r = await importTarball(store, resolved.path);
         rec = {
@@ -111,10 +111,10 @@ export async function readBaseWithoutImport(
   // runs: its import's private index is what notices).
   if (resolved.kind !== 'tarball') return undefined;
   const key = resolved.sha256.toLowerCase();
-  const rec = await readRecord<ImportRecord>(store, 'imports', key);
+  const rec = await readImportRecord<ImportRecord>(store, key);
   if (rec && (await objectsExist(store, [rec.tree]))) return undefined;
   // Read before: the files kept then, in a partial tree of the store.
-  const partial = await readRecord<PartialRead>(store, 'imports', `read-${key}`);
+  const partial = await readImportRecord<PartialRead>(store, `read-${key}`);
   if (partial && [...keep].every((p) => partial.asked.includes(p)) && (await objectsExist(store, [partial.partialTree]))) {
     const files = new Map<string, string>();
     for (const [p, c] of await readFiles(store, partial.partialTree, [...keep])) if (c !== undefined) files.set(p, c);
@@ -247,7 +247,7 @@ async function importGit(store: TreeStore, repo: string, ref: string): Promise<{
     commit = hit.commit;
     fetchRef = hit.name;
   }
-  const known = await readRecord<ImportRecord>(store, 'imports', commit);
+  const known = await readImportRecord<ImportRecord>(store, commit);
   if (known && (await objectsExist(store, [known.tree]))) return { tree: known.tree, detected: known.detectedVersion };
 
   const tmpRef = `refs/tiny/fetch/${process.pid}-${Date.now().toString(36)}`;

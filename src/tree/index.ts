@@ -17,4 +17,4 @@ export {
 } from './series.js';
 export { materialize, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
 export { readFiles, symlinksAmong, treeHashOf } from './read.js';
-export { hashTarball, hashDir, treeOidOf, type HashedTree } from './hash.js';
+export { hashTarball, treeOidOf, type HashedTree } from './hash.js';

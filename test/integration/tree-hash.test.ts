@@ -6,7 +6,7 @@ import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
-import { hashDir, hashTarball, importBase, openTreeStore, readBaseWithoutImport } from '../../src/tree/index.js';
+import { hashTarball, importBase, openTreeStore, readBaseWithoutImport } from '../../src/tree/index.js';
 import { REPO, tiny } from '../helpers/cli.js';
 import { makeTarball, referenceTreeHash, removeDir, tempDir, writeFakeKernel, type TarFormat } from '../helpers/kernel-tree-fixture.js';
 
@@ -42,12 +42,6 @@ describe('hashing a base in memory', () => {
       expect(h.makefile).toMatch(/^VERSION = 2/);
     });
   }
-
-  it('gives the tree hash an import gives, from a directory', async () => {
-    const h = await hashDir(kdir, keep);
-    expect(h.tree).toBe(reference);
-    expect(Buffer.from(h.files.get('drivers/latin1.c')!, 'latin1')).toEqual(LATIN1);
-  });
 
   it('reads a tarball once: then from the partial copy it left in the store; not at all once the tarball is imported', async () => {
     const cacheDir = join(work, 'cache-read');
