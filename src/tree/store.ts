@@ -55,7 +55,12 @@ export async function openTreeStore(cacheDir: string, shared: string[] = sharedT
     const other: TreeStore = { cacheDir: resolve(dir), gitDir: join(resolve(dir), 'trees.git') };
     if (other.gitDir === store.gitDir) continue;
     if (!(await exists(join(other.gitDir, MARKER)))) {
-      throw new TinyError(`TINY_SHARED_TREES names ${dir}, which holds no tiny tree store (no ${join(other.gitDir, MARKER)})`, 2, [], 'name tiny caches (the directories TINY_CACHE names) that have imported a base, or unset TINY_SHARED_TREES');
+      throw new TinyError(
+        `TINY_SHARED_TREES names ${dir}, which holds no tiny tree store (no ${join(other.gitDir, MARKER)})`,
+        2,
+        [],
+        'name tiny caches (the directories TINY_CACHE names) that have imported a base, or unset TINY_SHARED_TREES',
+      );
     }
     await borrowObjects(store, other);
     others.push(other);

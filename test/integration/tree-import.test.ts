@@ -229,7 +229,7 @@ describe('openTreeStore', () => {
   });
 });
 
-describe('a cache that shares another cache\'s tree store (TINY_SHARED_TREES)', () => {
+describe("a cache that shares another cache's tree store (TINY_SHARED_TREES)", () => {
   it('borrows its objects and its imports: a tarball imported by the first is not imported again by the second', async () => {
     const tarball = await makeTarball(join(work, 'src'), 'linux-2.6.9', work, 'tar.gz');
     const first = await openTreeStore(join(work, 'shared-a'), []);
