@@ -11,7 +11,9 @@ import { referenceTreeHash, tempDir } from '../helpers/kernel-tree-fixture.js';
 import { SHARED_TARBALL_2_6 } from '../helpers/shared-tree.js';
 import { missingPrerequisites } from '../helpers/prereqs.js';
 
-const missing = !existsSync(SHARED_TARBALL_2_6) ? `${SHARED_TARBALL_2_6} not found` : await missingPrerequisites('quilt');
+/** The unmodified 2.6.9 tarball: $TINY_TARBALL_2_6, else the copy next to the project. */
+const TARBALL = process.env.TINY_TARBALL_2_6 ?? SHARED_TARBALL_2_6;
+const missing = !existsSync(TARBALL) ? `${TARBALL} not found (set TINY_TARBALL_2_6)` : await missingPrerequisites('quilt');
 if (missing) console.warn(`SKIP apply-vs-quilt-2.6: ${missing}`);
 
 describe.skipIf(missing)('tiny queue apply --out on the 2.6.9 tarball equals tar -x + quilt push -a', () => {
@@ -31,7 +33,7 @@ describe.skipIf(missing)('tiny queue apply --out on the 2.6.9 tarball equals tar
     expect((await tiny(['queue', 'export-quilt', '--queue', queue, ...select, '--base', '2.6.9', '--out', series], { env })).code).toBe(0);
     const extracted = join(work, 'tar');
     await mkdir(extracted);
-    await sh('tar', ['-xf', SHARED_TARBALL_2_6, '-C', extracted]);
+    await sh('tar', ['-xf', TARBALL, '-C', extracted]);
     const quiltTree = join(extracted, readdirSync(extracted)[0]!);
     await sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: series } });
     await rm(join(quiltTree, '.pc'), { recursive: true, force: true });
@@ -39,7 +41,7 @@ describe.skipIf(missing)('tiny queue apply --out on the 2.6.9 tarball equals tar
 
     // tiny's way, from the same tarball.
     const out = join(work, 'applied');
-    const r = await tiny(['queue', 'apply', '--queue', queue, '--tree', SHARED_TARBALL_2_6, ...select, '--out', out], { env });
+    const r = await tiny(['queue', 'apply', '--queue', queue, '--tree', TARBALL, ...select, '--out', out], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`tiny: ${pushed} patches applied on 2.6.9`);
 
