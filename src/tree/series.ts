@@ -1,9 +1,11 @@
-// buildSeries: apply patches one by one on a base commit with real `git apply`, index-only
-// (a scratch GIT_INDEX_FILE seeded by `git read-tree`; no checkout, so it is fast on a
-// 75k-file tree), one commit per patch with deterministic metadata, memoized by
-// (parent commit, patch sha256, strip, reverse, metadata) so re-applying a series is instant.
-// A patch that does not apply as is is retried with less context (-C2, then -C1), which is what
-// patch(1) calls fuzz 1 and 2.
+// buildSeries: apply patches one by one on a base commit, one commit per patch with
+// deterministic metadata, memoized by (parent commit, patch sha256, strip, reverse, metadata) so
+// re-applying a series is instant. Nothing is checked out. A patch that applies without fuzz is
+// applied in memory and committed through one git fast-import for the run (chain.ts); any other
+// goes through real `git apply --cached`, first on an index of only the entries it names, else
+// on a whole-tree index (a scratch GIT_INDEX_FILE seeded by `git read-tree`). A patch that does
+// not apply as is is retried with less context (-C2, then -C1), which is what patch(1) calls
+// fuzz 1 and 2.
 
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
