@@ -5,12 +5,15 @@
 //   tar -x                 plain `tar -xf` of the orig tarball
 //   tar -x + quilt push -a a patched tree from the tarball, the native way
 //   tiny import            tiny's first import of the tarball into a fresh cache's tree store
+//   tiny import (shared)   the same in a second fresh cache that borrows the first one's tree
+//                          store (TINY_SHARED_TREES): nothing is imported again
 //   tiny apply --out cold  `tiny queue apply --out DIR` with a fresh cache: import, every patch
 //                          as a commit, the tree checked out — the same product as tar + quilt
-//   tiny apply --out warm  the same again on the cache of the cold check (commits memoized)
+//   tiny apply --out warm  the same again on that cache into a new directory (base imported,
+//                          commits memoized): the checkout
 //   quilt push -a          applying alone, on an extracted tree
 //   tiny check cold        `tiny queue check` (order + alone + reverse + pairs) with a fresh
-//                          cache: the import included
+//                          cache: the tarball read (hashed in memory, not imported) included
 //   tiny check warm        the same check again
 //
 // Like is compared with like: tar + quilt against apply --out (a patched tree from a tarball),
@@ -84,6 +87,13 @@ try {
   });
   rmSync(join(work, 'cache-import-quilt'), { recursive: true, force: true });
 
+  // The import alone (the tree store's API: no command imports without doing more).
+  const importScript = `import { resolveSource } from '${REPO}/dist/source/index.js';
+    import { openTreeStore, importBase } from '${REPO}/dist/tree/index.js';
+    const store = await openTreeStore(process.env.TINY_CACHE);
+    const src = await resolveSource({ kind: 'tarball', path: '${join(SRC, orig)}' }, { cacheDir: process.env.TINY_CACHE });
+    await importBase(store, src, { version: '${version}' });`;
+
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);
     mkdirSync(dir);
@@ -99,30 +109,21 @@ try {
     legs['tar -x + quilt push -a'].push(tarS + quiltS);
     rmSync(tarDir, { recursive: true, force: true });
 
-    timed('tiny import (cold cache)', rep, () =>
-      sh(
-        'node',
-        [
-          '--input-type=module',
-          '-e',
-          `import { resolveSource } from '${REPO}/dist/source/index.js';
-         import { openTreeStore, importBase } from '${REPO}/dist/tree/index.js';
-         const store = await openTreeStore(process.env.TINY_CACHE);
-         const src = await resolveSource({ kind: 'tarball', path: '${join(SRC, orig)}' }, { cacheDir: process.env.TINY_CACHE });
-         await importBase(store, src, { version: '${version}' });`,
-        ],
-        { env: env('cache-import') },
-      ),
-    );
+    timed('tiny import (cold cache)', rep, () => sh('node', ['--input-type=module', '-e', importScript], { env: env('cache-import') }));
+    // A second cache sharing the first one's tree store (TINY_SHARED_TREES): the import is borrowed.
+    timed('tiny import (shared store)', rep, () => sh('node', ['--input-type=module', '-e', importScript], { env: { ...env('cache-import-2'), TINY_SHARED_TREES: join(dir, 'cache-import') } }));
+    rmSync(join(dir, 'cache-import-2'), { recursive: true, force: true });
     rmSync(join(dir, 'cache-import'), { recursive: true, force: true });
 
     timed('tiny apply --out (cold)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-cold')]), { env: env('cache-apply') }));
     rmSync(join(dir, 'applied-cold'), { recursive: true, force: true });
+    // Warm: the same cache (base imported, commits memoized), a new output directory.
+    timed('tiny apply --out (warm)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-warm')]), { env: env('cache-apply') }));
+    rmSync(join(dir, 'applied-warm'), { recursive: true, force: true });
     rmSync(join(dir, 'cache-apply'), { recursive: true, force: true });
 
     timed('tiny check (cold cache)', rep, () => sh('node', tinyArgs(['queue', 'check', '--queue', queue, '--json']), { env: env('cache-check') }));
     timed('tiny check (warm)', rep, () => sh('node', tinyArgs(['queue', 'check', '--queue', queue, '--json']), { env: env('cache-check') }));
-    timed('tiny apply --out (warm)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-warm')]), { env: env('cache-check') }));
     rmSync(dir, { recursive: true, force: true });
   }
 
@@ -138,6 +139,7 @@ try {
     { name: 'tiny apply --out cold / (tar -x + quilt push -a)', value: m('tiny apply --out (cold)') / m('tar -x + quilt push -a'), goal: '<= 1.0' },
     { name: 'tiny apply --out warm / (tar -x + quilt push -a)', value: m('tiny apply --out (warm)') / m('tar -x + quilt push -a') },
     { name: 'tiny import / tar -x', value: m('tiny import (cold cache)') / m('tar -x'), goal: '<= 1.1' },
+    { name: 'tiny import, second cache sharing the store / tar -x', value: m('tiny import (shared store)') / m('tar -x') },
     { name: 'quilt push -a / tiny check warm (check: order + alone + reverse + pairs)', value: m('quilt push -a') / m('tiny check (warm)'), goal: '>= 3' },
     { name: 'tiny check cold / quilt push -a', value: m('tiny check (cold cache)') / m('quilt push -a'), goal: '<= 2' },
   ];

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import { runCheckpatch } from '../merge/style.js';
 import { queueCheckJson } from '../merge/json.js';
 import type { BaseCheck } from '../merge/types.js';
-import { resolveBases } from '../pipeline/bases.js';
-import { checkSeriesOnBase, firstPathViolation } from '../pipeline/check.js';
+import { resolveBases, resolveBasesForReading } from '../pipeline/bases.js';
+import { baseContentFrom, checkSeriesOnBase, firstPathViolation, pathsReadBy } from '../pipeline/check.js';
 import { selectForApply } from '../pipeline/selection.js';
 import { loadQueue } from '../queue/load.js';
 import { formatGuard } from '../queue/guards.js';
@@ -58,16 +58,33 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const format = outputFormat(opts);
     const q = await loadQueue(queueDir(opts));
     const store = await openTreeStore(cacheDir());
-    const bases = await resolveBases(q, store, cacheDir(), {
-      trees: opts.tree as string[] | undefined,
-      versions: opts.base as string[] | undefined,
-      allowOtherBase: Boolean(opts.allowOtherBase),
-    });
+    const extraPaths = ['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scripts/const_structs.checkpatch'];
+    // A base not in the tree store yet is hashed in memory, not imported: the check reads only the files the queue names.
+    const bases = await resolveBasesForReading(
+      q,
+      store,
+      cacheDir(),
+      {
+        trees: opts.tree as string[] | undefined,
+        versions: opts.base as string[] | undefined,
+        allowOtherBase: Boolean(opts.allowOtherBase),
+      },
+      pathsReadBy(q.series, extraPaths),
+    );
     const results: BaseCheck[] = [];
     for (const base of bases) {
+      if ('files' in base) {
+        const pin = base.pinVerified ? 'matches the pinned base.tree' : 'no base.tree pinned to verify it against';
+        process.stderr.write(
+          base.fromStore
+            ? `tiny: ${base.version}: the files the queue names, as kept from ${base.origin} by an earlier check (tree ${base.tree.slice(0, 12)}, ${pin}; not imported)\n`
+            : `tiny: ${base.version}: ${base.origin} read without importing it: tree ${base.tree.slice(0, 12)} hashed in memory (${pin}); the files the queue names kept\n`,
+        );
+      }
       const { check: result, content } = await checkSeriesOnBase(store, base, q.series, {
         pairs: opts.pairs !== false,
-        extraPaths: ['scripts/checkpatch.pl', 'scripts/spelling.txt', 'scripts/const_structs.checkpatch'],
+        extraPaths,
+        ...('files' in base ? { content: baseContentFrom(base, q.series, extraPaths) } : {}),
       });
       const files = content.files;
       if (opts.checkpatch) {

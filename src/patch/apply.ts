@@ -172,6 +172,33 @@ function prepare(hunk: Hunk, index: number, reverse: boolean): Prepared {
 /** Positions tried one by one before locate() switches to an anchor bitmap. */
 const ANCHOR_AFTER = 64;
 
+/**
+ * The offset of every line of `content` (and its length, last): remembered for the last few
+ * contents, because a check applies many patches to the same base files (in order, alone,
+ * reversed, in pairs) and splitting a large file is most of an application's cost. The arrays
+ * are never modified.
+ */
+const STARTS_KEPT = 256;
+const startsCache = new Map<string, number[]>();
+function lineStarts(content: string): number[] {
+  const hit = startsCache.get(content);
+  if (hit) return hit;
+  const starts: number[] = [];
+  let pos = 0;
+  while (pos < content.length) {
+    starts.push(pos);
+    const nl = content.indexOf('\n', pos);
+    if (nl < 0) break;
+    pos = nl + 1;
+  }
+  starts.push(content.length);
+  if (content.length > 4096) {
+    if (startsCache.size >= STARTS_KEPT) startsCache.delete(startsCache.keys().next().value!);
+    startsCache.set(content, starts);
+  }
+  return starts;
+}
+
 class Engine {
   /** The input, never split: lines are (start, end) ranges, the output is built from slices. */
   readonly src: string;
@@ -192,17 +219,9 @@ class Engine {
 
   constructor(content: string) {
     this.src = content;
-    const starts: number[] = [];
-    let pos = 0;
-    while (pos < content.length) {
-      starts.push(pos);
-      const nl = content.indexOf('\n', pos);
-      if (nl < 0) break;
-      pos = nl + 1;
-    }
-    this.n = starts.length;
+    const starts = lineStarts(content);
+    this.n = starts.length - 1;
     this.noNl = content.length > 0 && content.charCodeAt(content.length - 1) !== 10;
-    starts.push(content.length);
     this.starts = starts;
   }
 

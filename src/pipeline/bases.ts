@@ -9,7 +9,7 @@
 
 import type { BaseSpec, Queue } from '../queue/types.js';
 import { describeSource, downloadPath, resolveSource, sourceFromCli } from '../source/index.js';
-import { importBase, storedPinnedBase, type TreeStore } from '../tree/index.js';
+import { importBase, readBaseWithoutImport, storedPinnedBase, type TreeStore } from '../tree/index.js';
 import { TinyError } from '../util/diagnostics.js';
 
 export interface ImportedBase {
@@ -118,4 +118,64 @@ function supplyHint(spec: BaseSpec, cacheDir: string): string {
   }
   ways.push(`fix base.sources in queue.yaml`);
   return `${ways.join('; or ')}${spec.tree ? ` (any of them is checked against base.tree ${spec.tree.slice(0, 12)})` : ''}`;
+}
+
+/** A base read without importing it: its tree hash (computed), and the files a command asked for. */
+export interface ReadBase {
+  version: string;
+  tree: string;
+  origin: string;
+  /** The files asked for (byte-string path -> content; absent: no such file), and every symlink. */
+  files: Map<string, string>;
+  links: Map<string, string>;
+  /** Whether the computed tree was checked against the queue's pin (base.tree). */
+  pinVerified: boolean;
+  /** The files came from the store's copy of an earlier read (no hashing this time). */
+  fromStore: boolean;
+}
+
+/**
+ * The bases a command that only reads files works on (`tiny queue check`): like resolveBases,
+ * but a base that is not in the tree store yet and comes from a tarball or a directory is not
+ * imported: its tree hash is computed in memory (so a pin is verified exactly as an import
+ * verifies it) and only the files in `keep` are read. --tree goes through resolveBases.
+ */
+export async function resolveBasesForReading(queue: Queue, store: TreeStore, cacheDir: string, choice: BaseChoice, keep: ReadonlySet<string>): Promise<Array<ImportedBase | ReadBase>> {
+  if (choice.trees?.length) return resolveBases(queue, store, cacheDir, choice);
+  const all = [queue.base, ...queue.otherBases];
+  const wanted = choice.versions?.length ? choice.versions : [queue.base.version];
+  const out: Array<ImportedBase | ReadBase> = [];
+  for (const v of wanted) {
+    const spec = all.find((b) => b.version === v);
+    if (!spec) {
+      throw new TinyError(`the queue claims no base ${v}`, 2, [], `known bases: ${all.map((b) => b.version).join(', ')}; or use --tree DIR`);
+    }
+    out.push((await readSpec(spec, store, cacheDir, keep)) ?? (await importSpec(spec, store, cacheDir, choice.noSourceHint)));
+  }
+  return out;
+}
+
+/** A spec's base read from its first usable source without importing; undefined: import it (importSpec). */
+async function readSpec(spec: BaseSpec, store: TreeStore, cacheDir: string, keep: ReadonlySet<string>): Promise<ReadBase | undefined> {
+  if (spec.tree && (await storedPinnedBase(store, spec.version, spec.tree))) return undefined;
+  for (const source of spec.sources) {
+    let resolved;
+    try {
+      resolved = await resolveSource(source, { cacheDir });
+    } catch {
+      return undefined; // importSpec tries the sources in order and reports each problem
+    }
+    const read = await readBaseWithoutImport(store, resolved, keep);
+    if (!read) return undefined;
+    if (spec.tree && spec.tree.toLowerCase() !== read.tree) {
+      throw new TinyError(
+        `tree mismatch for base ${spec.version} from ${describeSource(source)}: expected tree ${spec.tree.toLowerCase()}, got ${read.tree}`,
+        2,
+        [],
+        'the source is not the pristine tree the queue pins (base.tree): use the right source, or update base.tree if the change is intended',
+      );
+    }
+    return { version: spec.version, tree: read.tree, origin: describeSource(source), files: read.files, links: read.links, pinVerified: spec.tree !== undefined, fromStore: read.fromStore };
+  }
+  return undefined;
 }

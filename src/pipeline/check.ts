@@ -32,14 +32,32 @@ export async function baseContentFor(store: TreeStore, commit: string, series: r
   return { files: await readFiles(store, commit, [...paths]), links: await symlinksAmong(store, commit, [...around]) };
 }
 
+/** Every path the in-memory check reads for `series` (plus `extra`): the files a base read without importing must keep. */
+export function pathsReadBy(series: readonly QueuePatch[], extra: string[] = []): Set<string> {
+  const paths = new Set<string>(extra);
+  for (const p of series) for (const path of pathsOf(p.parsed)) paths.add(path);
+  return paths;
+}
+
+/** BaseContent from a base read without importing (its kept files and every symlink), as baseContentFor gives it from the store. */
+export function baseContentFrom(read: { files: ReadonlyMap<string, string>; links: ReadonlyMap<string, string> }, series: readonly QueuePatch[], extra: string[] = []): BaseContent {
+  const files = new Map<string, string | undefined>();
+  for (const p of pathsReadBy(series, extra)) files.set(p, read.files.get(p));
+  const links = new Map<string, string>();
+  for (const p of series) for (const path of pathsAndParentsOf(p.parsed)) if (read.links.has(path)) links.set(path, read.links.get(path)!);
+  return { files, links };
+}
+
 /** `tiny queue check` on one base: the in-memory checks with the base's files and symlinks. */
 export async function checkSeriesOnBase(
   store: TreeStore,
-  base: { version: string; commit: string; tree: string },
+  base: { version: string; commit?: string; tree: string },
   series: readonly QueuePatch[],
-  opts: { pairs: boolean; extraPaths?: string[] },
+  /** content: the base's files when it was read without importing (then no commit is needed). */
+  opts: { pairs: boolean; extraPaths?: string[]; content?: BaseContent },
 ): Promise<{ check: BaseCheck; content: BaseContent }> {
-  const content = await baseContentFor(store, base.commit, series, opts.extraPaths);
+  if (!opts.content && base.commit === undefined) throw new Error('checkSeriesOnBase: a base without a commit needs its content');
+  const content = opts.content ?? (await baseContentFor(store, base.commit!, series, opts.extraPaths));
   const check = checkBase({ version: base.version, tree: base.tree, series, baseFiles: content.files, baseLinks: content.links, pairs: opts.pairs, patchFile: patchFileShown });
   return { check, content };
 }

@@ -17,8 +17,11 @@ import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { exists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { notice } from '../util/notice.js';
-import { objectsExist, readRecord, writeRecord, type TreeStore } from './store.js';
-import { importTarball } from './tarball.js';
+import { objectsExist, readImportRecord, writeRecord, type TreeStore } from './store.js';
+import { importTarball, UnusualTarball } from './tarball.js';
+import { hashTarball, type HashedTree } from './hash.js';
+import { CommitChain, type TreeChanges } from './chain.js';
+import { readFiles } from './read.js';
 
 export interface ImportOptions {
   /** Kernel version; detected from the top-level Makefile when not given. */
@@ -52,7 +55,7 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
       break;
     case 'tarball': {
       const key = resolved.sha256.toLowerCase();
-      let rec = await readRecord<ImportRecord>(store, 'imports', key);
+      let rec = await readImportRecord<ImportRecord>(store, key);
       if (!rec || !(await objectsExist(store, [rec.tree]))) {
         const r = await importTarball(store, resolved.path);
         rec = {
@@ -91,6 +94,69 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
   const commit = await baseCommit(store, tree, version);
   await git(store.gitDir, ['update-ref', `refs/tags/base/${version}`, commit]);
   return { version, commit, tree };
+}
+
+/**
+ * A base read without importing it (hash.ts): its tree hash computed in memory and the content
+ * of `keep`, for a command that only reads a few files (`tiny queue check`). undefined when an
+ * import is the way: the source is already imported (reading the store is faster), is a git
+ * repository, or has something only the importer handles.
+ */
+export async function readBaseWithoutImport(
+  store: TreeStore,
+  resolved: ResolvedSource,
+  keep: ReadonlySet<string>,
+): Promise<(HashedTree & { detectedVersion?: string; fromStore: boolean }) | undefined> {
+  // A tarball only: its content cannot change under its sha256 (a directory can, between two
+  // runs: its import's private index is what notices).
+  if (resolved.kind !== 'tarball') return undefined;
+  const key = resolved.sha256.toLowerCase();
+  const rec = await readImportRecord<ImportRecord>(store, key);
+  if (rec && (await objectsExist(store, [rec.tree]))) return undefined;
+  // Read before: the files kept then, in a partial tree of the store.
+  const partial = await readImportRecord<PartialRead>(store, `read-${key}`);
+  if (partial && [...keep].every((p) => partial.asked.includes(p)) && (await objectsExist(store, [partial.partialTree]))) {
+    const files = new Map<string, string>();
+    for (const [p, c] of await readFiles(store, partial.partialTree, [...keep])) if (c !== undefined) files.set(p, c);
+    const ls = await git(store.gitDir, ['ls-tree', '-r', '-z', '--full-tree', partial.partialTree], { byteString: true });
+    const linkPaths = ls.stdout
+      .split('\0')
+      .map((e) => /^120000 blob [0-9a-f]+\t(.*)$/s.exec(e)?.[1])
+      .filter((p): p is string => p !== undefined);
+    const links = new Map<string, string>();
+    for (const [p, c] of await readFiles(store, partial.partialTree, linkPaths)) links.set(p, c ?? '');
+    return { tree: partial.tree, files, links, ...(partial.detectedVersion ? { detectedVersion: partial.detectedVersion } : {}), fromStore: true };
+  }
+  let hashed: HashedTree;
+  const asked = new Set([...keep, ...(partial?.asked ?? [])]);
+  try {
+    hashed = await hashTarball(resolved.path, asked);
+  } catch (e) {
+    if (e instanceof UnusualTarball) return undefined;
+    throw e;
+  }
+  // The kept files and every symlink as a partial tree, so the next read needs no hashing.
+  const changes: TreeChanges = new Map();
+  for (const [p, content] of hashed.files) if (!hashed.links.has(p)) changes.set(p, { content, mode: '100644' });
+  for (const [p, target] of hashed.links) changes.set(p, { content: target, mode: '120000' });
+  const chain = await CommitChain.open(store, '');
+  await chain.commit({ author: { ...TINY_IDENT, date: FIXED_DATE }, committer: { ...TINY_IDENT, date: FIXED_DATE }, message: `partial read of ${hashed.tree}\n`, changes });
+  const [made] = await chain.finish();
+  const detected = versionOf(hashed.makefile);
+  await writeRecord(store, 'imports', `read-${key}`, { tree: hashed.tree, partialTree: made!.tree, asked: [...asked], ...(detected ? { detectedVersion: detected } : {}) } satisfies PartialRead);
+  const files = new Map([...hashed.files].filter(([p]) => keep.has(p)));
+  return { ...hashed, files, ...(detected ? { detectedVersion: detected } : {}), fromStore: false };
+}
+
+/** What the store remembers of a tarball read without importing it. */
+interface PartialRead {
+  /** The whole tree's hash, computed. */
+  tree: string;
+  /** A tree of only the files read then (modes not kept) and every symlink. */
+  partialTree: string;
+  /** The paths asked for (byte strings): a path among them missing from partialTree is absent from the tree. */
+  asked: string[];
+  detectedVersion?: string;
 }
 
 /**
@@ -181,7 +247,7 @@ async function importGit(store: TreeStore, repo: string, ref: string): Promise<{
     commit = hit.commit;
     fetchRef = hit.name;
   }
-  const known = await readRecord<ImportRecord>(store, 'imports', commit);
+  const known = await readImportRecord<ImportRecord>(store, commit);
   if (known && (await objectsExist(store, [known.tree]))) return { tree: known.tree, detected: known.detectedVersion };
 
   const tmpRef = `refs/tiny/fetch/${process.pid}-${Date.now().toString(36)}`;

@@ -2,7 +2,7 @@
 // commits (memoized), worktrees, and reads without checkout.
 
 export { openTreeStore, type TreeStore } from './store.js';
-export { importBase, storedPinnedBase, baseCommit, dirIndexPath, pickRef, type ImportOptions, type ImportedBase } from './import.js';
+export { importBase, readBaseWithoutImport, storedPinnedBase, baseCommit, dirIndexPath, pickRef, type ImportOptions, type ImportedBase } from './import.js';
 export { importTarball, importTarballStreaming, importTarballByExtracting, type TarImport } from './tarball.js';
 export {
   buildSeries,
@@ -17,3 +17,4 @@ export {
 } from './series.js';
 export { materialize, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
 export { readFiles, symlinksAmong, treeHashOf } from './read.js';
+export { hashTarball, treeOidOf, type HashedTree } from './hash.js';

@@ -1,14 +1,17 @@
-// buildSeries: apply patches one by one on a base commit with real `git apply`, index-only
-// (a scratch GIT_INDEX_FILE seeded by `git read-tree`; no checkout, so it is fast on a
-// 75k-file tree), one commit per patch with deterministic metadata, memoized by
-// (parent commit, patch sha256, strip, reverse, metadata) so re-applying a series is instant.
-// A patch that does not apply as is is retried with less context (-C2, then -C1), which is what
-// patch(1) calls fuzz 1 and 2.
+// buildSeries: apply patches one by one on a base commit, one commit per patch with
+// deterministic metadata, memoized by (parent commit, patch sha256, strip, reverse, metadata) so
+// re-applying a series is instant. Nothing is checked out. A patch that applies without fuzz is
+// applied in memory and committed through one git fast-import for the run (chain.ts); any other
+// goes through real `git apply --cached`, first on an index of only the entries it names, else
+// on a whole-tree index (a scratch GIT_INDEX_FILE seeded by `git read-tree`). A patch that does
+// not apply as is is retried with less context (-C2, then -C1), which is what patch(1) calls
+// fuzz 1 and 2.
 
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
+import { ChainFiles, CommitChain, parseForChain } from './chain.js';
 import { treeHashOf } from './read.js';
 import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { objectsExist, readRecord, scratchPath, writeRecord, type TreeStore } from './store.js';
@@ -36,6 +39,8 @@ export interface SeriesCommit {
   fuzz: 0 | 1 | 2;
   /** Came from the memo (nothing was applied). */
   cached: boolean;
+  /** How a patch not from the memo was applied: in memory (the fast path, chain.ts) or by `git apply`. */
+  appliedBy?: 'memory' | 'git-apply';
 }
 
 export interface SeriesFailure {
@@ -57,11 +62,14 @@ export interface SeriesResult {
 export interface SeriesOptions {
   /** Stop at the first patch that does not apply (default). Otherwise skip it and go on. */
   stopOnFailure?: boolean;
+  /** Apply every patch with `git apply` on a whole-tree index (the reference the fast path is tested against). */
+  gitApplyOnly?: boolean;
 }
 
 type SeriesRecord = { commit: string; tree: string; fuzz: 0 | 1 | 2 } | { failed: { stderr: string; hunks: string[] } };
 
-const MEMO_FORMAT = 'tiny-series-1';
+// 2: patches that apply cleanly are applied in memory with GNU patch's semantics (chain.ts).
+const MEMO_FORMAT = 'tiny-series-2';
 const ATTEMPTS: Array<{ fuzz: 0 | 1 | 2; flags: string[] }> = [
   { fuzz: 0, flags: [] },
   { fuzz: 1, flags: ['-C2'] },
@@ -162,23 +170,75 @@ async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[
   const index = await scratchPath(store, 'series.index');
   const env = { GIT_INDEX_FILE: index };
   let indexTree: string | undefined;
+  // The fast path (chain.ts): patches parsed once, the named files' state in memory, and the
+  // commits of consecutive fast patches written by one fast-import. While a chain is open its
+  // commits are known only by mark: their memo records are written once it is finished.
+  const parsed = patches.map((p) => (opts.gitApplyOnly ? undefined : parseForChain(bytes(p.text), p.strip)));
+  let files: ChainFiles | undefined;
+  let chain: CommitChain | undefined;
+  let pending: Array<{ p: SeriesPatch; fuzz: 0 | 1 | 2; appliedBy: 'memory' | 'git-apply' }> = [];
+  const finishChain = async () => {
+    if (!chain) return;
+    const made = await chain.finish();
+    chain = undefined;
+    for (const [i, { p, fuzz, appliedBy }] of pending.entries()) {
+      const { commit, tree } = made[i]!;
+      await writeRecord(store, 'series', memoKey(parent.commit, p), { commit, tree, fuzz } satisfies SeriesRecord);
+      commits.push({ name: p.name, commit, tree, fuzz, cached: false, appliedBy });
+      parent = { commit, tree };
+    }
+    pending = [];
+  };
   try {
-    for (const p of patches) {
+    for (const [i, p] of patches.entries()) {
+      if (!chain) {
+        const key = memoKey(parent.commit, p);
+        const rec = useMemo ? await readRecord<SeriesRecord>(store, 'series', key) : undefined;
+        if (rec && 'failed' in rec) {
+          // Known not to apply on this parent (git apply is deterministic).
+          failures.push({ name: p.name, ...rec.failed });
+          if (stop) break;
+          continue;
+        }
+        if (rec) {
+          unverified.push(rec.commit);
+          commits.push({ name: p.name, commit: rec.commit, tree: rec.tree, fuzz: rec.fuzz, cached: true });
+          parent = { commit: rec.commit, tree: rec.tree };
+          files = undefined;
+          continue;
+        }
+        if (!(await verify())) return undefined;
+      }
+      const patch = parsed[i];
+      if (patch) {
+        files ??= await ChainFiles.load(store, parent.tree, parsed.slice(i));
+        const changes = files.tryApply(patch, p.reverse);
+        if (changes) {
+          chain ??= await CommitChain.open(store, parent.commit);
+          const author = { ...parseAuthor(p.author), date: gitDate(p.date) };
+          await chain.commit({ author, committer: { ...TINY_IDENT, date: author.date }, message: commitMessage(p), changes });
+          await files.record(store, changes);
+          pending.push({ p, fuzz: 0, appliedBy: 'memory' });
+          continue;
+        }
+      }
+      // git apply decides: the chain so far must be in the store first.
+      await finishChain();
+      if (patch && files) {
+        // On an index of the few entries the patch names; its commit joins a new chain.
+        const small = await files.applyWithGit(store, parent.tree, patch, bytes(p.text), p.strip, p.reverse, ATTEMPTS);
+        if (small) {
+          chain = await CommitChain.open(store, parent.commit);
+          const author = { ...parseAuthor(p.author), date: gitDate(p.date) };
+          await chain.commit({ author, committer: { ...TINY_IDENT, date: author.date }, message: commitMessage(p), changes: small.changes });
+          await files.record(store, small.changes);
+          pending.push({ p, fuzz: small.fuzz, appliedBy: 'git-apply' });
+          continue;
+        }
+      }
+      // Not applied there (or a path of unknown state): git apply on an index of the whole tree.
+      files = undefined;
       const key = memoKey(parent.commit, p);
-      const rec = useMemo ? await readRecord<SeriesRecord>(store, 'series', key) : undefined;
-      if (rec && 'failed' in rec) {
-        // Known not to apply on this parent (git apply is deterministic).
-        failures.push({ name: p.name, ...rec.failed });
-        if (stop) break;
-        continue;
-      }
-      if (rec) {
-        unverified.push(rec.commit);
-        commits.push({ name: p.name, commit: rec.commit, tree: rec.tree, fuzz: rec.fuzz, cached: true });
-        parent = { commit: rec.commit, tree: rec.tree };
-        continue;
-      }
-      if (!(await verify())) return undefined;
       if (indexTree !== parent.tree) {
         await git(store.gitDir, ['read-tree', parent.tree], { env });
         indexTree = parent.tree;
@@ -208,11 +268,13 @@ async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[
       const committer = { ...TINY_IDENT, date: author.date };
       const commit = (await git(store.gitDir, ['commit-tree', tree, '-p', parent.commit], { input: commitMessage(p), env: identityEnv(author, committer) })).stdout.trim();
       await writeRecord(store, 'series', key, { commit, tree, fuzz: applied } satisfies SeriesRecord);
-      commits.push({ name: p.name, commit, tree, fuzz: applied, cached: false });
+      commits.push({ name: p.name, commit, tree, fuzz: applied, cached: false, appliedBy: 'git-apply' });
       parent = { commit, tree };
     }
+    await finishChain();
     if (!(await verify())) return undefined;
   } finally {
+    if (chain) await (chain as CommitChain).abandon();
     await rm(index, { force: true });
   }
   return { commits, failures, ...(failures[0] ? { failure: failures[0] } : {}) };

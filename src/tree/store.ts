@@ -3,17 +3,20 @@
 // trees.git/tiny/ (one file per entry, written atomically: no read-modify-write races).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic, exists } from '../util/fs.js';
 import { git } from './git.js';
+import { sharedTreeCaches } from '../util/cache.js';
 
 /** A handle on the store: plain data, pass it around freely. */
 export interface TreeStore {
   cacheDir: string;
   /** The bare repository: <cacheDir>/trees.git */
   gitDir: string;
+  /** Stores of other caches this one borrows objects (git alternates) and imports from. */
+  shared?: TreeStore[];
 }
 
 const MARKER = 'tiny/store.json';
@@ -41,8 +44,44 @@ const CONFIG: Array<[string, string]> = [
 ];
 const ATTRIBUTES = '* -text -eol -filter -ident -working-tree-encoding -crlf\n';
 
-/** Open (create on first use) the tree store in `cacheDir`. Safe when two processes race. */
-export async function openTreeStore(cacheDir: string): Promise<TreeStore> {
+/**
+ * Open (create on first use) the tree store in `cacheDir`. Safe when two processes race.
+ * `shared`: other caches whose stores this one borrows from (default $TINY_SHARED_TREES).
+ */
+export async function openTreeStore(cacheDir: string, shared: string[] = sharedTreeCaches()): Promise<TreeStore> {
+  const store = await openOwnStore(cacheDir);
+  const others: TreeStore[] = [];
+  for (const dir of shared) {
+    const other: TreeStore = { cacheDir: resolve(dir), gitDir: join(resolve(dir), 'trees.git') };
+    if (other.gitDir === store.gitDir) continue;
+    if (!(await exists(join(other.gitDir, MARKER)))) {
+      throw new TinyError(
+        `TINY_SHARED_TREES names ${dir}, which holds no tiny tree store (no ${join(other.gitDir, MARKER)})`,
+        2,
+        [],
+        'name tiny caches (the directories TINY_CACHE names) that have imported a base, or unset TINY_SHARED_TREES',
+      );
+    }
+    await borrowObjects(store, other);
+    others.push(other);
+  }
+  return others.length ? { ...store, shared: others } : store;
+}
+
+/**
+ * List `other`'s objects in `store`'s objects/info/alternates (once): git then reads them as its
+ * own. tiny never prunes a store, so they stay while `other`'s cache is kept.
+ */
+async function borrowObjects(store: TreeStore, other: TreeStore): Promise<void> {
+  const file = join(store.gitDir, 'objects', 'info', 'alternates');
+  const objects = join(await realpath(other.gitDir), 'objects');
+  const lines = (await readFile(file, 'utf8').catch(() => '')).split('\n').filter(Boolean);
+  if (lines.includes(objects)) return;
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, [...lines, objects].join('\n') + '\n');
+}
+
+async function openOwnStore(cacheDir: string): Promise<TreeStore> {
   const store: TreeStore = { cacheDir: resolve(cacheDir), gitDir: join(resolve(cacheDir), 'trees.git') };
   if (await exists(join(store.gitDir, MARKER))) return store;
   await mkdir(store.cacheDir, { recursive: true });
@@ -82,6 +121,23 @@ export async function readRecord<T>(store: TreeStore, kind: 'imports' | 'series'
   } catch {
     return undefined;
   }
+}
+
+/**
+ * An import record of this store, else of a store it borrows from (copied here: the objects it
+ * names are this store's too, through alternates).
+ */
+export async function readImportRecord<T>(store: TreeStore, key: string): Promise<T | undefined> {
+  const own = await readRecord<T>(store, 'imports', key);
+  if (own) return own;
+  for (const other of store.shared ?? []) {
+    const rec = await readRecord<T>(other, 'imports', key);
+    if (rec) {
+      await writeRecord(store, 'imports', key, rec);
+      return rec;
+    }
+  }
+  return undefined;
 }
 
 export async function writeRecord(store: TreeStore, kind: 'imports' | 'series', key: string, value: unknown): Promise<void> {

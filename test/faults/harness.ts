@@ -4,6 +4,8 @@
 //
 // Phases are recognised from what tiny really does, not from hooks:
 //   import        git's index.lock of the directory import appears (<cache>/dir-index/*.index.lock)
+//   commit chain  git fast-import writing a series' commits: its temporary pack appears in
+//                 <cache>/trees.git/objects/pack (a directory base is imported without packs)
 //   checkout      git's index.lock of a worktree appears (<cache>/trees.git/worktrees/*/index.lock)
 //                 while it is being added or moved to another commit
 //   compile       the toggle's build log shows the compiler running ("  CC ")
@@ -33,7 +35,7 @@ export const FAKELINUX = join(FIX, 'fakelinux');
 export const FAKE_CONFIG = join(FIX, 'build/configs/fake-tiny.yaml');
 export const FAKE_QUEUE = join(FIX, 'build/fake-queue');
 
-export type Phase = 'import' | 'checkout' | 'compile' | 'measure' | 'record write';
+export type Phase = 'import' | 'commit chain' | 'checkout' | 'compile' | 'measure' | 'record write';
 
 export interface Outcome {
   /** Exit status; for a run ended by a signal, 128 + the signal number (as a shell shows it). */
@@ -212,10 +214,12 @@ export async function faultAt(phase: Phase, args: string[], opts: FaultOptions):
   let watcher: { seen: () => boolean; close: () => void } | undefined;
   if (phase === 'import') watcher = appears(join(cache, 'dir-index'), (f) => f.endsWith('.index.lock'));
   if (phase === 'checkout') watcher = checkoutUnderWay(cache);
+  if (phase === 'commit chain') watcher = appears(join(cache, 'trees.git', 'objects', 'pack'), (f) => f.startsWith('tmp_pack_'));
   const r = start(args, { env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   try {
     const reached: Record<Phase, () => boolean> = {
       import: () => watcher!.seen(),
+      'commit chain': () => watcher!.seen(),
       checkout: () => watcher!.seen(),
       compile: () => compiling(cache),
       measure: () => /\] \S+\s+measuring /.test(r.stderr()),

@@ -7,7 +7,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FAKE_CONFIG, FAKE_QUEUE, cleanRun, comparable, faultAt, filesMatching, paddedFakeQueue, scratch, snapshotBytes, tiny, treeHash, type Phase } from './harness.js';
+import { FAKE_CONFIG, FAKE_QUEUE, cleanRun, comparable, faultAt, filesMatching, paddedFakeQueue, scratch, sh, snapshotBytes, tiny, treeHash, type Phase } from './harness.js';
 
 const build = (queue: string) => ['build', '--config', FAKE_CONFIG, '--queue', queue, '--runtime', 'host'];
 
@@ -93,6 +93,37 @@ describe('kill -9 at a named phase, then the same command again', { timeout: 180
     const clean = await tiny(['queue', 'apply', '--queue', padded.queue, '--out', cleanOut], { env: { TINY_CACHE: await cache() } });
     expect(clean.code, clean.stderr).toBe(0);
     expect(await treeHash(out)).toBe(await treeHash(cleanOut));
+    expect(await snapshotBytes(work)).toEqual(inputs);
+  });
+
+  it("`tiny queue apply` killed while git fast-import writes the series' commits: the rerun gives a clean apply's tree, and no half-written commit is remembered", async () => {
+    const env = { TINY_CACHE: await cache() };
+    const inputs = await snapshotBytes(work);
+    const out = join(await scratch('tiny-apply-chain-'), 'linux');
+    caches.push(join(out, '..'));
+    const apply = ['queue', 'apply', '--queue', padded.queue, '--select', 'pad', '--out', out];
+
+    const killed = await faultAt('commit chain', apply, { env });
+    expect(killed.signal).toBe('SIGKILL');
+
+    const rerun = await tiny(apply, { env });
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(rerun.stderr).not.toMatch(/internal error|fatal|--force/);
+
+    const cleanOut = join(await scratch('tiny-apply-clean-'), 'linux');
+    caches.push(join(cleanOut, '..'));
+    expect(
+      (
+        await tiny(
+          apply.map((a) => (a === out ? cleanOut : a)),
+          { env: { TINY_CACHE: await cache() } },
+        )
+      ).code,
+    ).toBe(0);
+    expect(await treeHash(out)).toBe(await treeHash(cleanOut));
+    // Every commit the memo names is in the store, and no ref of the killed chain is left.
+    const fsck = await sh('git', ['--git-dir', join(env.TINY_CACHE, 'trees.git'), 'for-each-ref', 'refs/tiny/chain']);
+    expect(fsck.trim()).toBe('');
     expect(await snapshotBytes(work)).toEqual(inputs);
   });
 

@@ -228,3 +228,27 @@ describe('openTreeStore', () => {
     expect((await run('git', ['--git-dir', stores[0]!.gitDir, 'rev-parse', '--is-bare-repository'])).stdout.trim()).toBe('true');
   });
 });
+
+describe("a cache that shares another cache's tree store (TINY_SHARED_TREES)", () => {
+  it('borrows its objects and its imports: a tarball imported by the first is not imported again by the second', async () => {
+    const tarball = await makeTarball(join(work, 'src'), 'linux-2.6.9', work, 'tar.gz');
+    const first = await openTreeStore(join(work, 'shared-a'), []);
+    const a = await importBase(first, await resolveSource({ kind: 'tarball', path: tarball }, { cacheDir: first.cacheDir }), {});
+
+    const second = await openTreeStore(join(work, 'shared-b'), [first.cacheDir]);
+    const alternates = await readFile(join(second.gitDir, 'objects/info/alternates'), 'utf8');
+    expect(alternates).toBe(`${join(first.gitDir, 'objects')}\n`);
+    const b = await importBase(second, await resolveSource({ kind: 'tarball', path: tarball }, { cacheDir: second.cacheDir }), {});
+    expect(b).toEqual(a);
+    // Nothing imported: no pack, no blob of its own; the files are read through the alternate.
+    expect(await readdir(join(second.gitDir, 'objects/pack'))).toEqual([]);
+    expect((await readFiles(second, b.commit, ['init/main.c'])).get('init/main.c')).toBe(await readFile(join(kdir, 'init/main.c'), 'utf8'));
+    // Opened again: the alternate is listed once.
+    await openTreeStore(second.cacheDir, [first.cacheDir]);
+    expect(await readFile(join(second.gitDir, 'objects/info/alternates'), 'utf8')).toBe(alternates);
+  });
+
+  it('refuses a shared cache that holds no tree store, naming it and the fix', async () => {
+    await expect(openTreeStore(join(work, 'shared-c'), [join(work, 'nothing-here')])).rejects.toThrow(/TINY_SHARED_TREES names .*nothing-here, which holds no tiny tree store/);
+  });
+});

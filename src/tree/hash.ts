@@ -1,0 +1,217 @@
+// A base tree read without importing it: the git tree hash computed in memory (blob and tree
+// objects hashed as git hashes them, nothing written), and the content of only the files a
+// caller asks for. `tiny queue check` on a base that is not in the tree store yet needs the few
+// files the queue names, and the tree hash to name the base and to verify a pin (base.tree):
+// that costs the decompression and one SHA-1 pass, not git's hashing, zlib and pack writing of
+// every file.
+//
+// The rules are the importer's (tarball.ts, import.ts), so the hash is the one an import gives:
+// the tarball's single top-level directory stripped, later members replacing earlier ones, hard
+// links resolved, devices and fifos skipped, empty directories absent. Anything unusual (names
+// that are not UTF-8, odd members) is left to the importer. Tarballs only: a directory can change
+// between two runs, and its import's private index (import.ts) makes every later import stat-fast.
+
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Parser, type ReadEntry } from 'tar';
+import { decompressCommand, detectCompression } from '../source/compression.js';
+import { byteString } from '../util/bytes.js';
+import { start, type Child } from '../util/exec.js';
+import { UnusualTarball } from './tarball.js';
+
+type Mode = '100644' | '100755' | '120000';
+
+export interface HashedTree {
+  /** The git tree hash an import of this source gives. */
+  tree: string;
+  /** The files asked for (byte-string paths): content, or a symlink's target (as readFiles gives it); absent: not a file there. */
+  files: Map<string, string>;
+  /** Every symlink of the tree: path -> target (byte strings). */
+  links: Map<string, string>;
+  /** The top-level Makefile, for version detection. */
+  makefile?: string;
+}
+
+interface Entry {
+  oid: Buffer;
+  mode: Mode;
+  content?: string;
+}
+
+function blobOid(content: Buffer): Buffer {
+  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest();
+}
+
+/** The git tree hash of files (byte-string path -> entry), as `git write-tree` gives it. */
+export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }>): string {
+  interface Dir {
+    files: Map<string, { oid: Buffer; mode: string }>;
+    dirs: Map<string, Dir>;
+  }
+  const root: Dir = { files: new Map(), dirs: new Map() };
+  for (const [path, e] of files) {
+    const parts = path.split('/');
+    let d = root;
+    for (const part of parts.slice(0, -1)) {
+      let next = d.dirs.get(part);
+      if (!next) {
+        next = { files: new Map(), dirs: new Map() };
+        d.dirs.set(part, next);
+      }
+      d = next;
+    }
+    d.files.set(parts.at(-1)!, e);
+  }
+  const hash = (d: Dir): Buffer | undefined => {
+    const entries: Array<{ name: Buffer; sort: Buffer; mode: string; oid: Buffer }> = [];
+    for (const [name, e] of d.files) {
+      const n = Buffer.from(name, 'latin1');
+      entries.push({ name: n, sort: n, mode: e.mode, oid: e.oid });
+    }
+    for (const [name, sub] of d.dirs) {
+      const oid = hash(sub);
+      if (!oid) continue; // git keeps no empty trees
+      const n = Buffer.from(name, 'latin1');
+      entries.push({ name: n, sort: Buffer.concat([n, Buffer.from('/')]), mode: '40000', oid });
+    }
+    if (!entries.length) return undefined;
+    entries.sort((a, b) => Buffer.compare(a.sort, b.sort));
+    const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), e.oid]));
+    return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest();
+  };
+  return (hash(root) ?? createHash('sha1').update('tree 0\0').digest()).toString('hex');
+}
+
+/** Normalise a member name as tar -x would place it (tarball.ts's rule); undefined = not extracted. */
+function memberPath(name: string): string | undefined {
+  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
+  if (!parts.length || parts.includes('..')) return undefined;
+  return parts.join('/');
+}
+
+/** A decoded member name as a byte string (the bytes it was decoded from: tar names are UTF-8 here). */
+const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
+
+/**
+ * Hash a tarball's tree in memory, keeping the content of `keep` (byte-string paths after the
+ * top-level directory is stripped). Throws UnusualTarball when only an import can tell.
+ */
+export async function hashTarball(path: string, keep: ReadonlySet<string>): Promise<HashedTree> {
+  const compression = await detectCompression(path);
+  const cmd = decompressCommand(compression, path);
+  let child: Child | undefined;
+  let stderr = '';
+  let source: NodeJS.ReadableStream;
+  if (cmd) {
+    child = start(cmd[0], cmd[1], { onStderr: (b) => (stderr += b.toString()) });
+    source = child.stdout!;
+  } else source = createReadStream(path);
+
+  // Full member path (byte string) -> entry; later members replace earlier ones.
+  const files = new Map<string, Entry>();
+  const tops = new Set<string>();
+  let topLevelNonDir = false;
+  let unusual: string | undefined;
+  // A kept path may be under the top-level directory or not: decided at the end.
+  const wanted = (p: string) => {
+    const slash = p.indexOf('/');
+    return keep.has(p) || (slash >= 0 && keep.has(p.slice(slash + 1)));
+  };
+  const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
+  parser.on('warn', (code: string, message: string | Error) => {
+    unusual ??= `${code}: ${String(message)}`;
+  });
+  const parsed = new Promise<void>((resolve, reject) => {
+    parser.on('error', reject);
+    parser.on('abort', reject);
+    parser.on('end', () => resolve());
+    parser.on('entry', (e: ReadEntry) => {
+      const decoded = memberPath(e.path);
+      if (decoded === undefined || unusual) {
+        e.resume();
+        return;
+      }
+      if (decoded.includes('\uFFFD') || decoded.split('/').some((c) => c.toLowerCase() === '.git')) {
+        unusual = `member name ${JSON.stringify(e.path)} (not UTF-8, or a .git path)`;
+        e.resume();
+        return;
+      }
+      const p = asBytes(decoded);
+      const slash = p.indexOf('/');
+      tops.add(slash < 0 ? p : p.slice(0, slash));
+      switch (e.type) {
+        case 'File':
+        case 'OldFile':
+        case 'ContiguousFile': {
+          if (slash < 0) topLevelNonDir = true;
+          const mode: Mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
+          const h = createHash('sha1').update(`blob ${e.size}\0`);
+          const kept = wanted(p) || /^([^/]+\/)?Makefile$/.test(p);
+          const chunks: Buffer[] = [];
+          e.on('data', (c: Buffer) => {
+            h.update(c);
+            if (kept) chunks.push(c);
+          });
+          e.on('end', () => {
+            files.set(p, { oid: h.digest(), mode, ...(kept ? { content: byteString(Buffer.concat(chunks)) } : {}) });
+          });
+          return;
+        }
+        case 'SymbolicLink': {
+          if (slash < 0) topLevelNonDir = true;
+          const target = Buffer.from(e.linkpath ?? '', 'utf8');
+          files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
+          e.resume();
+          return;
+        }
+        case 'Link': {
+          if (slash < 0) topLevelNonDir = true;
+          const target = memberPath(e.linkpath ?? '');
+          const hit = target === undefined ? undefined : files.get(asBytes(target));
+          if (!hit) unusual = `hard link ${e.path} -> ${e.linkpath} to an unknown member`;
+          else if (wanted(p) && hit.content === undefined) unusual = `hard link ${e.path} to a member whose content was not kept`;
+          else files.set(p, hit);
+          e.resume();
+          return;
+        }
+        case 'Directory':
+          e.resume();
+          return;
+        default:
+          if (!/Device|FIFO/.test(e.type)) unusual = `member ${e.path} of type ${e.type}`;
+          e.resume();
+      }
+    });
+  });
+  try {
+    source.pipe(parser as unknown as NodeJS.WritableStream);
+    const exited = child
+      ? child.exit.then(({ code, signal }) => {
+          if (code !== 0) throw new Error(`${cmd![0]} -d ${path} failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join('\n')}`);
+        })
+      : Promise.resolve();
+    await Promise.all([parsed, exited]);
+  } catch (e) {
+    child?.kill('SIGKILL');
+    throw e;
+  }
+  if (unusual) throw new UnusualTarball(unusual);
+  const strip = tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : '';
+  const stripped = new Map<string, Entry>();
+  for (const [p, e] of files) {
+    const rel = strip ? p.slice(strip.length) : p;
+    if (rel) stripped.set(rel, e);
+  }
+  return summarize(stripped, keep);
+}
+
+function summarize(files: Map<string, Entry>, keep: ReadonlySet<string>): HashedTree {
+  const kept = new Map<string, string>();
+  const links = new Map<string, string>();
+  for (const [p, e] of files) {
+    if (e.mode === '120000') links.set(p, e.content!);
+    if (keep.has(p) && e.content !== undefined) kept.set(p, e.content);
+  }
+  const mk = files.get('Makefile');
+  return { tree: treeOidOf(files), files: kept, links, ...(mk?.content !== undefined && mk.mode !== '120000' ? { makefile: mk.content } : {}) };
+}

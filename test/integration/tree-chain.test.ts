@@ -1,0 +1,173 @@
+// buildSeries' fast path (src/tree/chain.ts: patches applied in memory, commits written by one
+// git fast-import) against its reference (every patch through `git apply` on a whole-tree
+// index): the same commits, byte for byte, whichever way each patch went.
+
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSeries, importBase, openTreeStore, readFiles, type SeriesPatch } from '../../src/tree/index.js';
+import { gitIdentPart } from '../../src/tree/chain.js';
+import { run } from '../../src/util/exec.js';
+import { MAIN_C, removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+
+let work: string;
+
+const latin1 = (s: string) => Buffer.from(s, 'latin1');
+const LATIN1_FILE = '/* R\xe9sum\xe9 of the driver */\nint caf\xe9 = 1;\nint two = 2;\nint three = 3;\nint four = 4;\n';
+/** A directory name that is not UTF-8 (Latin-1 "é"): git stores it as bytes. */
+const LATIN1_DIR = 'drivers/na\xefve';
+
+/** A one-hunk patch of init/main.c replacing line `at`, the hunk header claiming `claimed` (an offset when they differ). */
+function mainPatch(at: number, replacement: string, opts: { claimed?: number; ctx?: Record<number, string>; current?: (n: number) => string } = {}): string {
+  const lines = MAIN_C.trimEnd().split('\n');
+  const line = (n: number) => opts.ctx?.[n] ?? opts.current?.(n) ?? lines[n - 1]!;
+  const start = (opts.claimed ?? at) - 3;
+  return [
+    '--- a/init/main.c',
+    '+++ b/init/main.c',
+    `@@ -${start},7 +${start},7 @@`,
+    ...[at - 3, at - 2, at - 1].map((n) => ` ${line(n)}`),
+    `-${line(at)}`,
+    `+${replacement}`,
+    ...[at + 1, at + 2, at + 3].map((n) => ` ${line(n)}`),
+    '',
+  ].join('\n');
+}
+
+const series: SeriesPatch[] = [
+  { name: 'clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: false, author: '"Jane Q. Doe," <jane@example.org>', date: '1098205200 -0700' },
+  {
+    name: 'new-script.patch',
+    text: ['diff --git a/scripts/tiny-size b/scripts/tiny-size', 'new file mode 100755', '--- /dev/null', '+++ b/scripts/tiny-size', '@@ -0,0 +1,2 @@', '+#!/bin/sh', '+size vmlinux', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
+  {
+    name: 'drop-sched.patch',
+    text: ['diff --git a/kernel/sched.c b/kernel/sched.c', 'deleted file mode 100644', '--- a/kernel/sched.c', '+++ /dev/null', '@@ -1 +0,0 @@', '-void schedule(void) {}', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
+  {
+    name: 'latin1-content.patch',
+    text: latin1(
+      [
+        '--- a/drivers/latin1.c',
+        '+++ b/drivers/latin1.c',
+        '@@ -1,4 +1,4 @@',
+        ' /* R\xe9sum\xe9 of the driver */',
+        '-int caf\xe9 = 1;',
+        '+int caf\xe9 = 0; /* \xa7 2 */',
+        ' int two = 2;',
+        ' int three = 3;',
+        '',
+      ].join('\n'),
+    ),
+    strip: 1,
+    reverse: false,
+  },
+  // Claims line 18 for what is at line 20: an offset of 2, which both tools take.
+  { name: 'offset.patch', text: mainPatch(20, 'int line20 = 2000;', { claimed: 18 }), strip: 1, reverse: false },
+  // Outer context line 12 differs: fuzz, so git apply decides (-C2).
+  { name: 'fuzz.patch', text: mainPatch(15, 'int line15 = 1500;', { ctx: { 12: 'int line12 = -1;' } }), strip: 1, reverse: false },
+  // No trailing context (the end of the file): git apply decides.
+  {
+    name: 'append.patch',
+    text: ['--- a/init/version.c', '+++ b/init/version.c', '@@ -1,2 +1,3 @@', ' #include <linux/version.h>', ' const char *v = "fake";', '+const char *w = "tiny";', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
+  // After git apply's patches, in memory again, on the file git apply changed.
+  { name: 'after.patch', text: mainPatch(16, 'int line16 = 1600;', { current: (n) => (n === 15 ? 'int line15 = 1500;' : `int line${n} = ${n};`) }), strip: 1, reverse: false },
+  // A path that is not UTF-8: git apply decides.
+  {
+    name: 'latin1-path.patch',
+    text: latin1([`--- a/${LATIN1_DIR}/x.c`, `+++ b/${LATIN1_DIR}/x.c`, '@@ -1,3 +1,3 @@', ' int a;', '-int b;', '+int b = 2;', ' int c;', ''].join('\n')),
+    strip: 1,
+    reverse: false,
+  },
+  // The first patch reversed: line 5 back to 5.
+  { name: 'revert-clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: true },
+];
+
+let tree: string;
+beforeAll(async () => {
+  work = await tempDir();
+  tree = join(work, 'linux');
+  await writeFakeKernel(tree);
+  await mkdir(join(tree, 'drivers'), { recursive: true });
+  await writeFile(join(tree, 'drivers/latin1.c'), latin1(LATIN1_FILE));
+  await mkdir(Buffer.from(join(tree, LATIN1_DIR), 'latin1'), { recursive: true });
+  await writeFile(Buffer.from(join(tree, LATIN1_DIR, 'x.c'), 'latin1'), 'int a;\nint b;\nint c;\n');
+});
+afterAll(() => removeDir(work));
+
+async function baseIn(cache: string) {
+  const store = await openTreeStore(join(work, cache));
+  return { store, base: (await importBase(store, { kind: 'dir', path: tree }, {})).commit };
+}
+
+describe('buildSeries: the fast path', () => {
+  it('gives the commits git apply gives, taking in memory what it can and git apply the rest', async () => {
+    const fast = await baseIn('cache-fast');
+    const ref = await baseIn('cache-ref');
+    const a = await buildSeries(fast.store, fast.base, series);
+    const b = await buildSeries(ref.store, ref.base, series, { gitApplyOnly: true });
+    expect(a.failure).toBeUndefined();
+    expect(b.failure).toBeUndefined();
+    expect(a.commits.map((c) => [c.name, c.appliedBy, c.fuzz])).toEqual([
+      ['clean.patch', 'memory', 0],
+      ['new-script.patch', 'memory', 0],
+      ['drop-sched.patch', 'memory', 0],
+      ['latin1-content.patch', 'memory', 0],
+      ['offset.patch', 'memory', 0],
+      ['fuzz.patch', 'git-apply', 1],
+      ['append.patch', 'git-apply', 0],
+      ['after.patch', 'memory', 0],
+      ['latin1-path.patch', 'git-apply', 0],
+      ['revert-clean.patch', 'memory', 0],
+    ]);
+    expect(b.commits.every((c) => c.appliedBy === 'git-apply')).toBe(true);
+    expect(a.commits.map((c) => c.commit)).toEqual(b.commits.map((c) => c.commit));
+
+    const top = a.commits.at(-1)!.commit;
+    const ls = (await run('git', ['--git-dir', fast.store.gitDir, 'ls-tree', '-r', top, '--', 'scripts', 'kernel', 'init'])).stdout;
+    expect(ls).toMatch(/^100755 blob [0-9a-f]+\tscripts\/tiny-size$/m);
+    expect(ls).not.toContain('kernel/sched.c');
+    // Symlinks the series does not touch stay symlinks.
+    expect(ls).toMatch(/^120000 blob [0-9a-f]+\tinit\/kernel\.h$/m);
+    const files = await readFiles(fast.store, top, ['drivers/latin1.c', 'init/main.c']);
+    expect(files.get('drivers/latin1.c')).toBe(LATIN1_FILE.replace('int caf\xe9 = 1;', 'int caf\xe9 = 0; /* \xa7 2 */'));
+    expect(files.get('init/main.c')).toContain('int line5 = 5;\nint line6');
+    expect(files.get('init/main.c')).toContain('int line16 = 1600;\n');
+
+    // The author as git cleans it: the same bytes either way.
+    const first = (await run('git', ['--git-dir', fast.store.gitDir, 'cat-file', 'commit', a.commits[0]!.commit])).stdout;
+    expect(first).toContain('author Jane Q. Doe <jane@example.org> 1098205200 -0700\n');
+
+    // Memoized: the second run applies nothing.
+    const again = await buildSeries(fast.store, fast.base, series);
+    expect(again.commits.every((c) => c.cached)).toBe(true);
+    expect(again.commits.map((c) => c.commit)).toEqual(a.commits.map((c) => c.commit));
+  });
+
+  it('reports a patch that applies nowhere as git apply does, after committing the fast patches before it', async () => {
+    const { store, base } = await baseIn('cache-fail');
+    const broken: SeriesPatch = { name: 'broken.patch', text: mainPatch(30, 'x', { ctx: { 27: 'a', 28: 'b', 29: 'c', 31: 'd', 32: 'e', 33: 'f' } }), strip: 1, reverse: false };
+    const r = await buildSeries(store, base, [series[0]!, series[1]!, broken, series[4]!], { stopOnFailure: false });
+    expect(r.commits.map((c) => [c.name, c.appliedBy])).toEqual([
+      ['clean.patch', 'memory'],
+      ['new-script.patch', 'memory'],
+      ['offset.patch', 'memory'],
+    ]);
+    expect(r.failures.map((f) => [f.name, f.hunks])).toEqual([['broken.patch', ['init/main.c:27']]]);
+    const ref = await buildSeries((await baseIn('cache-fail-ref')).store, base, [series[0]!, series[1]!, broken, series[4]!], { stopOnFailure: false, gitApplyOnly: true });
+    expect(r.commits.map((c) => c.commit)).toEqual(ref.commits.map((c) => c.commit));
+  });
+
+  it("cleans an identity as git's ident.c does", () => {
+    expect(gitIdentPart(' "Doe, Jr.", ')).toBe('Doe, Jr.');
+    expect(gitIdentPart("'x'")).toBe('x');
+    expect(gitIdentPart('a<b>c')).toBe('abc');
+  });
+});
