@@ -16,6 +16,15 @@
 //                           build at /tiny/src and /tiny/build everywhere and need no rewriting
 //   CCACHE_STATSLOG         a file in the build directory: every compilation appends its
 //                           counters (cache_miss, direct_cache_hit, remote_storage_hit, ...)
+//   CCACHE_DEPEND           depend mode: a miss compiles once, without the extra preprocessor
+//                           run ccache otherwise spends on it (Kbuild compiles with
+//                           -Wp,-MD,<depfile>, which ccache takes as -MD); a hit is keyed on the
+//                           source and every header the compiler's dependency list names, as in
+//                           direct mode, so a result is exactly as trustworthy. What it gives up is
+//                           preprocessor-mode hits (a change that leaves the preprocessed text
+//                           equal), which Kbuild's own mtime checks rarely leave to ccache. On the
+//                           2.6.9 tree a cold miss cost ~8% more CPU than gcc alone, against
+//                           ~22% without it (docs/speed.md).
 
 import { TinyError } from '../util/diagnostics.js';
 import { CONTAINER_PATHS } from '../toolchain/runtime.js';
@@ -39,6 +48,9 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
 }
 
+/** Settings that make ccache cheaper without weakening a hit (see the top of the file). */
+export const CCACHE_SPEED: Readonly<Record<string, string>> = { CCACHE_DEPEND: '1' };
+
 export interface CcacheRunSettings {
   /** The remote storage URL (absent: local cache only). */
   remote?: string;
@@ -51,11 +63,12 @@ export interface CcacheRunSettings {
 /**
  * The ccache variables a build gets on top of its recorded environment (kbuild/env.ts). With a
  * remote: remote_storage, compiler_check pinned to the image and (host runtime) base_dir.
- * Always: the stats log of this make.
+ * Always: the stats log of this make, and depend mode (CCACHE_SPEED).
  */
 export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
   return {
     CCACHE_STATSLOG: `${CONTAINER_PATHS.build}/${STATS_LOG_NAME}`,
+    ...CCACHE_SPEED,
     ...(s.remote
       ? {
           CCACHE_REMOTE_STORAGE: s.remote,

@@ -19,7 +19,7 @@ describe('the ccache settings of a build', () => {
   it('in a container with a remote: remote_storage, compiler_check pinned to the image, the host network', () => {
     const c = ccacheContainer({ ccache: true, remote: 'redis://10.0.0.5:6379', image: IMAGE, hermetic: true, cacheDir: '/home/u/.cache/tiny' });
     expect(c).toEqual({
-      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_REMOTE_STORAGE: 'redis://10.0.0.5:6379', CCACHE_COMPILERCHECK: `string:${IMAGE}` },
+      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_DEPEND: '1', CCACHE_REMOTE_STORAGE: 'redis://10.0.0.5:6379', CCACHE_COMPILERCHECK: `string:${IMAGE}` },
       network: 'host',
     });
     // podman runs it with the tree and build directory at the fixed paths every machine uses.
@@ -43,8 +43,11 @@ describe('the ccache settings of a build', () => {
     expect(c.network).toBe('none');
   });
 
-  it('without a remote only the stats log is added; without ccache nothing', () => {
-    expect(ccacheContainer({ ccache: true, image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({ env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log' }, network: 'none' });
+  it('without a remote: the stats log, and depend mode (a miss compiles once, without an extra preprocessor run); without ccache nothing', () => {
+    expect(ccacheContainer({ ccache: true, image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({
+      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_DEPEND: '1' },
+      network: 'none',
+    });
     expect(ccacheContainer({ ccache: false, remote: 'redis://x:1', image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({ env: {}, network: 'none' });
   });
 
