@@ -29,7 +29,7 @@ import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
-import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
+import { ccacheContainer, parseStatsLog, PROBE_WRAPPER, PROBE_WRAPPER_DIR, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
 import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
@@ -46,7 +46,7 @@ import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { notice } from '../util/notice.js';
 import { isNoSpace, looksLikeNoSpace, pathInMessage, withPath } from '../util/nospace.js';
-import { sha256 } from '../util/fs.js';
+import { sha256, writeFileAtomic } from '../util/fs.js';
 import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId, type ConfigMemoInputs } from './memo.js';
 import { git } from '../tree/git.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
@@ -249,6 +249,8 @@ export class MatrixRunner {
   /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts), and the network they need. */
   private readonly ccacheEnv: Record<string, string>;
   private readonly network: 'none' | 'host';
+  /** Write kbuild/ccache.ts's PROBE_WRAPPER into each lane's build directory (containers with ccache). */
+  private readonly probeWrapper: boolean;
 
   constructor(
     readonly setup: MatrixSetup,
@@ -269,6 +271,7 @@ export class MatrixRunner {
     });
     this.ccacheEnv = cc.env;
     this.network = cc.network;
+    this.probeWrapper = cc.probeWrapper;
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
   }
 
@@ -307,6 +310,15 @@ export class MatrixRunner {
   private async moveLane(lane: Lane, commit: string, selection: string): Promise<void> {
     await materialize(this.setup.treeStore, commit, lane.src, { force: true });
     lane.lastSelection = selection;
+  }
+
+  /** The lane's build directory, with what its makes find first on PATH (kbuild/ccache.ts). */
+  private async prepareBuildDir(lane: Lane): Promise<void> {
+    await mkdir(lane.build, { recursive: true });
+    if (!this.probeWrapper) return;
+    const file = join(lane.build, PROBE_WRAPPER_DIR, 'ccache');
+    if ((await readFile(file, 'utf8').catch(() => undefined)) === PROBE_WRAPPER) return;
+    await writeFileAtomic(file, PROBE_WRAPPER, 0o755);
   }
 
   private kbuildSpec(lane: Lane, logFile?: string, onContainer?: (u: ContainerUse) => void): KbuildSpec {
@@ -543,7 +555,7 @@ export class MatrixRunner {
       await this.moveLane(lane, commit, t.selection);
       const treeMs = Date.now() - t1;
       onPhase?.('config', lane.index);
-      await mkdir(lane.build, { recursive: true });
+      await this.prepareBuildDir(lane);
       await rm(log, { force: true });
       const cross = s.toolchain.crossCompile[s.config.arch] ?? '';
       let containers = 0;
@@ -753,7 +765,7 @@ export class MatrixRunner {
     let t0 = Date.now();
     this.emit(t, 'tree', started, { lane: lane.index });
     await this.moveLane(lane, cfg.commit, t.selection);
-    await mkdir(lane.build, { recursive: true });
+    await this.prepareBuildDir(lane);
     const dotConfig = join(lane.build, '.config');
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
