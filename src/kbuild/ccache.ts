@@ -27,8 +27,8 @@
 //                           ~22% without it (docs/speed.md).
 //   PATH                    containers: /tiny/build/.tiny-bin first, where PROBE_WRAPPER stands
 //                           in for `ccache` (CC stays "ccache <gcc>", a build input): Kbuild's
-//                           compiler probes (cc-option: `-S -o /dev/null -xc /dev/null`, ~16
-//                           each time a top Makefile is read, serially) write nothing ccache could
+//                           compiler probes (cc-option: `-S -o /dev/null -xc /dev/null`, 10-16
+//                           per make of 2.6.9, one after another) write nothing ccache could
 //                           keep, and ccache 4.7 runs the compiler three times for each (the
 //                           preprocessor, the compiler, then the compiler again when it finds no
 //                           output). The wrapper runs those directly, exactly as ccache's own
