@@ -16,14 +16,16 @@
 //
 // All builds run the same make in the same gcc-12-i386 container (podman), make -jN. Every leg
 // runs --repeat N times (default 3); min and median are printed, with the load average before
-// and after each leg. The machine may be shared: compare ratios from one run, never absolute
-// times across runs.
+// and after each leg. The legs alternate: odd repeats run tiny first, even repeats the loop first
+// (with the first repeat's trees and .configs), so a load that rises or falls during a run does
+// not always favour the same leg. The machine may be shared: compare ratios from one run, never
+// absolute times across runs.
 //
 // Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K] [--record results/bench-matrix.json]
 // (after `npx tsc -p tsconfig.json`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,7 +98,32 @@ const loadAtStart = loadavg();
 const loads = [];
 let lastTiny;
 let lastLoop;
+let lastTinyCompiled = new Map();
+let lastTinyWall = 0;
 let distinct = 0;
+
+/** Objects a make compiled (its `  CC ` lines): what Kbuild found out of date. */
+const compiledIn = (log) =>
+  existsSync(log)
+    ? readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('  CC ')).length
+    : undefined;
+
+/** make in the container as the loop runs it: tiny's make variables and environment, no ccache. */
+function loopMake({ builds }) {
+  const first = builds[0].rec;
+  const runtime = createRuntime('podman');
+  const vars = { ...first.inputs.makeVariables };
+  delete vars.CC; // no ccache
+  const benv = Object.fromEntries(Object.entries(first.inputs.env).filter(([k]) => !k.startsWith('CCACHE_')));
+  return async (src, build, logFile) => {
+    const t0 = Date.now();
+    const r = await runKbuild({ runtime, image: first.inputs.toolchain.image, src, build, env: benv, logFile }, { vars, targets: ['bzImage'], jobs: JOBS });
+    if (r.code !== 0) throw new Error(`make failed (${logFile})`);
+    return (Date.now() - t0) / 1000;
+  };
+}
 
 try {
   console.log(`bench/matrix: Linux 2.6.9 bench-webserver, ${JOBS} make jobs, ${availableParallelism()} cores, ${REPEAT} repeats; ${new Date().toISOString()}`);
@@ -106,10 +133,39 @@ try {
       .join(' ')}\n`,
   );
 
+  // The hand loop, handed tiny's trees and .configs (from the first repeat's records), in tiny's order.
+  let given;
+  const handLoop = async (rep, dir) => {
+    const { store, builds } = given;
+    const make = loopMake(given);
+    const l0 = load();
+    const msrc = join(dir, 'loop-src');
+    const mbuild = join(dir, 'loop-build');
+    mkdirSync(mbuild, { recursive: true });
+    const loop = [];
+    for (const [i, x] of builds.entries()) {
+      const t0 = Date.now();
+      await materialize(store, x.commit, msrc, { force: true });
+      writeFileSync(join(mbuild, '.config'), x.config);
+      const log = join(dir, `loop-${i}.log`);
+      const makeS = await make(msrc, mbuild, log);
+      loop.push({ name: x.name, s: (Date.now() - t0) / 1000, make: makeS, compiled: compiledIn(log) });
+    }
+    const loopS = loop.reduce((a, b) => a + b.s, 0);
+    const floorS = loop.reduce((a, b) => a + b.make, 0);
+    legs.loop.push(loopS);
+    legs.floor.push(floorS);
+    loads.push(['loop', rep, l0, load()]);
+    lastLoop = loop;
+    console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
+  };
+
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);
     const cache = join(dir, 'cache');
     mkdirSync(dir, { recursive: true });
+    const loopFirst = rep % 2 === 0;
+    if (loopFirst) await handLoop(rep, dir);
 
     // tiny, cold cache.
     let l0 = load();
@@ -120,41 +176,15 @@ try {
     legs.tiny.push(cold.s);
     loads.push(['tiny', rep, l0, load()]);
     lastTiny = cold.json;
+    const logs = join(cache, 'logs', 'bench-webserver');
+    lastTinyCompiled = new Map(toggles.map((t) => [t.toggle, compiledIn(join(logs, `${t.toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`))]));
+    lastTinyWall = cold.s;
+    writeFileSync(join(dir, 'tiny-cold.json'), JSON.stringify(cold.json, null, 2));
     console.log(`[${rep}/${REPEAT}] tiny build, cold cache: ${fmt(cold.s)}  (load ${l0} -> ${load()})`);
 
-    // The hand loop, handed tiny's trees and .configs, in tiny's order.
-    const { store, builds } = await buildsOf(cache, toggles);
-    distinct = builds.length;
-    const first = builds[0].rec;
-    const runtime = createRuntime('podman');
-    const vars = { ...first.inputs.makeVariables };
-    delete vars.CC; // no ccache
-    const benv = Object.fromEntries(Object.entries(first.inputs.env).filter(([k]) => !k.startsWith('CCACHE_')));
-    const make = async (src, build, logFile) => {
-      const t0 = Date.now();
-      const r = await runKbuild({ runtime, image: first.inputs.toolchain.image, src, build, env: benv, logFile }, { vars, targets: ['bzImage'], jobs: JOBS });
-      if (r.code !== 0) throw new Error(`make failed (${logFile})`);
-      return (Date.now() - t0) / 1000;
-    };
-    l0 = load();
-    const msrc = join(dir, 'loop-src');
-    const mbuild = join(dir, 'loop-build');
-    mkdirSync(mbuild, { recursive: true });
-    const loop = [];
-    for (const [i, x] of builds.entries()) {
-      const t0 = Date.now();
-      await materialize(store, x.commit, msrc, { force: true });
-      writeFileSync(join(mbuild, '.config'), x.config);
-      const makeS = await make(msrc, mbuild, join(dir, `loop-${i}.log`));
-      loop.push({ name: x.name, s: (Date.now() - t0) / 1000, make: makeS });
-    }
-    const loopS = loop.reduce((a, b) => a + b.s, 0);
-    const floorS = loop.reduce((a, b) => a + b.make, 0);
-    legs.loop.push(loopS);
-    legs.floor.push(floorS);
-    loads.push(['loop', rep, l0, load()]);
-    lastLoop = loop;
-    console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
+    given ??= await buildsOf(cache, toggles);
+    distinct = given.builds.length;
+    if (!loopFirst) await handLoop(rep, dir);
 
     // Cached re-run.
     l0 = load();
@@ -166,6 +196,8 @@ try {
 
     // Naive: K clean builds, scaled (first repeat only: a clean build is the same every time).
     if (NAIVE > 0 && rep === 1) {
+      const { store, builds } = given;
+      const make = loopMake(given);
       l0 = load();
       const naive = [];
       for (const x of builds.slice(0, NAIVE)) {
@@ -181,28 +213,44 @@ try {
       loads.push(['naive', rep, l0, load()]);
       console.log(`[${rep}/${REPEAT}] naive: ${naive.length} clean builds, scaled to ${builds.length}: ${fmt(legs.naive.at(-1))}`);
     }
-    if (!process.env.TINY_KEEP) rmSync(dir, { recursive: true, force: true });
+    // The first repeat's cache holds the trees the loop is handed in later repeats.
+    if (!process.env.TINY_KEEP && rep > 1) rmSync(dir, { recursive: true, force: true });
   }
 
   // Where tiny's time went (the last cold run), and the hand loop's per-build times beside it.
+  // cc: objects compiled (make's CC lines): equal counts mean tiny's make did the loop's work.
   console.log(`\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start)`);
-  console.log(
-    `  ${'toggle'.padEnd(26)} ${'kconfig'.padStart(7)} ${'ctrs/start'.padStart(10)} ${'make'.padStart(7)} ${'measure'.padStart(7)} ${'record'.padStart(7)} ${'overhead'.padStart(8)} ${'total'.padStart(7)}   ${'loop make'.padStart(9)} ${'loop'.padStart(7)}`,
-  );
+  const cols = ['series', 'kconfig', 'ctrs/start', 'tree', 'make', 'cc', 'measure', 'record', 'overhead', 'total'];
+  console.log(`  ${'toggle'.padEnd(26)} ${cols.map((c) => c.padStart(c === 'ctrs/start' ? 10 : c === 'cc' ? 4 : 7)).join(' ')}   ${'loop make'.padStart(9)} ${'cc'.padStart(4)} ${'loop'.padStart(7)}`);
   const byRun = [...lastTiny.toggles].sort((a, b) => a.run_order - b.run_order);
   const overheads = [];
+  const afterKconfig = [];
+  let inToggles = 0;
   for (const t of byRun) {
     const tm = t.timings;
     const l = lastLoop.find((x) => x.name === t.toggle);
     if (!tm) continue;
+    inToggles += tm.total_ms / 1000;
     const over = (tm.total_ms - tm.make_ms) / 1000;
-    if (t.run_order > 0 && t.status === 'built') overheads.push(over);
+    if (t.run_order > 0 && t.status === 'built') {
+      overheads.push(over);
+      // What the toggle adds once its .config is made (Kconfig and the series ran ahead, under
+      // the first build with a head start): the worktree moves, container starts, measure, record.
+      afterKconfig.push((tm.total_ms - tm.make_ms - tm.kconfig_ms - tm.series_ms) / 1000);
+    }
     const s = (ms) => (ms / 1000).toFixed(2).padStart(7);
+    const cc = (n) => String(n ?? '-').padStart(4);
     const status = t.same_config_as ? `= ${t.same_config_as}` : t.status;
     console.log(
-      `  ${t.toggle.padEnd(26)} ${s(tm.kconfig_ms)} ${`${tm.containers}/${(tm.container_start_ms / 1000).toFixed(2)}`.padStart(10)} ${s(tm.make_ms)} ${s(tm.measure_ms)} ${s(tm.record_ms)} ${over.toFixed(2).padStart(8)} ${s(tm.total_ms)}   ${l ? l.make.toFixed(2).padStart(9) : '        -'} ${l ? l.s.toFixed(2).padStart(7) : '      -'}  ${status}`,
+      `  ${t.toggle.padEnd(26)} ${s(tm.series_ms)} ${s(tm.kconfig_ms)} ${`${tm.containers}/${(tm.container_start_ms / 1000).toFixed(2)}`.padStart(10)} ${s(tm.tree_ms)} ${s(tm.make_ms)} ${cc(t.status === 'built' ? lastTinyCompiled.get(t.toggle) : undefined)} ${s(tm.measure_ms)} ${s(tm.record_ms)} ${over.toFixed(2).padStart(8)} ${s(tm.total_ms)}   ${l ? l.make.toFixed(2).padStart(9) : '        -'} ${cc(l?.compiled)} ${l ? l.s.toFixed(2).padStart(7) : '      -'}  ${status}`,
     );
   }
+  const outside = lastTinyWall - inToggles;
+  console.log(
+    outside >= 0
+      ? `  outside the toggles (tree import, setup, index): ${outside.toFixed(2)}s of ${lastTinyWall.toFixed(2)}s`
+      : `  the toggles' times add up to ${(-outside).toFixed(2)}s more than the run's ${lastTinyWall.toFixed(2)}s: Kconfig ran under the first build (a head start), and counts in each toggle's total`,
+  );
 
   const row = (label, xs, extra = '') => console.log(`  ${label.padEnd(48)} min ${fmt(min(xs)).padStart(7)}  median ${fmt(median(xs)).padStart(7)}${extra}`);
   console.log(`\nsummary (${REPEAT} repeats; ${distinct} distinct builds of ${lastTiny.toggles.length} toggles)`);
@@ -212,6 +260,7 @@ try {
   if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
   console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
   console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
+  console.log(`  the same without Kconfig and series (run ahead):    median ${median(afterKconfig).toFixed(2)}s, max ${Math.max(...afterKconfig).toFixed(2)}s`);
   const ratios = [
     { name: 'hand loop / tiny cold (>= 1: tiny faster than the loop)', value: median(legs.loop) / median(legs.tiny), goal: '>= 1.0' },
     { name: "tiny cold / floor (the loop's make times summed)", value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },

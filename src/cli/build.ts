@@ -170,7 +170,7 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
 
         const timings = await readTimings(cache, p.config.name);
         let progress: MatrixProgress | undefined;
-        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal, sessions: true });
+        const runner = new MatrixRunner(p.setup, p.plan, { onEvent: (e) => progress?.onEvent(e), signal, sessions: true, headStart: true });
         // Toggles whose first patch does not apply on this base cannot be built: say it once
         // (and stop when that is every toggle) instead of failing them one by one.
         const doomed = await runner.firstPatchFailures(toggles);
@@ -187,7 +187,8 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
         for (const d of doomed) err(`tiny: ${d.error.message}: ${d.toggles.length} of ${toggles.length} toggles cannot be built (${d.toggles.map((t) => t.name).join(', ')})`);
         let runnable = toggles.filter((t) => !doomedBy.has(t.name));
         // Every .config first: the same builds are then made once, the others in the order that
-        // changes least between neighbours (src/matrix/order.ts).
+        // changes least between neighbours (src/matrix/order.ts). The first toggle's build starts
+        // as soon as its .config is there; the others are configured meanwhile (run.ts).
         err(`tiny: configuring ${runnable.length} toggle${runnable.length === 1 ? '' : 's'} of ${p.config.name} (Kconfig, or the memo) to order the builds...`);
         runnable = await runner.buildOrder(runnable);
         progress = new MatrixProgress(runnable, { timings, lanes: p.setup.lanes ?? 1 });

@@ -16,9 +16,27 @@
 //                           build at /tiny/src and /tiny/build everywhere and need no rewriting
 //   CCACHE_STATSLOG         a file in the build directory: every compilation appends its
 //                           counters (cache_miss, direct_cache_hit, remote_storage_hit, ...)
+//   CCACHE_DEPEND           depend mode: a miss compiles once, without the extra preprocessor
+//                           run ccache otherwise spends on it (Kbuild compiles with
+//                           -Wp,-MD,<depfile>, which ccache takes as -MD); a hit is keyed on the
+//                           source and every header the compiler's dependency list names, as in
+//                           direct mode, so a result is exactly as trustworthy. What it gives up is
+//                           preprocessor-mode hits (a change that leaves the preprocessed text
+//                           equal), which Kbuild's own mtime checks rarely leave to ccache. On the
+//                           2.6.9 tree a cold miss cost ~8% more CPU than gcc alone, against
+//                           ~22% without it (docs/speed.md).
+//   PATH                    containers: /tiny/build/.tiny-bin first, where PROBE_WRAPPER stands
+//                           in for `ccache` (CC stays "ccache <gcc>", a build input): Kbuild's
+//                           compiler probes (cc-option: `-S -o /dev/null -xc /dev/null`, 10-16
+//                           per make of 2.6.9, one after another) write nothing ccache could
+//                           keep, and ccache 4.7 runs the compiler three times for each (the
+//                           preprocessor, the compiler, then the compiler again when it finds no
+//                           output). The wrapper runs those directly, exactly as ccache's own
+//                           fallback does, and hands every other command to ccache. Measured on
+//                           2.6.9: 1–2.5 s less per make at load 6.
 
 import { TinyError } from '../util/diagnostics.js';
-import { CONTAINER_PATHS } from '../toolchain/runtime.js';
+import { CONTAINER_PATHS, DEFAULT_PATH } from '../toolchain/runtime.js';
 
 /** Where ccache appends the counters of each compilation of one make (inside the build directory). */
 export const STATS_LOG_NAME = '.tiny-ccache-stats.log';
@@ -39,6 +57,28 @@ export function redactUrl(url: string): string {
   return url.replace(/^([a-z+]+:\/\/)[^@/]*@/i, '$1***@');
 }
 
+/** Where PROBE_WRAPPER lives in a lane's build directory (as `ccache`), and the PATH that finds it first. */
+export const PROBE_WRAPPER_DIR = '.tiny-bin';
+export const PROBE_WRAPPER_PATH = `${CONTAINER_PATHS.build}/${PROBE_WRAPPER_DIR}:${DEFAULT_PATH}`;
+
+/**
+ * `ccache` for a container's PATH: a command writing to /dev/null (Kbuild's cc-option probes)
+ * runs as is — ccache cannot keep what it writes, and would run it three times — every other one
+ * goes to the real ccache, found on the PATH without this directory.
+ */
+export const PROBE_WRAPPER = `#!/bin/sh
+# Written by tiny (src/kbuild/ccache.ts): Kbuild's compiler probes write to /dev/null, which
+# ccache cannot keep; run them directly. Everything else goes to ccache.
+case " $* " in
+  *" -o /dev/null "*) exec "$@" ;;
+esac
+PATH=${DEFAULT_PATH}
+exec ccache "$@"
+`;
+
+/** Settings that make ccache cheaper without weakening a hit (see the top of the file). */
+export const CCACHE_SPEED: Readonly<Record<string, string>> = { CCACHE_DEPEND: '1' };
+
 export interface CcacheRunSettings {
   /** The remote storage URL (absent: local cache only). */
   remote?: string;
@@ -51,11 +91,12 @@ export interface CcacheRunSettings {
 /**
  * The ccache variables a build gets on top of its recorded environment (kbuild/env.ts). With a
  * remote: remote_storage, compiler_check pinned to the image and (host runtime) base_dir.
- * Always: the stats log of this make.
+ * Always: the stats log of this make, and depend mode (CCACHE_SPEED).
  */
 export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
   return {
     CCACHE_STATSLOG: `${CONTAINER_PATHS.build}/${STATS_LOG_NAME}`,
+    ...CCACHE_SPEED,
     ...(s.remote
       ? {
           CCACHE_REMOTE_STORAGE: s.remote,
@@ -71,11 +112,20 @@ export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
  * the network (a container reaches a remote storage through the host's network, and only then;
  * the host runtime has the host's network anyway). `none` when the build has no ccache.
  */
-export function ccacheContainer(s: { ccache: boolean; remote?: string; image: string; hermetic: boolean; cacheDir: string }): { env: Record<string, string>; network: 'none' | 'host' } {
-  if (!s.ccache) return { env: {}, network: 'none' };
+export function ccacheContainer(s: { ccache: boolean; remote?: string; image: string; hermetic: boolean; cacheDir: string }): {
+  env: Record<string, string>;
+  network: 'none' | 'host';
+  /** Write PROBE_WRAPPER into each build directory (PROBE_WRAPPER_DIR/ccache) before its makes. */
+  probeWrapper: boolean;
+} {
+  if (!s.ccache) return { env: {}, network: 'none', probeWrapper: false };
   return {
-    env: ccacheRunEnv({ ...(s.remote ? { remote: s.remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) }),
+    env: {
+      ...ccacheRunEnv({ ...(s.remote ? { remote: s.remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) }),
+      ...(s.hermetic ? { PATH: PROBE_WRAPPER_PATH } : {}),
+    },
     network: s.remote && s.hermetic ? 'host' : 'none',
+    probeWrapper: s.hermetic,
   };
 }
 

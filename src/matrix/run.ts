@@ -16,13 +16,20 @@
 // is taken by one toggle at a time; a toggle prefers the lane that last held its patch
 // selection (then only .config changes). One lane uses every core with make -jN; more lanes
 // are for machines with more cores than one make keeps busy.
+//
+// Head start (RunOptions.headStart, one lane): buildOrder configures the first toggle, starts
+// its build at once (a full build on a cold cache: minutes) and configures the others meanwhile
+// in a Kconfig lane of their own (a worktree and build directory used for Kconfig only), so the
+// Kconfig rounds, patch series and worktree moves of every other toggle — serial, latency-bound
+// work — run under the first build instead of before it. The first build is the first toggle of
+// the order whatever the others' .configs are (the order starts there), so nothing waits for it.
 
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
-import { ccacheContainer, parseStatsLog, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
+import { ccacheContainer, parseStatsLog, PROBE_WRAPPER, PROBE_WRAPPER_DIR, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
 import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
@@ -39,7 +46,7 @@ import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { notice } from '../util/notice.js';
 import { isNoSpace, looksLikeNoSpace, pathInMessage, withPath } from '../util/nospace.js';
-import { sha256 } from '../util/fs.js';
+import { sha256, writeFileAtomic } from '../util/fs.js';
 import { baseMemoKey, configMemoKey, kconfigBaseId, kconfigIdentityOf, readConfigMemo, readKconfigId, storePatch, writeConfigMemo, writeKconfigId, type ConfigMemoInputs } from './memo.js';
 import { git } from '../tree/git.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
@@ -156,6 +163,12 @@ export interface RunOptions {
    * run when the next run opens its lane).
    */
   sessions?: boolean;
+  /**
+   * One lane only: buildOrder starts building the first toggle as soon as it is configured, and
+   * configures the others in a Kconfig lane meanwhile (see the top of the file). runToggle of
+   * that toggle then takes over the build under way.
+   */
+  headStart?: boolean;
 }
 
 interface Lane {
@@ -198,6 +211,12 @@ export function laneDirs(setup: Pick<MatrixSetup, 'cacheDir' | 'config' | 'base'
   return { src: worktreeFor(setup.treeStore, id), build: join(setup.cacheDir, 'builds', safeName(id)) };
 }
 
+/** The Kconfig lane of a head start: a worktree and build directory for Kconfig only. */
+export function kconfigLaneDirs(setup: Pick<MatrixSetup, 'cacheDir' | 'config' | 'base' | 'treeStore'>): { src: string; build: string } {
+  const id = `${setup.config.name}-${setup.base.version}-kconfig`;
+  return { src: worktreeFor(setup.treeStore, id), build: join(setup.cacheDir, 'builds', safeName(id)) };
+}
+
 export function logDir(cacheDir: string, config: string): string {
   return join(cacheDir, 'logs', safeName(config));
 }
@@ -207,6 +226,15 @@ export class MatrixRunner {
   readonly env: Record<string, string>;
   readonly vars: Record<string, string>;
   private readonly lanes: Lane[];
+  /** The head start's Kconfig lane (made on first use), and who holds it. */
+  private kconfigLane?: Lane;
+  private kconfigLaneQueue: Promise<unknown> = Promise.resolve();
+  /** Configure in the Kconfig lane (while the head start builds in lane 0). */
+  private configureAside = false;
+  /** Toggles whose run began in buildOrder (the head start): runToggle takes over the promise. */
+  private readonly early = new Map<string, Promise<ToggleResult>>();
+  /** The last event of each toggle, to replay for the head start, begun before anyone listened. */
+  private readonly lastEvents = new Map<string, ToggleEvent>();
   private readonly waiters: Array<() => void> = [];
   private readonly series = new Map<string, Promise<{ commit: string; tree: string }>>();
   private readonly configs = new Map<string, Promise<ConfigOutcome>>();
@@ -221,6 +249,8 @@ export class MatrixRunner {
   /** ccache settings on top of the recorded environment (not build inputs: kbuild/ccache.ts), and the network they need. */
   private readonly ccacheEnv: Record<string, string>;
   private readonly network: 'none' | 'host';
+  /** Write kbuild/ccache.ts's PROBE_WRAPPER into each lane's build directory (containers with ccache). */
+  private readonly probeWrapper: boolean;
 
   constructor(
     readonly setup: MatrixSetup,
@@ -241,11 +271,14 @@ export class MatrixRunner {
     });
     this.ccacheEnv = cc.env;
     this.network = cc.network;
+    this.probeWrapper = cc.probeWrapper;
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
   }
 
   private emit(toggle: Toggle, state: ToggleState, started: number, extra: { lane?: number; message?: string } = {}): void {
-    this.opts.onEvent?.({ toggle, state, elapsedMs: state === 'queued' ? 0 : Date.now() - started, ...extra });
+    const e: ToggleEvent = { toggle, state, elapsedMs: state === 'queued' ? 0 : Date.now() - started, ...extra };
+    this.lastEvents.set(toggle.name, e);
+    this.opts.onEvent?.(e);
   }
 
   /** What stopped the whole run (a full disk): the toggles after it are left out, the CLI says why. */
@@ -279,6 +312,15 @@ export class MatrixRunner {
     lane.lastSelection = selection;
   }
 
+  /** The lane's build directory, with what its makes find first on PATH (kbuild/ccache.ts). */
+  private async prepareBuildDir(lane: Lane): Promise<void> {
+    await mkdir(lane.build, { recursive: true });
+    if (!this.probeWrapper) return;
+    const file = join(lane.build, PROBE_WRAPPER_DIR, 'ccache');
+    if ((await readFile(file, 'utf8').catch(() => undefined)) === PROBE_WRAPPER) return;
+    await writeFileAtomic(file, PROBE_WRAPPER, 0o755);
+  }
+
   private kbuildSpec(lane: Lane, logFile?: string, onContainer?: (u: ContainerUse) => void): KbuildSpec {
     const spec: KbuildSpec = {
       ...(onContainer ? { onContainer } : {}),
@@ -308,7 +350,7 @@ export class MatrixRunner {
   /** Stop the lanes' containers (sessions). */
   async close(): Promise<void> {
     await Promise.all(
-      this.lanes.map(async (l) => {
+      [...this.lanes, ...(this.kconfigLane ? [this.kconfigLane] : [])].map(async (l) => {
         await l.session?.close();
         l.session = undefined;
       }),
@@ -317,7 +359,10 @@ export class MatrixRunner {
 
   /** Container starts of the lanes' sessions so far (count, ms). */
   sessionStarts(): { count: number; ms: number } {
-    return this.lanes.reduce((a, l) => ({ count: a.count + (l.session?.starts.count ?? 0), ms: a.ms + (l.session?.starts.ms ?? 0) }), { count: 0, ms: 0 });
+    return [...this.lanes, ...(this.kconfigLane ? [this.kconfigLane] : [])].reduce((a, l) => ({ count: a.count + (l.session?.starts.count ?? 0), ms: a.ms + (l.session?.starts.ms ?? 0) }), {
+      count: 0,
+      ms: 0,
+    });
   }
 
   /** What a record says of the compiler cache of one build. */
@@ -501,7 +546,8 @@ export class MatrixRunner {
     const memo = await readConfigMemo(s.cacheDir, memoKey);
     if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs, treeMs: 0, readyAt: Date.now() };
 
-    const lane = await this.acquire(t.selection);
+    const aside = this.configureAside;
+    const lane = aside ? await this.takeKconfigLane() : await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
     try {
       onPhase?.('tree', lane.index);
@@ -509,7 +555,7 @@ export class MatrixRunner {
       await this.moveLane(lane, commit, t.selection);
       const treeMs = Date.now() - t1;
       onPhase?.('config', lane.index);
-      await mkdir(lane.build, { recursive: true });
+      await this.prepareBuildDir(lane);
       await rm(log, { force: true });
       const cross = s.toolchain.crossCompile[s.config.arch] ?? '';
       let containers = 0;
@@ -533,8 +579,28 @@ export class MatrixRunner {
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
       return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs, readyAt: Date.now() };
     } finally {
-      this.release(lane);
+      if (aside) this.releaseKconfigLane(lane);
+      else this.release(lane);
     }
+  }
+
+  /** The Kconfig lane, for one toggle's Kconfig at a time. */
+  private async takeKconfigLane(): Promise<Lane> {
+    const prev = this.kconfigLaneQueue;
+    let done!: () => void;
+    this.kconfigLaneQueue = new Promise<void>((resolve) => (done = resolve));
+    await prev;
+    this.kconfigLane ??= { index: -1, ...kconfigLaneDirs(this.setup), busy: false };
+    this.kconfigLane.busy = true;
+    this.kconfigLaneRelease = done;
+    return this.kconfigLane;
+  }
+
+  private kconfigLaneRelease?: () => void;
+
+  private releaseKconfigLane(lane: Lane): void {
+    lane.busy = false;
+    this.kconfigLaneRelease?.();
   }
 
   inputsFor(t: Toggle, configSha: string): BuildInputs {
@@ -587,6 +653,17 @@ export class MatrixRunner {
 
   /** Build (or serve) one toggle. Never throws: any error becomes a failed toggle. */
   async runToggle(t: Toggle): Promise<ToggleResult> {
+    const early = this.early.get(t.name);
+    if (early) {
+      // The head start: begun in buildOrder, maybe before anyone listened to its events.
+      this.early.delete(t.name);
+      const last = this.lastEvents.get(t.name);
+      if (last) this.opts.onEvent?.(last);
+      const r = await early;
+      const final = this.lastEvents.get(t.name);
+      if (final && final !== last) this.opts.onEvent?.(final);
+      return r;
+    }
     const started = Date.now();
     const settled = (r: ToggleResult): ToggleResult => {
       this.settlers.get(t.name)?.(r);
@@ -688,7 +765,7 @@ export class MatrixRunner {
     let t0 = Date.now();
     this.emit(t, 'tree', started, { lane: lane.index });
     await this.moveLane(lane, cfg.commit, t.selection);
-    await mkdir(lane.build, { recursive: true });
+    await this.prepareBuildDir(lane);
     const dotConfig = join(lane.build, '.config');
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
@@ -813,21 +890,43 @@ export class MatrixRunner {
     const byName = new Map(toggles.map((t) => [t.name, t]));
     let next = 0;
     const configured = new Map<string, BuildItem>();
+    const configure = async (t: Toggle): Promise<boolean> => {
+      try {
+        if ((await this.hiddenAtQueuePoint(t)).length) return false;
+        const started = Date.now();
+        const cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
+        configured.set(t.name, { name: t.name, key: recordKey(this.inputsFor(t, cfg.sha256)), patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) });
+        return true;
+      } catch {
+        return false; /* runToggle reports it */
+      }
+    };
     const worker = async () => {
       while (next < toggles.length) {
         const t = toggles[next++]!;
         if (this.aborted) continue;
-        try {
-          if ((await this.hiddenAtQueuePoint(t)).length) continue;
-          const started = Date.now();
-          const cfg = await this.configOf(t, (state, lane) => this.emit(t, state, started, lane !== undefined ? { lane } : {}));
-          configured.set(t.name, { name: t.name, key: recordKey(this.inputsFor(t, cfg.sha256)), patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) });
-        } catch {
-          /* runToggle reports it */
-        }
+        await configure(t);
       }
     };
-    await Promise.all(this.lanes.map(() => worker()));
+    if (this.opts.headStart && this.lanes.length === 1) {
+      // The first toggle that configures is where the order starts: build it now, configure the
+      // rest aside in the Kconfig lane meanwhile.
+      while (next < toggles.length && !this.aborted) {
+        const t = toggles[next++]!;
+        if (await configure(t)) {
+          this.early.set(t.name, this.runToggle(t));
+          break;
+        }
+      }
+      this.configureAside = true;
+      try {
+        await worker();
+      } finally {
+        this.configureAside = false;
+      }
+    } else {
+      await Promise.all(this.lanes.map(() => worker()));
+    }
     for (const t of toggles) {
       const it = configured.get(t.name);
       if (it) items.push(it);

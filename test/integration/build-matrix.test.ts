@@ -2,11 +2,12 @@
 // fake queue in test/fixtures/build/fake-queue (an option patch whose default is a no-op, a
 // plain code patch, and a patch that breaks the build, selected by the guard `broken`).
 
+import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareMatrix, type Prepared } from '../../src/matrix/setup.js';
-import { MatrixRunner, type ToggleEvent, type ToggleResult } from '../../src/matrix/run.js';
+import { kconfigLaneDirs, MatrixRunner, type ToggleEvent, type ToggleResult } from '../../src/matrix/run.js';
 import { displayOrder } from '../../src/matrix/plan.js';
 import { readArtifact } from '../../src/store/index.js';
 import { buildSizeReport } from '../../src/report/size-report.js';
@@ -66,6 +67,45 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
       expect(by.get('queue')!.timings!.kconfig).toBeGreaterThan(0);
       expect(by.get('queue')!.timings!.make).toBeGreaterThan(0);
     } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('with a head start, the first toggle builds while the others are configured in the Kconfig lane: the same order, records and sizes', async () => {
+    const plainCache = await tempDir('tiny-matrix-plain-');
+    const own = await tempDir('tiny-matrix-head-start-');
+    try {
+      const plain = await prepare(plainCache, 'fake-tiny');
+      const plainRunner = new MatrixRunner(plain.setup, plain.plan);
+      const plainResults = [];
+      for (const t of await plainRunner.buildOrder(plain.plan.toggles)) plainResults.push(await plainRunner.runToggle(t));
+
+      const p = await prepare(own, 'fake-tiny');
+      const events: ToggleEvent[] = [];
+      const runner = new MatrixRunner(p.setup, p.plan, { headStart: true, onEvent: (e) => events.push(e) });
+      const order = await runner.buildOrder(p.plan.toggles);
+      expect(order.map((t) => t.name)).toEqual(['queue', 'flip:banner-option', 'all-off', 'without:banner-option', 'base', 'without:panic-reason']);
+      // The queue point was building before the others were configured: its build began before
+      // the last Kconfig did.
+      const queueBuilding = events.findIndex((e) => e.toggle.name === 'queue' && e.state === 'building');
+      const lastConfig = events.findLastIndex((e) => e.state === 'config');
+      expect(queueBuilding).toBeGreaterThanOrEqual(0);
+      expect(queueBuilding).toBeLessThan(lastConfig);
+      // The others were configured in the Kconfig lane, never in lane 0, where the queue point built.
+      expect(events.filter((e) => e.state === 'config' && e.toggle.name !== 'queue').every((e) => e.lane === -1)).toBe(true);
+      expect(existsSync(join(kconfigLaneDirs(p.setup).build, '.config'))).toBe(true);
+
+      const results = [];
+      for (const t of order) results.push(await runner.runToggle(t));
+      expect(results.map((r) => [r.toggle.name, r.status])).toEqual(plainResults.map((r) => [r.toggle.name, r.status]));
+      expect(results.map((r) => r.key)).toEqual(plainResults.map((r) => r.key));
+      expect(results.map(dec)).toEqual(plainResults.map(dec));
+      // The head start's own run: built once, its events replayed to whoever runs it.
+      expect(results[0]).toMatchObject({ status: 'built', lane: 0 });
+      expect(events.filter((e) => e.toggle.name === 'queue' && e.state === 'built').length).toBeGreaterThanOrEqual(1);
+      await runner.close();
+    } finally {
+      await rm(plainCache, { recursive: true, force: true });
       await rm(own, { recursive: true, force: true });
     }
   });

@@ -3,14 +3,15 @@
 // used; the tree and build directory at the same paths everywhere), the hit counts read from
 // ccache 4.7's stats log, and ccache.remote in a configuration.
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ccacheContainer, checkRemoteUrl, parseStatsLog, redactUrl } from '../../src/kbuild/ccache.js';
+import { ccacheContainer, checkRemoteUrl, parseStatsLog, PROBE_WRAPPER, redactUrl } from '../../src/kbuild/ccache.js';
 import { parseBuildConfig } from '../../src/kbuild/buildconfig.js';
 import { kbuildMounts } from '../../src/kbuild/make.js';
-import { EngineRuntime } from '../../src/toolchain/runtime.js';
+import { DEFAULT_PATH, EngineRuntime } from '../../src/toolchain/runtime.js';
 import { formatDiagnostic, TinyError } from '../../src/util/diagnostics.js';
 
 const IMAGE = `sha256:${'ab'.repeat(32)}`;
@@ -19,8 +20,15 @@ describe('the ccache settings of a build', () => {
   it('in a container with a remote: remote_storage, compiler_check pinned to the image, the host network', () => {
     const c = ccacheContainer({ ccache: true, remote: 'redis://10.0.0.5:6379', image: IMAGE, hermetic: true, cacheDir: '/home/u/.cache/tiny' });
     expect(c).toEqual({
-      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_REMOTE_STORAGE: 'redis://10.0.0.5:6379', CCACHE_COMPILERCHECK: `string:${IMAGE}` },
+      env: {
+        CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log',
+        CCACHE_DEPEND: '1',
+        CCACHE_REMOTE_STORAGE: 'redis://10.0.0.5:6379',
+        CCACHE_COMPILERCHECK: `string:${IMAGE}`,
+        PATH: `/tiny/build/.tiny-bin:${DEFAULT_PATH}`,
+      },
       network: 'host',
+      probeWrapper: true,
     });
     // podman runs it with the tree and build directory at the fixed paths every machine uses.
     const rt = new EngineRuntime('podman', { uid: 0, gid: 0 });
@@ -41,11 +49,37 @@ describe('the ccache settings of a build', () => {
     const c = ccacheContainer({ ccache: true, remote: 'http://cache:8080/cc', image: 'host:0123', hermetic: false, cacheDir: '/home/u/.cache/tiny' });
     expect(c.env).toMatchObject({ CCACHE_REMOTE_STORAGE: 'http://cache:8080/cc', CCACHE_COMPILERCHECK: 'string:host:0123', CCACHE_BASEDIR: '/home/u/.cache/tiny' });
     expect(c.network).toBe('none');
+    // The host's own PATH, no probe wrapper (its build directories are not at /tiny/build).
+    expect(c.env.PATH).toBeUndefined();
+    expect(c.probeWrapper).toBe(false);
   });
 
-  it('without a remote only the stats log is added; without ccache nothing', () => {
-    expect(ccacheContainer({ ccache: true, image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({ env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log' }, network: 'none' });
-    expect(ccacheContainer({ ccache: false, remote: 'redis://x:1', image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({ env: {}, network: 'none' });
+  it('without a remote: the stats log, depend mode (a miss compiles once, without an extra preprocessor run) and the probe wrapper first on PATH; without ccache nothing', () => {
+    expect(ccacheContainer({ ccache: true, image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({
+      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_DEPEND: '1', PATH: `/tiny/build/.tiny-bin:${DEFAULT_PATH}` },
+      network: 'none',
+      probeWrapper: true,
+    });
+    expect(ccacheContainer({ ccache: false, remote: 'redis://x:1', image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({ env: {}, network: 'none', probeWrapper: false });
+  });
+
+  it("the probe wrapper runs Kbuild's cc-option probes (-o /dev/null) directly and hands every other command to ccache", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tiny-probe-wrapper-'));
+    try {
+      // A stand-in ccache on the PATH the wrapper sets would be the real one; here the wrapper's
+      // last line is pointed at a recording script instead, and the probe's compiler is `echo`.
+      const fake = join(dir, 'ccache');
+      await writeFile(fake, '#!/bin/sh\necho "ccache $*"\n', { mode: 0o755 });
+      const wrapper = join(dir, 'wrapper');
+      await writeFile(wrapper, PROBE_WRAPPER.replace('exec ccache "$@"', `exec ${fake} "$@"`), { mode: 0o755 });
+      const run = (...args: string[]) => execFileSync(wrapper, args, { encoding: 'utf8' }).trim();
+      expect(run('echo', 'probe', '-S', '-o', '/dev/null', '-xc', '/dev/null')).toBe('probe -S -o /dev/null -xc /dev/null');
+      expect(run('i686-linux-gnu-gcc', '-c', '-o', 'fs/inode.o', 'fs/inode.c')).toBe('ccache i686-linux-gnu-gcc -c -o fs/inode.o fs/inode.c');
+      // An output merely named like /dev/null's tail is a real output: ccache.
+      expect(run('gcc', '-c', '-o', '/dev/nullx.o', 'a.c')).toBe('ccache gcc -c -o /dev/nullx.o a.c');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('takes the URLs ccache 4.7 understands, and never shows a password', () => {
