@@ -126,10 +126,15 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     try {
       const a = spawnTiny([...FAKE], { TINY_CACHE: lockCache });
       await until(() => /\[STARTED\] queue/.test(a.stderr()));
+      // The first build is stopped (SIGSTOP to its process group) while it holds the lock: the
+      // fake kernel builds in about a second, which a second tiny could otherwise miss.
+      process.kill(-a.child.pid!, 'SIGSTOP');
       const nowait = await tiny([...FAKE, '--no-wait'], { env: { TINY_CACHE: lockCache } });
       expect(nowait.code).toBe(1);
       expect(nowait.stderr).toMatch(/another tiny build \(process \d+\) is using the cache/);
       const b = spawnTiny([...FAKE, '--json'], { TINY_CACHE: lockCache });
+      await until(() => /waiting for it to finish/.test(b.stderr()));
+      process.kill(-a.child.pid!, 'SIGCONT');
       const [ra, rb] = await Promise.all([a.done, b.done]);
       expect(ra.code, ra.stderr).toBe(0);
       expect(rb.code, rb.stderr).toBe(0);
