@@ -59,6 +59,26 @@ const median = (xs) => {
 };
 const min = (xs) => Math.min(...xs);
 
+/**
+ * Where the last cold tiny run's time went, summed over its toggles (--timings), and the median
+ * overhead of an incremental toggle beyond its make.
+ */
+function phasesOf(toggles, wall, inToggles, overheads, afterKconfig) {
+  const sum = (field) => toggles.reduce((a, t) => a + (t.timings?.[field] ?? 0), 0) / 1000;
+  return [
+    { name: 'the whole run (wall)', s: wall },
+    { name: 'make, all toggles', s: sum('make_ms') },
+    { name: 'Kconfig, all toggles (after the first, under its build)', s: sum('kconfig_ms') },
+    { name: 'patch series, all toggles', s: sum('series_ms') },
+    { name: 'worktree moves, all toggles', s: sum('tree_ms') },
+    { name: 'measuring, all toggles', s: sum('measure_ms') },
+    { name: 'records, all toggles', s: sum('record_ms') },
+    { name: 'outside the toggles (tree import, setup)', s: Math.max(0, wall - inToggles) },
+    { name: 'an incremental toggle beyond its make (median)', s: median(overheads) },
+    { name: 'the same, Kconfig and series left out (median)', s: median(afterKconfig) },
+  ];
+}
+
 function tiny(args, cache) {
   const t0 = Date.now();
   const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], {
@@ -286,6 +306,7 @@ try {
       legs: named,
       ratios,
       loadAtStart,
+      phases: phasesOf(byRun, lastTinyWall, inToggles, overheads, afterKconfig),
     });
   }
   console.log(`  per repeat, loop / tiny:       ${legs.loop.map((l, i) => (l / legs.tiny[i]).toFixed(2)).join(', ')}`);

@@ -8,8 +8,11 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** `legs`: name -> seconds of each repeat; `ratios`: [{ name, value, goal? }]. */
-export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStart }) {
+/**
+ * `legs`: name -> seconds of each repeat; `ratios`: [{ name, value, goal? }]; `phases`
+ * (optional): where one run's time went, [{ name, s }], rendered beside the legs.
+ */
+export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStart, phases }) {
   writeResultsRecord(file, {
     kind,
     commands: [command],
@@ -21,6 +24,7 @@ export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStar
         .map(([name, xs]) => ({ name, runs_s: xs.map((x) => Math.round(x * 1000) / 1000), min_s: Math.min(...xs), median_s: median(xs) })),
       ratios: ratios.map((r) => ({ name: r.name, value: Math.round(r.value * 1000) / 1000, goal: r.goal ?? null })),
       load_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
+      ...(phases ? { phases: phases.map((x) => ({ name: x.name, s: Math.round(x.s * 100) / 100 })) } : {}),
     },
   });
   console.log(`wrote ${file}`);
