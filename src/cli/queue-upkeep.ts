@@ -8,6 +8,7 @@ import { checkAllBases } from '../rebase/matrix.js';
 import { pickSpans, refreshSpans, renderRefresh, spansFromStore, spansFromWorktree } from '../rebase/refresh.js';
 import { abortRebase, continueRebase, sourceDocFor, startRebase, type RebaseOutcome, type RebaseState } from '../rebase/rebase.js';
 import type { Carry } from '../rebase/queuefile.js';
+import { meantFor } from '../merge/check.js';
 import { upstreamAdvice } from '../rebase/help.js';
 import { renderMatrix, summaryLine } from '../report/check.js';
 import { renderTable } from '../report/table.js';
@@ -154,7 +155,9 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
         const [imported] = await resolveBases(q, store, cacheDir(), { versions: [v] });
         onto = { version: imported!.version, commit: imported!.commit, tree: imported!.tree, base: { version: v, tree: imported!.tree, sources: [] } };
       }
-      process.stderr.write(`tiny: rebasing ${q.series.length} patches from ${from!.version} (${from!.origin}) onto ${onto.version} (tree ${onto.tree.slice(0, 12)})\n`);
+      process.stderr.write(
+        `tiny: rebasing ${q.series.filter((p) => meantFor(p, from!.version)).length} patches from ${from!.version} (${from!.origin}) onto ${onto.version} (tree ${onto.tree.slice(0, 12)})\n`,
+      );
       outcome = await startRebase(store, q, {
         from: { version: from!.version, commit: from!.commit, tree: from!.tree },
         onto,

@@ -213,6 +213,38 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
     expect(await snapshot(q)).toEqual(after);
   });
 
+  it('--from carries the patches of a later base it claims: the queue claims a third one', async () => {
+    const q = join(work, 'q-from');
+    await writeQueue(q, oldTree, ['p-clean', 'p-offset', 'p-merge']);
+    expect((await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree], { env })).code).toBe(0);
+    // 2.6.11: 2.6.10 with three more lines above b's change, and p-merge's context changed again.
+    const third = join(work, 'linux-2.6.11');
+    await writeNewTree(third);
+    await writeFile(join(third, 'Makefile'), 'VERSION = 2\nPATCHLEVEL = 6\nSUBLEVEL = 11\nEXTRAVERSION =\n');
+    const b = await readFile(join(third, 'kernel/b.c'), 'utf8');
+    await writeFile(join(third, 'kernel/b.c'), 'int more1;\nint more2;\nint more3;\n' + b);
+    const c = await readFile(join(third, 'kernel/c.c'), 'utf8');
+    await writeFile(join(third, 'kernel/c.c'), c.replace('int c_line12 = 12;', 'int c_line12 = 1200; /* 2.6.11 */'));
+    const moving = await tiny(['queue', 'rebase', '--queue', q, '--tree', third, '--from', '2.6.10', '--move'], { env });
+    expect(moving.code).toBe(2);
+    expect(moving.stderr).toMatch(/--move carries the queue from its base: 2\.6\.9, not 2\.6\.10/);
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', third, '--from', '2.6.10'], { env });
+    expect(r.stderr).toMatch(/rebasing 3 patches from 2\.6\.10 .* onto 2\.6\.11/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^rebase 2\.6\.10 -> 2\.6\.11$/m);
+    expect(r.stdout).toContain(
+      'queue.yaml: claims 2.6.11 beside 2.6.9, 2.6.10\n  2 patches as they are (1 with an offset: p-offset)\n  1 patch ported to a variant of 2.6.11:\n    p-merge: patches/2.6.11/p-merge.patch (context)\n',
+    );
+    const yaml = await readFile(join(q, 'queue.yaml'), 'utf8');
+    // The 2.6.10 port was carried (not the 2.6.9 file), and its new place drops the base directory.
+    expect(yaml).toContain(
+      '  - name: p-merge\n    file: patches/p-merge.patch\n    bases: ["2.6.9"]\n  - name: p-merge\n    file: patches/2.6.10/p-merge.patch\n    bases: ["2.6.10"]\n  - name: p-merge\n    file: patches/2.6.11/p-merge.patch\n    bases: ["2.6.11"]\n',
+    );
+    expect(await readFile(join(q, 'patches/2.6.11/p-merge.patch'), 'utf8')).toContain('-int c_line15 = 15;\n+int c_line15 = 0;\n');
+    const check = await tiny(['queue', 'check', '--queue', q, '--base', '2.6.9', '--base', '2.6.10', '--base', '2.6.11', '--no-pairs'], { env });
+    expect(check.code, check.stdout).toBe(0);
+  });
+
   it('refuses to continue when the queue was edited during the rebase', async () => {
     const q = join(work, 'q-edited');
     await writeQueue(q, oldTree);
