@@ -16,12 +16,16 @@
 //       means a flip turns it off unless said otherwise). A patch without an option (no flip
 //       toggle) is judged by its `without:<patch>` toggle: applying it must save
 //       without - queue bytes at least.
+// Which base a budget applies to: configs/*.yaml gives one set of limits for every base, or sets
+// naming their bases: (budgetsForBase). On a base no set gives a limit for, a limit the
+// configuration gives elsewhere is reported as not checked there, naming the bases it is for —
+// never passed in silence.
 // A patch may carry a `Size-Justification:` trailer in its header (or `size_justification`
 // in queue.yaml, passed in by the caller). A justified patch's min-saving violation is accepted
 // (listed, not a failure), and its justification is shown next to it.
 
 import { displayText } from '../util/bytes.js';
-import type { Budgets } from '../kbuild/buildconfig.js';
+import type { Budgets, BudgetSet } from '../kbuild/buildconfig.js';
 import type { BerkeleySize } from '../measure/types.js';
 import { commas } from '../util/format.js';
 
@@ -126,8 +130,37 @@ export function parseJustification(patchText: string): string | undefined {
   return undefined;
 }
 
+export interface BaseBudgets {
+  /** The limits that apply on the base (a set naming it overrides a set for every base, per key). */
+  limits: Budgets;
+  /** Limits given for other bases only: key -> "2.6.9 (configs/x.yaml:140)". */
+  elsewhere: Partial<Record<BudgetKey, string[]>>;
+}
+
+/** The limits of `sets` that apply on `base` (every set's when the base is unknown). */
+export function budgetsForBase(sets: readonly BudgetSet[] | Budgets | undefined, base: string | undefined): BaseBudgets {
+  const out: BaseBudgets = { limits: {}, elsewhere: {} };
+  if (!sets) return out;
+  const list: readonly BudgetSet[] = Array.isArray(sets) ? sets : [{ limits: sets as Budgets, where: 'the configuration' }];
+  const keys = (b: Budgets) => Object.keys(b) as BudgetKey[];
+  for (const set of list) if (!set.bases) for (const k of keys(set.limits)) out.limits[k] = set.limits[k];
+  for (const set of list) {
+    if (!set.bases) continue;
+    if (base === undefined || set.bases.includes(base)) {
+      for (const k of keys(set.limits)) out.limits[k] = set.limits[k];
+      continue;
+    }
+    for (const k of keys(set.limits)) out.elsewhere[k] = [...(out.elsewhere[k] ?? []), `${set.bases.join(', ')} (${set.where})`];
+  }
+  for (const k of keys(out.limits)) delete out.elsewhere[k];
+  return out;
+}
+
 export interface CheckBudgetsInput {
-  budgets: Budgets | undefined;
+  /** The configuration's budget sets (BuildConfig.budgets), or one set of limits for every base. */
+  budgets: readonly BudgetSet[] | Budgets | undefined;
+  /** The base version the results were built on: picks the sets that apply. */
+  base?: string;
   results: readonly ToggleSizes[];
   /** Patch name -> justification (parseJustification of its text, or a queue.yaml field). */
   justifications?: Readonly<Record<string, string>>;
@@ -135,8 +168,10 @@ export interface CheckBudgetsInput {
 
 export function checkBudgets(input: CheckBudgetsInput): BudgetCheck {
   const out: BudgetCheck = { violations: [], failures: [], checked: [], unchecked: [] };
-  const b = input.budgets;
-  if (!b) return out;
+  const { limits: b, elsewhere } = budgetsForBase(input.budgets, input.base);
+  for (const key of Object.keys(elsewhere) as BudgetKey[]) {
+    out.unchecked.push({ budget: key, reason: `the configuration gives no ${key} budget for ${input.base}, only for ${elsewhere[key]!.join('; ')}` });
+  }
   const byName = new Map(input.results.map((r) => [r.toggle, r]));
   const target = sizeBudgetToggle(input.results.map((r) => r.toggle));
 
@@ -211,9 +246,9 @@ export function checkBudgets(input: CheckBudgetsInput): BudgetCheck {
 }
 
 /** Text for the terminal / a log: failures first, then accepted (justified) ones. */
-export function renderBudgetCheck(c: BudgetCheck, opts: { config?: string } = {}): string {
+export function renderBudgetCheck(c: BudgetCheck, opts: { config?: string; base?: string } = {}): string {
   const lines: string[] = [];
-  const where = opts.config ? ` (configuration ${opts.config})` : '';
+  const where = opts.config ? ` (configuration ${opts.config}${opts.base ? ` on ${opts.base}` : ''})` : opts.base ? ` (on ${opts.base})` : '';
   if (c.failures.length) {
     lines.push(`budget exceeded${where}:`);
     for (const v of c.failures) lines.push(`  ✗ ${v.message}`);
@@ -223,7 +258,8 @@ export function renderBudgetCheck(c: BudgetCheck, opts: { config?: string } = {}
     lines.push(`accepted with a Size-Justification:`);
     for (const v of accepted) lines.push(`  ~ ${v.message}`, `      Size-Justification: ${v.justification}`);
   }
-  for (const u of c.unchecked) lines.push(`  ? ${u.budget}: not checked: ${u.reason}`);
+  if (c.unchecked.length) lines.push(`budgets not checked${where}:`);
+  for (const u of c.unchecked) lines.push(`  ? ${u.budget}: ${u.reason}`);
   if (!c.violations.length && c.checked.length) {
     const size = c.checked.filter((x) => x.budget !== 'min_saving_per_patch');
     const parts = size.map((x) => `${x.budget} ${commas(x.actual)} ≤ ${sizeText(x.limit)}`);

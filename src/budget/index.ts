@@ -1,5 +1,6 @@
 export {
   checkBudgets,
+  budgetsForBase,
   budgetCheckJson,
   optionOffIn,
   justificationsOf,
@@ -9,6 +10,7 @@ export {
   sizeBudgetToggle,
   sizeText,
   SIZE_BUDGETS,
+  type BaseBudgets,
   type BudgetCheck,
   type BudgetViolation,
   type CheckBudgetsInput,

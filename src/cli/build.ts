@@ -256,7 +256,7 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
         ...(r.toggle.kind === 'flip' && r.toggle.flip[0] ? { option: r.toggle.flip[0] } : {}),
       })),
     );
-    const budgets = checkBudgets({ budgets: p.config.budgets, results: sizes, justifications: justificationsOf(p.plan.selected) });
+    const budgets = checkBudgets({ budgets: p.config.budgets, base: p.base.version, results: sizes, justifications: justificationsOf(p.plan.selected) });
     const summary: BuildSummary = {
       config: p.config.name,
       base: { version: p.base.version, tree: p.base.tree },
@@ -283,7 +283,7 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
     if (opts.timings) err(`tiny: timings (seconds), in execution order; overhead = total - make\n${renderTable(timingsTable(rows), 'text').trimEnd()}`);
     const failures = renderFailures(rows);
     if (failures) err(failures.trimEnd());
-    const verdict = renderBudgetCheck(budgets, { config: p.config.name });
+    const verdict = renderBudgetCheck(budgets, { config: p.config.name, base: p.base.version });
     if (verdict)
       err(
         verdict

@@ -7,6 +7,8 @@ import { loadQueue } from '../queue/load.js';
 import { checkAllBases } from '../rebase/matrix.js';
 import { pickSpans, refreshSpans, renderRefresh, spansFromStore, spansFromWorktree } from '../rebase/refresh.js';
 import { abortRebase, continueRebase, sourceDocFor, startRebase, type RebaseOutcome, type RebaseState } from '../rebase/rebase.js';
+import type { Carry } from '../rebase/queuefile.js';
+import { meantFor } from '../merge/check.js';
 import { upstreamAdvice } from '../rebase/help.js';
 import { renderMatrix, summaryLine } from '../report/check.js';
 import { renderTable } from '../report/table.js';
@@ -75,6 +77,8 @@ regenerated; the diff has a/ b/ paths, files in path order, 3 lines of context, 
     .description('forward-port the queue onto a new base with git 3-way merges; stops on a conflict')
     .option('--onto <version>', 'the new base: a version listed under bases: in queue.yaml')
     .option('--tree <dir>', 'the new base: a kernel tree (directory or tarball)')
+    .option('--from <version>', "the base to carry the patches from (default: the queue's base:)")
+    .option('--move', 'move the queue to the new base (rewrite the patches in place, drop old bases where they no longer apply) instead of adding the base beside the old ones')
     .option('--out <dir>', 'where to stop on a conflict (a worktree; default: a scratch worktree in the cache)')
     .option('--continue', 'go on after resolving a conflict')
     .option('--abort', 'forget the rebase in progress; the queue stays as it was')
@@ -85,9 +89,14 @@ regenerated; the diff has a/ b/ paths, files in path order, 3 lines of context, 
 Each patch's commit (the queue applied on its base) is cherry-picked onto the new base:
   clean     applies as it is      merged    needed offsets or a 3-way merge
   upstream  the new base has it   conflict  stops: resolve, git add, --continue
-When every patch is through, the patches are rewritten for the new base (as refresh does),
-queue.yaml's base: becomes the new base and the old one moves to bases:, and the patch x base
-matrix is printed. Nothing in the queue is written before that; --abort forgets it all.
+When every patch is through, the queue claims the new base beside the ones it claimed: a
+patch whose file applies there as it is (or with an offset) claims it too (bases:), a patch
+whose port differs gets a per-base variant (patches/<version>/..., its own entry with
+bases: [<version>]), a patch the new base already has does not claim it; the old files stay
+as they are. With --move the patches are rewritten in place instead, base: becomes the new
+base and the old one stays under bases: only while every patch still applies there. Then the
+patch x base matrix is printed. Nothing in the queue is written before that; --abort forgets
+it all.
 
 Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolved), 2 bad input.`,
     );
@@ -110,8 +119,18 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
       outcome = await continueRebase(store, dir);
     } else {
       const q = await loadQueue(dir);
+      const mode = opts.move ? 'move' : 'add';
+      const claimed = [q.base, ...q.otherBases].map((b) => b.version);
+      const fromVersion = opts.from as string | undefined;
+      if (fromVersion !== undefined) {
+        if (mode === 'move' && fromVersion !== q.base.version) {
+          throw new TinyError(`--move carries the queue from its base: ${q.base.version}, not ${fromVersion}`, 2, [], 'leave out --from, or add the new base beside the others (without --move)');
+        }
+        if (!claimed.includes(fromVersion)) throw new TinyError(`the queue claims no base ${fromVersion}`, 2, [], `its bases: ${claimed.join(', ')}`);
+      }
       // --tree is the new base here: the queue's own base comes from its sources only.
       const [from] = await resolveBases(q, store, cacheDir(), {
+        ...(fromVersion !== undefined ? { versions: [fromVersion] } : {}),
         noSourceHint: (v) =>
           `a rebase starts from the queue's own base ${v}: fix its sources in ${q.file} (base.sources: a directory or tarball of ${v}${q.base.tree ? `, tree ${q.base.tree.slice(0, 12)}` : ''}); --tree names the new base, not this one`,
       });
@@ -120,6 +139,14 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
         const tree = resolve(opts.tree as string);
         const imported = await importBase(store, await resolveSource(sourceFromCli(tree), { cacheDir: cacheDir() }));
         onto = { ...imported, base: { version: imported.version, tree: imported.tree, sources: [sourceDocFor(tree)] } };
+        if (mode === 'add' && claimed.includes(imported.version)) {
+          throw new TinyError(
+            `the queue already claims ${imported.version} (another tree): a queue claims each version once`,
+            2,
+            [],
+            `to replace that tree with this one, --move the queue${imported.version === q.base.version ? '' : ` from ${imported.version}`}`,
+          );
+        }
       } else {
         const v = opts.onto as string;
         if (!q.otherBases.some((b) => b.version === v)) {
@@ -128,11 +155,14 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
         const [imported] = await resolveBases(q, store, cacheDir(), { versions: [v] });
         onto = { version: imported!.version, commit: imported!.commit, tree: imported!.tree, base: { version: v, tree: imported!.tree, sources: [] } };
       }
-      process.stderr.write(`tiny: rebasing ${q.series.length} patches from ${from!.version} (${from!.origin}) onto ${onto.version} (tree ${onto.tree.slice(0, 12)})\n`);
+      process.stderr.write(
+        `tiny: rebasing ${q.series.filter((p) => meantFor(p, from!.version)).length} patches from ${from!.version} (${from!.origin}) onto ${onto.version} (tree ${onto.tree.slice(0, 12)})\n`,
+      );
       outcome = await startRebase(store, q, {
         from: { version: from!.version, commit: from!.commit, tree: from!.tree },
         onto,
         ...(opts.out ? { worktree: resolve(opts.out as string) } : {}),
+        mode,
       });
     }
     const s = outcome.state;
@@ -168,6 +198,28 @@ Exit status: 0 rebased, 1 stopped at a conflict (or a conflict is still unresolv
         ].join('\n'),
       );
       setExit(cmd, EXIT.checkFailed);
+      return;
+    }
+    if (outcome.carried) {
+      const of = (kind: Carry['kind']) => outcome.carried!.filter((c) => c.carry.kind === kind);
+      const same = of('same');
+      const moved = same.filter((c) => outcome.rewritten!.find((r) => r.name === c.name)?.changed);
+      const variants = of('variant');
+      const upstream = of('upstream');
+      const n = (k: number, what: string) => `${k} ${what}${k === 1 ? '' : 'es'}`;
+      const q = await loadQueue(s.queueDir);
+      const others = [q.base, ...q.otherBases].map((b) => b.version).filter((v) => v !== s.onto.version);
+      writeOut(
+        `\nqueue.yaml: claims ${s.onto.version} beside ${others.join(', ')}` +
+          `\n  ${n(same.length, 'patch')} as they are` +
+          (moved.length ? ` (${moved.length} with an offset: ${moved.map((c) => c.name).join(', ')})` : '') +
+          `\n  ${n(variants.length, 'patch')} ported to a variant of ${s.onto.version}${variants.length ? ':' : ''}` +
+          variants.map((c) => `\n    ${c.name}: ${(c.carry as { file: string }).file} (${outcome.rewritten!.find((r) => r.name === c.name)?.why})`).join('') +
+          (upstream.length ? `\n  ${n(upstream.length, 'patch')} not carried, ${s.onto.version} already has ${upstream.length === 1 ? 'it' : 'them'}: ${upstream.map((c) => c.name).join(', ')}` : ''),
+      );
+      const checks = await checkAllBases(q, store, cacheDir());
+      writeOut(`\nmergeability (in order; alone when it differs)\n${renderMatrix(checks, format)}`);
+      for (const c of checks) writeOut(summaryLine(c));
       return;
     }
     const changed = outcome.rewritten!.filter((r) => r.changed);

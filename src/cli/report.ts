@@ -96,7 +96,9 @@ async function budgetsOf(input: ReportInput, queue: string): Promise<BudgetCheck
       ...(optionOff !== undefined ? { optionOff } : {}),
     };
   });
-  return checkBudgets({ budgets, results, justifications });
+  // The base the run was built on (every record of a run has the same): picks the budgets that apply.
+  const base = input.toggles.find((t) => t.record?.baseVersion)?.record?.baseVersion;
+  return checkBudgets({ budgets, ...(base ? { base } : {}), results, justifications });
 }
 
 /** The boots kept with the run's records (tiny build --boot, tiny boot), compared per patch. */

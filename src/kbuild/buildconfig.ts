@@ -63,6 +63,19 @@ export interface Budgets {
   min_saving_per_patch?: number;
 }
 
+/**
+ * One set of size limits and the bases it applies to. configs/*.yaml `budgets:` is one set for
+ * every base (a mapping) or a list of sets, each naming its bases: (an item without bases:
+ * applies on every base; an item naming the base overrides its limits there).
+ */
+export interface BudgetSet {
+  /** Base versions (queue.yaml base.version or bases:); absent: every base. */
+  bases?: string[];
+  limits: Budgets;
+  /** Where the set is written, for messages: "configs/webserver-tiny.yaml:140". */
+  where: string;
+}
+
 export interface BuildBootConfig {
   http: 'auto' | 'always' | 'never';
   mem?: string;
@@ -100,7 +113,7 @@ export interface BuildConfig {
   queue: { select: string[]; baseSelect: string[] };
   targets: BuildTarget[];
   makeVars: Record<string, string>;
-  budgets?: Budgets;
+  budgets?: BudgetSet[];
   /** ccache.remote: the compiler cache shared by the machines that build the toggles. */
   ccache?: { remote?: string };
   /**
@@ -209,7 +222,7 @@ function label(path: DataPath): string {
 
 /** Paths checked by hand below (better messages than the schema's oneOf errors). */
 function handChecked(path: DataPath): boolean {
-  return (path[0] === 'kconfig' && (path[1] === 'base' || path[1] === 'fragment')) || (path[0] === 'budgets' && path.length >= 2);
+  return (path[0] === 'kconfig' && (path[1] === 'base' || path[1] === 'fragment')) || path[0] === 'budgets';
 }
 
 function schemaErrors(data: unknown, pos: Positions, out: Out): void {
@@ -387,17 +400,21 @@ export function parseSize(v: unknown): number | undefined {
 
 const BUDGET_KEYS = ['bzImage', 'vmlinux', 'text', 'data', 'bss', 'dec', 'min_saving_per_patch'] as const;
 
-function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out): Budgets | undefined {
-  const b = data.budgets;
-  if (!isRecord(b)) return undefined;
+function checkLimits(b: Record<string, unknown>, path: DataPath, pos: Positions, out: Out, extra: readonly string[]): Budgets {
   const budgets: Budgets = {};
+  for (const key of Object.keys(b)) {
+    if ((BUDGET_KEYS as readonly string[]).includes(key) || extra.includes(key)) continue;
+    const allowed = [...extra, ...BUDGET_KEYS];
+    const guess = closest(key, allowed);
+    out.add(pos.keyPos([...path, key]), `unknown key '${key}' in ${formatPath(path)}`, guess ? `did you mean '${guess}'?` : `allowed keys: ${allowed.join(', ')}`);
+  }
   for (const key of BUDGET_KEYS) {
     if (!(key in b)) continue;
     const n = parseSize(b[key]);
     if (n === undefined) {
       const lower = typeof b[key] === 'string' && /^[0-9.]+[kmg]i?b?$/i.test(String(b[key]));
       out.add(
-        pos.valuePos(['budgets', key]),
+        pos.valuePos([...path, key]),
         `budget ${key}: ${describe(b[key])} is not a size`,
         lower ? `write the size as bytes or with K or M, e.g. "${String(b[key]).replace(/i?b$/i, '').toUpperCase()}"` : 'a size is bytes (400000) or a string with K or M (K = 1024), e.g. "400K"',
       );
@@ -406,6 +423,74 @@ function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out): 
     budgets[key] = n;
   }
   return budgets;
+}
+
+/** The bases: list of a budget set: base versions as strings, each once. */
+function checkBudgetBases(v: unknown, path: DataPath, pos: Positions, out: Out): string[] | undefined {
+  const hint = 'bases: lists base versions as the queue names them, e.g. bases: ["2.6.9", "2.6.11"]';
+  if (!Array.isArray(v) || v.length === 0) {
+    out.add(pos.valuePos(path), Array.isArray(v) ? `${formatPath(path)} is empty` : `${formatPath(path)} must be a list of base versions, not ${describe(v)}`, hint);
+    return undefined;
+  }
+  const bases: string[] = [];
+  v.forEach((item, i) => {
+    // YAML reads 2.6 as a number (and 2.10 as 2.1): a version must be written as a string.
+    if (typeof item !== 'string' || item === '') {
+      const written = pos.sourceText([...path, i]) ?? String(item);
+      out.add(pos.valuePos([...path, i]), `base ${describe(item)} is not a version string`, `quote it: "${written}"`);
+      return;
+    }
+    if (bases.includes(item)) out.add(pos.valuePos([...path, i]), `${formatPath(path)} lists '${item}' twice`, 'remove the repeated version');
+    else bases.push(item);
+  });
+  return bases;
+}
+
+/**
+ * budgets: one mapping of limits (every base), or a list of mappings each with bases:. A limit
+ * given twice for one base (two items naming it, or two items without bases:) is an error: which
+ * one applies would be a guess.
+ */
+function checkBudgets(data: Record<string, unknown>, pos: Positions, out: Out, displayFile: string): BudgetSet[] | undefined {
+  const b = data.budgets;
+  if (b === undefined || b === null) return undefined;
+  const where = (path: DataPath) => `${displayFile}:${pos.valuePos(path).line}`;
+  if (isRecord(b)) return [{ limits: checkLimits(b, ['budgets'], pos, out, []), where: where(['budgets']) }];
+  if (!Array.isArray(b) || b.length === 0) {
+    out.add(
+      pos.valuePos(['budgets']),
+      `budgets must be a mapping of limits or a non-empty list of them, not ${describe(b)}`,
+      'e.g. budgets: {bzImage: 400K}, or per base: budgets: [{bases: ["2.6.9"], bzImage: 363K}, {bases: ["2.6.11"], bzImage: 376K}]',
+    );
+    return undefined;
+  }
+  const sets: BudgetSet[] = [];
+  // "<base or *> <key>" -> where it was given first
+  const given = new Map<string, string>();
+  b.forEach((item, i) => {
+    const path: DataPath = ['budgets', i];
+    if (!isRecord(item)) {
+      out.add(pos.valuePos(path), `budgets[${i}] must be a mapping of limits, not ${describe(item)}`, 'write it as {bases: ["2.6.9"], bzImage: 363K}');
+      return;
+    }
+    const bases = 'bases' in item ? checkBudgetBases(item.bases, [...path, 'bases'], pos, out) : undefined;
+    const limits = checkLimits(item, path, pos, out, ['bases']);
+    const set: BudgetSet = { ...(bases ? { bases } : {}), limits, where: where(path) };
+    for (const key of Object.keys(limits)) {
+      for (const base of bases ?? ['*']) {
+        const first = given.get(`${base} ${key}`);
+        if (first) {
+          out.add(
+            pos.keyPos([...path, key]),
+            `budget ${key} is given twice for ${base === '*' ? 'every base (no bases:)' : base}: here and at ${first}`,
+            'keep one: an item without bases: applies on every base, an item naming a base overrides it there',
+          );
+        } else given.set(`${base} ${key}`, `${displayFile}:${pos.keyPos([...path, key]).line}`);
+      }
+    }
+    sets.push(set);
+  });
+  return sets;
 }
 
 /** The `arches:` list of a toolchain definition, when it has one. */
@@ -462,7 +547,7 @@ export async function parseBuildConfig(text: string, opts: ParseOptions): Promis
   schemaErrors(rec, pos, out);
   const base = checkBase(rec, pos, out, dirname(opts.file));
   const { fragment, positions } = checkFragment(rec, pos, out);
-  const budgets = checkBudgets(rec, pos, out);
+  const budgets = checkBudgets(rec, pos, out, displayFile);
 
   // The name is the file name: `tiny build --config webserver` finds configs/webserver.yaml.
   const fileName = opts.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');

@@ -9,17 +9,23 @@
 //   upstream  the new base already has the change (the cherry-pick is empty)
 //   conflict  the merge conflicts: the rebase stops in the worktree, with instructions;
 //             `--continue` takes the resolution, `--abort` forgets the rebase.
-// The queue itself is only written when every patch is through: patches are regenerated for
-// the new base (as refresh does) and queue.yaml's base and bases: are updated. The old base (and
-// any other base under bases:) stays claimed only where every patch meant for it still applies
-// in order once rewritten — checked as `tiny queue check` does; a base where one fails is
-// dropped, and said. Until then the state lives in the cache (rebase/<key>.json), and the user's
-// queue is as it was.
+// The queue itself is only written when every patch is through, and the patches are
+// regenerated for the new base (as refresh does). Two ways to write them:
+//   add   (default) the queue adds the new base and keeps every base it claimed: a patch whose
+//         file applies on the new base as it is (exactly or with an offset) claims it too; a
+//         patch whose port differs gets a per-base variant, patches/<new version>/..., with its
+//         own entry (`bases: [new]`) beside the one it came from; a patch the new base already
+//         has does not claim it. The old files are not touched.
+//   move  (--move) the queue moves to the new base: patches are rewritten in place, base:
+//         becomes the new base, and the old base (and any other under bases:) stays claimed
+//         only where every patch meant for it still applies in order once rewritten — checked
+//         as `tiny queue check` does; a base where one fails is dropped, and said.
+// Until then the state lives in the cache (rebase/<key>.json), and the user's queue is as it was.
 
 import { createHash } from 'node:crypto';
-import { readFile, realpath, rm } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { loadQueue } from '../queue/load.js';
 import type { BaseDoc, SourceDoc } from '../queue/doc.js';
 import type { Queue, QueuePatch } from '../queue/types.js';
@@ -32,13 +38,14 @@ import { buildSeries, materialize, readFiles, worktreeFor, worktreeState, type T
 import { bytesOf, displayText } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
-import { rebaseQueueYamlWithDrops } from './queuefile.js';
+import { addBaseToQueueYaml, rebaseQueueYamlWithDrops, variantFile, type Carry } from './queuefile.js';
 import { applyExactly, regeneratePatch, type Regenerated } from './regenerate.js';
 import { seriesPatchOf } from './refresh.js';
 import { conflictHelp, declaredOptions, parseDeclarations, portHow, withPortRecord, type ConflictHelp } from './help.js';
 import { splitPatch } from './patchfile.js';
 
 export type PatchStatus = 'clean' | 'merged' | 'upstream' | 'conflict';
+export type RebaseMode = 'add' | 'move';
 
 export interface BaseRef {
   version: string;
@@ -54,6 +61,8 @@ export interface RebaseState {
   worktree: string;
   /** The worktree is tiny's own scratch space (removed when the rebase ends). */
   ownWorktree: boolean;
+  /** add: the queue claims the new base beside the old ones (per-base variants); move: it leaves the old base. Absent: move (states written before there was a choice). */
+  mode?: RebaseMode;
   from: BaseRef;
   onto: BaseRef & { base: BaseDoc };
   patches: Array<{
@@ -78,6 +87,8 @@ export interface RebaseOutcome {
   droppedBases?: Array<{ version: string; failing: string[] }>;
   /** Patches that left the series: meant only for dropped bases (their files stay). */
   droppedPatches?: string[];
+  /** Mode add: how each patch was carried to the new base (its file as it is, a variant, or not: upstream). */
+  carried?: Array<{ name: string; carry: Carry }>;
 }
 
 const COMMITTER = { GIT_COMMITTER_NAME: 'tiny', GIT_COMMITTER_EMAIL: 'tiny@localhost', GIT_COMMITTER_DATE: `@${FIXED_DATE}` };
@@ -120,6 +131,8 @@ export interface StartOptions {
   onto: BaseRef & { base: BaseDoc };
   /** Where to stop on a conflict (default: a scratch worktree in the cache). */
   worktree?: string;
+  /** add (default): claim the new base beside the old ones; move: leave the old base. */
+  mode?: RebaseMode;
 }
 
 export async function startRebase(store: TreeStore, q: Queue, opts: StartOptions): Promise<RebaseOutcome> {
@@ -135,7 +148,9 @@ export async function startRebase(store: TreeStore, q: Queue, opts: StartOptions
   if (opts.from.tree === opts.onto.tree) {
     throw new TinyError(`the new base is the queue's own base (${opts.from.version}, tree ${opts.from.tree.slice(0, 12)}): nothing to rebase`, 2);
   }
+  const mode = opts.mode ?? 'add';
   const patches = q.series.filter((p) => meantFor(p, opts.from.version));
+  if (mode === 'add') refuseExistingVariants(q, patches, opts.from.version, opts.onto.version);
   const old = await buildSeries(store, opts.from.commit, patches.map(seriesPatchOf), { stopOnFailure: true });
   if (old.failure) {
     throw new TinyError(
@@ -154,6 +169,7 @@ export async function startRebase(store: TreeStore, q: Queue, opts: StartOptions
     queueDigest: queueDigest(q, await readFile(q.file, 'utf8')),
     worktree,
     ownWorktree,
+    mode,
     from: opts.from,
     onto: opts.onto,
     patches: old.commits.map((c) => ({ name: c.name, oldCommit: c.commit })),
@@ -161,6 +177,23 @@ export async function startRebase(store: TreeStore, q: Queue, opts: StartOptions
   };
   await saveState(store, state);
   return pickAll(store, q, state);
+}
+
+/**
+ * Adding a base gives a ported patch an entry of its own for that base: refused when the queue
+ * already has an entry of that name for the new base that is not the one being carried (a port
+ * made earlier), since the queue would then name the patch twice there.
+ */
+function refuseExistingVariants(q: Queue, carried: QueuePatch[], from: string, onto: string): void {
+  const names = new Set(carried.map((p) => p.name));
+  const clash = q.series.filter((p) => names.has(p.name) && !meantFor(p, from) && meantFor(p, onto)).map((p) => `${p.name} (${p.file})`);
+  if (!clash.length) return;
+  throw new TinyError(
+    `the queue already has patches for ${onto} of its own: ${clash.join(', ')}`,
+    2,
+    [],
+    `a rebase adds a base the queue does not carry its patches to yet; to redo those ports, remove their ${onto} entries first (or --move the whole queue)`,
+  );
 }
 
 async function loadChecked(store: TreeStore, queueDir: string): Promise<{ q: Queue; state: RebaseState }> {
@@ -388,6 +421,11 @@ async function failingBases(store: TreeStore, q: Queue, state: RebaseState, rewr
 
 /** Every patch is through: rewrite the patches and queue.yaml, forget the state. */
 async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<Omit<RebaseOutcome, 'state'>> {
+  return (state.mode ?? 'move') === 'add' ? finishAdding(store, q, state) : finishMoving(store, q, state);
+}
+
+/** The patches regenerated for the new base, with a Ported-to: record where rewritten (upstream ones left out). */
+async function regenerated(store: TreeStore, q: Queue, state: RebaseState): Promise<{ rewritten: Regenerated[]; upstream: string[] }> {
   const rewritten: Regenerated[] = [];
   let before = state.onto.commit;
   const upstream: string[] = [];
@@ -408,6 +446,67 @@ async function finish(store: TreeStore, q: Queue, state: RebaseState): Promise<O
     rewritten.push(r);
     before = entry.newCommit!;
   }
+  return { rewritten, upstream };
+}
+
+/**
+ * Mode add: the new base joins the bases the queue claims. A patch that is not rewritten, or
+ * only moved (it applies with an offset), claims it with its own file; any other rewrite is a
+ * per-base variant under patches/<version>/. The old files stay byte for byte.
+ */
+async function finishAdding(store: TreeStore, q: Queue, state: RebaseState): Promise<Omit<RebaseOutcome, 'state'>> {
+  const { rewritten, upstream } = await regenerated(store, q, state);
+  const claimed = [q.base, ...q.otherBases].map((b) => b.version);
+  const onto = state.onto.version;
+  const carried: Array<{ name: string; carry: Carry }> = [];
+  const writes: Array<{ path: string; text: string }> = [];
+  for (const entry of state.patches) {
+    if (upstream.includes(entry.name)) {
+      carried.push({ name: entry.name, carry: { kind: 'upstream' } });
+      continue;
+    }
+    const r = rewritten.find((x) => x.name === entry.name)!;
+    if (!r.changed || r.why === 'position') {
+      carried.push({ name: entry.name, carry: { kind: 'same' } });
+      continue;
+    }
+    const p = patchOf(q, entry.name, state.from.version);
+    const file = variantFile(p.file, onto, claimed);
+    const path = join(q.dir, file);
+    // Never overwrite: a file there is someone's (an earlier port, a patch of another entry) —
+    // unless it is this very port, written by a run killed before queue.yaml was.
+    const there = await readFile(path, 'latin1').catch(() => undefined);
+    if (there !== undefined && there !== r.text) {
+      throw new TinyError(
+        `${entry.name}: its port to ${onto} would be written to ${path}, which exists`,
+        2,
+        [],
+        `move that file away, then \`tiny queue rebase --continue\` (the rebase is where it was); or --abort`,
+      );
+    }
+    carried.push({ name: entry.name, carry: { kind: 'variant', file } });
+    writes.push({ path, text: r.text });
+    r.file = file;
+  }
+  const yaml = addBaseToQueueYaml(await readFile(q.file, 'utf8'), {
+    fromVersion: state.from.version,
+    newBase: state.onto.base,
+    claimed,
+    carry: new Map(carried.map((c) => [c.name, c.carry])),
+  });
+  for (const w of writes) {
+    await mkdir(dirname(w.path), { recursive: true });
+    await writeFileAtomic(w.path, bytesOf(w.text));
+  }
+  await writeFileAtomic(q.file, yaml);
+  await dropWorktree(store, state);
+  await rm(await statePath(store, state.queueDir), { force: true });
+  return { rewritten, carried };
+}
+
+/** Mode move: rewrite the patches in place; base: becomes the new base; old bases kept where the queue still applies. */
+async function finishMoving(store: TreeStore, q: Queue, state: RebaseState): Promise<Omit<RebaseOutcome, 'state'>> {
+  const { rewritten, upstream } = await regenerated(store, q, state);
   const droppedBases = await failingBases(store, q, state, rewritten, upstream);
   const { text: yaml, droppedPatches } = rebaseQueueYamlWithDrops(await readFile(q.file, 'utf8'), {
     oldVersion: state.from.version,

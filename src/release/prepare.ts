@@ -196,7 +196,8 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
           return { toggle: t.toggle, ...(t.record ? { record: t.record } : {}), ...(patch?.option ? { option: patch.option } : {}) };
         }),
       );
-      const budgets = config.budgets && Object.keys(config.budgets).length ? checkBudgets({ budgets: config.budgets, results: sizes, justifications: justificationsOf(selected) }) : undefined;
+      const budgets =
+        config.budgets && Object.keys(config.budgets).length ? checkBudgets({ budgets: config.budgets, base: base.version, results: sizes, justifications: justificationsOf(selected) }) : undefined;
       const sizeReport = buildSizeReport(budgets ? { ...found.input, budgets: reportBudgets(budgets) } : found.input);
       report = { report: sizeReport, toggles: sizeReport.toggles.length, records: sizeReport.toggles.map((t) => `${t.toggle} ${t.key}`) };
       checks.push({

@@ -1,6 +1,7 @@
 // The product's own queue, refreshed on the real 2.6.9 tree (TINY_TREE_2_6) and rebased onto a
 // later unmodified 2.6 tree (TINY_TREE_2_6_NEXT, by default the 2.6.11 tree in
-// ~/.cache/tiny-trees the queue claims). Both trees are only read; the queue is a copy.
+// ~/.cache/tiny-trees the queue claims); then a queue of five of its patches given that tree as
+// a base of its own, with per-base variants. Both trees are only read; the queues are copies.
 
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -89,5 +90,49 @@ describe.skipIf(!TREE)('refresh and rebase of the linux-tiny queue on real 2.6 t
     }
     console.log(`rebase onto ${version}: ${Date.now() - t0} ms`);
     if (r.code === 1) expect(await snapshot(q)).toEqual(before);
+  });
+
+  it.skipIf(!NEXT)('adds the next tree as a base of a few patches: a port that differs becomes a variant, the others claim it as they are', async () => {
+    const t0 = Date.now();
+    // Five compat patches of 2.6.9 that go through without a conflict: clean, offset, 3-way merge.
+    const small = join(work, 'small');
+    const names = ['compat-no-pie', 'compat-segment-mov', 'compat-bitops-plus-m', 'compat-make-force-prereq', 'compat-no-unwind-tables'];
+    const files = names.map((n) => `patches/compat/${['0001-no-pie', '0003-segment-mov', '0004-bitops-plus-m', '0005-make-force-prereq', '0006-no-unwind-tables'][names.indexOf(n)]}.patch`);
+    for (const f of files) await cp(join(REPO, 'queue', f), join(small, f), { recursive: true });
+    await writeFile(
+      join(small, 'queue.yaml'),
+      `name: small\nbase:\n  version: "2.6.9"\n  tree: f3d196d3b703bd3c7ca1effbc8b5f0298db9a874\n  sources:\n    - path: ${TREE}\nseries:\n` +
+        names.map((n, i) => `  - name: ${n}\n    file: ${files[i]}\n`).join(''),
+    );
+    const r = await tiny(['queue', 'rebase', '--queue', small, '--tree', NEXT!], { env });
+    expect(r.code, r.stderr).toBe(0);
+    const version = /rebase 2\.6\.9 -> (\S+)/.exec(r.stdout)![1]!;
+    expect(r.stdout).toContain(`queue.yaml: claims ${version} beside 2.6.9\n`);
+    const yaml = await readFile(join(small, 'queue.yaml'), 'utf8');
+    expect(yaml).toMatch(new RegExp(`^bases:\\n  - version: "${version.replace(/\./g, '\\.')}"\\n    tree: [0-9a-f]{40}\\n`, 'm'));
+    if (version === '2.6.11') {
+      expect(r.stdout).toContain(
+        [
+          '  4 patches as they are (2 with an offset: compat-segment-mov, compat-make-force-prereq)',
+          '  1 patch ported to a variant of 2.6.11:',
+          '    compat-no-pie: patches/2.6.11/compat/0001-no-pie.patch (context)',
+        ].join('\n'),
+      );
+      expect(yaml).toContain(
+        '  - name: compat-no-pie\n    file: patches/compat/0001-no-pie.patch\n    bases: ["2.6.9"]\n  - name: compat-no-pie\n    file: patches/2.6.11/compat/0001-no-pie.patch\n    bases: ["2.6.11"]\n',
+      );
+      // The port is the one the product's queue carries for 2.6.11 (made by hand before the rebase
+      // could): the same diff, and a header that says how it was made.
+      const made = await readFile(join(small, 'patches/2.6.11/compat/0001-no-pie.patch'), 'utf8');
+      const product = await readFile(join(REPO, 'queue/patches/2.6.11/compat/0001-no-pie.patch'), 'utf8');
+      expect(made.slice(made.indexOf('diff --git'))).toBe(product.slice(product.indexOf('diff --git')));
+      expect(made).toMatch(/\nPorted-to: 2\.6\.11 \(merged\)\n/);
+    }
+    // The old files are as they were, and the check on both bases in one call passes.
+    for (const f of files) expect(await readFile(join(small, f), 'utf8')).toBe(await readFile(join(REPO, 'queue', f), 'utf8'));
+    const check = await tiny(['queue', 'check', '--queue', small, '--base', '2.6.9', '--base', version, '--no-pairs'], { env });
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    expect(check.stdout).toMatch(new RegExp(`^${version.replace(/\./g, '\\.')}: 5 patches: .* 0 fail in order`, 'm'));
+    console.log(`adding ${version} to 5 patches: ${Date.now() - t0} ms`);
   });
 });

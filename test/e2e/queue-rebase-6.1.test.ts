@@ -81,7 +81,7 @@ describe.skipIf(!available || !SLOW)('queue rebase on Linux 6.1 (Debian patches)
         `bases:\n  - version: "${version}-next"\n    sources:\n      - git: ${store.gitDir}\n        ref: ${next}\n\nseries:\n${entries}`,
     );
 
-    const r = await tiny(['queue', 'rebase', '--queue', q, '--onto', `${version}-next`], { env });
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--onto', `${version}-next`, '--move'], { env });
     const tRebase = Date.now() - t0 - tImport;
     expect(r.stderr).toMatch(/rebasing \d+ patches from 6\.1\.\d+/);
     console.log(r.stdout);

@@ -198,7 +198,7 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     );
     const r = await tiny(['build', '--config', file, ...QUEUE, '--json'], { env: { TINY_CACHE: cache } });
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toMatch(/^tiny: budget exceeded \(configuration fake-budget\):\n  ✗ dec [\d,]+ bytes > budget 1,000 by [\d,]+ bytes in toggle queue\n/m);
+    expect(r.stderr).toMatch(/^tiny: budget exceeded \(configuration fake-budget on [\d.]+\):\n  ✗ dec [\d,]+ bytes > budget 1,000 by [\d,]+ bytes in toggle queue\n/m);
     expect(r.stderr).toMatch(/^  ✗ patch banner-option saves \d+ bytes \(dec, flip:banner-option vs queue: option off vs on\) < min_saving_per_patch 4K \(4,096\) by [\d,]+ bytes$/m);
     const j = expectJsonOutput('build', r.stdout) as { ok: boolean; budgets: { failures: Array<{ budget: string; patch: string | null }> } };
     expect(j.ok).toBe(false);

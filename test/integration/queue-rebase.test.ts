@@ -1,6 +1,7 @@
 // `tiny queue rebase` on fake kernel trees: one patch per outcome (clean, offset, 3-way merge,
 // conflict, already upstream), a conflict resolved and continued, an abort that leaves the
-// queue byte for byte as it was.
+// queue byte for byte as it was; the queue adding the new base with per-base variants, and
+// moving to it (--move).
 
 import { cp, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -69,12 +70,12 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
     expect(c.stderr).toMatch(/no rebase of .* is in progress/);
   });
 
-  it('continues after the conflict is resolved, rewrites the patches and the bases', async () => {
+  it('--move: continues after the conflict is resolved, rewrites the patches and the bases', async () => {
     const q = join(work, 'q-continue');
     await writeQueue(q, oldTree);
     const before = await snapshot(q);
     const wt = join(work, 'rebase-wt');
-    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree, '--out', wt], { env });
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree, '--move', '--out', wt], { env });
     expect(r.code).toBe(1);
     // Beside the conflict: the patch's hunk (what it meant to do) and the new base's text there.
     expect(r.stdout).toMatch(
@@ -133,6 +134,117 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
     expect(await snapshot(q)).toEqual(after);
   });
 
+  it('adds the new base beside the old one: patches that apply claim it, ported ones get a variant of their own', async () => {
+    const q = join(work, 'q-add');
+    await writeQueue(q, oldTree);
+    const before = await snapshot(q);
+    const wt = join(work, 'add-wt');
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree, '--out', wt], { env });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^p-conflict\s+conflict\s+1 conflicted file$/m);
+    const conflicted = await readFile(join(wt, 'kernel/d.c'), 'utf8');
+    await writeFile(join(wt, 'kernel/d.c'), conflicted.replace(/<<<<<<< HEAD\n[\s\S]*?>>>>>>> [^\n]*\n/, 'int d_line20 = 0; /* changed upstream */\n'));
+    await sh('git', ['-C', wt, 'add', 'kernel/d.c']);
+    const c = await tiny(['queue', 'rebase', '--queue', q, '--continue'], { env });
+    expect(c.stderr).toBe('');
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain(
+      [
+        'queue.yaml: claims 2.6.10 beside 2.6.9',
+        '  2 patches as they are (1 with an offset: p-offset)',
+        '  2 patches ported to a variant of 2.6.10:',
+        '    p-merge: patches/2.6.10/p-merge.patch (context)',
+        '    p-conflict: patches/2.6.10/p-conflict.patch (context)',
+        '  1 patch not carried, 2.6.10 already has it: p-upstream',
+      ].join('\n'),
+    );
+    // Both bases in the matrix, every patch meant for each applying there.
+    expect(c.stdout).toMatch(/^patch\s+2\.6\.9\s+2\.6\.10$/m);
+    expect(c.stdout).toMatch(/^p-offset\s+clean\s+offset \+5$/m);
+    expect(c.stdout).toMatch(/^p-upstream\s+clean\s+n\/a$/m);
+
+    const after = await snapshot(q);
+    // The old base's files are untouched; the ports are new files that say how they were made.
+    for (const f of Object.keys(before)) if (f !== 'queue.yaml') expect(after[f]).toBe(before[f]);
+    expect(after['patches/2.6.10/p-merge.patch']).toMatch(/\nPorted-to: 2\.6\.10 \(merged\)\n---\n/);
+    expect(after['patches/2.6.10/p-conflict.patch']).toMatch(/\nPorted-to: 2\.6\.10 \(hand\)\n---\n/);
+    expect(after['patches/2.6.10/p-conflict.patch']).toContain('-int d_line20 = 2000; /* changed upstream */\n+int d_line20 = 0; /* changed upstream */\n');
+    expect(after['patches/2.6.10/p-offset.patch']).toBeUndefined();
+    // queue.yaml: base: stays, the new base joins bases:, each variant right after its original.
+    const yaml = after['queue.yaml']!;
+    expect(yaml).toMatch(/^base:\n  version: "2\.6\.9"\n  # the old tree\n/m);
+    expect(yaml).toMatch(/^bases:\n  - version: "2\.6\.10"\n    tree: [0-9a-f]{40}\n    sources:\n      - path: .*linux-2\.6\.10\n/m);
+    expect(yaml).toContain(
+      [
+        'series:',
+        '  - name: p-clean',
+        '    file: patches/p-clean.patch',
+        '  - name: p-offset',
+        '    file: patches/p-offset.patch',
+        '  - name: p-merge',
+        '    file: patches/p-merge.patch',
+        '    bases: ["2.6.9"]',
+        '  - name: p-merge',
+        '    file: patches/2.6.10/p-merge.patch',
+        '    bases: ["2.6.10"]',
+        '  - name: p-conflict',
+        '    file: patches/p-conflict.patch',
+        '    bases: ["2.6.9"]',
+        '  - name: p-conflict',
+        '    file: patches/2.6.10/p-conflict.patch',
+        '    bases: ["2.6.10"]',
+        '  - name: p-upstream',
+        '    file: patches/p-upstream.patch',
+        '    bases: ["2.6.9"]',
+      ].join('\n'),
+    );
+    // The queue check on both bases in one call: nothing fails.
+    const check = await tiny(['queue', 'check', '--queue', q, '--base', '2.6.9', '--base', '2.6.10', '--no-pairs'], { env });
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^2\.6\.9: 5 patches: 5 clean, 0 offset, 0 fuzz, 0 fail in order/m);
+    expect(check.stdout).toMatch(/^2\.6\.10: 4 patches: 3 clean, 1 offset, 0 fuzz, 0 fail in order/m);
+    // The base is claimed now: adding it again is refused, and so is a port that would name a patch twice there.
+    const again = await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree], { env });
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/the queue already claims 2\.6\.10 \(another tree\)/);
+    const twice = await tiny(['queue', 'rebase', '--queue', q, '--onto', '2.6.10'], { env });
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/the queue already has patches for 2\.6\.10 of its own: p-merge \(patches\/2\.6\.10\/p-merge\.patch\), p-conflict/);
+    expect(await snapshot(q)).toEqual(after);
+  });
+
+  it('--from carries the patches of a later base it claims: the queue claims a third one', async () => {
+    const q = join(work, 'q-from');
+    await writeQueue(q, oldTree, ['p-clean', 'p-offset', 'p-merge']);
+    expect((await tiny(['queue', 'rebase', '--queue', q, '--tree', newTree], { env })).code).toBe(0);
+    // 2.6.11: 2.6.10 with three more lines above b's change, and p-merge's context changed again.
+    const third = join(work, 'linux-2.6.11');
+    await writeNewTree(third);
+    await writeFile(join(third, 'Makefile'), 'VERSION = 2\nPATCHLEVEL = 6\nSUBLEVEL = 11\nEXTRAVERSION =\n');
+    const b = await readFile(join(third, 'kernel/b.c'), 'utf8');
+    await writeFile(join(third, 'kernel/b.c'), 'int more1;\nint more2;\nint more3;\n' + b);
+    const c = await readFile(join(third, 'kernel/c.c'), 'utf8');
+    await writeFile(join(third, 'kernel/c.c'), c.replace('int c_line12 = 12;', 'int c_line12 = 1200; /* 2.6.11 */'));
+    const moving = await tiny(['queue', 'rebase', '--queue', q, '--tree', third, '--from', '2.6.10', '--move'], { env });
+    expect(moving.code).toBe(2);
+    expect(moving.stderr).toMatch(/--move carries the queue from its base: 2\.6\.9, not 2\.6\.10/);
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', third, '--from', '2.6.10'], { env });
+    expect(r.stderr).toMatch(/rebasing 3 patches from 2\.6\.10 .* onto 2\.6\.11/);
+    expect(r.code, r.stdout).toBe(0);
+    expect(r.stdout).toMatch(/^rebase 2\.6\.10 -> 2\.6\.11$/m);
+    expect(r.stdout).toContain(
+      'queue.yaml: claims 2.6.11 beside 2.6.9, 2.6.10\n  2 patches as they are (1 with an offset: p-offset)\n  1 patch ported to a variant of 2.6.11:\n    p-merge: patches/2.6.11/p-merge.patch (context)\n',
+    );
+    const yaml = await readFile(join(q, 'queue.yaml'), 'utf8');
+    // The 2.6.10 port was carried (not the 2.6.9 file), and its new place drops the base directory.
+    expect(yaml).toContain(
+      '  - name: p-merge\n    file: patches/p-merge.patch\n    bases: ["2.6.9"]\n  - name: p-merge\n    file: patches/2.6.10/p-merge.patch\n    bases: ["2.6.10"]\n  - name: p-merge\n    file: patches/2.6.11/p-merge.patch\n    bases: ["2.6.11"]\n',
+    );
+    expect(await readFile(join(q, 'patches/2.6.11/p-merge.patch'), 'utf8')).toContain('-int c_line15 = 15;\n+int c_line15 = 0;\n');
+    const check = await tiny(['queue', 'check', '--queue', q, '--base', '2.6.9', '--base', '2.6.10', '--base', '2.6.11', '--no-pairs'], { env });
+    expect(check.code, check.stdout).toBe(0);
+  });
+
   it('refuses to continue when the queue was edited during the rebase', async () => {
     const q = join(work, 'q-edited');
     await writeQueue(q, oldTree);
@@ -144,12 +256,12 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
     expect((await tiny(['queue', 'rebase', '--queue', q, '--abort'], { env })).code).toBe(0);
   });
 
-  it('rebases without conflicts in one go (--onto a version listed under bases:)', async () => {
+  it('--move: rebases without conflicts in one go (--onto a version listed under bases:)', async () => {
     const q = join(work, 'q-onto');
     await writeQueue(q, oldTree, ['p-clean', 'p-offset', 'p-merge']);
     const yaml = await readFile(join(q, 'queue.yaml'), 'utf8');
     await writeFile(join(q, 'queue.yaml'), yaml.replace('\nseries:', `\nbases:\n  # the next release\n  - version: "2.6.10"\n    sources:\n      - path: ${newTree}\n\nseries:`));
-    const r = await tiny(['queue', 'rebase', '--queue', q, '--onto', '2.6.10'], { env });
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--onto', '2.6.10', '--move'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/rewrote 2 of 3 patches for 2\.6\.10/);
     const out = await readFile(join(q, 'queue.yaml'), 'utf8');

@@ -1,5 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { budgetExitCode, checkBudgets, optionOffIn, justificationsOf, parseJustification, renderBudgetCheck, sizeBudgetToggle, sizeText, type ToggleSizes } from '../../src/budget/index.js';
+import {
+  budgetExitCode,
+  budgetsForBase,
+  checkBudgets,
+  optionOffIn,
+  justificationsOf,
+  parseJustification,
+  renderBudgetCheck,
+  sizeBudgetToggle,
+  sizeText,
+  type ToggleSizes,
+} from '../../src/budget/index.js';
 
 const t = (toggle: string, dec: number, bz?: number): ToggleSizes => ({
   toggle,
@@ -45,6 +56,34 @@ describe('budgets', () => {
     const c = checkBudgets({ budgets: { min_saving_per_patch: 100 }, results });
     expect(c.failures.map((v) => v.message)).toEqual(['patch small saves 10 bytes (dec, flip:small vs queue: option on vs off) < min_saving_per_patch 100 by 90 bytes']);
     expect(c.checked.find((x) => x.toggle === 'flip:printk')!.actual).toBe(1_000);
+  });
+  it('per-base budgets: the set naming the base applies there, overriding the set for every base', () => {
+    const sets = [
+      { limits: { bzImage: 400_000, min_saving_per_patch: 64 }, where: 'configs/x.yaml:10' },
+      { bases: ['2.6.9'], limits: { bzImage: 371_712 }, where: 'configs/x.yaml:12' },
+      { bases: ['2.6.11'], limits: { dec: 900_000 }, where: 'configs/x.yaml:14' },
+    ];
+    expect(budgetsForBase(sets, '2.6.9')).toEqual({ limits: { bzImage: 371_712, min_saving_per_patch: 64 }, elsewhere: { dec: ['2.6.11 (configs/x.yaml:14)'] } });
+    expect(budgetsForBase(sets, '2.6.11')).toEqual({ limits: { bzImage: 400_000, min_saving_per_patch: 64, dec: 900_000 }, elsewhere: {} });
+    const on269 = checkBudgets({ budgets: sets, base: '2.6.9', results: [t('queue', 800_000, 380_000)] });
+    expect(on269.failures.map((v) => v.message)).toEqual(['bzImage 380,000 bytes > budget 363K (371,712) by 8,288 bytes in toggle queue']);
+    const on2611 = checkBudgets({ budgets: sets, base: '2.6.11', results: [t('queue', 800_000, 380_000)] });
+    expect(on2611.failures).toEqual([]);
+    expect(on2611.checked.map((x) => `${x.budget} ${x.limit}`)).toEqual(['bzImage 400000', 'dec 900000']);
+  });
+  it('a budget given for other bases only is not checked on this one, and says for which it is', () => {
+    const sets = [{ bases: ['2.6.9'], limits: { bzImage: 371_712 }, where: 'configs/webserver-tiny.yaml:140' }];
+    const c = checkBudgets({ budgets: sets, base: '2.6.11', results: [t('queue', 800_000, 381_876)] });
+    expect(c.failures).toEqual([]);
+    expect(c.checked).toEqual([]);
+    expect(c.unchecked).toEqual([{ budget: 'bzImage', reason: 'the configuration gives no bzImage budget for 2.6.11, only for 2.6.9 (configs/webserver-tiny.yaml:140)' }]);
+    expect(budgetExitCode(c)).toBe(0);
+    expect(renderBudgetCheck(c, { config: 'webserver-tiny', base: '2.6.11' })).toBe(
+      'budgets not checked (configuration webserver-tiny on 2.6.11):\n  ? bzImage: the configuration gives no bzImage budget for 2.6.11, only for 2.6.9 (configs/webserver-tiny.yaml:140)\n',
+    );
+    // The same sets on the base they name: checked, and the verdict says on which base.
+    const ok = checkBudgets({ budgets: sets, base: '2.6.9', results: [t('queue', 800_000, 367_572)] });
+    expect(renderBudgetCheck(ok, { config: 'webserver-tiny', base: '2.6.9' })).toBe('budgets ok (configuration webserver-tiny on 2.6.9) (queue): bzImage 367,572 ≤ 363K\n');
   });
   it('reads whether the option is off from a .config', () => {
     expect(optionOffIn('CONFIG_PRINTK=y\n', 'PRINTK')).toBe(false);

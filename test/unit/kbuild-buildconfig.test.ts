@@ -95,7 +95,7 @@ describe('parseBuildConfig', () => {
       { file: join(tmp, 'configs/x.yaml'), rootDir: tmp },
     );
     expect(c.kconfig.fragment).toEqual({ NET: 'y', LOG_BUF_SHIFT: 14, PHYSICAL_START: '0x100000', CMDLINE: 'console=ttyS0', UNIX: 'm', PRINTK: 'n' });
-    expect(c.budgets).toEqual({ bzImage: 400 * 1024, vmlinux: 1572864, text: 300000, min_saving_per_patch: 64 });
+    expect(c.budgets).toEqual([{ limits: { bzImage: 400 * 1024, vmlinux: 1572864, text: 300000, min_saving_per_patch: 64 }, where: `${join(tmp, 'configs/x.yaml')}:15` }]);
     expect(c.makeVars).toEqual({ HOSTCFLAGS: '-O2 -fcommon' });
     expect(c.queue).toEqual({ select: [], baseSelect: [] });
   });
@@ -146,6 +146,37 @@ describe('parseBuildConfig', () => {
       'configs/x.yaml:11:20: error: LOG_BUF_SHIFT: 1.5 is not an integer\n  hint: int and hex symbols take integers; quote it if the symbol is a string',
       "configs/x.yaml:12:5: error: 'bad-name' is not a Kconfig symbol name\n  hint: use letters, digits and _ only, e.g. PRINTK",
       'configs/x.yaml:13:5: error: EMPTY: empty is not a Kconfig value\n  hint: write y, m, n, a number or a string',
+    ]);
+  });
+
+  it('budgets per base: a list of sets, each naming its bases (none: every base)', async () => {
+    const c = await parseBuildConfig(`${GOOD}budgets:\n  - min_saving_per_patch: 64\n  - bases: ["2.6.9"]\n    bzImage: 363K\n  - bases: ["2.6.11", "2.6.12-rc2"]\n    bzImage: 376K\n`, {
+      file: join(tmp, 'configs/x.yaml'),
+      displayFile: 'configs/x.yaml',
+      rootDir: tmp,
+    });
+    expect(c.budgets).toEqual([
+      { limits: { min_saving_per_patch: 64 }, where: 'configs/x.yaml:10' },
+      { bases: ['2.6.9'], limits: { bzImage: 363 * 1024 }, where: 'configs/x.yaml:11' },
+      { bases: ['2.6.11', '2.6.12-rc2'], limits: { bzImage: 376 * 1024 }, where: 'configs/x.yaml:13' },
+    ]);
+  });
+
+  it('budgets per base: a limit given twice for a base, a version YAML reads as a number, unknown keys', async () => {
+    expect(await errorsOf(`${GOOD}budgets:\n  - bases: ["2.6.9"]\n    bzImage: 363K\n  - bases: ["2.6.11", "2.6.9"]\n    bzImage: 376K\n`)).toEqual([
+      'configs/x.yaml:13:5: error: budget bzImage is given twice for 2.6.9: here and at configs/x.yaml:11\n  hint: keep one: an item without bases: applies on every base, an item naming a base overrides it there',
+    ]);
+    expect(await errorsOf(`${GOOD}budgets:\n  - bases: [2.6, "2.6.9", "2.6.9"]\n    bzimage: 363K\n`)).toEqual([
+      'configs/x.yaml:10:13: error: base 2.6 is not a version string\n  hint: quote it: "2.6"',
+      "configs/x.yaml:10:27: error: budgets[0].bases lists '2.6.9' twice\n  hint: remove the repeated version",
+      "configs/x.yaml:11:5: error: unknown key 'bzimage' in budgets[0]\n  hint: did you mean 'bzImage'?",
+    ]);
+    expect(await errorsOf(`${GOOD}budgets:\n  - bases: []\n    bzImage: 363K\n  - 363K\n`)).toEqual([
+      'configs/x.yaml:10:12: error: budgets[0].bases is empty\n  hint: bases: lists base versions as the queue names them, e.g. bases: ["2.6.9", "2.6.11"]',
+      'configs/x.yaml:12:5: error: budgets[1] must be a mapping of limits, not \'363K\'\n  hint: write it as {bases: ["2.6.9"], bzImage: 363K}',
+    ]);
+    expect(await errorsOf(`${GOOD}budgets: 363K\n`)).toEqual([
+      'configs/x.yaml:9:10: error: budgets must be a mapping of limits or a non-empty list of them, not \'363K\'\n  hint: e.g. budgets: {bzImage: 400K}, or per base: budgets: [{bases: ["2.6.9"], bzImage: 363K}, {bases: ["2.6.11"], bzImage: 376K}]',
     ]);
   });
 

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { composePatch, diffCounts, splitPatch, stableDiffText } from '../../src/rebase/patchfile.js';
-import { rebaseQueueYaml } from '../../src/rebase/queuefile.js';
+import { addBaseToQueueYaml, rebaseQueueYaml, variantFile, type Carry } from '../../src/rebase/queuefile.js';
 
 const DIFF = 'diff --git a/Makefile b/Makefile\n--- a/Makefile\n+++ b/Makefile\n@@ -1,3 +1,4 @@\n a\n+b\n c \n d\n';
 const MAIL =
@@ -70,5 +70,39 @@ describe('rebaseQueueYaml', () => {
     const out = rebaseQueueYaml(YAML, { oldVersion: '2.6.9', newBase: { version: '2.6.9', tree: 'fff', sources: [{ path: '~/fixed' }] }, alreadyUpstream: [] });
     expect(out).toContain('base:\n  version: 2.6.9\n  tree: fff\n  sources:\n    - path: ~/fixed\n\nseries:\n');
     expect(out).not.toContain('bases:\n');
+  });
+});
+
+describe('addBaseToQueueYaml', () => {
+  const YAML =
+    '# head comment\nname: q\n\nbase:\n  version: "2.6.9"\n  # pinned\n  tree: abc\n  sources:\n    - path: ~/old\n\nbases:\n  - version: "2.6.11"\n    sources:\n      - path: ~/eleven\n\nseries:\n' +
+    '  # the first group\n  - name: a\n    file: patches/a.patch\n  - name: b\n    file: patches/b.patch\n    option: B\n    guards: [+tiny]\n  - name: up\n    file: patches/up.patch\n' +
+    '  - name: v\n    file: patches/v.patch\n    bases: ["2.6.9"]\n  - name: v\n    file: patches/2.6.11/v.patch\n    bases: ["2.6.11"]\n';
+  const carry = new Map<string, Carry>([
+    ['a', { kind: 'same' }],
+    ['b', { kind: 'variant', file: 'patches/2.6.12/b.patch' }],
+    ['up', { kind: 'upstream' }],
+    ['v', { kind: 'variant', file: 'patches/2.6.12/v.patch' }],
+  ]);
+  it('adds the new base to bases:; a ported patch gets its variant entry, the one it came from and an upstream one stop claiming it', () => {
+    const out = addBaseToQueueYaml(YAML, { fromVersion: '2.6.11', newBase: { version: '2.6.12', tree: 'def', sources: [{ path: '~/new' }] }, claimed: ['2.6.9', '2.6.11'], carry });
+    expect(out).toBe(
+      '# head comment\nname: q\n\nbase:\n  version: "2.6.9"\n  # pinned\n  tree: abc\n  sources:\n    - path: ~/old\n\nbases:\n  - version: "2.6.11"\n    sources:\n      - path: ~/eleven\n  - version: "2.6.12"\n    tree: def\n    sources:\n      - path: ~/new\n\nseries:\n' +
+        '  # the first group\n  - name: a\n    file: patches/a.patch\n' +
+        '  - name: b\n    file: patches/b.patch\n    option: B\n    guards: [+tiny]\n    bases: ["2.6.9", "2.6.11"]\n' +
+        '  - name: b\n    file: patches/2.6.12/b.patch\n    option: B\n    guards: [+tiny]\n    bases: ["2.6.12"]\n' +
+        '  - name: up\n    file: patches/up.patch\n    bases: ["2.6.9", "2.6.11"]\n' +
+        // Carried from 2.6.11: its 2.6.9 entry is not touched.
+        '  - name: v\n    file: patches/v.patch\n    bases: ["2.6.9"]\n  - name: v\n    file: patches/2.6.11/v.patch\n    bases: ["2.6.11"]\n  - name: v\n    file: patches/2.6.12/v.patch\n    bases: ["2.6.12"]\n',
+    );
+  });
+  it('a patch listing its bases that applies on the new one claims it too', () => {
+    const out = addBaseToQueueYaml(YAML, { fromVersion: '2.6.9', newBase: { version: '2.6.12', sources: [] }, claimed: ['2.6.9', '2.6.11'], carry: new Map([['v', { kind: 'same' }]]) });
+    expect(out).toContain('  - name: v\n    file: patches/v.patch\n    bases: ["2.6.9", "2.6.12"]\n  - name: v\n    file: patches/2.6.11/v.patch\n    bases: ["2.6.11"]\n');
+  });
+  it('puts a port under patches/<version>/, less the directory of the base it came from', () => {
+    expect(variantFile('patches/compat/0001-no-pie.patch', '2.6.11', ['2.6.9'])).toBe('patches/2.6.11/compat/0001-no-pie.patch');
+    expect(variantFile('patches/2.6.11/tiny/slob.patch', '2.6.12', ['2.6.9', '2.6.11'])).toBe('patches/2.6.12/tiny/slob.patch');
+    expect(variantFile('fixes.patch', '2.6.11', ['2.6.9'])).toBe('patches/2.6.11/fixes.patch');
   });
 });
