@@ -5,7 +5,7 @@
 import type { ApplyOutcome, ParsedPatch } from '../patch/types.js';
 import { filePath, patchStats } from '../patch/parse.js';
 import type { QueuePatch } from '../queue/types.js';
-import { declaresOption, unguardedChanges } from './guarded.js';
+import { declaresOption, editsUpstreamOption, unguardedChanges } from './guarded.js';
 import { FileState } from './state.js';
 import { styleIssues } from './style.js';
 import type { BaseCheck, ModeOutcome, PairCheck, PatchCheck } from './types.js';
@@ -108,6 +108,7 @@ function invasivenessOf(p: QueuePatch, before: FileState, after: FileState | nul
   return {
     ...stats,
     declaresOption: option ? declaresOption(p.parsed, option) : null,
+    ...(option && !declaresOption(p.parsed, option) && editsUpstreamOption(p.parsed, option, before.read) ? { editsUpstreamOption: true } : {}),
     unguarded: option && after ? unguardedChanges(p.parsed, option, before.read, after.read) : [],
   };
 }

@@ -24,6 +24,15 @@ export function declaresOption(patch: ParsedPatch, option: string): boolean {
   return patch.files.some((f) => KCONFIG.test(filePath(f)) && f.hunks.some((h) => h.lines.some((l) => l.kind === '+' && re.test(l.text))));
 }
 
+/**
+ * Is `option` declared (`config OPTION`) by the base in a Kconfig file the patch edits? Then the
+ * option is upstream's and the patch adjusts it (a port to a base that took the option over).
+ */
+export function editsUpstreamOption(patch: ParsedPatch, option: string, read: (path: string) => string | undefined): boolean {
+  const re = new RegExp(`^\\s*(menu)?config\\s+${option}\\s*$`, 'm');
+  return patch.files.some((f) => f.oldPath !== null && KCONFIG.test(f.oldPath) && re.test(read(f.oldPath) ?? ''));
+}
+
 function isTrivial(text: string): boolean {
   const t = text.trim();
   return t === '' || t.startsWith('/*') || t.startsWith('*') || t.startsWith('//') || t === '*/' || t === '#';

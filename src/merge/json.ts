@@ -50,6 +50,7 @@ function patchJson(p: PatchCheck): Record<string, unknown> {
       added: inv.added,
       removed: inv.removed,
       declares_option: inv.declaresOption,
+      ...(inv.editsUpstreamOption ? { edits_upstream_option: true } : {}),
       unguarded: inv.unguarded.map((u) => ({ file: u.file, line: u.line, text: u.text })),
     },
     style: p.style.map((s) => ({ kind: s.kind, file: s.file ?? null, line: s.line ?? null, message: s.message })),

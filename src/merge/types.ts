@@ -11,6 +11,8 @@ export interface Invasiveness {
   removed: number;
   /** The patch adds `config <option>` to a Kconfig file (null: the patch declares no option). */
   declaresOption: boolean | null;
+  /** The base declares the option in a Kconfig file the patch edits (upstream took it over). */
+  editsUpstreamOption?: boolean;
   /** Changed lines not guarded by the patch's option (#ifdef, IS_ENABLED, obj-$(CONFIG_...)). */
   unguarded: Array<{ file: string; line: number; text: string }>;
 }

@@ -13,7 +13,7 @@ function short(o: ModeOutcome): string {
 function guardCell(p: PatchCheck): string {
   const inv = p.invasiveness;
   if (inv.declaresOption === null) return '-';
-  const parts = [inv.declaresOption ? 'declared' : 'NOT declared'];
+  const parts = [inv.declaresOption ? 'declared' : inv.editsUpstreamOption ? 'upstream' : 'NOT declared'];
   if (inv.unguarded.length) parts.push(`${inv.unguarded.length} unguarded`);
   return parts.join(', ');
 }
@@ -130,7 +130,7 @@ function detailLines(c: BaseCheck, pairs: boolean): string[] {
         lines.push(`${p.name}: ${mode}: ${reason}${where}`);
       }
     }
-    if (p.invasiveness.declaresOption === false) lines.push(`${p.name}: does not add its option to a Kconfig file`);
+    if (p.invasiveness.declaresOption === false && !p.invasiveness.editsUpstreamOption) lines.push(`${p.name}: does not add its option to a Kconfig file`);
     for (const u of p.invasiveness.unguarded.slice(0, 5)) {
       lines.push(`${p.name}: ${u.file}:${u.line}: change not guarded by its option: ${u.text.trim()}`);
     }

@@ -1,7 +1,7 @@
 // The "is every change under its option" check of `tiny queue check`: Makefile lines.
 
 import { describe, expect, it } from 'vitest';
-import { unguardedChanges } from '../../src/merge/guarded.js';
+import { declaresOption, editsUpstreamOption, unguardedChanges } from '../../src/merge/guarded.js';
 import { parsePatch } from '../../src/patch/parse.js';
 
 const before = 'serial-8250-y :=\nserial-8250-$(CONFIG_PCI) += 8250_pci.o\nobj-y += core.o\n';
@@ -77,5 +77,27 @@ describe('unguarded changes in a file the patch creates', () => {
       (p) => files[p],
     );
     expect(found).toEqual([{ file: 'arch/i386/boot/compressed/misc.c', line: 2, text: '#include "unxz.c"' }]);
+  });
+});
+
+describe("where a patch's option is declared", () => {
+  const kconfig = 'config DEBUG_BUGVERBOSE\n\tbool "Verbose BUG() reporting (adds 70K)" if DEBUG_KERNEL && EMBEDDED\n\tdefault !EMBEDDED\n';
+  const patch = parsePatch(
+    [
+      '--- a/lib/Kconfig.debug',
+      '+++ b/lib/Kconfig.debug',
+      '@@ -1,3 +1,3 @@',
+      ' config DEBUG_BUGVERBOSE',
+      '-\tbool "Verbose BUG() reporting (adds 70K)" if DEBUG_KERNEL && EMBEDDED',
+      '+\tbool "Verbose BUG() reporting (adds 70K)" if EMBEDDED',
+      ' \tdefault !EMBEDDED',
+      '',
+    ].join('\n'),
+  );
+
+  it("a port that edits the option upstream declares: not declared by the patch, but upstream's", () => {
+    expect(declaresOption(patch, 'DEBUG_BUGVERBOSE')).toBe(false);
+    expect(editsUpstreamOption(patch, 'DEBUG_BUGVERBOSE', () => kconfig)).toBe(true);
+    expect(editsUpstreamOption(patch, 'DEBUG_BUGVERBOSE', () => 'config OTHER\n')).toBe(false);
   });
 });
