@@ -49,7 +49,7 @@ export function registerBuildCommand(program: Command): void {
     )
     .option(
       '--only <toggles>',
-      'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*)',
+      'build only these toggles (comma-separated: base, queue, all-off, flip:<patch>, without:<patch>, config:<SYMBOL>; * matches any characters: flip:*; !name leaves one out: flip:*,!flip:printk)',
       collectNames('--only'),
     )
     .option('--timings', "print where each toggle's time went (series, Kconfig, container starts, make, measure, record) on stderr")

@@ -285,8 +285,9 @@ export function displayOrder<T extends { kind: ToggleKind }>(toggles: readonly T
 /** Keep only the toggles named in `only` (an unknown name is an error listing the known ones). */
 export function onlyToggles(plan: Plan, only: readonly string[] | undefined): Toggle[] {
   if (!only?.length) return plan.toggles;
-  // `flip:*`, `config:*`, `without:*`: a * matches any run of characters in a toggle's name.
-  const matchers = only.map((n) => {
+  // `flip:*`, `config:*`, `without:*`: a * matches any run of characters in a toggle's name;
+  // `!name` leaves out what it matches (`flip:*,!flip:bugverbose`), whatever its place.
+  const matcherOf = (n: string) => {
     const re = new RegExp(
       `^${n
         .split('*')
@@ -294,8 +295,9 @@ export function onlyToggles(plan: Plan, only: readonly string[] | undefined): To
         .join('.*')}$`,
     );
     return (name: string) => re.test(name);
-  });
-  const unknown = only.filter((_, i) => !plan.toggles.some((t) => matchers[i]!(t.name)));
+  };
+  const terms = only.map((n) => ({ text: n, exclude: n.startsWith('!'), matches: matcherOf(n.replace(/^!/, '')) }));
+  const unknown = terms.filter((term) => !plan.toggles.some((t) => term.matches(t.name))).map((term) => term.text);
   if (unknown.length) {
     throw new TinyError(
       `--only: unknown toggle${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`,
@@ -306,7 +308,9 @@ export function onlyToggles(plan: Plan, only: readonly string[] | undefined): To
         .join(', ')}`,
     );
   }
-  return plan.toggles.filter((t) => matchers.some((matches) => matches(t.name)));
+  const included = terms.filter((t) => !t.exclude);
+  const excluded = terms.filter((t) => t.exclude);
+  return plan.toggles.filter((t) => (included.length === 0 || included.some((term) => term.matches(t.name))) && !excluded.some((term) => term.matches(t.name)));
 }
 
 /** The value that flips a bool/tristate default: y -> n, m -> n, n (or unset) -> y. */

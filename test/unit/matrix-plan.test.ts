@@ -152,6 +152,17 @@ describe('planMatrix', () => {
     }
   });
 
+  it('--only leaves out what a !term matches, wherever it stands', () => {
+    const flips = plan.toggles.filter((t) => t.name.startsWith('flip:')).map((t) => t.name);
+    const kept = onlyToggles(plan, ['!flip:bug', 'base', 'flip:*']).map((t) => t.name);
+    expect(kept).toContain('base');
+    expect(kept).not.toContain('flip:bug');
+    expect(kept.filter((n) => n.startsWith('flip:'))).toEqual(flips.filter((n) => n !== 'flip:bug'));
+    // Only exclusions: everything else.
+    expect(onlyToggles(plan, ['!flip:*']).some((t) => t.name.startsWith('flip:'))).toBe(false);
+    expect(() => onlyToggles(plan, ['!flip:nope'])).toThrow('--only: unknown toggle !flip:nope');
+  });
+
   it('--only matches * against toggle names: flip:* is every flip, without:* every patch left out', () => {
     const flips = plan.toggles.filter((t) => t.name.startsWith('flip:')).map((t) => t.name);
     expect(flips.length).toBeGreaterThan(1);
