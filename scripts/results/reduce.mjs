@@ -6,6 +6,8 @@ const comparison = (c) => (c ? { available: c.available, change: c.change } : nu
 
 export function reduceReport(r) {
   if (r.schema_version !== 1) throw new Error(`tiny report --format json: schema_version ${r.schema_version}, this script reads 1`);
+  if (r.failed?.length)
+    throw new Error(`tiny report --config ${r.config}: ${r.failed.length} toggles did not build (${r.failed.map((f) => f.toggle ?? f).join(', ')}): the results need every toggle built`);
   const queueToggle = r.inputs.toggles.find((t) => t.toggle === 'queue');
   return {
     config: r.config,

@@ -69,6 +69,11 @@ export interface GenerateConfigOptions {
   kconfig?: KconfigDb | (() => KconfigDb);
   /** Where the fragment was written, so diagnostics point at `NE2K_PCI: y` in configs/x.yaml. */
   source?: FragmentSource;
+  /**
+   * Fragment symbols this tree may leave at its own value, each with the reason (the option of a
+   * queue patch not meant for this base): one that does not survive is a warning, not an error.
+   */
+  leftToBase?: Readonly<Record<string, string>>;
   /** Progress lines ("make allnoconfig", "round 1: 3 symbols changed"). */
   log?: (line: string) => void;
 }
@@ -247,8 +252,20 @@ export async function generateConfig(opts: GenerateConfigOptions): Promise<Gener
   // 3. Verify.
   const config = normalizeDotConfig(text);
   const final = parseDotConfig(config);
-  const dropped = droppedSymbols(opts.fragment, final, types);
   const warnings: Diagnostic[] = [];
+  const dropped = droppedSymbols(opts.fragment, final, types).filter((d) => {
+    const why = opts.leftToBase?.[d.symbol];
+    if (why === undefined) return true;
+    const pos = opts.source?.positions?.[d.symbol];
+    warnings.push({
+      severity: 'warning',
+      file: opts.source?.file ?? join(buildDir, '.config'),
+      ...(pos ?? {}),
+      message: `CONFIG_${d.symbol} keeps this tree's value (${final.get(d.symbol) ?? 'not set'}): ${why}`,
+      hint: 'port the patch to this base (tiny queue rebase) to make the option settable here',
+    });
+    return false;
+  });
   if (dropped.length) {
     const diags = dropped.map((d) => {
       const e = explainDropped(kconfig(), d, final, opts.fragment);

@@ -93,6 +93,11 @@ export interface Plan {
   baseSymbols: string[];
   /** Things worth telling the user (patches not meant for the base, toggles skipped). */
   notes: string[];
+  /**
+   * Options of queue patches not meant for this base (no meant patch declares them): the
+   * configuration's value for one is not an error where the base's Kconfig decides it.
+   */
+  leftToBase?: Record<string, string>;
 }
 
 const KIND_RANK: Record<ToggleKind, number> = { base: 0, queue: 1, 'all-off': 2, flip: 3, without: 4 };
@@ -271,7 +276,15 @@ export function planMatrix(input: PlanInput): Plan {
       drop: dropFor(queuePatches),
     }),
   );
-  return { toggles, selected, basePatches, queuePatches, symbols, baseSymbols, notes };
+  const declared = new Set(meant.map((p) => p.option).filter(Boolean));
+  const leftToBase: Record<string, string> = {};
+  for (const p of input.queue.series) {
+    if (p.option && !declared.has(p.option) && !meantFor(p, input.version)) leftToBase[p.option] = `its patch ${p.name} is not meant for ${input.version}`;
+  }
+  const configured = Object.keys(leftToBase).filter((o) => o in fragment);
+  if (configured.length)
+    notes.push(`${configured.join(', ')}: options of patches not meant for ${input.version}; where ${input.version} defines ${configured.length > 1 ? 'them' : 'it'}, its Kconfig decides`);
+  return { toggles, selected, basePatches, queuePatches, symbols, baseSymbols, notes, leftToBase };
 }
 
 /** Toggles in report order: base, queue, all-off, flips, withouts (series order within a kind). */

@@ -24,7 +24,7 @@
 // work — run under the first build instead of before it. The first build is the first toggle of
 // the order whatever the others' .configs are (the order starts there), so nothing waits for it.
 
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
@@ -574,8 +574,11 @@ export class MatrixRunner {
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
         runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer)), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
+        ...(this.plan.leftToBase ? { leftToBase: this.plan.leftToBase } : {}),
         kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
       });
+      // Warnings (an option left to this base, an n for a symbol the tree lacks) go to the Kconfig log.
+      if (gen.warnings.length) await appendFile(log, gen.warnings.map((w) => formatDiagnostic(w) + '\n').join(''));
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
       return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs, readyAt: Date.now() };
     } finally {

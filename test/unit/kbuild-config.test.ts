@@ -132,6 +132,25 @@ describe('generateConfig on a modern (fake) tree', () => {
     ]);
   });
 
+  it('warns instead, for a symbol left to the base (the option of a queue patch this base does not get)', async () => {
+    const r = await generateConfig(
+      opts(modern, {
+        fragment: { NET: 'y', NETDEVICES: 'y', NET_ETHERNET: 'y', NE2K_PCI: 'y' },
+        source: { file: 'configs/x.yaml', positions: { NE2K_PCI: { line: 9, column: 5 } } },
+        leftToBase: { NE2K_PCI: 'its patch ne2k is not meant for 6.1' },
+      }),
+    );
+    expect(r.symbols.NE2K_PCI).toBeUndefined();
+    expect(r.warnings).toContainEqual({
+      severity: 'warning',
+      file: 'configs/x.yaml',
+      line: 9,
+      column: 5,
+      message: "CONFIG_NE2K_PCI keeps this tree's value (not set): its patch ne2k is not meant for 6.1",
+      hint: 'port the patch to this base (tiny queue rebase) to make the option settable here',
+    });
+  });
+
   it('rejects a symbol the tree does not define', async () => {
     const e = await expectTinyError(generateConfig(opts(modern, { fragment: { NET: 'y', NE2000_PCI: 'y' } })));
     expect(e.diagnostics.map((d) => d.message)).toEqual(['CONFIG_NE2000_PCI is not defined in this tree (no `config NE2000_PCI` in any Kconfig file read from Kconfig)']);

@@ -152,6 +152,22 @@ describe('planMatrix', () => {
     }
   });
 
+  it("an option whose patch is not meant for the base is left to that base's Kconfig, and the plan says so", () => {
+    const q = {
+      series: [
+        patch('uid16', { option: 'UID16', bases: ['2.6.9'] }),
+        patch('printk', { option: 'PRINTK' }),
+        patch('bug', { option: 'BUG', bases: ['2.6.9'] }),
+        patch('bug', { option: 'BUG', bases: ['2.6.11'] }),
+      ],
+    };
+    const later = planMatrix({ queue: q, version: '2.6.11', select: [], fragment: { UID16: 'n', PRINTK: 'n', BUG: 'n' } });
+    // BUG has a variant for 2.6.11: the configuration's value must hold there.
+    expect(later.leftToBase).toEqual({ UID16: 'its patch uid16 is not meant for 2.6.11' });
+    expect(later.notes).toContain('UID16: options of patches not meant for 2.6.11; where 2.6.11 defines it, its Kconfig decides');
+    expect(planMatrix({ queue: q, version: '2.6.9', select: [], fragment: { UID16: 'n' } }).leftToBase).toEqual({});
+  });
+
   it('--only leaves out what a !term matches, wherever it stands', () => {
     const flips = plan.toggles.filter((t) => t.name.startsWith('flip:')).map((t) => t.name);
     const kept = onlyToggles(plan, ['!flip:bug', 'base', 'flip:*']).map((t) => t.name);
