@@ -133,7 +133,7 @@ describe('non-UTF-8 bytes stay bytes', () => {
     const q = join(work, 'q-rebase');
     await makeQueue(q, tree, { credits: LATIN1_PATCH }, `bases:\n  - version: "0.1"\n    sources:\n      - path: ${newTree}\n`);
 
-    const r = await tiny(['queue', 'rebase', '--queue', q, '--onto', '0.1'], { env });
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--onto', '0.1', '--move'], { env });
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^credits\s+merged\s+offset$/m);
     expect(r.stdout).toMatch(/rewrote 1 of 1 patches for 0\.1/);

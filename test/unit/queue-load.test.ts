@@ -168,6 +168,7 @@ describe('a good queue', () => {
     expect(q.series.filter((p) => p.name === 'posix-timers').map((p) => `${p.file} ${p.bases.join(',')}`)).toEqual([
       'patches/tiny/posix-timers.patch 2.6.9',
       'patches/2.6.11/tiny/posix-timers.patch 2.6.11',
+      'patches/2.6.12-rc2/tiny/posix-timers.patch 2.6.12-rc2',
     ]);
     for (const p of q.series.filter((x) => x.name.startsWith('compat-'))) {
       expect(p.guards).toEqual([{ include: true, negate: false, symbol: 'compat-gcc12' }]);
