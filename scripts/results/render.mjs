@@ -223,7 +223,15 @@ function bench(record, title) {
   );
   const ratios = d.ratios.map((r) => `- ${r.name}: **${r.value.toFixed(2)}×**${r.goal ? ` (goal ${r.goal}: ${meets(r) ? 'met' : 'not met'})` : ''}`).join('\n');
   const load = record.load ? `, load ${record.load.map((x) => x.toFixed(2)).join(' ')}` : '';
-  const phases = d.phases?.length ? ['', `Where the last cold run's time went: ${d.phases.filter((p) => p.s > 0).map((p) => `${p.name} ${seconds(p.s)}`).join('; ')}.`] : [];
+  const phases = d.phases?.length
+    ? [
+        '',
+        `Where the last cold run's time went: ${d.phases
+          .filter((p) => p.s > 0)
+          .map((p) => `${p.name} ${seconds(p.s)}`)
+          .join('; ')}.`,
+      ]
+    : [];
   return [`**${title}** (\`${record.commands[0]}\`, ${date(record.collected_at)}${load}):`, '', legs, '', ratios, ...phases].join('\n');
 }
 
