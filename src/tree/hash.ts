@@ -13,11 +13,11 @@
 
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { Parser, type ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { byteString } from '../util/bytes.js';
 import { start, type Child } from '../util/exec.js';
 import { UnusualTarball } from './tarball.js';
+import { memberPath, walkTarMembers } from './tar-members.js';
 
 type Mode = '100644' | '100755' | '120000';
 
@@ -82,13 +82,6 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
   return (hash(root) ?? createHash('sha1').update('tree 0\0').digest()).toString('hex');
 }
 
-/** Normalise a member name as tar -x would place it (tarball.ts's rule); undefined = not extracted. */
-function memberPath(name: string): string | undefined {
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (!parts.length || parts.includes('..')) return undefined;
-  return parts.join('/');
-}
-
 /** A decoded member name as a byte string (the bytes it was decoded from: tar names are UTF-8 here). */
 const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
 
@@ -111,78 +104,59 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
   const files = new Map<string, Entry>();
   const tops = new Set<string>();
   let topLevelNonDir = false;
-  let unusual: string | undefined;
   // A kept path may be under the top-level directory or not: decided at the end.
   const wanted = (p: string) => {
     const slash = p.indexOf('/');
     return keep.has(p) || (slash >= 0 && keep.has(p.slice(slash + 1)));
   };
-  const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
-  parser.on('warn', (code: string, message: string | Error) => {
-    unusual ??= `${code}: ${String(message)}`;
-  });
-  const parsed = new Promise<void>((resolve, reject) => {
-    parser.on('error', reject);
-    parser.on('abort', reject);
-    parser.on('end', () => resolve());
-    parser.on('entry', (e: ReadEntry) => {
-      const decoded = memberPath(e.path);
-      if (decoded === undefined || unusual) {
+  const walk = walkTarMembers((decoded, e) => {
+    const p = asBytes(decoded);
+    const slash = p.indexOf('/');
+    tops.add(slash < 0 ? p : p.slice(0, slash));
+    switch (e.type) {
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile': {
+        if (slash < 0) topLevelNonDir = true;
+        const mode: Mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
+        const h = createHash('sha1').update(`blob ${e.size}\0`);
+        const kept = wanted(p) || /^([^/]+\/)?Makefile$/.test(p);
+        const chunks: Buffer[] = [];
+        e.on('data', (c: Buffer) => {
+          h.update(c);
+          if (kept) chunks.push(c);
+        });
+        e.on('end', () => {
+          files.set(p, { oid: h.digest(), mode, ...(kept ? { content: byteString(Buffer.concat(chunks)) } : {}) });
+        });
+        return;
+      }
+      case 'SymbolicLink': {
+        if (slash < 0) topLevelNonDir = true;
+        const target = Buffer.from(e.linkpath ?? '', 'utf8');
+        files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
         e.resume();
         return;
       }
-      if (decoded.includes('\uFFFD') || decoded.split('/').some((c) => c.toLowerCase() === '.git')) {
-        unusual = `member name ${JSON.stringify(e.path)} (not UTF-8, or a .git path)`;
+      case 'Link': {
+        if (slash < 0) topLevelNonDir = true;
+        const target = memberPath(e.linkpath ?? '');
+        const hit = target === undefined ? undefined : files.get(asBytes(target));
+        if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
+        else if (wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
+        else files.set(p, hit);
         e.resume();
         return;
       }
-      const p = asBytes(decoded);
-      const slash = p.indexOf('/');
-      tops.add(slash < 0 ? p : p.slice(0, slash));
-      switch (e.type) {
-        case 'File':
-        case 'OldFile':
-        case 'ContiguousFile': {
-          if (slash < 0) topLevelNonDir = true;
-          const mode: Mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
-          const h = createHash('sha1').update(`blob ${e.size}\0`);
-          const kept = wanted(p) || /^([^/]+\/)?Makefile$/.test(p);
-          const chunks: Buffer[] = [];
-          e.on('data', (c: Buffer) => {
-            h.update(c);
-            if (kept) chunks.push(c);
-          });
-          e.on('end', () => {
-            files.set(p, { oid: h.digest(), mode, ...(kept ? { content: byteString(Buffer.concat(chunks)) } : {}) });
-          });
-          return;
-        }
-        case 'SymbolicLink': {
-          if (slash < 0) topLevelNonDir = true;
-          const target = Buffer.from(e.linkpath ?? '', 'utf8');
-          files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
-          e.resume();
-          return;
-        }
-        case 'Link': {
-          if (slash < 0) topLevelNonDir = true;
-          const target = memberPath(e.linkpath ?? '');
-          const hit = target === undefined ? undefined : files.get(asBytes(target));
-          if (!hit) unusual = `hard link ${e.path} -> ${e.linkpath} to an unknown member`;
-          else if (wanted(p) && hit.content === undefined) unusual = `hard link ${e.path} to a member whose content was not kept`;
-          else files.set(p, hit);
-          e.resume();
-          return;
-        }
-        case 'Directory':
-          e.resume();
-          return;
-        default:
-          if (!/Device|FIFO/.test(e.type)) unusual = `member ${e.path} of type ${e.type}`;
-          e.resume();
-      }
-    });
+      case 'Directory':
+        e.resume();
+        return;
+      default:
+        if (!/Device|FIFO/.test(e.type)) walk.markUnusual(`member ${e.path} of type ${e.type}`);
+        e.resume();
+    }
   });
+  const { parser, parsed } = walk;
   try {
     source.pipe(parser as unknown as NodeJS.WritableStream);
     const exited = child
@@ -195,6 +169,7 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
     child?.kill('SIGKILL');
     throw e;
   }
+  const unusual = walk.unusual();
   if (unusual) throw new UnusualTarball(unusual);
   const strip = tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : '';
   const stripped = new Map<string, Entry>();

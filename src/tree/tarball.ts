@@ -9,11 +9,11 @@
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Parser, type ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { CommandNotFound, run, start, type Child } from '../util/exec.js';
 import { git, gitEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { scratchPath, type TreeStore } from './store.js';
+import { memberPath, walkTarMembers } from './tar-members.js';
 
 export interface TarImport {
   tree: string;
@@ -32,14 +32,6 @@ export async function importTarball(store: TreeStore, path: string): Promise<Tar
     if (!(e instanceof UnusualTarball)) throw e;
     return importTarballByExtracting(store, path);
   }
-}
-
-/** Normalise a member name as tar -x would place it; undefined = not extracted. */
-function memberPath(name: string): string | undefined {
-  const parts = name.split('/').filter((p) => p !== '' && p !== '.');
-  if (!parts.length) return undefined;
-  if (parts.includes('..')) return undefined; // GNU tar refuses these members too
-  return parts.join('/');
 }
 
 /** C-style quoting for fast-import paths when needed (quotes, backslashes, control chars). */
@@ -107,83 +99,62 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
   let topLevelNonDir = false;
   const makefiles = new Map<string, string>();
   let marks = 0;
-  let unusual: string | undefined;
-
-  const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
-  parser.on('warn', (code: string, message: string | Error) => {
-    unusual ??= `${code}: ${String(message)}`;
-  });
-
-  const parsed = new Promise<void>((resolve, reject) => {
-    parser.on('error', reject);
-    parser.on('abort', reject);
-    parser.on('end', () => resolve());
-    parser.on('entry', (e: ReadEntry) => {
-      const p = memberPath(e.path);
-      if (p === undefined || unusual) {
-        e.resume();
-        return;
-      }
-      if (p.includes('\uFFFD') || p.split('/').some((c) => c.toLowerCase() === '.git')) {
-        unusual = `member name ${JSON.stringify(e.path)} (not UTF-8, or a .git path)`;
-        e.resume();
-        return;
-      }
-      const slash = p.indexOf('/');
-      tops.add(slash < 0 ? p : p.slice(0, slash));
-      switch (e.type) {
-        case 'File':
-        case 'OldFile':
-        case 'ContiguousFile': {
-          if (slash < 0) topLevelNonDir = true;
-          const mark = ++marks;
-          files.set(p, { mark, mode: (e.mode ?? 0o644) & 0o100 ? '100755' : '100644' });
-          stdin.write(`blob\nmark :${mark}\ndata ${e.size}\n`);
-          const keepMakefile = p.split('/').length <= 2 && p.endsWith('Makefile') && /(^|\/)Makefile$/.test(p);
-          const chunks: Buffer[] = [];
-          e.on('data', (c: Buffer) => {
-            if (keepMakefile) chunks.push(c);
-            if (!stdin.write(c)) {
-              e.pause();
-              stdin.once('drain', () => e.resume());
-            }
-          });
-          e.on('end', () => {
-            stdin.write('\n');
-            if (keepMakefile) makefiles.set(p, Buffer.concat(chunks).toString('utf8'));
-          });
-          return;
-        }
-        case 'SymbolicLink': {
-          if (slash < 0) topLevelNonDir = true;
-          const target = Buffer.from(e.linkpath ?? '', 'utf8');
-          const mark = ++marks;
-          files.set(p, { mark, mode: '120000' });
-          stdin.write(`blob\nmark :${mark}\ndata ${target.length}\n`);
-          stdin.write(target);
+  const walk = walkTarMembers((p, e) => {
+    const slash = p.indexOf('/');
+    tops.add(slash < 0 ? p : p.slice(0, slash));
+    switch (e.type) {
+      case 'File':
+      case 'OldFile':
+      case 'ContiguousFile': {
+        if (slash < 0) topLevelNonDir = true;
+        const mark = ++marks;
+        files.set(p, { mark, mode: (e.mode ?? 0o644) & 0o100 ? '100755' : '100644' });
+        stdin.write(`blob\nmark :${mark}\ndata ${e.size}\n`);
+        const keepMakefile = p.split('/').length <= 2 && p.endsWith('Makefile') && /(^|\/)Makefile$/.test(p);
+        const chunks: Buffer[] = [];
+        e.on('data', (c: Buffer) => {
+          if (keepMakefile) chunks.push(c);
+          if (!stdin.write(c)) {
+            e.pause();
+            stdin.once('drain', () => e.resume());
+          }
+        });
+        e.on('end', () => {
           stdin.write('\n');
-          e.resume();
-          return;
-        }
-        case 'Link': {
-          if (slash < 0) topLevelNonDir = true;
-          const target = memberPath(e.linkpath ?? '');
-          const hit = target === undefined ? undefined : files.get(target);
-          if (!hit) unusual = `hard link ${e.path} -> ${e.linkpath} to an unknown member`;
-          else files.set(p, hit);
-          e.resume();
-          return;
-        }
-        case 'Directory':
-          e.resume();
-          return;
-        default:
-          // devices, fifos: git add ignores them; anything else is unusual.
-          if (!/Device|FIFO/.test(e.type)) unusual = `member ${e.path} of type ${e.type}`;
-          e.resume();
+          if (keepMakefile) makefiles.set(p, Buffer.concat(chunks).toString('utf8'));
+        });
+        return;
       }
-    });
+      case 'SymbolicLink': {
+        if (slash < 0) topLevelNonDir = true;
+        const target = Buffer.from(e.linkpath ?? '', 'utf8');
+        const mark = ++marks;
+        files.set(p, { mark, mode: '120000' });
+        stdin.write(`blob\nmark :${mark}\ndata ${target.length}\n`);
+        stdin.write(target);
+        stdin.write('\n');
+        e.resume();
+        return;
+      }
+      case 'Link': {
+        if (slash < 0) topLevelNonDir = true;
+        const target = memberPath(e.linkpath ?? '');
+        const hit = target === undefined ? undefined : files.get(target);
+        if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
+        else files.set(p, hit);
+        e.resume();
+        return;
+      }
+      case 'Directory':
+        e.resume();
+        return;
+      default:
+        // devices, fifos: git add ignores them; anything else is unusual.
+        if (!/Device|FIFO/.test(e.type)) walk.markUnusual(`member ${e.path} of type ${e.type}`);
+        e.resume();
+    }
   });
+  const { parser, parsed } = walk;
 
   const kill = () => {
     for (const c of children) c.kill('SIGKILL');
@@ -196,6 +167,7 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
     });
     await Promise.race([Promise.all([parsed, decompressDone]), fiEarly]);
     fiEarly.catch(() => {});
+    const unusual = walk.unusual();
     if (unusual) throw new UnusualTarball(unusual);
     const strip = tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : '';
     const lines: string[] = [];
