@@ -60,7 +60,8 @@ describe.skipIf(!TREE)('refresh and rebase of the linux-tiny queue on real 2.6 t
 
   it.skipIf(!NEXT)('rebases onto the next tree: per-patch results, a conflict stops with instructions, --abort restores', async () => {
     const t0 = Date.now();
-    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', NEXT!], { env });
+    // --move: the whole queue moves to the next tree (it already claims that base as a variant set).
+    const r = await tiny(['queue', 'rebase', '--queue', q, '--tree', NEXT!, '--move'], { env });
     const version = /rebase 2\.6\.9 -> (\S+)/.exec(r.stdout)?.[1];
     expect(version).toMatch(/^2\.6\.\d+/);
     const rows = r.stdout.split('\n').filter((l) => /^compat-/.test(l));
