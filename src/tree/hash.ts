@@ -12,12 +12,9 @@
 // between two runs, and its import's private index (import.ts) makes every later import stat-fast.
 
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { decompressCommand, detectCompression } from '../source/compression.js';
 import { byteString } from '../util/bytes.js';
-import { start, type Child } from '../util/exec.js';
 import { UnusualTarball } from './tarball.js';
-import { memberPath, walkTarMembers } from './tar-members.js';
+import { memberPath, openTarStream, walkTarMembers } from './tar-members.js';
 
 type Mode = '100644' | '100755' | '120000';
 
@@ -90,20 +87,9 @@ const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
  * top-level directory is stripped). Throws UnusualTarball when only an import can tell.
  */
 export async function hashTarball(path: string, keep: ReadonlySet<string>): Promise<HashedTree> {
-  const compression = await detectCompression(path);
-  const cmd = decompressCommand(compression, path);
-  let child: Child | undefined;
-  let stderr = '';
-  let source: NodeJS.ReadableStream;
-  if (cmd) {
-    child = start(cmd[0], cmd[1], { onStderr: (b) => (stderr += b.toString()) });
-    source = child.stdout!;
-  } else source = createReadStream(path);
-
+  const tar = await openTarStream(path);
   // Full member path (byte string) -> entry; later members replace earlier ones.
   const files = new Map<string, Entry>();
-  const tops = new Set<string>();
-  let topLevelNonDir = false;
   // A kept path may be under the top-level directory or not: decided at the end.
   const wanted = (p: string) => {
     const slash = p.indexOf('/');
@@ -111,13 +97,23 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
   };
   const walk = walkTarMembers((decoded, e) => {
     const p = asBytes(decoded);
-    const slash = p.indexOf('/');
-    tops.add(slash < 0 ? p : p.slice(0, slash));
     switch (e.type) {
-      case 'File':
-      case 'OldFile':
-      case 'ContiguousFile': {
-        if (slash < 0) topLevelNonDir = true;
+      case 'SymbolicLink': {
+        const target = Buffer.from(e.linkpath ?? '', 'utf8');
+        files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
+        e.resume();
+        return;
+      }
+      case 'Link': {
+        const target = memberPath(e.linkpath ?? '');
+        const hit = target === undefined ? undefined : files.get(asBytes(target));
+        if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
+        else if (wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
+        else files.set(p, hit);
+        e.resume();
+        return;
+      }
+      default: {
         const mode: Mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
         const h = createHash('sha1').update(`blob ${e.size}\0`);
         const kept = wanted(p) || /^([^/]+\/)?Makefile$/.test(p);
@@ -129,49 +125,19 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
         e.on('end', () => {
           files.set(p, { oid: h.digest(), mode, ...(kept ? { content: byteString(Buffer.concat(chunks)) } : {}) });
         });
-        return;
       }
-      case 'SymbolicLink': {
-        if (slash < 0) topLevelNonDir = true;
-        const target = Buffer.from(e.linkpath ?? '', 'utf8');
-        files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
-        e.resume();
-        return;
-      }
-      case 'Link': {
-        if (slash < 0) topLevelNonDir = true;
-        const target = memberPath(e.linkpath ?? '');
-        const hit = target === undefined ? undefined : files.get(asBytes(target));
-        if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
-        else if (wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
-        else files.set(p, hit);
-        e.resume();
-        return;
-      }
-      case 'Directory':
-        e.resume();
-        return;
-      default:
-        if (!/Device|FIFO/.test(e.type)) walk.markUnusual(`member ${e.path} of type ${e.type}`);
-        e.resume();
     }
   });
-  const { parser, parsed } = walk;
   try {
-    source.pipe(parser as unknown as NodeJS.WritableStream);
-    const exited = child
-      ? child.exit.then(({ code, signal }) => {
-          if (code !== 0) throw new Error(`${cmd![0]} -d ${path} failed (${signal ?? `exit ${code}`}): ${stderr.trim().split('\n').slice(-3).join('\n')}`);
-        })
-      : Promise.resolve();
-    await Promise.all([parsed, exited]);
+    tar.source.pipe(walk.parser as unknown as NodeJS.WritableStream);
+    await Promise.all([walk.parsed, tar.finished]);
   } catch (e) {
-    child?.kill('SIGKILL');
+    tar.kill();
     throw e;
   }
   const unusual = walk.unusual();
   if (unusual) throw new UnusualTarball(unusual);
-  const strip = tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : '';
+  const strip = asBytes(walk.strip());
   const stripped = new Map<string, Entry>();
   for (const [p, e] of files) {
     const rel = strip ? p.slice(strip.length) : p;

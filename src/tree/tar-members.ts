@@ -2,7 +2,19 @@
 // of a cold check (hash.ts): the same member names are kept or refused in both, so a hashed tree
 // is exactly the tree an import gives, and a pinned base.tree verifies either way.
 
+import { createReadStream } from 'node:fs';
 import { Parser, type ReadEntry } from 'tar';
+import { decompressCommand, detectCompression } from '../source/compression.js';
+import { exitedCleanly, start, type Child } from '../util/exec.js';
+
+/** A tarball's tar stream: decompressed by the matching program when it is compressed. */
+export async function openTarStream(path: string): Promise<{ source: NodeJS.ReadableStream; finished: Promise<void>; kill: () => void }> {
+  const cmd = decompressCommand(await detectCompression(path), path);
+  if (!cmd) return { source: createReadStream(path), finished: Promise.resolve(), kill: () => {} };
+  let stderr = '';
+  const child: Child = start(cmd[0], cmd[1], { onStderr: (b) => (stderr += b.toString()) });
+  return { source: child.stdout!, finished: exitedCleanly(child, `${cmd[0]} -d ${path}`, () => stderr), kill: () => child.kill('SIGKILL') };
+}
 
 /** Normalise a member name as tar -x would place it; undefined = not extracted (GNU tar refuses '..' too). */
 export function memberPath(name: string): string | undefined {
@@ -20,14 +32,23 @@ export interface MemberWalk {
   unusual(): string | undefined;
   /** Note such a thing; later members are skipped. */
   markUnusual(why: string): void;
+  /**
+   * The top-level directory to strip ("linux-2.6.9/"), as tar -x users expect: '' unless every
+   * member is under one directory. Read once the stream is parsed.
+   */
+  strip(): string;
 }
 
 /**
- * Parse a tar stream, handing `onMember` each member tar -x would extract, by its normalised
- * (decoded) path. Members after anything unusual are drained unread.
+ * Parse a tar stream, handing `onMember` each file, symbolic link and hard link tar -x would
+ * extract, by its normalised (decoded) path. Directories are implied by their contents; devices
+ * and fifos are skipped, as git add skips them; any other member type, and every member after
+ * anything unusual, is drained unread.
  */
 export function walkTarMembers(onMember: (path: string, e: ReadEntry) => void): MemberWalk {
   let unusual: string | undefined;
+  const tops = new Set<string>();
+  let topLevelNonDir = false;
   const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
   parser.on('warn', (code: string, message: string | Error) => {
     unusual ??= `${code}: ${String(message)}`;
@@ -47,7 +68,15 @@ export function walkTarMembers(onMember: (path: string, e: ReadEntry) => void): 
         e.resume();
         return;
       }
-      onMember(p, e);
+      const slash = p.indexOf('/');
+      tops.add(slash < 0 ? p : p.slice(0, slash));
+      if (/^(File|OldFile|ContiguousFile|SymbolicLink|Link)$/.test(e.type)) {
+        if (slash < 0) topLevelNonDir = true;
+        onMember(p, e);
+        return;
+      }
+      if (e.type !== 'Directory' && !/Device|FIFO/.test(e.type)) unusual ??= `member ${e.path} of type ${e.type}`;
+      e.resume();
     });
   });
   return {
@@ -57,5 +86,6 @@ export function walkTarMembers(onMember: (path: string, e: ReadEntry) => void): 
     markUnusual: (why) => {
       unusual ??= why;
     },
+    strip: () => (tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : ''),
   };
 }

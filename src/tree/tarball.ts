@@ -6,14 +6,13 @@
 //    entries) and to cross-check the fast path in tests.
 // Either way the tarball's single top-level directory is stripped.
 
-import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decompressCommand, detectCompression } from '../source/compression.js';
-import { CommandNotFound, run, start, type Child } from '../util/exec.js';
+import { exitedCleanly, run, start } from '../util/exec.js';
 import { git, gitEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { scratchPath, type TreeStore } from './store.js';
-import { memberPath, walkTarMembers } from './tar-members.js';
+import { memberPath, openTarStream, walkTarMembers } from './tar-members.js';
 
 export interface TarImport {
   tree: string;
@@ -48,22 +47,7 @@ export function fastImportPath(p: string): string {
   return Buffer.from(out, 'latin1').toString('utf8') + '"';
 }
 
-function waitExit(child: Child, what: string, stderr: () => string): Promise<void> {
-  return child.exit.then(
-    ({ code, signal }) => {
-      if (code !== 0) throw new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr().trim().split('\n').slice(-5).join('\n')}`);
-    },
-    (e: Error) => {
-      throw e instanceof CommandNotFound ? new Error(`${what}: command not found (is it installed?)`) : e;
-    },
-  );
-}
-
 export async function importTarballStreaming(store: TreeStore, path: string): Promise<TarImport> {
-  const compression = await detectCompression(path);
-  const cmd = decompressCommand(compression, path);
-  const children: Child[] = [];
-  let decompressErr = '';
   let fiErr = '';
   const tmpRef = `refs/tiny/import/${process.pid}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
 
@@ -77,36 +61,21 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
     stdout: 'ignore',
     onStderr: (b) => (fiErr += b.toString()),
   });
-  children.push(fi);
-  const fiDone = waitExit(fi, 'git fast-import', () => fiErr);
+  const fiDone = exitedCleanly(fi, 'git fast-import', () => fiErr);
   const stdin = fi.stdin!;
 
-  let source: NodeJS.ReadableStream;
-  let decompressDone: Promise<void> = Promise.resolve();
-  if (cmd) {
-    // The decompressed tar stream: bytes, piped into the parser below.
-    const d = start(cmd[0], cmd[1], { onStderr: (b) => (decompressErr += b.toString()) });
-    children.push(d);
-    decompressDone = waitExit(d, `${cmd[0]} -d ${path}`, () => decompressErr);
-    source = d.stdout!;
-  } else {
-    source = createReadStream(path);
-  }
+  // The decompressed tar stream: bytes, piped into the parser below.
+  const tar = await openTarStream(path);
 
   // path -> blob mark and mode; later members replace earlier ones, as with tar -x.
   const files = new Map<string, { mark: number; mode: '100644' | '100755' | '120000' }>();
-  const tops = new Set<string>();
-  let topLevelNonDir = false;
   const makefiles = new Map<string, string>();
   let marks = 0;
   const walk = walkTarMembers((p, e) => {
-    const slash = p.indexOf('/');
-    tops.add(slash < 0 ? p : p.slice(0, slash));
     switch (e.type) {
       case 'File':
       case 'OldFile':
       case 'ContiguousFile': {
-        if (slash < 0) topLevelNonDir = true;
         const mark = ++marks;
         files.set(p, { mark, mode: (e.mode ?? 0o644) & 0o100 ? '100755' : '100644' });
         stdin.write(`blob\nmark :${mark}\ndata ${e.size}\n`);
@@ -126,7 +95,6 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
         return;
       }
       case 'SymbolicLink': {
-        if (slash < 0) topLevelNonDir = true;
         const target = Buffer.from(e.linkpath ?? '', 'utf8');
         const mark = ++marks;
         files.set(p, { mark, mode: '120000' });
@@ -136,40 +104,32 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
         e.resume();
         return;
       }
-      case 'Link': {
-        if (slash < 0) topLevelNonDir = true;
+      default: {
+        // A hard link (walkTarMembers hands over files, symbolic and hard links only).
         const target = memberPath(e.linkpath ?? '');
         const hit = target === undefined ? undefined : files.get(target);
         if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
         else files.set(p, hit);
         e.resume();
-        return;
       }
-      case 'Directory':
-        e.resume();
-        return;
-      default:
-        // devices, fifos: git add ignores them; anything else is unusual.
-        if (!/Device|FIFO/.test(e.type)) walk.markUnusual(`member ${e.path} of type ${e.type}`);
-        e.resume();
     }
   });
-  const { parser, parsed } = walk;
 
   const kill = () => {
-    for (const c of children) c.kill('SIGKILL');
+    fi.kill('SIGKILL');
+    tar.kill();
   };
   try {
-    source.pipe(parser as unknown as NodeJS.WritableStream);
+    tar.source.pipe(walk.parser as unknown as NodeJS.WritableStream);
     // fast-import ending before we say "done" means it failed: stop waiting for the stream.
     const fiEarly = fiDone.then(() => {
       throw new Error('git fast-import exited before the end of the stream');
     });
-    await Promise.race([Promise.all([parsed, decompressDone]), fiEarly]);
+    await Promise.race([Promise.all([walk.parsed, tar.finished]), fiEarly]);
     fiEarly.catch(() => {});
     const unusual = walk.unusual();
     if (unusual) throw new UnusualTarball(unusual);
-    const strip = tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : '';
+    const strip = walk.strip();
     const lines: string[] = [];
     let makefile: string | undefined;
     for (const [p, f] of files) {
@@ -187,7 +147,7 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
     return { tree, makefile, method: 'fast-import' };
   } catch (e) {
     kill();
-    await Promise.allSettled([fiDone, decompressDone]);
+    await Promise.allSettled([fiDone, tar.finished]);
     throw e;
   } finally {
     await git(store.gitDir, ['update-ref', '-d', tmpRef], { allowFail: true });

@@ -327,3 +327,18 @@ export async function stream(cmd: string, args: readonly string[], opts: StreamO
   if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
   return result;
 }
+
+/**
+ * Settles when `child` exits 0; rejects naming `what`, its exit status and the last lines of its
+ * stderr (`stderr()`, read then), or that the command is not installed.
+ */
+export function exitedCleanly(child: Child, what: string, stderr: () => string): Promise<void> {
+  return child.exit.then(
+    ({ code, signal }) => {
+      if (code !== 0) throw new Error(`${what} failed (${signal ?? `exit ${code}`}): ${stderr().trim().split('\n').slice(-5).join('\n')}`);
+    },
+    (e: Error) => {
+      throw e instanceof CommandNotFound ? new Error(`${what}: command not found (is it installed?)`) : e;
+    },
+  );
+}
