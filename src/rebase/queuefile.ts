@@ -25,6 +25,17 @@ export interface RebaseEditResult {
   droppedPatches: string[];
 }
 
+/** An empty `bases:` list, placed right after `base:` (a plain set would append it after series:). */
+function newBasesList(doc: ReturnType<typeof parseDocument>): YAMLSeq {
+  const bases = new YAMLSeq();
+  const root = doc.contents as YAMLMap;
+  const at = root.items.findIndex((p) => isScalar(p.key) && p.key.value === 'base');
+  const pair = doc.createPair('bases', bases);
+  root.items.splice(at + 1, 0, pair as (typeof root.items)[number]);
+  if (isScalar(pair.key)) pair.key.spaceBefore = true;
+  return bases;
+}
+
 function versionOf(node: unknown): string | undefined {
   if (!isMap(node)) return undefined;
   const v = node.get('version');
@@ -63,15 +74,7 @@ export function rebaseQueueYamlWithDrops(text: string, edit: RebaseEdit): Rebase
   newNode ??= doc.createNode(edit.newBase) as Node;
   doc.set('base', newNode);
 
-  if (!bases) {
-    bases = new YAMLSeq();
-    // Place bases: right after base: (a plain set would append it after series:).
-    const root = doc.contents as YAMLMap;
-    const at = root.items.findIndex((p) => isScalar(p.key) && p.key.value === 'base');
-    const pair = doc.createPair('bases', bases);
-    root.items.splice(at + 1, 0, pair as (typeof root.items)[number]);
-    if (isScalar(pair.key)) pair.key.spaceBefore = true;
-  }
+  bases ??= newBasesList(doc);
   // Rebased onto another tree of the same version (a vendor tree, a fixed tarball): that
   // version is the base now; listing it twice would make the queue invalid.
   if (edit.oldVersion !== edit.newBase.version) bases.items.unshift(oldBase);
@@ -155,16 +158,9 @@ export function addBaseToQueueYaml(text: string, edit: AddBaseEdit): string {
   const doc = parseDocument(text);
   const newVersion = edit.newBase.version;
   if (!edit.claimed.includes(newVersion)) {
-    let bases = doc.get('bases', true) as YAMLSeq | undefined;
-    if (bases !== undefined && !isSeq(bases)) throw new Error('queue.yaml: bases: is not a list');
-    if (!bases) {
-      bases = new YAMLSeq();
-      const root = doc.contents as YAMLMap;
-      const at = root.items.findIndex((p) => isScalar(p.key) && p.key.value === 'base');
-      const pair = doc.createPair('bases', bases);
-      root.items.splice(at + 1, 0, pair as (typeof root.items)[number]);
-      if (isScalar(pair.key)) pair.key.spaceBefore = true;
-    }
+    const listed = doc.get('bases', true) as YAMLSeq | undefined;
+    if (listed !== undefined && !isSeq(listed)) throw new Error('queue.yaml: bases: is not a list');
+    const bases = listed ?? newBasesList(doc);
     const node = doc.createNode(edit.newBase) as YAMLMap;
     node.set('version', versionNode(newVersion));
     bases.items.push(node);
