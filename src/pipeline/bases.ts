@@ -9,7 +9,7 @@
 
 import type { BaseSpec, Queue } from '../queue/types.js';
 import { describeSource, downloadPath, resolveSource, sourceFromCli } from '../source/index.js';
-import { importBase, readBaseWithoutImport, storedPinnedBase, type TreeStore } from '../tree/index.js';
+import { checkPin, importBase, readBaseWithoutImport, storedPinnedBase, type TreeStore } from '../tree/index.js';
 import { TinyError } from '../util/diagnostics.js';
 
 export interface ImportedBase {
@@ -167,14 +167,7 @@ async function readSpec(spec: BaseSpec, store: TreeStore, cacheDir: string, keep
     }
     const read = await readBaseWithoutImport(store, resolved, keep);
     if (!read) return undefined;
-    if (spec.tree && spec.tree.toLowerCase() !== read.tree) {
-      throw new TinyError(
-        `tree mismatch for base ${spec.version} from ${describeSource(source)}: expected tree ${spec.tree.toLowerCase()}, got ${read.tree}`,
-        2,
-        [],
-        'the source is not the pristine tree the queue pins (base.tree): use the right source, or update base.tree if the change is intended',
-      );
-    }
+    if (spec.tree) checkPin(spec.version, describeSource(source), spec.tree, read.tree);
     return { version: spec.version, tree: read.tree, origin: describeSource(source), files: read.files, links: read.links, pinVerified: spec.tree !== undefined, fromStore: read.fromStore };
   }
   return undefined;

@@ -83,14 +83,7 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
   if (!/^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(version) || version.includes('..') || version.endsWith('.lock')) {
     throw new TinyError(`"${version}" is not usable as a kernel version (letters, digits, ".", "_", "+", "-")`, 2);
   }
-  if (opts.expectTree && opts.expectTree.toLowerCase() !== tree) {
-    throw new TinyError(
-      `tree mismatch for base ${version} from ${describeSource(resolved)}: expected tree ${opts.expectTree.toLowerCase()}, got ${tree}`,
-      2,
-      [],
-      'the source is not the pristine tree the queue pins (base.tree): use the right source, or update base.tree if the change is intended',
-    );
-  }
+  if (opts.expectTree) checkPin(version, describeSource(resolved), opts.expectTree, tree);
   const commit = await baseCommit(store, tree, version);
   await git(store.gitDir, ['update-ref', `refs/tags/base/${version}`, commit]);
   return { version, commit, tree };
@@ -102,6 +95,17 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
  * import is the way: the source is already imported (reading the store is faster), is a git
  * repository, or has something only the importer handles.
  */
+/** A base's tree against the queue's pin (base.tree): a mismatch is exit 2, naming the source. */
+export function checkPin(version: string, from: string, pinned: string, tree: string): void {
+  if (pinned.toLowerCase() === tree) return;
+  throw new TinyError(
+    `tree mismatch for base ${version} from ${from}: expected tree ${pinned.toLowerCase()}, got ${tree}`,
+    2,
+    [],
+    'the source is not the pristine tree the queue pins (base.tree): use the right source, or update base.tree if the change is intended',
+  );
+}
+
 export async function readBaseWithoutImport(
   store: TreeStore,
   resolved: ResolvedSource,
