@@ -2,15 +2,17 @@
 // with the product's queue: configs/allnoconfig.yaml and configs/webserver.yaml built in the
 // gcc-12-i386 podman container with the compat series (queue/queue.yaml, guard +compat-gcc12,
 // which both configurations take as part of their base). allnoconfig's base, built in two
-// fresh cache directories, gives the same vmlinux and bzImage, byte for byte; webserver's
+// fresh cache directories, gives the same vmlinux and bzImage, byte for byte, and a third
+// cache that starts with the second's ccache compiles nothing itself; webserver's
 // base and queue point (in the run's shared cache, where boot-2.6 built the queue point) have
 // the same size: the queue with every option at its default is a no-op.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listRecords, openRecordStore } from '../../src/store/index.js';
 import { createRuntime, defaultToolchainsDir, ensureImage, loadToolchain } from '../../src/toolchain/index.js';
 import { REPO, tiny } from '../helpers/cli.js';
 import { expectJsonOutput } from '../helpers/json-contract.js';
@@ -96,6 +98,26 @@ if (skipWhy) {
         expect(base.key).toBe(first!.key);
         expect(base.sha256.vmlinux).toBe(first!.sha256.vmlinux);
         expect(base.sha256.bzImage).toBe(first!.sha256.bzImage);
+      },
+      SLOW,
+    );
+
+    it(
+      "allnoconfig in a third cache that starts with the second's ccache: built again, every compilation a ccache hit",
+      async () => {
+        const third = await mkdtemp(join(tmpdir(), 'tiny-e2e-build26c-'));
+        caches.push(third);
+        await cp(join(caches[1]!, 'ccache'), join(third, 'ccache'), { recursive: true });
+        const j = await build('allnoconfig', third, 'base');
+        const base = j.toggles.find((t) => t.toggle === 'base')!;
+        expect(base.status).toBe('built');
+        expect(base.sha256.bzImage).toBe(first!.sha256.bzImage);
+        const [record] = await listRecords(await openRecordStore(third), { config: 'allnoconfig' });
+        const stats = record!.ccache!.stats;
+        // A date in autoconf.h, which every object includes, made all but a handful miss
+        // (compat-kconfig-notimestamp). Kbuild's few objects without it are hits either way.
+        expect(stats.hits, JSON.stringify(stats)).toBeGreaterThanOrEqual(Math.floor(stats.calls * 0.95));
+        expect(stats.calls).toBeGreaterThan(100);
       },
       SLOW,
     );
