@@ -6,9 +6,10 @@
 // A checkout killed half-way (kill -9, a closed terminal, the OOM killer) leaves git's
 // index.lock in the worktree's admin directory (trees.git/worktrees/<name>/) and half the files.
 // Everything here runs under tiny's own lock of the worktree's path, so no live git of ours can
-// own that state: the next materialize recovers it and says so. A `git worktree add` that did
-// not finish (its admin directory still says "initializing") is removed and made again — it
-// holds only files of that checkout; a move to another commit that did not finish (tiny's
+// own that state: the next materialize recovers it and says so. A new worktree is registered
+// (`git worktree add --no-checkout`), locked as "initializing" while its files are checked out,
+// then unlocked: one killed before that (its admin directory still says "initializing") is
+// removed and made again — it holds only files of that checkout; a move to another commit that did not finish (tiny's
 // marker tiny-checkout in the admin directory) is finished with a forced checkout — the move
 // only started on a worktree without local changes.
 //
@@ -120,7 +121,7 @@ async function recoverWorktree(store: TreeStore, path: string, admin: string): P
     await rm(admin, { recursive: true, force: true });
     for (const e of await readdir(path).catch(() => [] as string[])) await rm(join(path, e), { recursive: true, force: true });
     await git(store.gitDir, ['worktree', 'prune']);
-    notice(`recovered ${path}: its checkout was killed half-way (git worktree add did not finish${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
+    notice(`recovered ${path}: its checkout was killed half-way (the worktree was still being made${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
     return 'remake';
   }
   const moving = await exists(join(admin, MOVING));
@@ -172,30 +173,33 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
     for (const admin of await adminDirsFor(store, path)) {
       if ((await readFile(join(admin, 'locked'), 'utf8').catch(() => '')).trim() === 'initializing') await rm(admin, { recursive: true, force: true });
     }
-    await git(store.gitDir, ['worktree', 'prune']);
-    try {
-      await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', ...(opts.sparse ? ['--no-checkout'] : []), path, id]);
-    } catch (e) {
-      if (await looksLikeNoSpace(e, path)) throw noSpaceAt(path, e);
-      throw new TinyError(`cannot check out ${id} at ${path}: ${e instanceof ExecError ? e.result.stderr.trim() : (e as Error).message}`, 2);
-    }
+    // Registered first (no checkout: quick) under the store's lock of its worktree list, so a
+    // `worktree prune` never meets another materialize's admin directory half made; locked as
+    // "initializing" until its files are all there, so a kill meanwhile leaves a worktree to
+    // make again (above), never a half checkout taken for local changes.
+    await withLock(join(store.gitDir, 'tiny', 'locks', 'worktree-list.lock'), async () => {
+      await git(store.gitDir, ['worktree', 'prune']);
+      try {
+        await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', path, id]);
+      } catch (e) {
+        if (await looksLikeNoSpace(e, path)) throw noSpaceAt(path, e);
+        throw new TinyError(`cannot check out ${id} at ${path}: ${e instanceof ExecError ? e.result.stderr.trim() : (e as Error).message}`, 2);
+      }
+    });
+    const admin = (await adminDirOf(path))!;
     if (opts.sparse) {
-      // Registered with an empty index and no files: the patterns first, then the checkout as
-      // a move. Its marker is there from now on: a kill in between leaves a move to finish, not
-      // an empty index that would look like local changes.
-      const admin = (await adminDirOf(path))!;
-      await writeFile(join(admin, MOVING), `${id}\n`);
       await mkdir(join(admin, 'info'), { recursive: true });
       await writeFile(sparseFile(admin), sparseText(opts.sparse));
-      await moveTo(path, id, { ...opts, force: true }, true);
     }
+    await moveTo(path, id, { ...opts, force: true }, true);
+    await git(store.gitDir, ['worktree', 'unlock', path]);
     return { path, reused: false };
   });
 }
 
 /**
  * Move our worktree at `path` to `id`. Returns true (it was reused). `fresh`: just registered
- * without a checkout (sparse), so its empty index is not a local change.
+ * without a checkout, so its empty index is not a local change.
  */
 async function moveTo(path: string, id: string, opts: MaterializeOptions, fresh = false): Promise<boolean> {
   const admin = await adminDirOf(path);

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -113,15 +114,17 @@ describe('materialize', () => {
     expect(await filesIn(full)).toEqual(['Makefile', 'scripts/mkversion']);
   });
 
-  it('finishes a sparse checkout killed after the worktree was registered', async () => {
-    const dir = worktreeFor(store, 'sparse-killed');
-    // What a kill right after `git worktree add --no-checkout` leaves: no files, an empty
-    // index, and tiny's move marker in the admin directory.
-    await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', dir, base]);
-    const admin = join(store.gitDir, 'worktrees', 'sparse-killed');
-    await writeFile(join(admin, 'tiny-checkout'), `${base}\n`);
-    expect(await materialize(store, base, dir, { sparse: ['Makefile*'] })).toEqual({ path: dir, reused: true });
+  it('makes again a worktree whose checkout was killed after it was registered', async () => {
+    const dir = worktreeFor(store, 'killed-checkout');
+    // What a kill during the checkout leaves: the worktree registered and locked as
+    // "initializing", part of its files written.
+    await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', dir, base]);
+    await writeFile(join(dir, 'Makefile'), 'half written');
+    expect(await materialize(store, base, dir, { sparse: ['Makefile*'] })).toEqual({ path: dir, reused: false });
     expect(await filesIn(dir)).toEqual(['Makefile']);
+    expect(await readFile(join(dir, 'Makefile'), 'utf8')).toContain('VERSION = 2');
+    // Unlocked once checked out: git may prune or move it like any other.
+    expect(existsSync(join(store.gitDir, 'worktrees', 'killed-checkout', 'locked'))).toBe(false);
   });
 
   it("the Kconfig lane's patterns write exactly what the config memo says Kconfig reads", async () => {
