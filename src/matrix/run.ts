@@ -18,13 +18,15 @@
 // are for machines with more cores than one make keeps busy.
 //
 // Head start (RunOptions.headStart, one lane): buildOrder configures the first toggle, starts
-// its build at once (a full build on a cold cache: minutes) and configures the others meanwhile
-// in a Kconfig lane of their own (a sparse worktree of what Kconfig reads, and a build
-// directory, used for Kconfig only), so the Kconfig rounds, patch series and worktree moves of
-// every other toggle — serial, latency-bound work — run under the first build instead of before
-// it. The lane's worktree is sparse because its checkout competes with that build for the cores:
-// the whole 2.6.9 tree is 16,448 files, Kconfig reads 1,279. The first build is the first toggle of
-// the order whatever the others' .configs are (the order starts there), so nothing waits for it.
+// its build at once (a full build on a cold cache: minutes) and configures the others meanwhile,
+// so the Kconfig rounds, patch series and worktree moves of every other toggle — serial,
+// latency-bound work — run under the first build instead of before it. Every toggle configures
+// in a Kconfig lane (a sparse worktree of what Kconfig reads, and a build directory, used for
+// Kconfig only); while the first one does, lane 0 is checked out at its selection and its
+// container started. The Kconfig lane is sparse because its checkout competes with lane 0's and
+// with the first build for the cores: the whole 2.6.9 tree is 16,448 files, Kconfig reads 1,279.
+// The first build is the first toggle of the order whatever the others' .configs are (the order
+// starts there), so nothing waits for it.
 
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';

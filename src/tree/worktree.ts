@@ -9,9 +9,9 @@
 // own that state: the next materialize recovers it and says so. A new worktree is registered
 // (`git worktree add --no-checkout`), locked as "initializing" while its files are checked out,
 // then unlocked: one killed before that (its admin directory still says "initializing") is
-// removed and made again — it holds only files of that checkout; a move to another commit that did not finish (tiny's
-// marker tiny-checkout in the admin directory) is finished with a forced checkout — the move
-// only started on a worktree without local changes.
+// removed and made again — it holds only files of that checkout; a move to another commit that
+// did not finish (tiny's marker tiny-checkout in the admin directory) is finished with a forced
+// checkout — the move only started on a worktree without local changes.
 //
 // A sparse worktree (MaterializeOptions.sparse) holds only the paths its patterns match: the
 // patterns live in its admin directory (info/sparse-checkout), and every git command tiny runs
