@@ -68,9 +68,9 @@ function phasesOf(toggles, wall, inToggles, overheads, afterKconfig) {
   return [
     { name: 'the whole run (wall)', s: wall },
     { name: 'make, all toggles', s: sum('make_ms') },
-    { name: "Kconfig, all toggles (the first beside lane 0's checkout, the others under its build)", s: sum('kconfig_ms') },
+    { name: 'Kconfig, all toggles (after the first, under its build)', s: sum('kconfig_ms') },
     { name: 'patch series, all toggles', s: sum('series_ms') },
-    { name: "worktree moves, all toggles (lane 0's first checkout beside the first Kconfig)", s: sum('tree_ms') },
+    { name: 'worktree moves, all toggles', s: sum('tree_ms') },
     { name: 'measuring, all toggles', s: sum('measure_ms') },
     { name: 'records, all toggles', s: sum('record_ms') },
     // With a head start the toggles' times overlap and can add up to more than the run.

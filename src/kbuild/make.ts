@@ -196,15 +196,6 @@ export interface KbuildRun {
   keepGoing?: boolean;
 }
 
-/**
- * Start the container of a session ahead of its first make (it runs a command that does
- * nothing): the engine's start is then paid while something else waits, not by the make.
- */
-export async function startContainer(spec: KbuildSpec): Promise<void> {
-  const r = await run(spec, ['true'], 60_000);
-  if (r.code !== 0) throw new TinyError(`the build container did not start: ${r.output.trim().split('\n').slice(-3).join('\n')}`, 1);
-}
-
 /** Build `targets` (make -jN) in the container. The outcome's output is the log's tail. */
 export async function runKbuild(spec: KbuildSpec, r: KbuildRun): Promise<RunOutcome> {
   return run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);

@@ -18,15 +18,16 @@
 // are for machines with more cores than one make keeps busy.
 //
 // Head start (RunOptions.headStart, one lane): buildOrder configures the first toggle, starts
-// its build at once (a full build on a cold cache: minutes) and configures the others meanwhile,
-// so the Kconfig rounds, patch series and worktree moves of every other toggle — serial,
-// latency-bound work — run under the first build instead of before it. Every toggle configures
-// in a Kconfig lane (a sparse worktree of what Kconfig reads, and a build directory, used for
-// Kconfig only); while the first one does, lane 0 is checked out at its selection and its
-// container started. The Kconfig lane is sparse because its checkout competes with lane 0's and
-// with the first build for the cores: the whole 2.6.9 tree is 16,448 files, Kconfig reads 1,279.
-// The first build is the first toggle of the order whatever the others' .configs are (the order
-// starts there), so nothing waits for it.
+// its build at once (a full build on a cold cache: minutes) and configures the others meanwhile
+// in a Kconfig lane of their own (a sparse worktree of what Kconfig reads, and a build
+// directory, used for Kconfig only), so the Kconfig rounds, patch series and worktree moves of
+// every other toggle — serial, latency-bound work — run under the first build instead of before
+// it. The lane's worktree is sparse because its checkout competes with that build for the
+// cores: the whole 2.6.9 tree is 16,448 files, Kconfig reads 1,279. The first toggle itself is
+// configured in lane 0 after its checkout, not beside it: on two cores the whole tree's checkout
+// (system time, two workers) and Kconfig only slow each other (measured: the first make started
+// 4-7 s later). The first build is the first toggle of the order whatever the others' .configs
+// are (the order starts there), so nothing waits for it.
 
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -35,7 +36,7 @@ import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
 import { buildDate, buildEnv, type BuildDate } from '../kbuild/env.js';
 import { ccacheContainer, parseStatsLog, PROBE_WRAPPER, PROBE_WRAPPER_DIR, redactUrl, STATS_LOG_NAME, type CcacheStats } from '../kbuild/ccache.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
-import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, startContainer, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
+import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
@@ -249,11 +250,6 @@ export class MatrixRunner {
   private kconfigLaneQueue: Promise<unknown> = Promise.resolve();
   /** Configure in the Kconfig lane (while the head start builds in lane 0). */
   private configureAside = false;
-  /**
-   * The head start's lane 0, made ready for the first build while its Kconfig ran aside: the
-   * worktree checked out and the container started, and what that took (the toggle's too).
-   */
-  private readonly laneAhead = new Map<string, { treeMs: number; containers: number; containerStartMs: number }>();
   /** Toggles whose run began in buildOrder (the head start): runToggle takes over the promise. */
   private readonly early = new Map<string, Promise<ToggleResult>>();
   /** The last event of each toggle, to replay for the head start, begun before anyone listened. */
@@ -797,14 +793,6 @@ export class MatrixRunner {
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
     durations.tree = Date.now() - t0;
     timings.tree += durations.tree;
-    // Lane 0 made ready during this toggle's Kconfig (the head start): its work too.
-    const ahead = this.laneAhead.get(t.name);
-    if (ahead) {
-      this.laneAhead.delete(t.name);
-      timings.tree += ahead.treeMs;
-      timings.containers += ahead.containers;
-      timings.containerStart += ahead.containerStartMs;
-    }
 
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.log`);
     await mkdir(logDir(s.cacheDir, s.config.name), { recursive: true });
@@ -944,20 +932,16 @@ export class MatrixRunner {
     };
     if (this.opts.headStart && this.lanes.length === 1) {
       // The first toggle that configures is where the order starts: build it now, configure the
-      // rest meanwhile. Every toggle configures in the Kconfig lane (a sparse worktree: checked
-      // out in a moment), while lane 0 gets the first one's tree and container.
+      // rest aside in the Kconfig lane meanwhile.
+      while (next < toggles.length && !this.aborted) {
+        const t = toggles[next++]!;
+        if (await configure(t)) {
+          this.early.set(t.name, this.runToggle(t));
+          break;
+        }
+      }
       this.configureAside = true;
       try {
-        while (next < toggles.length && !this.aborted) {
-          const t = toggles[next++]!;
-          const ready = this.prepareLaneAhead(t);
-          const ok = await configure(t);
-          await ready;
-          if (ok) {
-            this.early.set(t.name, this.runToggle(t));
-            break;
-          }
-        }
         await worker();
       } finally {
         this.configureAside = false;
@@ -977,38 +961,6 @@ export class MatrixRunner {
       for (const [follower, owner] of same) if (owner === name) out.push(byName.get(follower)!);
     }
     return [...out, ...rest];
-  }
-
-  /**
-   * Lane 0 checked out at the toggle's selection and its container started, while the toggle's
-   * Kconfig runs in the Kconfig lane: on a cold cache the checkout of a whole tree (2-4 s for
-   * 2.6.9) and the engine's start no longer wait for Kconfig, nor Kconfig for them. Never
-   * throws: the build moves the lane itself and reports what fails.
-   */
-  private async prepareLaneAhead(t: Toggle): Promise<void> {
-    try {
-      const { commit } = await this.seriesFor(t);
-      const lane = await this.acquire(t.selection);
-      try {
-        const t0 = Date.now();
-        await this.moveLane(lane, commit, t.selection);
-        await this.prepareBuildDir(lane);
-        const ahead = { treeMs: Date.now() - t0, containers: 0, containerStartMs: 0 };
-        if (this.opts.sessions && this.setup.runtime.openSession) {
-          await startContainer(
-            this.kbuildSpec(lane, undefined, (u) => {
-              ahead.containers++;
-              ahead.containerStartMs += u.startMs ?? 0;
-            }),
-          );
-        }
-        this.laneAhead.set(t.name, ahead);
-      } finally {
-        this.release(lane);
-      }
-    } catch {
-      /* the build does it again, and says what failed */
-    }
   }
 
   /** Run toggles with one worker per lane (the CLI drives runToggle itself, through listr2). */
