@@ -70,6 +70,14 @@ export function readByKconfig(path: string): boolean {
   return /^(Kconfig|Makefile|Kbuild)/.test(base) || path.startsWith('scripts/') || /(^|\/)configs\//.test(path) || /defconfig$/.test(base) || /\.config$/.test(base);
 }
 
+/**
+ * readByKconfig in gitignore syntax: the sparse checkout of the head start's Kconfig lane,
+ * which only configures (a worktree of what Kconfig reads, not the whole tree). The memo above
+ * already trusts that nothing else decides a .config; these match the same paths and a few
+ * more (a directory named Kconfig... brings its files along), never fewer.
+ */
+export const KCONFIG_SPARSE: readonly string[] = ['Kconfig*', 'Makefile*', 'Kbuild*', '/scripts/', 'configs/', '*defconfig', '*.config'];
+
 /** What Kconfig reads of a tree (readByKconfig), as one hash: toggles whose patches touch only code share their .config. */
 export function kconfigIdentityOf(lsTree: string): string {
   const picked = lsTree.split('\n').filter((line) => {

@@ -6,11 +6,18 @@
 // A checkout killed half-way (kill -9, a closed terminal, the OOM killer) leaves git's
 // index.lock in the worktree's admin directory (trees.git/worktrees/<name>/) and half the files.
 // Everything here runs under tiny's own lock of the worktree's path, so no live git of ours can
-// own that state: the next materialize recovers it and says so. A `git worktree add` that did
-// not finish (its admin directory still says "initializing") is removed and made again — it
-// holds only files of that checkout; a move to another commit that did not finish (tiny's
-// marker tiny-checkout in the admin directory) is finished with a forced checkout — the move
-// only started on a worktree without local changes.
+// own that state: the next materialize recovers it and says so. A new worktree is registered
+// (`git worktree add --no-checkout`), locked as "initializing" while its files are checked out,
+// then unlocked: one killed before that (its admin directory still says "initializing") is
+// removed and made again — it holds only files of that checkout; a move to another commit that
+// did not finish (tiny's marker tiny-checkout in the admin directory) is finished with a forced
+// checkout — the move only started on a worktree without local changes.
+//
+// A sparse worktree (MaterializeOptions.sparse) holds only the paths its patterns match: the
+// patterns live in its admin directory (info/sparse-checkout), and every git command tiny runs
+// in it turns sparse checkout on for that command (-c core.sparseCheckout=true), so the store's
+// configuration is never changed. Checking out the 2.6.9 tree writes 16,448 files (about 8 s of
+// system time on a loaded machine); what Kconfig reads is 1,279 of them.
 
 import { createHash } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
@@ -29,6 +36,23 @@ export interface MaterializeOptions {
   force?: boolean;
   /** How the user asks for `force` (in the hint when local changes stop a move), e.g. "--force". */
   forceHint?: string;
+  /**
+   * Write only the paths these patterns match (gitignore syntax, git's non-cone sparse
+   * checkout); the other files of the commit are left out. An existing full worktree is made
+   * sparse (its other files removed), and a sparse one keeps its patterns across moves.
+   */
+  sparse?: readonly string[];
+}
+
+/** git's global options that make one command honour a worktree's info/sparse-checkout. */
+const SPARSE_ON = ['-c', 'core.sparseCheckout=true', '-c', 'core.sparseCheckoutCone=false'];
+
+/** The patterns file of a worktree, and its content for `patterns`. */
+function sparseFile(admin: string): string {
+  return join(admin, 'info', 'sparse-checkout');
+}
+function sparseText(patterns: readonly string[]): string {
+  return patterns.join('\n') + '\n';
 }
 
 /** tiny's marker in a worktree's admin directory while it moves the worktree to another commit. */
@@ -97,7 +121,7 @@ async function recoverWorktree(store: TreeStore, path: string, admin: string): P
     await rm(admin, { recursive: true, force: true });
     for (const e of await readdir(path).catch(() => [] as string[])) await rm(join(path, e), { recursive: true, force: true });
     await git(store.gitDir, ['worktree', 'prune']);
-    notice(`recovered ${path}: its checkout was killed half-way (git worktree add did not finish${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
+    notice(`recovered ${path}: its checkout was killed half-way (the worktree was still being made${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
     return 'remake';
   }
   const moving = await exists(join(admin, MOVING));
@@ -149,27 +173,46 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
     for (const admin of await adminDirsFor(store, path)) {
       if ((await readFile(join(admin, 'locked'), 'utf8').catch(() => '')).trim() === 'initializing') await rm(admin, { recursive: true, force: true });
     }
-    await git(store.gitDir, ['worktree', 'prune']);
-    try {
-      await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', path, id]);
-    } catch (e) {
-      if (await looksLikeNoSpace(e, path)) throw noSpaceAt(path, e);
-      throw new TinyError(`cannot check out ${id} at ${path}: ${e instanceof ExecError ? e.result.stderr.trim() : (e as Error).message}`, 2);
+    // Registered first (no checkout: quick) under the store's lock of its worktree list, so a
+    // `worktree prune` never meets another materialize's admin directory half made; locked as
+    // "initializing" until its files are all there, so a kill meanwhile leaves a worktree to
+    // make again (above), never a half checkout taken for local changes.
+    await withLock(join(store.gitDir, 'tiny', 'locks', 'worktree-list.lock'), async () => {
+      await git(store.gitDir, ['worktree', 'prune']);
+      try {
+        await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', path, id]);
+      } catch (e) {
+        if (await looksLikeNoSpace(e, path)) throw noSpaceAt(path, e);
+        throw new TinyError(`cannot check out ${id} at ${path}: ${e instanceof ExecError ? e.result.stderr.trim() : (e as Error).message}`, 2);
+      }
+    });
+    const admin = (await adminDirOf(path))!;
+    if (opts.sparse) {
+      await mkdir(join(admin, 'info'), { recursive: true });
+      await writeFile(sparseFile(admin), sparseText(opts.sparse));
     }
+    await moveTo(path, id, { ...opts, force: true }, true);
+    await git(store.gitDir, ['worktree', 'unlock', path]);
     return { path, reused: false };
   });
 }
 
-/** Move our worktree at `path` to `id`. Returns true (it was reused). */
-async function moveTo(path: string, id: string, opts: MaterializeOptions): Promise<boolean> {
+/**
+ * Move our worktree at `path` to `id`. Returns true (it was reused). `fresh`: just registered
+ * without a checkout, so its empty index is not a local change.
+ */
+async function moveTo(path: string, id: string, opts: MaterializeOptions, fresh = false): Promise<boolean> {
+  const admin = await adminDirOf(path);
+  const sparse = admin ? await sparseOf(path, admin, opts) : false;
+  const sparseOn = sparse ? SPARSE_ON : [];
   const head = (await gitIn(path, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).stdout.trim();
   // `status` also refreshes the index, so the next look is stat-fast.
-  const status = await gitIn(path, ['status', '--porcelain', '-z', '--untracked-files=no', '--ignore-submodules']);
+  const status = fresh ? { stdout: '' } : await gitIn(path, [...sparseOn, 'status', '--porcelain', '-z', '--untracked-files=no', '--ignore-submodules']);
   const changed = status.stdout
     .split('\0')
     .filter(Boolean)
     .map((l) => l.slice(3));
-  if (head === id && !changed.length) return true;
+  if (head === id && !changed.length && !fresh) return true;
   if (changed.length && !opts.force) {
     const list = changed.slice(0, 10).join(', ') + (changed.length > 10 ? `, ... (${changed.length} files)` : '');
     throw new TinyError(
@@ -181,13 +224,32 @@ async function moveTo(path: string, id: string, opts: MaterializeOptions): Promi
   }
   // While git rewrites the files, a marker says the move is ours: a kill leaves it, and the next
   // materialize finishes the move instead of taking the half-moved files for local changes.
-  const admin = await adminDirOf(path);
   if (admin) await writeFile(join(admin, MOVING), `${id}\n`);
-  const r = await gitIn(path, ['checkout', '--quiet', '--detach', ...(opts.force ? ['--force'] : []), id], { allowFail: true });
+  const r = await gitIn(path, [...sparseOn, 'checkout', '--quiet', '--detach', ...(opts.force || fresh ? ['--force'] : []), id], { allowFail: true });
   if (admin) await rm(join(admin, MOVING), { force: true });
   if (r.code !== 0 && (await looksLikeNoSpace(r.stderr, path))) throw noSpaceAt(path, new Error(r.stderr.trim()));
   if (r.code !== 0) {
     throw new TinyError(`cannot move worktree ${path} to ${id.slice(0, 12)}: ${r.stderr.trim()}`, 2, [], 'untracked files in the way? move them out of the worktree');
+  }
+  return true;
+}
+
+/**
+ * Is the worktree sparse (info/sparse-checkout in its admin directory)? With `opts.sparse`, make
+ * it so first: new or changed patterns are written and applied to the files there now (a full
+ * worktree loses the files they leave out; read-tree keeps local changes of the files kept).
+ */
+async function sparseOf(path: string, admin: string, opts: MaterializeOptions): Promise<boolean> {
+  const file = sparseFile(admin);
+  const current = await readFile(file, 'utf8').catch(() => undefined);
+  if (!opts.sparse) return current !== undefined;
+  const want = sparseText(opts.sparse);
+  if (current === want) return true;
+  await mkdir(join(admin, 'info'), { recursive: true });
+  await writeFile(file, want);
+  if ((await gitIn(path, ['rev-parse', '--verify', '--quiet', 'HEAD'], { allowFail: true })).code === 0) {
+    const r = await gitIn(path, [...SPARSE_ON, 'read-tree', '-mu', 'HEAD'], { allowFail: true });
+    if (r.code !== 0) throw new TinyError(`cannot make worktree ${path} sparse: ${r.stderr.trim()}`, 2);
   }
   return true;
 }

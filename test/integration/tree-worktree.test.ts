@@ -1,7 +1,10 @@
-import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, materialize, openTreeStore, treeHashOf, worktreeFor, worktreeState, type TreeStore } from '../../src/tree/index.js';
+import { KCONFIG_SPARSE, readByKconfig } from '../../src/matrix/memo.js';
+import { git, gitIn } from '../../src/tree/git.js';
 import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
 import { expectTinyError } from '../helpers/errors.js';
 
@@ -87,7 +90,94 @@ describe('materialize', () => {
     await expectTinyError(materialize(store, base, theirs));
   });
 
+  it('checks out only what the sparse patterns match, keeps it so across moves, and makes a full worktree sparse', async () => {
+    const dir = worktreeFor(store, 'sparse');
+    const sparse = ['Makefile*', '/scripts/'];
+    expect(await materialize(store, base, dir, { sparse })).toEqual({ path: dir, reused: false });
+    expect(await filesIn(dir)).toEqual(['Makefile', 'scripts/mkversion']);
+    expect((await stat(join(dir, 'scripts/mkversion'))).mode & 0o100).toBe(0o100);
+    // The files left out are not local changes: the worktree is reused, and moves.
+    expect(await materialize(store, base, dir, { sparse })).toEqual({ path: dir, reused: true });
+    expect(await materialize(store, patched, dir, { sparse, force: true })).toEqual({ path: dir, reused: true });
+    expect(await filesIn(dir)).toEqual(['Makefile', 'scripts/mkversion']);
+    expect((await gitIn(dir, ['rev-parse', 'HEAD'])).stdout.trim()).toBe(patched);
+    // A caller that does not say sparse keeps it sparse; the store's configuration is untouched.
+    expect(await materialize(store, base, dir)).toEqual({ path: dir, reused: true });
+    expect(await filesIn(dir)).toEqual(['Makefile', 'scripts/mkversion']);
+    expect(await readFile(join(store.gitDir, 'config'), 'utf8')).not.toMatch(/sparse|worktreeConfig/i);
+
+    // A full worktree asked to be sparse loses the files the patterns leave out.
+    const full = worktreeFor(store, 'was-full');
+    await materialize(store, base, full);
+    expect(await filesIn(full)).toContain('init/main.c');
+    expect(await materialize(store, patched, full, { sparse, force: true })).toEqual({ path: full, reused: true });
+    expect(await filesIn(full)).toEqual(['Makefile', 'scripts/mkversion']);
+  });
+
+  it('makes again a worktree whose checkout was killed after it was registered', async () => {
+    const dir = worktreeFor(store, 'killed-checkout');
+    // What a kill during the checkout leaves: the worktree registered and locked as
+    // "initializing", part of its files written.
+    await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', dir, base]);
+    await writeFile(join(dir, 'Makefile'), 'half written');
+    expect(await materialize(store, base, dir, { sparse: ['Makefile*'] })).toEqual({ path: dir, reused: false });
+    expect(await filesIn(dir)).toEqual(['Makefile']);
+    expect(await readFile(join(dir, 'Makefile'), 'utf8')).toContain('VERSION = 2');
+    // Unlocked once checked out: git may prune or move it like any other.
+    expect(existsSync(join(store.gitDir, 'worktrees', 'killed-checkout', 'locked'))).toBe(false);
+  });
+
+  it("the Kconfig lane's patterns write exactly what the config memo says Kconfig reads", async () => {
+    const tree = join(work, 'kconfig-paths');
+    const paths = [
+      'Kconfig',
+      'Makefile',
+      'mm/Kconfig',
+      'arch/x86/Kconfig.debug',
+      'arch/i386/Makefile',
+      'arch/x86/Makefile_32.cpu',
+      'drivers/net/Kbuild',
+      'scripts/kconfig/conf.c',
+      'scripts/Kconfig.include',
+      'scripts/basic/fixdep.c',
+      'arch/x86/configs/i386_defconfig',
+      'kernel/configs/tiny.config',
+      'arch/i386/defconfig',
+      'init/main.c',
+      'mm/page_alloc.c',
+      'include/linux/kconfig.h',
+      'Documentation/kbuild/kconfig.rst',
+      'tools/scripts/Makefile.include',
+      'drivers/scripts.c',
+      'arch/i386/configs.c',
+      'lib/defconfig.h',
+    ];
+    for (const p of paths) {
+      await mkdir(dirname(join(tree, p)), { recursive: true });
+      await writeFile(join(tree, p), `${p}\n`);
+    }
+    const commit = (await importBase(store, { kind: 'dir', path: tree }, { version: 'kconfig-paths' })).commit;
+    const dir = worktreeFor(store, 'kconfig-lane');
+    await materialize(store, commit, dir, { sparse: KCONFIG_SPARSE });
+    expect(await filesIn(dir)).toEqual(paths.filter(readByKconfig).sort());
+    expect(paths.filter((p) => !readByKconfig(p)).length).toBeGreaterThan(5);
+    await rm(tree, { recursive: true, force: true });
+  });
+
   it('refuses an unknown commit', async () => {
     await expect(materialize(store, 'f'.repeat(40), join(work, 'x'))).rejects.toThrow(/not a commit/);
   });
 });
+
+/** The files of a worktree (its .git file left out), sorted. */
+async function filesIn(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else if (e.name !== '.git' || d !== dir) out.push(relative(dir, join(d, e.name)));
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
