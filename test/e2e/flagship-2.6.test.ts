@@ -50,6 +50,12 @@ if (skipWhy) {
       await mkdir(join(cache, 'figures'), { recursive: true });
       await writeFile(join(cache, 'figures', 'flagship.json'), JSON.stringify(figures, null, 2) + '\n');
     };
+    /** `tiny boot` of the queue point with mem=2M in a 16M machine (2004's "boots with mem=2M"), plus `extra`: its JSON. */
+    const bootWithMem2M = async (extra: string[]): Promise<unknown> => {
+      const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', ...extra, '--json'], { env });
+      expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
+      return expectJsonOutput('boot', r.stdout);
+    };
 
     beforeAll(async () => {
       const tc = await loadToolchain(defaultToolchainsDir(), 'gcc-12-i386');
@@ -85,9 +91,7 @@ if (skipWhy) {
     it(
       'tiny boot --limit kernel --machine-mem 16M --mem 2M: reaches init and reads /proc/meminfo',
       async () => {
-        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--json'], { env });
-        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as { boot: { booted: boolean; limit: string; mem_total_kib: number; mem_free_kib: number } };
+        const j = (await bootWithMem2M([])) as { boot: { booted: boolean; limit: string; mem_total_kib: number; mem_free_kib: number } };
         expect(j.boot).toMatchObject({ booted: true, limit: 'kernel' });
         expect(j.boot.mem_total_kib).toBeLessThan(2048);
         Object.assign(figures, { mem_2m: { mem_total_kib: j.boot.mem_total_kib, mem_free_kib: j.boot.mem_free_kib } });
@@ -100,9 +104,7 @@ if (skipWhy) {
     it(
       'tiny boot --http with mem=2M: the probe serves its page over the NE2000 card, fetched through a loopback port',
       async () => {
-        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--http', '--json'], { env });
-        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+        const j = (await bootWithMem2M(['--http'])) as {
           boot: { booted: boolean; qemu: { argv: string[] }; http: { served: boolean; nic: { device: string }; requests: number; round_trips_ms: number[]; mem_free_kib: number } };
         };
         expect(j.boot.booted).toBe(true);
@@ -120,9 +122,7 @@ if (skipWhy) {
     it(
       "tiny boot --kmalloc with mem=2M: the allocation census of the queue point's accounting variant, callers resolved with its System.map",
       async () => {
-        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--kmalloc', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--json'], { env });
-        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+        const j = (await bootWithMem2M(['--kmalloc'])) as {
           toggle: string;
           boot: {
             booted: boolean;
@@ -160,11 +160,7 @@ if (skipWhy) {
     it(
       'tiny boot --find-min-mem --http from mem=2M: the smallest mem= that still serves HTTP, and 4K less does not',
       async () => {
-        const r = await tiny(['boot', '--config', 'webserver-tiny', '--tree', resolve(TREE!), '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M', '--find-min-mem', '--http', '--json'], {
-          env,
-        });
-        expect(r.code, r.stdout + r.stderr.slice(-4000)).toBe(0);
-        const j = expectJsonOutput('boot', r.stdout) as unknown as {
+        const j = (await bootWithMem2M(['--find-min-mem', '--http'])) as {
           min_mem: { min_kib: number; fails_kib: number; step_kib: number; limit: string; serves_http: boolean; at_min: { mem_total_kib: number; mem_free_kib: number; http_mem_free_kib: number } };
         };
         expect(j.min_mem).toMatchObject({ limit: 'kernel', step_kib: 4, serves_http: true });
