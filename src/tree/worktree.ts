@@ -187,11 +187,21 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
       }
     });
     const admin = (await adminDirOf(path))!;
-    if (opts.sparse) {
-      await mkdir(join(admin, 'info'), { recursive: true });
-      await writeFile(sparseFile(admin), sparseText(opts.sparse));
+    try {
+      if (opts.sparse) {
+        await mkdir(join(admin, 'info'), { recursive: true });
+        await writeFile(sparseFile(admin), sparseText(opts.sparse));
+      }
+      await moveTo(path, id, { ...opts, force: true }, true);
+    } catch (e) {
+      // A checkout that failed (a full disk, say) leaves a half tree that holds only files of
+      // this checkout: removed with its registration, so nothing half-checked-out is left and
+      // the next run starts clean. A directory the user made is emptied, not removed.
+      if (st) for (const entry of await readdir(path).catch(() => [] as string[])) await rm(join(path, entry), { recursive: true, force: true });
+      else await rm(path, { recursive: true, force: true });
+      await rm(admin, { recursive: true, force: true });
+      throw e;
     }
-    await moveTo(path, id, { ...opts, force: true }, true);
     await git(store.gitDir, ['worktree', 'unlock', path]);
     return { path, reused: false };
   });

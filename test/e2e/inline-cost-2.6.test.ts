@@ -1,8 +1,9 @@
 // tiny inline-cost end to end on Linux 2.6.9 (TINY_TREE_2_6, never written to): the webserver
 // configuration built once with every inline compiled out of line, in the gcc-12-i386 podman
 // container, in a fresh cache. Checks the ranking against the objects themselves (nm on the
-// build directory) and the headers against the tree, that the normal build directory is not
-// used, and that asking again is served from the cache.
+// build directory) and the headers against the tree that was compiled (the queue applied to
+// TREE, written out by `tiny queue apply --out`: the queue's patches move header lines), that
+// the normal build directory is not used, and that asking again is served from the cache.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -73,12 +74,18 @@ if (skipWhy) {
         for (const b of builds.filter((x) => x !== 'webserver-2.6.9-inline')) expect(existsSync(join(cache, 'builds', b, 'kernel', 'sched.o')), b).toBe(false);
         const buildDir = join(cache, 'builds', 'webserver-2.6.9-inline');
 
+        // The measured toggle is the whole queue, so its headers are those of the queued tree.
+        expect(rep.toggle).toBe('queue');
+        const queued = join(cache, 'queued-tree');
+        const applied = await tiny(['queue', 'apply', '--tree', resolve(TREE!), '--out', queued], { env });
+        expect(applied.code, applied.stderr).toBe(0);
+
         // Every reported function: its header really defines it inline at that line, and each
         // listed object really holds a local copy (nm), whose sizes add up to the total.
         for (const c of rep.costs.slice(0, 10)) {
           expect(c.copies).toBeGreaterThanOrEqual(2);
           expect(c.objects).toHaveLength(c.copies);
-          const lines = readFileSync(join(TREE!, c.header!.file), 'utf8').split('\n');
+          const lines = readFileSync(join(queued, c.header!.file), 'latin1').split('\n');
           const around = lines.slice(Math.max(0, c.header!.line - 1), c.header!.line + 2).join('\n');
           expect(around).toMatch(/inline/);
           expect(around).toContain(c.name);
