@@ -16,15 +16,17 @@
 //                           build at /tiny/src and /tiny/build everywhere and need no rewriting
 //   CCACHE_STATSLOG         a file in the build directory: every compilation appends its
 //                           counters (cache_miss, direct_cache_hit, remote_storage_hit, ...)
-//   CCACHE_DEPEND           depend mode: a miss compiles once, without the extra preprocessor
-//                           run ccache otherwise spends on it (Kbuild compiles with
-//                           -Wp,-MD,<depfile>, which ccache takes as -MD); a hit is keyed on the
-//                           source and every header the compiler's dependency list names, as in
-//                           direct mode, so a result is exactly as trustworthy. What it gives up is
-//                           preprocessor-mode hits (a change that leaves the preprocessed text
-//                           equal), which Kbuild's own mtime checks rarely leave to ccache. On the
-//                           2.6.9 tree a cold miss cost ~8% more CPU than gcc alone, against
-//                           ~22% without it (docs/speed.md).
+//   CCACHE_NODEPEND         not depend mode (pinned, whatever a ccache.conf says): on a direct-mode
+//                           miss ccache runs the preprocessor and looks the result up by the
+//                           preprocessed text. A .config change rewrites autoconf.h, which every
+//                           object includes, so direct (and depend) mode miss every object of a
+//                           build under a .config not compiled before; the preprocessed text of
+//                           most objects is unchanged, and they hit. Measured on 2.6.9's
+//                           webserver-tiny (docs/speed.md): a fresh build directory under a new
+//                           .config 303 hits of 304 (depend mode: 4 of 306), and a flip's
+//                           objects compiled back to the previous toggle's text hit. The price
+//                           is one preprocessor run per miss: +22% CPU on a cold miss against
+//                           +8% in depend mode.
 //   PATH                    containers: /tiny/build/.tiny-bin first, where PROBE_WRAPPER stands
 //                           in for `ccache` (CC stays "ccache <gcc>", a build input): Kbuild's
 //                           compiler probes (cc-option: `-S -o /dev/null -xc /dev/null`, 10-16
@@ -76,8 +78,8 @@ PATH=${DEFAULT_PATH}
 exec ccache "$@"
 `;
 
-/** Settings that make ccache cheaper without weakening a hit (see the top of the file). */
-export const CCACHE_SPEED: Readonly<Record<string, string>> = { CCACHE_DEPEND: '1' };
+/** How ccache looks a compilation up (see the top of the file): direct mode, then the preprocessed text. */
+export const CCACHE_LOOKUP: Readonly<Record<string, string>> = { CCACHE_NODEPEND: '1' };
 
 export interface CcacheRunSettings {
   /** The remote storage URL (absent: local cache only). */
@@ -91,12 +93,12 @@ export interface CcacheRunSettings {
 /**
  * The ccache variables a build gets on top of its recorded environment (kbuild/env.ts). With a
  * remote: remote_storage, compiler_check pinned to the image and (host runtime) base_dir.
- * Always: the stats log of this make, and depend mode (CCACHE_SPEED).
+ * Always: the stats log of this make, and the preprocessor fallback (CCACHE_LOOKUP).
  */
 export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
   return {
     CCACHE_STATSLOG: `${CONTAINER_PATHS.build}/${STATS_LOG_NAME}`,
-    ...CCACHE_SPEED,
+    ...CCACHE_LOOKUP,
     ...(s.remote
       ? {
           CCACHE_REMOTE_STORAGE: s.remote,

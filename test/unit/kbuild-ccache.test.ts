@@ -22,7 +22,7 @@ describe('the ccache settings of a build', () => {
     expect(c).toEqual({
       env: {
         CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log',
-        CCACHE_DEPEND: '1',
+        CCACHE_NODEPEND: '1',
         CCACHE_REMOTE_STORAGE: 'redis://10.0.0.5:6379',
         CCACHE_COMPILERCHECK: `string:${IMAGE}`,
         PATH: `/tiny/build/.tiny-bin:${DEFAULT_PATH}`,
@@ -54,9 +54,9 @@ describe('the ccache settings of a build', () => {
     expect(c.probeWrapper).toBe(false);
   });
 
-  it('without a remote: the stats log, depend mode (a miss compiles once, without an extra preprocessor run) and the probe wrapper first on PATH; without ccache nothing', () => {
+  it('without a remote: the stats log, lookups by the preprocessed text after a direct miss (not depend mode) and the probe wrapper first on PATH; without ccache nothing', () => {
     expect(ccacheContainer({ ccache: true, image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({
-      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_DEPEND: '1', PATH: `/tiny/build/.tiny-bin:${DEFAULT_PATH}` },
+      env: { CCACHE_STATSLOG: '/tiny/build/.tiny-ccache-stats.log', CCACHE_NODEPEND: '1', PATH: `/tiny/build/.tiny-bin:${DEFAULT_PATH}` },
       network: 'none',
       probeWrapper: true,
     });
