@@ -63,6 +63,11 @@ void _start(void)
 	show("msync(MS_SYNC)", sc(144, map, 4096, 4 /* MS_SYNC */, 0, 0));
 	show("mincore(4096)", sc(218, map, 4096, (long)vec, 0, 0));
 	show("getxattr(user.probe)", sc(229, (long)"/sbin/init", (long)"user.probe", (long)value, sizeof value, 0));
+	/* remap_file_pages() wants a writable shared mapping: a new two-page file on the root. */
+	long rw = sc(5 /* open */, (long)"/probe.dat", 0102 /* O_RDWR|O_CREAT */, 0600, 0, 0);
+	sc(93 /* ftruncate */, rw, 8192, 0, 0, 0);
+	long shared = sc(192 /* mmap2 */, 0, 8192, 3 /* PROT_READ|PROT_WRITE */, 1 /* MAP_SHARED */, rw);
+	show("remap_file_pages(page 1 first)", sc(257, shared, 4096, 0, 1, 0));
 	/* Last, as it may move the mapping: 0 for an address (success), else -errno. Only the
 	 * first page: mlock() split it from the second into a mapping of its own. */
 	long moved = sc(163 /* mremap */, anon, 4096, 1 << 20, 1 /* MREMAP_MAYMOVE */, 0);
