@@ -68,6 +68,7 @@ void _start(void)
 	sc(93 /* ftruncate */, rw, 8192, 0, 0, 0);
 	long shared = sc(192 /* mmap2 */, 0, 8192, 3 /* PROT_READ|PROT_WRITE */, 1 /* MAP_SHARED */, rw);
 	show("remap_file_pages(page 1 first)", sc(257, shared, 4096, 0, 1, 0));
+	show("pivot_root(/, /)", sc(217, (long)"/", (long)"/", 0, 0, 0));
 	/* Last, as it may move the mapping: 0 for an address (success), else -errno. Only the
 	 * first page: mlock() split it from the second into a mapping of its own. */
 	long moved = sc(163 /* mremap */, anon, 4096, 1 << 20, 1 /* MREMAP_MAYMOVE */, 0);
