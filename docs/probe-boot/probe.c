@@ -48,6 +48,31 @@ void _start(void)
 	static char reply[4096];
 	long rargs[4] = { nl, (long)reply, sizeof reply, 0x40 /* MSG_DONTWAIT */ };
 	show("recv(TCPDIAG reply)", socketcall(10, rargs));
+	/* The memory and file calls: an anonymous mapping, a shared read-only mapping of this
+	 * program's file, and the file itself. */
+	long anon = sc(192 /* mmap2 */, 0, 8192, 3 /* PROT_READ|PROT_WRITE */, 0x22 /* MAP_PRIVATE|MAP_ANONYMOUS */, -1);
+	long file = sc(5 /* open */, (long)"/sbin/init", 0 /* O_RDONLY */, 0, 0, 0);
+	long map = sc(192 /* mmap2 */, 0, 4096, 1 /* PROT_READ */, 1 /* MAP_SHARED */, file);
+	unsigned char vec[2];
+	static char value[64];
+	show("madvise(WILLNEED)", sc(219, map, 4096, 3 /* MADV_WILLNEED */, 0, 0));
+	show("fadvise64(NORMAL)", sc(250, file, 0, 0, 4096, 0 /* POSIX_FADV_NORMAL */));
+	show("readahead(4096)", sc(225, file, 0, 0, 4096, 0));
+	show("mlock(4096)", sc(150, anon, 4096, 0, 0, 0));
+	show("munlock(4096)", sc(151, anon, 4096, 0, 0, 0));
+	show("msync(MS_SYNC)", sc(144, map, 4096, 4 /* MS_SYNC */, 0, 0));
+	show("mincore(4096)", sc(218, map, 4096, (long)vec, 0, 0));
+	show("getxattr(user.probe)", sc(229, (long)"/sbin/init", (long)"user.probe", (long)value, sizeof value, 0));
+	/* remap_file_pages() wants a writable shared mapping: a new two-page file on the root. */
+	long rw = sc(5 /* open */, (long)"/probe.dat", 0102 /* O_RDWR|O_CREAT */, 0600, 0, 0);
+	sc(93 /* ftruncate */, rw, 8192, 0, 0, 0);
+	long shared = sc(192 /* mmap2 */, 0, 8192, 3 /* PROT_READ|PROT_WRITE */, 1 /* MAP_SHARED */, rw);
+	show("remap_file_pages(page 1 first)", sc(257, shared, 4096, 0, 1, 0));
+	show("pivot_root(/, /)", sc(217, (long)"/", (long)"/", 0, 0, 0));
+	/* Last, as it may move the mapping: 0 for an address (success), else -errno. Only the
+	 * first page: mlock() split it from the second into a mapping of its own. */
+	long moved = sc(163 /* mremap */, anon, 4096, 1 << 20, 1 /* MREMAP_MAYMOVE */, 0);
+	show("mremap(grow to 1 MB)", moved < 0 && moved > -4096 ? moved : 0);
 	out("probe: done\n");
 	sc(88, 0xfee1dead, 672274793, 0x01234567, 0, 0);	/* reboot(RESTART) */
 	for (;;) ;
