@@ -6,6 +6,7 @@ import type { ApplyOutcome, ParsedPatch } from '../patch/types.js';
 import { filePath, patchStats } from '../patch/parse.js';
 import type { QueuePatch } from '../queue/types.js';
 import { declaresOption, editsUpstreamOption, unguardedChanges } from './guarded.js';
+import { HunkOverlaps } from './overlap.js';
 import { FileState } from './state.js';
 import { styleIssues } from './style.js';
 import type { BaseCheck, ModeOutcome, PairCheck, PatchCheck } from './types.js';
@@ -57,13 +58,15 @@ export function checkBase(input: CheckInput): BaseCheck {
   const order = new Map<string, ModeOutcome>();
   const invasiveness = new Map<string, PatchCheck['invasiveness']>();
   const failedInOrder = new Set<string>();
-  for (const p of series) {
+  const overlaps = new HunkOverlaps();
+  series.forEach((p, index) => {
     const before = stack.clone();
-    const outcome = stack.apply(p.parsed, p.reverse, fileOf(p));
+    const { outcome, hunks } = stack.applyWithHunks(p.parsed, p.reverse, fileOf(p));
+    if (outcome.kind !== 'fails') overlaps.record(index, p.parsed, p.reverse, hunks, before.read);
     order.set(p.name, outcome);
     if (outcome.kind === 'fails') failedInOrder.add(p.name);
     invasiveness.set(p.name, invasivenessOf(p, before, outcome.kind === 'fails' ? null : stack.clone()));
-  }
+  });
 
   // (b) Alone on the base, with its declared depends.
   const alone = new Map<string, ModeOutcome>();
@@ -91,7 +94,7 @@ export function checkBase(input: CheckInput): BaseCheck {
     invasiveness: invasiveness.get(p.name)!,
     style: styleIssues(p.parsed),
   }));
-  const pairs = pairChecks(series, fresh, input.pairs ?? true, fileOf);
+  const pairs = pairChecks(series, fresh, input.pairs ?? true, fileOf, (i, j) => (failedInOrder.has(series[i]!.name) || failedInOrder.has(series[j]!.name) ? undefined : overlaps.between(i, j)));
   return {
     version: input.version,
     tree: input.tree,
@@ -129,8 +132,19 @@ function hunkRanges(patch: ParsedPatch): Map<string, Range[]> {
   return out;
 }
 
-/** Pairs of patches touching the same files: overlapping hunks, and whether swapping them fails. */
-function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap: boolean, fileOf: (p: QueuePatch) => string): PairCheck[] {
+/**
+ * Pairs of patches touching the same files: overlapping hunks, and whether swapping them fails.
+ * `overlapsOf(i, j)`: the hunk pairs that share a line in the series applied in order
+ * (overlap.ts); undefined when either patch did not apply, and then their @@ ranges as written
+ * are compared, which is all there is.
+ */
+function pairChecks(
+  series: readonly QueuePatch[],
+  fresh: () => FileState,
+  swap: boolean,
+  fileOf: (p: QueuePatch) => string,
+  overlapsOf: (i: number, j: number) => number | undefined,
+): PairCheck[] {
   const ranges = series.map((p) => hunkRanges(p.parsed));
   const byFile = new Map<string, number[]>();
   ranges.forEach((r, i) => {
@@ -149,8 +163,11 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
     const [i, j] = key.split(',').map(Number) as [number, number];
     const a = series[i]!;
     const b = series[j]!;
-    let overlapping = 0;
-    for (const f of files) for (const ra of ranges[i]!.get(f)!) for (const rb of ranges[j]!.get(f)!) if (ra.start < rb.end && rb.start < ra.end) overlapping++;
+    let overlapping = overlapsOf(i, j);
+    if (overlapping === undefined) {
+      overlapping = 0;
+      for (const f of files) for (const ra of ranges[i]!.get(f)!) for (const rb of ranges[j]!.get(f)!) if (ra.start < rb.end && rb.start < ra.end) overlapping++;
+    }
     const pair: PairCheck = { a: a.name, b: b.name, files: files.sort(), overlappingHunks: overlapping, swapConflict: false };
     if (swap) {
       const related = dependencyClosure(series, b.name).some((d) => d.name === a.name);

@@ -1,7 +1,7 @@
 // An in-memory tree: base file contents plus changes made by applying patches. Only the files
 // the queue touches are ever loaded, which is what makes checking a 165-patch series fast.
 
-import type { ApplyOutcome, ParsedPatch } from '../patch/types.js';
+import type { ApplyOutcome, HunkResult, ParsedPatch } from '../patch/types.js';
 import { applyPatch } from '../patch/apply.js';
 import { parentsOf, TreeLinks } from '../patch/paths.js';
 
@@ -33,12 +33,17 @@ export class FileState {
    * names the patch file in path errors ("patches/x.patch:3: ...").
    */
   apply(patch: ParsedPatch, reverse: boolean, patchFile?: string): ApplyOutcome {
+    return this.applyWithHunks(patch, reverse, patchFile).outcome;
+  }
+
+  /** `apply`, also giving where each hunk landed. */
+  applyWithHunks(patch: ParsedPatch, reverse: boolean, patchFile?: string): { outcome: ApplyOutcome; hunks: HunkResult[] } {
     const r = applyPatch(this.read, patch, { reverse, links: this.links.target, ...(patchFile ? { patchFile } : {}) });
     if (r.outcome.kind !== 'fails') {
       for (const [k, v] of r.changes) this.changed.set(k, v);
       this.links.record(patch, reverse);
     }
-    return r.outcome;
+    return { outcome: r.outcome, hunks: r.hunks };
   }
 }
 
