@@ -7,7 +7,7 @@
 //   tiny boot  ... --http                (serves a page over its NE2000 card with mem=2M)
 //   tiny boot  ... --find-min-mem --http (the smallest mem= that still serves HTTP)
 //
-// configs/webserver-tiny.yaml's budget (bzImage <= 363K, 2004's figure) makes `tiny build` exit 1
+// configs/webserver-tiny.yaml's budget (bzImage <= 301K with xz, Linux 0.99pl15's) makes `tiny build` exit 1
 // when the kernel grows past it, and this test fails with it. The figures of this run (bzImage
 // bytes, MemFree at mem=2M, the HTTP round trip, the smallest mem= that serves) go to <TINY_E2E_CACHE>/figures/flagship.json,
 // which `npm test` prints at the end of its run. diff-vmlinux then compares this run's vmlinux
