@@ -18,6 +18,7 @@ import { CONTAINER_PATHS, type ContainerSession, type Mount, type Runtime, type 
 import type { StreamName } from '../toolchain/proc.js';
 import { TinyError } from '../util/diagnostics.js';
 import type { MakeRequest, RunMake } from './config.js';
+import { beginMake, endMake } from './interrupted.js';
 
 export interface KbuildSpec {
   runtime: Runtime;
@@ -198,5 +199,10 @@ export interface KbuildRun {
 
 /** Build `targets` (make -jN) in the container. The outcome's output is the log's tail. */
 export async function runKbuild(spec: KbuildSpec, r: KbuildRun): Promise<RunOutcome> {
-  return run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);
+  // What a killed make left is removed first, and this make is marked until it exits by itself
+  // (interrupted.ts): Kbuild would take a half-written object for a finished one.
+  await beginMake(spec.build);
+  const outcome = await run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);
+  if (!outcome.timedOut && outcome.code !== 130 && outcome.code !== 143 && outcome.code !== 137) await endMake(spec.build);
+  return outcome;
 }
