@@ -62,9 +62,7 @@ function headline(records) {
       (budget ? `; its budget is ${budget.ok ? 'met' : '**exceeded**'} (${budget.message}).` : '.'),
   ];
   const underOld = LINUX_0_99PL15.bytes - point.sizes.image;
-  lines.push(
-    `Linux 0.99pl15's ${LINUX_0_99PL15.bzImage} (${num(LINUX_0_99PL15.bytes)} bytes) is ${underOld >= 0 ? `beaten by ${num(underOld)} bytes` : `**${num(-underOld)} bytes away**`} with xz.`,
-  );
+  lines.push(`Linux 0.99pl15's ${LINUX_0_99PL15.bzImage} (${num(LINUX_0_99PL15.bytes)} bytes) is ${underOld >= 0 ? `beaten by ${num(underOld)} bytes` : `**${num(-underOld)} bytes away**`} with xz.`);
   if (gzip) {
     const over = gzip.sizes.image - 363 * 1024;
     lines.push(

@@ -138,13 +138,7 @@ function hunkRanges(patch: ParsedPatch): Map<string, Range[]> {
  * (overlap.ts); undefined when either patch did not apply, and then their @@ ranges as written
  * are compared, which is all there is.
  */
-function pairChecks(
-  series: readonly QueuePatch[],
-  fresh: () => FileState,
-  swap: boolean,
-  fileOf: (p: QueuePatch) => string,
-  overlapsOf: (i: number, j: number) => number | undefined,
-): PairCheck[] {
+function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap: boolean, fileOf: (p: QueuePatch) => string, overlapsOf: (i: number, j: number) => number | undefined): PairCheck[] {
   const ranges = series.map((p) => hunkRanges(p.parsed));
   const byFile = new Map<string, number[]>();
   ranges.forEach((r, i) => {

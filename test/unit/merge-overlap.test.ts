@@ -20,8 +20,7 @@ function patch(name: string, body: string): QueuePatch {
  */
 const FIRST = patch(
   'first',
-  `@@ -4,4 +4,14 @@\n line 4\n line 5\n${Array.from({ length: 10 }, (_, i) => `+new ${i}\n`).join('')} line 6\n line 7\n` +
-    '@@ -17,4 +27,5 @@\n line 17\n line 18\n+first too\n line 19\n line 20\n',
+  `@@ -4,4 +4,14 @@\n line 4\n line 5\n${Array.from({ length: 10 }, (_, i) => `+new ${i}\n`).join('')} line 6\n line 7\n` + '@@ -17,4 +27,5 @@\n line 17\n line 18\n+first too\n line 19\n line 20\n',
 );
 
 /** FIRST's first hunk alone. */
