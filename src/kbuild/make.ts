@@ -197,12 +197,15 @@ export interface KbuildRun {
   keepGoing?: boolean;
 }
 
+/** What GNU make itself exits with (done, -q's "not up to date", an error): any other status is a kill. */
+const MAKE_EXIT_STATUSES = new Set([0, 1, 2]);
+
 /** Build `targets` (make -jN) in the container. The outcome's output is the log's tail. */
 export async function runKbuild(spec: KbuildSpec, r: KbuildRun): Promise<RunOutcome> {
   // What a killed make left is removed first, and this make is marked until it exits by itself
   // (interrupted.ts): Kbuild would take a half-written object for a finished one.
   await beginMake(spec.build);
   const outcome = await run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);
-  if (!outcome.timedOut && outcome.code !== 130 && outcome.code !== 143 && outcome.code !== 137) await endMake(spec.build);
+  if (!outcome.timedOut && MAKE_EXIT_STATUSES.has(outcome.code)) await endMake(spec.build);
   return outcome;
 }

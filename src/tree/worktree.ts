@@ -106,6 +106,12 @@ async function adminDirsFor(store: TreeStore, path: string): Promise<string[]> {
   return out;
 }
 
+/** A worktree whose first checkout did not finish: its registration goes, and every file in it (all from that checkout). */
+async function discardUnfinished(path: string, admin: string): Promise<void> {
+  await rm(admin, { recursive: true, force: true });
+  for (const e of await readdir(path).catch(() => [] as string[])) await rm(join(path, e), { recursive: true, force: true });
+}
+
 /**
  * Recover the worktree at `path` after a killed checkout (we hold tiny's lock of `path`).
  * Returns 'remake' when it must be checked out again from scratch (its `git worktree add` did
@@ -118,8 +124,7 @@ async function recoverWorktree(store: TreeStore, path: string, admin: string): P
   const lockLeft = await exists(gitLock);
   if (locked === 'initializing') {
     // The worktree add was killed: everything in `path` came from that checkout.
-    await rm(admin, { recursive: true, force: true });
-    for (const e of await readdir(path).catch(() => [] as string[])) await rm(join(path, e), { recursive: true, force: true });
+    await discardUnfinished(path, admin);
     await git(store.gitDir, ['worktree', 'prune']);
     notice(`recovered ${path}: its checkout was killed half-way (the worktree was still being made${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
     return 'remake';
@@ -194,12 +199,10 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
       }
       await moveTo(path, id, { ...opts, force: true }, true);
     } catch (e) {
-      // A checkout that failed (a full disk, say) leaves a half tree that holds only files of
-      // this checkout: removed with its registration, so nothing half-checked-out is left and
-      // the next run starts clean. A directory the user made is emptied, not removed.
-      if (st) for (const entry of await readdir(path).catch(() => [] as string[])) await rm(join(path, entry), { recursive: true, force: true });
-      else await rm(path, { recursive: true, force: true });
-      await rm(admin, { recursive: true, force: true });
+      // A checkout that failed (a full disk, say): nothing half-checked-out is left, and the
+      // next run starts clean. A directory the user made is emptied, not removed.
+      await discardUnfinished(path, admin);
+      if (!st) await rm(path, { recursive: true, force: true });
       throw e;
     }
     await git(store.gitDir, ['worktree', 'unlock', path]);
