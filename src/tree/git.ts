@@ -36,6 +36,16 @@ export function gitIn(dir: string, args: readonly string[], opts: GitOptions = {
   return run('git', ['-C', dir, ...args], { ...rest, env: gitEnv(env, userConfig) });
 }
 
+/**
+ * git's options for `git add` of a whole tree into the store: every blob goes into one pack
+ * (bulk check-in: core.bigFileThreshold=1 streams each file into the pack) at zlib level 1, the
+ * level of loose objects, instead of 16,000-80,000 loose object files. Only how the objects are
+ * stored changes, not what is hashed: the tree is the same. Measured on 2.6.9's 16,448 files:
+ * 3.6-5.0 s against 7.1-7.9 s (the loose files cost 4-5 s of system time); checking the tree out
+ * afterwards costs the same from either.
+ */
+export const ADD_INTO_PACK = ['-c', 'core.bigFileThreshold=1', '-c', 'core.compression=1'] as const;
+
 /** Fixed identity and date: the same content always gives the same commit. */
 export const TINY_IDENT = { name: 'tiny', email: 'tiny@localhost' } as const;
 /** Git's raw date format: seconds since the epoch and a UTC offset. */

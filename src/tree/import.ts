@@ -13,7 +13,7 @@ import { describeSource } from '../source/resolve.js';
 import { detectKernelVersion } from '../source/version.js';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
-import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
+import { ADD_INTO_PACK, git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { exists } from '../util/fs.js';
 import { withLock } from '../util/lock.js';
 import { notice } from '../util/notice.js';
@@ -209,7 +209,7 @@ async function importDir(store: TreeStore, dir: string, detect: boolean): Promis
       notice(`removed ${index}.lock, left by a git killed while importing ${dir}`);
     }
     // --work-tree + a private index: nothing is written into `dir`; .git is never added.
-    await git(store.gitDir, ['--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
+    await git(store.gitDir, [...ADD_INTO_PACK, '--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
     return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
   });
   if (!detect) return { tree };

@@ -10,7 +10,7 @@ import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { exitedCleanly, run, start } from '../util/exec.js';
-import { git, gitEnv, TINY_IDENT, FIXED_DATE } from './git.js';
+import { ADD_INTO_PACK, git, gitEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { scratchPath, type TreeStore } from './store.js';
 import { memberPath, openTarStream, walkTarMembers } from './tar-members.js';
 
@@ -168,7 +168,7 @@ export async function importTarballByExtracting(store: TreeStore, path: string):
     if (top.length === 1 && (await lstat(join(tmp, top[0]!))).isDirectory()) root = join(tmp, top[0]!);
     const index = `${tmp}.index`;
     try {
-      await git(store.gitDir, ['--work-tree', root, 'add', '-A', '-f', '.'], { cwd: root, env: { GIT_INDEX_FILE: index } });
+      await git(store.gitDir, [...ADD_INTO_PACK, '--work-tree', root, 'add', '-A', '-f', '.'], { cwd: root, env: { GIT_INDEX_FILE: index } });
       const tree = (await git(store.gitDir, ['write-tree'], { env: { GIT_INDEX_FILE: index } })).stdout.trim();
       const mk = await git(store.gitDir, ['cat-file', 'blob', `${tree}:Makefile`], { allowFail: true });
       return { tree, makefile: mk.code === 0 ? mk.stdout : undefined, method: 'extract' };
