@@ -90,7 +90,7 @@ describe('materialize', () => {
     await expectTinyError(materialize(store, base, theirs));
   });
 
-  it('checks out only what the sparse patterns match, keeps it so across moves, and makes a full worktree sparse', async () => {
+  it('checks out only what the sparse patterns match, keeps what they leave out out across moves, and makes a full worktree sparse', async () => {
     const dir = worktreeFor(store, 'sparse');
     const sparse = ['Makefile*', '/scripts/'];
     expect(await materialize(store, base, dir, { sparse })).toEqual({ path: dir, reused: false });
@@ -98,12 +98,17 @@ describe('materialize', () => {
     expect((await stat(join(dir, 'scripts/mkversion'))).mode & 0o100).toBe(0o100);
     // The files left out are not local changes: the worktree is reused, and moves.
     expect(await materialize(store, base, dir, { sparse })).toEqual({ path: dir, reused: true });
+    // A move writes what it changes (the patched kernel/sched.c, outside the patterns), and
+    // nothing else the patterns leave out.
     expect(await materialize(store, patched, dir, { sparse, force: true })).toEqual({ path: dir, reused: true });
-    expect(await filesIn(dir)).toEqual(['Makefile', 'scripts/mkversion']);
+    expect(await filesIn(dir)).toEqual(['Makefile', 'kernel/sched.c', 'scripts/mkversion']);
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toBe((await gitIn(dir, ['show', 'HEAD:kernel/sched.c'])).stdout);
     expect((await gitIn(dir, ['rev-parse', 'HEAD'])).stdout.trim()).toBe(patched);
+    expect((await gitIn(dir, ['status', '--porcelain'])).stdout).toBe('');
     // A caller that does not say sparse keeps it sparse; the store's configuration is untouched.
     expect(await materialize(store, base, dir)).toEqual({ path: dir, reused: true });
-    expect(await filesIn(dir)).toEqual(['Makefile', 'scripts/mkversion']);
+    expect(await filesIn(dir)).toEqual(['Makefile', 'kernel/sched.c', 'scripts/mkversion']);
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toBe((await gitIn(dir, ['show', 'HEAD:kernel/sched.c'])).stdout);
     expect(await readFile(join(store.gitDir, 'config'), 'utf8')).not.toMatch(/sparse|worktreeConfig/i);
 
     // A full worktree asked to be sparse loses the files the patterns leave out.
