@@ -47,6 +47,7 @@ import type { RemoteStore } from '../store/remote.js';
 import { CONTAINER_PATHS, type ContainerSession, type Runtime } from '../toolchain/runtime.js';
 import type { Toolchain } from '../toolchain/types.js';
 import { buildSeries, materialize, worktreeFor, type TreeStore } from '../tree/index.js';
+import { otherArchesLeftOut } from '../toolchain/arch.js';
 import { seriesPatchOf as seriesPatch } from '../pipeline/series.js';
 import { TinyError, formatDiagnostic } from '../util/diagnostics.js';
 import { notice } from '../util/notice.js';
@@ -327,8 +328,25 @@ export class MatrixRunner {
   }
 
   private async moveLane(lane: Lane, commit: string, selection: string): Promise<void> {
-    await materialize(this.setup.treeStore, commit, lane.src, { force: true, ...(lane.sparse ? { sparse: lane.sparse } : {}) });
+    // A build lane leaves out the other architectures' directories (fewer files to write,
+    // compare and move); the Kconfig lane has its own patterns.
+    if (lane.index >= 0 && lane.sparse === undefined) lane.sparse = (await this.buildLanePatterns()) ?? [];
+    await materialize(this.setup.treeStore, commit, lane.src, { force: true, ...(lane.sparse?.length ? { sparse: lane.sparse } : {}) });
     lane.lastSelection = selection;
+  }
+
+  private buildLanePatternsOnce?: Promise<string[] | undefined>;
+
+  /** The build lanes' sparse patterns (toolchain/arch.ts otherArchesLeftOut), from the base's arch/ and include/. */
+  private buildLanePatterns(): Promise<string[] | undefined> {
+    this.buildLanePatternsOnce ??= (async () => {
+      const dirsUnder = async (dir: string) => {
+        const r = await git(this.setup.treeStore.gitDir, ['ls-tree', '-d', '--name-only', `${this.setup.base.commit}:${dir}`], { allowFail: true });
+        return r.code === 0 ? r.stdout.split('\n').filter(Boolean) : [];
+      };
+      return otherArchesLeftOut(this.setup.config.arch, await dirsUnder('arch'), await dirsUnder('include'));
+    })();
+    return this.buildLanePatternsOnce;
   }
 
   /** The lane's build directory, with what its makes find first on PATH (kbuild/ccache.ts). */

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { qemuArgs, qemuBinary } from '../../src/boot/qemu.js';
-import { archDirs, archNames, findArch, loadArch, loadArches, srcArch } from '../../src/toolchain/arch.js';
+import { archDirs, archNames, findArch, loadArch, loadArches, otherArchesLeftOut, srcArch } from '../../src/toolchain/arch.js';
 import { formatDiagnostic, TinyError } from '../../src/util/diagnostics.js';
 
 let tmp: string;
@@ -69,6 +69,37 @@ describe('the shipped arches', () => {
     expect(findArch('sparc64')).toBeUndefined();
     expect(srcArch('sparc64')).toBe('sparc64');
     expect(archDirs('sparc64')).toEqual(['sparc64']);
+  });
+});
+
+describe("a build lane's worktree leaves out the other architectures", () => {
+  // 2.6.9's arch/ (abridged) and include/.
+  const arch = ['alpha', 'arm', 'i386', 'ppc', 'sparc64', 'um', 'x86_64'];
+  const include = ['acpi', 'asm-alpha', 'asm-arm', 'asm-generic', 'asm-i386', 'asm-ppc', 'asm-sparc64', 'asm-um', 'asm-x86_64', 'linux', 'net'];
+
+  it('i386 keeps arch/i386 and arch/x86_64 (2.6 shares files between them) and their headers, asm-generic, and all else', () => {
+    expect(otherArchesLeftOut('i386', arch, include)).toEqual([
+      '/*',
+      '!/arch/alpha/',
+      '!/include/asm-alpha/',
+      '!/arch/arm/',
+      '!/include/asm-arm/',
+      '!/arch/ppc/',
+      '!/include/asm-ppc/',
+      '!/arch/sparc64/',
+      '!/include/asm-sparc64/',
+      '!/arch/um/',
+      '!/include/asm-um/',
+    ]);
+  });
+
+  it('6.1 has no include/asm-*: only arch/ directories go; a tree of only the own arch leaves nothing out', () => {
+    expect(otherArchesLeftOut('arm', ['arm', 'arm64', 'x86'], ['linux', 'uapi'])).toEqual(['/*', '!/arch/arm64/', '!/arch/x86/']);
+    expect(otherArchesLeftOut('x86_64', ['x86'], ['linux'])).toBeUndefined();
+  });
+
+  it('an ARCH without a file in arches/ gets the whole tree: which directories its build reads is not known', () => {
+    expect(otherArchesLeftOut('sparc64', arch, include)).toBeUndefined();
   });
 });
 
