@@ -42,7 +42,8 @@ export const COLLECT = [
       // The allocation census of the queue point at mem=2M (its kmalloc-accounting variant).
       ['boot', '--config', 'webserver-tiny', '--kmalloc', '--limit', 'kernel', '--machine-mem', '16M', '--mem', '2M'],
     ],
-    output: ['report', '--config', 'webserver-tiny', '--format', 'json'],
+    // The flagship's run, whatever base was built last (report-bases builds the others).
+    output: ['report', '--config', 'webserver-tiny', '--base', '2.6.9', '--format', 'json'],
   },
   {
     // The same configuration on every base the queue claims (each base with its own budget);

@@ -136,6 +136,7 @@ export function registerReportCommand(program: Command): void {
     .option('--config <name>', 'the build configuration (default: the only one with a recorded run)')
     .addOption(new Option('--format <format>', 'output format').choices([...REPORT_FORMATS]).default('text'))
     .option('--json', 'same as --format json')
+    .option('--base <version>', "the configuration's latest run on this base (default: its latest run, whatever the base)")
     .option('--bases [versions]', 'one configuration on several bases side by side (comma-separated; default: every base the queue claims)')
     .option('--check', 'exit 1 when a budget of configs/NAME.yaml is exceeded (the verdict goes to stderr)')
     .option('--out <file>', 'write the report to this file (atomically: complete or not there) instead of stdout')
@@ -152,8 +153,8 @@ export function registerReportCommand(program: Command): void {
     .addHelpText(
       'after',
       `
-Reads the records of the latest \`tiny build --config NAME\` run ($TINY_CACHE/runs/NAME.json)
-and compares its toggles:
+Reads the records of the latest \`tiny build --config NAME\` run ($TINY_CACHE/runs/NAME.json;
+with --base V, the latest run on base V: runs/NAME@V.json) and compares its toggles:
   queue - flip:<patch>     bytes saved by turning that patch's option off (text, data, bss,
                            dec of vmlinux and the boot image), % of the base, cumulative
                            along the series
@@ -190,12 +191,13 @@ configuration, an unreadable run index).`,
     quietOnClosedPipe();
     const format: ReportFormat = opts.json ? 'json' : (opts.format as ReportFormat);
     const store = await openRecordStore(cacheDir());
+    if (opts.base !== undefined && opts.bases !== undefined) throw new TinyError('--base and --bases do not go together', 2, [], 'one base: --base V; several side by side: --bases V1,V2');
     if (opts.bases !== undefined) {
       setExit(cmd, await reportBases(store, opts, format));
       return;
     }
     const config = await pickConfig(store, opts.config as string | undefined);
-    const input = await loadRun(store, config);
+    const input = await loadRun(store, config, opts.base as string | undefined);
     const check = await budgetsOf(input, queueDir(opts));
     const report = buildSizeReport(check ? { ...input, budgets: reportBudgets(check) } : input);
     const text = withRuntime(renderReport(report, format, opts.top as number), format, await runtimeOf(store, input));

@@ -1,5 +1,5 @@
 // After a matrix run: the latest-run index of the configuration ($TINY_CACHE/runs/<config>.json,
-// src/store/runs.ts), which `tiny report` reads. A full run replaces it; a partial run
+// and runs/<config>@<base>.json: src/store/runs.ts), which `tiny report` reads. A full run replaces it; a partial run
 // (`tiny build --only`) updates its toggles and keeps the others, when they were made from the
 // same queue, configuration and toolchain (runInputs).
 
@@ -38,7 +38,7 @@ export interface RecordRunOptions {
   /** The configuration, the base tree and the image the run was made from (runInputs). */
   config: BuildConfig;
   plan: Plan;
-  base: { tree: string };
+  base: { tree: string; version: string };
   image: string;
   results: readonly ToggleResult[];
   /** Only some toggles were built (--only, --shard): merge instead of replacing. */
@@ -56,7 +56,7 @@ export async function recordRun(o: RecordRunOptions): Promise<RunEntry[]> {
   let toggles = entries;
   const order = displayOrder(o.plan.toggles).map((t) => t.name);
   if (o.partial) {
-    const previous = await readRunIndex(o.cacheDir, o.config.name);
+    const previous = await readRunIndex(o.cacheDir, o.config.name, o.base.version);
     const merged = mergeRunEntries(previous, entries, inputs, order);
     if (merged.dropped) {
       o.onNote?.(`the last run of ${o.config.name} was made from another queue, configuration or toolchain: its other toggles leave the latest-run index (tiny report shows this run's only)`);
@@ -64,6 +64,8 @@ export async function recordRun(o: RecordRunOptions): Promise<RunEntry[]> {
     toggles = merged.toggles;
   }
   // A partial run keeps the plan's order, so runs merged from several machines list their toggles in it.
-  if (toggles.length) await writeRunIndex(o.cacheDir, { config: o.config.name, startedAt: o.startedAt, finishedAt: o.finishedAt, toggles, inputs, ...(o.partial ? { order } : {}) });
+  if (toggles.length) {
+    await writeRunIndex(o.cacheDir, { config: o.config.name, base: o.base.version, startedAt: o.startedAt, finishedAt: o.finishedAt, toggles, inputs, ...(o.partial ? { order } : {}) });
+  }
   return toggles;
 }

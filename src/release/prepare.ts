@@ -94,9 +94,15 @@ function selectionOf(queue: Queue, version: string, symbols: readonly string[]):
   return selected;
 }
 
-/** Does the latest run of `config` measure exactly these patches on this base? Why not, if not. */
-async function recordsFor(records: RecordStore, config: string, patches: readonly QueuePatch[], baseTree: string): Promise<{ ok: true; input: ReportInput } | { ok: false; why: string }> {
-  const run = await latestRun(records, config).catch(() => undefined);
+/** Does the latest run of `config` on this base measure exactly these patches? Why not, if not. */
+async function recordsFor(
+  records: RecordStore,
+  config: string,
+  patches: readonly QueuePatch[],
+  base: { tree: string; version: string },
+): Promise<{ ok: true; input: ReportInput } | { ok: false; why: string }> {
+  const baseTree = base.tree;
+  const run = await latestRun(records, config, base.version).catch(() => undefined);
   if (!run) return { ok: false, why: `no \`tiny build --config ${config}\` run is recorded in this cache` };
   const top = run.results.find((r) => r.toggle === 'queue') ?? run.results.find((r) => r.toggle === 'base');
   if (!top?.record) return { ok: false, why: `the latest run of ${config} has no queue (or base) record in the store` };
@@ -112,7 +118,7 @@ async function recordsFor(records: RecordStore, config: string, patches: readonl
   if (top.record.inputs.baseTree !== baseTree) {
     return { ok: false, why: `the latest run of ${config} built on tree ${top.record.inputs.baseTree.slice(0, 12)}, not this base ${baseTree.slice(0, 12)}` };
   }
-  const input = await loadRun(records, config);
+  const input = await loadRun(records, config, base.version);
   // The run's own times change whenever `tiny build` runs again, even when every toggle is
   // served from the store: the report takes its times from the records instead.
   const recs = input.toggles.flatMap((t) => (t.record ? [t.record] : []));
@@ -182,11 +188,11 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
     noReport = 'no configuration was given (--config NAME): its records make the size report';
     checks.push({ name: 'size report', ok: false, details: [noReport] });
   } else {
-    let found = await recordsFor(records, config.name, selected, base.tree);
+    let found = await recordsFor(records, config.name, selected, base);
     if (!found.ok && o.build) {
       o.log(`${found.why}: building them now`);
       await o.build(o.config!);
-      found = await recordsFor(records, config.name, selected, base.tree);
+      found = await recordsFor(records, config.name, selected, base);
     }
     if (found.ok) {
       const sizes = await toggleSizesFromRecords(

@@ -11,8 +11,9 @@ import type { ReportInput, ToggleInput } from './size-report.js';
 /** Configurations with a recorded run, sorted. */
 export async function recordedConfigs(store: RecordStore): Promise<string[]> {
   const files = await readdir(join(store.cacheDir, 'runs')).catch(() => [] as string[]);
+  // runs/<config>@<base>.json are the same configurations' runs per base.
   return files
-    .filter((f) => f.endsWith('.json') && !f.startsWith('.'))
+    .filter((f) => f.endsWith('.json') && !f.startsWith('.') && !f.includes('@'))
     .map((f) => f.slice(0, -'.json'.length))
     .sort();
 }
@@ -35,9 +36,12 @@ export async function pickConfig(store: RecordStore, asked: string | undefined):
   throw new TinyError(`several configurations have runs: ${configs.join(', ')}`, 2, [], 'choose one with --config NAME');
 }
 
-/** The latest run of `config` with everything the report needs from each record. */
-export async function loadRun(store: RecordStore, config: string): Promise<ReportInput> {
-  const run = await latestRun(store, config);
+/** The latest run of `config` (on `base`, when given) with everything the report needs from each record. */
+export async function loadRun(store: RecordStore, config: string, base?: string): Promise<ReportInput> {
+  const run = await latestRun(store, config, base);
+  if (!run && base !== undefined) {
+    throw new TinyError(`no run of ${config} on base ${base} is recorded in ${store.cacheDir}`, 2, [], `run \`tiny build --config ${config} --base ${base}\` (toggles built before are served from the store)`);
+  }
   if (!run) throw new TinyError(`the run index of ${config} in ${store.cacheDir} is missing or unreadable`, 2, [], `run \`tiny build --config ${config}\` again`);
   const toggles: ToggleInput[] = [];
   for (const r of run.results) {

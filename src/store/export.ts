@@ -67,6 +67,8 @@ export interface StoreManifest {
 export interface ExportedRun {
   schema_version: typeof STORE_EXPORT_SCHEMA;
   config: string;
+  /** The base version the run built on (absent from exports of runs that did not keep it). */
+  base?: string;
   /** runInputs() of the run: runs merge only when equal. */
   inputs: string | null;
   started_at: string;
@@ -158,6 +160,7 @@ export async function exportStore(store: RecordStore, opts: ExportOptions): Prom
     const run: ExportedRun = {
       schema_version: STORE_EXPORT_SCHEMA,
       config,
+      ...(index.base ? { base: index.base } : {}),
       inputs: index.inputs ?? null,
       started_at: index.startedAt,
       finished_at: index.finishedAt ?? null,
@@ -383,8 +386,12 @@ function mergeRuns(runs: Array<{ from: string; run: ExportedRun }>, current: Run
     .filter((x): x is string => !!x)
     .sort()
     .at(-1);
+  // The same inputs (the base tree among them) are one base: the first run names it.
+  const named = typeof first.run.base === 'string' && /^[A-Za-z0-9][A-Za-z0-9._+-]*$/.test(first.run.base) ? first.run.base : undefined;
+  const base = named ?? (same ? current.base : undefined);
   return {
     config: first.run.config,
+    ...(base ? { base } : {}),
     startedAt: started,
     ...(finished ? { finishedAt: finished } : {}),
     toggles,

@@ -1,9 +1,11 @@
 // The per-config "latest run" index, <cacheDir>/runs/<config>.json: which record each toggle
 // of the last `tiny build --config <config>` produced, so reports find the latest results
-// without scanning the store. Written atomically (temp file + rename).
+// without scanning the store. Each run also writes runs/<config>@<base>.json, the latest run on
+// that base: a run on another base replaces the first and leaves the second alone (`tiny report
+// --base`, a release of that base). Written atomically (temp file + rename).
 //
-// On disk (schema/run-index.schema.json): version 2 has snake_case keys and schema_version: 2;
-// version 1 (no schema_version, startedAt/finishedAt) is still read.
+// On disk (schema/run-index.schema.json): version 3 adds the base; version 2 (snake_case keys,
+// schema_version: 2) and version 1 (no schema_version, startedAt/finishedAt) are still read.
 
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -21,6 +23,8 @@ export interface RunEntry {
 
 export interface RunIndex {
   config: string;
+  /** The base version the run built on (absent in indexes written before it was kept). */
+  base?: string;
   /** ISO 8601. */
   startedAt: string;
   finishedAt?: string;
@@ -47,7 +51,7 @@ export function runInputs(parts: { tree: string; patches: ReadonlyArray<{ name: 
 }
 
 /** The version of runs/<config>.json this tiny writes. */
-export const RUN_INDEX_SCHEMA_VERSION = 2;
+export const RUN_INDEX_SCHEMA_VERSION = 3;
 
 /** A run index as read from disk, either version; undefined when it is neither. */
 export function runIndexFromJson(v: unknown): RunIndex | undefined {
@@ -59,8 +63,15 @@ export function runIndexFromJson(v: unknown): RunIndex | undefined {
     ...(typeof o.inputs === 'string' ? { inputs: o.inputs } : {}),
     ...(Array.isArray(o.order) && o.order.every((n) => typeof n === 'string') ? { order: o.order as string[] } : {}),
   };
-  if (o.schema_version === RUN_INDEX_SCHEMA_VERSION && typeof o.started_at === 'string') {
-    return { config: o.config, startedAt: o.started_at, ...(typeof o.finished_at === 'string' ? { finishedAt: o.finished_at } : {}), toggles, ...inputs };
+  if ((o.schema_version === RUN_INDEX_SCHEMA_VERSION || o.schema_version === 2) && typeof o.started_at === 'string') {
+    return {
+      config: o.config,
+      ...(typeof o.base === 'string' ? { base: o.base } : {}),
+      startedAt: o.started_at,
+      ...(typeof o.finished_at === 'string' ? { finishedAt: o.finished_at } : {}),
+      toggles,
+      ...inputs,
+    };
   }
   if (o.schema_version === undefined && typeof o.startedAt === 'string') {
     return { config: o.config, startedAt: o.startedAt, ...(typeof o.finishedAt === 'string' ? { finishedAt: o.finishedAt } : {}), toggles, ...inputs };
@@ -69,10 +80,13 @@ export function runIndexFromJson(v: unknown): RunIndex | undefined {
 }
 
 const CONFIG_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const BASE_VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
-export function runIndexPath(cacheDir: string, config: string): string {
+/** runs/<config>.json, or with `base` runs/<config>@<base>.json (a configuration name has no "@"). */
+export function runIndexPath(cacheDir: string, config: string, base?: string): string {
   if (!CONFIG_NAME.test(config)) throw new TinyError(`not a configuration name: ${JSON.stringify(config)}`, 2);
-  return join(resolve(cacheDir), 'runs', `${config}.json`);
+  if (base !== undefined && !BASE_VERSION.test(base)) throw new TinyError(`not a base version: ${JSON.stringify(base)}`, 2);
+  return join(resolve(cacheDir), 'runs', base === undefined ? `${config}.json` : `${config}@${base}.json`);
 }
 
 export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<void> {
@@ -85,33 +99,47 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
   const clean = {
     schema_version: RUN_INDEX_SCHEMA_VERSION,
     config: index.config,
+    ...(index.base ? { base: index.base } : {}),
     started_at: index.startedAt,
     ...(index.finishedAt ? { finished_at: index.finishedAt } : {}),
     toggles: index.toggles.map((t) => ({ toggle: t.toggle, key: t.key, status: t.status })),
     ...(index.inputs ? { inputs: index.inputs } : {}),
     ...(index.order ? { order: [...index.order] } : {}),
   };
-  await writeFileAtomic(runIndexPath(cacheDir, index.config), JSON.stringify(clean, null, 2) + '\n');
+  const text = JSON.stringify(clean, null, 2) + '\n';
+  // The base's own index first: a kill between the two leaves the latest one a run behind.
+  if (index.base) await writeFileAtomic(runIndexPath(cacheDir, index.config, index.base), text);
+  await writeFileAtomic(runIndexPath(cacheDir, index.config), text);
 }
 
-/** The index of the last run of `config`, or undefined (never run, or unreadable). */
-export async function readRunIndex(cacheDir: string, config: string): Promise<RunIndex | undefined> {
-  try {
-    const v = runIndexFromJson(JSON.parse(await readFile(runIndexPath(cacheDir, config), 'utf8')));
-    if (v?.config !== config) return undefined;
-    return v;
-  } catch (e) {
-    if (e instanceof TinyError) throw e;
-    return undefined;
-  }
+/**
+ * The index of the last run of `config` (on `base`, when given), or undefined (never run, or
+ * unreadable). An index written before runs kept their base stands for that base only when it
+ * is the latest run and says so.
+ */
+export async function readRunIndex(cacheDir: string, config: string, base?: string): Promise<RunIndex | undefined> {
+  const read = async (path: string) => {
+    try {
+      const v = runIndexFromJson(JSON.parse(await readFile(path, 'utf8')));
+      return v?.config === config ? v : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  if (base === undefined) return read(runIndexPath(cacheDir, config));
+  const own = await read(runIndexPath(cacheDir, config, base));
+  if (own?.base === base) return own;
+  const latest = await read(runIndexPath(cacheDir, config));
+  return latest?.base === base ? latest : undefined;
 }
 
-/** The last run of `config` with its records (record undefined when it has left the store). */
+/** The last run of `config` (on `base`, when given) with its records (record undefined when it has left the store). */
 export async function latestRun(
   store: RecordStore,
   config: string,
+  base?: string,
 ): Promise<{ index: RunIndex; results: Array<RunEntry & { record?: BuildRecord; corrupt?: { path: string; why: string } }> } | undefined> {
-  const index = await readRunIndex(store.cacheDir, config);
+  const index = await readRunIndex(store.cacheDir, config, base);
   if (!index) return undefined;
   const results: Array<RunEntry & { record?: BuildRecord; corrupt?: { path: string; why: string } }> = [];
   for (const t of index.toggles) {

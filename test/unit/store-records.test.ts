@@ -358,7 +358,7 @@ describe('listing and the latest-run index', () => {
     expect(await readRunIndex(store.cacheDir, 'webserver')).toEqual(index);
     const onDisk = JSON.parse(await readFile(join(store.cacheDir, 'runs', 'webserver.json'), 'utf8')) as Record<string, unknown>;
     expectContract('run-index', onDisk);
-    expect(onDisk).toMatchObject({ schema_version: 2, started_at: index.startedAt, finished_at: index.finishedAt });
+    expect(onDisk).toMatchObject({ schema_version: 3, started_at: index.startedAt, finished_at: index.finishedAt });
     // An index written before schema_version 2 (camelCase) still reads.
     const { startedAt, finishedAt, ...rest } = index;
     await writeFile(join(store.cacheDir, 'runs', 'webserver.json'), JSON.stringify({ ...rest, startedAt, finishedAt }));
@@ -371,6 +371,29 @@ describe('listing and the latest-run index', () => {
     ]);
     await expect(writeRunIndex(store.cacheDir, { ...index, config: '../evil' })).rejects.toThrow(TinyError);
     await expect(writeRunIndex(store.cacheDir, { ...index, toggles: [...index.toggles, index.toggles[0]!] })).rejects.toThrow(/twice/);
+  });
+
+  it('keeps the latest run on each base beside the latest run: a run on another base does not hide the first', async () => {
+    const a = await save(store, draft(), artifacts());
+    const b = await save(store, draft({ toggle: { name: 'printk-off' } }, inputs({ patches: [H('1')] })), artifacts());
+    const run = (base: string, key: string, startedAt: string) => ({ config: 'webserver', base, startedAt, toggles: [{ toggle: 'queue', key, status: 'ok' as const }] });
+    await writeRunIndex(store.cacheDir, run('2.6.9', a.record.key, '2024-01-01T00:00:00Z'));
+    await writeRunIndex(store.cacheDir, run('2.6.12-rc2', b.record.key, '2024-01-02T00:00:00Z'));
+    expect((await readdir(join(store.cacheDir, 'runs'))).sort()).toEqual(['webserver.json', 'webserver@2.6.12-rc2.json', 'webserver@2.6.9.json']);
+    expectContract('run-index', JSON.parse(await readFile(join(store.cacheDir, 'runs', 'webserver@2.6.9.json'), 'utf8')));
+    // Without a base: the latest run, whatever its base; with one: that base's.
+    expect((await latestRun(store, 'webserver'))!.results[0]!.key).toBe(b.record.key);
+    expect((await latestRun(store, 'webserver', '2.6.9'))!.results[0]!.key).toBe(a.record.key);
+    expect((await latestRun(store, 'webserver', '2.6.12-rc2'))!.index.base).toBe('2.6.12-rc2');
+    expect(await latestRun(store, 'webserver', '2.6.11')).toBeUndefined();
+    // An index of schema_version 2 (no base) stands for no base in particular.
+    await rm(join(store.cacheDir, 'runs'), { recursive: true });
+    const { base: _, ...old } = run('2.6.9', a.record.key, '2024-01-01T00:00:00Z');
+    await mkdir(join(store.cacheDir, 'runs'));
+    await writeFile(join(store.cacheDir, 'runs', 'webserver.json'), JSON.stringify({ schema_version: 2, config: old.config, started_at: old.startedAt, toggles: old.toggles }));
+    expect((await latestRun(store, 'webserver'))!.results[0]!.key).toBe(a.record.key);
+    expect(await latestRun(store, 'webserver', '2.6.9')).toBeUndefined();
+    await expect(readRunIndex(store.cacheDir, 'webserver', '../2.6.9')).rejects.toThrow(TinyError);
   });
 });
 
