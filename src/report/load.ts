@@ -40,7 +40,12 @@ export async function pickConfig(store: RecordStore, asked: string | undefined):
 export async function loadRun(store: RecordStore, config: string, base?: string): Promise<ReportInput> {
   const run = await latestRun(store, config, base);
   if (!run && base !== undefined) {
-    throw new TinyError(`no run of ${config} on base ${base} is recorded in ${store.cacheDir}`, 2, [], `run \`tiny build --config ${config} --base ${base}\` (toggles built before are served from the store)`);
+    throw new TinyError(
+      `no run of ${config} on base ${base} is recorded in ${store.cacheDir}`,
+      2,
+      [],
+      `run \`tiny build --config ${config} --base ${base}\` (toggles built before are served from the store)`,
+    );
   }
   if (!run) throw new TinyError(`the run index of ${config} in ${store.cacheDir} is missing or unreadable`, 2, [], `run \`tiny build --config ${config}\` again`);
   const toggles: ToggleInput[] = [];

@@ -517,7 +517,9 @@ flip:tiny-printk     failed     n/a   n/a    n/a     n/a      n/a`);
     expect(await $('report --config tinyweb --base 2.6.9')).toBe(
       `$ tiny report --config tinyweb --base 2.6.9\ntiny: no run of tinyweb on base 2.6.9 is recorded in ${cache}\n  hint: run \`tiny build --config tinyweb --base 2.6.9\` (toggles built before are served from the store)\n[exit 2]\n`,
     );
-    expect(await $('report --config tinyweb --base 2.6.9 --bases')).toMatch(/tiny: --base and --bases do not go together\n {2}hint: one base: --base V; several side by side: --bases V1,V2\n\[exit 2\]\n$/);
+    expect(await $('report --config tinyweb --base 2.6.9 --bases')).toMatch(
+      /tiny: --base and --bases do not go together\n {2}hint: one base: --base V; several side by side: --bases V1,V2\n\[exit 2\]\n$/,
+    );
     const empty = join(tmp, 'empty-cache');
     const r = await tiny(['report'], { env: { TINY_CACHE: empty } });
     expect([r.code, r.stderr]).toEqual([2, `tiny: no \`tiny build\` run recorded in ${empty}\n  hint: run \`tiny build --config NAME\` first\n`]);
