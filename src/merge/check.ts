@@ -68,13 +68,23 @@ export function checkBase(input: CheckInput): BaseCheck {
     invasiveness.set(p.name, invasivenessOf(p, before, outcome.kind === 'fails' ? null : stack.clone()));
   });
 
-  // (b) Alone on the base, with its declared depends.
+  // (b) Alone on the base, with its declared depends. A patch without depends that applies
+  // leaves its state for the pair checks (the same base plus the same patch).
+  const closures = new Map<string, QueuePatch[]>();
+  const closureOf = (name: string): QueuePatch[] => {
+    let c = closures.get(name);
+    if (!c) closures.set(name, (c = dependencyClosure(series, name)));
+    return c;
+  };
   const alone = new Map<string, ModeOutcome>();
+  const aloneOnBase = new Map<string, FileState>();
   for (const p of series) {
     const state = fresh();
-    const deps = dependencyClosure(series, p.name);
+    const deps = closureOf(p.name);
     const badDep = deps.find((d) => state.apply(d.parsed, d.reverse, fileOf(d)).kind === 'fails');
-    alone.set(p.name, badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse, fileOf(p)));
+    const outcome: ModeOutcome = badDep ? { kind: 'skipped', reason: `dependency ${badDep.name} does not apply` } : state.apply(p.parsed, p.reverse, fileOf(p));
+    alone.set(p.name, outcome);
+    if (!deps.length && outcome.kind !== 'fails') aloneOnBase.set(p.name, state);
   }
 
   // (c) Reversed, alone, off the top of the full stack: can this patch be backed out while
@@ -94,7 +104,9 @@ export function checkBase(input: CheckInput): BaseCheck {
     invasiveness: invasiveness.get(p.name)!,
     style: styleIssues(p.parsed),
   }));
-  const pairs = pairChecks(series, fresh, input.pairs ?? true, fileOf, (i, j) => (failedInOrder.has(series[i]!.name) || failedInOrder.has(series[j]!.name) ? undefined : overlaps.between(i, j)));
+  const pairs = pairChecks(series, { fresh, closureOf, alone, aloneOnBase }, input.pairs ?? true, fileOf, (i, j) =>
+    failedInOrder.has(series[i]!.name) || failedInOrder.has(series[j]!.name) ? undefined : overlaps.between(i, j),
+  );
   return {
     version: input.version,
     tree: input.tree,
@@ -138,7 +150,22 @@ function hunkRanges(patch: ParsedPatch): Map<string, Range[]> {
  * (overlap.ts); undefined when either patch did not apply, and then their @@ ranges as written
  * are compared, which is all there is.
  */
-function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap: boolean, fileOf: (p: QueuePatch) => string, overlapsOf: (i: number, j: number) => number | undefined): PairCheck[] {
+/** What the pair checks take from the alone checks. */
+interface AloneChecks {
+  fresh: () => FileState;
+  closureOf: (name: string) => QueuePatch[];
+  alone: ReadonlyMap<string, ModeOutcome>;
+  /** The base plus the patch, for each patch without depends that applies alone. */
+  aloneOnBase: ReadonlyMap<string, FileState>;
+}
+
+function pairChecks(
+  series: readonly QueuePatch[],
+  { fresh, closureOf, alone, aloneOnBase }: AloneChecks,
+  swap: boolean,
+  fileOf: (p: QueuePatch) => string,
+  overlapsOf: (i: number, j: number) => number | undefined,
+): PairCheck[] {
   const ranges = series.map((p) => hunkRanges(p.parsed));
   const byFile = new Map<string, number[]>();
   ranges.forEach((r, i) => {
@@ -164,29 +191,42 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
     }
     const pair: PairCheck = { a: a.name, b: b.name, files: files.sort(), overlappingHunks: overlapping, swapConflict: false };
     if (swap) {
-      const related = dependencyClosure(series, b.name).some((d) => d.name === a.name);
+      const related = closureOf(b.name).some((d) => d.name === a.name);
       if (related) pair.detail = `${b.name} depends on ${a.name}`;
       else {
-        const state = fresh();
-        const deps = [...dependencyClosure(series, a.name), ...dependencyClosure(series, b.name)];
-        const seen = new Set<string>();
-        for (const d of series)
-          if (deps.includes(d) && !seen.has(d.name)) {
-            seen.add(d.name);
-            state.apply(d.parsed, d.reverse, fileOf(d));
-          }
+        const depsA = closureOf(a.name);
+        const depsB = closureOf(b.name);
         // Only a pair that applies in its own order (on the base with its declared depends)
         // can conflict when swapped; otherwise one of them needs undeclared earlier patches.
-        const natural = state.clone();
-        const unmet = natural.apply(a.parsed, a.reverse, fileOf(a)).kind === 'fails' ? a : natural.apply(b.parsed, b.reverse, fileOf(b)).kind === 'fails' ? b : null;
+        // Without depends, the base plus one of them is what its alone check left.
+        let unmet: QueuePatch | null;
+        // b then a, from where the pair starts (run only when a then b applied).
+        let swapped: () => { first: ModeOutcome; second?: ModeOutcome };
+        if (!depsA.length && !depsB.length) {
+          const afterA = aloneOnBase.get(a.name);
+          unmet = !afterA ? a : afterA.clone().apply(b.parsed, b.reverse, fileOf(b)).kind === 'fails' ? b : null;
+          swapped = () => {
+            const afterB = aloneOnBase.get(b.name);
+            return afterB ? { first: alone.get(b.name)!, second: afterB.clone().apply(a.parsed, a.reverse, fileOf(a)) } : { first: alone.get(b.name)! };
+          };
+        } else {
+          const state = fresh();
+          const deps = new Set([...depsA, ...depsB].map((d) => d.name));
+          for (const d of series) if (deps.has(d.name)) state.apply(d.parsed, d.reverse, fileOf(d));
+          const natural = state.clone();
+          unmet = natural.apply(a.parsed, a.reverse, fileOf(a)).kind === 'fails' ? a : natural.apply(b.parsed, b.reverse, fileOf(b)).kind === 'fails' ? b : null;
+          swapped = () => {
+            const first = state.apply(b.parsed, b.reverse, fileOf(b));
+            return first.kind === 'fails' ? { first } : { first, second: state.apply(a.parsed, a.reverse, fileOf(a)) };
+          };
+        }
         if (unmet) {
           pair.detail = `not compared: ${unmet.name} needs earlier patches it does not declare in depends`;
           out.push(pair);
           continue;
         }
-        const first = state.apply(b.parsed, b.reverse, fileOf(b));
-        const second = first.kind === 'fails' ? first : state.apply(a.parsed, a.reverse, fileOf(a));
-        if (first.kind === 'fails' || second.kind === 'fails') {
+        const { first, second } = swapped();
+        if (first.kind === 'fails' || second?.kind === 'fails') {
           pair.swapConflict = true;
           pair.detail = `${first.kind === 'fails' ? b.name : a.name} fails when ${b.name} is applied before ${a.name}`;
         }
@@ -194,7 +234,8 @@ function pairChecks(series: readonly QueuePatch[], fresh: () => FileState, swap:
     }
     out.push(pair);
   }
-  return out.sort((p, q) => series.findIndex((s) => s.name === p.a) - series.findIndex((s) => s.name === q.a));
+  const position = new Map(series.map((p, i) => [p.name, i]));
+  return out.sort((p, q) => position.get(p.a)! - position.get(q.a)!);
 }
 
 export function describeOutcome(o: ModeOutcome | ApplyOutcome): string {

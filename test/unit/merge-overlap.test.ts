@@ -58,3 +58,39 @@ describe('overlapping hunks in a series', () => {
     expect(overlaps([FIRST, broken])).toEqual([['first', 'broken', 1]]);
   });
 });
+
+describe('pairs of patches swapped', () => {
+  const pairsOf = (series: QueuePatch[]) => checkBase({ version: '2.6.9', tree: 't', series, baseFiles: new Map([['init/Kconfig', BASE]]) }).pairs.map((p) => [p.a, p.b, p.swapConflict, p.detail]);
+  const a10 = patch('a10', '@@ -9,3 +9,3 @@\n line 9\n-line 10\n+A10\n line 11\n');
+  const b10 = patch('b10', '@@ -9,3 +9,3 @@\n line 9\n-line 10\n+B10\n line 11\n');
+  // Three lines of leading context, so that fuzz (which drops up to two) still needs A10.
+  const onA10 = patch('on-a10', '@@ -8,6 +8,7 @@\n line 8\n line 9\n A10\n+after A10\n line 11\n line 12\n line 13\n');
+  const at30 = patch('at-30', '@@ -29,3 +29,4 @@\n line 29\n line 30\n+mine\n line 31\n');
+  const at20 = { ...patch('at-20', '@@ -19,3 +19,4 @@\n line 19\n line 20\n+mine\n line 21\n'), depends: ['a10'] };
+
+  it('patches on other lines of one file swap cleanly', () => {
+    expect(pairsOf([a10, at30])).toEqual([['a10', 'at-30', false, undefined]]);
+  });
+
+  it('a patch built on an earlier one it does not declare: the pair conflicts when swapped', () => {
+    expect(pairsOf([a10, onA10])).toEqual([['a10', 'on-a10', true, 'on-a10 fails when on-a10 is applied before a10']]);
+  });
+
+  it('two patches of one line: the later one does not apply after the first, and is not compared', () => {
+    expect(pairsOf([a10, b10])).toEqual([['a10', 'b10', false, 'not compared: b10 needs earlier patches it does not declare in depends']]);
+  });
+
+  it('a declared depends is said, and a pair with depends starts from the base with them applied', () => {
+    expect(pairsOf([a10, at20, at30])).toEqual([
+      ['a10', 'at-20', false, 'at-20 depends on a10'],
+      ['a10', 'at-30', false, undefined],
+      ['at-20', 'at-30', false, undefined],
+    ]);
+    const onA10WithDep = { ...onA10, name: 'on-a10-dep', depends: ['a10'] };
+    expect(pairsOf([a10, onA10WithDep, at20])).toEqual([
+      ['a10', 'on-a10-dep', false, 'on-a10-dep depends on a10'],
+      ['a10', 'at-20', false, 'at-20 depends on a10'],
+      ['on-a10-dep', 'at-20', false, undefined],
+    ]);
+  });
+});
