@@ -73,7 +73,10 @@ export function checkBase(input: CheckInput): BaseCheck {
   const closures = new Map<string, QueuePatch[]>();
   const closureOf = (name: string): QueuePatch[] => {
     let c = closures.get(name);
-    if (!c) closures.set(name, (c = dependencyClosure(series, name)));
+    if (!c) {
+      c = dependencyClosure(series, name);
+      closures.set(name, c);
+    }
     return c;
   };
   const alone = new Map<string, ModeOutcome>();
