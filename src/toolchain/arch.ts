@@ -127,10 +127,11 @@ export function archDirs(name: string): string[] {
 /**
  * Sparse-checkout patterns (git's non-cone syntax) for a tree that builds `arch`: everything but
  * the arch/ directories of other architectures and their include/asm-<arch> headers — 46% of
- * 2.6.9's files, which no build of this ARCH reads. Only for an ARCH with a file in arches/ (its
- * `dirs` say every arch/ directory it builds from; 2.6's x86_64 builds files of arch/i386);
- * undefined otherwise, or when the tree has nothing to leave out. `archEntries` and
- * `includeEntries` are the directories directly under arch/ and include/.
+ * 2.6.9's files, which no build of this ARCH compiles — except their Kconfig files, which
+ * Kconfig parses whatever the ARCH (6.1's crypto/Kconfig sources arch/arm/crypto/Kconfig). Only
+ * for an ARCH with a file in arches/ (its `dirs` say every arch/ directory it builds from; 2.6's
+ * x86_64 builds files of arch/i386); undefined otherwise, or when the tree has nothing to leave
+ * out. `archEntries` and `includeEntries` are the directories directly under arch/ and include/.
  */
 export function otherArchesLeftOut(arch: string, archEntries: readonly string[], includeEntries: readonly string[]): string[] | undefined {
   const known = findArch(arch);
@@ -139,7 +140,7 @@ export function otherArchesLeftOut(arch: string, archEntries: readonly string[],
   const others = archEntries.filter((d) => !own.has(d));
   if (!others.length) return undefined;
   const headers = new Set(includeEntries);
-  return ['/*', ...others.flatMap((d) => [`!/arch/${d}/`, ...(headers.has(`asm-${d}`) ? [`!/include/asm-${d}/`] : [])])];
+  return ['/*', ...others.flatMap((d) => [`!/arch/${d}/`, ...(headers.has(`asm-${d}`) ? [`!/include/asm-${d}/`] : [])]), '/arch/**/Kconfig*'];
 }
 
 interface YamlArch {
