@@ -376,9 +376,9 @@ describe('listing and the latest-run index', () => {
   it('keeps the latest run on each base beside the latest run: a run on another base does not hide the first', async () => {
     const a = await save(store, draft(), artifacts());
     const b = await save(store, draft({ toggle: { name: 'printk-off' } }, inputs({ patches: [H('1')] })), artifacts());
-    const run = (base: string, key: string, startedAt: string) => ({ config: 'webserver', base, startedAt, toggles: [{ toggle: 'queue', key, status: 'ok' as const }] });
-    await writeRunIndex(store.cacheDir, run('2.6.9', a.record.key, '2024-01-01T00:00:00Z'));
-    await writeRunIndex(store.cacheDir, run('2.6.12-rc2', b.record.key, '2024-01-02T00:00:00Z'));
+    const runOn = (base: string, key: string, startedAt: string) => ({ config: 'webserver', base, startedAt, toggles: [{ toggle: 'queue', key, status: 'ok' as const }] });
+    await writeRunIndex(store.cacheDir, runOn('2.6.9', a.record.key, '2024-01-01T00:00:00Z'));
+    await writeRunIndex(store.cacheDir, runOn('2.6.12-rc2', b.record.key, '2024-01-02T00:00:00Z'));
     expect((await readdir(join(store.cacheDir, 'runs'))).sort()).toEqual(['webserver.json', 'webserver@2.6.12-rc2.json', 'webserver@2.6.9.json']);
     expectContract('run-index', JSON.parse(await readFile(join(store.cacheDir, 'runs', 'webserver@2.6.9.json'), 'utf8')));
     // Without a base: the latest run, whatever its base; with one: that base's.
@@ -388,7 +388,7 @@ describe('listing and the latest-run index', () => {
     expect(await latestRun(store, 'webserver', '2.6.11')).toBeUndefined();
     // An index of schema_version 2 (no base) stands for no base in particular.
     await rm(join(store.cacheDir, 'runs'), { recursive: true });
-    const { base: _, ...old } = run('2.6.9', a.record.key, '2024-01-01T00:00:00Z');
+    const { base: _, ...old } = runOn('2.6.9', a.record.key, '2024-01-01T00:00:00Z');
     await mkdir(join(store.cacheDir, 'runs'));
     await writeFile(join(store.cacheDir, 'runs', 'webserver.json'), JSON.stringify({ schema_version: 2, config: old.config, started_at: old.startedAt, toggles: old.toggles }));
     expect((await latestRun(store, 'webserver'))!.results[0]!.key).toBe(a.record.key);
