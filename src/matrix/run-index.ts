@@ -1,7 +1,7 @@
 // After a matrix run: the latest-run index of the configuration ($TINY_CACHE/runs/<config>.json,
-// and runs/<config>@<base>.json: src/store/runs.ts), which `tiny report` reads. A full run replaces it; a partial run
-// (`tiny build --only`) updates its toggles and keeps the others, when they were made from the
-// same queue, configuration and toolchain (runInputs).
+// and runs/<config>@<base>.json: src/store/runs.ts), which `tiny report` reads. A full run
+// replaces it; a partial run (`tiny build --only`) updates its toggles and keeps the others, when
+// they were made from the same queue, configuration and toolchain (runInputs).
 
 import type { BuildConfig } from '../kbuild/buildconfig.js';
 import { readRunIndex, runInputs, writeRunIndex, type RunEntry, type RunIndex } from '../store/index.js';
