@@ -3,12 +3,13 @@
 // trees.git/tiny/ (one file per entry, written atomically: no read-modify-write races).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic, exists } from '../util/fs.js';
 import { git } from './git.js';
 import { sharedTreeCaches } from '../util/cache.js';
+import { notice } from '../util/notice.js';
 
 /** A handle on the store: plain data, pass it around freely. */
 export interface TreeStore {
@@ -81,9 +82,35 @@ async function borrowObjects(store: TreeStore, other: TreeStore): Promise<void> 
   await writeFileAtomic(file, [...lines, objects].join('\n') + '\n');
 }
 
+/** A pack file still being written has been written to within this long. */
+const UNFINISHED_PACK_AGE_MS = 60 * 60 * 1000;
+
+/**
+ * The pack files an import killed half-way left (git's objects/pack/tmp_pack_*, tmp_idx_*: as
+ * big as the tree): removed once nothing has written to them for an hour — an import writes its
+ * pack in a minute or two — and said. The store never runs git's gc, which would.
+ */
+async function removeUnfinishedPacks(store: TreeStore): Promise<void> {
+  const dir = join(store.gitDir, 'objects', 'pack');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((n) => /^tmp_(pack|idx)_/.test(n));
+  let bytes = 0;
+  let removed = 0;
+  for (const name of names) {
+    const st = await stat(join(dir, name)).catch(() => undefined);
+    if (!st || Date.now() - st.mtimeMs < UNFINISHED_PACK_AGE_MS) continue;
+    await rm(join(dir, name), { force: true });
+    bytes += st.size;
+    removed++;
+  }
+  if (removed) notice(`removed ${removed} unfinished pack file${removed === 1 ? '' : 's'} (${(bytes / 1e6).toFixed(1)} MB) left in ${dir} by a killed import`);
+}
+
 async function openOwnStore(cacheDir: string): Promise<TreeStore> {
   const store: TreeStore = { cacheDir: resolve(cacheDir), gitDir: join(resolve(cacheDir), 'trees.git') };
-  if (await exists(join(store.gitDir, MARKER))) return store;
+  if (await exists(join(store.gitDir, MARKER))) {
+    await removeUnfinishedPacks(store);
+    return store;
+  }
   await mkdir(store.cacheDir, { recursive: true });
   // Initialise in a private directory, then rename into place: a rename either wins or finds
   // the directory already there (another process won), never a half-initialised store.

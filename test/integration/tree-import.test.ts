@@ -1,9 +1,10 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
 import { dirIndexPath, importBase, importTarballByExtracting, importTarballStreaming, openTreeStore, readFiles, treeHashOf } from '../../src/tree/index.js';
 import { TinyError } from '../../src/util/diagnostics.js';
+import { setNoticeSink } from '../../src/util/notice.js';
 import { run } from '../../src/util/exec.js';
 import { snapshot } from '../helpers/trees.js';
 import { makeGitRepo, makeTarball, referenceTreeHash, removeDir, tempDir, writeFakeKernel, type TarFormat } from '../helpers/kernel-tree-fixture.js';
@@ -226,6 +227,25 @@ describe('openTreeStore', () => {
     const leftovers = (await readdir(cacheDir)).filter((n) => n !== 'trees.git');
     expect(leftovers).toEqual([]);
     expect((await run('git', ['--git-dir', stores[0]!.gitDir, 'rev-parse', '--is-bare-repository'])).stdout.trim()).toBe('true');
+  });
+
+  it('removes the pack files a killed import left, once nothing has written to them for an hour, and says so', async () => {
+    const store = await openTreeStore(join(work, 'c-killed-pack'), []);
+    const pack = join(store.gitDir, 'objects', 'pack');
+    // What a kill -9 of `git add` (bulk check-in) or fast-import leaves: git's temporary pack.
+    await writeFile(join(pack, 'tmp_pack_killed'), Buffer.alloc(2_000_000));
+    await writeFile(join(pack, 'tmp_pack_writing'), 'an import still running');
+    const hoursAgo = new Date(Date.now() - 2 * 3600_000);
+    await utimes(join(pack, 'tmp_pack_killed'), hoursAgo, hoursAgo);
+    const said: string[] = [];
+    const previous = setNoticeSink((line) => said.push(line));
+    try {
+      await openTreeStore(store.cacheDir, []);
+    } finally {
+      setNoticeSink(previous);
+    }
+    expect(await readdir(pack)).toEqual(['tmp_pack_writing']);
+    expect(said).toEqual([`removed 1 unfinished pack file (2.0 MB) left in ${pack} by a killed import`]);
   });
 });
 
