@@ -3,10 +3,11 @@
 // before cc1 died, and the gcc that would have deleted it died too. Kbuild then finds the
 // object newer than its sources, with the same command line in its .cmd file, and links it:
 // a kernel with functions missing, which may even link (a 2.6.9 build failed only because
-// start_kernel() called one of them). So every build make leaves a marker in the build
-// directory while it runs, removed when make exits by itself; a make that finds the marker
-// first removes what the killed make wrote after it (every file newer than the marker but the
-// .config tiny wrote), and Kbuild builds those again.
+// start_kernel() called one of them). So every make in a build directory (a build's, and
+// Kconfig's, which compiles fixdep and conf there) leaves a marker there while it runs, removed
+// when make exits by itself; a make that finds the marker first removes what the killed make
+// wrote after it (every file newer than the marker but the .config tiny wrote), and Kbuild
+// builds those again.
 
 import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -47,14 +48,14 @@ export async function discardKilledMake(buildDir: string): Promise<number> {
   return removed;
 }
 
-/** Before a build make: clean up after a killed one, then mark this one as running. */
+/** Before a make in `buildDir`: clean up after a killed one, then mark this one as running. */
 export async function beginMake(buildDir: string): Promise<void> {
   await discardKilledMake(buildDir);
   await mkdir(buildDir, { recursive: true });
   await writeFile(join(buildDir, MAKE_RUNNING), `${new Date().toISOString()}\n`);
 }
 
-/** After a build make that exited by itself (any status): nothing it wrote is suspect. */
+/** After a make that exited by itself (any status): nothing it wrote is suspect. */
 export async function endMake(buildDir: string): Promise<void> {
   await rm(join(buildDir, MAKE_RUNNING), { force: true });
 }

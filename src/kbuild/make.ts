@@ -133,7 +133,22 @@ function timedCommand(cmd: string[]): string[] {
   return ['sh', '-c', `date +%s%N >${CONTAINER_PATHS.build}/${BEGAN_FILE} 2>/dev/null; exec "$@"`, 'sh', ...cmd];
 }
 
+/** What GNU make itself exits with (done, -q's "not up to date", an error): any other status is a kill. */
+const MAKE_EXIT_STATUSES = new Set([0, 1, 2]);
+
+/**
+ * Every make in a build directory — a build's, Kconfig's (which compiles fixdep and conf there)
+ * — first removes what a killed make left, and is marked until it exits by itself
+ * (interrupted.ts): Kbuild would take a half-written object for a finished one.
+ */
 async function run(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepBytes?: number): Promise<RunOutcome> {
+  await beginMake(spec.build);
+  const outcome = await runInBuildDir(spec, cmd, timeoutMs, keepBytes);
+  if (!outcome.timedOut && MAKE_EXIT_STATUSES.has(outcome.code)) await endMake(spec.build);
+  return outcome;
+}
+
+async function runInBuildDir(spec: KbuildSpec, cmd: string[], timeoutMs?: number, keepBytes?: number): Promise<RunOutcome> {
   const began = join(spec.build, BEGAN_FILE);
   const timed = spec.onContainer !== undefined;
   if (timed) await rm(began, { force: true });
@@ -197,15 +212,7 @@ export interface KbuildRun {
   keepGoing?: boolean;
 }
 
-/** What GNU make itself exits with (done, -q's "not up to date", an error): any other status is a kill. */
-const MAKE_EXIT_STATUSES = new Set([0, 1, 2]);
-
 /** Build `targets` (make -jN) in the container. The outcome's output is the log's tail. */
 export async function runKbuild(spec: KbuildSpec, r: KbuildRun): Promise<RunOutcome> {
-  // What a killed make left is removed first, and this make is marked until it exits by itself
-  // (interrupted.ts): Kbuild would take a half-written object for a finished one.
-  await beginMake(spec.build);
-  const outcome = await run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);
-  if (!outcome.timedOut && MAKE_EXIT_STATUSES.has(outcome.code)) await endMake(spec.build);
-  return outcome;
+  return run(spec, makeArgv(r.vars, r.targets, r.jobs, r.keepGoing), r.timeoutMs, 4 * 1024 * 1024);
 }
