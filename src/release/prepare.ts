@@ -101,7 +101,6 @@ async function recordsFor(
   patches: readonly QueuePatch[],
   base: { tree: string; version: string },
 ): Promise<{ ok: true; input: ReportInput } | { ok: false; why: string }> {
-  const baseTree = base.tree;
   const run = await latestRun(records, config, base.version).catch(() => undefined);
   if (!run) return { ok: false, why: `no \`tiny build --config ${config}\` run is recorded in this cache` };
   const top = run.results.find((r) => r.toggle === 'queue') ?? run.results.find((r) => r.toggle === 'base');
@@ -115,8 +114,8 @@ async function recordsFor(
       why: `the latest run of ${config} built other patches than this release (${[...new Set(differ)].join(', ') || 'another order'}): its records are not for this queue`,
     };
   }
-  if (top.record.inputs.baseTree !== baseTree) {
-    return { ok: false, why: `the latest run of ${config} built on tree ${top.record.inputs.baseTree.slice(0, 12)}, not this base ${baseTree.slice(0, 12)}` };
+  if (top.record.inputs.baseTree !== base.tree) {
+    return { ok: false, why: `the latest run of ${config} built on tree ${top.record.inputs.baseTree.slice(0, 12)}, not this base ${base.tree.slice(0, 12)}` };
   }
   const input = await loadRun(records, config, base.version);
   // The run's own times change whenever `tiny build` runs again, even when every toggle is

@@ -113,9 +113,9 @@ export async function writeRunIndex(cacheDir: string, index: RunIndex): Promise<
 }
 
 /**
- * The index of the last run of `config` (on `base`, when given), or undefined (never run, or
- * unreadable). An index written before runs kept their base stands for that base only when it
- * is the latest run and says so.
+ * The index of the last run of `config` (on `base`, when given: runs/<config>@<base>.json, which
+ * every run writes before the latest one), or undefined (never run, or unreadable). An index
+ * written before runs kept their base stands for no base.
  */
 export async function readRunIndex(cacheDir: string, config: string, base?: string): Promise<RunIndex | undefined> {
   const read = async (path: string) => {
@@ -128,9 +128,7 @@ export async function readRunIndex(cacheDir: string, config: string, base?: stri
   };
   if (base === undefined) return read(runIndexPath(cacheDir, config));
   const own = await read(runIndexPath(cacheDir, config, base));
-  if (own?.base === base) return own;
-  const latest = await read(runIndexPath(cacheDir, config));
-  return latest?.base === base ? latest : undefined;
+  return own?.base === base ? own : undefined;
 }
 
 /** The last run of `config` (on `base`, when given) with its records (record undefined when it has left the store). */
