@@ -74,7 +74,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     const results: BaseCheck[] = [];
     for (const base of bases) {
       if ('files' in base) {
-        const pin = base.pinVerified ? 'matches the pinned base.tree' : 'no base.tree pinned to verify it against';
+        const pin = { verified: 'matches the pinned base.tree', none: 'no base.tree pinned to verify it against', other: 'not a pinned base: --allow-other-base' }[base.pin];
         process.stderr.write(
           base.fromStore
             ? `tiny: ${base.version}: the files the queue names, as kept from ${base.origin} by an earlier check (tree ${base.tree.slice(0, 12)}, ${pin}; not imported)\n`

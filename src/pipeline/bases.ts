@@ -47,24 +47,7 @@ export async function resolveBases(queue: Queue, store: TreeStore, cacheDir: str
       imported = match ? await importBase(store, resolved, { version: match.version }) : asPinned;
       versionKnown = match !== undefined;
     }
-    if (pinned.length && !pinned.some((b) => b.tree!.toLowerCase() === imported.tree)) {
-      const sameVersion = versionKnown ? pinned.find((b) => b.version === imported.version) : undefined;
-      const meant = sameVersion ?? (queue.base.tree ? queue.base : pinned[0]!);
-      const what = !versionKnown
-        ? `a tree of no known version (its Makefile has no VERSION line; tree ${imported.tree.slice(0, 12)})`
-        : sameVersion
-          ? `${imported.version} with other content (tree ${imported.tree.slice(0, 12)})`
-          : `${imported.version} (tree ${imported.tree.slice(0, 12)})`;
-      if (!choice.allowOtherBase) {
-        throw new TinyError(
-          `this tree is not the queue's base ${meant.version} (tree ${meant.tree!.slice(0, 12)}): it is ${what}`,
-          2,
-          [],
-          `rebase the queue with \`tiny queue rebase --tree ${tree}\`, or pass --allow-other-base`,
-        );
-      }
-      process.stderr.write(`tiny: note: ${tree} is not the queue's base ${meant.version} (tree ${meant.tree!.slice(0, 12)}): it is ${what}; used as asked (--allow-other-base)\n`);
-    }
+    refuseUnclaimedTree(queue, tree, imported, versionKnown, choice.allowOtherBase === true);
     out.push({ ...imported, origin: tree });
   }
   if (out.length) return out;
@@ -78,6 +61,31 @@ export async function resolveBases(queue: Queue, store: TreeStore, cacheDir: str
     out.push(await importSpec(spec, store, cacheDir, choice.noSourceHint));
   }
   return out;
+}
+
+/**
+ * A --tree whose content is none of the bases the queue pins is refused (exit 2), unless
+ * --allow-other-base says it is meant: then a note says what it is.
+ */
+function refuseUnclaimedTree(queue: Queue, arg: string, got: { version: string; tree: string }, versionKnown: boolean, allowOtherBase: boolean): void {
+  const pinned = [queue.base, ...queue.otherBases].filter((b) => b.tree);
+  if (!pinned.length || pinned.some((b) => b.tree!.toLowerCase() === got.tree)) return;
+  const sameVersion = versionKnown ? pinned.find((b) => b.version === got.version) : undefined;
+  const meant = sameVersion ?? (queue.base.tree ? queue.base : pinned[0]!);
+  const what = !versionKnown
+    ? `a tree of no known version (its Makefile has no VERSION line; tree ${got.tree.slice(0, 12)})`
+    : sameVersion
+      ? `${got.version} with other content (tree ${got.tree.slice(0, 12)})`
+      : `${got.version} (tree ${got.tree.slice(0, 12)})`;
+  if (!allowOtherBase) {
+    throw new TinyError(
+      `this tree is not the queue's base ${meant.version} (tree ${meant.tree!.slice(0, 12)}): it is ${what}`,
+      2,
+      [],
+      `rebase the queue with \`tiny queue rebase --tree ${arg}\`, or pass --allow-other-base`,
+    );
+  }
+  process.stderr.write(`tiny: note: ${arg} is not the queue's base ${meant.version} (tree ${meant.tree!.slice(0, 12)}): it is ${what}; used as asked (--allow-other-base)\n`);
 }
 
 async function importSpec(spec: BaseSpec, store: TreeStore, cacheDir: string, noSourceHint?: (version: string) => string): Promise<ImportedBase> {
@@ -128,8 +136,8 @@ export interface ReadBase {
   /** The files asked for (byte-string path -> content; absent: no such file), and every symlink. */
   files: Map<string, string>;
   links: Map<string, string>;
-  /** Whether the computed tree was checked against the queue's pin (base.tree). */
-  pinVerified: boolean;
+  /** The computed tree against the queue's pins (base.tree): one of them, none pinned, or another tree (--allow-other-base). */
+  pin: 'verified' | 'none' | 'other';
   /** The files came from the store's copy of an earlier read (no hashing this time). */
   fromStore: boolean;
 }
@@ -138,10 +146,15 @@ export interface ReadBase {
  * The bases a command that only reads files works on (`tiny queue check`): like resolveBases,
  * but a base that is not in the tree store yet and comes from a tarball or a directory is not
  * imported: its tree hash is computed in memory (so a pin is verified exactly as an import
- * verifies it) and only the files in `keep` are read. --tree goes through resolveBases.
+ * verifies it) and only the files in `keep` are kept. So is a --tree, whose version and pin are
+ * settled as resolveBases settles them.
  */
 export async function resolveBasesForReading(queue: Queue, store: TreeStore, cacheDir: string, choice: BaseChoice, keep: ReadonlySet<string>): Promise<Array<ImportedBase | ReadBase>> {
-  if (choice.trees?.length) return resolveBases(queue, store, cacheDir, choice);
+  if (choice.trees?.length) {
+    const out: Array<ImportedBase | ReadBase> = [];
+    for (const tree of choice.trees) out.push((await readTree(queue, tree, store, cacheDir, choice, keep)) ?? (await resolveBases(queue, store, cacheDir, { ...choice, trees: [tree] }))[0]!);
+    return out;
+  }
   const all = [queue.base, ...queue.otherBases];
   const wanted = choice.versions?.length ? choice.versions : [queue.base.version];
   const out: Array<ImportedBase | ReadBase> = [];
@@ -155,6 +168,23 @@ export async function resolveBasesForReading(queue: Queue, store: TreeStore, cac
   return out;
 }
 
+/**
+ * A --tree read without importing it, its version and pin settled as resolveBases settles them;
+ * undefined: import it (resolveBases), which also gives the errors for a tree of no known version.
+ */
+async function readTree(queue: Queue, arg: string, store: TreeStore, cacheDir: string, choice: BaseChoice, keep: ReadonlySet<string>): Promise<ReadBase | undefined> {
+  const resolved = await resolveSource(sourceFromCli(arg), { cacheDir });
+  const pinned = [queue.base, ...queue.otherBases].filter((b) => b.tree);
+  // Not found by a pin: the tree is what the user points at, so it is hashed to learn which it is.
+  const read = await readBaseWithoutImport(store, resolved, keep);
+  if (!read) return undefined;
+  const match = pinned.find((b) => b.tree!.toLowerCase() === read.tree);
+  const version = read.detectedVersion ?? match?.version;
+  if (version === undefined) return undefined;
+  refuseUnclaimedTree(queue, arg, { version, tree: read.tree }, true, choice.allowOtherBase === true);
+  return { version, tree: read.tree, origin: arg, files: read.files, links: read.links, pin: match ? 'verified' : pinned.length ? 'other' : 'none', fromStore: read.fromStore };
+}
+
 /** A spec's base read from its first usable source without importing; undefined: import it (importSpec). */
 async function readSpec(spec: BaseSpec, store: TreeStore, cacheDir: string, keep: ReadonlySet<string>): Promise<ReadBase | undefined> {
   if (spec.tree && (await storedPinnedBase(store, spec.version, spec.tree))) return undefined;
@@ -165,10 +195,10 @@ async function readSpec(spec: BaseSpec, store: TreeStore, cacheDir: string, keep
     } catch {
       return undefined; // importSpec tries the sources in order and reports each problem
     }
-    const read = await readBaseWithoutImport(store, resolved, keep);
+    const read = await readBaseWithoutImport(store, resolved, keep, spec.tree ? { pinned: spec.tree } : {});
     if (!read) return undefined;
     if (spec.tree) checkPin(spec.version, describeSource(source), spec.tree, read.tree);
-    return { version: spec.version, tree: read.tree, origin: describeSource(source), files: read.files, links: read.links, pinVerified: spec.tree !== undefined, fromStore: read.fromStore };
+    return { version: spec.version, tree: read.tree, origin: describeSource(source), files: read.files, links: read.links, pin: spec.tree ? 'verified' : 'none', fromStore: read.fromStore };
   }
   return undefined;
 }

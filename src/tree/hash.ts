@@ -8,8 +8,8 @@
 // The rules are the importer's (tarball.ts, import.ts), so the hash is the one an import gives:
 // the tarball's single top-level directory stripped, later members replacing earlier ones, hard
 // links resolved, devices and fifos skipped, empty directories absent. Anything unusual (names
-// that are not UTF-8, odd members) is left to the importer. Tarballs only: a directory can change
-// between two runs, and its import's private index (import.ts) makes every later import stat-fast.
+// that are not UTF-8, odd members) is left to the importer. Directories: hash-dir.ts, with git's
+// rules for a work tree.
 
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
@@ -29,13 +29,13 @@ export interface HashedTree {
   makefile?: string;
 }
 
-interface Entry {
+export interface TreeEntry {
   oid: Buffer;
   mode: Mode;
   content?: string;
 }
 
-function blobOid(content: Buffer): Buffer {
+export function blobOid(content: Buffer): Buffer {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest();
 }
 
@@ -89,7 +89,7 @@ const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
 export async function hashTarball(path: string, keep: ReadonlySet<string>): Promise<HashedTree> {
   const tar = await openTarStream(path);
   // Full member path (byte string) -> entry; later members replace earlier ones.
-  const files = new Map<string, Entry>();
+  const files = new Map<string, TreeEntry>();
   // A kept path may be under the top-level directory or not: decided at the end.
   const wanted = (p: string) => {
     const slash = p.indexOf('/');
@@ -138,15 +138,16 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
   const unusual = walk.unusual();
   if (unusual) throw new UnusualTarball(unusual);
   const strip = asBytes(walk.strip());
-  const stripped = new Map<string, Entry>();
+  const stripped = new Map<string, TreeEntry>();
   for (const [p, e] of files) {
     const rel = strip ? p.slice(strip.length) : p;
     if (rel) stripped.set(rel, e);
   }
-  return summarize(stripped, keep);
+  return summarizeTree(stripped, keep);
 }
 
-function summarize(files: Map<string, Entry>, keep: ReadonlySet<string>): HashedTree {
+/** The tree hash of `files` and what a HashedTree keeps of them: `keep`, every symlink, the Makefile. */
+export function summarizeTree(files: Map<string, TreeEntry>, keep: ReadonlySet<string>): HashedTree {
   const kept = new Map<string, string>();
   const links = new Map<string, string>();
   for (const [p, e] of files) {

@@ -20,6 +20,7 @@ import { notice } from '../util/notice.js';
 import { objectsExist, readImportRecord, writeRecord, type TreeStore } from './store.js';
 import { importTarball, UnusualTarball } from './tarball.js';
 import { hashTarball, type HashedTree } from './hash.js';
+import { hashDirectory, UnusualDirectory } from './hash-dir.js';
 import { CommitChain, type TreeChanges } from './chain.js';
 import { readFiles } from './read.js';
 
@@ -89,12 +90,6 @@ export async function importBase(store: TreeStore, resolved: ResolvedSource, opt
   return { version, commit, tree };
 }
 
-/**
- * A base read without importing it (hash.ts): its tree hash computed in memory and the content
- * of `keep`, for a command that only reads a few files (`tiny queue check`). undefined when an
- * import is the way: the source is already imported (reading the store is faster), is a git
- * repository, or has something only the importer handles.
- */
 /** A base's tree against the queue's pin (base.tree): a mismatch is exit 2, naming the source. */
 export function checkPin(version: string, from: string, pinned: string, tree: string): void {
   if (pinned.toLowerCase() === tree) return;
@@ -106,37 +101,42 @@ export function checkPin(version: string, from: string, pinned: string, tree: st
   );
 }
 
+/**
+ * A base read without importing it (hash.ts, hash-dir.ts): its tree hash computed in memory and the content
+ * of `keep`, for a command that only reads a few files (`tiny queue check`). undefined when an
+ * import is the way: the source is already imported (reading the store is faster), is a git
+ * repository, or has something only the importer handles. `pinned`: the tree a queue pins,
+ * by which a directory read before is found again without reading it.
+ */
 export async function readBaseWithoutImport(
   store: TreeStore,
   resolved: ResolvedSource,
   keep: ReadonlySet<string>,
+  opts: { pinned?: string } = {},
 ): Promise<(HashedTree & { detectedVersion?: string; fromStore: boolean }) | undefined> {
-  // A tarball only: its content cannot change under its sha256 (a directory can, between two
-  // runs: its import's private index is what notices).
-  if (resolved.kind !== 'tarball') return undefined;
-  const key = resolved.sha256.toLowerCase();
-  const rec = await readImportRecord<ImportRecord>(store, key);
-  if (rec && (await objectsExist(store, [rec.tree]))) return undefined;
-  // Read before: the files kept then, in a partial tree of the store.
-  const partial = await readImportRecord<PartialRead>(store, `read-${key}`);
+  if (resolved.kind === 'git') return undefined;
+  let key: string | undefined;
+  if (resolved.kind === 'tarball') {
+    // Its content cannot change under its sha256: a read before is found by it.
+    key = `read-${resolved.sha256.toLowerCase()}`;
+    const rec = await readImportRecord<ImportRecord>(store, resolved.sha256.toLowerCase());
+    if (rec && (await objectsExist(store, [rec.tree]))) return undefined;
+  } else {
+    // A directory can change between two runs: a read before is found only by the tree a
+    // queue pins. Imported before, its private index makes the import stat-fast.
+    if (await exists(await dirIndexPath(store, resolved.path))) return undefined;
+    key = opts.pinned ? `read-tree-${opts.pinned.toLowerCase()}` : undefined;
+  }
+  const partial = key ? await readImportRecord<PartialRead>(store, key) : undefined;
   if (partial && [...keep].every((p) => partial.asked.includes(p)) && (await objectsExist(store, [partial.partialTree]))) {
-    const files = new Map<string, string>();
-    for (const [p, c] of await readFiles(store, partial.partialTree, [...keep])) if (c !== undefined) files.set(p, c);
-    const ls = await git(store.gitDir, ['ls-tree', '-r', '-z', '--full-tree', partial.partialTree], { byteString: true });
-    const linkPaths = ls.stdout
-      .split('\0')
-      .map((e) => /^120000 blob [0-9a-f]+\t(.*)$/s.exec(e)?.[1])
-      .filter((p): p is string => p !== undefined);
-    const links = new Map<string, string>();
-    for (const [p, c] of await readFiles(store, partial.partialTree, linkPaths)) links.set(p, c ?? '');
-    return { tree: partial.tree, files, links, ...(partial.detectedVersion ? { detectedVersion: partial.detectedVersion } : {}), fromStore: true };
+    return { ...(await partialReadFiles(store, partial, keep)), fromStore: true };
   }
   let hashed: HashedTree;
   const asked = new Set([...keep, ...(partial?.asked ?? [])]);
   try {
-    hashed = await hashTarball(resolved.path, asked);
+    hashed = resolved.kind === 'tarball' ? await hashTarball(resolved.path, asked) : hashDirectory(resolved.path, asked);
   } catch (e) {
-    if (e instanceof UnusualTarball) return undefined;
+    if (e instanceof UnusualTarball || e instanceof UnusualDirectory) return undefined;
     throw e;
   }
   // The kept files and every symlink as a partial tree, so the next read needs no hashing.
@@ -147,12 +147,27 @@ export async function readBaseWithoutImport(
   await chain.commit({ author: { ...TINY_IDENT, date: FIXED_DATE }, committer: { ...TINY_IDENT, date: FIXED_DATE }, message: `partial read of ${hashed.tree}\n`, changes });
   const [made] = await chain.finish();
   const detected = versionOf(hashed.makefile);
-  await writeRecord(store, 'imports', `read-${key}`, { tree: hashed.tree, partialTree: made!.tree, asked: [...asked], ...(detected ? { detectedVersion: detected } : {}) } satisfies PartialRead);
+  const record = { tree: hashed.tree, partialTree: made!.tree, asked: [...asked], ...(detected ? { detectedVersion: detected } : {}) } satisfies PartialRead;
+  await writeRecord(store, 'imports', resolved.kind === 'tarball' ? key! : `read-tree-${hashed.tree}`, record);
   const files = new Map([...hashed.files].filter(([p]) => keep.has(p)));
   return { ...hashed, files, ...(detected ? { detectedVersion: detected } : {}), fromStore: false };
 }
 
-/** What the store remembers of a tarball read without importing it. */
+/** The files and symlinks a partial read kept, read back from the store. */
+async function partialReadFiles(store: TreeStore, partial: PartialRead, keep: ReadonlySet<string>): Promise<HashedTree & { detectedVersion?: string }> {
+  const files = new Map<string, string>();
+  for (const [p, c] of await readFiles(store, partial.partialTree, [...keep])) if (c !== undefined) files.set(p, c);
+  const ls = await git(store.gitDir, ['ls-tree', '-r', '-z', '--full-tree', partial.partialTree], { byteString: true });
+  const linkPaths = ls.stdout
+    .split('\0')
+    .map((e) => /^120000 blob [0-9a-f]+\t(.*)$/s.exec(e)?.[1])
+    .filter((p): p is string => p !== undefined);
+  const links = new Map<string, string>();
+  for (const [p, c] of await readFiles(store, partial.partialTree, linkPaths)) links.set(p, c ?? '');
+  return { tree: partial.tree, files, links, ...(partial.detectedVersion ? { detectedVersion: partial.detectedVersion } : {}) };
+}
+
+/** What the store remembers of a tarball or directory read without importing it. */
 interface PartialRead {
   /** The whole tree's hash, computed. */
   tree: string;

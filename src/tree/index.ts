@@ -18,3 +18,4 @@ export {
 export { materialize, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
 export { readFiles, symlinksAmong, treeHashOf } from './read.js';
 export { hashTarball, treeOidOf, type HashedTree } from './hash.js';
+export { hashDirectory, UnusualDirectory } from './hash-dir.js';

@@ -1,12 +1,13 @@
-// A base read without importing it (src/tree/hash.ts): the tree hash computed in memory equals
-// an import's, the kept files are byte for byte the tree's, and `tiny queue check` on a tarball
-// base says what it read and what it verified.
+// A base read without importing it (src/tree/hash.ts, hash-dir.ts): the tree hash computed in
+// memory equals an import's, the kept files are byte for byte the tree's, and `tiny queue check`
+// on a tarball or a directory says what it read and what it verified.
 
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
-import { hashTarball, importBase, openTreeStore, readBaseWithoutImport } from '../../src/tree/index.js';
+import { hashDirectory, hashTarball, importBase, openTreeStore, readBaseWithoutImport, UnusualDirectory } from '../../src/tree/index.js';
+import { run } from '../../src/util/exec.js';
 import { REPO, tiny } from '../helpers/cli.js';
 import { makeTarball, referenceTreeHash, removeDir, tempDir, writeFakeKernel, type TarFormat } from '../helpers/kernel-tree-fixture.js';
 
@@ -62,8 +63,49 @@ describe('hashing a base in memory', () => {
     // Imported: the store is read instead.
     await importBase(store, src, {});
     expect(await readBaseWithoutImport(store, src, keep)).toBeUndefined();
-    // A directory is always imported (its content may change between runs).
-    expect(await readBaseWithoutImport(store, { kind: 'dir', path: kdir }, keep)).toBeUndefined();
+  });
+});
+
+describe('hashing a base directory in memory', () => {
+  it("gives the tree hash git's import gives: ignored files, attributes, CRLF, modes and symlinks as git sees them; the tree's own .git and fifos left out", async () => {
+    const dir = join(work, 'dir-copy');
+    await cp(kdir, dir, { recursive: true, verbatimSymlinks: true });
+    await mkdir(join(dir, '.git', 'objects'), { recursive: true });
+    await writeFile(join(dir, '.git', 'HEAD'), 'ref: refs/heads/master\n');
+    await run('mkfifo', [join(dir, 'init', 'a-fifo')]);
+    const h = hashDirectory(dir, keep);
+    expect(h.tree).toBe(reference);
+    expect([...h.files.keys()].sort()).toEqual(['drivers/latin1.c', 'init/kernel.h', 'init/main.c']);
+    expect(Buffer.from(h.files.get('drivers/latin1.c')!, 'latin1')).toEqual(LATIN1);
+    expect([...h.links]).toEqual([['init/kernel.h', '../include/linux/kernel.h']]);
+    expect(h.makefile).toMatch(/^VERSION = 2/);
+  });
+
+  it('leaves a nested repository to the import', async () => {
+    const dir = join(work, 'dir-nested');
+    await cp(kdir, dir, { recursive: true, verbatimSymlinks: true });
+    await mkdir(join(dir, 'tools', 'sub', '.git'), { recursive: true });
+    expect(() => hashDirectory(dir, keep)).toThrow(UnusualDirectory);
+  });
+
+  it('reads a directory every time unless the queue pins its tree; not at all once it is imported', async () => {
+    const cacheDir = join(work, 'cache-read-dir');
+    const store = await openTreeStore(cacheDir);
+    const src = { kind: 'dir' as const, path: kdir };
+    const first = await readBaseWithoutImport(store, src, keep);
+    expect(first?.fromStore).toBe(false);
+    expect(first?.tree).toBe(reference);
+    // Its content could have changed since: read again.
+    expect((await readBaseWithoutImport(store, src, keep))?.fromStore).toBe(false);
+    // Pinned: the files kept for that tree are the answer, as for a pinned tree in the store.
+    const pinned = await readBaseWithoutImport(store, src, keep, { pinned: reference });
+    expect(pinned?.fromStore).toBe(true);
+    expect(pinned?.tree).toBe(reference);
+    expect(pinned?.files).toEqual(first?.files);
+    expect([...pinned!.links]).toEqual([...first!.links]);
+    // Imported once: its private index makes every later import stat-fast, so that is the way.
+    await importBase(store, src, {});
+    expect(await readBaseWithoutImport(store, src, keep)).toBeUndefined();
   });
 });
 
@@ -87,9 +129,16 @@ describe('tiny queue check on a tarball base', () => {
     const warm = await tiny(['queue', 'check', '--queue', queue, '--json'], { env });
     expect(warm.stderr).toMatch(/^tiny: 2\.6\.9: the files the queue names, as kept from .* by an earlier check \(tree [0-9a-f]{12}, no base\.tree pinned/m);
     expect(warm.stdout).toBe(cold.stdout);
-    // The same check on the imported tree.
-    const byDir = await tiny(['queue', 'check', '--queue', queue, '--tree', tree, '--json'], { env: { TINY_CACHE: join(work, 'cache-cli-dir') } });
+    // The same tree as a directory: read without importing too, the same answer.
+    const dirEnv = { TINY_CACHE: join(work, 'cache-cli-dir') };
+    const byDir = await tiny(['queue', 'check', '--queue', queue, '--tree', tree, '--json'], { env: dirEnv });
+    expect(byDir.stderr).toContain(`tiny: 2.6.9: ${tree} read without importing it: tree ${cold.stdout.match(/"tree": "([0-9a-f]{12})/)![1]}`);
     expect(byDir.stdout).toBe(cold.stdout);
+    // Once imported (apply imports it), the directory is read through the store: the same answer.
+    expect((await tiny(['queue', 'apply', '--queue', queue, '--tree', tree, '--out', join(work, 'applied')], { env: dirEnv })).code).toBe(1);
+    const imported = await tiny(['queue', 'check', '--queue', queue, '--tree', tree, '--json'], { env: dirEnv });
+    expect(imported.stderr).not.toContain('read without importing');
+    expect(imported.stdout).toBe(cold.stdout);
 
     // Pinned: verified by the computed hash; a wrong pin is refused with the two hashes.
     const treeHash = (JSON.parse(cold.stdout) as { bases: Array<{ tree: string }> }).bases[0]!.tree;

@@ -17,6 +17,7 @@ $ tiny queue check
 queue check on 0.0 (tree 765d780a6641)
 0.0: 3 patches: 3 clean, 0 offset, 0 fuzz, 0 fail in order; 1 pair shares files (0 with overlapping hunks, 0 conflict when swapped); 0 with unguarded changes
 (not shown: 3 patches without a problem; --verbose shows them)
+2> tiny: 0.0: $WORK/linux read without importing it: tree 765d780a6641 hashed in memory (no base.tree pinned to verify it against); the files the queue names kept
 
 # Everything, table and pairs, with --verbose.
 $ tiny queue check --verbose
@@ -27,6 +28,7 @@ panic-reason   clean     clean      clean        1      1       1       0  -
 broken         clean     offset -4  clean        1      1       1       0  -
 
 0.0: 3 patches: 3 clean, 0 offset, 0 fuzz, 0 fail in order; 1 pair shares files (0 with overlapping hunks, 0 conflict when swapped); 0 with unguarded changes
+2> tiny: 0.0: $WORK/linux read without importing it: tree 765d780a6641 hashed in memory (no base.tree pinned to verify it against); the files the queue names kept
 
 # A queue with one patch for every outcome: the problems and a summary.
 $ tiny queue check --queue merge/queue
@@ -48,6 +50,7 @@ no Signed-off-by: line in 5 patches: slab-zero-size, super-report-errors, sched-
 
 2.6.9: 7 patches: 4 clean, 1 offset, 1 fuzz, 1 fail in order; 2 pairs share files (1 with overlapping hunks, 1 conflict when swapped); 1 with unguarded changes
 (not shown: 2 patches without a problem, 1 pair with overlapping hunks or an order conflict; --verbose shows them)
+2> tiny: 2.6.9: $WORK/merge/tree read without importing it: tree 07f1ec38570d hashed in memory (no base.tree pinned to verify it against); the files the queue names kept
 [exit 1]
 
 # The guards pick as guards(1) and `tiny queue list` do: broken (+broken) needs its symbol.
