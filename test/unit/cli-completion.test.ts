@@ -7,7 +7,7 @@ import { buildProgram } from '../../src/cli/main.js';
 import { bashCompletion, completionScript, completionTree, fishCompletion, zshCompletion } from '../../src/cli/completion.js';
 import { run } from '../../src/util/exec.js';
 
-const tree = completionTree(buildProgram());
+const tree = completionTree(await buildProgram());
 const BASH = bashCompletion(tree);
 
 /** What bash completes for the command line `line` (the cursor at its end), one candidate a line. */
@@ -104,6 +104,6 @@ describe("tiny completion zsh (run in zsh, compsys's compadd/_describe/_files st
     expect(await zshComplete('tiny queue list --format ')).toEqual(['text', 'md', 'json']);
     expect(await zshComplete('tiny queue list --queue ')).toEqual(['<files>']);
     expect(await zshComplete('tiny queue check --queue list --no')).toContain('--no-pairs');
-    expect(completionScript('zsh', buildProgram()).startsWith('#compdef tiny\n')).toBe(true);
+    expect(completionScript('zsh', await buildProgram()).startsWith('#compdef tiny\n')).toBe(true);
   });
 });

@@ -47,8 +47,8 @@ function objectNodes(node: SchemaNode, at = '#'): Array<{ at: string; node: Sche
 }
 
 describe('JSON outputs and records: one contract', () => {
-  it('every command that prints JSON has schema/output/<command>.schema.json, and every schema a command', () => {
-    const commands = jsonCommands(buildProgram())
+  it('every command that prints JSON has schema/output/<command>.schema.json, and every schema a command', async () => {
+    const commands = jsonCommands(await buildProgram())
       .map((c) => c.replace(/ /g, '-'))
       .sort();
     expect(commands).toEqual([
