@@ -369,6 +369,9 @@ export class MatrixRunner {
       env: { ...this.env, ...this.ccacheEnv },
       network: this.network,
       ...(logFile ? { logFile } : {}),
+      // The Kconfig lane works under the first build (the head start): it takes the CPU that
+      // build leaves, never the build's own.
+      ...(lane.index < 0 ? { niceness: 19 } : {}),
     };
     const open = this.setup.runtime.openSession;
     if (this.opts.sessions && open) {
