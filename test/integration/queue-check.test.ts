@@ -19,7 +19,9 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
   it('classifies each patch in order, alone and reversed off the top', async () => {
     const r = await tiny(['queue', 'check', '--queue', QUEUE, '--json'], { env });
     // The fixture's base is a directory: hashed in memory, and said so; nothing else on stderr.
-    expect(r.stderr).toMatch(/^tiny: 2\.6\.9: \S+\/tree read without importing it: tree [0-9a-f]{12} hashed in memory \(no base\.tree pinned to verify it against\); the files the queue names kept\n$/);
+    expect(r.stderr).toMatch(
+      /^tiny: 2\.6\.9: \S+\/tree read without importing it: tree [0-9a-f]{12} hashed in memory \(no base\.tree pinned to verify it against\); the files the queue names kept\n$/,
+    );
     expect(r.code).toBe(1); // super-remount fails in order
     const report = expectJsonOutput('queue-check', r.stdout) as unknown as {
       ok: boolean;
