@@ -6,7 +6,7 @@
 // cache (stat-fast) and never written to.
 
 import { createHash } from 'node:crypto';
-import { readFile, realpath, rm } from 'node:fs/promises';
+import { lstat, readFile, realpath, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedSource } from '../source/types.js';
 import { describeSource } from '../source/resolve.js';
@@ -213,23 +213,56 @@ export async function dirIndexPath(store: TreeStore, dir: string): Promise<strin
   return join(store.cacheDir, 'dir-index', `${createHash('sha256').update(real).digest('hex').slice(0, 32)}.index`);
 }
 
+/**
+ * A kernel tree's drivers/ is about half its files and bytes: a second `git add` takes it beside
+ * the first, which takes the rest (git hashes and deflates on one core). 2.6.9: 2.75 s against
+ * 3.5–4.1 s for one `git add` of the whole tree.
+ */
+const SPLIT_OFF = 'drivers';
+
 async function importDir(store: TreeStore, dir: string, detect: boolean): Promise<{ tree: string; detected?: string }> {
   const index = await dirIndexPath(store, dir);
-  const env = { GIT_INDEX_FILE: index };
   const tree = await withLock(`${index}.lock-tiny`, async () => {
-    // Holding our lock, a git index.lock can only be left by a git that was killed (an
-    // interrupted import): git wrote nothing but the lock file, so it is safe to remove.
-    if (await exists(`${index}.lock`)) {
-      await rm(`${index}.lock`, { force: true });
-      notice(`removed ${index}.lock, left by a git killed while importing ${dir}`);
+    const split = (await lstat(join(dir, SPLIT_OFF)).catch(() => undefined))?.isDirectory() === true;
+    // The rest in `index`, drivers/ in an index of its own (stat-fast, each, the next time).
+    const parts = split
+      ? [
+          { index, pathspec: [`:(exclude)${SPLIT_OFF}`] },
+          { index: `${index}.${SPLIT_OFF}`, pathspec: [SPLIT_OFF] },
+        ]
+      : [{ index, pathspec: ['.'] }];
+    for (const part of parts) {
+      // Holding our lock, a git index.lock can only be left by a git that was killed (an
+      // interrupted import): git wrote nothing but the lock file, so it is safe to remove.
+      if (await exists(`${part.index}.lock`)) {
+        await rm(`${part.index}.lock`, { force: true });
+        notice(`removed ${part.index}.lock, left by a git killed while importing ${dir}`);
+      }
     }
     // --work-tree + a private index: nothing is written into `dir`; .git is never added.
-    await git(store.gitDir, [...ADD_INTO_PACK, '--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
-    return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
+    const trees = await Promise.all(
+      parts.map(async (part) => {
+        const env = { GIT_INDEX_FILE: part.index };
+        await git(store.gitDir, [...ADD_INTO_PACK, '--work-tree', dir, 'add', '-A', '-f', '--', ...part.pathspec], { cwd: dir, env });
+        // drivers/ of an index written before the split (or before drivers/ was there) goes.
+        if (split && part.index === index) await git(store.gitDir, ['--work-tree', dir, 'rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', SPLIT_OFF], { cwd: dir, env });
+        return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
+      }),
+    );
+    if (!split) await rm(`${index}.${SPLIT_OFF}`, { force: true });
+    return trees.length === 1 ? trees[0]! : await unionOfTrees(store, trees);
   });
   if (!detect) return { tree };
   const mk = await readFile(join(dir, 'Makefile'), 'utf8').catch(() => undefined);
   return { tree, detected: versionOf(mk) };
+}
+
+/** One tree of the top-level entries of `trees`, which name none in common. */
+async function unionOfTrees(store: TreeStore, trees: string[]): Promise<string> {
+  const entries: string[] = [];
+  for (const t of trees) entries.push(...(await git(store.gitDir, ['ls-tree', '-z', t], { byteString: true })).stdout.split('\0').filter(Boolean));
+  // Names are byte strings (latin1 holds every byte): written back as the same bytes.
+  return (await git(store.gitDir, ['mktree', '-z'], { input: Buffer.from(entries.map((e) => `${e}\0`).join(''), 'latin1') })).stdout.trim();
 }
 
 /** ls-remote output -> the commit `ref` names, with git's precedence (and tags peeled). */

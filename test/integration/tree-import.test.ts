@@ -67,14 +67,52 @@ describe('importBase from a directory', () => {
     expect(c.version).toBe('2.6.9-changed');
   });
 
+  it('imports drivers/ beside the rest, as one tree; drivers/ coming and going between imports is seen', async () => {
+    const cacheDir = join(work, 'c2-split');
+    const store = await openTreeStore(cacheDir);
+    const dir = join(work, 'src-split', 'linux');
+    await run('mkdir', ['-p', dir]);
+    await run('cp', ['-a', `${kdir}/.`, dir]);
+    const src = await resolveSource({ kind: 'dir', path: dir }, { cacheDir });
+    // No drivers/: one index, every file.
+    expect((await importBase(store, src, {})).tree).toBe(await referenceTreeHash(dir));
+    // drivers/ appears: imported by a second git add, the rest's index loses nothing and gains no copy.
+    await run('mkdir', ['-p', join(dir, 'drivers/char')]);
+    await writeFile(join(dir, 'drivers/char/mem.c'), 'int mem;\n');
+    await writeFile(join(dir, 'drivers/Makefile'), 'obj-y += char/\n');
+    const withDrivers = await importBase(store, src, {});
+    expect(withDrivers.tree).toBe(await referenceTreeHash(dir));
+    expect(await lsTree(store.gitDir, withDrivers.commit)).toMatch(/\tdrivers\/char\/mem\.c$/m);
+    await writeFile(join(dir, 'drivers/char/mem.c'), 'int mem = 1;\n');
+    expect((await importBase(store, src, {})).tree).toBe(await referenceTreeHash(dir));
+    // And goes: the tree has no drivers/ again.
+    await run('rm', ['-r', join(dir, 'drivers')]);
+    expect((await importBase(store, src, {})).tree).toBe(await referenceTreeHash(dir));
+    // An index of the whole tree, drivers/ included (one git add, as tiny once made it): drivers/
+    // is taken from its own index, not twice.
+    await run('mkdir', ['-p', join(dir, 'drivers')]);
+    await writeFile(join(dir, 'drivers/y.c'), 'int y;\n');
+    await run('git', ['--git-dir', store.gitDir, '--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env: { ...process.env, GIT_INDEX_FILE: await dirIndexPath(store, dir) } });
+    expect((await importBase(store, src, {})).tree).toBe(await referenceTreeHash(dir));
+  });
+
   it('recovers from an import that was killed inside git (its index.lock left behind)', async () => {
     const cacheDir = join(work, 'c2-killed');
     const store = await openTreeStore(cacheDir);
     const src = await resolveSource({ kind: 'dir', path: kdir }, { cacheDir });
     const a = await importBase(store, src, {});
-    // What `git add` leaves when tiny is killed while it runs.
+    // What `git add` leaves when tiny is killed while it runs (drivers/ has an index of its own).
     await writeFile(`${await dirIndexPath(store, kdir)}.lock`, '');
     expect(await importBase(store, src, {})).toEqual(a);
+    await run('mkdir', ['-p', join(kdir, 'drivers')]);
+    try {
+      await writeFile(join(kdir, 'drivers/x.c'), 'int x;\n');
+      const withDrivers = await importBase(store, src, {});
+      await writeFile(`${await dirIndexPath(store, kdir)}.drivers.lock`, '');
+      expect(await importBase(store, src, {})).toEqual(withDrivers);
+    } finally {
+      await run('rm', ['-r', join(kdir, 'drivers')]);
+    }
   });
 
   it('gives the same commit for the same content in another cache (deterministic metadata)', async () => {
