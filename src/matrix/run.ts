@@ -962,12 +962,12 @@ export class MatrixRunner {
         while (next < toggles.length && !this.aborted) {
           const t = toggles[next++]!;
           const lane0 = this.lanes[0]!;
-          const checkout = this.seriesFor(t).then(
-            ({ commit }) => this.moveLane(lane0, commit, t.selection),
-            () => undefined, // the toggle's run reports it
-          );
+          // A failure (the series, a full disk) is the toggle's run's to report: it moves lane 0 again.
+          const checkout = this.seriesFor(t)
+            .then(({ commit }) => this.moveLane(lane0, commit, t.selection))
+            .catch(() => undefined);
           const ok = await configure(t);
-          await checkout.catch(() => undefined);
+          await checkout;
           if (ok) {
             this.early.set(t.name, this.runToggle(t));
             break;
