@@ -50,17 +50,7 @@ export interface RunSpec {
   timeoutMs?: number;
   /** How much of the output's end to keep in memory (default 1 MiB). */
   keepBytes?: number;
-  /**
-   * Work beside a build that must not slow it: a container gets the lowest CPU weight
-   * (--cpu-shares, BACKGROUND_CPU_SHARES: its own cgroup, so a nice inside it would count only
-   * against its own processes), a host command runs at nice 19. Either takes the CPU the build
-   * leaves, and all of it when no build runs.
-   */
-  background?: boolean;
 }
-
-/** The CPU weight of a background container: cgroup v1's minimum is 2 (a default container has 1024). */
-export const BACKGROUND_CPU_SHARES = 2;
 
 export interface RunOutcome {
   code: number;
@@ -173,7 +163,6 @@ export interface EngineFlags {
   env: string[];
   workdir: string[];
   hostname: string[];
-  cpuShares: string[];
   build: string[];
   buildNetwork: string[];
   buildArg: string[];
@@ -203,7 +192,6 @@ const COMMON_FLAGS = {
   env: ['--env', '{key}={value}'],
   workdir: ['--workdir={workdir}'],
   hostname: ['--hostname={hostname}'],
-  cpuShares: ['--cpu-shares={shares}'],
   buildNetwork: ['--network={network}'],
   buildArg: ['--build-arg', '{key}={value}'],
   label: ['--label', '{key}={value}'],
@@ -432,7 +420,6 @@ export class EngineRuntime implements Runtime {
       ...fill(f.network, { network: spec.network }),
       ...user,
       ...fill(f.hostname, { hostname: spec.hostname ?? 'tiny' }),
-      ...(spec.background ? fill(f.cpuShares, { shares: BACKGROUND_CPU_SHARES }) : []),
       ...fill(f.workdir, { workdir: spec.workdir }),
       ...spec.mounts.flatMap((m) => fill(f.volume, { host: m.host, container: m.container, mode: m.readonly ? 'ro' : 'rw' })),
       ...Object.entries(withPath(spec.env)).flatMap(([key, value]) => fill(f.env, { key, value })),
@@ -596,8 +583,7 @@ class EngineSession implements ContainerSession {
   private child?: Child;
 
   private sameShape(spec: RunSpec): boolean {
-    const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname' | 'background'>) =>
-      JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny', x.background === true]);
+    const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname'>) => JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny']);
     return shape(spec) === shape(this.spec);
   }
 
@@ -765,7 +751,7 @@ export class HostRuntime implements Runtime {
 
   runArgv(spec: RunSpec): string[] {
     checkRunSpec(spec, false);
-    return [...(spec.background ? ['nice', '-n', '19'] : []), ...spec.cmd.map((a) => mapTextToHost(a, spec.mounts))];
+    return spec.cmd.map((a) => mapTextToHost(a, spec.mounts));
   }
 
   /** The environment the host command gets: spec.env (+ PATH), container paths mapped. */

@@ -159,16 +159,6 @@ describe('podman command lines', () => {
     expect(argv.filter((a) => a.startsWith('PATH='))).toEqual(['PATH=/usr/bin']);
   });
 
-  it('background work (a Kconfig lane beside a build): the lowest CPU weight in a container, nice 19 on the host', () => {
-    for (const engine of ['podman', 'docker'] as const) {
-      const argv = new EngineRuntime(engine, { exec: fakeExec({}), uid: 0, gid: 0 }).runArgv(spec({ background: true }));
-      expect(argv).toContain('--cpu-shares=2');
-      expect(new EngineRuntime(engine, { exec: fakeExec({}), uid: 0, gid: 0 }).runArgv(spec())).not.toContain('--cpu-shares=2');
-    }
-    const host = new HostRuntime().runArgv({ ...spec({ background: true }), mounts: [] });
-    expect(host.slice(0, 4)).toEqual(['nice', '-n', '19', 'make']);
-  });
-
   it('docker: the same, from its own flag table (no --unsetenv-all; --user for the caller)', () => {
     const argv = new EngineRuntime('docker', { exec: fakeExec({}), uid: 1000, gid: 1000 }).runArgv(spec());
     expect(argv.slice(0, 11)).toEqual([
