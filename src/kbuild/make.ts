@@ -44,11 +44,6 @@ export interface KbuildSpec {
   session?: ContainerSession;
   /** Told of every container invocation: how long until the command ran in it, and in all. */
   onContainer?: (use: ContainerUse) => void;
-  /**
-   * Run make at this nice level (nice(1), in the container): work that must not slow a build
-   * beside it, and takes the CPU the build leaves (a matrix's Kconfig lane, under the first build).
-   */
-  niceness?: number;
 }
 
 /** One container invocation, timed: the engine's start (until the command ran) and the whole call. */
@@ -164,7 +159,7 @@ async function runInBuildDir(spec: KbuildSpec, cmd: string[], timeoutMs?: number
     mounts: kbuildMounts(spec),
     env: spec.env,
     network: spec.network ?? 'none',
-    cmd: timed ? timedCommand(niced(spec, cmd)) : niced(spec, cmd),
+    cmd: timed ? timedCommand(cmd) : cmd,
     ...(spec.logFile ? { logFile: spec.logFile } : {}),
     ...(spec.onLine ? { onLine: spec.onLine } : {}),
     ...(timeoutMs !== undefined ? { timeoutMs } : {}),
@@ -179,10 +174,6 @@ async function runInBuildDir(spec: KbuildSpec, cmd: string[], timeoutMs?: number
     spec.onContainer!({ ...(startMs !== undefined ? { startMs } : {}), wallMs });
   }
   return r;
-}
-
-function niced(spec: Pick<KbuildSpec, 'niceness'>, cmd: string[]): string[] {
-  return spec.niceness ? ['nice', '-n', String(spec.niceness), ...cmd] : cmd;
 }
 
 const STDIN_FILE = '.tiny-stdin';

@@ -22,14 +22,13 @@
 // in a Kconfig lane of their own (a sparse worktree of what Kconfig reads, and a build
 // directory, used for Kconfig only), so the Kconfig rounds, patch series and worktree moves of
 // every other toggle — serial, latency-bound work — run under the first build instead of before
-// it, at nice 19: they take the CPU the build leaves (its serial steps, its links), not the
-// build's own (the first make of 2.6.9's webserver took 42 s beside them, 35 s with them niced,
-// against the hand loop's 34 and 30 s in the same runs). The lane's worktree is sparse because
-// its checkout competes with that build for the cores: the whole 2.6.9 tree is 16,448 files,
-// Kconfig reads 1,279. The first toggle is configured in that lane too, while lane 0 checks out
-// its tree (about 2.5 s each; one after the other before). The first build is the first toggle
-// of the order whatever the others' .configs are (the order starts there), so nothing waits
-// for it.
+// it. They run at the build's priority: given the lowest CPU weight (--cpu-shares=2) they
+// finished late, and the next toggles waited for their Kconfig (loop / tiny 0.75 against 0.80
+// on the bench matrix). The lane's worktree is sparse because its checkout competes with that
+// build for the cores: the whole 2.6.9 tree is 16,448 files, Kconfig reads 1,279. The first
+// toggle is configured in that lane too, while lane 0 checks out its tree (about 2.5 s each; one
+// after the other before). The first build is the first toggle of the order whatever the
+// others' .configs are (the order starts there), so nothing waits for it.
 
 import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -371,9 +370,6 @@ export class MatrixRunner {
       env: { ...this.env, ...this.ccacheEnv },
       network: this.network,
       ...(logFile ? { logFile } : {}),
-      // The Kconfig lane works under the first build (the head start): it takes the CPU that
-      // build leaves, never the build's own.
-      ...(lane.index < 0 && this.early.size ? { niceness: 19 } : {}),
     };
     const open = this.setup.runtime.openSession;
     if (this.opts.sessions && open) {

@@ -76,10 +76,6 @@ describe('make in the container', () => {
     expect(specs[0]!.env).toEqual({ LC_ALL: 'C' });
     expect(specs[1]!.cmd.slice(0, 4)).toEqual(['sh', '-c', 'exec "$@" < /tiny/build/.tiny-stdin', 'make']);
     await expect(rm({ cwd: '/elsewhere', targets: ['x'], vars: {} })).rejects.toThrow(/not in the mounted tree/);
-    // Kconfig beside a build (the matrix's Kconfig lane) runs niced: it takes the CPU the build leaves.
-    const niced = containerRunMake({ runtime: fake, image: 'sha256:' + 'a'.repeat(64), src: '/c/wt', build, env: {}, niceness: 19 });
-    await niced({ cwd: '/c/wt', targets: ['oldconfig'], vars: { O: build } });
-    expect(specs[2]!.cmd).toEqual(['nice', '-n', '19', 'make', '-C', '/tiny/src', 'O=/tiny/build', 'oldconfig']);
   });
 
   it('builds the image target only: it makes vmlinux too', () => {
