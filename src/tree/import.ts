@@ -115,19 +115,19 @@ export async function readBaseWithoutImport(
   opts: { pinned?: string } = {},
 ): Promise<(HashedTree & { detectedVersion?: string; fromStore: boolean }) | undefined> {
   if (resolved.kind === 'git') return undefined;
-  let key: string | undefined;
+  // Where a read is remembered: a tarball by its sha256 (its content cannot change under it), a
+  // directory by its tree, so only a queue that pins that tree finds it again (a directory can
+  // change between two runs). Imported before, a tarball is read from the store and a directory
+  // through its private index (stat-fast): both are the import's.
+  const recordKey = (tree: string) => (resolved.kind === 'tarball' ? `read-${resolved.sha256.toLowerCase()}` : `read-tree-${tree}`);
   if (resolved.kind === 'tarball') {
-    // Its content cannot change under its sha256: a read before is found by it.
-    key = `read-${resolved.sha256.toLowerCase()}`;
     const rec = await readImportRecord<ImportRecord>(store, resolved.sha256.toLowerCase());
     if (rec && (await objectsExist(store, [rec.tree]))) return undefined;
-  } else {
-    // A directory can change between two runs: a read before is found only by the tree a
-    // queue pins. Imported before, its private index makes the import stat-fast.
-    if (await exists(await dirIndexPath(store, resolved.path))) return undefined;
-    key = opts.pinned ? `read-tree-${opts.pinned.toLowerCase()}` : undefined;
+  } else if (await exists(await dirIndexPath(store, resolved.path))) {
+    return undefined;
   }
-  const partial = key ? await readImportRecord<PartialRead>(store, key) : undefined;
+  const pinned = opts.pinned?.toLowerCase();
+  const partial = resolved.kind === 'tarball' || pinned ? await readImportRecord<PartialRead>(store, recordKey(pinned ?? '')) : undefined;
   if (partial && [...keep].every((p) => partial.asked.includes(p)) && (await objectsExist(store, [partial.partialTree]))) {
     return { ...(await partialReadFiles(store, partial, keep)), fromStore: true };
   }
@@ -139,16 +139,19 @@ export async function readBaseWithoutImport(
     if (e instanceof UnusualTarball || e instanceof UnusualDirectory) return undefined;
     throw e;
   }
-  // The kept files and every symlink as a partial tree, so the next read needs no hashing.
-  const changes: TreeChanges = new Map();
-  for (const [p, content] of hashed.files) if (!hashed.links.has(p)) changes.set(p, { content, mode: '100644' });
-  for (const [p, target] of hashed.links) changes.set(p, { content: target, mode: '120000' });
-  const chain = await CommitChain.open(store, '');
-  await chain.commit({ author: { ...TINY_IDENT, date: FIXED_DATE }, committer: { ...TINY_IDENT, date: FIXED_DATE }, message: `partial read of ${hashed.tree}\n`, changes });
-  const [made] = await chain.finish();
   const detected = versionOf(hashed.makefile);
-  const record = { tree: hashed.tree, partialTree: made!.tree, asked: [...asked], ...(detected ? { detectedVersion: detected } : {}) } satisfies PartialRead;
-  await writeRecord(store, 'imports', resolved.kind === 'tarball' ? key! : `read-tree-${hashed.tree}`, record);
+  // The kept files and every symlink as a partial tree, so the next read needs no hashing: only
+  // when a next read can find it (a directory's, by the tree its queue pins).
+  if (resolved.kind === 'tarball' || hashed.tree === pinned) {
+    const changes: TreeChanges = new Map();
+    for (const [p, content] of hashed.files) if (!hashed.links.has(p)) changes.set(p, { content, mode: '100644' });
+    for (const [p, target] of hashed.links) changes.set(p, { content: target, mode: '120000' });
+    const chain = await CommitChain.open(store, '');
+    await chain.commit({ author: { ...TINY_IDENT, date: FIXED_DATE }, committer: { ...TINY_IDENT, date: FIXED_DATE }, message: `partial read of ${hashed.tree}\n`, changes });
+    const [made] = await chain.finish();
+    const record = { tree: hashed.tree, partialTree: made!.tree, asked: [...asked], ...(detected ? { detectedVersion: detected } : {}) } satisfies PartialRead;
+    await writeRecord(store, 'imports', recordKey(hashed.tree), record);
+  }
   const files = new Map([...hashed.files].filter(([p]) => keep.has(p)));
   return { ...hashed, files, ...(detected ? { detectedVersion: detected } : {}), fromStore: false };
 }
@@ -224,6 +227,8 @@ async function importDir(store: TreeStore, dir: string, detect: boolean): Promis
   const index = await dirIndexPath(store, dir);
   const tree = await withLock(`${index}.lock-tiny`, async () => {
     const split = (await lstat(join(dir, SPLIT_OFF)).catch(() => undefined))?.isDirectory() === true;
+    // The first split import of this directory: its `index` may hold drivers/ (written whole).
+    const firstSplit = split && !(await exists(`${index}.${SPLIT_OFF}`));
     // The rest in `index`, drivers/ in an index of its own (stat-fast, each, the next time).
     const parts = split
       ? [
@@ -244,8 +249,8 @@ async function importDir(store: TreeStore, dir: string, detect: boolean): Promis
       parts.map(async (part) => {
         const env = { GIT_INDEX_FILE: part.index };
         await git(store.gitDir, [...ADD_INTO_PACK, '--work-tree', dir, 'add', '-A', '-f', '--', ...part.pathspec], { cwd: dir, env });
-        // drivers/ of an index written before the split (or before drivers/ was there) goes.
-        if (split && part.index === index) await git(store.gitDir, ['--work-tree', dir, 'rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', SPLIT_OFF], { cwd: dir, env });
+        // drivers/ of an index written before the split goes.
+        if (firstSplit && part.index === index) await git(store.gitDir, ['--work-tree', dir, 'rm', '--cached', '-r', '-q', '--ignore-unmatch', '--', SPLIT_OFF], { cwd: dir, env });
         return (await git(store.gitDir, ['write-tree'], { env })).stdout.trim();
       }),
     );

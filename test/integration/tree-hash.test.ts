@@ -97,7 +97,9 @@ describe('hashing a base directory in memory', () => {
     expect(first?.tree).toBe(reference);
     // Its content could have changed since: read again.
     expect((await readBaseWithoutImport(store, src, keep))?.fromStore).toBe(false);
-    // Pinned: the files kept for that tree are the answer, as for a pinned tree in the store.
+    // Pinned: read once, then the files kept for that tree are the answer, as for a pinned tree
+    // in the store (an unpinned read keeps nothing: nothing could find it again).
+    expect((await readBaseWithoutImport(store, src, keep, { pinned: reference }))?.fromStore).toBe(false);
     const pinned = await readBaseWithoutImport(store, src, keep, { pinned: reference });
     expect(pinned?.fromStore).toBe(true);
     expect(pinned?.tree).toBe(reference);
