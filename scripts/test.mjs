@@ -42,19 +42,21 @@ async function step(argv) {
   return { code: r.exitCode ?? 1, seconds: (Date.now() - t0) / 1000 };
 }
 
-/** vitest's JSON report -> counts, and the skipped tests of end-to-end files by name. */
+/** vitest's JSON report -> counts, the failed tests, and the skipped tests of end-to-end files by name. */
 async function summarize(file) {
   if (!existsSync(file)) return undefined;
   const j = JSON.parse(await readFile(file, 'utf8'));
   const skippedE2e = [];
   const brokenFiles = [];
+  const failedTests = [];
   for (const f of j.testResults ?? []) {
     const rel = f.name.slice(ROOT.length);
     // A file that fails before its tests run (an import, a top-level await) has no results.
     if (f.status === 'failed' && !(f.assertionResults ?? []).length) brokenFiles.push(rel);
+    for (const t of f.assertionResults ?? []) if (t.status === 'failed') failedTests.push(`${rel}: ${t.fullName ?? t.title}`);
     for (const t of f.assertionResults ?? []) if ((t.status === 'skipped' || t.status === 'pending') && rel.startsWith('test/e2e/')) skippedE2e.push(`${rel}: ${t.title}`);
   }
-  return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), skippedE2e, brokenFiles };
+  return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), skippedE2e, brokenFiles, failedTests };
 }
 
 /**
@@ -101,6 +103,8 @@ for (const p of phases) {
   const counts = s ? `: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${s.brokenFiles.length ? `, ${s.brokenFiles.length} files failed to load` : ''}` : (p.counts ?? '');
   lines.push(`${verdict.padEnd(6)} ${p.name}${counts} (${formatSeconds(p.seconds)})`);
   for (const f of s?.brokenFiles ?? []) lines.push(`         failed to load: ${f}`);
+  // The summary is what a CI log's tail shows: name each failure, or the log must be scrolled.
+  for (const t of s?.failedTests ?? []) lines.push(`         failed: ${t}`);
   for (const t of s?.skippedE2e ?? []) lines.push(`         skipped: ${t}`);
 }
 const total = phases.reduce((a, p) => a + p.seconds, 0);
