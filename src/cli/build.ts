@@ -43,9 +43,8 @@ export function registerBuildCommand(program: Command): void {
     .option('--jobs <n>', 'make -j N (default: the number of cores)', positiveInt('--jobs'))
     .option(
       '--lanes <n>',
-      'toggles built at once, each in its own build directory (default 1: one make -jN keeps the cores busy; more lanes, each with -jN, for many cores)',
+      'toggles built at once, each in its own build directory and make -jN (default: 2 in a container on 2+ cores, a second lane starting from a copy of the first build; 1 on the host runtime)',
       positiveInt('--lanes'),
-      1,
     )
     .option(
       '--only <toggles>',
@@ -123,7 +122,7 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
           root: configRoot(),
           ...matrixOptions(opts),
           cacheDir: cache,
-          lanes: opts.lanes as number,
+          ...(opts.lanes !== undefined ? { lanes: opts.lanes as number } : {}),
           ...(ccacheRemote ? { ccacheRemote } : {}),
           onLog: (l) => err(`tiny: ${l}`),
         });

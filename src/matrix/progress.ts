@@ -27,6 +27,7 @@ interface Tracked {
 const STATE_WORDS: Record<ToggleState, string> = {
   queued: 'queued',
   waiting: 'waiting for the queue point',
+  lane: 'waiting for a lane',
   tree: 'tree',
   config: 'configuring',
   building: 'building',

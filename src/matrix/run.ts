@@ -17,7 +17,19 @@
 // selection (then only .config changes). One lane uses every core with make -jN; more lanes
 // are for machines with more cores than one make keeps busy.
 //
-// Head start (RunOptions.headStart, one lane): buildOrder configures the first toggle, starts
+// Seeded lanes (container runtimes, --lanes > 1): a lane never built before does not make its
+// own first build, which on a cold ccache is every object again. Its worktree is checked out at
+// the commit of the run's first build before that build's make starts; once the make is done,
+// the lane gets a copy of the build directory (cp -a: times kept), and from there only what its
+// toggles change is compiled. Every object of the copy is newer than every file of the lane's
+// tree, which holds the same commit, so make rebuilds what differs and nothing it needs is
+// skipped: an object older than the lane's files (kept from an earlier run) is built again, which
+// costs time and never gives a wrong object. Kbuild's .cmd files name /tiny/src and /tiny/build,
+// the same paths in every lane's container; on the host runtime they name the lane's own
+// directories, so host lanes are never seeded. Measured on the bench matrix (2 cores): the ten
+// incremental toggles of the hand loop took 14.4 s in two seeded lanes against 19.3 s in one.
+//
+// Head start (RunOptions.headStart, one lane to build at first): buildOrder configures the first toggle, starts
 // its build at once (a full build on a cold cache: minutes) and configures the others meanwhile
 // in a Kconfig lane of their own (a sparse worktree of what Kconfig reads, and a build
 // directory, used for Kconfig only), so the Kconfig rounds, patch series and worktree moves of
@@ -30,7 +42,8 @@
 // after the other before). The first build is the first toggle of the order whatever the
 // others' .configs are (the order starts there), so nothing waits for it.
 
-import { appendFile, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
 import { readKconfigTree, type KconfigDb } from '../kbuild/kconfig-deps.js';
@@ -68,6 +81,7 @@ import {
   type ConfigMemoInputs,
 } from './memo.js';
 import { git } from '../tree/git.js';
+import { run } from '../util/exec.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
 import { buildOrder as buildOrderOf, sameBuilds, type BuildItem } from './order.js';
@@ -102,7 +116,7 @@ export interface MatrixSetup {
   measureTools?: MeasureTools;
 }
 
-export type ToggleState = 'queued' | 'waiting' | 'tree' | 'config' | 'building' | 'measuring' | 'cached' | 'built' | 'failed' | 'interrupted' | 'not-applicable';
+export type ToggleState = 'queued' | 'waiting' | 'lane' | 'tree' | 'config' | 'building' | 'measuring' | 'cached' | 'built' | 'failed' | 'interrupted' | 'not-applicable';
 /**
  * not-applicable: a flip of a symbol Kconfig hides at the queue point (its dependencies are off
  * there, e.g. an option of the VT in a configuration without VT): flipping it alone cannot change
@@ -183,7 +197,7 @@ export interface RunOptions {
    */
   sessions?: boolean;
   /**
-   * One lane only: buildOrder starts building the first toggle as soon as it is configured, and
+   * One lane to build at first (one lane, or lanes to be seeded): buildOrder starts building the first toggle as soon as it is configured, and
    * configures the others in a Kconfig lane meanwhile (see the top of the file). runToggle of
    * that toggle then takes over the build under way.
    */
@@ -199,6 +213,8 @@ interface Lane {
   session?: ContainerSession;
   /** Check out only these paths (the Kconfig lane: what Kconfig reads, memo.ts KCONFIG_SPARSE). */
   sparse?: readonly string[];
+  /** Never built: waits for a copy of the run's first build (see "Seeded lanes" above). */
+  unseeded?: boolean;
 }
 
 interface ConfigOutcome {
@@ -220,6 +236,9 @@ interface ConfigOutcome {
   /** When it was ready (ms since the epoch). */
   readyAt: number;
 }
+
+/** Beside a lane's build directory while it is seeded: the copy, renamed over it when complete. */
+const SEED_SCRATCH = '.seeding';
 
 export function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._+-]/g, '_');
@@ -294,6 +313,9 @@ export class MatrixRunner {
     this.network = cc.network;
     this.probeWrapper = cc.probeWrapper;
     this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
+    // A lane with no vmlinux has never finished a build (or was never made): it is seeded.
+    // Lane 0 always builds for itself, so some lane is always there to take a toggle.
+    if (setup.runtime.hermetic) for (const l of this.lanes.slice(1)) if (!existsSync(join(l.build, 'vmlinux'))) l.unseeded = true;
   }
 
   private emit(toggle: Toggle, state: ToggleState, started: number, extra: { lane?: number; message?: string } = {}): void {
@@ -311,14 +333,16 @@ export class MatrixRunner {
 
   // --- lanes -----------------------------------------------------------------------------------
 
-  private async acquire(selection: string): Promise<Lane> {
-    for (;;) {
-      const free = this.lanes.filter((l) => !l.busy);
+  /** A free lane (the one that last held `selection` first); `onWait` when none is free yet. */
+  private async acquire(selection: string, onWait?: () => void): Promise<Lane> {
+    for (let waited = false; ; waited = true) {
+      const free = this.lanes.filter((l) => !l.busy && !l.unseeded);
       const lane = free.find((l) => l.lastSelection === selection) ?? free.find((l) => l.lastSelection === undefined) ?? free[0];
       if (lane) {
         lane.busy = true;
         return lane;
       }
+      if (!waited) onWait?.();
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
   }
@@ -326,6 +350,81 @@ export class MatrixRunner {
   private release(lane: Lane): void {
     lane.busy = false;
     this.waiters.shift()?.();
+  }
+
+  // --- seeded lanes (see the top of the file) ----------------------------------------------------
+
+  /** The unseeded lanes' checkout: the commit it is for, and when it is done (false: it failed). */
+  private seedCheckout?: { commit: string; done: Promise<boolean> };
+  /** A build has claimed the seeding: its make is the one the unseeded lanes get a copy of. */
+  private seedClaimed = false;
+
+  private get unseededLanes(): Lane[] {
+    return this.lanes.filter((l) => l.unseeded);
+  }
+
+  /** Check the unseeded lanes out at `commit` (once per commit): before the seed build's make starts. */
+  private checkoutUnseeded(commit: string, selection: string): Promise<boolean> {
+    if (this.seedCheckout?.commit !== commit) {
+      const before = this.seedCheckout?.done ?? Promise.resolve(true);
+      const done = before
+        .then(() => Promise.all(this.unseededLanes.map((l) => this.moveLane(l, commit, selection))))
+        .then(
+          () => true,
+          () => false,
+        );
+      this.seedCheckout = { commit, done };
+    }
+    return this.seedCheckout.done;
+  }
+
+  /**
+   * The first build of the run claims the seeding: the unseeded lanes are checked out at its
+   * commit before its make. Returns whether this build seeds (false: nothing to seed, another
+   * build claimed it, or their checkout failed and they were let go to build for themselves).
+   */
+  private async claimSeeding(commit: string, selection: string): Promise<boolean> {
+    if (this.seedClaimed || !this.unseededLanes.length) return false;
+    this.seedClaimed = true;
+    if (await this.checkoutUnseeded(commit, selection)) return true;
+    this.letUnseededGo();
+    return false;
+  }
+
+  /**
+   * Copy the seed build's directory to every unseeded lane (into a scratch directory beside it,
+   * then renamed over it: a kill leaves the lane unseeded, never half copied), then let them go.
+   * A full disk stops the run; any other failure lets the lanes build for themselves.
+   */
+  private async seedFrom(from: Lane): Promise<void> {
+    try {
+      for (const lane of this.unseededLanes) {
+        // A container opened on the old directory would keep it: none is open before seeding.
+        await lane.session?.close();
+        lane.session = undefined;
+        const scratch = `${lane.build}${SEED_SCRATCH}`;
+        await rm(scratch, { recursive: true, force: true });
+        try {
+          await run('cp', ['-a', '--', from.build, scratch]);
+          await rm(lane.build, { recursive: true, force: true });
+          await rename(scratch, lane.build);
+        } catch (e) {
+          await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+          throw e;
+        }
+        lane.unseeded = false;
+      }
+    } catch (e) {
+      if (await looksLikeNoSpace(e, this.setup.cacheDir)) this.fatal ??= e;
+    } finally {
+      this.letUnseededGo();
+    }
+  }
+
+  /** The unseeded lanes take toggles from now on (seeded or not), and whoever waits for a lane looks again. */
+  private letUnseededGo(): void {
+    for (const l of this.lanes) l.unseeded = false;
+    for (const wake of this.waiters.splice(0)) wake();
   }
 
   private async moveLane(lane: Lane, commit: string, selection: string): Promise<void> {
@@ -353,6 +452,8 @@ export class MatrixRunner {
   /** The lane's build directory, with what its makes find first on PATH (kbuild/ccache.ts). */
   private async prepareBuildDir(lane: Lane): Promise<void> {
     await mkdir(lane.build, { recursive: true });
+    // A seeding's copy that a killed run left.
+    await rm(`${lane.build}${SEED_SCRATCH}`, { recursive: true, force: true });
     if (!this.probeWrapper) return;
     const file = join(lane.build, PROBE_WRAPPER_DIR, 'ccache');
     if ((await readFile(file, 'utf8').catch(() => undefined)) === PROBE_WRAPPER) return;
@@ -728,8 +829,16 @@ export class MatrixRunner {
     const logs: string[] = [];
     let timings: ToggleTimings | undefined;
     let configuredBefore = 0;
+    // Waiting for a free lane is not the toggle's time (another toggle's build is under way).
+    let laneWaitMs = 0;
     const done = (r: Omit<ToggleResult, 'toggle' | 'durationMs' | 'logs'>): ToggleResult => {
-      const result: ToggleResult = { toggle: t, durationMs: Date.now() - started, logs, ...r, ...(timings ? { timings: { ...timings, total: Date.now() - started + configuredBefore } } : {}) };
+      const result: ToggleResult = {
+        toggle: t,
+        durationMs: Date.now() - started,
+        logs,
+        ...r,
+        ...(timings ? { timings: { ...timings, total: Date.now() - started + configuredBefore - laneWaitMs } } : {}),
+      };
       this.emit(t, r.status, started, { ...(r.lane !== undefined ? { lane: r.lane } : {}), ...(r.error ? { message: r.error } : {}) });
       return result;
     };
@@ -780,7 +889,9 @@ export class MatrixRunner {
     if (stored?.status === 'ok') return done({ status: 'cached', key, record: stored });
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
-    const lane = await this.acquire(t.selection);
+    const asked = Date.now();
+    const lane = await this.acquire(t.selection, () => this.emit(t, 'lane', started));
+    laneWaitMs = Date.now() - asked;
     try {
       return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done, timings);
     } finally {
@@ -820,102 +931,121 @@ export class MatrixRunner {
     this.emit(t, 'building', started, { lane: lane.index });
     const statsLog = join(lane.build, STATS_LOG_NAME);
     await rm(statsLog, { force: true });
+    // The run's first build seeds the lanes never built: they are checked out before its make.
+    t0 = Date.now();
+    const seeds = await this.claimSeeding(cfg.commit, t.selection);
+    timings.tree += Date.now() - t0;
     t0 = Date.now();
     let buildStart = 0;
     const onContainer = (u: ContainerUse) => {
       timings.containers++;
       buildStart += u.startMs ?? 0;
     };
-    const outcome = await runKbuild(this.kbuildSpec(lane, log, onContainer), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
-    durations.build = Date.now() - t0;
-    timings.containerStart += buildStart;
-    timings.make = durations.build - buildStart;
-    const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
-    const logText = await readFile(log, 'utf8').catch(() => outcome.output);
-    const diag = countDiagnostics(logText);
-    if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);
+    let outcome: Awaited<ReturnType<typeof runKbuild>>;
+    try {
+      outcome = await runKbuild(this.kbuildSpec(lane, log, onContainer), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
+    } catch (e) {
+      if (seeds) this.letUnseededGo();
+      throw e;
+    }
+    // The copy runs beside the measuring; the lanes waiting for it start when it is done. The
+    // lane is not released (its next make would change what is being copied) until then.
+    const interrupted = this.aborted || outcome.code === 130 || outcome.code === 143;
+    const seeding = seeds && !interrupted ? this.seedFrom(lane) : undefined;
+    if (seeds && interrupted) this.letUnseededGo();
+    try {
+      durations.build = Date.now() - t0;
+      timings.containerStart += buildStart;
+      timings.make = durations.build - buildStart;
+      const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
+      const logText = await readFile(log, 'utf8').catch(() => outcome.output);
+      const diag = countDiagnostics(logText);
+      if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);
 
-    const draftBase = {
-      inputs,
-      config: s.config.name,
-      toggle: { name: t.name, description: t.description },
-      patches: t.patches.map((p) => ({ name: p.name, sha256: p.sha256, ...(p.strip !== 1 ? { strip: p.strip } : {}), ...(p.reverse ? { reverse: true } : {}) })),
-      sourceTree: cfg.sourceTree,
-      baseVersion: s.base.version,
-      hermetic: s.runtime.hermetic,
-      ...(s.image.digest ? { imageDigest: s.image.digest } : {}),
-      startedAt,
-      ...(ccache ? { ccache } : {}),
-    };
-    for (const p of t.patches) await storePatch(s.cacheDir, p.sha256, await patchBytes(p));
+      const draftBase = {
+        inputs,
+        config: s.config.name,
+        toggle: { name: t.name, description: t.description },
+        patches: t.patches.map((p) => ({ name: p.name, sha256: p.sha256, ...(p.strip !== 1 ? { strip: p.strip } : {}), ...(p.reverse ? { reverse: true } : {}) })),
+        sourceTree: cfg.sourceTree,
+        baseVersion: s.base.version,
+        hermetic: s.runtime.hermetic,
+        ...(s.image.digest ? { imageDigest: s.image.digest } : {}),
+        startedAt,
+        ...(ccache ? { ccache } : {}),
+      };
+      for (const p of t.patches) await storePatch(s.cacheDir, p.sha256, await patchBytes(p));
 
-    if (outcome.code !== 0) {
-      if (this.aborted || outcome.code === 130 || outcome.code === 143) return done({ status: 'interrupted', key, lane: lane.index, error: `interrupted while building (log: ${log})` });
-      if (isNoSpace(logText)) throw withPath(Object.assign(new Error(`make: No space left on device (log: ${log})`), { output: logText }), pathInMessage(logText) ?? lane.build);
-      const fe = diag.firstError;
-      const error = fe
-        ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}`
-        : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
-      // Keep the failure in the store too (its log and .config), for `tiny rebuild` and history.
-      await save(
+      if (outcome.code !== 0) {
+        if (this.aborted || outcome.code === 130 || outcome.code === 143) return done({ status: 'interrupted', key, lane: lane.index, error: `interrupted while building (log: ${log})` });
+        if (isNoSpace(logText)) throw withPath(Object.assign(new Error(`make: No space left on device (log: ${log})`), { output: logText }), pathInMessage(logText) ?? lane.build);
+        const fe = diag.firstError;
+        const error = fe
+          ? `${fe.file}${fe.line !== undefined ? `:${fe.line}` : ''}${fe.column !== undefined ? `:${fe.column}` : ''}: ${fe.message}`
+          : `make exited with ${outcome.code}${outcome.timedOut ? ' (timed out)' : ''}`;
+        // Keep the failure in the store too (its log and .config), for `tiny rebuild` and history.
+        await save(
+          s.records,
+          {
+            ...draftBase,
+            key,
+            status: 'failed',
+            finishedAt: new Date().toISOString(),
+            durationsMs: durations,
+            diagnostics: { warnings: diag.warnings, errors: diag.errors, ...(fe ? { firstError: fe } : {}) },
+          },
+          { config: dotConfig, symbols: [], log },
+          { replace: true },
+        ).catch(() => undefined);
+        return done({ status: 'failed', key, lane: lane.index, error, ...(fe ? { firstError: fe, details: fe.context } : {}) });
+      }
+
+      // Kconfig rewrites .config during the build (2.6 adds a date line): it must still be the
+      // configuration the key names; the record keeps exactly that text.
+      const after = await readFile(dotConfig, 'utf8');
+      if (after !== cfg.text) {
+        if (!sameConfig(parseDotConfig(normalizeDotConfig(after)), parseDotConfig(cfg.text))) {
+          return done({ status: 'failed', key, lane: lane.index, error: `Kconfig changed .config during the build (see ${dotConfig}): the configuration is not stable` });
+        }
+        await writeFile(dotConfig, cfg.text);
+      }
+
+      this.emit(t, 'measuring', started, { lane: lane.index });
+      t0 = Date.now();
+      const m = await measureBuild({ buildDir: lane.build, arch: s.config.arch, targets: s.config.targets, ...(s.measureTools ? { tools: s.measureTools } : {}) });
+      durations.measure = Date.now() - t0;
+      timings.measure = durations.measure;
+      const { symbols, ...measurement } = m;
+      const imageTarget = s.config.targets.find((x) => x !== 'vmlinux');
+      const imageFile = imageTarget ? m.files[imageTarget] : undefined;
+      t0 = Date.now();
+      const saved = await save(
         s.records,
         {
           ...draftBase,
           key,
-          status: 'failed',
+          status: 'ok',
           finishedAt: new Date().toISOString(),
-          durationsMs: durations,
-          diagnostics: { warnings: diag.warnings, errors: diag.errors, ...(fe ? { firstError: fe } : {}) },
+          durationsMs: { ...durations, total: Date.now() - started },
+          measurement,
+          diagnostics: { warnings: diag.warnings, errors: diag.errors },
         },
-        { config: dotConfig, symbols: [], log },
-        { replace: true },
-      ).catch(() => undefined);
-      return done({ status: 'failed', key, lane: lane.index, error, ...(fe ? { firstError: fe, details: fe.context } : {}) });
+        {
+          vmlinux: join(lane.build, 'vmlinux'),
+          ...(imageFile ? { image: join(lane.build, imageFile.path) } : {}),
+          config: dotConfig,
+          ...(m.files['System.map'] ? { systemMap: join(lane.build, 'System.map') } : {}),
+          symbols,
+          log,
+        },
+        { replace },
+      );
+      timings.record = Date.now() - t0;
+      await s.remoteStore?.push(key);
+      return done({ status: 'built', key, record: saved.record, lane: lane.index });
+    } finally {
+      await seeding;
     }
-
-    // Kconfig rewrites .config during the build (2.6 adds a date line): it must still be the
-    // configuration the key names; the record keeps exactly that text.
-    const after = await readFile(dotConfig, 'utf8');
-    if (after !== cfg.text) {
-      if (!sameConfig(parseDotConfig(normalizeDotConfig(after)), parseDotConfig(cfg.text))) {
-        return done({ status: 'failed', key, lane: lane.index, error: `Kconfig changed .config during the build (see ${dotConfig}): the configuration is not stable` });
-      }
-      await writeFile(dotConfig, cfg.text);
-    }
-
-    this.emit(t, 'measuring', started, { lane: lane.index });
-    t0 = Date.now();
-    const m = await measureBuild({ buildDir: lane.build, arch: s.config.arch, targets: s.config.targets, ...(s.measureTools ? { tools: s.measureTools } : {}) });
-    durations.measure = Date.now() - t0;
-    timings.measure = durations.measure;
-    const { symbols, ...measurement } = m;
-    const imageTarget = s.config.targets.find((x) => x !== 'vmlinux');
-    const imageFile = imageTarget ? m.files[imageTarget] : undefined;
-    t0 = Date.now();
-    const saved = await save(
-      s.records,
-      {
-        ...draftBase,
-        key,
-        status: 'ok',
-        finishedAt: new Date().toISOString(),
-        durationsMs: { ...durations, total: Date.now() - started },
-        measurement,
-        diagnostics: { warnings: diag.warnings, errors: diag.errors },
-      },
-      {
-        vmlinux: join(lane.build, 'vmlinux'),
-        ...(imageFile ? { image: join(lane.build, imageFile.path) } : {}),
-        config: dotConfig,
-        ...(m.files['System.map'] ? { systemMap: join(lane.build, 'System.map') } : {}),
-        symbols,
-        log,
-      },
-      { replace },
-    );
-    timings.record = Date.now() - t0;
-    await s.remoteStore?.push(key);
-    return done({ status: 'built', key, record: saved.record, lane: lane.index });
   }
 
   /**
@@ -949,7 +1079,7 @@ export class MatrixRunner {
         await configure(t);
       }
     };
-    if (this.opts.headStart && this.lanes.length === 1) {
+    if (this.opts.headStart && this.lanes.filter((l) => !l.unseeded).length === 1) {
       // The first toggle that configures is where the order starts: build it now, configure the
       // rest aside in the Kconfig lane meanwhile. Its own Kconfig runs aside too, while lane 0
       // checks out its tree (the Kconfig lane's sparse tree is a tenth of it).
@@ -959,8 +1089,9 @@ export class MatrixRunner {
           const t = toggles[next++]!;
           const lane0 = this.lanes[0]!;
           // A failure (the series, a full disk) is the toggle's run's to report: it moves lane 0 again.
+          // The unseeded lanes too: their checkout must be done before the first make starts.
           const checkout = this.seriesFor(t)
-            .then(({ commit }) => this.moveLane(lane0, commit, t.selection))
+            .then(({ commit }) => Promise.all([this.moveLane(lane0, commit, t.selection), this.checkoutUnseeded(commit, t.selection)]))
             .catch(() => undefined);
           const ok = await configure(t);
           await checkout;

@@ -122,8 +122,20 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     ccache,
     ...(ccache && (o.ccacheRemote ?? config.ccache?.remote) ? { ccacheRemote: (o.ccacheRemote ?? config.ccache?.remote)! } : {}),
     jobs: o.jobs ?? availableParallelism(),
-    lanes: o.lanes ?? 1,
+    lanes: o.lanes ?? defaultLanes(runtime),
     toolVersion: TOOL_VERSION,
   };
   return { setup, plan, queue, config, base, runtime, toolchain, ...(imageMissing ? { imageMissing: true as const } : {}) };
+}
+
+/**
+ * Lanes when --lanes is not given: two in a container runtime on two cores or more, else one.
+ * The second lane is seeded with a copy of the first build (run.ts), so it costs a checkout and
+ * a copy, never a second full build; after that the two take turns on the incremental toggles,
+ * whose make is mostly serial (the descent, the links, the compression): on the bench matrix (2
+ * cores) a cold run took 51.6 s in two lanes against 57.5 s in one, the same records. The host
+ * runtime cannot seed a lane (Kbuild's .cmd files name the lane's own paths), so it keeps one.
+ */
+export function defaultLanes(runtime: Pick<Runtime, 'hermetic'>, cores = availableParallelism()): number {
+  return runtime.hermetic && cores >= 2 ? 2 : 1;
 }

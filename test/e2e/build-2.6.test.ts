@@ -5,7 +5,8 @@
 // fresh cache directories, gives the same vmlinux and bzImage, byte for byte, and a third
 // cache that starts with the second's ccache compiles nothing itself; webserver's
 // base and queue point (in the run's shared cache, where boot-2.6 built the queue point) have
-// the same size: the queue with every option at its default is a no-op.
+// the same size: the queue with every option at its default is a no-op. Two lanes give the
+// bytes one lane gives, the second lane starting from a copy of the first build.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, rm } from 'node:fs/promises';
@@ -135,6 +136,54 @@ if (skipWhy) {
         expect(base.dec).toBeGreaterThan(first!.dec); // TCP/IP, IDE, ext2, a NIC and a serial console on top of allnoconfig
         // Every linux-tiny option at its default (y): the same text, data and bss as 2.6.9 itself.
         expect([queue.text, queue.data, queue.bss]).toEqual([base.text, base.data, base.bss]);
+      },
+      SLOW,
+    );
+
+    it(
+      'two lanes: the second starts from a copy of the first build, compiles only what its toggles change, and gives the bytes one lane gives',
+      async () => {
+        const only = 'queue,flip:elf-core,without:elf-core,flip:dmi,without:dmi';
+        const bench = [
+          'build',
+          '--config',
+          join(REPO, 'test/fixtures/build/configs/bench-webserver.yaml'),
+          '--queue',
+          join(REPO, 'test/fixtures/build/bench-2.6'),
+          '--tree',
+          resolve(TREE!),
+          '--only',
+          only,
+          '--json',
+        ];
+        const buildIn = async (lanes: number) => {
+          const cache = await mkdtemp(join(tmpdir(), `tiny-e2e-lanes${lanes}-`));
+          caches.push(cache);
+          const t0 = Date.now();
+          const r = await tiny([...bench, '--lanes', String(lanes)], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
+          timings.push(`bench-webserver (${only}) in ${lanes} lane(s): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+          expect(r.code, r.stderr.slice(-4000)).toBe(0);
+          return { cache, json: expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[] } };
+        };
+        const one = await buildIn(1);
+        const two = await buildIn(2);
+        const lane1 = join(two.cache, 'builds', 'bench-webserver-2.6.9-lane1');
+        expect(existsSync(join(lane1, 'vmlinux')), 'lane 1 was seeded and built in').toBe(true);
+        const compiled = (cache: string, toggle: string) =>
+          readFileSync(join(cache, 'logs', 'bench-webserver', `${toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`), 'utf8')
+            .split('\n')
+            .filter((l) => l.startsWith('  CC ')).length;
+        for (const t of two.json.toggles) {
+          expect(t.status, `${t.toggle}: ${t.error ?? ''}`).toBe('built');
+          const same = one.json.toggles.find((x) => x.toggle === t.toggle)!;
+          expect(t.key).toBe(same.key);
+          expect(t.sha256.vmlinux, `${t.toggle}: vmlinux`).toBe(same.sha256.vmlinux);
+          expect(t.sha256.bzImage, `${t.toggle}: bzImage`).toBe(same.sha256.bzImage);
+          // The queue point is the one full build (335 objects); no other toggle compiles more
+          // than its options' objects, in either lane: the seeded lane did not build everything again.
+          if (t.toggle !== 'queue') expect(compiled(two.cache, t.toggle), t.toggle).toBeLessThan(20);
+        }
+        expect(compiled(two.cache, 'queue')).toBeGreaterThan(300);
       },
       SLOW,
     );
