@@ -63,11 +63,13 @@ const min = (xs) => Math.min(...xs);
  * Where the last cold tiny run's time went, summed over its toggles (--timings), and the median
  * overhead of an incremental toggle beyond its make.
  */
-function phasesOf(toggles, wall, inToggles, overheads, afterKconfig) {
+function phasesOf(toggles, wall, inToggles, overheads, afterKconfig, lanes) {
   const sum = (field) => toggles.reduce((a, t) => a + (t.timings?.[field] ?? 0), 0) / 1000;
+  // In more than one lane the toggles run side by side: their phases add up to more than the wall.
+  const summed = lanes > 1 ? `, summed over ${lanes} lanes` : '';
   return [
     { name: 'the whole run (wall)', s: wall },
-    { name: 'make, all toggles', s: sum('make_ms') },
+    { name: `make, all toggles${summed}`, s: sum('make_ms') },
     { name: 'Kconfig, all toggles (after the first, under its build)', s: sum('kconfig_ms') },
     { name: 'patch series, all toggles', s: sum('series_ms') },
     { name: 'worktree moves, all toggles', s: sum('tree_ms') },
@@ -240,7 +242,7 @@ try {
 
   // Where tiny's time went (the last cold run), and the hand loop's per-build times beside it.
   // cc: objects compiled (make's CC lines): equal counts mean tiny's make did the loop's work.
-  console.log(`\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start)`);
+  console.log(`\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start; tiny ran ${lastTiny.lanes} lane${lastTiny.lanes === 1 ? '' : 's'} of make -j${lastTiny.jobs})`);
   const cols = ['series', 'kconfig', 'ctrs/start', 'tree', 'make', 'cc', 'measure', 'record', 'overhead', 'total'];
   console.log(`  ${'toggle'.padEnd(26)} ${cols.map((c) => c.padStart(c === 'ctrs/start' ? 10 : c === 'cc' ? 4 : 7)).join(' ')}   ${'loop make'.padStart(9)} ${'cc'.padStart(4)} ${'loop'.padStart(7)}`);
   const byRun = [...lastTiny.toggles].sort((a, b) => a.run_order - b.run_order);
@@ -307,7 +309,7 @@ try {
       legs: named,
       ratios,
       loadAtStart,
-      phases: phasesOf(byRun, lastTinyWall, inToggles, overheads, afterKconfig),
+      phases: phasesOf(byRun, lastTinyWall, inToggles, overheads, afterKconfig, lastTiny.lanes),
     });
   }
   console.log(`  per repeat, loop / tiny:       ${legs.loop.map((l, i) => (l / legs.tiny[i]).toFixed(2)).join(', ')}`);

@@ -42,7 +42,7 @@
 // after the other before). The first build is the first toggle of the order whatever the
 // others' .configs are (the order starts there), so nothing waits for it.
 
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
@@ -686,6 +686,9 @@ export class MatrixRunner {
     if (memo !== undefined) return { text: memo, sha256: sha256(memo), commit, sourceTree: tree, fromMemo: true, ms: 0, containers: 0, containerStartMs: 0, seriesMs, treeMs: 0, readyAt: Date.now() };
 
     const aside = this.configureAside;
+    // A .config not in the memo means a build is likely to follow: start the containers of the
+    // Kconfig lane and lane 0 now, beside the checkouts (about 1.2 and 0.6 s each on a cold run).
+    if (aside) for (const l of [this.kconfigLaneOf(), this.lanes[0]!]) this.startContainer(l);
     const lane = aside ? await this.takeKconfigLane() : await this.acquire(t.selection);
     const log = join(logDir(s.cacheDir, s.config.name), `${safeName(t.name)}.config.log`);
     try {
@@ -711,7 +714,7 @@ export class MatrixRunner {
         base: s.config.kconfig.base,
         fragment,
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
-        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer)), baseMemoKey(memoInputs), lane.build),
+        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer), { jobs: s.jobs }), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
         ...(this.plan.leftToBase ? { leftToBase: this.plan.leftToBase } : {}),
         kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
@@ -732,10 +735,34 @@ export class MatrixRunner {
     let done!: () => void;
     this.kconfigLaneQueue = new Promise<void>((resolve) => (done = resolve));
     await prev;
-    this.kconfigLane ??= { index: -1, ...kconfigLaneDirs(this.setup), busy: false, sparse: KCONFIG_SPARSE };
-    this.kconfigLane.busy = true;
+    const lane = this.kconfigLaneOf();
+    lane.busy = true;
     this.kconfigLaneRelease = done;
+    return lane;
+  }
+
+  private kconfigLaneOf(): Lane {
+    this.kconfigLane ??= { index: -1, ...kconfigLaneDirs(this.setup), busy: false, sparse: KCONFIG_SPARSE };
     return this.kconfigLane;
+  }
+
+  /**
+   * Start a lane's container ahead of its first command (runtimes with sessions). Its worktree
+   * directory is made first, empty, for the mount: git checks a new worktree out into an empty
+   * directory, the same one the container sees. Anything that fails here fails again, and is
+   * reported, when the lane runs its first command.
+   */
+  private startContainer(lane: Lane): void {
+    if (!this.opts.sessions || !this.setup.runtime.openSession || lane.session) return;
+    const session = this.kbuildSpec(lane).session;
+    if (!session) return;
+    try {
+      // Synchronous, so that the start is under way (and close() stops it) from here on.
+      mkdirSync(lane.src, { recursive: true });
+    } catch {
+      return;
+    }
+    session.open().catch(() => undefined);
   }
 
   private kconfigLaneRelease?: () => void;

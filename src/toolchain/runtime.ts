@@ -139,6 +139,11 @@ export interface ContainerSession {
    * session's runs in a container of its own, as runInContainer.
    */
   run(spec: RunSpec): Promise<RunOutcome>;
+  /**
+   * Start the container now, so that the first command does not wait for it (its start overlaps
+   * whatever comes before that command). A failed start is reported by the next run().
+   */
+  open(): Promise<void>;
   /** How many times the container was started, and how long the starts took (ms). */
   readonly starts: { count: number; ms: number };
   /** Stop and remove the container (and every process in it). Safe to call twice. */
@@ -581,6 +586,10 @@ class EngineSession implements ContainerSession {
   }
 
   private child?: Child;
+
+  async open(): Promise<void> {
+    await this.start();
+  }
 
   private sameShape(spec: RunSpec): boolean {
     const shape = (x: Pick<RunSpec, 'image' | 'mounts' | 'env' | 'network' | 'hostname'>) => JSON.stringify([x.image, x.mounts, withPath(x.env), x.network, x.hostname ?? 'tiny']);
