@@ -242,7 +242,9 @@ try {
 
   // Where tiny's time went (the last cold run), and the hand loop's per-build times beside it.
   // cc: objects compiled (make's CC lines): equal counts mean tiny's make did the loop's work.
-  console.log(`\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start; tiny ran ${lastTiny.lanes} lane${lastTiny.lanes === 1 ? '' : 's'} of make -j${lastTiny.jobs})`);
+  console.log(
+    `\nper toggle, last repeat (seconds; tiny's overhead = total - make; the loop's = checkout + cp + container start; tiny ran ${lastTiny.lanes} lane${lastTiny.lanes === 1 ? '' : 's'} of make -j${lastTiny.jobs})`,
+  );
   const cols = ['series', 'kconfig', 'ctrs/start', 'tree', 'make', 'cc', 'measure', 'record', 'overhead', 'total'];
   console.log(`  ${'toggle'.padEnd(26)} ${cols.map((c) => c.padStart(c === 'ctrs/start' ? 10 : c === 'cc' ? 4 : 7)).join(' ')}   ${'loop make'.padStart(9)} ${'cc'.padStart(4)} ${'loop'.padStart(7)}`);
   const byRun = [...lastTiny.toggles].sort((a, b) => a.run_order - b.run_order);
