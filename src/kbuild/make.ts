@@ -179,12 +179,7 @@ async function runInBuildDir(spec: KbuildSpec, cmd: string[], timeoutMs?: number
 const STDIN_FILE = '.tiny-stdin';
 
 /** A RunMake for generateConfig that runs make in the toolchain container (see the top). */
-/**
- * A RunMake for Kconfig's makes in the container. `jobs`: make -jN, for the host programs a
- * first Kconfig make builds (fixdep, split-include, docproc, conf, mconf, the parser: one after
- * another, about 4 s for 2.6.9, otherwise); the .config written is the same.
- */
-export function containerRunMake(spec: KbuildSpec, opts: { timeoutMs?: number; jobs?: number } = {}): RunMake {
+export function containerRunMake(spec: KbuildSpec, opts: { timeoutMs?: number } = {}): RunMake {
   const timeoutMs = opts.timeoutMs ?? 10 * 60_000;
   return async (req: MakeRequest) => {
     if (resolve(req.cwd) !== resolve(spec.src)) {
@@ -192,7 +187,7 @@ export function containerRunMake(spec: KbuildSpec, opts: { timeoutMs?: number; j
     }
     const vars: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.vars)) vars[k] = toContainerPath(v, spec);
-    let cmd = makeArgv(vars, req.targets, opts.jobs);
+    let cmd = makeArgv(vars, req.targets);
     const stdinFile = join(spec.build, STDIN_FILE);
     if (req.input !== undefined && req.input !== '') {
       await writeFile(stdinFile, req.input);

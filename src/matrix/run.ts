@@ -714,7 +714,7 @@ export class MatrixRunner {
         base: s.config.kconfig.base,
         fragment,
         makeVars: extraMakeVars({ arch: s.config.arch, crossCompile: cross, ccache: s.ccache, toolchainVars: s.toolchain.makeVariables, configVars: s.config.makeVars }),
-        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer), { jobs: s.jobs }), baseMemoKey(memoInputs), lane.build),
+        runMake: this.memoRunMake(containerRunMake(this.kbuildSpec(lane, log, onContainer)), baseMemoKey(memoInputs), lane.build),
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
         ...(this.plan.leftToBase ? { leftToBase: this.plan.leftToBase } : {}),
         kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
