@@ -14,8 +14,9 @@
 //
 // Lanes: one worktree and one build directory each, under the cache, kept across runs. A lane
 // is taken by one toggle at a time; a toggle prefers the lane that last held its patch
-// selection (then only .config changes). One lane uses every core with make -jN; more lanes
-// are for machines with more cores than one make keeps busy.
+// selection (then only .config changes). Each lane's make runs with -jN; two lanes (the default
+// in a container on two cores or more, setup.ts defaultLanes) keep the cores busier than one,
+// because an incremental make of a kernel is mostly serial.
 //
 // Seeded lanes (container runtimes, --lanes > 1): a lane never built before does not make its
 // own first build, which on a cold ccache is every object again. Its worktree is checked out at
@@ -26,8 +27,9 @@
 // skipped: an object older than the lane's files (kept from an earlier run) is built again, which
 // costs time and never gives a wrong object. Kbuild's .cmd files name /tiny/src and /tiny/build,
 // the same paths in every lane's container; on the host runtime they name the lane's own
-// directories, so host lanes are never seeded. Measured on the bench matrix (2 cores): the ten
-// incremental toggles of the hand loop took 14.4 s in two seeded lanes against 19.3 s in one.
+// directories, so host lanes are never seeded. Measured on the bench matrix (2 cores, a cold
+// cache, alternating): the ten toggles after the first took 11.3–11.8 s in two lanes against
+// 15.9–18.3 s in one, the same records byte for byte.
 //
 // Head start (RunOptions.headStart, one lane to build at first): buildOrder configures the first toggle, starts
 // its build at once (a full build on a cold cache: minutes) and configures the others meanwhile

@@ -133,8 +133,9 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
  * The second lane is seeded with a copy of the first build (run.ts), so it costs a checkout and
  * a copy, never a second full build; after that the two take turns on the incremental toggles,
  * whose make is mostly serial (the descent, the links, the compression): on the bench matrix (2
- * cores) a cold run took 51.6 s in two lanes against 57.5 s in one, the same records. The host
- * runtime cannot seed a lane (Kbuild's .cmd files name the lane's own paths), so it keeps one.
+ * cores, a fresh cache each, alternating) a run took 55.6–61.9 s in two lanes against 63.3–68.8 s
+ * in one (three runs each), with the same records. The host runtime cannot seed a lane
+ * (Kbuild's .cmd files name the lane's own paths), so it keeps one.
  */
 export function defaultLanes(runtime: Pick<Runtime, 'hermetic'>, cores = availableParallelism()): number {
   return runtime.hermetic && cores >= 2 ? 2 : 1;
