@@ -22,17 +22,18 @@
 // own first build, which on a cold ccache is every object again. Its worktree is checked out at
 // the commit of the run's first build before that build's make starts; once the make is done,
 // the lane gets a copy of the build directory (cp -a: times kept), and from there only what its
-// toggles change is compiled. Every object of the copy is newer than every file of the lane's
-// tree, which holds the same commit, so make rebuilds what differs and nothing it needs is
-// skipped: an object older than the lane's files (kept from an earlier run) is built again, which
-// costs time and never gives a wrong object. Kbuild's .cmd files name /tiny/src and /tiny/build,
-// the same paths in every lane's container; on the host runtime they name the lane's own
-// directories, so host lanes are never seeded. Measured on the bench matrix (2 cores, a cold
-// cache, alternating): the ten toggles after the first took 11.3–11.8 s in two lanes against
-// 15.9–18.3 s in one, the same records byte for byte.
+// toggles change is compiled. Every object the make writes is newer than every file of the
+// lane's tree, which holds the same commit, so make rebuilds what differs and nothing it needs is
+// skipped; objects kept from an earlier run are older than the checkout, so the lane's files take
+// the times of the same files of the first build's lane (alignTimes) and make decides as it did
+// there. Kbuild's .cmd files name /tiny/src and /tiny/build, the same paths in every lane's
+// container; on the host runtime they name the lane's own directories, so host lanes are never
+// seeded. Measured on the bench matrix (2 cores, a cold cache, alternating): the ten toggles
+// after the first took 11.3–11.8 s in two lanes against 15.9–18.3 s in one, the same records
+// byte for byte. A run of one toggle seeds nothing.
 //
-// Head start (RunOptions.headStart, one lane to build at first): buildOrder configures the first toggle, starts
-// its build at once (a full build on a cold cache: minutes) and configures the others meanwhile
+// Head start (RunOptions.headStart, one lane to build at first): buildOrder configures the first
+// toggle, starts its build at once (a full build on a cold cache: minutes) and configures the others meanwhile
 // in a Kconfig lane of their own (a sparse worktree of what Kconfig reads, and a build
 // directory, used for Kconfig only), so the Kconfig rounds, patch series and worktree moves of
 // every other toggle — serial, latency-bound work — run under the first build instead of before
@@ -44,7 +45,7 @@
 // after the other before). The first build is the first toggle of the order whatever the
 // others' .configs are (the order starts there), so nothing waits for it.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, utimesSync, type Stats } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateConfig } from '../kbuild/config.js';
@@ -242,6 +243,39 @@ interface ConfigOutcome {
 /** Beside a lane's build directory while it is seeded: the copy, renamed over it when complete. */
 const SEED_SCRATCH = '.seeding';
 
+/**
+ * Give every file of the worktree `to` the times of the same file of `from`, both checked out at
+ * the same commit (a seeded lane, and the lane whose build directory it got). Objects kept from
+ * an earlier run are older than a fresh checkout's files, and make would build them all again;
+ * with the times of the tree they were built from, it decides as it would in that tree. A file
+ * whose size differs, or that `from` lacks, keeps its own (newer) time: rebuilt, never skipped.
+ * git sees the changed times and compares those files' contents when a move touches them.
+ */
+function alignTimes(from: string, to: string, top = true): void {
+  for (const e of readdirSync(to, { withFileTypes: true })) {
+    if (top && e.name === '.git') continue;
+    const dst = join(to, e.name);
+    const src = join(from, e.name);
+    if (e.isDirectory()) {
+      if (existsSync(src)) alignTimes(src, dst, false);
+      continue;
+    }
+    const a = lstatOrUndefined(src);
+    const b = lstatOrUndefined(dst);
+    if (!a || !b || a.size !== b.size || a.isSymbolicLink() !== b.isSymbolicLink()) continue;
+    if (b.isSymbolicLink()) lutimesSync(dst, a.atime, a.mtime);
+    else utimesSync(dst, a.atime, a.mtime);
+  }
+}
+
+function lstatOrUndefined(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 export function safeName(name: string): string {
   return name.replace(/[^A-Za-z0-9._+-]/g, '_');
 }
@@ -360,6 +394,12 @@ export class MatrixRunner {
   private seedCheckout?: { commit: string; done: Promise<boolean> };
   /** A build has claimed the seeding: its make is the one the unseeded lanes get a copy of. */
   private seedClaimed = false;
+  /**
+   * False when the run has one toggle (buildOrder): an extra lane would never be used, so it is
+   * neither checked out nor copied into (for 6.1, a checkout of 70,000 files and a build
+   * directory of hundreds of MB), and stays unseeded for a later run.
+   */
+  private seedingWanted = true;
 
   private get unseededLanes(): Lane[] {
     return this.lanes.filter((l) => l.unseeded);
@@ -367,6 +407,7 @@ export class MatrixRunner {
 
   /** Check the unseeded lanes out at `commit` (once per commit): before the seed build's make starts. */
   private checkoutUnseeded(commit: string, selection: string): Promise<boolean> {
+    if (!this.seedingWanted) return Promise.resolve(false);
     if (this.seedCheckout?.commit !== commit) {
       const before = this.seedCheckout?.done ?? Promise.resolve(true);
       const done = before
@@ -386,7 +427,7 @@ export class MatrixRunner {
    * build claimed it, or their checkout failed and they were let go to build for themselves).
    */
   private async claimSeeding(commit: string, selection: string): Promise<boolean> {
-    if (this.seedClaimed || !this.unseededLanes.length) return false;
+    if (this.seedClaimed || !this.seedingWanted || !this.unseededLanes.length) return false;
     this.seedClaimed = true;
     if (await this.checkoutUnseeded(commit, selection)) return true;
     this.letUnseededGo();
@@ -408,6 +449,11 @@ export class MatrixRunner {
         await rm(scratch, { recursive: true, force: true });
         try {
           await run('cp', ['-a', '--', from.build, scratch]);
+          alignTimes(from.src, lane.src);
+          // The index's stat data must match the new times, or the next forced move takes every
+          // file for changed and writes it again (new times: everything rebuilt). --refresh
+          // compares the contents of the files whose stat changed, and records the new stat.
+          await run('git', ['-C', lane.src, 'update-index', '-q', '--refresh'], { allowFail: true });
           await rm(lane.build, { recursive: true, force: true });
           await rename(scratch, lane.build);
         } catch (e) {
@@ -418,6 +464,7 @@ export class MatrixRunner {
       }
     } catch (e) {
       if (await looksLikeNoSpace(e, this.setup.cacheDir)) this.fatal ??= e;
+      else notice(`a lane could not be seeded from lane ${from.index} (${(e as Error).message.split('\n')[0]}): it builds for itself`);
     } finally {
       this.letUnseededGo();
     }
@@ -1108,6 +1155,7 @@ export class MatrixRunner {
         await configure(t);
       }
     };
+    if (toggles.length < 2) this.seedingWanted = false;
     if (this.opts.headStart && this.lanes.filter((l) => !l.unseeded).length === 1) {
       // The first toggle that configures is where the order starts: build it now, configure the
       // rest aside in the Kconfig lane meanwhile. Its own Kconfig runs aside too, while lane 0

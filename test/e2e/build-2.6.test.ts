@@ -184,6 +184,24 @@ if (skipWhy) {
           if (t.toggle !== 'queue') expect(compiled(two.cache, t.toggle), t.toggle).toBeLessThan(20);
         }
         expect(compiled(two.cache, 'queue')).toBeGreaterThan(300);
+
+        // A cache whose lane 0 was built by an earlier run of one toggle (lane 1 left alone:
+        // nothing to seed it for), then the five: lane 1 starts from lane 0's directory, whose
+        // objects are older than lane 1's checkout, and still compiles only what changes.
+        const later = await mkdtemp(join(tmpdir(), 'tiny-e2e-lanes-later-'));
+        caches.push(later);
+        await cp(join(one.cache, 'ccache'), join(later, 'ccache'), { recursive: true });
+        const env = { TINY_CACHE: later, TINY_RUNTIME: 'podman' };
+        const first = await tiny([...bench.map((a) => (a === only ? 'queue' : a)), '--lanes', '2'], { env });
+        expect(first.code, first.stderr.slice(-4000)).toBe(0);
+        expect(existsSync(join(later, 'worktrees', 'bench-webserver-2.6.9-lane1')), 'one toggle: no second lane checked out').toBe(false);
+        const rest = await tiny([...bench, '--lanes', '2'], { env });
+        expect(rest.code, rest.stderr.slice(-4000)).toBe(0);
+        expect(existsSync(join(later, 'builds', 'bench-webserver-2.6.9-lane1', 'vmlinux'))).toBe(true);
+        for (const t of (expectJsonOutput('build', rest.stdout) as unknown as { toggles: JsonToggle[] }).toggles) {
+          expect(t.sha256.vmlinux, `${t.toggle}: vmlinux`).toBe(one.json.toggles.find((x) => x.toggle === t.toggle)!.sha256.vmlinux);
+          if (t.toggle !== 'queue') expect(compiled(later, t.toggle), t.toggle).toBeLessThan(20);
+        }
       },
       SLOW,
     );
