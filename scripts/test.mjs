@@ -53,7 +53,12 @@ async function summarize(file) {
     const rel = f.name.slice(ROOT.length);
     // A file that fails before its tests run (an import, a top-level await) has no results.
     if (f.status === 'failed' && !(f.assertionResults ?? []).length) brokenFiles.push(rel);
-    for (const t of f.assertionResults ?? []) if (t.status === 'failed') failedTests.push(`${rel}: ${t.fullName ?? t.title}`);
+    for (const t of f.assertionResults ?? []) {
+      if (t.status !== 'failed') continue;
+      // The first line of the failure (an assertion, a timeout) says what to look for.
+      const why = (t.failureMessages?.[0] ?? '').split('\n')[0].slice(0, 240);
+      failedTests.push(`${rel}: ${t.fullName ?? t.title}${why ? `\n           ${why}` : ''}`);
+    }
     for (const t of f.assertionResults ?? []) if ((t.status === 'skipped' || t.status === 'pending') && rel.startsWith('test/e2e/')) skippedE2e.push(`${rel}: ${t.title}`);
   }
   return { passed: j.numPassedTests, failed: j.numFailedTests, skipped: j.numPendingTests + (j.numTodoTests ?? 0), skippedE2e, brokenFiles, failedTests };
