@@ -20,13 +20,10 @@
 //
 // Seeded lanes (container runtimes, --lanes > 1): a lane never built before does not make its
 // own first build, which on a cold ccache is every object again. Its worktree is checked out at
-// the commit of the run's first build before that build's make starts; once the make is done,
-// the lane gets a copy of the build directory (cp -a: times kept), and from there only what its
-// toggles change is compiled. Every object the make writes is newer than every file of the
-// lane's tree, which holds the same commit, so make rebuilds what differs and nothing it needs is
-// skipped; objects kept from an earlier run are older than the checkout, so the lane's files take
-// the times of the same files of the first build's lane (alignTimes) and make decides as it did
-// there. Kbuild's .cmd files name /tiny/src and /tiny/build, the same paths in every lane's
+// the commit of the run's first build beside that build's make; once the make is done, the lane
+// gets a copy of the build directory (cp -a: times kept), its files take the times of the same
+// files of the first build's lane (alignTimes: the same commit), and make decides there as it
+// did in the first lane: only what the lane's toggles change is compiled. Kbuild's .cmd files name /tiny/src and /tiny/build, the same paths in every lane's
 // container; on the host runtime they name the lane's own directories, so host lanes are never
 // seeded. Measured on the bench matrix (2 cores, a cold cache, alternating): the ten toggles
 // after the first took 11.3–11.8 s in two lanes against 15.9–18.3 s in one, the same records
@@ -248,7 +245,7 @@ const SEED_SCRATCH = '.seeding';
  * the same commit (a seeded lane, and the lane whose build directory it got). Objects kept from
  * an earlier run are older than a fresh checkout's files, and make would build them all again;
  * with the times of the tree they were built from, it decides as it would in that tree. A file
- * whose size differs, or that `from` lacks, keeps its own (newer) time: rebuilt, never skipped.
+ * whose size differs, or that `from` lacks, gets the present time: rebuilt, never skipped.
  * git sees the changed times and compares those files' contents when a move touches them.
  */
 function alignTimes(from: string, to: string, top = true): void {
@@ -262,9 +259,12 @@ function alignTimes(from: string, to: string, top = true): void {
     }
     const a = lstatOrUndefined(src);
     const b = lstatOrUndefined(dst);
-    if (!a || !b || a.size !== b.size || a.isSymbolicLink() !== b.isSymbolicLink()) continue;
-    if (b.isSymbolicLink()) lutimesSync(dst, a.atime, a.mtime);
-    else utimesSync(dst, a.atime, a.mtime);
+    if (!b) continue;
+    // Not the same file (only in this tree, another size or kind): now, newer than any object.
+    const same = a && a.size === b.size && a.isSymbolicLink() === b.isSymbolicLink();
+    const [at, mt] = same ? [a.atime, a.mtime] : [new Date(), new Date()];
+    if (b.isSymbolicLink()) lutimesSync(dst, at, mt);
+    else utimesSync(dst, at, mt);
   }
 }
 
@@ -390,8 +390,6 @@ export class MatrixRunner {
 
   // --- seeded lanes (see the top of the file) ----------------------------------------------------
 
-  /** The unseeded lanes' checkout: the commit it is for, and when it is done (false: it failed). */
-  private seedCheckout?: { commit: string; done: Promise<boolean> };
   /** A build has claimed the seeding: its make is the one the unseeded lanes get a copy of. */
   private seedClaimed = false;
   /**
@@ -405,33 +403,18 @@ export class MatrixRunner {
     return this.lanes.filter((l) => l.unseeded);
   }
 
-  /** Check the unseeded lanes out at `commit` (once per commit): before the seed build's make starts. */
-  private checkoutUnseeded(commit: string, selection: string): Promise<boolean> {
-    if (!this.seedingWanted) return Promise.resolve(false);
-    if (this.seedCheckout?.commit !== commit) {
-      const before = this.seedCheckout?.done ?? Promise.resolve(true);
-      const done = before
-        .then(() => Promise.all(this.unseededLanes.map((l) => this.moveLane(l, commit, selection))))
-        .then(
-          () => true,
-          () => false,
-        );
-      this.seedCheckout = { commit, done };
-    }
-    return this.seedCheckout.done;
-  }
-
   /**
    * The first build of the run claims the seeding: the unseeded lanes are checked out at its
-   * commit before its make. Returns whether this build seeds (false: nothing to seed, another
-   * build claimed it, or their checkout failed and they were let go to build for themselves).
+   * commit beside its make. Returns their checkout (false when it failed), or undefined when
+   * this build seeds nothing (nothing to seed, or another build claimed it).
    */
-  private async claimSeeding(commit: string, selection: string): Promise<boolean> {
-    if (this.seedClaimed || !this.seedingWanted || !this.unseededLanes.length) return false;
+  private claimSeeding(commit: string, selection: string): Promise<boolean> | undefined {
+    if (this.seedClaimed || !this.seedingWanted || !this.unseededLanes.length) return undefined;
     this.seedClaimed = true;
-    if (await this.checkoutUnseeded(commit, selection)) return true;
-    this.letUnseededGo();
-    return false;
+    return Promise.all(this.unseededLanes.map((l) => this.moveLane(l, commit, selection))).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -439,8 +422,9 @@ export class MatrixRunner {
    * then renamed over it: a kill leaves the lane unseeded, never half copied), then let them go.
    * A full disk stops the run; any other failure lets the lanes build for themselves.
    */
-  private async seedFrom(from: Lane): Promise<void> {
+  private async seedFrom(from: Lane, checkout: Promise<boolean>): Promise<void> {
     try {
+      if (!(await checkout)) throw new Error('its checkout failed');
       for (const lane of this.unseededLanes) {
         // A container opened on the old directory would keep it: none is open before seeding.
         await lane.session?.close();
@@ -450,6 +434,8 @@ export class MatrixRunner {
         try {
           await run('cp', ['-a', '--', from.build, scratch]);
           alignTimes(from.src, lane.src);
+          // make decides by these times only: the copy's objects against the same times it
+          // was built against, whenever this lane was checked out.
           // The index's stat data must match the new times, or the next forced move takes every
           // file for changed and writes it again (new times: everything rebuilt). --refresh
           // compares the contents of the files whose stat changed, and records the new stat.
@@ -1007,10 +993,8 @@ export class MatrixRunner {
     this.emit(t, 'building', started, { lane: lane.index });
     const statsLog = join(lane.build, STATS_LOG_NAME);
     await rm(statsLog, { force: true });
-    // The run's first build seeds the lanes never built: they are checked out before its make.
-    t0 = Date.now();
-    const seeds = await this.claimSeeding(cfg.commit, t.selection);
-    timings.tree += Date.now() - t0;
+    // The run's first build seeds the lanes never built: they are checked out beside its make.
+    const seedCheckout = this.claimSeeding(cfg.commit, t.selection);
     t0 = Date.now();
     let buildStart = 0;
     const onContainer = (u: ContainerUse) => {
@@ -1021,14 +1005,14 @@ export class MatrixRunner {
     try {
       outcome = await runKbuild(this.kbuildSpec(lane, log, onContainer), { vars: this.vars, targets: makeGoals(s.config.targets), jobs: s.jobs });
     } catch (e) {
-      if (seeds) this.letUnseededGo();
+      void seedCheckout?.then(() => this.letUnseededGo());
       throw e;
     }
     // The copy runs beside the measuring; the lanes waiting for it start when it is done. The
     // lane is not released (its next make would change what is being copied) until then.
     const interrupted = this.aborted || outcome.code === 130 || outcome.code === 143;
-    const seeding = seeds && !interrupted ? this.seedFrom(lane) : undefined;
-    if (seeds && interrupted) this.letUnseededGo();
+    const seeding = seedCheckout && !interrupted ? this.seedFrom(lane, seedCheckout) : undefined;
+    if (seedCheckout && interrupted) void seedCheckout.then(() => this.letUnseededGo());
     try {
       durations.build = Date.now() - t0;
       timings.containerStart += buildStart;
@@ -1166,9 +1150,8 @@ export class MatrixRunner {
           const t = toggles[next++]!;
           const lane0 = this.lanes[0]!;
           // A failure (the series, a full disk) is the toggle's run's to report: it moves lane 0 again.
-          // The unseeded lanes too: their checkout must be done before the first make starts.
           const checkout = this.seriesFor(t)
-            .then(({ commit }) => Promise.all([this.moveLane(lane0, commit, t.selection), this.checkoutUnseeded(commit, t.selection)]))
+            .then(({ commit }) => this.moveLane(lane0, commit, t.selection))
             .catch(() => undefined);
           const ok = await configure(t);
           await checkout;
