@@ -80,7 +80,7 @@ import {
   writeKconfigId,
   type ConfigMemoInputs,
 } from './memo.js';
-import { git } from '../tree/git.js';
+import { git, gitIn } from '../tree/git.js';
 import { run } from '../util/exec.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
@@ -439,7 +439,7 @@ export class MatrixRunner {
           // The index's stat data must match the new times, or the next forced move takes every
           // file for changed and writes it again (new times: everything rebuilt). --refresh
           // compares the contents of the files whose stat changed, and records the new stat.
-          await run('git', ['-C', lane.src, 'update-index', '-q', '--refresh'], { allowFail: true });
+          await gitIn(lane.src, ['update-index', '-q', '--refresh'], { allowFail: true });
           await rm(lane.build, { recursive: true, force: true });
           await rename(scratch, lane.build);
         } catch (e) {
