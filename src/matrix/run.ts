@@ -40,7 +40,9 @@
 // build for the cores: the whole 2.6.9 tree is 16,448 files, Kconfig reads 1,279. The first
 // toggle is configured in that lane too, while lane 0 checks out its tree (about 2.5 s each; one
 // after the other before). The first build is the first toggle of the order whatever the
-// others' .configs are (the order starts there), so nothing waits for it.
+// others' .configs are (the order starts there), so nothing waits for it. The host programs
+// the Kconfig lane built for that first tree (fixdep, conf...) go to the build directory that
+// builds it, when it has none (handHostTools): its make does not compile them again.
 
 import { existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, utimesSync, type Stats } from 'node:fs';
 import { appendFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -52,6 +54,7 @@ import { ccacheContainer, parseStatsLog, PROBE_WRAPPER, PROBE_WRAPPER_DIR, redac
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
 import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeGoals, runKbuild, type ContainerUse, type KbuildSpec } from '../kbuild/make.js';
 import type { BuildConfig } from '../kbuild/buildconfig.js';
+import { lacksHostTools, readHostTools, writeHostTools, type HostToolFile } from '../kbuild/host-tools.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
 import { measureBuild } from '../measure/measure.js';
 import type { FirstError, MeasureTools } from '../measure/types.js';
@@ -307,6 +310,12 @@ export class MatrixRunner {
   private kconfigLaneQueue: Promise<unknown> = Promise.resolve();
   /** Configure in the Kconfig lane (while the head start builds in lane 0). */
   private configureAside = false;
+  /**
+   * The host programs (kbuild/host-tools.ts) the Kconfig lane built for the first tree it
+   * configured, for the build lane that builds that tree first; taken once.
+   */
+  private hostTools?: { commit: string; files: HostToolFile[] };
+  private hostToolsRead = false;
   /** Toggles whose run began in buildOrder (the head start): runToggle takes over the promise. */
   private readonly early = new Map<string, Promise<ToggleResult>>();
   /** The last event of each toggle, to replay for the head start, begun before anyone listened. */
@@ -482,6 +491,23 @@ export class MatrixRunner {
       return otherArchesLeftOut(this.setup.config.arch, await dirsUnder('arch'), await dirsUnder('include'));
     })();
     return this.buildLanePatternsOnce;
+  }
+
+  /**
+   * The host programs the Kconfig lane built, into a build directory that has none, when its
+   * tree is the commit they were built from (kbuild/host-tools.ts says why make then takes them).
+   * Only the run's first build can use them: they are let go after it.
+   */
+  private async handHostTools(lane: Lane, commit: string): Promise<void> {
+    const tools = this.hostTools;
+    this.hostTools = undefined;
+    if (!tools || tools.commit !== commit || !(await lacksHostTools(lane.build))) return;
+    try {
+      await writeHostTools(lane.build, tools.files);
+    } catch (e) {
+      // Files are written whole or not at all: make builds the missing ones itself.
+      if (await looksLikeNoSpace(e, this.setup.cacheDir)) throw e;
+    }
   }
 
   /** The lane's build directory, with what its makes find first on PATH (kbuild/ccache.ts). */
@@ -757,6 +783,12 @@ export class MatrixRunner {
       // Warnings (an option left to this base, an n for a symbol the tree lacks) go to the Kconfig log.
       if (gen.warnings.length) await appendFile(log, gen.warnings.map((w) => formatDiagnostic(w) + '\n').join(''));
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
+      // Read before the lane is let go: the next toggle's Kconfig may rebuild them at another commit.
+      if (aside && !this.hostToolsRead) {
+        this.hostToolsRead = true;
+        const files = await readHostTools(lane.build).catch(() => undefined);
+        if (files) this.hostTools = { commit, files };
+      }
       return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs, readyAt: Date.now() };
     } finally {
       if (aside) this.releaseKconfigLane(lane);
@@ -983,6 +1015,7 @@ export class MatrixRunner {
     const dotConfig = join(lane.build, '.config');
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
+    await this.handHostTools(lane, cfg.commit);
     durations.tree = Date.now() - t0;
     timings.tree += durations.tree;
 

@@ -184,6 +184,11 @@ if (skipWhy) {
           if (t.toggle !== 'queue') expect(compiled(two.cache, t.toggle), t.toggle).toBeLessThan(20);
         }
         expect(compiled(two.cache, 'queue')).toBeGreaterThan(300);
+        // Kconfig's host programs came from the Kconfig lane, which had built them for the same
+        // tree: the first build compiled none of them again, and made the same bytes.
+        const queueLog = readFileSync(join(two.cache, 'logs', 'bench-webserver', 'queue.log'), 'utf8');
+        expect(queueLog).not.toMatch(/HOSTCC +scripts\/basic\/fixdep|HOSTLD +scripts\/kconfig\/conf/);
+        expect(queueLog).toMatch(/HOSTCC +scripts\/kallsyms/);
 
         // A cache whose lane 0 was built by an earlier run of one toggle (lane 1 left alone:
         // nothing to seed it for), then the five: lane 1 starts from lane 0's directory, whose
