@@ -67,7 +67,7 @@ describe('importBase from a directory', () => {
     expect(c.version).toBe('2.6.9-changed');
   });
 
-  it('imports drivers/ beside the rest, as one tree; drivers/ coming and going between imports is seen', async () => {
+  it('imports drivers/ (and arch/, include/) beside the rest, as one tree; drivers/ coming and going between imports is seen', async () => {
     const cacheDir = join(work, 'c2-split');
     const store = await openTreeStore(cacheDir);
     const dir = join(work, 'src-split', 'linux');
