@@ -10,6 +10,9 @@
 //             incrementally, no ccache — the .configs and trees are given for free (taken from
 //             the tiny leg's records). Its make times summed are the floor: what any tool must
 //             spend compiling
+//   loop+cc   the same loop with ccache as tiny runs it (an empty ccache each repeat, the same
+//             settings and probe wrapper): not a goal, it shows what filling the ccache costs
+//             (tiny's first make pays it, the loop does not)
 //   naive     (--naive K) a clean build per toggle: fresh build dir, no ccache; K toggles built
 //             and scaled to all
 //   cached    `tiny build` again on the tiny leg's cache: every toggle served from the store
@@ -47,6 +50,7 @@ const { openTreeStore, materialize, buildSeries, baseCommit } = await import(`${
 const { runKbuild } = await import(`${REPO}/dist/kbuild/make.js`);
 const { createRuntime } = await import(`${REPO}/dist/toolchain/runtime.js`);
 const { readStoredPatch } = await import(`${REPO}/dist/matrix/memo.js`);
+const { ccacheContainer, PROBE_WRAPPER, PROBE_WRAPPER_DIR } = await import(`${REPO}/dist/kbuild/ccache.js`);
 
 const work = mkdtempSync(join(tmpdir(), 'tiny-bench-matrix-'));
 const tinyArgs = ['build', '--config', 'test/fixtures/build/configs/bench-webserver.yaml', '--queue', 'test/fixtures/build/bench-2.6', '--tree', TREE, '--jobs', String(JOBS), '--json', '--timings'];
@@ -82,7 +86,11 @@ function phasesOf(toggles, wall, inToggles, overheads, afterKconfig, lanes) {
   ];
 }
 
+/** Before each leg: nothing left to write back from the leg before (its trees and caches). */
+const settle = () => spawnSync('sync');
+
 function tiny(args, cache) {
+  settle();
   const t0 = Date.now();
   const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], {
     cwd: REPO,
@@ -116,7 +124,7 @@ async function buildsOf(cache, toggles) {
   return { store, builds: out };
 }
 
-const legs = { tiny: [], loop: [], floor: [], cached: [], naive: [] };
+const legs = { tiny: [], loop: [], floor: [], loopcc: [], cached: [], naive: [] };
 const loadAtStart = loadavg();
 const loads = [];
 let lastTiny;
@@ -133,16 +141,31 @@ const compiledIn = (log) =>
         .filter((l) => l.startsWith('  CC ')).length
     : undefined;
 
-/** make in the container as the loop runs it: tiny's make variables and environment, no ccache. */
-function loopMake({ builds }) {
+/**
+ * make in the container as the loop runs it: tiny's make variables and environment, no ccache;
+ * or (ccacheDir) with ccache as tiny runs it, in that directory.
+ */
+function loopMake({ builds }, ccacheDir) {
   const first = builds[0].rec;
   const runtime = createRuntime('podman');
   const vars = { ...first.inputs.makeVariables };
-  delete vars.CC; // no ccache
-  const benv = Object.fromEntries(Object.entries(first.inputs.env).filter(([k]) => !k.startsWith('CCACHE_')));
+  let benv = first.inputs.env;
+  if (ccacheDir) {
+    benv = { ...benv, ...ccacheContainer({ ccache: true, image: first.inputs.toolchain.image, hermetic: true, cacheDir: '' }).env };
+  } else {
+    delete vars.CC; // no ccache
+    benv = Object.fromEntries(Object.entries(benv).filter(([k]) => !k.startsWith('CCACHE_')));
+  }
   return async (src, build, logFile) => {
+    if (ccacheDir) {
+      mkdirSync(join(build, PROBE_WRAPPER_DIR), { recursive: true });
+      writeFileSync(join(build, PROBE_WRAPPER_DIR, 'ccache'), PROBE_WRAPPER, { mode: 0o755 });
+    }
     const t0 = Date.now();
-    const r = await runKbuild({ runtime, image: first.inputs.toolchain.image, src, build, env: benv, logFile }, { vars, targets: ['bzImage'], jobs: JOBS });
+    const r = await runKbuild(
+      { runtime, image: first.inputs.toolchain.image, src, build, env: benv, logFile, ...(ccacheDir ? { ccache: ccacheDir } : {}) },
+      { vars, targets: ['bzImage'], jobs: JOBS },
+    );
     if (r.code !== 0) throw new Error(`make failed (${logFile})`);
     return (Date.now() - t0) / 1000;
   };
@@ -158,23 +181,32 @@ try {
 
   // The hand loop, handed tiny's trees and .configs (from the first repeat's records), in tiny's order.
   let given;
-  const handLoop = async (rep, dir) => {
+  const handLoop = async (rep, dir, withCcache = false) => {
     const { store, builds } = given;
-    const make = loopMake(given);
+    const ccacheDir = withCcache ? join(dir, 'loop-ccache') : undefined;
+    if (ccacheDir) mkdirSync(ccacheDir, { recursive: true });
+    const make = loopMake(given, ccacheDir);
+    settle();
     const l0 = load();
-    const msrc = join(dir, 'loop-src');
-    const mbuild = join(dir, 'loop-build');
+    const msrc = join(dir, withCcache ? 'loopcc-src' : 'loop-src');
+    const mbuild = join(dir, withCcache ? 'loopcc-build' : 'loop-build');
     mkdirSync(mbuild, { recursive: true });
     const loop = [];
     for (const [i, x] of builds.entries()) {
       const t0 = Date.now();
       await materialize(store, x.commit, msrc, { force: true });
       writeFileSync(join(mbuild, '.config'), x.config);
-      const log = join(dir, `loop-${i}.log`);
+      const log = join(dir, `${withCcache ? 'loopcc' : 'loop'}-${i}.log`);
       const makeS = await make(msrc, mbuild, log);
       loop.push({ name: x.name, s: (Date.now() - t0) / 1000, make: makeS, compiled: compiledIn(log) });
     }
     const loopS = loop.reduce((a, b) => a + b.s, 0);
+    if (withCcache) {
+      legs.loopcc.push(loopS);
+      loads.push(['loop+cc', rep, l0, load()]);
+      console.log(`[${rep}/${REPEAT}] hand loop with ccache (empty at first): ${fmt(loopS)}, its first make ${fmt(loop[0].make)}  (load ${l0} -> ${load()})`);
+      return;
+    }
     const floorS = loop.reduce((a, b) => a + b.make, 0);
     legs.loop.push(loopS);
     legs.floor.push(floorS);
@@ -208,6 +240,7 @@ try {
     given ??= await buildsOf(cache, toggles);
     distinct = given.builds.length;
     if (!loopFirst) await handLoop(rep, dir);
+    await handLoop(rep, dir, true);
 
     // Cached re-run.
     l0 = load();
@@ -236,8 +269,8 @@ try {
       loads.push(['naive', rep, l0, load()]);
       console.log(`[${rep}/${REPEAT}] naive: ${naive.length} clean builds, scaled to ${builds.length}: ${fmt(legs.naive.at(-1))}`);
     }
-    // The first repeat's cache holds the trees the loop is handed in later repeats.
-    if (!process.env.TINY_KEEP && rep > 1) rmSync(dir, { recursive: true, force: true });
+    // Nothing is removed until the end: ext4 makes new files slowly for minutes after many were
+    // deleted (bench/queue-check.mjs says more), and the next repeat's checkouts would pay.
   }
 
   // Where tiny's time went (the last cold run), and the hand loop's per-build times beside it.
@@ -282,6 +315,7 @@ try {
   row('tiny build, cold cache (everything included)', legs.tiny);
   row('hand loop (incremental make, .configs given)', legs.loop);
   row("floor: the hand loop's make times summed", legs.floor);
+  row('hand loop with ccache (empty at first; not a goal)', legs.loopcc);
   if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
   console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
   console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
@@ -289,6 +323,7 @@ try {
   const ratios = [
     { name: 'hand loop / tiny cold (>= 1: tiny faster than the loop)', value: median(legs.loop) / median(legs.tiny), goal: '>= 1.0' },
     { name: "tiny cold / floor (the loop's make times summed)", value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
+    { name: 'hand loop with ccache / tiny cold (both fill an empty ccache)', value: median(legs.loopcc) / median(legs.tiny) },
     ...(legs.naive.length ? [{ name: 'naive (a clean build per toggle) / tiny cold', value: median(legs.naive) / median(legs.tiny) }] : []),
   ];
   console.log('\nratios (medians; each repeat ran its legs back to back)');
@@ -299,6 +334,7 @@ try {
       'tiny build, cold cache': legs.tiny,
       'hand loop (incremental make, .configs given)': legs.loop,
       "floor: the loop's make times summed": legs.floor,
+      'hand loop with ccache (empty at first; not a goal)': legs.loopcc,
       'naive: a clean build per toggle (scaled)': legs.naive,
       'tiny build again, all cached': legs.cached,
     };
