@@ -96,6 +96,11 @@ async function adminDirOf(dir: string): Promise<string | undefined> {
   return m ? resolve(dir, m[1]!.trim()) : undefined;
 }
 
+/** The lock every `worktree add` and `worktree prune` of the store is run under. */
+function worktreeListLock(store: TreeStore): string {
+  return join(store.gitDir, 'tiny', 'locks', 'worktree-list.lock');
+}
+
 /** Admin directories of the store whose worktree is `path` (one left by a killed `worktree add` may have no .git file to point back). */
 async function adminDirsFor(store: TreeStore, path: string): Promise<string[]> {
   const root = join(store.gitDir, 'worktrees');
@@ -127,7 +132,9 @@ async function recoverWorktree(store: TreeStore, path: string, admin: string): P
   if (locked === 'initializing') {
     // The worktree add was killed: everything in `path` came from that checkout.
     await discardUnfinished(path, admin);
-    await git(store.gitDir, ['worktree', 'prune']);
+    // Under the worktree list's lock: a prune beside another materialize's `worktree add` would
+    // take its admin directory, not yet pointed back to, for stale, and remove it half made.
+    await withLock(worktreeListLock(store), () => git(store.gitDir, ['worktree', 'prune']));
     notice(`recovered ${path}: its checkout was killed half-way (the worktree was still being made${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
     return 'remake';
   }
@@ -184,7 +191,7 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
     // `worktree prune` never meets another materialize's admin directory half made; locked as
     // "initializing" until its files are all there, so a kill meanwhile leaves a worktree to
     // make again (above), never a half checkout taken for local changes.
-    await withLock(join(store.gitDir, 'tiny', 'locks', 'worktree-list.lock'), async () => {
+    await withLock(worktreeListLock(store), async () => {
       await git(store.gitDir, ['worktree', 'prune']);
       try {
         await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', path, id]);

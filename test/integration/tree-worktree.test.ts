@@ -7,6 +7,7 @@ import { KCONFIG_SPARSE, readByKconfig } from '../../src/matrix/memo.js';
 import { git, gitIn } from '../../src/tree/git.js';
 import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
 import { expectTinyError } from '../helpers/errors.js';
+import { acquireLock } from '../../src/util/lock.js';
 
 let work: string;
 let store: TreeStore;
@@ -130,6 +131,34 @@ describe('materialize', () => {
     expect(await readFile(join(dir, 'Makefile'), 'utf8')).toContain('VERSION = 2');
     // Unlocked once checked out: git may prune or move it like any other.
     expect(existsSync(join(store.gitDir, 'worktrees', 'killed-checkout', 'locked'))).toBe(false);
+  });
+
+  it("recovering a killed checkout prunes under the worktree list's lock: never another worktree half added", async () => {
+    const killed = worktreeFor(store, 'killed-beside');
+    await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', killed, base]);
+    // Another materialize's `worktree add` under way (the Kconfig lane's, beside lane 0's
+    // recovery): it holds the lock, its admin directory is made, its worktree not yet made.
+    const release = await acquireLock(join(store.gitDir, 'tiny', 'locks', 'worktree-list.lock'));
+    const other = worktreeFor(store, 'being-added');
+    const admin = join(store.gitDir, 'worktrees', 'being-added');
+    await mkdir(admin, { recursive: true });
+    await writeFile(join(admin, 'gitdir'), `${join(other, '.git')}\n`);
+    await writeFile(join(admin, 'commondir'), '../..\n');
+    await writeFile(join(admin, 'HEAD'), `${base}\n`);
+    const recovering = materialize(store, base, killed);
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(existsSync(admin), 'pruned while another worktree add held the lock').toBe(true);
+      // The add finishes: its worktree points back, locked until its checkout is done.
+      await mkdir(other, { recursive: true });
+      await writeFile(join(other, '.git'), `gitdir: ${admin}\n`);
+      await writeFile(join(admin, 'locked'), 'initializing');
+    } finally {
+      await release();
+    }
+    expect((await recovering).reused).toBe(false);
+    expect(existsSync(admin)).toBe(true);
+    expect(await readFile(join(killed, 'Makefile'), 'utf8')).toContain('VERSION = 2');
   });
 
   it("the Kconfig lane's patterns write exactly what the config memo says Kconfig reads", async () => {
