@@ -57,6 +57,13 @@ export function fastImportPath(p: string): string {
  */
 const BLOB_WRITERS = Math.max(1, Math.min(2, availableParallelism()));
 
+/**
+ * How much a writer's stdin may hold before the tar parser waits for it (node buffers above
+ * the pipe's 64 KB). The parser hands each member to one writer, so a writer busy with a large
+ * blob would otherwise stop the stream, and the other writer with it.
+ */
+const WRITER_BUFFER = 8 << 20;
+
 interface BlobWriter {
   fi: Child;
   done: Promise<void>;
@@ -105,8 +112,13 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
   });
   const main = writers[0]!;
   const stdin = main.fi.stdin!;
-  // The blob goes to the writer that was given the fewest bytes so far.
-  const nextWriter = (): number => writers.reduce((best, w, i) => (w.bytes < writers[best]!.bytes ? i : best), 0);
+  // The blob goes to the writer with the least still to take (then the fewest bytes so far).
+  const queued = (w: BlobWriter) => w.fi.stdin!.writableLength;
+  const nextWriter = (): number =>
+    writers.reduce((best, w, i) => {
+      const b = writers[best]!;
+      return queued(w) < queued(b) || (queued(w) === queued(b) && w.bytes < b.bytes) ? i : best;
+    }, 0);
 
   // The decompressed tar stream: bytes, piped into the parser below.
   const tar = await openTarStream(path);
@@ -130,7 +142,8 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
         const chunks: Buffer[] = [];
         e.on('data', (c: Buffer) => {
           if (keepMakefile) chunks.push(c);
-          if (!to.write(c)) {
+          to.write(c);
+          if (to.writableLength > WRITER_BUFFER) {
             e.pause();
             whenDrained(w, () => e.resume());
           }
