@@ -9,8 +9,9 @@
 // the .cmd files name /tiny/src and /tiny/build, the same in every container. That is only right
 // for the same tree and the same image: the caller hands them between lanes at one commit.
 
-import { lstat, readdir, readFile, readlink, rename, rm, symlink, utimes, writeFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { lstat, readdir, readFile, readlink, rename, rm, symlink, utimes } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../util/fs.js';
 
 /** The build directory's subdirectories that hold Kconfig's host programs, with their .cmd files. */
 export const HOST_TOOL_DIRS = ['scripts/basic', 'scripts/kconfig'] as const;
@@ -50,19 +51,21 @@ export async function lacksHostTools(buildDir: string): Promise<boolean> {
 }
 
 /**
- * Write the host programs into a build directory: each file whole (a temporary name, then
- * renamed: a kill leaves files complete or absent, and make builds what is absent), then the
+ * Write the host programs into a build directory: each file whole (writeFileAtomic: a kill
+ * leaves files complete or absent, and make builds what is absent), then the
  * times, in the files' old order, 10 µs apart, ending just before `now`.
  */
 export async function writeHostTools(buildDir: string, files: readonly HostToolFile[], now = Date.now()): Promise<void> {
   const byAge = [...files].sort((a, b) => (a.mtimeNs < b.mtimeNs ? -1 : a.mtimeNs > b.mtimeNs ? 1 : 0));
   for (const f of byAge) {
     const abs = join(buildDir, f.path);
-    await mkdir(dirname(abs), { recursive: true });
+    if (Buffer.isBuffer(f.data)) {
+      await writeFileAtomic(abs, f.data, f.mode);
+      continue;
+    }
     const tmp = `${abs}.tiny-tmp`;
     await rm(tmp, { force: true });
-    if (Buffer.isBuffer(f.data)) await writeFile(tmp, f.data, { mode: f.mode });
-    else await symlink(f.data.link, tmp);
+    await symlink(f.data.link, tmp);
     await rename(tmp, abs);
   }
   // Symlinks keep their own time (make follows them to the file they name). 10 µs apart: node

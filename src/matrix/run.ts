@@ -23,9 +23,9 @@
 // the commit of the run's first build beside that build's make; once the make is done, the lane
 // gets a copy of the build directory (cp -a: times kept), its files take the times of the same
 // files of the first build's lane (alignTimes: the same commit), and make decides there as it
-// did in the first lane: only what the lane's toggles change is compiled. Kbuild's .cmd files name /tiny/src and /tiny/build, the same paths in every lane's
-// container; on the host runtime they name the lane's own directories, so host lanes are never
-// seeded. Measured on the bench matrix (2 cores, a cold cache, alternating): the ten toggles
+// did in the first lane: only what the lane's toggles change is compiled. Kbuild's .cmd files
+// name /tiny/src and /tiny/build, the same paths in every lane's container; on the host runtime
+// they name the lane's own directories, so host lanes are never seeded. Measured on the bench matrix (2 cores, a cold cache, alternating): the ten toggles
 // after the first took 11.3–11.8 s in two lanes against 15.9–18.3 s in one, the same records
 // byte for byte. A run of one toggle seeds nothing.
 //
@@ -784,9 +784,10 @@ export class MatrixRunner {
       if (gen.warnings.length) await appendFile(log, gen.warnings.map((w) => formatDiagnostic(w) + '\n').join(''));
       await writeConfigMemo(s.cacheDir, memoKey, gen.config);
       // Read before the lane is let go: the next toggle's Kconfig may rebuild them at another commit.
+      // Only for a lane 0 that has built nothing: a warm one has its own.
       if (aside && !this.hostToolsRead) {
         this.hostToolsRead = true;
-        const files = await readHostTools(lane.build).catch(() => undefined);
+        const files = (await lacksHostTools(this.lanes[0]!.build)) ? await readHostTools(lane.build).catch(() => undefined) : undefined;
         if (files) this.hostTools = { commit, files };
       }
       return { text: gen.config, sha256: gen.sha256, commit, sourceTree: tree, fromMemo: false, log, ms: gen.ms, containers, containerStartMs, seriesMs, treeMs, readyAt: Date.now() };

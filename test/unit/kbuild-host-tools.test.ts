@@ -3,18 +3,18 @@
 // and none in the future (make would warn of clock skew).
 
 import { lstatSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { lacksHostTools, readHostTools, writeHostTools } from '../../src/kbuild/host-tools.js';
+import { removeDir, tempDir as makeTempDir } from '../helpers/kernel-tree-fixture.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
-  for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true });
+  for (const d of dirs.splice(0)) await removeDir(d);
 });
 async function tempDir(): Promise<string> {
-  const d = await mkdtemp(join(tmpdir(), 'tiny-host-tools-'));
+  const d = await makeTempDir('tiny-host-tools-');
   dirs.push(d);
   return d;
 }
