@@ -13,8 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
-import { UnusualTarball } from './tarball.js';
-import { memberPath, openTarStream, walkTarMembers } from './tar-members.js';
+import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
 
 type Mode = '100644' | '100755' | '120000';
 
@@ -39,8 +38,11 @@ export function blobOid(content: Buffer): Buffer {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest();
 }
 
-/** The git tree hash of files (byte-string path -> entry), as `git write-tree` gives it. */
-export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }>): string {
+/**
+ * The git tree hash of files (byte-string path -> entry), as `git write-tree` gives it;
+ * `onTree` is handed every tree object (id and body), subtrees before the trees naming them.
+ */
+export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }>, onTree?: (oid: Buffer, body: Buffer) => void): string {
   interface Dir {
     files: Map<string, { oid: Buffer; mode: string }>;
     dirs: Map<string, Dir>;
@@ -74,13 +76,16 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
     if (!entries.length) return undefined;
     entries.sort((a, b) => Buffer.compare(a.sort, b.sort));
     const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), e.oid]));
-    return createHash('sha1').update(`tree ${body.length}\0`).update(body).digest();
+    const oid = createHash('sha1').update(`tree ${body.length}\0`).update(body).digest();
+    onTree?.(oid, body);
+    return oid;
   };
-  return (hash(root) ?? createHash('sha1').update('tree 0\0').digest()).toString('hex');
+  const top = hash(root);
+  if (top) return top.toString('hex');
+  const empty = createHash('sha1').update('tree 0\0').digest();
+  onTree?.(empty, Buffer.alloc(0));
+  return empty.toString('hex');
 }
-
-/** A decoded member name as a byte string (the bytes it was decoded from: tar names are UTF-8 here). */
-const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
 
 /**
  * Hash a tarball's tree in memory, keeping the content of `keep` (byte-string paths after the

@@ -7,6 +7,12 @@ import { Parser, type ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { exitedCleanly, start, type Child } from '../util/exec.js';
 
+/** Raised by the streaming readers of a tarball when only a real extraction can tell what it holds. */
+export class UnusualTarball extends Error {}
+
+/** A decoded member name as a byte string (the bytes it was decoded from: tar names are UTF-8 here). */
+export const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
+
 /** A tarball's tar stream: decompressed by the matching program when it is compressed. */
 export async function openTarStream(path: string): Promise<{ source: NodeJS.ReadableStream; finished: Promise<void>; kill: () => void }> {
   const cmd = decompressCommand(await detectCompression(path), path);

@@ -1,0 +1,86 @@
+// Packs written by tiny's own pack writer, read back by git: every object as written, the packs
+// and their indexes verified by `git verify-pack` and `git fsck --strict`, an object written
+// twice packed once, and nothing but finished packs left in objects/pack.
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { objectId, PackWriter, SEGMENT_BYTES } from '../../src/tree/pack-writer.js';
+import { run } from '../../src/util/exec.js';
+import { removeDir, tempDir } from '../helpers/kernel-tree-fixture.js';
+
+let work: string;
+beforeAll(async () => {
+  work = await tempDir();
+});
+afterAll(() => removeDir(work));
+
+async function newRepo(name: string): Promise<string> {
+  const gitDir = join(work, name);
+  await run('git', ['init', '--quiet', '--bare', gitDir]);
+  return gitDir;
+}
+
+const catFile = async (gitDir: string, oid: Buffer) => (await run('git', ['--git-dir', gitDir, 'cat-file', 'blob', oid.toString('hex')], { binary: true })).stdoutBuffer!;
+
+describe('PackWriter', () => {
+  it('writes blobs and trees that git reads back byte for byte, in packs git verifies', async () => {
+    const gitDir = await newRepo('a.git');
+    const packs = new PackWriter(join(gitDir, 'objects', 'pack'));
+    const bodies = [Buffer.alloc(0), Buffer.from('hello\n'), Buffer.from([0xe9, 0x00, 0xff, 0x0a]), Buffer.alloc(200_000, 'x')];
+    const oids: Buffer[] = [];
+    for (const body of bodies) {
+      // Handed over in uneven pieces, as a tar stream gives them.
+      const o = packs.begin('blob', body.length);
+      for (let at = 0; at < body.length; at += 7777) o.write(body.subarray(at, at + 7777));
+      oids.push(o.end());
+    }
+    const twice = packs.begin('blob', 6);
+    twice.write(Buffer.from('hello\n'));
+    expect(twice.end()).toEqual(oids[1]);
+    const treeBody = Buffer.concat([Buffer.from('100644 hello\0'), oids[1]!]);
+    const tree = objectId('tree', treeBody);
+    packs.add('tree', tree, treeBody);
+    const names = await packs.finish();
+
+    expect(names).toHaveLength(1);
+    for (const [i, body] of bodies.entries()) {
+      expect(oids[i]!.toString('hex')).toBe((await run('git', ['hash-object', '--stdin'], { input: body })).stdout.trim());
+      expect((await catFile(gitDir, oids[i]!)).equals(body)).toBe(true);
+    }
+    expect((await run('git', ['--git-dir', gitDir, 'ls-tree', tree.toString('hex')])).stdout).toBe(`100644 blob ${oids[1]!.toString('hex')}\thello\n`);
+    const verified = (await run('git', ['verify-pack', '-v', join(gitDir, 'objects', 'pack', `${names[0]}.idx`)])).stdout;
+    expect(verified).toMatch(/^non delta: 5 objects$/m); // "hello" once
+    await run('git', ['--git-dir', gitDir, 'fsck', '--full', '--strict']);
+    expect((await readdir(join(gitDir, 'objects', 'pack'))).sort()).toEqual([`${names[0]}.idx`, `${names[0]}.pack`]);
+  });
+
+  it('starts a new pack when one is full, and packs an object bigger than a pack alone; objects open across the change stay whole', async () => {
+    const gitDir = await newRepo('b.git');
+    const packs = new PackWriter(join(gitDir, 'objects', 'pack'));
+    const big = Buffer.alloc(SEGMENT_BYTES + 1000, 'b');
+    const half = Buffer.alloc(SEGMENT_BYTES / 2, 'h');
+    const first = packs.begin('blob', half.length);
+    // A second object begun while the first is still open: the pack waits for both to end.
+    const second = packs.begin('blob', half.length - 100_000);
+    const third = packs.begin('blob', big.length); // does not fit: a pack of its own
+    second.write(half.subarray(100_000));
+    third.write(big);
+    first.write(half);
+    const ids = [first.end(), second.end(), third.end()];
+    const names = await packs.finish();
+    expect(names).toHaveLength(2);
+    for (const name of names) await run('git', ['verify-pack', join(gitDir, 'objects', 'pack', `${name}.idx`)]);
+    expect((await catFile(gitDir, ids[0]!)).equals(half)).toBe(true);
+    expect((await catFile(gitDir, ids[1]!)).equals(half.subarray(100_000))).toBe(true);
+    expect((await catFile(gitDir, ids[2]!)).length).toBe(big.length);
+  });
+
+  it('refuses more or fewer bytes than an object was begun with', () => {
+    const packs = new PackWriter(join(work, 'unused'));
+    const o = packs.begin('blob', 3);
+    expect(() => o.write(Buffer.from('four'))).toThrow('object of 3 bytes handed 4');
+    const p = packs.begin('blob', 3);
+    p.write(Buffer.from('tw'));
+    expect(() => p.end()).toThrow('object of 3 bytes ended after 2');
+  });
+});
