@@ -1,5 +1,7 @@
 // A benchmark's figures as a results record (schema/results.schema.json), which `npm run
 // results` renders into the README's speed section: bench/*.mjs --record results/bench-*.json.
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { writeResultsRecord } from '../scripts/results/record.mjs';
 
@@ -28,4 +30,22 @@ export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStar
     },
   });
   console.log(`wrote ${file}`);
+}
+
+/**
+ * Before the first leg: dirty pages written back and, where the benchmark may (root), the
+ * caches dropped, then `inputs` read once so no leg reads them from disk. On ext4, creating
+ * files is slow for minutes after many were deleted (the inode allocator passes over recently
+ * freed inodes, reading their blocks from the cache); a benchmark started after a big `rm -rf`
+ * would charge that to whichever legs come first. Returns what was done, for the transcript.
+ */
+export function settleDiskAtStart(inputs = []) {
+  spawnSync('sync');
+  try {
+    writeFileSync('/proc/sys/vm/drop_caches', '3\n');
+    for (const f of inputs) readFileSync(f);
+    return 'disk settled: written back, caches dropped, inputs read once';
+  } catch {
+    return 'disk written back (not root: caches not dropped; a big rm -rf just before skews the first legs)';
+  }
 }
