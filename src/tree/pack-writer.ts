@@ -318,7 +318,8 @@ export class PackWriter {
  * written under tmp_ names, flushed, then renamed into place.
  */
 async function writePack(packDir: string, arena: Arena): Promise<string> {
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  // tmp_pack_* as git names its own (the store removes those a kill left); "tiny-": not git's.
+  const tag = `tiny-${process.pid}-${randomBytes(4).toString('hex')}`;
   const tmpPack = join(packDir, `tmp_pack_${tag}`);
   const tmpIdx = join(packDir, `tmp_idx_${tag}`);
   try {

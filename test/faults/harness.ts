@@ -3,9 +3,10 @@
 // what a rerun gives with a clean run's result.
 //
 // Phases are recognised from what tiny really does, not from hooks:
-//   import        git's index.lock of the directory import appears (<cache>/dir-index/*.index.lock)
+//   import        the directory import's lock appears (<cache>/dir-index/*.index.lock-tiny, held
+//                 while the directory is read and packed, or added by git)
 //   commit chain  git fast-import writing a series' commits: its temporary pack appears in
-//                 <cache>/trees.git/objects/pack (a directory base is imported without packs)
+//                 <cache>/trees.git/objects/pack (the import's own are tmp_pack_tiny-*)
 //   checkout      git's index.lock of a worktree appears (<cache>/trees.git/worktrees/*/index.lock)
 //                 while it is being added or moved to another commit
 //   compile       the toggle's build log shows the compiler running ("  CC ")
@@ -212,9 +213,9 @@ export async function faultAt(phase: Phase, args: string[], opts: FaultOptions):
   const signal = opts.signal ?? 'SIGKILL';
   const env = { ...opts.env, ...(phase === 'record write' ? { TINY_FAULT_PHASE: 'record-write' } : {}) };
   let watcher: { seen: () => boolean; close: () => void } | undefined;
-  if (phase === 'import') watcher = appears(join(cache, 'dir-index'), (f) => f.endsWith('.index.lock'));
+  if (phase === 'import') watcher = appears(join(cache, 'dir-index'), (f) => f.endsWith('.index.lock-tiny'));
   if (phase === 'checkout') watcher = checkoutUnderWay(cache);
-  if (phase === 'commit chain') watcher = appears(join(cache, 'trees.git', 'objects', 'pack'), (f) => f.startsWith('tmp_pack_'));
+  if (phase === 'commit chain') watcher = appears(join(cache, 'trees.git', 'objects', 'pack'), (f) => f.startsWith('tmp_pack_') && !f.startsWith('tmp_pack_tiny-'));
   const r = start(args, { env, ...(opts.cwd ? { cwd: opts.cwd } : {}) });
   try {
     const reached: Record<Phase, () => boolean> = {

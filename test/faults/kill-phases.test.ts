@@ -32,7 +32,7 @@ describe('kill -9 at a named phase, then the same command again', { timeout: 180
   });
 
   const cases: Array<{ phase: Phase; queue: () => string; recovered?: RegExp }> = [
-    // git's own index.lock of the import is left, and tiny's lock of it names a dead process.
+    // tiny's lock of the import names a dead process (and what the import wrote is unnamed).
     { phase: 'import', queue: () => padded.queue, recovered: /tiny: took over the lock .*dir-index.*: its owner, process \d+, is gone/ },
     // The worktree is half checked out, with git's index.lock in trees.git/worktrees/<name>/.
     { phase: 'checkout', queue: () => padded.queue, recovered: /tiny: recovered .*worktrees\/fake-tiny-0\.0-lane0: its checkout was killed half-way/ },

@@ -1,5 +1,5 @@
 import { readdir, readFile, stat, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveSource } from '../../src/source/index.js';
 import { dirIndexPath, importBase, importTarballByExtracting, importTarballStreaming, openTreeStore, readFiles, treeHashOf } from '../../src/tree/index.js';
@@ -49,6 +49,27 @@ describe('importBase from a directory', () => {
     // Tagged base/<version>, and the tree hash is readable from any rev.
     expect(await treeHashOf(store, 'refs/tags/base/2.6.9')).toBe(r.tree);
     expect(await treeHashOf(store, r.commit)).toBe(r.tree);
+  });
+
+  it('writes, on a first import, the indexes git add would have written: git sees no change, and the next import only stats files', async () => {
+    const cacheDir = join(work, 'c1-index');
+    const store = await openTreeStore(cacheDir);
+    const src = await resolveSource({ kind: 'dir', path: kdir }, { cacheDir });
+    const first = await importBase(store, src, {});
+    expect(first.tree).toBe(reference);
+    const index = await dirIndexPath(store, kdir);
+    const split = (await readdir(join(cacheDir, 'dir-index'))).filter((f) => f.startsWith(`${basename(index)}.`)).map((f) => f.slice(basename(index).length + 1));
+    expect(split.length).toBeGreaterThan(0); // the fixture has include/ and arch/
+    const parts = [{ file: index, pathspec: split.map((d) => `:(exclude)${d}`) }, ...split.map((d) => ({ file: `${index}.${d}`, pathspec: [d] }))];
+    for (const part of parts) {
+      const inIndex = (file: string, args: string[]) => run('git', ['--git-dir', store.gitDir, '--work-tree', kdir, ...args], { cwd: kdir, env: { ...process.env, GIT_INDEX_FILE: file } });
+      // Stat data, ids, modes and flags as git's own add of the same files gives them.
+      const reference = join(work, `reference-${basename(part.file)}`);
+      await inIndex(reference, ['add', '-A', '-f', '--', ...part.pathspec]);
+      expect((await inIndex(part.file, ['ls-files', '-s', '--debug'])).stdout).toBe((await inIndex(reference, ['ls-files', '-s', '--debug'])).stdout);
+      expect((await inIndex(part.file, ['diff-files', '--quiet'])).code).toBe(0);
+    }
+    expect(await importBase(store, src, {})).toEqual(first);
   });
 
   it('re-imports from the cached index: a change is seen, an unchanged tree gives the same commit', async () => {

@@ -1,0 +1,62 @@
+// A git index file (version 2) written from entries whose stat data and object ids are known:
+// what `git add` would leave after adding them, so the next `git add -A` of the same directory
+// only stats its files (an entry whose stat data matches is not read again).
+//
+// Format: Documentation/gitformat-index.txt. No extensions; git adds its cache tree the next
+// time it writes the index.
+
+import { createHash } from 'node:crypto';
+
+export interface IndexEntry {
+  /** The path as a byte string (latin1 holds every byte). */
+  path: string;
+  oid: Buffer;
+  mode: '100644' | '100755' | '120000';
+  /** lstat of the file as it was read, with nanoseconds (fs.lstatSync(p, { bigint: true })). */
+  stat: {
+    ctimeNs: bigint;
+    mtimeNs: bigint;
+    dev: bigint;
+    ino: bigint;
+    uid: bigint;
+    gid: bigint;
+    size: bigint;
+  };
+}
+
+const NS = 1_000_000_000n;
+const MASK32 = 0xffffffffn;
+const u32 = (n: bigint) => Number(n & MASK32);
+
+/** The index file's bytes; entries in any order (sorted here, as git sorts them: by path bytes). */
+export function gitIndex(entries: readonly IndexEntry[]): Buffer {
+  const sorted = entries.map((e) => ({ e, name: Buffer.from(e.path, 'latin1') })).sort((a, b) => Buffer.compare(a.name, b.name));
+  // Each entry: 62 bytes, the path, then 1 to 8 NULs to a multiple of 8.
+  const size = sorted.reduce((n, { name }) => n + ((62 + name.length + 8) & ~7), 12) + 20;
+  const out = Buffer.alloc(size);
+  out.write('DIRC', 0, 'latin1');
+  out.writeUInt32BE(2, 4);
+  out.writeUInt32BE(sorted.length, 8);
+  let at = 12;
+  for (const { e, name } of sorted) {
+    const s = e.stat;
+    const start = at;
+    at = out.writeUInt32BE(u32(s.ctimeNs / NS), at);
+    at = out.writeUInt32BE(Number(s.ctimeNs % NS), at);
+    at = out.writeUInt32BE(u32(s.mtimeNs / NS), at);
+    at = out.writeUInt32BE(Number(s.mtimeNs % NS), at);
+    at = out.writeUInt32BE(u32(s.dev), at);
+    at = out.writeUInt32BE(u32(s.ino), at);
+    at = out.writeUInt32BE(Number.parseInt(e.mode, 8), at);
+    at = out.writeUInt32BE(u32(s.uid), at);
+    at = out.writeUInt32BE(u32(s.gid), at);
+    at = out.writeUInt32BE(u32(s.size), at);
+    at += e.oid.copy(out, at);
+    // Flags: not assume-valid, not extended, stage 0, the name's length (0xfff: that long or longer).
+    at = out.writeUInt16BE(Math.min(name.length, 0xfff), at);
+    at += name.copy(out, at);
+    at = start + ((62 + name.length + 8) & ~7); // the NULs: Buffer.alloc zeroed them
+  }
+  createHash('sha1').update(out.subarray(0, at)).digest().copy(out, at);
+  return out;
+}
