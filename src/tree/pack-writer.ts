@@ -18,6 +18,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { withPath } from '../util/nospace.js';
 
 export type PackedType = 'commit' | 'tree' | 'blob';
 const TYPE_CODE: Record<PackedType, number> = { commit: 1, tree: 2, blob: 3 };
@@ -355,8 +356,9 @@ async function writePack(packDir: string, arena: Arena): Promise<string> {
     await rename(tmpIdx, join(packDir, `${name}.idx`));
     return name;
   } catch (e) {
-    await Promise.all([rm(tmpPack, { force: true }), rm(tmpIdx, { force: true })]);
-    throw e;
+    // The write's own error is the one to report, whatever the clean-up meets.
+    await Promise.all([rm(tmpPack, { force: true }), rm(tmpIdx, { force: true })]).catch(() => {});
+    throw withPath(e, tmpPack, arena.used);
   }
 }
 /** Write `chunks` to a new file and flush it to disk. */

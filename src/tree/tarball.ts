@@ -9,6 +9,7 @@
 
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { run } from '../util/exec.js';
 import { ADD_INTO_PACK, git } from './git.js';
@@ -35,20 +36,6 @@ export async function importTarball(store: TreeStore, path: string): Promise<Tar
   }
 }
 
-/** C-style quoting for fast-import paths when needed (quotes, backslashes, control chars). */
-export function fastImportPath(p: string): string {
-  if (!/["\\\x00-\x1f\x7f]/.test(p)) return p;
-  let out = '"';
-  for (const byte of Buffer.from(p, 'utf8')) {
-    if (byte === 0x22) out += '\\"';
-    else if (byte === 0x5c) out += '\\\\';
-    else if (byte < 0x20 || byte === 0x7f) out += '\\' + byte.toString(8).padStart(3, '0');
-    else out += String.fromCharCode(byte);
-  }
-  // Non-ASCII bytes were copied one per char: re-encode as the original UTF-8 bytes.
-  return Buffer.from(out, 'latin1').toString('utf8') + '"';
-}
-
 /**
  * The streaming import: every file is hashed as it is read and written into the store's packs by
  * PackWriter (no git process, nothing extracted); the trees are hashed in memory and packed the
@@ -60,7 +47,30 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
   // Full member path (byte string) -> blob and mode; later members replace earlier ones, as with tar -x.
   const files = new Map<string, { oid: Buffer; mode: '100644' | '100755' | '120000' }>();
   const makefiles = new Map<string, string>();
+  // A failure inside the parser's callbacks (a pack that could not be written: a full disk) must
+  // not be thrown there, where nothing catches it: it is kept, the stream stopped, and it is
+  // what the import throws.
+  let failure: unknown;
+  const guarded =
+    <A extends unknown[]>(fn: (...args: A) => void) =>
+    (...args: A): void => {
+      if (failure !== undefined) return;
+      try {
+        fn(...args);
+      } catch (e) {
+        failure = e;
+        tar.kill();
+      }
+    };
   const walk = walkTarMembers((decoded, e) => {
+    if (failure !== undefined) {
+      e.resume();
+      return;
+    }
+    guarded(onMember)(decoded, e);
+    if (failure !== undefined) e.resume(); // the parser waits for every member to be read
+  });
+  function onMember(decoded: string, e: ReadEntry): void {
     const p = asBytes(decoded);
     switch (e.type) {
       case 'File':
@@ -69,18 +79,24 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
         const mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
         const blob = packs.begin('blob', e.size ?? 0);
         const makefile = /^([^/]+\/)?Makefile$/.test(decoded) ? ([] as Buffer[]) : undefined;
-        e.on('data', (c: Buffer) => {
-          blob.write(c);
-          makefile?.push(c);
-          if (packs.backlog()) {
-            e.pause();
-            void packs.drained().then(() => e.resume());
-          }
-        });
-        e.on('end', () => {
-          files.set(p, { oid: blob.end(), mode });
-          if (makefile) makefiles.set(p, Buffer.concat(makefile).toString('utf8'));
-        });
+        e.on(
+          'data',
+          guarded((c: Buffer) => {
+            blob.write(c);
+            makefile?.push(c);
+            if (packs.backlog()) {
+              e.pause();
+              void packs.drained().then(() => e.resume());
+            }
+          }),
+        );
+        e.on(
+          'end',
+          guarded(() => {
+            files.set(p, { oid: blob.end(), mode });
+            if (makefile) makefiles.set(p, Buffer.concat(makefile).toString('utf8'));
+          }),
+        );
         return;
       }
       case 'SymbolicLink': {
@@ -100,11 +116,14 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
         e.resume();
       }
     }
-  });
+  }
 
   try {
     tar.source.pipe(walk.parser as unknown as NodeJS.WritableStream);
-    await Promise.all([walk.parsed, tar.finished]);
+    await Promise.all([walk.parsed, tar.finished]).catch((e: unknown) => {
+      throw failure ?? e;
+    });
+    if (failure !== undefined) throw failure;
     const unusual = walk.unusual();
     if (unusual) throw new UnusualTarball(unusual);
     const strip = asBytes(walk.strip());

@@ -237,6 +237,26 @@ describe('importBase from tarballs', () => {
     expect(s.method).toBe('stream');
   });
 
+  it('fails with the error of a pack it could not write (naming the file), not a crash, and stops the stream', async () => {
+    const big = join(work, 'big', 'pkg');
+    await run('mkdir', ['-p', big]);
+    // A file larger than a pack, then many: the first pack is written (and fails) while the stream goes on.
+    await writeFile(join(big, 'zeros'), Buffer.alloc(70 << 20));
+    for (let i = 0; i < 200; i++) await writeFile(join(big, `f${i}.c`), `int f${i};\n`);
+    const tarball = join(work, 'big.tar.gz');
+    await run('tar', ['-c', '-z', '-f', tarball, '-C', join(work, 'big'), 'pkg']);
+    const store = await openTreeStore(join(work, 'c-nopack'));
+    const packDir = join(store.gitDir, 'objects', 'pack');
+    await run('rm', ['-r', packDir]);
+    await writeFile(packDir, 'not a directory\n');
+    const failed = await importTarballStreaming(store, tarball).then(
+      () => undefined,
+      (e: NodeJS.ErrnoException) => e,
+    );
+    expect(failed?.code).toBe('ENOTDIR');
+    expect(failed?.path).toContain(join(packDir, 'tmp_pack_tiny-'));
+  });
+
   it('falls back to extracting for member names that are not UTF-8', async () => {
     const latin = join(work, 'latin', 'pkg');
     await run('mkdir', ['-p', latin]);

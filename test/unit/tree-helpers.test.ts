@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gitDate, parseApplyErrors, parseAuthor, pickRef } from '../../src/tree/index.js';
 import { commitMessage, memoKey } from '../../src/tree/series.js';
-import { fastImportPath } from '../../src/tree/tarball.js';
 
 describe('parseApplyErrors', () => {
   it('turns git apply messages into file:line / file: reason', () => {
@@ -63,14 +62,5 @@ describe('pickRef', () => {
     expect(pickRef(ls, 'refs/heads/v2.6.9')).toEqual({ name: 'refs/heads/v2.6.9', commit: 'eeee' });
     expect(pickRef(ls, 'HEAD')).toEqual({ name: 'HEAD', commit: 'aaaa' });
     expect(pickRef(ls, 'nope')).toBeUndefined();
-  });
-});
-
-describe('fastImportPath', () => {
-  it('quotes only what fast-import needs quoted', () => {
-    expect(fastImportPath('dir with space/a.c')).toBe('dir with space/a.c');
-    expect(fastImportPath('ünï.txt')).toBe('ünï.txt');
-    expect(fastImportPath('a"b\\c\td')).toBe('"a\\"b\\\\c\\011d"');
-    expect(fastImportPath('ü"')).toBe('"ü\\""');
   });
 });
