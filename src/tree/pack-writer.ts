@@ -7,15 +7,15 @@
 //
 // Objects are gathered in memory and written as a pack once SEGMENT_BYTES are held: a pack's
 // header names its object count and its trailer is the SHA-1 of everything before, so writing a
-// pack whose count is known lets the checksum run as it is written (one pack of unknown count
-// would have to be read and hashed again at the end). Each pack goes to a tmp_pack_ file, is
+// pack assembled in memory has its count known before its checksum is computed (one pack of
+// unknown count would have to be read back and hashed again at the end). Each pack goes to a tmp_pack_ file, is
 // flushed, then renamed with its index written the same way, index last: git reads a pack only
 // through its index, so a killed import leaves only tmp_ files (the store removes them later).
 //
 // Formats: Documentation/gitformat-pack.txt (pack version 2, index version 2).
 
 import { createHash, randomBytes } from 'node:crypto';
-import { open, rename, rm } from 'node:fs/promises';
+import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { withPath } from '../util/nospace.js';
@@ -228,7 +228,8 @@ export class ObjectWriter {
  */
 export class PackWriter {
   private arena?: Arena;
-  private readonly seen = new Set<string>();
+  /** Objects packed (or already in the repository): ids as binary strings. */
+  private readonly seen: Set<string>;
   private readonly writes: Array<Promise<void>> = [];
   private inFlight = 0;
   private waiters: Array<() => void> = [];
@@ -237,7 +238,13 @@ export class PackWriter {
   /** The packs written (their names, without .pack/.idx), in order. */
   readonly packs: string[] = [];
 
-  constructor(private readonly packDir: string) {}
+  /** `known`: ids (binary strings, packedObjectIds) of objects the repository has: not packed again. */
+  constructor(
+    private readonly packDir: string,
+    known?: Set<string>,
+  ) {
+    this.seen = known ?? new Set();
+  }
 
   /** Start an object of `size` bytes: hand its bytes to write(), then end(). */
   begin(type: PackedType, size: number, knownOid?: Buffer): ObjectWriter {
@@ -256,7 +263,7 @@ export class PackWriter {
 
   /** A whole object at once (its id known, as a tree's is when it was hashed to be named). */
   add(type: PackedType, oid: Buffer, body: Buffer): void {
-    if (this.seen.has(oid.toString('hex'))) return;
+    if (this.seen.has(oid.toString('latin1'))) return;
     const o = this.begin(type, body.length, oid);
     o.write(body);
     o.end();
@@ -281,7 +288,7 @@ export class PackWriter {
 
   /** Called by an ObjectWriter as it ends. */
   closed(arena: Arena, entry: PackedEntry & { live: boolean }): void {
-    const key = entry.oid.toString('hex');
+    const key = entry.oid.toString('latin1');
     if (this.seen.has(key)) entry.live = false;
     else this.seen.add(key);
     arena.open--;
@@ -296,7 +303,10 @@ export class PackWriter {
   }
 
   private write(arena: Arena): void {
-    if (!arena.entries.some((e) => e.live)) return;
+    if (!arena.entries.some((e) => e.live)) {
+      if (arena.buf.length === SEGMENT_BYTES) this.spare.push(arena.buf);
+      return;
+    }
     this.inFlight++;
     const write = writePack(this.packDir, arena)
       .then((name) => {
@@ -376,4 +386,35 @@ async function writeSynced(path: string, chunks: readonly Buffer[]): Promise<voi
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * The ids of the objects in the packs of `objectsDir` and of the repositories it borrows from
+ * (objects/info/alternates), as binary strings: an import packs only what the store lacks, as
+ * git's own fast-import and add do, so a second base stores only the files that differ.
+ */
+export async function packedObjectIds(objectsDir: string, seenDirs = new Set<string>()): Promise<Set<string>> {
+  const ids = new Set<string>();
+  if (seenDirs.has(objectsDir)) return ids;
+  seenDirs.add(objectsDir);
+  const packDir = join(objectsDir, 'pack');
+  for (const name of (await readdir(packDir).catch(() => [] as string[])).filter((n) => /^pack-[0-9a-f]+\.idx$/.test(n))) {
+    const idx = await readFile(join(packDir, name)).catch(() => undefined);
+    if (!idx || idx.length < 8 + 1024) continue;
+    const v2 = idx.readUInt32BE(0) === 0xff744f63;
+    // Version 2: the fan-out after an 8-byte header, then the ids; version 1: the fan-out, then (offset, id) pairs.
+    const fanout = v2 ? 8 : 0;
+    const count = idx.readUInt32BE(fanout + 255 * 4);
+    for (let i = 0; i < count; i++) {
+      const at = v2 ? 8 + 1024 + i * 20 : 1024 + i * 24 + 4;
+      ids.add(idx.toString('latin1', at, at + 20));
+    }
+  }
+  const alternates = await readFile(join(objectsDir, 'info', 'alternates'), 'utf8').catch(() => '');
+  for (const line of alternates.split('\n')) {
+    const dir = line.trim();
+    if (!dir || dir.startsWith('#')) continue;
+    for (const id of await packedObjectIds(dir.startsWith('/') ? dir : join(objectsDir, dir), seenDirs)) ids.add(id);
+  }
+  return ids;
 }

@@ -213,6 +213,18 @@ describe('importBase from tarballs', () => {
     expect(x.makefile).toContain('SUBLEVEL = 9');
   });
 
+  it('packs nothing the store already has: the same tree from another tarball adds no pack', async () => {
+    const store = await openTreeStore(join(work, 'c-again'));
+    const packs = async () => (await readdir(join(store.gitDir, 'objects', 'pack'))).filter((f) => f.endsWith('.pack')).sort();
+    const gz = await makeTarball(join(work, 'src'), 'linux-2.6.9', work, 'tar.gz');
+    expect((await importTarballStreaming(store, gz)).tree).toBe(reference);
+    const before = await packs();
+    expect(before.length).toBeGreaterThan(0);
+    const bz2 = await makeTarball(join(work, 'src'), 'linux-2.6.9', work, 'tar.bz2');
+    expect((await importTarballStreaming(store, bz2)).tree).toBe(reference);
+    expect(await packs()).toEqual(before);
+  });
+
   it('keeps a tarball without a single top-level directory as it is', async () => {
     const store = await openTreeStore(join(work, 'c-flat'));
     const flat = join(work, 'flat.tar');

@@ -1,10 +1,10 @@
 // Packs written by tiny's own pack writer, read back by git: every object as written, the packs
 // and their indexes verified by `git verify-pack` and `git fsck --strict`, an object written
 // twice packed once, and nothing but finished packs left in objects/pack.
-import { readdir } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectId, PackWriter, SEGMENT_BYTES } from '../../src/tree/pack-writer.js';
+import { objectId, packedObjectIds, PackWriter, SEGMENT_BYTES } from '../../src/tree/pack-writer.js';
 import { run } from '../../src/util/exec.js';
 import { removeDir, tempDir } from '../helpers/kernel-tree-fixture.js';
 
@@ -73,6 +73,35 @@ describe('PackWriter', () => {
     expect((await catFile(gitDir, ids[0]!)).equals(half)).toBe(true);
     expect((await catFile(gitDir, ids[1]!)).equals(half.subarray(100_000))).toBe(true);
     expect((await catFile(gitDir, ids[2]!)).length).toBe(big.length);
+  });
+
+  it('packs only what the repository (or one it borrows from) does not have yet', async () => {
+    const first = await newRepo('known-a.git');
+    const a = Buffer.from('in the first repository\n');
+    const one = new PackWriter(join(first, 'objects', 'pack'));
+    one.add('blob', objectId('blob', a), a);
+    await one.finish();
+    // A second repository that borrows the first one's objects, as a shared tree store does.
+    const second = await newRepo('known-b.git');
+    await mkdir(join(second, 'objects', 'info'), { recursive: true });
+    await writeFile(join(second, 'objects', 'info', 'alternates'), `${join(first, 'objects')}\n`);
+    const known = await packedObjectIds(join(second, 'objects'));
+    expect(known.has(objectId('blob', a).toString('latin1'))).toBe(true);
+    const b = Buffer.from('only in the second\n');
+    const two = new PackWriter(join(second, 'objects', 'pack'), known);
+    for (const body of [a, b]) {
+      const o = two.begin('blob', body.length);
+      o.write(body);
+      o.end();
+    }
+    const [name] = await two.finish();
+    expect((await run('git', ['verify-pack', '-v', join(second, 'objects', 'pack', `${name}.idx`)])).stdout).toMatch(/^non delta: 1 objects?$/m);
+    expect((await catFile(second, objectId('blob', a))).equals(a)).toBe(true);
+    expect((await catFile(second, objectId('blob', b))).equals(b)).toBe(true);
+    // Nothing new at all: no pack.
+    const three = new PackWriter(join(second, 'objects', 'pack'), await packedObjectIds(join(second, 'objects')));
+    three.add('blob', objectId('blob', b), b);
+    expect(await three.finish()).toEqual([]);
   });
 
   it('refuses more or fewer bytes than an object was begun with', () => {
