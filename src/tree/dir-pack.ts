@@ -1,8 +1,8 @@
 // The first import of a directory without git: each file read once (hash-dir.ts's walk, git's
 // rules for a work tree), hashed and packed by tiny's pack writer, the trees hashed in memory,
 // and the index `git add` would have left written from the stat data of the same read, so the
-// next import of the directory is git's stat-only `git add -A` (import.ts). 2.6.9 (16,448
-// files) on 2 cores: see docs/speed.md.
+// next import of the directory is git's stat-only `git add -A` (import.ts). Figures:
+// docs/speed.md.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { join } from 'node:path';
