@@ -17,8 +17,22 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { withPath } from '../util/nospace.js';
+
+/** zlib's CRC-32 by table, for a Node older than 20.15, whose zlib module has none. */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+export function crc32ByTable(data: Uint8Array, value = 0): number {
+  let c = ~value >>> 0;
+  for (let i = 0; i < data.length; i++) c = CRC_TABLE[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+/** The CRC-32 a pack index keeps per entry: node's own (zlib's) when it has one. */
+const crc32: (data: Uint8Array, value?: number) => number = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ?? crc32ByTable;
 
 export type PackedType = 'commit' | 'tree' | 'blob';
 const TYPE_CODE: Record<PackedType, number> = { commit: 1, tree: 2, blob: 3 };
