@@ -32,7 +32,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeBenchRecord } from './record.mjs';
+import { settle, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -85,9 +85,6 @@ function phasesOf(toggles, wall, inToggles, overheads, afterKconfig, lanes) {
     { name: 'the same, Kconfig and series left out (median)', s: median(afterKconfig) },
   ];
 }
-
-/** Before each leg: nothing left to write back from the leg before (its trees and caches). */
-const settle = () => spawnSync('sync');
 
 function tiny(args, cache) {
   settle();

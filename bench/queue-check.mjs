@@ -24,7 +24,7 @@
 // check from the tarball (check does three times quilt's work: in order, alone and reversed,
 // plus pairs). Every leg runs --repeat N times (default 3), after a `sync` (untimed): min and
 // median, and the load average before and after each leg. Nothing is removed until the end
-// (about 4.5 GB a repeat): ext4 makes new files slowly for minutes after many were deleted (its
+// (about 7 GB a repeat): ext4 makes new files slowly for minutes after many were deleted (its
 // inode allocator skips recently freed inodes, reading their blocks: `recently_deleted` was over
 // half of the CPU of a checkout right after a 6.1 tree was removed, 28 s against 12 s), and the
 // legs would each pay for the one before. quilt is I/O-bound and suffers most from a
@@ -38,7 +38,7 @@ import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { settleDiskAtStart, writeBenchRecord } from './record.mjs';
+import { settle, settleDiskAtStart, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -65,7 +65,7 @@ const loads = [];
 function timed(leg, rep, fn) {
   // Every leg starts with nothing left to write back: a leg that writes a tree (tar -x, a
   // checkout) leaves about 1.3 GB of dirty pages, which slow the next leg's writes.
-  spawnSync('sync');
+  settle();
   const l0 = load();
   const t0 = process.hrtime.bigint();
   fn();

@@ -32,6 +32,9 @@ export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStar
   console.log(`wrote ${file}`);
 }
 
+/** Before each leg: nothing left to write back from the legs before (their trees and caches). */
+export const settle = () => spawnSync('sync');
+
 /**
  * Before the first leg: dirty pages written back and, where the benchmark may (root), the
  * caches dropped, then `inputs` read once so no leg reads them from disk. On ext4, creating
@@ -40,7 +43,7 @@ export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStar
  * would charge that to whichever legs come first. Returns what was done, for the transcript.
  */
 export function settleDiskAtStart(inputs = []) {
-  spawnSync('sync');
+  settle();
   try {
     writeFileSync('/proc/sys/vm/drop_caches', '3\n');
     for (const f of inputs) readFileSync(f);

@@ -25,9 +25,10 @@
 // files of the first build's lane (alignTimes: the same commit), and make decides there as it
 // did in the first lane: only what the lane's toggles change is compiled. Kbuild's .cmd files
 // name /tiny/src and /tiny/build, the same paths in every lane's container; on the host runtime
-// they name the lane's own directories, so host lanes are never seeded. Measured on the bench matrix (2 cores, a cold cache, alternating): the ten toggles
-// after the first took 11.3–11.8 s in two lanes against 15.9–18.3 s in one, the same records
-// byte for byte. A run of one toggle seeds nothing.
+// they name the lane's own directories, so host lanes are never seeded. Measured on the bench
+// matrix (2 cores, a cold cache, alternating): the ten toggles after the first took 11.3–11.8 s
+// in two lanes against 15.9–18.3 s in one, the same records byte for byte. A run of one toggle
+// seeds nothing.
 //
 // Head start (RunOptions.headStart, one lane to build at first): buildOrder configures the first
 // toggle, starts its build at once (a full build on a cold cache: minutes) and configures the others meanwhile

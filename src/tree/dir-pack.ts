@@ -5,11 +5,10 @@
 // docs/speed.md.
 
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { join } from 'node:path';
 import type { IndexEntry } from './git-index.js';
 import { treeOidOf } from './hash.js';
 import { workTreeFiles } from './hash-dir.js';
-import { PackWriter, packedObjectIds } from './pack-writer.js';
+import { PackWriter } from './pack-writer.js';
 import type { TreeStore } from './store.js';
 
 /** Bytes read between two turns of the event loop, in which the packs' writes go on. */
@@ -23,8 +22,7 @@ export interface PackedDirectory {
 
 /** Pack `dir` into the store; `partOf` names the index each path goes into. Throws UnusualDirectory. */
 export async function packDirectory(store: TreeStore, dir: string, partOf: (rel: string) => string): Promise<PackedDirectory> {
-  const objects = join(store.gitDir, 'objects');
-  const packs = new PackWriter(join(objects, 'pack'), await packedObjectIds(objects));
+  const packs = await PackWriter.forRepository(store.gitDir);
   const files = new Map<string, { oid: Buffer; mode: IndexEntry['mode'] }>();
   const parts = new Map<string, IndexEntry[]>();
   let sinceTurn = 0;

@@ -17,7 +17,7 @@
 
 import { type BigIntStats, closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { byteString } from '../util/bytes.js';
-import { blobOid, summarizeTree, type HashedTree, type TreeEntry } from './hash.js';
+import { objectId, summarizeTree, type HashedTree, type TreeEntry } from './hash.js';
 
 /** Something only an import can hash the way git does; the caller imports instead. */
 export class UnusualDirectory extends Error {}
@@ -88,7 +88,7 @@ export function hashDirectory(dir: string, keep: ReadonlySet<string>): HashedTre
   const entries = new Map<string, TreeEntry>();
   for (const f of workTreeFiles(dir)) {
     const kept = f.mode === '120000' || keep.has(f.rel) || f.rel === 'Makefile';
-    entries.set(f.rel, { oid: blobOid(f.content), mode: f.mode, ...(kept ? { content: byteString(f.content) } : {}) });
+    entries.set(f.rel, { oid: objectId('blob', f.content), mode: f.mode, ...(kept ? { content: byteString(f.content) } : {}) });
   }
   return summarizeTree(entries, keep);
 }

@@ -34,8 +34,15 @@ export interface TreeEntry {
   content?: string;
 }
 
-export function blobOid(content: Buffer): Buffer {
-  return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest();
+export type ObjectType = 'commit' | 'tree' | 'blob';
+
+/** The git object id of an object: SHA-1 of "<type> <size>\0" and the body. */
+export function objectId(type: ObjectType, body: Buffer | readonly Buffer[]): Buffer {
+  const parts = Buffer.isBuffer(body) ? [body] : body;
+  const size = parts.reduce((n, b) => n + b.length, 0);
+  const h = createHash('sha1').update(`${type} ${size}\0`);
+  for (const b of parts) h.update(b);
+  return h.digest();
 }
 
 /**
@@ -76,13 +83,13 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
     if (!entries.length) return undefined;
     entries.sort((a, b) => Buffer.compare(a.sort, b.sort));
     const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), e.oid]));
-    const oid = createHash('sha1').update(`tree ${body.length}\0`).update(body).digest();
+    const oid = objectId('tree', body);
     onTree?.(oid, body);
     return oid;
   };
   const top = hash(root);
   if (top) return top.toString('hex');
-  const empty = createHash('sha1').update('tree 0\0').digest();
+  const empty = objectId('tree', Buffer.alloc(0));
   onTree?.(empty, Buffer.alloc(0));
   return empty.toString('hex');
 }
@@ -105,7 +112,7 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
     switch (e.type) {
       case 'SymbolicLink': {
         const target = Buffer.from(e.linkpath ?? '', 'utf8');
-        files.set(p, { oid: blobOid(target), mode: '120000', content: byteString(target) });
+        files.set(p, { oid: objectId('blob', target), mode: '120000', content: byteString(target) });
         e.resume();
         return;
       }

@@ -19,6 +19,7 @@ import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { withPath } from '../util/nospace.js';
+import type { ObjectType } from './hash.js';
 
 /** zlib's CRC-32 by table, for a Node older than 20.15, whose zlib module has none. */
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
@@ -34,25 +35,15 @@ export function crc32ByTable(data: Uint8Array, value = 0): number {
 /** The CRC-32 a pack index keeps per entry: node's own (zlib's) when it has one. */
 const crc32: (data: Uint8Array, value?: number) => number = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32 ?? crc32ByTable;
 
-export type PackedType = 'commit' | 'tree' | 'blob';
-const TYPE_CODE: Record<PackedType, number> = { commit: 1, tree: 2, blob: 3 };
+const TYPE_CODE: Record<ObjectType, number> = { commit: 1, tree: 2, blob: 3 };
 
 /** How much object data a pack holds before it is written (bigger: fewer packs, more memory). */
 export const SEGMENT_BYTES = 64 << 20;
 /** Packs written but not yet flushed beyond which `backlog()` asks the caller to wait. */
 const PACKS_IN_FLIGHT = 2;
 
-/** The git object id of an object: SHA-1 of "<type> <size>\0" and the body. */
-export function objectId(type: PackedType, body: Buffer | readonly Buffer[]): Buffer {
-  const parts = Buffer.isBuffer(body) ? [body] : body;
-  const size = parts.reduce((n, b) => n + b.length, 0);
-  const h = createHash('sha1').update(`${type} ${size}\0`);
-  for (const b of parts) h.update(b);
-  return h.digest();
-}
-
 /** A pack entry's header: type and inflated size, 4 then 7 bits per byte. */
-export function packEntryHeader(type: PackedType, size: number): Buffer {
+export function packEntryHeader(type: ObjectType, size: number): Buffer {
   const out: number[] = [];
   let c = (TYPE_CODE[type] << 4) | (size & 15);
   let rest = Math.floor(size / 16);
@@ -99,8 +90,8 @@ export function packIndex(entries: readonly PackedEntry[], packChecksum: Buffer)
   return out;
 }
 
-/** zlib's framing of `size` bytes in stored blocks: header, 5 bytes per block of up to 65535, Adler-32. */
 const STORED_BLOCK = 65535;
+/** zlib's framing of `size` bytes in stored blocks: header, 5 bytes per block of up to 65535, Adler-32. */
 export function storedLength(size: number): number {
   return 2 + size + 5 * Math.max(1, Math.ceil(size / STORED_BLOCK)) + 4;
 }
@@ -185,7 +176,7 @@ export class ObjectWriter {
     private readonly owner: PackWriter,
     private readonly arena: Arena,
     private readonly entry: PackedEntry & { end: number; live: boolean },
-    type: PackedType,
+    type: ObjectType,
     private readonly size: number,
     private readonly knownOid?: Buffer,
   ) {
@@ -260,8 +251,14 @@ export class PackWriter {
     this.seen = known ?? new Set();
   }
 
+  /** A writer into the packs of the repository at `gitDir`, which packs only what it lacks. */
+  static async forRepository(gitDir: string): Promise<PackWriter> {
+    const objects = join(gitDir, 'objects');
+    return new PackWriter(join(objects, 'pack'), await packedObjectIds(objects));
+  }
+
   /** Start an object of `size` bytes: hand its bytes to write(), then end(). */
-  begin(type: PackedType, size: number, knownOid?: Buffer): ObjectWriter {
+  begin(type: ObjectType, size: number, knownOid?: Buffer): ObjectWriter {
     if (this.failure) throw this.failure;
     const length = packEntryHeader(type, size).length + storedLength(size);
     if (this.arena && this.arena.used + length + 20 > this.arena.buf.length) this.seal(this.arena);
@@ -276,7 +273,7 @@ export class PackWriter {
   }
 
   /** A whole object at once (its id known, as a tree's is when it was hashed to be named). */
-  add(type: PackedType, oid: Buffer, body: Buffer): void {
+  add(type: ObjectType, oid: Buffer, body: Buffer): void {
     if (this.seen.has(oid.toString('latin1'))) return;
     const o = this.begin(type, body.length, oid);
     o.write(body);

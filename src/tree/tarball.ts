@@ -14,8 +14,8 @@ import { decompressCommand, detectCompression } from '../source/compression.js';
 import { run } from '../util/exec.js';
 import { ADD_INTO_PACK, git } from './git.js';
 import { scratchPath, type TreeStore } from './store.js';
-import { treeOidOf } from './hash.js';
-import { objectId, PackWriter, packedObjectIds } from './pack-writer.js';
+import { objectId, treeOidOf } from './hash.js';
+import { PackWriter } from './pack-writer.js';
 import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
 
 export interface TarImport {
@@ -42,8 +42,7 @@ export async function importTarball(store: TreeStore, path: string): Promise<Tar
  * same way. While packs wait for the disk the tar stream waits.
  */
 export async function importTarballStreaming(store: TreeStore, path: string): Promise<TarImport> {
-  const objects = join(store.gitDir, 'objects');
-  const packs = new PackWriter(join(objects, 'pack'), await packedObjectIds(objects));
+  const packs = await PackWriter.forRepository(store.gitDir);
   const tar = await openTarStream(path);
   // Full member path (byte string) -> blob and mode; later members replace earlier ones, as with tar -x.
   const files = new Map<string, { oid: Buffer; mode: '100644' | '100755' | '120000' }>();
