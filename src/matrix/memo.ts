@@ -44,7 +44,12 @@ export function baseMemoKey(inputs: Omit<ConfigMemoInputs, 'fragment'>): string 
 }
 
 function configMemoPath(cacheDir: string, key: string): string {
-  return join(cacheDir, 'matrix', 'configs', key.slice(0, 2), `${key}.config`);
+  return join(configMemoDir(cacheDir), key.slice(0, 2), `${key}.config`);
+}
+
+/** Where the config memo lives: absent in a cache that never ran Kconfig. */
+export function configMemoDir(cacheDir: string): string {
+  return join(cacheDir, 'matrix', 'configs');
 }
 
 export async function readConfigMemo(cacheDir: string, key: string): Promise<string | undefined> {

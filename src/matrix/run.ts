@@ -75,6 +75,7 @@ import {
   baseMemoKey,
   configMemoKey,
   KCONFIG_SPARSE,
+  configMemoDir,
   kconfigBaseId,
   kconfigIdentityOf,
   readConfigMemo,
@@ -1180,6 +1181,11 @@ export class MatrixRunner {
       // rest aside in the Kconfig lane meanwhile. Its own Kconfig runs aside too, while lane 0
       // checks out its tree (the Kconfig lane's sparse tree is a tenth of it).
       this.configureAside = true;
+      // A cache that never ran Kconfig has no .config to serve: every toggle runs Kconfig and the
+      // first one builds. The containers of the Kconfig lane and lane 0 start now, beside the
+      // first toggle's patch series, instead of after it (makeConfig starts them otherwise, once
+      // the memo has missed; a cached re-run starts none).
+      if (!existsSync(configMemoDir(this.setup.cacheDir))) for (const l of [this.kconfigLaneOf(), this.lanes[0]!]) this.startContainer(l);
       try {
         while (next < toggles.length && !this.aborted) {
           const t = toggles[next++]!;
