@@ -32,7 +32,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { settle, writeBenchRecord } from './record.mjs';
+import { cpuClock, settle, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -88,6 +88,7 @@ function phasesOf(toggles, wall, inToggles, overheads, afterKconfig, lanes) {
 
 function tiny(args, cache) {
   settle();
+  const c0 = cpuClock();
   const t0 = Date.now();
   const r = spawnSync('node', [join(REPO, 'bin/tiny.js'), ...args], {
     cwd: REPO,
@@ -96,8 +97,9 @@ function tiny(args, cache) {
     maxBuffer: 1 << 28,
   });
   const s = (Date.now() - t0) / 1000;
+  const cpu = c0 === undefined ? undefined : cpuClock() - c0;
   if (r.status !== 0) throw new Error(`tiny ${args.join(' ')} exited ${r.status}:\n${r.stderr.toString().slice(-3000)}`);
-  return { s, json: JSON.parse(r.stdout.toString()) };
+  return { s, cpu, json: JSON.parse(r.stdout.toString()) };
 }
 
 /** Each distinct build of a tiny run, in its run order: patched commit and final .config. */
@@ -122,6 +124,9 @@ async function buildsOf(cache, toggles) {
 }
 
 const legs = { tiny: [], loop: [], floor: [], loopcc: [], cached: [], naive: [] };
+/** Busy CPU seconds of the legs' repeats (cpuClock): the work each did, beside its wall time. */
+const cpu = { tiny: [], loop: [], loopcc: [] };
+const cpuNote = (c) => (c === undefined ? '' : `, CPU ${fmt(c)}`);
 const loadAtStart = loadavg();
 const loads = [];
 let lastTiny;
@@ -185,6 +190,7 @@ try {
     const make = loopMake(given, ccacheDir);
     settle();
     const l0 = load();
+    const c0 = cpuClock();
     const msrc = join(dir, withCcache ? 'loopcc-src' : 'loop-src');
     const mbuild = join(dir, withCcache ? 'loopcc-build' : 'loop-build');
     mkdirSync(mbuild, { recursive: true });
@@ -198,10 +204,12 @@ try {
       loop.push({ name: x.name, s: (Date.now() - t0) / 1000, make: makeS, compiled: compiledIn(log) });
     }
     const loopS = loop.reduce((a, b) => a + b.s, 0);
+    const loopCpu = c0 === undefined ? undefined : cpuClock() - c0;
+    if (loopCpu !== undefined) cpu[withCcache ? 'loopcc' : 'loop'].push(loopCpu);
     if (withCcache) {
       legs.loopcc.push(loopS);
       loads.push(['loop+cc', rep, l0, load()]);
-      console.log(`[${rep}/${REPEAT}] hand loop with ccache (empty at first): ${fmt(loopS)}, its first make ${fmt(loop[0].make)}  (load ${l0} -> ${load()})`);
+      console.log(`[${rep}/${REPEAT}] hand loop with ccache (empty at first): ${fmt(loopS)}${cpuNote(loopCpu)}, its first make ${fmt(loop[0].make)}  (load ${l0} -> ${load()})`);
       return;
     }
     const floorS = loop.reduce((a, b) => a + b.make, 0);
@@ -209,7 +217,7 @@ try {
     legs.floor.push(floorS);
     loads.push(['loop', rep, l0, load()]);
     lastLoop = loop;
-    console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
+    console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}${cpuNote(loopCpu)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
   };
 
   for (let rep = 1; rep <= REPEAT; rep++) {
@@ -226,13 +234,14 @@ try {
     const failed = toggles.filter((t) => t.status === 'failed');
     if (failed.length) throw new Error(`toggles failed: ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
     legs.tiny.push(cold.s);
+    if (cold.cpu !== undefined) cpu.tiny.push(cold.cpu);
     loads.push(['tiny', rep, l0, load()]);
     lastTiny = cold.json;
     const logs = join(cache, 'logs', 'bench-webserver');
     lastTinyCompiled = new Map(toggles.map((t) => [t.toggle, compiledIn(join(logs, `${t.toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`))]));
     lastTinyWall = cold.s;
     writeFileSync(join(dir, 'tiny-cold.json'), JSON.stringify(cold.json, null, 2));
-    console.log(`[${rep}/${REPEAT}] tiny build, cold cache: ${fmt(cold.s)}  (load ${l0} -> ${load()})`);
+    console.log(`[${rep}/${REPEAT}] tiny build, cold cache: ${fmt(cold.s)}${cpuNote(cold.cpu)}  (load ${l0} -> ${load()})`);
 
     given ??= await buildsOf(cache, toggles);
     distinct = given.builds.length;
@@ -307,12 +316,13 @@ try {
       : `  the toggles' times add up to ${(-outside).toFixed(2)}s more than the run's ${lastTinyWall.toFixed(2)}s: Kconfig ran under the first build (a head start), and counts in each toggle's total`,
   );
 
-  const row = (label, xs, extra = '') => console.log(`  ${label.padEnd(48)} min ${fmt(min(xs)).padStart(7)}  median ${fmt(median(xs)).padStart(7)}${extra}`);
+  const row = (label, xs, cs = []) =>
+    console.log(`  ${label.padEnd(48)} min ${fmt(min(xs)).padStart(7)}  median ${fmt(median(xs)).padStart(7)}${cs.length ? `  CPU (median) ${fmt(median(cs)).padStart(7)}` : ''}`);
   console.log(`\nsummary (${REPEAT} repeats; ${distinct} distinct builds of ${lastTiny.toggles.length} toggles)`);
-  row('tiny build, cold cache (everything included)', legs.tiny);
-  row('hand loop (incremental make, .configs given)', legs.loop);
+  row('tiny build, cold cache (everything included)', legs.tiny, cpu.tiny);
+  row('hand loop (incremental make, .configs given)', legs.loop, cpu.loop);
   row("floor: the hand loop's make times summed", legs.floor);
-  row('hand loop with ccache (empty at first; not a goal)', legs.loopcc);
+  row('hand loop with ccache (empty at first; not a goal)', legs.loopcc, cpu.loopcc);
   if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
   console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
   console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
@@ -322,6 +332,9 @@ try {
     { name: "tiny cold / floor (the loop's make times summed)", value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
     { name: 'hand loop with ccache / tiny cold (both fill an empty ccache)', value: median(legs.loopcc) / median(legs.tiny) },
     ...(legs.naive.length ? [{ name: 'naive (a clean build per toggle) / tiny cold', value: median(legs.naive) / median(legs.tiny) }] : []),
+    // The work each does: on N cores no leg takes less wall time than its CPU time / N.
+    ...(cpu.tiny.length && cpu.loop.length ? [{ name: 'CPU time: tiny cold / hand loop', value: median(cpu.tiny) / median(cpu.loop) }] : []),
+    ...(cpu.tiny.length && cpu.loopcc.length ? [{ name: 'CPU time: tiny cold / hand loop with ccache', value: median(cpu.tiny) / median(cpu.loopcc) }] : []),
   ];
   console.log('\nratios (medians; each repeat ran its legs back to back)');
   for (const r of ratios) console.log(`  ${r.name.padEnd(56)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
@@ -337,6 +350,11 @@ try {
     };
     writeBenchRecord(recordTo, {
       kind: 'bench-matrix',
+      cpu: {
+        'tiny build, cold cache': cpu.tiny,
+        'hand loop (incremental make, .configs given)': cpu.loop,
+        'hand loop with ccache (empty at first; not a goal)': cpu.loopcc,
+      },
       command: `node bench/matrix.mjs ${process.argv
         .slice(2)
         .filter((a, i, all) => a !== '--record' && all[i - 1] !== '--record')

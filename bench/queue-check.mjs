@@ -38,7 +38,7 @@ import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { settle, settleDiskAtStart, writeBenchRecord } from './record.mjs';
+import { cpuClock, settle, settleDiskAtStart, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -60,6 +60,8 @@ const median = (xs) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const legs = {};
+/** Busy CPU seconds of each leg's repeats (cpuClock), beside their wall times. */
+const cpu = {};
 const loadAtStart = loadavg();
 const loads = [];
 function timed(leg, rep, fn) {
@@ -67,14 +69,20 @@ function timed(leg, rep, fn) {
   // checkout) leaves about 1.3 GB of dirty pages, which slow the next leg's writes.
   settle();
   const l0 = load();
+  const c0 = cpuClock();
   const t0 = process.hrtime.bigint();
   fn();
   const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = c0 === undefined ? undefined : cpuClock() - c0;
   legs[leg] ??= [];
   legs[leg].push(s);
+  if (c !== undefined) {
+    cpu[leg] ??= [];
+    cpu[leg].push(c);
+  }
   loads.push(`${leg}#${rep} ${l0}->${load()}`);
-  console.log(`[${rep}/${REPEAT}] ${leg.padEnd(26)} ${s.toFixed(2).padStart(8)} s   (load ${l0} -> ${load()})`);
-  return s;
+  console.log(`[${rep}/${REPEAT}] ${leg.padEnd(26)} ${s.toFixed(2).padStart(8)} s${c === undefined ? '' : `, CPU ${c.toFixed(1).padStart(5)} s`}   (load ${l0} -> ${load()})`);
+  return { s, cpu: c };
 }
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, ...opts });
@@ -114,12 +122,16 @@ try {
     // The native way: a patched tree from the tarball.
     const tarDir = join(dir, 'tar');
     mkdirSync(tarDir);
-    const tarS = timed('tar -x', rep, () => sh('tar', ['-xf', join(SRC, orig), '-C', tarDir]));
+    const tar = timed('tar -x', rep, () => sh('tar', ['-xf', join(SRC, orig), '-C', tarDir]));
     const quiltTree = join(tarDir, readdirSync(tarDir)[0]);
     timed('tiny check cold (dir)', rep, () => sh('node', tinyArgs(['queue', 'check', '--queue', queue, '--tree', quiltTree, '--json']), { env: env('cache-check-dir') }));
-    const quiltS = timed('quilt push -a', rep, () => sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: patches } }));
+    const quilt = timed('quilt push -a', rep, () => sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: patches } }));
     legs['tar -x + quilt push -a'] ??= [];
-    legs['tar -x + quilt push -a'].push(tarS + quiltS);
+    legs['tar -x + quilt push -a'].push(tar.s + quilt.s);
+    if (tar.cpu !== undefined) {
+      cpu['tar -x + quilt push -a'] ??= [];
+      cpu['tar -x + quilt push -a'].push(tar.cpu + quilt.cpu);
+    }
 
     timed('tiny import (cold cache)', rep, () => sh('node', ['--input-type=module', '-e', importScript], { env: env('cache-import') }));
     // A second cache sharing the first one's tree store (TINY_SHARED_TREES): the import is borrowed.
@@ -138,7 +150,7 @@ try {
     console.log(
       `  ${leg.padEnd(26)} min ${Math.min(...xs)
         .toFixed(2)
-        .padStart(7)} s  median ${median(xs).toFixed(2).padStart(7)} s`,
+        .padStart(7)} s  median ${median(xs).toFixed(2).padStart(7)} s${cpu[leg] ? `  CPU (median) ${median(cpu[leg]).toFixed(1).padStart(6)} s` : ''}`,
     );
   const m = (leg) => median(legs[leg]);
   const ratios = [
@@ -149,11 +161,15 @@ try {
     { name: 'quilt push -a / tiny check warm (check: order + alone + reverse + pairs)', value: m('quilt push -a') / m('tiny check (warm)'), goal: '>= 3' },
     { name: 'tiny check cold from the extracted tree / quilt push -a', value: m('tiny check cold (dir)') / m('quilt push -a'), goal: '<= 2' },
     { name: 'tiny check cold from the tarball / (tar -x + quilt push -a)', value: m('tiny check cold (tarball)') / m('tar -x + quilt push -a') },
+    // The work each does, whatever runs beside what: on N cores no leg takes less than its CPU / N.
+    ...(cpu['tiny apply --out (cold)']
+      ? [{ name: 'CPU time: tiny apply --out cold / (tar -x + quilt push -a)', value: median(cpu['tiny apply --out (cold)']) / median(cpu['tar -x + quilt push -a']) }]
+      : []),
   ];
   console.log('\nratios (medians of one run)');
   for (const r of ratios) console.log(`  ${r.name.padEnd(50)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
   const recordTo = arg('--record', undefined);
-  if (recordTo) writeBenchRecord(recordTo, { kind: 'bench-queue-check', command: `node bench/queue-check.mjs --repeat ${REPEAT}`, legs, ratios, loadAtStart });
+  if (recordTo) writeBenchRecord(recordTo, { kind: 'bench-queue-check', command: `node bench/queue-check.mjs --repeat ${REPEAT}`, legs, cpu, ratios, loadAtStart });
   console.log(`\nload average (1 min) before -> after each leg: ${loads.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

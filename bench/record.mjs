@@ -2,7 +2,7 @@
 // results` renders into the README's speed section: bench/*.mjs --record results/bench-*.json.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { writeResultsRecord } from '../scripts/results/record.mjs';
 
 const median = (xs) => {
@@ -11,10 +11,11 @@ const median = (xs) => {
 };
 
 /**
- * `legs`: name -> seconds of each repeat; `ratios`: [{ name, value, goal? }]; `phases`
- * (optional): where one run's time went, [{ name, s }], rendered beside the legs.
+ * `legs`: name -> seconds of each repeat; `cpu` (optional): name -> busy CPU seconds of each
+ * repeat (cpuClock); `ratios`: [{ name, value, goal? }]; `phases` (optional): where one run's
+ * time went, [{ name, s }], rendered beside the legs.
  */
-export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStart, phases }) {
+export function writeBenchRecord(file, { kind, command, legs, cpu = {}, ratios, loadAtStart, phases }) {
   writeResultsRecord(file, {
     kind,
     commands: [command],
@@ -23,13 +24,38 @@ export function writeBenchRecord(file, { kind, command, legs, ratios, loadAtStar
     data: {
       legs: Object.entries(legs)
         .filter(([, xs]) => xs.length)
-        .map(([name, xs]) => ({ name, runs_s: xs.map((x) => Math.round(x * 1000) / 1000), min_s: Math.min(...xs), median_s: median(xs) })),
+        .map(([name, xs]) => ({
+          name,
+          runs_s: xs.map((x) => Math.round(x * 1000) / 1000),
+          min_s: Math.min(...xs),
+          median_s: median(xs),
+          ...(cpu[name]?.length ? { cpu_median_s: Math.round(median(cpu[name]) * 100) / 100 } : {}),
+        })),
+      ...(Object.keys(cpu).length ? { cores: availableParallelism() } : {}),
       ratios: ratios.map((r) => ({ name: r.name, value: Math.round(r.value * 1000) / 1000, goal: r.goal ?? null })),
       load_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
       ...(phases ? { phases: phases.map((x) => ({ name: x.name, s: Math.round(x.s * 100) / 100 })) } : {}),
     },
   });
   console.log(`wrote ${file}`);
+}
+
+/**
+ * The machine's busy CPU time so far, in seconds (/proc/stat: user, nice, system, irq and
+ * softirq of every core), or undefined where there is no /proc/stat. A leg's share is the
+ * difference around it: all the work it caused, in every process and container (a container's
+ * make is no child of the command that started it, so the command's own rusage misses it). It
+ * counts whatever else ran meanwhile too: read it on a quiet machine. On N cores a leg cannot
+ * take less wall time than its CPU time / N, whatever it overlaps.
+ */
+export function cpuClock() {
+  try {
+    const cpu = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/).slice(1).map(Number);
+    const [user, nice, system, , , irq, softirq] = cpu;
+    return (user + nice + system + irq + softirq) / 100; // USER_HZ: 100 on Linux, whatever the kernel's HZ
+  } catch {
+    return undefined;
+  }
 }
 
 /** Before each leg: nothing left to write back from the legs before (their trees and caches). */

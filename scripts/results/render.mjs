@@ -221,10 +221,12 @@ const meets = (r) => {
 function bench(record, title) {
   const d = record.data;
   const seconds = (x) => (x >= 60 ? `${Math.floor(x / 60)}m${String(Math.round(x % 60)).padStart(2, '0')}s` : `${x.toFixed(2)} s`);
+  // CPU: the machine's busy time during the leg (bench/record.mjs cpuClock), when recorded.
+  const withCpu = d.legs.some((l) => l.cpu_median_s !== undefined);
   const legs = table(
-    ['leg', 'runs', 'min', 'median'],
-    ['l', 'r', 'r', 'r'],
-    d.legs.map((l) => [l.name, String(l.runs_s.length), seconds(l.min_s), seconds(l.median_s)]),
+    ['leg', 'runs', 'min', 'median', ...(withCpu ? [`CPU (median${d.cores ? `, ${d.cores} cores` : ''})`] : [])],
+    ['l', 'r', 'r', 'r', ...(withCpu ? ['r'] : [])],
+    d.legs.map((l) => [l.name, String(l.runs_s.length), seconds(l.min_s), seconds(l.median_s), ...(withCpu ? [l.cpu_median_s !== undefined ? seconds(l.cpu_median_s) : ''] : [])]),
   );
   const ratios = d.ratios.map((r) => `- ${r.name}: **${r.value.toFixed(2)}×**${r.goal ? ` (goal ${r.goal}: ${meets(r) ? 'met' : 'not met'})` : ''}`).join('\n');
   const load = record.load ? `, load ${record.load.map((x) => x.toFixed(2)).join(' ')}` : '';

@@ -36,4 +36,36 @@ describe('results pages', () => {
     expect(edited).not.toBe(readme);
     expect(spliceBlocks(edited, renderReadmeBlocks(recs), 'README.md')).toBe(readme);
   });
+
+  it("a benchmark's CPU time shows beside its wall time when the record has it", async () => {
+    const { renderReadmeBlocks } = await import('../../scripts/results/render.mjs');
+    const recs = Object.fromEntries(records.map((f) => [f, JSON.parse(readFileSync(join(resultsDir, f), 'utf8'))]));
+    const bench = (legs: object[], extra: object = {}) => ({
+      ...recs,
+      'bench-matrix.json': {
+        schema_version: 1,
+        kind: 'bench-matrix',
+        commands: ['node bench/matrix.mjs --repeat 3'],
+        collected_at: '2026-12-06T00:00:00.000Z',
+        data: { legs, ratios: [{ name: 'hand loop / tiny cold', value: 0.9, goal: '>= 1.0' }], ...extra },
+      },
+    });
+    const leg = { name: 'tiny build, cold cache', runs_s: [37.3, 38.1, 37.9], min_s: 37.3, median_s: 37.9 };
+    const withCpu = renderReadmeBlocks(
+      bench(
+        [
+          { ...leg, cpu_median_s: 71.72 },
+          { ...leg, name: 'tiny build again, all cached' },
+        ],
+        { cores: 2 },
+      ),
+    ).speed;
+    expect(withCpu).toContain('| leg | runs | min | median | CPU (median, 2 cores) |');
+    expect(withCpu).toContain('| tiny build, cold cache | 3 | 37.30 s | 37.90 s | 1m12s |');
+    expect(withCpu).toContain('| tiny build again, all cached | 3 | 37.30 s | 37.90 s |  |');
+    expect(withCpu).toContain('hand loop / tiny cold: **0.90×** (goal >= 1.0: not met)');
+    const without = renderReadmeBlocks({ ...bench([leg]), 'bench-queue-check.json': undefined }).speed;
+    expect(without).toContain('| leg | runs | min | median |\n');
+    expect(without).not.toContain('CPU');
+  });
 });
