@@ -13,6 +13,7 @@ import { readArtifact } from '../../src/store/index.js';
 import { buildSizeReport } from '../../src/report/size-report.js';
 import { countStatus, renderFailures, toRows } from '../../src/matrix/report.js';
 import { sha256 } from '../../src/util/fs.js';
+import type { ContainerSession, RunSpec, SessionSpec } from '../../src/toolchain/runtime.js';
 import { tempDir } from '../helpers/kernel-tree-fixture.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -111,6 +112,58 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
       await runner.close();
     } finally {
       await rm(plainCache, { recursive: true, force: true });
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('with container sessions, a cache that never ran Kconfig starts the Kconfig lane and lane 0 at once; a re-run served from the store starts none', async () => {
+    const own = await tempDir('tiny-matrix-sessions-');
+    try {
+      // The host runtime has no containers: sessions that record their starts and run each
+      // command as the host runtime would.
+      const opened: string[] = [];
+      const commands: string[] = [];
+      const withSessions = (p: Prepared): Prepared => {
+        const host = p.setup.runtime;
+        host.openSession = (spec: SessionSpec): ContainerSession => ({
+          name: spec.name,
+          starts: { count: 0, ms: 0 },
+          open: async () => {
+            // Whether any patch series was made yet (the store's memo of applied patches).
+            const series = existsSync(join(own, 'trees.git', 'tiny', 'series')) ? 'a series made' : 'no series made';
+            opened.push(`${spec.name}: ${commands.length} commands run, ${series}`);
+          },
+          run: (s: RunSpec) => {
+            commands.push(s.cmd.join(' '));
+            return host.runInContainer(s);
+          },
+          close: async () => {},
+        });
+        return p;
+      };
+      const run = async () => {
+        const p = withSessions(await prepare(own, 'fake-tiny'));
+        const runner = new MatrixRunner(p.setup, p.plan, { headStart: true, sessions: true });
+        const results = [];
+        for (const t of await runner.buildOrder(p.plan.toggles)) results.push(await runner.runToggle(t));
+        await runner.close();
+        return results;
+      };
+
+      const cold = await run();
+      expect(cold.filter((r) => r.status === 'built').length).toBe(5);
+      // Both started before the first toggle's patch series was made, and so before any command.
+      expect(opened).toHaveLength(2);
+      for (const o of opened) expect(o).toMatch(/: 0 commands run, no series made$/);
+      expect(commands.length).toBeGreaterThan(0);
+
+      opened.length = 0;
+      commands.length = 0;
+      const again = await run();
+      expect(again.map((r) => r.status)).toEqual(cold.map(() => 'cached'));
+      expect(opened).toEqual([]);
+      expect(commands).toEqual([]);
+    } finally {
       await rm(own, { recursive: true, force: true });
     }
   });
