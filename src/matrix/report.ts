@@ -43,6 +43,8 @@ export interface ToggleRow {
   timings?: ToggleTimings;
   /** The earlier toggle of the run with the same record key (built once for both). */
   sameAs?: string;
+  /** The lane whose build directory made it (absent when it was not built in this run). */
+  lane?: number;
 }
 
 export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
@@ -78,6 +80,7 @@ export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
       ...(r.record ? { hermetic: r.record.hermetic } : {}),
       ...(r.timings ? { timings: r.timings } : {}),
       ...(r.sameAs ? { sameAs: r.sameAs } : {}),
+      ...(r.lane !== undefined ? { lane: r.lane } : {}),
     };
   });
 }
@@ -230,6 +233,7 @@ export function toJson(rows: readonly ToggleRow[], s: BuildSummary): Record<stri
       logs: r.logs,
       timings: r.timings ? timingsJson(r.timings) : null,
       same_config_as: r.sameAs ?? null,
+      lane: r.lane ?? null,
     })),
   };
 }

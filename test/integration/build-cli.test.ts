@@ -63,11 +63,12 @@ describe('tiny build (CLI, fake kernel, host runtime)', () => {
     expect(r.code, r.stderr).toBe(0);
     const j = expectJsonOutput('build', r.stdout) as {
       ok: boolean;
-      toggles: Array<{ status: string; text: number; data: number; bss: number; dec: number; key: string; sha256: Record<string, string> }>;
+      toggles: Array<{ status: string; text: number; data: number; bss: number; dec: number; key: string; sha256: Record<string, string>; lane: number | null }>;
     };
     expect(j.ok).toBe(true);
     for (const t of j.toggles) {
       expect(t.status).toBe('cached');
+      expect(t.lane).toBeNull(); // served from the store: no lane built it
       expect(t).toHaveProperty('text');
       expect(t.text + t.data + t.bss).toBe(t.dec);
       expect(t.key).toMatch(/^[0-9a-f]{64}$/);

@@ -112,8 +112,11 @@ describe('where the time went (tiny build --timings)', () => {
     ...(sameAs ? { sameAs } : {}),
   });
   const rows = toRows([
-    timed(result('queue', 'queue', 'built', 10_000), { series: 20, kconfig: 5_000, tree: 3_000, make: 40_000, measure: 150, record: 200, containers: 3, containerStart: 900, total: 48_000 }),
-    timed(result('flip:a', 'flip', 'built', 9_000), { kconfig: 400, tree: 50, make: 3_000, measure: 100, record: 100, containers: 2, containerStart: 30, total: 3_700 }),
+    {
+      ...timed(result('queue', 'queue', 'built', 10_000), { series: 20, kconfig: 5_000, tree: 3_000, make: 40_000, measure: 150, record: 200, containers: 3, containerStart: 900, total: 48_000 }),
+      lane: 0,
+    },
+    { ...timed(result('flip:a', 'flip', 'built', 9_000), { kconfig: 400, tree: 50, make: 3_000, measure: 100, record: 100, containers: 2, containerStart: 30, total: 3_700 }), lane: 1 },
     timed(result('all-off', 'all-off', 'cached', 9_000), { total: 10 }, 'flip:a'),
   ]);
 
@@ -130,8 +133,13 @@ describe('where the time went (tiny build --timings)', () => {
     );
   });
 
-  it('the JSON says the same in ms, and which toggle a served one is the same build as', () => {
-    const json = toJson(rows, summary) as { toggles: Array<{ toggle: string; timings: unknown; same_config_as: string | null }> };
+  it('the JSON says the same in ms, which toggle a served one is the same build as, and the lane of each build', () => {
+    const json = toJson(rows, summary) as { toggles: Array<{ toggle: string; timings: unknown; same_config_as: string | null; lane: number | null }> };
+    expect(json.toggles.map((t) => [t.toggle, t.lane])).toEqual([
+      ['queue', 0],
+      ['all-off', null],
+      ['flip:a', 1],
+    ]);
     expect(json.toggles.find((t) => t.toggle === 'all-off')).toMatchObject({ same_config_as: 'flip:a', timings: { total_ms: 10, make_ms: 0 } });
     expect(json.toggles.find((t) => t.toggle === 'queue')).toMatchObject({ same_config_as: null, timings: { kconfig_ms: 5_000, containers: 3, container_start_ms: 900 } });
     expectContract('output/build', json);
