@@ -32,7 +32,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuClock, settle, writeBenchRecord } from './record.mjs';
+import { cpuClock, median, settle, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -57,10 +57,6 @@ const tinyArgs = ['build', '--config', 'test/fixtures/build/configs/bench-webser
 
 const load = () => loadavg()[0].toFixed(1);
 const fmt = (s) => (s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : 0;
-};
 const min = (xs) => Math.min(...xs);
 
 /**
@@ -340,26 +336,24 @@ try {
   for (const r of ratios) console.log(`  ${r.name.padEnd(56)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
   const recordTo = process.argv.includes('--record') ? process.argv[process.argv.indexOf('--record') + 1] : undefined;
   if (recordTo) {
-    const named = {
-      'tiny build, cold cache': legs.tiny,
-      'hand loop (incremental make, .configs given)': legs.loop,
-      "floor: the loop's make times summed": legs.floor,
-      'hand loop with ccache (empty at first; not a goal)': legs.loopcc,
-      'naive: a clean build per toggle (scaled)': legs.naive,
-      'tiny build again, all cached': legs.cached,
+    // The record's name of each leg; its wall times and (where measured) CPU times go under it.
+    const names = {
+      tiny: 'tiny build, cold cache',
+      loop: 'hand loop (incremental make, .configs given)',
+      floor: "floor: the loop's make times summed",
+      loopcc: 'hand loop with ccache (empty at first; not a goal)',
+      naive: 'naive: a clean build per toggle (scaled)',
+      cached: 'tiny build again, all cached',
     };
+    const byName = (of) => Object.fromEntries(Object.entries(of).map(([leg, xs]) => [names[leg], xs]));
     writeBenchRecord(recordTo, {
       kind: 'bench-matrix',
-      cpu: {
-        'tiny build, cold cache': cpu.tiny,
-        'hand loop (incremental make, .configs given)': cpu.loop,
-        'hand loop with ccache (empty at first; not a goal)': cpu.loopcc,
-      },
+      cpu: byName(cpu),
       command: `node bench/matrix.mjs ${process.argv
         .slice(2)
         .filter((a, i, all) => a !== '--record' && all[i - 1] !== '--record')
         .join(' ')}`.trim(),
-      legs: named,
+      legs: byName(legs),
       ratios,
       loadAtStart,
       phases: phasesOf(byRun, lastTinyWall, inToggles, overheads, afterKconfig, lastTiny.lanes),

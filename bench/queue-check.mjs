@@ -38,7 +38,7 @@ import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuClock, settle, settleDiskAtStart, writeBenchRecord } from './record.mjs';
+import { cpuClock, median, settle, settleDiskAtStart, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -55,10 +55,6 @@ const work = mkdtempSync(join(tmpdir(), 'tiny-bench-qc-'));
 const tinyArgs = (args) => [join(REPO, 'bin/tiny.js'), ...args];
 
 const load = () => loadavg()[0].toFixed(1);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const legs = {};
 /** Busy CPU seconds of each leg's repeats (cpuClock), beside their wall times. */
 const cpu = {};

@@ -37,12 +37,8 @@ export interface TreeEntry {
 export type ObjectType = 'commit' | 'tree' | 'blob';
 
 /** The git object id of an object: SHA-1 of "<type> <size>\0" and the body. */
-export function objectId(type: ObjectType, body: Buffer | readonly Buffer[]): Buffer {
-  const parts = Buffer.isBuffer(body) ? [body] : body;
-  const size = parts.reduce((n, b) => n + b.length, 0);
-  const h = createHash('sha1').update(`${type} ${size}\0`);
-  for (const b of parts) h.update(b);
-  return h.digest();
+export function objectId(type: ObjectType, body: Buffer): Buffer {
+  return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest();
 }
 
 /**

@@ -6,11 +6,12 @@
 // are bigger (the size of the tree).
 //
 // Objects are gathered in memory and written as a pack once SEGMENT_BYTES are held: a pack's
-// header names its object count and its trailer is the SHA-1 of everything before, so writing a
-// pack assembled in memory has its count known before its checksum is computed (one pack of
-// unknown count would have to be read back and hashed again at the end). Each pack goes to a tmp_pack_ file, is
-// flushed, then renamed with its index written the same way, index last: git reads a pack only
-// through its index, so a killed import leaves only tmp_ files (the store removes them later).
+// header names its object count and its trailer is the SHA-1 of everything before, so a pack
+// assembled in memory has its count known before its checksum is computed (one pack of unknown
+// count would have to be read back and hashed again at the end). Each pack goes to a tmp_pack_
+// file, is flushed, then renamed with its index written the same way, index last: git reads a
+// pack only through its index, so a killed import leaves only tmp_ files (the store removes them
+// later).
 //
 // Formats: Documentation/gitformat-pack.txt (pack version 2, index version 2).
 

@@ -63,10 +63,6 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
       }
     };
   const walk = walkTarMembers((decoded, e) => {
-    if (failure !== undefined) {
-      e.resume();
-      return;
-    }
     guarded(onMember)(decoded, e);
     if (failure !== undefined) e.resume(); // the parser waits for every member to be read
   });
