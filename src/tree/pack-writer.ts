@@ -241,6 +241,8 @@ export class PackWriter {
   private waiters: Array<() => void> = [];
   private failure: unknown;
   private readonly spare: Buffer[] = [];
+  /** The memory of every arena allocated, given back to the system by `finish`. */
+  private readonly memory: ArrayBuffer[] = [];
   /** The packs written (their names, without .pack/.idx), in order. */
   readonly packs: string[] = [];
 
@@ -264,7 +266,7 @@ export class PackWriter {
     const length = packEntryHeader(type, size).length + storedLength(size);
     if (this.arena && this.arena.used + length + 20 > this.arena.buf.length) this.seal(this.arena);
     // Arenas of the usual size are reused once written: fresh memory costs a page fault per 4 KB.
-    if (!this.arena) this.arena = new Arena(12 + length + 20 <= SEGMENT_BYTES ? (this.spare.pop() ?? Buffer.allocUnsafeSlow(SEGMENT_BYTES)) : Buffer.allocUnsafeSlow(12 + length + 20));
+    if (!this.arena) this.arena = new Arena(12 + length + 20 <= SEGMENT_BYTES ? (this.spare.pop() ?? this.allocate(SEGMENT_BYTES)) : this.allocate(12 + length + 20));
     const arena = this.arena;
     const entry = { oid: Buffer.alloc(0), offset: arena.used, crc: 0, end: arena.used + length, live: true };
     arena.used += length;
@@ -293,9 +295,32 @@ export class PackWriter {
 
   async finish(): Promise<string[]> {
     if (this.arena) this.seal(this.arena);
-    await Promise.all(this.writes);
+    try {
+      await Promise.all(this.writes);
+    } finally {
+      this.release();
+    }
     if (this.failure) throw this.failure;
     return this.packs;
+  }
+
+  /**
+   * Arena memory that `release` can hand back at once. A Buffer's memory goes back only when the
+   * garbage collector finds it unused, which can be long after an import: meanwhile each child
+   * process the run spawns (git, podman, size...) is forked from a process hundreds of MB larger
+   * (measured on node 20: 1 ms a spawn at 80 MB, 10-20 ms at 330 MB, the main thread blocked).
+   */
+  private allocate(bytes: number): Buffer {
+    const memory = new ArrayBuffer(bytes, { maxByteLength: bytes });
+    this.memory.push(memory);
+    return Buffer.from(memory, 0, bytes);
+  }
+
+  /** Every arena's memory back to the system (a resizable ArrayBuffer shrunk to 0 is unmapped). */
+  private release(): void {
+    this.arena = undefined;
+    this.spare.length = 0;
+    for (const m of this.memory.splice(0)) m.resize(0);
   }
 
   /** Called by an ObjectWriter as it ends. */
