@@ -243,6 +243,8 @@ export class PackWriter {
   private readonly spare: Buffer[] = [];
   /** The memory of every arena allocated, given back to the system by `finish`. */
   private readonly memory: ArrayBuffer[] = [];
+  /** finish() was called: the arenas are gone, nothing more is packed. */
+  private finished = false;
   /** The packs written (their names, without .pack/.idx), in order. */
   readonly packs: string[] = [];
 
@@ -263,6 +265,7 @@ export class PackWriter {
   /** Start an object of `size` bytes: hand its bytes to write(), then end(). */
   begin(type: ObjectType, size: number, knownOid?: Buffer): ObjectWriter {
     if (this.failure) throw this.failure;
+    if (this.finished) throw new Error('PackWriter: an object begun after finish()');
     const length = packEntryHeader(type, size).length + storedLength(size);
     if (this.arena && this.arena.used + length + 20 > this.arena.buf.length) this.seal(this.arena);
     // Arenas of the usual size are reused once written: fresh memory costs a page fault per 4 KB.
@@ -318,6 +321,7 @@ export class PackWriter {
 
   /** Every arena's memory back to the system (a resizable ArrayBuffer shrunk to 0 is unmapped). */
   private release(): void {
+    this.finished = true;
     this.arena = undefined;
     this.spare.length = 0;
     for (const m of this.memory.splice(0)) m.resize(0);
@@ -325,6 +329,9 @@ export class PackWriter {
 
   /** Called by an ObjectWriter as it ends. */
   closed(arena: Arena, entry: PackedEntry & { live: boolean }): void {
+    // An object still open when the writer finished (an import that failed midway): its arena
+    // was given back unwritten, and so is it.
+    if (this.finished) return;
     const key = entry.oid.toString('latin1');
     if (this.seen.has(key)) entry.live = false;
     else this.seen.add(key);

@@ -121,6 +121,7 @@ describe('PackWriter', () => {
     expect(names.length).toBeGreaterThanOrEqual(3);
     // Three packs of SEGMENT_BYTES were held in memory; what is left is far less than one.
     expect(process.memoryUsage().rss - before).toBeLessThan(SEGMENT_BYTES / 2);
+    expect(() => packs.begin('blob', 1)).toThrow('an object begun after finish()');
   });
 
   it('refuses more or fewer bytes than an object was begun with', () => {
