@@ -5,6 +5,8 @@
 //
 //   tiny      `tiny build --timings` with a cold cache (a fresh TINY_CACHE: tree import, Kconfig
 //             for every toggle, builds in one reused build dir with ccache, measuring, records)
+//   tiny-nocc the same with `--no-ccache`: ccache neither read nor filled, as in the loop (like
+//             for like with it)
 //   loop      the best hand loop: one tree, one build dir, each distinct build's patched tree
 //             checked out in turn (tiny's order), its final .config copied in, `make`
 //             incrementally, no ccache — the .configs and trees are given for free (taken from
@@ -19,9 +21,9 @@
 //
 // All builds run the same make in the same gcc-12-i386 container (podman), make -jN. Every leg
 // runs --repeat N times (default 3); min and median are printed, with the load average before
-// and after each leg. The legs alternate: odd repeats run tiny first, even repeats the loop first
-// (with the first repeat's trees and .configs), so a load that rises or falls during a run does
-// not always favour the same leg. The machine may be shared: compare ratios from one run, never
+// and after each leg. The legs alternate: odd repeats run tiny, tiny-nocc, loop, loop+cc, even
+// repeats the other way round (with the first repeat's trees and .configs), so a load that rises
+// or falls during a run does not always favour the same leg. The machine may be shared: compare ratios from one run, never
 // absolute times across runs.
 //
 // Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K] [--record results/bench-matrix.json]
@@ -119,9 +121,9 @@ async function buildsOf(cache, toggles) {
   return { store, builds: out };
 }
 
-const legs = { tiny: [], loop: [], floor: [], loopcc: [], cached: [], naive: [] };
+const legs = { tiny: [], tinynocc: [], loop: [], floor: [], loopcc: [], cached: [], naive: [] };
 /** Busy CPU seconds of the legs' repeats (cpuClock): the work each did, beside its wall time. */
-const cpu = { tiny: [], loop: [], loopcc: [] };
+const cpu = { tiny: [], tinynocc: [], loop: [], loopcc: [] };
 const cpuNote = (c) => (c === undefined ? '' : `, CPU ${fmt(c)}`);
 const loadAtStart = loadavg();
 const loads = [];
@@ -216,12 +218,28 @@ try {
     console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}${cpuNote(loopCpu)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
   };
 
+  // tiny --no-ccache, cold cache: the same work as the tiny leg but for ccache (like the loop).
+  const tinyNoCcache = (rep, dir) => {
+    const l0 = load();
+    const off = tiny([...tinyArgs, '--no-ccache'], join(dir, 'cache-nocc'));
+    const failed = off.json.toggles.filter((t) => t.status === 'failed');
+    if (failed.length) throw new Error(`toggles failed (--no-ccache): ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
+    legs.tinynocc.push(off.s);
+    if (off.cpu !== undefined) cpu.tinynocc.push(off.cpu);
+    loads.push(['tiny-nocc', rep, l0, load()]);
+    console.log(`[${rep}/${REPEAT}] tiny build --no-ccache, cold cache: ${fmt(off.s)}${cpuNote(off.cpu)}  (load ${l0} -> ${load()})`);
+  };
+
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);
     const cache = join(dir, 'cache');
     mkdirSync(dir, { recursive: true });
     const loopFirst = rep % 2 === 0;
-    if (loopFirst) await handLoop(rep, dir);
+    if (loopFirst) {
+      await handLoop(rep, dir, true);
+      await handLoop(rep, dir);
+      tinyNoCcache(rep, dir);
+    }
 
     // tiny, cold cache.
     let l0 = load();
@@ -241,8 +259,11 @@ try {
 
     given ??= await buildsOf(cache, toggles);
     distinct = given.builds.length;
-    if (!loopFirst) await handLoop(rep, dir);
-    await handLoop(rep, dir, true);
+    if (!loopFirst) {
+      tinyNoCcache(rep, dir);
+      await handLoop(rep, dir);
+      await handLoop(rep, dir, true);
+    }
 
     // Cached re-run.
     l0 = load();
@@ -316,6 +337,7 @@ try {
     console.log(`  ${label.padEnd(48)} min ${fmt(min(xs)).padStart(7)}  median ${fmt(median(xs)).padStart(7)}${cs.length ? `  CPU (median) ${fmt(median(cs)).padStart(7)}` : ''}`);
   console.log(`\nsummary (${REPEAT} repeats; ${distinct} distinct builds of ${lastTiny.toggles.length} toggles)`);
   row('tiny build, cold cache (everything included)', legs.tiny, cpu.tiny);
+  row('tiny build --no-ccache, cold cache', legs.tinynocc, cpu.tinynocc);
   row('hand loop (incremental make, .configs given)', legs.loop, cpu.loop);
   row("floor: the hand loop's make times summed", legs.floor);
   row('hand loop with ccache (empty at first; not a goal)', legs.loopcc, cpu.loopcc);
@@ -327,10 +349,13 @@ try {
     { name: 'hand loop / tiny cold (>= 1: tiny faster than the loop)', value: median(legs.loop) / median(legs.tiny), goal: '>= 1.0' },
     { name: "tiny cold / floor (the loop's make times summed)", value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
     { name: 'hand loop with ccache / tiny cold (both fill an empty ccache)', value: median(legs.loopcc) / median(legs.tiny) },
+    { name: 'hand loop / tiny cold --no-ccache (neither fills a ccache)', value: median(legs.loop) / median(legs.tinynocc) },
+    { name: 'tiny cold --no-ccache / floor', value: median(legs.tinynocc) / median(legs.floor) },
     ...(legs.naive.length ? [{ name: 'naive (a clean build per toggle) / tiny cold', value: median(legs.naive) / median(legs.tiny) }] : []),
     // The work each does: on N cores no leg takes less wall time than its CPU time / N.
     ...(cpu.tiny.length && cpu.loop.length ? [{ name: 'CPU time: tiny cold / hand loop', value: median(cpu.tiny) / median(cpu.loop) }] : []),
     ...(cpu.tiny.length && cpu.loopcc.length ? [{ name: 'CPU time: tiny cold / hand loop with ccache', value: median(cpu.tiny) / median(cpu.loopcc) }] : []),
+    ...(cpu.tinynocc.length && cpu.loop.length ? [{ name: 'CPU time: tiny cold --no-ccache / hand loop', value: median(cpu.tinynocc) / median(cpu.loop) }] : []),
   ];
   console.log('\nratios (medians; each repeat ran its legs back to back)');
   for (const r of ratios) console.log(`  ${r.name.padEnd(56)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
@@ -339,6 +364,7 @@ try {
     // The record's name of each leg; its wall times and (where measured) CPU times go under it.
     const names = {
       tiny: 'tiny build, cold cache',
+      tinynocc: 'tiny build --no-ccache, cold cache',
       loop: 'hand loop (incremental make, .configs given)',
       floor: "floor: the loop's make times summed",
       loopcc: 'hand loop with ccache (empty at first; not a goal)',
@@ -360,6 +386,7 @@ try {
     });
   }
   console.log(`  per repeat, loop / tiny:       ${legs.loop.map((l, i) => (l / legs.tiny[i]).toFixed(2)).join(', ')}`);
+  console.log(`  per repeat, loop / tiny-nocc:  ${legs.loop.map((l, i) => (l / legs.tinynocc[i]).toFixed(2)).join(', ')}`);
   console.log(`\nload average (1 min) before -> after each leg: ${loads.map(([leg, rep, a, b]) => `${leg}#${rep} ${a}->${b}`).join(', ')}`);
 } finally {
   if (!process.env.TINY_KEEP) rmSync(work, { recursive: true, force: true });

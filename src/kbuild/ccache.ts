@@ -27,6 +27,13 @@
 //                           objects compiled back to the previous toggle's text hit. The price
 //                           is one preprocessor run per miss: +22% CPU on a cold miss against
 //                           +8% in depend mode.
+//   CCACHE_DISABLE          `tiny build --no-ccache` only: ccache neither looks a result up nor
+//                           stores one, and runs the compiler as it is. CC keeps its "ccache" (a
+//                           build input), so the records and keys are those of a build with the
+//                           cache, and a lane's .cmd files do not change (Kbuild would rebuild
+//                           every object for a changed command line). For a cache thrown away
+//                           after the run: filling an empty ccache costs a cold build about a
+//                           fifth of its time (docs/speed.md), and nothing would read it.
 //   PATH                    containers: /tiny/build/.tiny-bin first, where PROBE_WRAPPER stands
 //                           in for `ccache` (CC stays "ccache <gcc>", a build input): Kbuild's
 //                           compiler probes (cc-option: `-S -o /dev/null -xc /dev/null`, 10-16
@@ -70,13 +77,20 @@ export const PROBE_WRAPPER_PATH = `${CONTAINER_PATHS.build}/${PROBE_WRAPPER_DIR}
  */
 export const PROBE_WRAPPER = `#!/bin/sh
 # Written by tiny (src/kbuild/ccache.ts): Kbuild's compiler probes write to /dev/null, which
-# ccache cannot keep; run them directly. Everything else goes to ccache.
+# ccache cannot keep; run them directly, and everything when ccache is off (tiny build
+# --no-ccache). Everything else goes to ccache.
 case " $* " in
   *" -o /dev/null "*) exec "$@" ;;
+esac
+case "$CCACHE_DISABLE" in
+  1) exec "$@" ;;
 esac
 PATH=${DEFAULT_PATH}
 exec ccache "$@"
 `;
+
+/** ccache off for one run, CC unchanged (`tiny build --no-ccache`, `tiny rebuild`; see the top of the file). */
+export const CCACHE_OFF: Readonly<Record<string, string>> = { CCACHE_DISABLE: '1' };
 
 /** How ccache looks a compilation up (see the top of the file): direct mode, then the preprocessed text. */
 export const CCACHE_LOOKUP: Readonly<Record<string, string>> = { CCACHE_NODEPEND: '1' };
@@ -112,15 +126,17 @@ export function ccacheRunEnv(s: CcacheRunSettings): Record<string, string> {
 /**
  * The ccache part of a build's container: the variables on top of the recorded environment, and
  * the network (a container reaches a remote storage through the host's network, and only then;
- * the host runtime has the host's network anyway). `none` when the build has no ccache.
+ * the host runtime has the host's network anyway). `none` when the build has no ccache; `off`:
+ * CC keeps ccache, which runs the compiler without looking anything up or storing it.
  */
-export function ccacheContainer(s: { ccache: boolean; remote?: string; image: string; hermetic: boolean; cacheDir: string }): {
+export function ccacheContainer(s: { ccache: boolean; off?: boolean; remote?: string; image: string; hermetic: boolean; cacheDir: string }): {
   env: Record<string, string>;
   network: 'none' | 'host';
   /** Write PROBE_WRAPPER into each build directory (PROBE_WRAPPER_DIR/ccache) before its makes. */
   probeWrapper: boolean;
 } {
   if (!s.ccache) return { env: {}, network: 'none', probeWrapper: false };
+  if (s.off) return { env: { ...CCACHE_OFF, ...(s.hermetic ? { PATH: PROBE_WRAPPER_PATH } : {}) }, network: 'none', probeWrapper: s.hermetic };
   return {
     env: {
       ...ccacheRunEnv({ ...(s.remote ? { remote: s.remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) }),

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { CCACHE_OFF } from '../kbuild/ccache.js';
 import { runKbuild } from '../kbuild/make.js';
 import { normalizeDotConfig, parseDotConfig, sameConfig } from '../kbuild/kconfig.js';
 import { countDiagnostics } from '../measure/diagnostics.js';
@@ -154,7 +155,7 @@ export async function rebuildRecord(record: BuildRecord, opts: RebuildOptions): 
     if (!config) throw new TinyError(`record ${record.key} has no stored .config`, 1);
     await writeFile(join(build, '.config'), config);
 
-    const env = { ...inputs.env, CCACHE_DISABLE: '1' };
+    const env = { ...inputs.env, ...CCACHE_OFF };
     log(`rebuilding ${record.config} ${record.toggle.name} (${record.key.slice(0, 12)}) in ${build}`);
     const outcome = await runKbuild(
       { runtime, image: inputs.toolchain.image, src, build, ccache, env, logFile },

@@ -110,6 +110,11 @@ export interface MatrixSetup {
    * looks there after its local directory and stores new results there too (kbuild/ccache.ts).
    */
   ccacheRemote?: string;
+  /**
+   * `tiny build --no-ccache`: ccache neither read nor filled this run (CCACHE_DISABLE). CC keeps
+   * it, so the keys are those of a build with the cache (kbuild/ccache.ts).
+   */
+  ccacheOff?: boolean;
   /** make -jN */
   jobs: number;
   /** Parallel lanes (build directories); default 1. */
@@ -351,6 +356,7 @@ export class MatrixRunner {
     this.ccacheDir = join(setup.cacheDir, 'ccache');
     const cc = ccacheContainer({
       ccache: setup.ccache,
+      ...(setup.ccacheOff ? { off: true } : {}),
       ...(setup.ccacheRemote ? { remote: setup.ccacheRemote } : {}),
       image: setup.image.id,
       hermetic: setup.runtime.hermetic,
@@ -1053,7 +1059,7 @@ export class MatrixRunner {
       durations.build = Date.now() - t0;
       timings.containerStart += buildStart;
       timings.make = durations.build - buildStart;
-      const ccache = s.ccache ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
+      const ccache = s.ccache && !s.ccacheOff ? this.ccacheNote(parseStatsLog(await readFile(statsLog, 'utf8').catch(() => ''))) : undefined;
       const logText = await readFile(log, 'utf8').catch(() => outcome.output);
       const diag = countDiagnostics(logText);
       if (diag.firstError) diag.firstError = relativeError(diag.firstError, [lane.src, CONTAINER_PATHS.src, lane.build, CONTAINER_PATHS.build]);

@@ -40,6 +40,8 @@ export interface PrepareOptions {
   ccache?: boolean;
   /** ccache's remote storage (--ccache-remote / $TINY_CCACHE_REMOTE); default: the configuration's ccache.remote. */
   ccacheRemote?: string;
+  /** --no-ccache: ccache neither read nor filled this run, the keys unchanged (MatrixSetup.ccacheOff). */
+  ccacheOff?: boolean;
   /**
    * What to do when the toolchain's image is not there: build it (default), or go on without
    * one (`tiny plan`: nothing is built, and record keys are then unknown) — the prepared setup
@@ -88,7 +90,9 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
       runtime.supportsImages ? `add ccache to the packages of toolchains/${toolchain.name}` : 'apt-get install ccache',
     );
   }
+  if (o.ccacheOff && o.ccacheRemote) throw new TinyError('--no-ccache and --ccache-remote: a run with ccache off reads no remote either', 2, [], 'leave one of them out');
   if (!ccache && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: this build runs without ccache`);
+  else if (o.ccacheOff && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: --no-ccache`);
   const treeStore = await openTreeStore(o.cacheDir);
   const records = await openRecordStore(o.cacheDir);
   const [base, ...more] = await resolveBases(queue, treeStore, o.cacheDir, {
@@ -120,7 +124,8 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     runtime,
     image,
     ccache,
-    ...(ccache && (o.ccacheRemote ?? config.ccache?.remote) ? { ccacheRemote: (o.ccacheRemote ?? config.ccache?.remote)! } : {}),
+    ...(ccache && o.ccacheOff ? { ccacheOff: true } : {}),
+    ...(ccache && !o.ccacheOff && (o.ccacheRemote ?? config.ccache?.remote) ? { ccacheRemote: (o.ccacheRemote ?? config.ccache?.remote)! } : {}),
     jobs: o.jobs ?? availableParallelism(),
     lanes: o.lanes ?? defaultLanes(runtime),
     toolVersion: TOOL_VERSION,

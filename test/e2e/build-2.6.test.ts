@@ -3,13 +3,14 @@
 // gcc-12-i386 podman container with the compat series (queue/queue.yaml, guard +compat-gcc12,
 // which both configurations take as part of their base). allnoconfig's base, built in two
 // fresh cache directories, gives the same vmlinux and bzImage, byte for byte, and a third
-// cache that starts with the second's ccache compiles nothing itself; webserver's
+// cache that starts with the second's ccache compiles nothing itself, and a fourth with ccache
+// off (--no-ccache) gives the same key and bytes and leaves its ccache empty; webserver's
 // base and queue point (in the run's shared cache, where boot-2.6 built the queue point) have
 // the same size: the queue with every option at its default is a no-op. Two lanes give the
 // bytes one lane gives, the second lane starting from a copy of the first build.
 
 import { existsSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -51,9 +52,9 @@ if (skipWhy) {
   describe('tiny build on Linux 2.6.9 with the compat series (podman, gcc-12-i386)', () => {
     const caches: string[] = [];
     const timings: string[] = [];
-    const build = async (config: string, cache: string, only: string) => {
+    const build = async (config: string, cache: string, only: string, extra: string[] = []) => {
       const t0 = Date.now();
-      const r = await tiny(['build', '--config', config, '--tree', resolve(TREE!), '--only', only, '--json'], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
+      const r = await tiny(['build', '--config', config, '--tree', resolve(TREE!), '--only', only, '--json', ...extra], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
       timings.push(`${config} in ${cache}: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
       expect(r.code, r.stderr.slice(-4000)).toBe(0);
       return expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[]; runtime: string; hermetic: boolean };
@@ -119,6 +120,25 @@ if (skipWhy) {
         // (compat-kconfig-notimestamp). Kbuild's few objects without it are hits either way.
         expect(stats.hits, JSON.stringify(stats)).toBeGreaterThanOrEqual(Math.floor(stats.calls * 0.95));
         expect(stats.calls).toBeGreaterThan(100);
+      },
+      SLOW,
+    );
+
+    it(
+      'allnoconfig with --no-ccache in a fourth cache: built again with ccache off, the same key and bytes, nothing in its ccache',
+      async () => {
+        const fourth = await mkdtemp(join(tmpdir(), 'tiny-e2e-build26d-'));
+        caches.push(fourth);
+        const j = await build('allnoconfig', fourth, 'base', ['--no-ccache']);
+        const base = j.toggles.find((t) => t.toggle === 'base')!;
+        expect(base.status).toBe('built');
+        expect(base.key).toBe(first!.key);
+        expect(base.sha256.vmlinux).toBe(first!.sha256.vmlinux);
+        expect(base.sha256.bzImage).toBe(first!.sha256.bzImage);
+        const [record] = await listRecords(await openRecordStore(fourth), { config: 'allnoconfig' });
+        expect(record!.ccache).toBeUndefined();
+        const left = (await readdir(join(fourth, 'ccache'), { recursive: true, withFileTypes: true }).catch(() => [])).filter((e) => e.isFile());
+        expect(left.map((e) => e.name)).toEqual([]);
       },
       SLOW,
     );

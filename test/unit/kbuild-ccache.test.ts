@@ -63,7 +63,16 @@ describe('the ccache settings of a build', () => {
     expect(ccacheContainer({ ccache: false, remote: 'redis://x:1', image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({ env: {}, network: 'none', probeWrapper: false });
   });
 
-  it("the probe wrapper runs Kbuild's cc-option probes (-o /dev/null) directly and hands every other command to ccache", async () => {
+  it('--no-ccache: CCACHE_DISABLE and the wrapper on PATH, no stats log, no lookup mode, no remote, no network', () => {
+    expect(ccacheContainer({ ccache: true, off: true, image: IMAGE, hermetic: true, cacheDir: '/c' })).toEqual({
+      env: { CCACHE_DISABLE: '1', PATH: `/tiny/build/.tiny-bin:${DEFAULT_PATH}` },
+      network: 'none',
+      probeWrapper: true,
+    });
+    expect(ccacheContainer({ ccache: true, off: true, image: IMAGE, hermetic: false, cacheDir: '/c' })).toEqual({ env: { CCACHE_DISABLE: '1' }, network: 'none', probeWrapper: false });
+  });
+
+  it("the probe wrapper runs Kbuild's cc-option probes (-o /dev/null) directly, every command when ccache is off, and hands every other command to ccache", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'tiny-probe-wrapper-'));
     try {
       // A stand-in ccache on the PATH the wrapper sets would be the real one; here the wrapper's
@@ -72,11 +81,14 @@ describe('the ccache settings of a build', () => {
       await writeFile(fake, '#!/bin/sh\necho "ccache $*"\n', { mode: 0o755 });
       const wrapper = join(dir, 'wrapper');
       await writeFile(wrapper, PROBE_WRAPPER.replace('exec ccache "$@"', `exec ${fake} "$@"`), { mode: 0o755 });
-      const run = (...args: string[]) => execFileSync(wrapper, args, { encoding: 'utf8' }).trim();
+      const run = (...args: string[]) => execFileSync(wrapper, args, { encoding: 'utf8', env: { ...process.env, CCACHE_DISABLE: '' } }).trim();
       expect(run('echo', 'probe', '-S', '-o', '/dev/null', '-xc', '/dev/null')).toBe('probe -S -o /dev/null -xc /dev/null');
       expect(run('i686-linux-gnu-gcc', '-c', '-o', 'fs/inode.o', 'fs/inode.c')).toBe('ccache i686-linux-gnu-gcc -c -o fs/inode.o fs/inode.c');
       // An output merely named like /dev/null's tail is a real output: ccache.
       expect(run('gcc', '-c', '-o', '/dev/nullx.o', 'a.c')).toBe('ccache gcc -c -o /dev/nullx.o a.c');
+      // ccache off for the run (--no-ccache): the compiler itself, without ccache's exec.
+      const off = execFileSync(wrapper, ['echo', '-c', '-o', 'fs/inode.o', 'fs/inode.c'], { encoding: 'utf8', env: { ...process.env, CCACHE_DISABLE: '1' } }).trim();
+      expect(off).toBe('-c -o fs/inode.o fs/inode.c');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
