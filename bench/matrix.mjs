@@ -23,8 +23,8 @@
 // runs --repeat N times (default 3); min and median are printed, with the load average before
 // and after each leg. The legs alternate: odd repeats run tiny, tiny-nocc, loop, loop+cc, even
 // repeats the other way round (with the first repeat's trees and .configs), so a load that rises
-// or falls during a run does not always favour the same leg. The machine may be shared: compare ratios from one run, never
-// absolute times across runs.
+// or falls during a run does not always favour the same leg. The machine may be shared: compare
+// ratios from one run, never absolute times across runs.
 //
 // Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K] [--record results/bench-matrix.json]
 // (after `npx tsc -p tsconfig.json`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)

@@ -32,8 +32,8 @@
 //                           build input), so the records and keys are those of a build with the
 //                           cache, and a lane's .cmd files do not change (Kbuild would rebuild
 //                           every object for a changed command line). For a cache thrown away
-//                           after the run: filling an empty ccache costs a cold build about a
-//                           fifth of its time (docs/speed.md), and nothing would read it.
+//                           after the run: filling an empty ccache makes a cold build about a
+//                           fifth slower (docs/speed.md), and nothing would read it.
 //   PATH                    containers: /tiny/build/.tiny-bin first, where PROBE_WRAPPER stands
 //                           in for `ccache` (CC stays "ccache <gcc>", a build input): Kbuild's
 //                           compiler probes (cc-option: `-S -o /dev/null -xc /dev/null`, 10-16
