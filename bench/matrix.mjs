@@ -218,17 +218,20 @@ try {
     console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}${cpuNote(loopCpu)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
   };
 
-  // tiny --no-ccache, cold cache: the same work as the tiny leg but for ccache (like the loop).
-  const tinyNoCcache = (rep, dir) => {
+  /** A cold `tiny build` of one leg (fresh cache): timed, its CPU counted, failures fatal. */
+  const coldTiny = (rep, leg, label, args, cache) => {
     const l0 = load();
-    const off = tiny([...tinyArgs, '--no-ccache'], join(dir, 'cache-nocc'));
-    const failed = off.json.toggles.filter((t) => t.status === 'failed');
-    if (failed.length) throw new Error(`toggles failed (--no-ccache): ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
-    legs.tinynocc.push(off.s);
-    if (off.cpu !== undefined) cpu.tinynocc.push(off.cpu);
-    loads.push(['tiny-nocc', rep, l0, load()]);
-    console.log(`[${rep}/${REPEAT}] tiny build --no-ccache, cold cache: ${fmt(off.s)}${cpuNote(off.cpu)}  (load ${l0} -> ${load()})`);
+    const run = tiny(args, cache);
+    const failed = run.json.toggles.filter((t) => t.status === 'failed');
+    if (failed.length) throw new Error(`${label}: toggles failed: ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
+    legs[leg].push(run.s);
+    if (run.cpu !== undefined) cpu[leg].push(run.cpu);
+    loads.push([leg, rep, l0, load()]);
+    console.log(`[${rep}/${REPEAT}] ${label}: ${fmt(run.s)}${cpuNote(run.cpu)}  (load ${l0} -> ${load()})`);
+    return run;
   };
+  // tiny --no-ccache: the same work as the tiny leg but for ccache (like the loop).
+  const tinyNoCcache = (rep, dir) => coldTiny(rep, 'tinynocc', 'tiny build --no-ccache, cold cache', [...tinyArgs, '--no-ccache'], join(dir, 'cache-nocc'));
 
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);
@@ -241,21 +244,13 @@ try {
       tinyNoCcache(rep, dir);
     }
 
-    // tiny, cold cache.
-    let l0 = load();
-    const cold = tiny(tinyArgs, cache);
+    const cold = coldTiny(rep, 'tiny', 'tiny build, cold cache', tinyArgs, cache);
     const toggles = cold.json.toggles;
-    const failed = toggles.filter((t) => t.status === 'failed');
-    if (failed.length) throw new Error(`toggles failed: ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
-    legs.tiny.push(cold.s);
-    if (cold.cpu !== undefined) cpu.tiny.push(cold.cpu);
-    loads.push(['tiny', rep, l0, load()]);
     lastTiny = cold.json;
     const logs = join(cache, 'logs', 'bench-webserver');
     lastTinyCompiled = new Map(toggles.map((t) => [t.toggle, compiledIn(join(logs, `${t.toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`))]));
     lastTinyWall = cold.s;
     writeFileSync(join(dir, 'tiny-cold.json'), JSON.stringify(cold.json, null, 2));
-    console.log(`[${rep}/${REPEAT}] tiny build, cold cache: ${fmt(cold.s)}${cpuNote(cold.cpu)}  (load ${l0} -> ${load()})`);
 
     given ??= await buildsOf(cache, toggles);
     distinct = given.builds.length;
@@ -266,7 +261,7 @@ try {
     }
 
     // Cached re-run.
-    l0 = load();
+    let l0 = load();
     const again = tiny(tinyArgs, cache);
     if (!again.json.toggles.every((t) => t.status === 'cached')) throw new Error('the second tiny build did not serve every toggle from the store');
     legs.cached.push(again.s);

@@ -136,13 +136,13 @@ export function ccacheContainer(s: { ccache: boolean; off?: boolean; remote?: st
   probeWrapper: boolean;
 } {
   if (!s.ccache) return { env: {}, network: 'none', probeWrapper: false };
-  if (s.off) return { env: { ...CCACHE_OFF, ...(s.hermetic ? { PATH: PROBE_WRAPPER_PATH } : {}) }, network: 'none', probeWrapper: s.hermetic };
+  const remote = s.off ? undefined : s.remote;
   return {
     env: {
-      ...ccacheRunEnv({ ...(s.remote ? { remote: s.remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) }),
+      ...(s.off ? CCACHE_OFF : ccacheRunEnv({ ...(remote ? { remote } : {}), image: s.image, ...(s.hermetic ? {} : { baseDir: s.cacheDir }) })),
       ...(s.hermetic ? { PATH: PROBE_WRAPPER_PATH } : {}),
     },
-    network: s.remote && s.hermetic ? 'host' : 'none',
+    network: remote && s.hermetic ? 'host' : 'none',
     probeWrapper: s.hermetic,
   };
 }

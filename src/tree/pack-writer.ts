@@ -329,9 +329,6 @@ export class PackWriter {
 
   /** Called by an ObjectWriter as it ends. */
   closed(arena: Arena, entry: PackedEntry & { live: boolean }): void {
-    // An object still open when the writer finished (an import that failed midway): its arena
-    // was given back unwritten, and so is it.
-    if (this.finished) return;
     const key = entry.oid.toString('latin1');
     if (this.seen.has(key)) entry.live = false;
     else this.seen.add(key);
