@@ -16,7 +16,7 @@ import { exportQuilt, importQuilt } from '../queue/quilt.js';
 import { renderBaseCheck, renderMatrix } from '../report/check.js';
 import { renderTable } from '../report/table.js';
 import { registerUpkeepCommands } from './queue-upkeep.js';
-import { buildSeries, materialize, openTreeStore } from '../tree/index.js';
+import { applySeriesInto, openTreeStore } from '../tree/index.js';
 import { cacheDir } from '../util/cache.js';
 import { EXIT, TinyError } from '../util/diagnostics.js';
 import { addBaseOptions, addFormatOptions, addQueueOption, collect, collectNames, outputFormat, queueDir, writeOut } from './options.js';
@@ -134,18 +134,19 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     if (violation) {
       throw new TinyError(`patch ${violation.patch.name} is refused on ${base.version}:\n  ${violation.lines.join('\n  ')}`, 1, [], violation.issues[0]!.hint);
     }
-    const result = await buildSeries(store, base.commit, selection.patches.map(seriesPatchOf), { stopOnFailure: true });
-    if (result.failure) {
+    const { series, failure, out } = await applySeriesInto(store, base.commit, selection.patches.map(seriesPatchOf), resolve(opts.out as string), {
+      force: Boolean(opts.force),
+      forceHint: 'tiny queue apply --force',
+    });
+    if (failure) {
       throw new TinyError(
-        `patch ${result.failure.name} does not apply on ${base.version}:\n  ${result.failure.hunks.join('\n  ') || result.failure.stderr.trim()}`,
+        `patch ${failure.name} does not apply on ${base.version}:\n  ${failure.hunks.join('\n  ') || failure.stderr.trim()}`,
         1,
         [],
         `run \`tiny queue check\` to see every patch's state; earlier patches applied fine`,
       );
     }
-    const top = result.commits.at(-1)?.commit ?? base.commit;
-    const out = await materialize(store, top, resolve(opts.out as string), { force: Boolean(opts.force), forceHint: 'tiny queue apply --force' });
-    process.stderr.write(`tiny: ${result.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n');
+    process.stderr.write(`tiny: ${series.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n');
     writeOut(out.path);
   });
 

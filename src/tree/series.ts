@@ -64,6 +64,12 @@ export interface SeriesOptions {
   stopOnFailure?: boolean;
   /** Apply every patch with `git apply` on a whole-tree index (the reference the fast path is tested against). */
   gitApplyOnly?: boolean;
+  /**
+   * Called once, with the commit the work starts from, when the memo does not know a patch: the
+   * series has real work to do (a caller overlaps a checkout with it). Not called when every
+   * patch is known.
+   */
+  onMiss?: (from: string) => void;
 }
 
 type SeriesRecord = { commit: string; tree: string; fuzz: 0 | 1 | 2 } | { failed: { stderr: string; hunks: string[] } };
@@ -161,6 +167,7 @@ async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[
   const commits: SeriesCommit[] = [];
   const failures: SeriesFailure[] = [];
   const unverified: string[] = []; // memo hits not yet checked to exist
+  let missed = false;
   const verify = async () => {
     if (!unverified.length) return true;
     const ok = await objectsExist(store, unverified);
@@ -208,6 +215,10 @@ async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[
           continue;
         }
         if (!(await verify())) return undefined;
+        if (!missed) {
+          missed = true;
+          opts.onMiss?.(parent.commit);
+        }
       }
       const patch = parsed[i];
       if (patch) {

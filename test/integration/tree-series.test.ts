@@ -137,6 +137,21 @@ describe('buildSeries', () => {
     expect(goOn.failure?.name).toBe('broken.patch');
   });
 
+  it('says once where its real work starts (onMiss), and not at all when the memo knows every patch', async () => {
+    const other = await openTreeStore(join(work, 'cache-miss'));
+    const base3 = (await importBase(other, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+    const misses: string[] = [];
+    const onMiss = (from: string) => misses.push(from);
+    const first = await buildSeries(other, base3, series.slice(0, 2), { onMiss });
+    expect(misses).toEqual([base3]);
+    misses.length = 0;
+    await buildSeries(other, base3, series.slice(0, 2), { onMiss });
+    expect(misses).toEqual([]);
+    // Two patches known, the third not: the work starts from the second's commit.
+    await buildSeries(other, base3, series.slice(0, 3), { onMiss });
+    expect(misses).toEqual([first.commits[1]!.commit]);
+  });
+
   it('accepts a base given as a tag', async () => {
     const r = await buildSeries(store, 'refs/tags/base/2.6.9', [series[0]!]);
     expect(r.commits[0]!.cached).toBe(true);
