@@ -38,7 +38,9 @@ export function sha256(data: string | Buffer): string {
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const h = createHash('sha256');
-    createReadStream(path)
+    // 1 MB reads: with the default 64 KB, a 140 MB tarball took 0.2-0.3 s against 0.1 s, most
+    // of it waiting between reads (it is on the path of every cold import).
+    createReadStream(path, { highWaterMark: 1 << 20 })
       .on('data', (b) => h.update(b))
       .on('error', reject)
       .on('end', () => resolve(h.digest('hex')));
