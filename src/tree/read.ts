@@ -43,11 +43,32 @@ export async function readFiles(store: TreeStore, commit: string, paths: string[
   return out;
 }
 
+const FULL_ID = /^[0-9a-f]{40}$/;
+/**
+ * What full object ids peel to, per repository: an object never changes and the store removes
+ * none, so one `git rev-parse` per id and process is enough. A cold bench-matrix run asked 69
+ * times, mostly the same few commits: a spawn each, 2-5 ms of node's main thread.
+ */
+const peeled = new Map<string, string>();
+
+/** `rev` peeled to a commit or a tree (`git rev-parse --verify rev^{kind}`); undefined when it is none. */
+export async function peel(store: TreeStore, rev: string, kind: 'commit' | 'tree'): Promise<string | undefined> {
+  const key = FULL_ID.test(rev) ? `${store.gitDir}\0${rev}^{${kind}}` : undefined;
+  const known = key === undefined ? undefined : peeled.get(key);
+  if (known) return known;
+  const r = await git(store.gitDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{${kind}}`], { allowFail: true });
+  // An absence is not remembered: the object may be added later in the run.
+  if (r.code !== 0) return undefined;
+  const id = r.stdout.trim();
+  if (key) peeled.set(key, id);
+  return id;
+}
+
 /** The tree hash of a commit, tag or tree. */
 export async function treeHashOf(store: TreeStore, rev: string): Promise<string> {
-  const r = await git(store.gitDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{tree}`], { allowFail: true });
-  if (r.code !== 0) throw new TinyError(`${rev} is not a commit or tree in the tree store ${store.gitDir}`, 2);
-  return r.stdout.trim();
+  const tree = await peel(store, rev, 'tree');
+  if (tree === undefined) throw new TinyError(`${rev} is not a commit or tree in the tree store ${store.gitDir}`, 2);
+  return tree;
 }
 
 /**

@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import { bytesOf } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { ChainFiles, CommitChain, parseForChain } from './chain.js';
-import { treeHashOf } from './read.js';
+import { peel, treeHashOf } from './read.js';
 import { git, identityEnv, TINY_IDENT, FIXED_DATE } from './git.js';
 import { objectsExist, readRecord, scratchPath, writeRecord, type TreeStore } from './store.js';
 
@@ -159,9 +159,8 @@ export async function buildSeries(store: TreeStore, baseCommit: string, patches:
 
 async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[], opts: SeriesOptions, useMemo: boolean): Promise<SeriesResult | undefined> {
   const stop = opts.stopOnFailure ?? true;
-  const base = await git(store.gitDir, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${baseCommit}^{commit}`], { allowFail: true });
-  if (base.code !== 0) throw new TinyError(`${baseCommit} is not a commit of the tree store ${store.gitDir}`, 2);
-  const baseId = base.stdout.trim();
+  const baseId = await peel(store, baseCommit, 'commit');
+  if (baseId === undefined) throw new TinyError(`${baseCommit} is not a commit of the tree store ${store.gitDir}`, 2);
   const baseTree = await treeHashOf(store, baseId);
   let parent = { commit: baseId, tree: baseTree };
   const commits: SeriesCommit[] = [];

@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, materialize, openTreeStore, treeHashOf, worktreeFor, worktreeState, type TreeStore } from '../../src/tree/index.js';
 import { KCONFIG_SPARSE, readByKconfig } from '../../src/matrix/memo.js';
+import { peel } from '../../src/tree/read.js';
 import { git, gitIn } from '../../src/tree/git.js';
 import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
 import { expectTinyError } from '../helpers/errors.js';
@@ -215,3 +216,26 @@ async function filesIn(dir: string): Promise<string[]> {
   await walk(dir);
   return out.sort();
 }
+
+describe('peel', () => {
+  it('asks git once per full id: the answer is remembered; a ref, a short id or an absent object is asked every time', async () => {
+    const moved = await openTreeStore(join(work, 'cache-peel'));
+    const id = (await importBase(moved, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+    const tree = await peel(moved, id, 'tree');
+    expect(await peel(moved, id, 'commit')).toBe(id);
+    const absent = 'f'.repeat(40);
+    expect(await peel(moved, absent, 'commit')).toBeUndefined();
+    // The repository gone: what was asked before is still known; nothing else is.
+    await rename(moved.gitDir, `${moved.gitDir}.away`);
+    try {
+      expect(await peel(moved, id, 'commit')).toBe(id);
+      expect(await peel(moved, id, 'tree')).toBe(tree);
+      expect(await peel(moved, id.slice(0, 12), 'commit')).toBeUndefined();
+      expect(await peel(moved, 'refs/tags/base/2.6.9', 'commit')).toBeUndefined();
+    } finally {
+      await rename(`${moved.gitDir}.away`, moved.gitDir);
+    }
+    expect(await peel(moved, id.slice(0, 12), 'commit')).toBe(id);
+    expect(await peel(moved, absent, 'commit')).toBeUndefined();
+  });
+});
