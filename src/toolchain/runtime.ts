@@ -606,7 +606,17 @@ class EngineSession implements ContainerSession {
 
   private async runOne(spec: RunSpec): Promise<RunOutcome> {
     const t0 = Date.now();
-    if (this.started && (await this.mountIdentity()) !== this.identity) await this.close();
+    // A start under way (RunOptions: a lane's container started ahead of its first command) has
+    // not read the mounts' identity yet: compare once it is up.
+    if (
+      this.started &&
+      (await this.started.then(
+        () => true,
+        () => false,
+      )) &&
+      (await this.mountIdentity()) !== this.identity
+    )
+      await this.close();
     const child = await this.start();
     const ctl = this.ctl!;
     const id = `c${++this.seq}`;
@@ -697,6 +707,9 @@ class EngineSession implements ContainerSession {
     const started = this.started;
     this.started = undefined;
     const child = await started.catch(() => undefined);
+    // The closed container's exit must not clear a start begun after this close (start's `gone`
+    // compares the child).
+    if (this.child === child) this.child = undefined;
     await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
     child?.stdin?.end();
     removeAtExit(this.spec.name, undefined);

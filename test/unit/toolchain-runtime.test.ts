@@ -368,6 +368,20 @@ esac
     }
   });
 
+  it('a command sent while the container opened ahead of it is still starting runs in that container: one start', async () => {
+    const { s, run, engineCalls } = await sessionOf();
+    try {
+      const opening = s.open();
+      const r = await run({ cmd: ['sh', '-c', 'echo here'] });
+      await opening;
+      expect(r).toMatchObject({ code: 0, output: 'here\n' });
+      expect(s.starts.count).toBe(1);
+      expect((await engineCalls()).filter((c) => c.startsWith('run '))).toHaveLength(1);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a replaced mount directory (a worktree made anew) gets a new container: the old one still sees the deleted directory', async () => {
     const { dir, s, run } = await sessionOf();
     try {
