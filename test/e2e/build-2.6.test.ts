@@ -9,7 +9,7 @@
 // the same size: the queue with every option at its default is a no-op. Two lanes give the
 // bytes one lane gives, the second lane starting from a copy of the first build.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -183,6 +183,10 @@ if (skipWhy) {
           const r = await tiny([...bench, '--lanes', String(lanes)], { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
           timings.push(`bench-webserver (${only}) in ${lanes} lane(s): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
           expect(r.code, r.stderr.slice(-4000)).toBe(0);
+          // The seeded lane's index refresh, run beside its builds, finished before the run did.
+          expect(r.stderr).not.toContain('index.lock');
+          const admins = join(cache, 'trees.git', 'worktrees');
+          expect(readdirSync(admins).filter((w) => existsSync(join(admins, w, 'index.lock')))).toEqual([]);
           return { cache, json: expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[] } };
         };
         const one = await buildIn(1);
