@@ -606,17 +606,15 @@ class EngineSession implements ContainerSession {
 
   private async runOne(spec: RunSpec): Promise<RunOutcome> {
     const t0 = Date.now();
-    // A start under way (RunOptions: a lane's container started ahead of its first command) has
-    // not read the mounts' identity yet: compare once it is up.
-    if (
-      this.started &&
-      (await this.started.then(
-        () => true,
-        () => false,
-      )) &&
-      (await this.mountIdentity()) !== this.identity
-    )
-      await this.close();
+    // A start under way (a lane's container started ahead of its first command) has not read
+    // the mounts' identity yet: compare once it is up.
+    const up = this.started
+      ? await this.started.then(
+          () => true,
+          () => false,
+        )
+      : false;
+    if (up && (await this.mountIdentity()) !== this.identity) await this.close();
     const child = await this.start();
     const ctl = this.ctl!;
     const id = `c${++this.seq}`;
