@@ -27,7 +27,14 @@ import { recordKey } from './key.js';
 import { recordFromJson, recordToJson, RECORD_SCHEMA_VERSION } from './record-format.js';
 import { RECORD_SCHEMA, type ArtifactName, type BuildRecord, type BuildRecordDraft, type StoredArtifact } from './types.js';
 
-const gzip = promisify(gzipCb);
+const gzipAsync = promisify(gzipCb);
+/**
+ * How hard a record's files are compressed. A record is written while its lane waits, and
+ * level 6 runs at ~50 MB/s: a 33 MB ELF took 0.68 s against 0.29 s at level 1, for 38% of its
+ * size against 41% (a debug-info 6.x vmlinux of 250 MB: ~5 s against ~2 s a toggle).
+ */
+const RECORD_GZIP_LEVEL = 1;
+const gzip = (data: Buffer) => gzipAsync(data, { level: RECORD_GZIP_LEVEL });
 const gunzip = promisify(gunzipCb);
 
 export interface RecordStore {
@@ -163,7 +170,7 @@ async function copyHashed(src: string, dst: string, compress: boolean): Promise<
     },
   });
   const out = createWriteStream(dst, { flags: 'wx' });
-  if (compress) await pipeline(createReadStream(src), tap, createGzip({ level: 6 }), out);
+  if (compress) await pipeline(createReadStream(src), tap, createGzip({ level: RECORD_GZIP_LEVEL }), out);
   else await pipeline(createReadStream(src), tap, out);
   await fsyncPath(dst, 'r+');
   return { sha256: h.digest('hex'), bytes };
