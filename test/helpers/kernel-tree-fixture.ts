@@ -3,6 +3,7 @@
 import { chmod, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { importBase, openTreeStore, type TreeStore } from '../../src/tree/index.js';
 import { run } from '../../src/util/exec.js';
 
 export async function tempDir(prefix = 'tiny-test-'): Promise<string> {
@@ -43,6 +44,15 @@ export async function writeFakeKernel(dir: string, version = { v: 2, p: 6, s: 9,
   await chmod(join(dir, 'scripts/mkversion'), 0o755);
   await symlink('../include/linux/kernel.h', join(dir, 'init/kernel.h'));
   await mkdir(join(dir, 'empty-dir'), { recursive: true });
+}
+
+/** A fake kernel at <work>/linux, imported into a fresh tree store at <work>/cache (work: a new temp dir). */
+export async function importedFakeKernel(): Promise<{ work: string; store: TreeStore; base: string }> {
+  const work = await tempDir();
+  await writeFakeKernel(join(work, 'linux'));
+  const store = await openTreeStore(join(work, 'cache'));
+  const base = (await importBase(store, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+  return { work, store, base };
 }
 
 export type TarFormat = 'tar' | 'tar.gz' | 'tgz' | 'tar.bz2' | 'tar.xz';

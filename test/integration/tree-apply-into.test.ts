@@ -5,9 +5,9 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applySeriesInto, importBase, materialize, openTreeStore, worktreeState, type SeriesPatch, type TreeStore } from '../../src/tree/index.js';
+import { applySeriesInto, materialize, worktreeState, type SeriesPatch, type TreeStore } from '../../src/tree/index.js';
 import { git, gitIn } from '../../src/tree/git.js';
-import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+import { importedFakeKernel, removeDir } from '../helpers/kernel-tree-fixture.js';
 
 let work: string;
 let store: TreeStore;
@@ -23,10 +23,7 @@ const NEW_FILE: SeriesPatch = { name: 'new-file.patch', text: ['--- /dev/null', 
 const BROKEN: SeriesPatch = { name: 'broken.patch', text: ['--- a/kernel/sched.c', '+++ b/kernel/sched.c', '@@ -1 +1 @@', '-not in the tree', '+x', ''].join('\n'), strip: 1, reverse: false };
 
 beforeAll(async () => {
-  work = await tempDir();
-  await writeFakeKernel(join(work, 'linux'));
-  store = await openTreeStore(join(work, 'cache'));
-  base = (await importBase(store, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+  ({ work, store, base } = await importedFakeKernel());
 });
 afterAll(() => removeDir(work));
 

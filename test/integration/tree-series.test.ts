@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, openTreeStore, readFiles, type SeriesPatch, type TreeStore } from '../../src/tree/index.js';
 import { run } from '../../src/util/exec.js';
-import { MAIN_C, removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+import { importedFakeKernel, MAIN_C, removeDir } from '../helpers/kernel-tree-fixture.js';
 
 let work: string;
 let store: TreeStore;
@@ -30,10 +30,7 @@ function mainPatch(at: number, replacement: string, ctx: Record<number, string> 
 const NEW_FILE = ['--- /dev/null', '+++ b/kernel/tiny.c', '@@ -0,0 +1,2 @@', '+/* tiny */', '+int tiny = 1;', ''].join('\n');
 
 beforeAll(async () => {
-  work = await tempDir();
-  await writeFakeKernel(join(work, 'linux'));
-  store = await openTreeStore(join(work, 'cache'));
-  base = (await importBase(store, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+  ({ work, store, base } = await importedFakeKernel());
 });
 afterAll(() => removeDir(work));
 

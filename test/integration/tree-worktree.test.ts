@@ -6,7 +6,7 @@ import { buildSeries, importBase, materialize, openTreeStore, treeHashOf, worktr
 import { KCONFIG_SPARSE, readByKconfig } from '../../src/matrix/memo.js';
 import { peel } from '../../src/tree/read.js';
 import { git, gitIn } from '../../src/tree/git.js';
-import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
+import { importedFakeKernel, removeDir } from '../helpers/kernel-tree-fixture.js';
 import { expectTinyError } from '../helpers/errors.js';
 import { acquireLock } from '../../src/util/lock.js';
 
@@ -18,10 +18,7 @@ let patched: string;
 const PATCH = ['--- a/kernel/sched.c', '+++ b/kernel/sched.c', '@@ -1 +1 @@', '-void schedule(void) {}', '+void schedule(void) { /* tiny */ }', ''].join('\n');
 
 beforeAll(async () => {
-  work = await tempDir();
-  await writeFakeKernel(join(work, 'linux'));
-  store = await openTreeStore(join(work, 'cache'));
-  base = (await importBase(store, { kind: 'dir', path: join(work, 'linux') }, {})).commit;
+  ({ work, store, base } = await importedFakeKernel());
   const r = await buildSeries(store, base, [{ name: 'sched.patch', text: PATCH, strip: 1, reverse: false }]);
   patched = r.commits[0]!.commit;
 });
