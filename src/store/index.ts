@@ -17,6 +17,7 @@ export {
   inspectRecord,
   corruptRecordError,
   save,
+  stageArtifacts,
   listRecords,
   keysWithPrefix,
   gcTempDirs,
@@ -28,6 +29,7 @@ export {
   type SaveArtifacts,
   type SaveOptions,
   type SaveResult,
+  type StagedArtifacts,
   type RecordState,
   type RecordFilter,
 } from './records.js';

@@ -10,8 +10,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip, gunzip as gunzipCb, gzip as gzipCb } from 'node:zlib';
@@ -121,6 +121,8 @@ export interface SaveArtifacts {
   symbols: readonly SymbolEntry[];
   /** The build log. */
   log?: string;
+  /** Artifacts left out before the save (stageArtifacts: an over-cap vmlinux), and why. */
+  skipped?: Partial<Record<ArtifactName, string>>;
 }
 
 export interface SaveOptions {
@@ -183,10 +185,57 @@ function symbolsJson(symbols: readonly SymbolEntry[]): string {
 
 const tempName = (prefix: string) => `${prefix}.${process.pid}.${randomBytes(6).toString('hex')}`;
 
+/** Why a vmlinux is not kept (its size over the cap), or undefined when it is. */
+async function overCap(vmlinux: string, maxBytes = DEFAULT_MAX_VMLINUX_BYTES): Promise<string | undefined> {
+  const st = await stat(vmlinux).catch(() => undefined);
+  return st && st.size > maxBytes ? `${st.size} bytes, over the ${maxBytes}-byte cap` : undefined;
+}
+
+/** Files a record will keep, copied aside (stageArtifacts), and how to remove the copies. */
+export interface StagedArtifacts {
+  artifacts: SaveArtifacts;
+  discard(): Promise<void>;
+}
+
+/**
+ * Copy the files a record keeps from a build directory into the store's temp area, so that the
+ * record can be written (compressed, hashed, synced) after the directory has moved on: a build
+ * lane's next make starts while the last one's record is saved. The log and the symbols are not
+ * in the build directory and stay where they are; an over-cap vmlinux is not copied (the record
+ * says why). A killed run's copies go with its other temp dirs (gcTempDirs).
+ */
+export async function stageArtifacts(store: RecordStore, a: SaveArtifacts, opts: Pick<SaveOptions, 'maxVmlinuxBytes'> = {}): Promise<StagedArtifacts> {
+  await mkdir(store.tmp, { recursive: true });
+  const dir = join(store.tmp, tempName('staged'));
+  await mkdir(dir);
+  const discard = () => rm(dir, { recursive: true, force: true });
+  try {
+    const aside = async (src: string, name: string) => {
+      const to = join(dir, name);
+      await mkdir(dirname(to), { recursive: true });
+      await copyFile(src, to);
+      return to;
+    };
+    const over = a.vmlinux ? await overCap(a.vmlinux, opts.maxVmlinuxBytes) : undefined;
+    const staged: SaveArtifacts = {
+      ...a,
+      ...(a.vmlinux ? (over ? { vmlinux: undefined, skipped: { ...a.skipped, vmlinux: over } } : { vmlinux: await aside(a.vmlinux, 'vmlinux') }) : {}),
+      // In a directory of its own: its file name is the record's imageName, whatever it is.
+      ...(a.image ? { image: await aside(a.image, join('image', basename(a.image))) } : {}),
+      config: await aside(a.config, 'config'),
+      ...(a.systemMap ? { systemMap: await aside(a.systemMap, 'System.map') } : {}),
+    };
+    return { artifacts: staged, discard };
+  } catch (e) {
+    await discard();
+    throw withPath(e, dir, await bytesOf(a));
+  }
+}
+
 /** Write every file of the record into `dir` (a fresh temp dir). */
 async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string, a: SaveArtifacts, opts: SaveOptions): Promise<BuildRecord> {
   const artifacts: Partial<Record<ArtifactName, StoredArtifact>> = {};
-  const skipped: Partial<Record<ArtifactName, string>> = {};
+  const skipped: Partial<Record<ArtifactName, string>> = { ...a.skipped };
   const measured = draft.measurement?.sha256 ?? {};
   const imageName = a.image ? basename(a.image) : undefined;
 
@@ -201,9 +250,8 @@ async function writeRecordDir(dir: string, draft: BuildRecordDraft, key: string,
   };
 
   if (a.vmlinux) {
-    const max = opts.maxVmlinuxBytes ?? DEFAULT_MAX_VMLINUX_BYTES;
-    const st = await stat(a.vmlinux).catch(() => undefined);
-    if (st && st.size > max) skipped.vmlinux = `${st.size} bytes, over the ${max}-byte cap`;
+    const over = await overCap(a.vmlinux, opts.maxVmlinuxBytes);
+    if (over) skipped.vmlinux = over;
     else await keep('vmlinux', a.vmlinux, 'vmlinux.gz', true, 'vmlinux');
   }
   if (a.image && imageName) {

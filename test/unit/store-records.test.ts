@@ -22,6 +22,7 @@ import {
   recordDir,
   recordKey,
   save,
+  stageArtifacts,
   withBuildLock,
   writeRunIndex,
   buildLockPath,
@@ -185,6 +186,38 @@ describe('save and lookup', () => {
     const r = await save(store, draft(), artifacts());
     await writeFile(join(r.dir, 'config'), 'tampered');
     await expect(readArtifact(store, r.record, 'config')).rejects.toThrow(/corrupt/);
+  });
+});
+
+describe('stageArtifacts: a record written after its build directory moved on', () => {
+  it('saves the files as they were when staged, whatever the build directory does next, and leaves no copy', async () => {
+    const staged = await stageArtifacts(store, artifacts());
+    expect(await tmpEntries()).toEqual([expect.stringMatching(new RegExp(`^staged\\.${process.pid}\\.[0-9a-f]+$`))]);
+    // The lane's next make: a new vmlinux, image and .config; System.map gone.
+    await writeFile(join(build, 'vmlinux'), 'the next build');
+    await writeFile(join(build, 'arch/i386/boot/bzImage'), 'the next image');
+    await writeFile(join(build, '.config'), 'CONFIG_NEXT=y\n');
+    await rm(join(build, 'System.map'));
+    const r = await save(store, draft(), staged.artifacts).finally(() => staged.discard());
+    expect(r.record.imageName).toBe('bzImage');
+    expect(await readArtifact(store, r.record, 'vmlinux')).toEqual(VMLINUX);
+    expect(await readArtifact(store, r.record, 'image')).toEqual(BZIMAGE);
+    expect((await readArtifact(store, r.record, 'config'))?.toString()).toBe(CONFIG);
+    expect((await readArtifact(store, r.record, 'System.map'))?.toString()).toBe(SYSMAP);
+    expect(await tmpEntries()).toEqual([]);
+  });
+
+  it('does not copy a vmlinux over the cap: the record says why, with its size', async () => {
+    const staged = await stageArtifacts(store, artifacts(), { maxVmlinuxBytes: 100 });
+    expect(staged.artifacts.vmlinux).toBeUndefined();
+    const r = await save(store, draft(), staged.artifacts, { maxVmlinuxBytes: 100 }).finally(() => staged.discard());
+    expect(r.record.artifacts.vmlinux).toBeUndefined();
+    expect(r.record.skipped?.vmlinux).toBe(`${VMLINUX.length} bytes, over the 100-byte cap`);
+  });
+
+  it('a file that cannot be read fails the staging and leaves nothing', async () => {
+    await expect(stageArtifacts(store, artifacts({ systemMap: join(build, 'no-such-map') }))).rejects.toThrow(/no-such-map/);
+    expect(await tmpEntries()).toEqual([]);
   });
 });
 
