@@ -17,7 +17,7 @@ import { measureBuild } from '../measure/measure.js';
 import type { Queue } from '../queue/types.js';
 import { corruptRecordError, inspectRecord, keysWithPrefix, readArtifact, type BuildRecord, type RecordStore } from '../store/index.js';
 import { createRuntime, detectRuntime, parseRuntimeName, type Runtime } from '../toolchain/runtime.js';
-import { baseCommit, buildSeries, materialize, type TreeStore } from '../tree/index.js';
+import { baseCommit, buildSeries, materialize, removeWorktree, type TreeStore } from '../tree/index.js';
 import { git } from '../tree/git.js';
 import { TinyError } from '../util/diagnostics.js';
 import { readStoredPatch } from './memo.js';
@@ -189,7 +189,7 @@ export async function rebuildRecord(record: BuildRecord, opts: RebuildOptions): 
     return { record, same: artifacts.every((a) => a.same), artifacts, buildDir: build, log: logFile, durationMs: Date.now() - started };
   } finally {
     if (!opts.keep) {
-      await git(opts.treeStore.gitDir, ['worktree', 'remove', '--force', src], { allowFail: true });
+      await removeWorktree(opts.treeStore, src);
       // The log stays (it is small) unless the rebuild matched.
       await rm(src, { recursive: true, force: true });
       await rm(build, { recursive: true, force: true });

@@ -34,7 +34,7 @@ import { pathsOf } from '../merge/state.js';
 import { parsePatch } from '../patch/parse.js';
 import { resolveBases } from '../pipeline/bases.js';
 import { FIXED_DATE, git, gitIn } from '../tree/git.js';
-import { buildSeries, materialize, readFiles, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
+import { buildSeries, materialize, readFiles, removeWorktree, worktreeFor, worktreeState, type TreeStore } from '../tree/index.js';
 import { bytesOf, displayText } from '../util/bytes.js';
 import { TinyError } from '../util/diagnostics.js';
 import { exists, writeFileAtomic } from '../util/fs.js';
@@ -316,7 +316,7 @@ export async function abortRebase(store: TreeStore, queueDir: string): Promise<R
 async function dropWorktree(store: TreeStore, state: RebaseState): Promise<void> {
   if ((await worktreeState(store, state.worktree)) !== 'ours') return;
   if (state.ownWorktree) {
-    await git(store.gitDir, ['worktree', 'remove', '--force', state.worktree], { allowFail: true });
+    await removeWorktree(store, state.worktree);
   } else {
     // The user's --out directory: stop the cherry-pick, keep the directory.
     await gitIn(state.worktree, ['cherry-pick', '--abort'], { allowFail: true });

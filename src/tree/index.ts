@@ -16,7 +16,7 @@ export {
   type SeriesOptions,
 } from './series.js';
 export { applySeriesInto, type AppliedInto } from './apply-into.js';
-export { materialize, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
+export { materialize, removeWorktree, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
 export { readFiles, symlinksAmong, treeHashOf } from './read.js';
 export { hashTarball, treeOidOf, type HashedTree } from './hash.js';
 export { hashDirectory, UnusualDirectory } from './hash-dir.js';

@@ -26,6 +26,7 @@ import { lstat, mkdir, readdir, readFile, realpath, rm, writeFile } from 'node:f
 import { dirname, join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { ExecError } from '../util/exec.js';
+import { faultPoint } from '../util/fault.js';
 import { exists } from '../util/fs.js';
 import { notice } from '../util/notice.js';
 import { looksLikeNoSpace, noSpaceAt } from '../util/nospace.js';
@@ -124,9 +125,17 @@ export async function discardNewWorktree(store: TreeStore, dir: string, keepDir:
   const path = resolve(dir);
   await withLock(pathLock(store, path), async () => {
     if ((await worktreeState(store, path)) !== 'ours') return;
-    await withLock(worktreeListLock(store), () => git(store.gitDir, ['worktree', 'remove', '--force', path]));
+    await removeWorktree(store, path);
     if (keepDir) await mkdir(path, { recursive: true });
   });
+}
+
+/**
+ * `git worktree remove --force`, under the lock of the store's worktree list: git reads every
+ * worktree's admin directory, and fails on one that a `worktree add` is making meanwhile.
+ */
+export async function removeWorktree(store: TreeStore, path: string): Promise<void> {
+  await withLock(worktreeListLock(store), () => git(store.gitDir, ['worktree', 'remove', '--force', path], { allowFail: true }));
 }
 
 /** Admin directories of the store whose worktree is `path` (one left by a killed `worktree add` may have no .git file to point back). */
@@ -240,7 +249,11 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
       if (!st) await rm(path, { recursive: true, force: true });
       throw e;
     }
-    await git(store.gitDir, ['worktree', 'unlock', path]);
+    // What `git worktree unlock` does, without it: git reads every worktree's admin directory
+    // first, and fails on one that another materialize's `worktree add` is making meanwhile (its
+    // commondir not yet written).
+    faultPoint('worktree-made');
+    await rm(join(admin, 'locked'), { force: true });
     return { path, reused: false };
   });
 }
