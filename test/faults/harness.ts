@@ -11,7 +11,7 @@
 //                 while it is being added or moved to another commit
 //   compile       the toggle's build log shows the compiler running ("  CC ")
 //   measure       the progress line says "measuring"
-//   record write  tiny stops itself at its one fault point inside the record store's save (the
+//   record write  tiny stops itself at a fault point inside the record store's save (the
 //                 temp record directory half-written), TINY_FAULT_PHASE=record-write: too short
 //                 a moment on the fake kernel to hit from outside
 // The fault goes to the whole process group (tiny and the git, make or compiler it runs), as a
