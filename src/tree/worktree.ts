@@ -138,6 +138,26 @@ export async function removeWorktree(store: TreeStore, path: string): Promise<vo
   await withLock(worktreeListLock(store), () => git(store.gitDir, ['worktree', 'remove', '--force', path], { allowFail: true }));
 }
 
+/**
+ * Finish the admin directories of `worktree add`s killed half-way. git writes a new worktree's
+ * admin files one by one (locked, gitdir, commondir, HEAD); one left without its commondir
+ * makes every git command that lists the worktrees fail, `worktree add` among them, for any
+ * path. tiny's adds all run under the worktree list's lock, which the caller holds, so one seen
+ * now is no add under way. Its commondir is written: it is then a worktree still "initializing",
+ * which the next materialize of its path makes again (recoverWorktree).
+ */
+async function completeKilledAdds(store: TreeStore): Promise<void> {
+  const root = join(store.gitDir, 'worktrees');
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    const admin = join(root, name);
+    if ((await readFile(join(admin, 'commondir'), 'utf8').catch(() => '')).trim()) continue;
+    // tiny adds with --lock "initializing", written first: anything else is not tiny's.
+    if ((await readFile(join(admin, 'locked'), 'utf8').catch(() => '')).trim() !== 'initializing') continue;
+    await writeFile(join(admin, 'commondir'), '../..\n');
+    notice(`repaired ${admin}, left by a \`git worktree add\` killed half-way: its worktree is made again when next used`);
+  }
+}
+
 /** Admin directories of the store whose worktree is `path` (one left by a killed `worktree add` may have no .git file to point back). */
 async function adminDirsFor(store: TreeStore, path: string): Promise<string[]> {
   const root = join(store.gitDir, 'worktrees');
@@ -227,6 +247,7 @@ export async function materialize(store: TreeStore, commit: string, dir: string,
     // "initializing" until its files are all there, so a kill meanwhile leaves a worktree to
     // make again (above), never a half checkout taken for local changes.
     await withLock(worktreeListLock(store), async () => {
+      await completeKilledAdds(store);
       await git(store.gitDir, ['worktree', 'prune']);
       try {
         await git(store.gitDir, ['worktree', 'add', '--quiet', '--detach', '--no-checkout', '--lock', '--reason', 'initializing', path, id]);

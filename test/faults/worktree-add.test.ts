@@ -1,8 +1,10 @@
-// Another process's `git worktree add` in the same tree store, half done when tiny finishes a
-// worktree of its own: git writes the new admin directory's files one by one, and any git
-// command that lists the worktrees meanwhile (`git worktree unlock` did) fails on its empty
-// commondir. tiny, stopped at the moment it finishes a new worktree (TINY_FAULT_PHASE), meets
-// such a directory, and must go on.
+// A `git worktree add` half done in the same tree store: git writes the new admin directory's
+// files one by one, and any git command that lists the worktrees meanwhile (`git worktree
+// unlock`, `git worktree add`) fails on its empty commondir.
+// - Another add under way as tiny finishes a worktree of its own (tiny stopped right there,
+//   TINY_FAULT_PHASE=worktree-made): tiny must go on.
+// - An add killed half-way, its directory left: the next worktree tiny makes repairs it and
+//   says so; that worktree's own path is made again when next used.
 
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -42,5 +44,33 @@ describe('a worktree half added by another process', { timeout: 120_000 }, () =>
     const clean = join(work, 'clean');
     expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', clean], { env: { TINY_CACHE: join(work, 'cache-clean') } })).code).toBe(0);
     expect(await treeHash(out)).toBe(await treeHash(clean));
+  });
+
+  it("a `git worktree add` killed half-way (its commondir empty): the next apply repairs it, says so, and goes on; that worktree's path is made again when used", async () => {
+    const work = await scratch('tiny-wt-killed-');
+    dirs.push(work);
+    const env = { TINY_CACHE: join(work, 'cache') };
+    const first = join(work, 'first');
+    expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', first], { env })).code).toBe(0);
+    // Killed between git's gitdir and commondir: the worktree's .git file written, its admin half.
+    const killed = join(work, 'killed');
+    const admin = join(env.TINY_CACHE, 'trees.git', 'worktrees', 'killed');
+    await mkdir(admin, { recursive: true });
+    await mkdir(killed);
+    await writeFile(join(admin, 'locked'), 'initializing\n');
+    await writeFile(join(admin, 'gitdir'), `${join(killed, '.git')}\n`);
+    await writeFile(join(killed, '.git'), `gitdir: ${admin}\n`);
+    await writeFile(join(admin, 'commondir'), '');
+
+    const second = join(work, 'second');
+    const r = await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', second], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`tiny: repaired ${admin}, left by a \`git worktree add\` killed half-way: its worktree is made again when next used`);
+    expect(await treeHash(second)).toBe(await treeHash(first));
+    // The killed one's path: made again, with a notice, no --force.
+    const again = await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', killed], { env });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain(`tiny: recovered ${killed}: its checkout was killed half-way`);
+    expect(await treeHash(killed)).toBe(await treeHash(first));
   });
 });
