@@ -90,6 +90,8 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
       runtime.supportsImages ? `add ccache to the packages of toolchains/${toolchain.name}` : 'apt-get install ccache',
     );
   }
+  /** The remote the run would use: the option's, else the configuration's. */
+  const remote = o.ccacheRemote ?? config.ccache?.remote;
   if (o.ccacheOff && o.ccacheRemote) throw new TinyError('--no-ccache and --ccache-remote: a run with ccache off reads no remote either', 2, [], 'leave one of them out');
   if (!ccache && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: this build runs without ccache`);
   else if (o.ccacheOff && config.ccache?.remote) log(`ccache.remote of ${config.name} is not used: --no-ccache`);
@@ -125,7 +127,7 @@ export async function prepareMatrix(o: PrepareOptions): Promise<Prepared> {
     image,
     ccache,
     ...(ccache && o.ccacheOff ? { ccacheOff: true } : {}),
-    ...(ccache && !o.ccacheOff && (o.ccacheRemote ?? config.ccache?.remote) ? { ccacheRemote: (o.ccacheRemote ?? config.ccache?.remote)! } : {}),
+    ...(ccache && !o.ccacheOff && remote ? { ccacheRemote: remote } : {}),
     jobs: o.jobs ?? availableParallelism(),
     lanes: o.lanes ?? defaultLanes(runtime),
     toolVersion: TOOL_VERSION,

@@ -31,8 +31,9 @@ async function isNewDir(store: TreeStore, path: string): Promise<{ fresh: boolea
 export async function applySeriesInto(store: TreeStore, baseCommit: string, patches: SeriesPatch[], dir: string, opts: MaterializeOptions = {}): Promise<AppliedInto> {
   const path = resolve(dir);
   const { fresh, existed } = await isNewDir(store, path);
-  let early: Promise<boolean> | undefined;
-  let earlyCommit: string | undefined;
+  // The commit checked out beside the series, once that checkout is done (undefined: none, or
+  // it failed).
+  let early: Promise<string | undefined> | undefined;
   const series = await buildSeries(store, baseCommit, patches, {
     stopOnFailure: true,
     ...(fresh
@@ -40,26 +41,25 @@ export async function applySeriesInto(store: TreeStore, baseCommit: string, patc
           onMiss: (from: string) => {
             // A failed early checkout (a full disk, say) is not this step's error: the
             // checkout at the top commit below meets it again and says so.
-            earlyCommit ??= from;
             early ??= materialize(store, from, path, opts).then(
-              () => true,
-              () => false,
+              () => from,
+              () => undefined,
             );
           },
         }
       : {}),
   }).catch(async (e: unknown) => {
-    if (early && (await early)) await discardNewWorktree(store, path, existed);
+    if (await early) await discardNewWorktree(store, path, existed);
     throw e;
   });
-  const madeEarly = early ? await early : false;
-  const told = madeEarly ? { earlyCheckout: earlyCommit! } : {};
+  const earlyCheckout = await early;
+  const told = earlyCheckout ? { earlyCheckout } : {};
   if (series.failure) {
-    if (madeEarly) await discardNewWorktree(store, path, existed);
+    if (earlyCheckout) await discardNewWorktree(store, path, existed);
     return { series, failure: series.failure, ...told };
   }
   const top = series.commits.at(-1)?.commit ?? baseCommit;
   // The early worktree was made by this run a moment ago: nothing in it is the user's.
-  const out = await materialize(store, top, path, madeEarly ? { ...opts, untouched: true } : opts);
-  return { series, out: madeEarly ? { path: out.path, reused: false } : out, ...told };
+  const out = await materialize(store, top, path, earlyCheckout ? { ...opts, untouched: true } : opts);
+  return { series, out: earlyCheckout ? { path: out.path, reused: false } : out, ...told };
 }
