@@ -20,6 +20,7 @@ import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { withPath } from '../util/nospace.js';
+import { adler32 } from './adler32.js';
 import type { ObjectType } from './hash.js';
 
 /** zlib's CRC-32 by table, for a Node older than 20.15, whose zlib module has none. */
@@ -95,60 +96,6 @@ const STORED_BLOCK = 65535;
 /** zlib's framing of `size` bytes in stored blocks: header, 5 bytes per block of up to 65535, Adler-32. */
 export function storedLength(size: number): number {
   return 2 + size + 5 * Math.max(1, Math.ceil(size / STORED_BLOCK)) + 4;
-}
-
-/** Adler-32 (zlib's checksum) carried on over `buf`: node's zlib does not expose it. */
-export function adler32(state: number, buf: Uint8Array): number {
-  let a = state & 0xffff;
-  let b = state >>> 16;
-  let i = 0;
-  const n = buf.length;
-  while (i < n) {
-    // 5552: zlib's NMAX, the most bytes between two reductions before b could outgrow 32 bits.
-    const end = Math.min(i + 5552, n);
-    // Sixteen at a time: twice as fast in V8 as one.
-    for (const end16 = end - ((end - i) & 15); i < end16; i += 16) {
-      a += buf[i]!;
-      b += a;
-      a += buf[i + 1]!;
-      b += a;
-      a += buf[i + 2]!;
-      b += a;
-      a += buf[i + 3]!;
-      b += a;
-      a += buf[i + 4]!;
-      b += a;
-      a += buf[i + 5]!;
-      b += a;
-      a += buf[i + 6]!;
-      b += a;
-      a += buf[i + 7]!;
-      b += a;
-      a += buf[i + 8]!;
-      b += a;
-      a += buf[i + 9]!;
-      b += a;
-      a += buf[i + 10]!;
-      b += a;
-      a += buf[i + 11]!;
-      b += a;
-      a += buf[i + 12]!;
-      b += a;
-      a += buf[i + 13]!;
-      b += a;
-      a += buf[i + 14]!;
-      b += a;
-      a += buf[i + 15]!;
-      b += a;
-    }
-    for (; i < end; i++) {
-      a += buf[i]!;
-      b += a;
-    }
-    a %= 65521;
-    b %= 65521;
-  }
-  return ((b << 16) | a) >>> 0;
 }
 
 /** Memory that one pack's entries are framed in, in order, then written out in one go. */

@@ -4,17 +4,37 @@
 import { randomBytes } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { adler32, crc32ByTable, packEntryHeader, storedLength } from '../../src/tree/pack-writer.js';
+import { adler32, adler32Js, adlerModule } from '../../src/tree/adler32.js';
+import { crc32ByTable, packEntryHeader, storedLength } from '../../src/tree/pack-writer.js';
 
 describe('pack writer framing', () => {
-  it("carries zlib's Adler-32 over any split of the bytes", () => {
-    for (const size of [0, 1, 15, 16, 17, 5551, 5552, 5553, 65535, 65536, 200_000]) {
-      const body = size > 1000 ? Buffer.alloc(size, 0xff) : randomBytes(size); // 0xff: the worst case for overflow
-      const zlibs = zlib.deflateSync(body).readUInt32BE(zlib.deflateSync(body).length - 4);
-      expect(adler32(1, body)).toBe(zlibs);
-      const cut = Math.floor(size / 3);
-      expect(adler32(adler32(1, body.subarray(0, cut)), body.subarray(cut))).toBe(zlibs);
-    }
+  /** zlib's own Adler-32 of `body`: the last four bytes of its zlib stream. */
+  const zlibAdler = (body: Buffer) => {
+    const z = zlib.deflateSync(body, { level: 0 });
+    return z.readUInt32BE(z.length - 4);
+  };
+  // 0xff: the worst case for overflow; sizes around 16-byte blocks, the 128-block runs of the
+  // WebAssembly function, zlib's NMAX and its 1 MiB memory.
+  const SIZES = [0, 1, 15, 16, 17, 63, 64, 65, 2047, 2048, 2049, 5551, 5552, 5553, 65535, 65536, 200_000, (1 << 20) - 1, 1 << 20, (1 << 20) + 17, 3 << 20];
+
+  for (const [label, fn] of [
+    ['WebAssembly', adler32],
+    ['JavaScript', adler32Js],
+  ] as const) {
+    it(`carries zlib's Adler-32 over any split of the bytes (${label})`, () => {
+      for (const size of SIZES) {
+        for (const body of [Buffer.alloc(size, 0xff), randomBytes(size)]) {
+          const want = zlibAdler(body);
+          expect(fn(1, body), `${size} bytes`).toBe(want);
+          const cut = Math.floor(size / 3) + 1;
+          expect(fn(fn(1, body.subarray(0, cut)), body.subarray(cut)), `${size} bytes cut at ${cut}`).toBe(want);
+        }
+      }
+    });
+  }
+
+  it('has a WebAssembly Adler-32 that compiles here (else every import takes the slower one)', () => {
+    expect(WebAssembly.validate(adlerModule())).toBe(true);
   });
 
   it('frames a body in stored blocks of at most 65535 bytes', () => {
