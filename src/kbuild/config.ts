@@ -36,11 +36,6 @@ export interface MakeRequest {
   vars: Record<string, string>;
   /** Standard input (a finite stream of answers for oldconfig); empty when undefined. */
   input?: string;
-  /**
-   * make -j: only asked for a goal that reads no standard input (make hands stdin to one job at
-   * a time, and the others read a broken pipe: oldconfig's answers could go to a compiler).
-   */
-  jobs?: number;
 }
 
 export interface MakeResult {
@@ -81,12 +76,6 @@ export interface GenerateConfigOptions {
   leftToBase?: Readonly<Record<string, string>>;
   /** Progress lines ("make allnoconfig", "round 1: 3 symbols changed"). */
   log?: (line: string) => void;
-  /**
-   * make -j for the goals that read no answers (the base target, olddefconfig). The first make of
-   * a build directory compiles Kconfig's host programs (on 2.6.9 seven, one after another without
-   * it: allnoconfig 1.1 s against 0.87 s with -j2), and that make is on the path of a cold build.
-   */
-  jobs?: number;
 }
 
 export interface FragmentSource {
@@ -207,8 +196,7 @@ export async function generateConfig(opts: GenerateConfigOptions): Promise<Gener
   const make = async (goals: string[], input?: string): Promise<void> => {
     log(`make ${goals.join(' ')}`);
     const t = Date.now();
-    const jobs = input === undefined && opts.jobs && opts.jobs > 1 ? { jobs: opts.jobs } : {};
-    const r = await opts.runMake({ cwd: tree, targets: goals, vars, ...(input !== undefined ? { input } : {}), ...jobs });
+    const r = await opts.runMake({ cwd: tree, targets: goals, vars, ...(input !== undefined ? { input } : {}) });
     makeCalls.push({ targets: goals, code: r.code, ms: Date.now() - t });
     if (r.code !== 0) throw makeFailure(goals, r, vars);
   };
@@ -357,7 +345,7 @@ export interface HostMakeOptions {
 export function hostRunMake(opts: HostMakeOptions = {}): RunMake {
   const timeout = opts.timeoutSeconds ?? 600;
   return async (req) => {
-    const args = ['--kill-after=10', `${timeout}`, opts.make ?? 'make', ...Object.entries(req.vars).map(([k, v]) => `${k}=${v}`), ...(req.jobs ? [`-j${req.jobs}`] : []), ...req.targets];
+    const args = ['--kill-after=10', `${timeout}`, opts.make ?? 'make', ...Object.entries(req.vars).map(([k, v]) => `${k}=${v}`), ...req.targets];
     const env = { ...(opts.env ?? process.env), LC_ALL: 'C', LANG: 'C' };
     const r = await run('timeout', args, { cwd: req.cwd, env, input: req.input ?? '', allowFail: true });
     const output = r.stdout + (r.stderr ? `\n${r.stderr}` : '');

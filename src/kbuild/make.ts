@@ -187,7 +187,7 @@ export function containerRunMake(spec: KbuildSpec, opts: { timeoutMs?: number } 
     }
     const vars: Record<string, string> = {};
     for (const [k, v] of Object.entries(req.vars)) vars[k] = toContainerPath(v, spec);
-    let cmd = makeArgv(vars, req.targets, req.input ? undefined : req.jobs);
+    let cmd = makeArgv(vars, req.targets);
     const stdinFile = join(spec.build, STDIN_FILE);
     if (req.input !== undefined && req.input !== '') {
       await writeFile(stdinFile, req.input);

@@ -808,7 +808,6 @@ export class MatrixRunner {
         source: { file: s.config.displayFile, positions: s.config.fragmentPositions },
         ...(this.plan.leftToBase ? { leftToBase: this.plan.leftToBase } : {}),
         kconfig: () => this.kconfigDb(memoInputs.kconfig, lane.src),
-        jobs: s.jobs,
       });
       // Warnings (an option left to this base, an n for a symbol the tree lacks) go to the Kconfig log.
       if (gen.warnings.length) await appendFile(log, gen.warnings.map((w) => formatDiagnostic(w) + '\n').join(''));

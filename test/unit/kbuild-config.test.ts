@@ -74,15 +74,6 @@ describe('generateConfig on a modern (fake) tree', () => {
     expect(r.warnings).toEqual([]);
   });
 
-  it('runs the base target and olddefconfig with make -j when asked', async () => {
-    const { runMake, calls } = recording();
-    await generateConfig(opts(modern, { fragment: WEB, runMake, jobs: 3 }));
-    expect(calls.map((c) => [c.targets.join(' '), c.jobs])).toEqual([
-      ['allnoconfig', 3],
-      ['olddefconfig', 3],
-    ]);
-  });
-
   it('builds a vmlinux whose size follows the configuration', async () => {
     const small = opts(modern, {});
     const big = opts(modern, { fragment: WEB });
@@ -193,15 +184,6 @@ describe('generateConfig on a 2.6-like (fake) tree', () => {
     }
     for (const [sym, v] of Object.entries(WEB)) expect(r.symbols[sym], sym).toBe(v);
     expect(r.symbols.IPV6).toBe('y');
-  });
-
-  it('runs make -j only for the goals that read no answers', async () => {
-    const { runMake, calls } = recording();
-    const r = await generateConfig(opts(old, { fragment: WEB, runMake, jobs: 2 }));
-    expect(r.symbols.NE2K_PCI).toBe('y');
-    expect(calls.map((c) => [c.targets.join(' '), c.jobs ?? 1])).toEqual([['allnoconfig', 2], ...calls.slice(1).map(() => ['oldconfig', 1])]);
-    // The same .config as without -j.
-    expect(r.sha256).toBe((await generateConfig(opts(old, { fragment: WEB }))).sha256);
   });
 
   it('gives the same bytes twice although the old Kconfig dates its output', async () => {
