@@ -80,6 +80,19 @@ function timed(leg, rep, fn) {
   console.log(`[${rep}/${REPEAT}] ${leg.padEnd(26)} ${s.toFixed(2).padStart(8)} s${c === undefined ? '' : `, CPU ${c.toFixed(1).padStart(5)} s`}   (load ${l0} -> ${load()})`);
   return { s, cpu: c };
 }
+/** Where a cold apply's time went, from its `--timings` line (undefined if it printed none). */
+let applyPhases;
+function phasesOfApply(stderr) {
+  const m = /timings: base ([\d.]+) s, series ([\d.]+) s, checkout ([\d.]+) s( \(beside the series\))?(?:, move ([\d.]+) s)?; total ([\d.]+) s/.exec(stderr);
+  if (!m) return undefined;
+  return [
+    { name: 'the base imported', s: Number(m[1]) },
+    { name: 'the patch series', s: Number(m[2]) },
+    { name: m[4] ? 'the checkout, beside the series' : 'the checkout', s: Number(m[3]) },
+    ...(m[5] !== undefined ? [{ name: 'the move to the top commit', s: Number(m[5]) }] : []),
+    { name: 'the whole apply', s: Number(m[6]) },
+  ];
+}
 function sh(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28, ...opts });
   if (r.status !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
@@ -133,7 +146,10 @@ try {
     // A second cache sharing the first one's tree store (TINY_SHARED_TREES): the import is borrowed.
     timed('tiny import (shared store)', rep, () => sh('node', ['--input-type=module', '-e', importScript], { env: { ...env('cache-import-2'), TINY_SHARED_TREES: join(dir, 'cache-import') } }));
 
-    timed('tiny apply --out (cold)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-cold')]), { env: env('cache-apply') }));
+    timed('tiny apply --out (cold)', rep, () => {
+      const r = sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-cold'), '--timings']), { env: env('cache-apply') });
+      applyPhases = phasesOfApply(r.stderr.toString());
+    });
     // Warm: the same cache (base imported, commits memoized), a new output directory.
     timed('tiny apply --out (warm)', rep, () => sh('node', tinyArgs(['queue', 'apply', '--queue', queue, '--out', join(dir, 'applied-warm')]), { env: env('cache-apply') }));
 
@@ -141,6 +157,7 @@ try {
     timed('tiny check (warm)', rep, () => sh('node', tinyArgs(['queue', 'check', '--queue', queue, '--json']), { env: env('cache-check') }));
   }
 
+  if (applyPhases) console.log(`\nthe last cold apply (--timings): ${applyPhases.map((p) => `${p.name} ${p.s.toFixed(2)} s`).join(', ')}`);
   console.log(`\nsummary (${REPEAT} repeats)`);
   for (const [leg, xs] of Object.entries(legs))
     console.log(
@@ -165,7 +182,17 @@ try {
   console.log('\nratios (medians of one run)');
   for (const r of ratios) console.log(`  ${r.name.padEnd(50)} ${r.value.toFixed(2)}x${r.goal ? `   (goal ${r.goal})` : ''}`);
   const recordTo = arg('--record', undefined);
-  if (recordTo) writeBenchRecord(recordTo, { kind: 'bench-queue-check', command: `node bench/queue-check.mjs --repeat ${REPEAT}`, legs, cpu, ratios, loadAtStart });
+  if (recordTo) {
+    writeBenchRecord(recordTo, {
+      kind: 'bench-queue-check',
+      command: `node bench/queue-check.mjs --repeat ${REPEAT}`,
+      legs,
+      cpu,
+      ratios,
+      loadAtStart,
+      ...(applyPhases ? { phases: applyPhases, phasesOf: 'the last cold `tiny queue apply --out`' } : {}),
+    });
+  }
   console.log(`\nload average (1 min) before -> after each leg: ${loads.join(', ')}`);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -14,9 +14,10 @@ export const median = (xs) => {
 /**
  * `legs`: name -> seconds of each repeat; `cpu` (optional): name -> busy CPU seconds of each
  * repeat (cpuClock); `ratios`: [{ name, value, goal? }]; `phases` (optional): where one run's
- * time went, [{ name, s }], rendered beside the legs.
+ * time went, [{ name, s }], rendered beside the legs; `phasesOf`: which run that is (default: the
+ * last cold run).
  */
-export function writeBenchRecord(file, { kind, command, legs, cpu = {}, ratios, loadAtStart, phases }) {
+export function writeBenchRecord(file, { kind, command, legs, cpu = {}, ratios, loadAtStart, phases, phasesOf }) {
   writeResultsRecord(file, {
     kind,
     commands: [command],
@@ -36,6 +37,7 @@ export function writeBenchRecord(file, { kind, command, legs, cpu = {}, ratios, 
       ratios: ratios.map((r) => ({ name: r.name, value: Math.round(r.value * 1000) / 1000, goal: r.goal ?? null })),
       load_at_end: loadavg().map((x) => Math.round(x * 100) / 100),
       ...(phases ? { phases: phases.map((x) => ({ name: x.name, s: Math.round(x.s * 100) / 100 })) } : {}),
+      ...(phasesOf ? { phases_of: phasesOf } : {}),
     },
   });
   console.log(`wrote ${file}`);

@@ -233,7 +233,7 @@ function bench(record, title) {
   const phases = d.phases?.length
     ? [
         '',
-        `Where the last cold run's time went: ${d.phases
+        `Where ${d.phases_of ?? 'the last cold run'}'s time went: ${d.phases
           .filter((p) => p.s > 0)
           .map((p) => `${p.name} ${seconds(p.s)}`)
           .join('; ')}.`,

@@ -13,6 +13,7 @@ import { loadQueue } from '../queue/load.js';
 import { formatGuard } from '../queue/guards.js';
 import { queueListJson } from '../queue/json.js';
 import { exportQuilt, importQuilt } from '../queue/quilt.js';
+import { renderApplyTimings } from '../report/apply-timings.js';
 import { renderBaseCheck, renderMatrix } from '../report/check.js';
 import { renderTable } from '../report/table.js';
 import { registerUpkeepCommands } from './queue-upkeep.js';
@@ -112,10 +113,12 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     .requiredOption('--out <dir>', 'where to write the patched tree (a git worktree; created if absent)')
     .option('--only <names>', 'apply only these patches (comma-separated; their depends are added)', collectNames('--only'))
     .option('--select <symbols>', 'select patches by guards, as quilt guards(1) does (comma-separated symbols)', collect)
-    .option('--force', 'when --out is a worktree made by an earlier apply: discard changes to its tracked files instead of refusing');
+    .option('--force', 'when --out is a worktree made by an earlier apply: discard changes to its tracked files instead of refusing')
+    .option('--timings', 'print where the time went (base, patch series, checkout) on stderr');
   addQueueOption(apply);
   addBaseOptions(apply, false);
   apply.action(async (opts: Record<string, unknown>) => {
+    const started = Date.now();
     const q = await loadQueue(queueDir(opts));
     const store = await openTreeStore(cacheDir());
     const [base, ...more] = await resolveBases(q, store, cacheDir(), {
@@ -124,6 +127,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       allowOtherBase: Boolean(opts.allowOtherBase),
     });
     if (!base || more.length) throw new TinyError('queue apply takes exactly one base', 2);
+    const baseMs = Date.now() - started;
     const selection = selectForApply(q, base.version, {
       only: opts.only as string[] | undefined,
       symbols: opts.select as string[] | undefined,
@@ -134,7 +138,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
     if (violation) {
       throw new TinyError(`patch ${violation.patch.name} is refused on ${base.version}:\n  ${violation.lines.join('\n  ')}`, 1, [], violation.issues[0]!.hint);
     }
-    const { series, failure, out } = await applySeriesInto(store, base.commit, selection.patches.map(seriesPatchOf), resolve(opts.out as string), {
+    const { series, failure, out, timings } = await applySeriesInto(store, base.commit, selection.patches.map(seriesPatchOf), resolve(opts.out as string), {
       force: Boolean(opts.force),
       forceHint: 'tiny queue apply --force',
     });
@@ -147,6 +151,7 @@ Exit status: 0 all patches apply in order, 1 a patch fails in order, 2 bad input
       );
     }
     process.stderr.write(`tiny: ${series.commits.length} patches applied on ${base.version}` + (out.reused ? ' (worktree reused)' : '') + '\n');
+    if (opts.timings) process.stderr.write(`tiny: ${renderApplyTimings(baseMs, timings, Date.now() - started)}\n`);
     writeOut(out.path);
   });
 

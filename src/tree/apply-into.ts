@@ -13,11 +13,24 @@ import { buildSeries, type SeriesFailure, type SeriesPatch, type SeriesResult } 
 import type { TreeStore } from './store.js';
 import { discardNewWorktree, materialize, worktreeState, type MaterializeOptions } from './worktree.js';
 
+/** Where an apply's time went, in milliseconds (`tiny queue apply --timings`). */
+export interface ApplyTimings {
+  series: number;
+  /** The checkout: beside the series (of the commit the work starts from), or after it (of the top commit). */
+  checkout: number;
+  besideSeries: boolean;
+  /** After a checkout beside the series: the move to the top commit (the files the patches changed). */
+  move?: number;
+}
+
 /**
  * The series, and either the patch that stopped it or the worktree at its top commit.
  * `earlyCheckout`: the commit checked out beside the series, when one was.
  */
-export type AppliedInto = { series: SeriesResult; earlyCheckout?: string } & ({ failure: SeriesFailure; out?: undefined } | { failure?: undefined; out: { path: string; reused: boolean } });
+export type AppliedInto = { series: SeriesResult; earlyCheckout?: string; timings: ApplyTimings } & (
+  | { failure: SeriesFailure; out?: undefined }
+  | { failure?: undefined; out: { path: string; reused: boolean } }
+);
 
 /** Is `path` absent, or an empty directory that is no worktree: a checkout there starts from nothing. */
 async function isNewDir(store: TreeStore, path: string): Promise<{ fresh: boolean; existed: boolean }> {
@@ -34,6 +47,9 @@ export async function applySeriesInto(store: TreeStore, baseCommit: string, patc
   // The commit checked out beside the series, once that checkout is done (undefined: none, or
   // it failed).
   let early: Promise<string | undefined> | undefined;
+  const timings: ApplyTimings = { series: 0, checkout: 0, besideSeries: false };
+  const since = (t: number) => Date.now() - t;
+  const seriesStart = Date.now();
   const series = await buildSeries(store, baseCommit, patches, {
     stopOnFailure: true,
     ...(fresh
@@ -41,8 +57,13 @@ export async function applySeriesInto(store: TreeStore, baseCommit: string, patc
           onMiss: (from: string) => {
             // A failed early checkout (a full disk, say) is not this step's error: the
             // checkout at the top commit below meets it again and says so.
+            const checkoutStart = Date.now();
             early ??= materialize(store, from, path, opts).then(
-              () => from,
+              () => {
+                timings.checkout = since(checkoutStart);
+                timings.besideSeries = true;
+                return from;
+              },
               () => undefined,
             );
           },
@@ -52,14 +73,18 @@ export async function applySeriesInto(store: TreeStore, baseCommit: string, patc
     if (await early) await discardNewWorktree(store, path, existed);
     throw e;
   });
+  timings.series = since(seriesStart);
   const earlyCheckout = await early;
   const told = earlyCheckout ? { earlyCheckout } : {};
   if (series.failure) {
     if (earlyCheckout) await discardNewWorktree(store, path, existed);
-    return { series, failure: series.failure, ...told };
+    return { series, failure: series.failure, timings, ...told };
   }
   const top = series.commits.at(-1)?.commit ?? baseCommit;
   // The early worktree was made by this run a moment ago: nothing in it is the user's.
+  const finalStart = Date.now();
   const out = await materialize(store, top, path, earlyCheckout ? { ...opts, untouched: true } : opts);
-  return { series, out: earlyCheckout ? { path: out.path, reused: false } : out, ...told };
+  if (earlyCheckout) timings.move = since(finalStart);
+  else timings.checkout = since(finalStart);
+  return { series, out: earlyCheckout ? { path: out.path, reused: false } : out, timings, ...told };
 }

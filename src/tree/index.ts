@@ -15,7 +15,7 @@ export {
   type SeriesResult,
   type SeriesOptions,
 } from './series.js';
-export { applySeriesInto, type AppliedInto } from './apply-into.js';
+export { applySeriesInto, type AppliedInto, type ApplyTimings } from './apply-into.js';
 export { materialize, removeWorktree, worktreeFor, worktreeState, type MaterializeOptions } from './worktree.js';
 export { readFiles, symlinksAmong, treeHashOf } from './read.js';
 export { hashTarball, treeOidOf, type HashedTree } from './hash.js';

@@ -49,10 +49,12 @@ describe.skipIf(!TREE)('the linux-tiny queue on a real 2.6.9 tree', () => {
     // The entries meant for 2.6.9 (per-base variants of later bases share their names).
     const selected = list.filter((p) => p.selected && (!p.bases.length || p.bases.includes('2.6.9'))).length;
     expect(selected).toBeGreaterThanOrEqual(15);
-    const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out], { env });
+    const r = await tiny(['queue', 'apply', '--tree', TREE!, '--select', 'compat-gcc12', '--out', out, '--timings'], { env });
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(out);
     expect(r.stderr).toMatch(new RegExp(`${selected} patches applied on 2\\.6\\.9`));
+    // The base imported, the series applied with the checkout beside it, then the move.
+    expect(r.stderr).toMatch(/^tiny: timings: base \d+\.\d\d s, series \d+\.\d\d s, checkout \d+\.\d\d s \(beside the series\), move \d+\.\d\d s; total \d+\.\d\d s$/m);
     expect(readFileSync(join(out, 'include/asm-i386/bitops.h'), 'utf8')).toContain('"+m"');
     expect(readFileSync(join(TREE!, 'include/asm-i386/bitops.h'), 'utf8')).not.toContain('"+m" (ADDR)');
     // One commit per patch, with the patch's author and subject.

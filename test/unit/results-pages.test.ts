@@ -68,4 +68,27 @@ describe('results pages', () => {
     expect(without).toContain('| leg | runs | min | median |\n');
     expect(without).not.toContain('CPU');
   });
+
+  it("a benchmark's phases say which run they are of", async () => {
+    const { renderReadmeBlocks } = await import('../../scripts/results/render.mjs');
+    const recs = Object.fromEntries(records.map((f) => [f, JSON.parse(readFileSync(join(resultsDir, f), 'utf8'))]));
+    const queue = (extra: object) => ({
+      ...recs,
+      'bench-queue-check.json': {
+        schema_version: 1,
+        kind: 'bench-queue-check',
+        commands: ['node bench/queue-check.mjs --repeat 3'],
+        collected_at: '2026-12-06T00:00:00.000Z',
+        data: { legs: [{ name: 'tiny apply --out (cold)', runs_s: [12], min_s: 12, median_s: 12 }], ratios: [], ...extra },
+      },
+    });
+    const phases = [
+      { name: 'the base imported', s: 7.12 },
+      { name: 'the checkout, beside the series', s: 3.05 },
+    ];
+    expect(renderReadmeBlocks(queue({ phases, phases_of: 'the last cold `tiny queue apply --out`' })).speed).toContain(
+      "Where the last cold `tiny queue apply --out`'s time went: the base imported 7.12 s; the checkout, beside the series 3.05 s.",
+    );
+    expect(renderReadmeBlocks(queue({ phases })).speed).toContain("Where the last cold run's time went: the base imported 7.12 s;");
+  });
 });
