@@ -80,11 +80,12 @@ function timed(leg, rep, fn) {
   console.log(`[${rep}/${REPEAT}] ${leg.padEnd(26)} ${s.toFixed(2).padStart(8)} s${c === undefined ? '' : `, CPU ${c.toFixed(1).padStart(5)} s`}   (load ${l0} -> ${load()})`);
   return { s, cpu: c };
 }
-/** Where a cold apply's time went, from its `--timings` line (undefined if it printed none). */
+/** Where a cold apply's time went, from its `--timings` line (src/report/apply-timings.ts). */
 let applyPhases;
 function phasesOfApply(stderr) {
   const m = /timings: base ([\d.]+) s, series ([\d.]+) s, checkout ([\d.]+) s( \(beside the series\))?(?:, move ([\d.]+) s)?; total ([\d.]+) s/.exec(stderr);
-  if (!m) return undefined;
+  // A changed line must not leave the record without its phases unnoticed.
+  if (!m) throw new Error(`tiny queue apply --timings printed no timings line the benchmark can read:\n${stderr}`);
   return [
     { name: 'the base imported', s: Number(m[1]) },
     { name: 'the patch series', s: Number(m[2]) },

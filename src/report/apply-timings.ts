@@ -9,7 +9,6 @@ const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
  * 11.93 s". `baseMs`: finding the base in the store, or importing it.
  */
 export function renderApplyTimings(baseMs: number, t: ApplyTimings, totalMs: number): string {
-  const checkout = `checkout ${s(t.checkout)}${t.besideSeries ? ' (beside the series)' : ''}`;
-  const move = t.move !== undefined ? `, move ${s(t.move)}` : '';
-  return `timings: base ${s(baseMs)}, series ${s(t.series)}, ${checkout}${move}; total ${s(totalMs)}`;
+  const beside = t.move !== undefined ? ` (beside the series), move ${s(t.move)}` : '';
+  return `timings: base ${s(baseMs)}, series ${s(t.series)}, checkout ${s(t.checkout)}${beside}; total ${s(totalMs)}`;
 }

@@ -18,8 +18,7 @@ export interface ApplyTimings {
   series: number;
   /** The checkout: beside the series (of the commit the work starts from), or after it (of the top commit). */
   checkout: number;
-  besideSeries: boolean;
-  /** After a checkout beside the series: the move to the top commit (the files the patches changed). */
+  /** Only when the checkout ran beside the series: the move to the top commit (the files the patches changed). */
   move?: number;
 }
 
@@ -47,7 +46,7 @@ export async function applySeriesInto(store: TreeStore, baseCommit: string, patc
   // The commit checked out beside the series, once that checkout is done (undefined: none, or
   // it failed).
   let early: Promise<string | undefined> | undefined;
-  const timings: ApplyTimings = { series: 0, checkout: 0, besideSeries: false };
+  const timings: ApplyTimings = { series: 0, checkout: 0 };
   const since = (t: number) => Date.now() - t;
   const seriesStart = Date.now();
   const series = await buildSeries(store, baseCommit, patches, {
@@ -61,7 +60,6 @@ export async function applySeriesInto(store: TreeStore, baseCommit: string, patc
             early ??= materialize(store, from, path, opts).then(
               () => {
                 timings.checkout = since(checkoutStart);
-                timings.besideSeries = true;
                 return from;
               },
               () => undefined,

@@ -40,7 +40,7 @@ describe('applySeriesInto', () => {
     expect(r.failure).toBeUndefined();
     expect(r.earlyCheckout).toBe(base);
     // Its timings: the checkout beside the series, then the move.
-    expect(r.timings).toMatchObject({ besideSeries: true, move: expect.any(Number) });
+    expect(r.timings).toMatchObject({ move: expect.any(Number) });
     expect(r.timings.checkout).toBeGreaterThan(0);
     const top = r.series.commits.at(-1)!.commit;
     expect(r.out).toEqual({ path: out, reused: false });
@@ -61,7 +61,7 @@ describe('applySeriesInto', () => {
     const known = await applySeriesInto(store, base, patches, join(work, 'memo-2'));
     expect(known.earlyCheckout).toBeUndefined();
     expect(known.out?.reused).toBe(false);
-    expect(known.timings).toEqual({ series: expect.any(Number), checkout: expect.any(Number), besideSeries: false });
+    expect(known.timings).toEqual({ series: expect.any(Number), checkout: expect.any(Number) });
     // A worktree of ours at another commit is moved once, when the series is done.
     const moved = await applySeriesInto(store, base, [sched('void schedule(void) { /* 3 */ }')], join(work, 'memo-1'));
     expect(moved.earlyCheckout).toBeUndefined();
