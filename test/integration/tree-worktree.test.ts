@@ -64,6 +64,24 @@ describe('materialize', () => {
     expect(await readFile(join(dir, 'init/main.c'), 'utf8')).not.toBe('my edit\n');
   });
 
+  it('an untouched move (just checked out) is git\'s two-tree merge: HEAD and the changed files move, a file changed in the way stops it', async () => {
+    const dir = join(work, 'untouched-move');
+    await materialize(store, base, dir);
+    const mainMtime = (await stat(join(dir, 'init/main.c'))).mtimeMs;
+    expect(await materialize(store, patched, dir, { untouched: true })).toEqual({ path: dir, reused: true });
+    expect((await gitIn(dir, ['rev-parse', 'HEAD'])).stdout.trim()).toBe(patched);
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toBe('void schedule(void) { /* tiny */ }\n');
+    expect((await stat(join(dir, 'init/main.c'))).mtimeMs).toBe(mainMtime);
+    expect((await gitIn(dir, ['status', '--porcelain'])).stdout).toBe('');
+
+    // Back to the base, with the file the move rewrites changed: refused, the change kept.
+    await writeFile(join(dir, 'kernel/sched.c'), 'my edit\n');
+    const e = await expectTinyError(materialize(store, base, dir, { untouched: true }));
+    expect(e.message).toContain('kernel/sched.c');
+    expect(await readFile(join(dir, 'kernel/sched.c'), 'utf8')).toBe('my edit\n');
+    expect((await gitIn(dir, ['rev-parse', 'HEAD'])).stdout.trim()).toBe(patched);
+  });
+
   it('never clobbers a directory that is not ours', async () => {
     const user = join(work, 'users-kernel');
     await mkdir(user, { recursive: true });
