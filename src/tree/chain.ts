@@ -123,10 +123,16 @@ export class ChainFiles {
         let trail = 0;
         while (trail < h.lines.length && h.lines[h.lines.length - 1 - trail]!.kind === ' ') trail++;
         const whole = creates || deletes;
-        // git anchors a hunk without leading context at line 1 and one without trailing context
-        // at the end of the file; GNU patch decides those differently: let git do them.
-        if (!whole && trail === 0) return undefined;
-        if (!whole && lead === 0 && (reverse ? h.newStart : h.oldStart) > 1) return undefined;
+        const start = reverse ? h.newStart : h.oldStart;
+        // git anchors a hunk without leading context at line 1, and GNU patch decides that
+        // differently: let git do it. A hunk without trailing context both anchor at the end of
+        // the file when it has leading context and does not start at line 1 (where git anchors
+        // it at both ends): git because it has no trailing context, GNU patch because it has
+        // less than leading, at fuzz 0 (the only level taken here). Each puts it there or, at
+        // full context, nowhere (then git decides). Debian's 6.1 series has 13 such hunks, mostly
+        // lines added at the end of a Makefile.
+        if (!whole && trail === 0 && (lead === 0 || start <= 1)) return undefined;
+        if (!whole && lead === 0 && start > 1) return undefined;
       }
     }
     const r = applyPatch((p) => this.content.get(p), patch, { reverse });

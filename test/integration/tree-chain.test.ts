@@ -70,10 +70,26 @@ const series: SeriesPatch[] = [
   { name: 'offset.patch', text: mainPatch(20, 'int line20 = 2000;', { claimed: 18 }), strip: 1, reverse: false },
   // Outer context line 12 differs: fuzz, so git apply decides (-C2).
   { name: 'fuzz.patch', text: mainPatch(15, 'int line15 = 1500;', { ctx: { 12: 'int line12 = -1;' } }), strip: 1, reverse: false },
-  // No trailing context (the end of the file): git apply decides.
+  // No trailing context, starting at line 1: git anchors it at both ends, so git apply decides.
   {
     name: 'append.patch',
     text: ['--- a/init/version.c', '+++ b/init/version.c', '@@ -1,2 +1,3 @@', ' #include <linux/version.h>', ' const char *v = "fake";', '+const char *w = "tiny";', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
+  // No trailing context further down: both anchor it at the end of the file, so in memory.
+  {
+    name: 'append-main.patch',
+    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -38,3 +38,4 @@', ' int line38 = 38;', ' int line39 = 39;', ' int line40 = 40;', '+int line41 = 41;', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
+  // No trailing context, but its context is not at the end (lines 25-27 of 41): neither tool
+  // applies it at full context, so git apply decides: with less context (-C2: fuzz 1) it drops
+  // the anchor and finds the lines.
+  {
+    name: 'append-not-at-end.patch',
+    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -25,3 +25,4 @@', ' int line25 = 25;', ' int line26 = 26;', ' int line27 = 27;', '+int line27b = 27;', ''].join('\n'),
     strip: 1,
     reverse: false,
   },
@@ -88,6 +104,13 @@ const series: SeriesPatch[] = [
   },
   // The first patch reversed: line 5 back to 5.
   { name: 'revert-clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: true },
+  // The append at the end reversed: its context still at the end of the file, so in memory.
+  {
+    name: 'revert-append-main.patch',
+    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -38,3 +38,4 @@', ' int line38 = 38;', ' int line39 = 39;', ' int line40 = 40;', '+int line41 = 41;', ''].join('\n'),
+    strip: 1,
+    reverse: true,
+  },
 ];
 
 let tree: string;
@@ -123,9 +146,12 @@ describe('buildSeries: the fast path', () => {
       ['offset.patch', 'memory', 0],
       ['fuzz.patch', 'git-apply', 1],
       ['append.patch', 'git-apply', 0],
+      ['append-main.patch', 'memory', 0],
+      ['append-not-at-end.patch', 'git-apply', 1],
       ['after.patch', 'memory', 0],
       ['latin1-path.patch', 'git-apply', 0],
       ['revert-clean.patch', 'memory', 0],
+      ['revert-append-main.patch', 'memory', 0],
     ]);
     expect(b.commits.every((c) => c.appliedBy === 'git-apply')).toBe(true);
     expect(a.commits.map((c) => c.commit)).toEqual(b.commits.map((c) => c.commit));
@@ -140,6 +166,8 @@ describe('buildSeries: the fast path', () => {
     expect(files.get('drivers/latin1.c')).toBe(LATIN1_FILE.replace('int caf\xe9 = 1;', 'int caf\xe9 = 0; /* \xa7 2 */'));
     expect(files.get('init/main.c')).toContain('int line5 = 5;\nint line6');
     expect(files.get('init/main.c')).toContain('int line16 = 1600;\n');
+    expect(files.get('init/main.c')).toContain('int line27 = 27;\nint line27b = 27;\nint line28');
+    expect(files.get('init/main.c')!.endsWith('int line39 = 39;\nint line40 = 40;\n')).toBe(true);
 
     // The author as git cleans it: the same bytes either way.
     const first = (await run('git', ['--git-dir', fast.store.gitDir, 'cat-file', 'commit', a.commits[0]!.commit])).stdout;
