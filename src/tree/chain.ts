@@ -15,7 +15,7 @@ import { readFile, rm } from 'node:fs/promises';
 import { applyPatch } from '../patch/apply.js';
 import { parsePatch } from '../patch/parse.js';
 import { parentsOf } from '../patch/paths.js';
-import type { ParsedPatch } from '../patch/types.js';
+import type { Hunk, ParsedPatch } from '../patch/types.js';
 import { argOf, byteString, bytesOf, isUtf8 } from '../util/bytes.js';
 import { start, type Child } from '../util/exec.js';
 import { git, gitEnv } from './git.js';
@@ -48,6 +48,14 @@ export function parseForChain(text: Buffer, strip: number): ParsedPatch | undefi
   } catch {
     return undefined;
   }
+}
+
+/** Does the hunk's preimage (context and removed lines) have as many lines as `content`? */
+function spansFile(h: Hunk, content: string | undefined, reverse: boolean): boolean {
+  if (content === undefined) return false;
+  const preimage = h.lines.filter((l) => l.kind !== (reverse ? '-' : '+')).length;
+  const lines = content === '' ? 0 : content.split('\n').length - (content.endsWith('\n') ? 1 : 0);
+  return preimage === lines;
 }
 
 /**
@@ -123,16 +131,16 @@ export class ChainFiles {
         let trail = 0;
         while (trail < h.lines.length && h.lines[h.lines.length - 1 - trail]!.kind === ' ') trail++;
         const whole = creates || deletes;
-        const start = reverse ? h.newStart : h.oldStart;
+        const firstLine = reverse ? h.newStart : h.oldStart;
         // git anchors a hunk without leading context at line 1, and GNU patch decides that
-        // differently: let git do it. A hunk without trailing context both anchor at the end of
-        // the file when it has leading context and does not start at line 1 (where git anchors
-        // it at both ends): git because it has no trailing context, GNU patch because it has
-        // less than leading, at fuzz 0 (the only level taken here). Each puts it there or, at
-        // full context, nowhere (then git decides). Debian's 6.1 series has 13 such hunks, mostly
-        // lines added at the end of a Makefile.
-        if (!whole && trail === 0 && (lead === 0 || start <= 1)) return undefined;
-        if (!whole && lead === 0 && start > 1) return undefined;
+        // differently: let git do it. A hunk without trailing context but with leading context
+        // both anchor at the end of the file: git because it has no trailing context, GNU patch
+        // because it has less than leading, at fuzz 0 (the only level taken here). Each puts it
+        // there or, at full context, nowhere (then git decides). Starting at line 1, git anchors
+        // it at the start too: taken only when it spans the whole file. Debian's 6.1 series has
+        // 15 such hunks, mostly lines added at the end of a Makefile.
+        if (!whole && trail === 0 && (lead === 0 || (firstLine <= 1 && !spansFile(h, this.content.get(f.oldPath!), reverse)))) return undefined;
+        if (!whole && lead === 0 && firstLine > 1) return undefined;
       }
     }
     const r = applyPatch((p) => this.content.get(p), patch, { reverse });

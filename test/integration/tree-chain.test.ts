@@ -70,7 +70,8 @@ const series: SeriesPatch[] = [
   { name: 'offset.patch', text: mainPatch(20, 'int line20 = 2000;', { claimed: 18 }), strip: 1, reverse: false },
   // Outer context line 12 differs: fuzz, so git apply decides (-C2).
   { name: 'fuzz.patch', text: mainPatch(15, 'int line15 = 1500;', { ctx: { 12: 'int line12 = -1;' } }), strip: 1, reverse: false },
-  // No trailing context, starting at line 1: git anchors it at both ends, so git apply decides.
+  // No trailing context, starting at line 1: git anchors it at both ends, and it spans the
+  // whole file (2 lines), so in memory.
   {
     name: 'append.patch',
     text: ['--- a/init/version.c', '+++ b/init/version.c', '@@ -1,2 +1,3 @@', ' #include <linux/version.h>', ' const char *v = "fake";', '+const char *w = "tiny";', ''].join('\n'),
@@ -111,6 +112,13 @@ const series: SeriesPatch[] = [
     strip: 1,
     reverse: true,
   },
+  // No trailing context, starting at line 1 of a longer file: git apply decides.
+  {
+    name: 'insert-at-top.patch',
+    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -1,3 +1,4 @@', ' int line1 = 1;', ' int line2 = 2;', ' int line3 = 3;', '+int line3b = 3;', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
 ];
 
 let tree: string;
@@ -145,13 +153,14 @@ describe('buildSeries: the fast path', () => {
       ['latin1-content.patch', 'memory', 0],
       ['offset.patch', 'memory', 0],
       ['fuzz.patch', 'git-apply', 1],
-      ['append.patch', 'git-apply', 0],
+      ['append.patch', 'memory', 0],
       ['append-main.patch', 'memory', 0],
       ['append-not-at-end.patch', 'git-apply', 1],
       ['after.patch', 'memory', 0],
       ['latin1-path.patch', 'git-apply', 0],
       ['revert-clean.patch', 'memory', 0],
       ['revert-append-main.patch', 'memory', 0],
+      ['insert-at-top.patch', 'git-apply', 1],
     ]);
     expect(b.commits.every((c) => c.appliedBy === 'git-apply')).toBe(true);
     expect(a.commits.map((c) => c.commit)).toEqual(b.commits.map((c) => c.commit));
@@ -167,6 +176,7 @@ describe('buildSeries: the fast path', () => {
     expect(files.get('init/main.c')).toContain('int line5 = 5;\nint line6');
     expect(files.get('init/main.c')).toContain('int line16 = 1600;\n');
     expect(files.get('init/main.c')).toContain('int line27 = 27;\nint line27b = 27;\nint line28');
+    expect(files.get('init/main.c')!.startsWith('int line1 = 1;\nint line2 = 2;\nint line3 = 3;\nint line3b = 3;\n')).toBe(true);
     expect(files.get('init/main.c')!.endsWith('int line39 = 39;\nint line40 = 40;\n')).toBe(true);
 
     // The author as git cleans it: the same bytes either way.

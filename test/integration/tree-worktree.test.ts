@@ -64,7 +64,7 @@ describe('materialize', () => {
     expect(await readFile(join(dir, 'init/main.c'), 'utf8')).not.toBe('my edit\n');
   });
 
-  it('an untouched move (just checked out) is git\'s two-tree merge: HEAD and the changed files move, a file changed in the way stops it', async () => {
+  it("an untouched move (just checked out) is git's two-tree merge: HEAD and the changed files move, a file changed in the way stops it", async () => {
     const dir = join(work, 'untouched-move');
     await materialize(store, base, dir);
     const mainMtime = (await stat(join(dir, 'init/main.c'))).mtimeMs;
