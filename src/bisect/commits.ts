@@ -26,6 +26,8 @@ import type { Queue, QueuePatch } from '../queue/types.js';
 import { planMatrix } from '../matrix/plan.js';
 import { TinyError } from '../util/diagnostics.js';
 import { stream } from '../util/exec.js';
+import { withLock } from '../util/lock.js';
+import { notice } from '../util/notice.js';
 import { gitEnv, gitIn } from '../tree/git.js';
 import { userRepo } from '../tree/user-repo.js';
 import { BisectBuilder, metricOf, type BasePoint, type PointBuild } from './build.js';
@@ -195,6 +197,25 @@ export interface CommitBisectResult {
   confirm?: { reverted: boolean; value?: number; delta?: number; under?: boolean; message: string };
 }
 
+/**
+ * The lock files a git killed in the scratch clone left (a bisect killed while `git bisect run`
+ * moved refs/bisect or BISECT_HEAD): every later git command there would refuse to run. The
+ * caller holds the bisect's lock, so no git of a live run of it is at work there.
+ */
+async function removeKilledGitLocks(scratch: string): Promise<void> {
+  const left: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const path = join(dir, e.name);
+      if (e.isDirectory() && !(dir === scratch && e.name === 'objects')) await walk(path);
+      else if (e.isFile() && e.name.endsWith('.lock')) left.push(path);
+    }
+  };
+  await walk(scratch);
+  for (const path of left) await rm(path, { force: true });
+  if (left.length) notice(`removed ${left.join(', ')}: left by a git killed in the bisect's scratch clone`);
+}
+
 /** Ensure the scratch clone of the repository exists (never touching the repository). */
 async function ensureScratch(repo: string, dir: string): Promise<string> {
   const scratch = join(dir, 'repo.git');
@@ -207,6 +228,7 @@ async function ensureScratch(repo: string, dir: string): Promise<string> {
       await mkdir(dir, { recursive: true });
       await userRepo(dir, IDENT_ENV).clone(repo, scratch, ['--quiet', '--shared', '--bare']);
     } else {
+      await removeKilledGitLocks(scratch);
       // New commits of the repository are visible through the shared objects; refresh the refs.
       await userRepo(scratch, IDENT_ENV).fetch(repo, '+refs/heads/*:refs/heads/*', ['--quiet']);
     }
@@ -217,7 +239,20 @@ async function ensureScratch(repo: string, dir: string): Promise<string> {
   return scratch;
 }
 
+/**
+ * Run (or resume) a commit bisect, holding its lock: one run of a bisect at a time. A second run
+ * of the same bisect is refused at once; the lock of a run that was killed is taken over.
+ */
 export async function startCommitBisect(params: CommitBisectParams, o: CommitBisectOptions): Promise<CommitBisectResult> {
+  const id = newState(params).id;
+  return withLock(join(bisectDir(o.cacheDir, id), 'run.lock'), () => runCommitBisect(params, o), {
+    onWait: (pid) => {
+      throw new TinyError(`bisect ${id} is already running (process ${pid})`, 2, [], 'wait for it to finish, or stop it; then re-run the same command (or tiny bisect --resume): measured commits are kept');
+    },
+  });
+}
+
+async function runCommitBisect(params: CommitBisectParams, o: CommitBisectOptions): Promise<CommitBisectResult> {
   const { io, cacheDir } = o;
   const metric = parseMetric(params.metric);
   const threshold = parseThreshold(params.threshold);

@@ -4,10 +4,11 @@
 // calls `tiny bisect step` exactly as it does for users.
 
 import { spawn } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readLatest, readState, statePath } from '../../src/bisect/state.js';
+import { bisectDir, readLatest, readState, statePath } from '../../src/bisect/state.js';
+import { acquireLock } from '../../src/util/lock.js';
 import { tempDir } from '../helpers/kernel-tree-fixture.js';
 import { TINY_BIN, tiny } from '../helpers/cli.js';
 // @ts-expect-error plain JS fixture helper (shared with bench/bisect.mjs)
@@ -90,9 +91,21 @@ describe('tiny bisect on a fake kernel history (host runtime)', () => {
     const before = (await readState(statePath(cache, id)))!;
     expect(before.result).toBeUndefined();
     expect(before.steps.length).toBeGreaterThanOrEqual(3); // good, bad, and a step or more
+    // Killed inside git, the bisect leaves git's lock files in its scratch clone: as if so.
+    await writeFile(join(before.scratch!, 'BISECT_HEAD.lock'), '');
+    await mkdir(join(before.scratch!, 'refs', 'bisect'), { recursive: true });
+    await writeFile(join(before.scratch!, 'refs', 'bisect', 'bad.lock'), '');
+
+    // A live run of the same bisect (this process holds its lock): refused at once.
+    const release = await acquireLock(join(bisectDir(cache, id), 'run.lock'));
+    const busy = await tiny(['bisect', '--resume'], { cwd: FIX, env: { TINY_CACHE: cache } });
+    await release();
+    expect(busy.code, busy.stdout + busy.stderr).toBe(2);
+    expect(busy.stderr).toContain(`bisect ${id} is already running (process ${process.pid})`);
 
     const r = await tiny(['bisect', '--resume'], { cwd: FIX, env: { TINY_CACHE: cache } });
     expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/removed .*BISECT_HEAD\.lock, .*bad\.lock: left by a git killed in the bisect's scratch clone/);
     expect(r.stdout).toContain(`resuming bisect ${id}`);
     expect(r.stdout).toMatch(/\[from the state file\]/);
     expect(r.stdout).not.toContain('measuring the good point');
