@@ -247,7 +247,12 @@ export async function startCommitBisect(params: CommitBisectParams, o: CommitBis
   const id = newState(params).id;
   return withLock(join(bisectDir(o.cacheDir, id), 'run.lock'), () => runCommitBisect(params, o), {
     onWait: (pid) => {
-      throw new TinyError(`bisect ${id} is already running (process ${pid})`, 2, [], 'wait for it to finish, or stop it; then re-run the same command (or tiny bisect --resume): measured commits are kept');
+      throw new TinyError(
+        `bisect ${id} is already running (process ${pid})`,
+        2,
+        [],
+        'wait for it to finish, or stop it; then re-run the same command (or tiny bisect --resume): measured commits are kept',
+      );
     },
   });
 }
