@@ -137,9 +137,11 @@ export class ChainFiles {
         // both anchor at the end of the file: git because it has no trailing context, GNU patch
         // because it has less than leading, at fuzz 0 (the only level taken here). Each puts it
         // there or, at full context, nowhere (then git decides). Starting at line 1, git anchors
-        // it at the start too: taken only when it spans the whole file. Debian's 6.1 series has
-        // 15 such hunks, mostly lines added at the end of a Makefile.
-        if (!whole && trail === 0 && (lead === 0 || (firstLine <= 1 && !spansFile(h, this.content.get(f.oldPath!), reverse)))) return undefined;
+        // it at the start too: taken only when it spans the whole file (as it was before the
+        // patch: so only in the patch's one section for that file). Debian's 6.1 series has 15
+        // such hunks, mostly lines added at the end of a Makefile.
+        const onlySection = patch.files.filter((x) => x.oldPath === f.oldPath).length === 1;
+        if (!whole && trail === 0 && (lead === 0 || (firstLine <= 1 && !(onlySection && spansFile(h, this.content.get(f.oldPath!), reverse))))) return undefined;
         if (!whole && lead === 0 && firstLine > 1) return undefined;
       }
     }
