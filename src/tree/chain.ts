@@ -125,6 +125,7 @@ export class ChainFiles {
         if (made !== undefined && made !== '100644' && made !== '100755') return undefined;
         createdMode.set((reverse ? f.oldPath : f.newPath)!, made === '100755' ? '100755' : '100644');
       } else if (!deletes && (f.oldMode !== undefined || f.newMode !== undefined)) return undefined;
+      const onlySection = patch.files.filter((x) => x.oldPath === f.oldPath).length === 1;
       for (const h of f.hunks) {
         let lead = 0;
         while (lead < h.lines.length && h.lines[lead]!.kind === ' ') lead++;
@@ -140,7 +141,6 @@ export class ChainFiles {
         // it at the start too: taken only when it spans the whole file (as it was before the
         // patch: so only in the patch's one section for that file). Debian's 6.1 series has 15
         // such hunks, mostly lines added at the end of a Makefile.
-        const onlySection = patch.files.filter((x) => x.oldPath === f.oldPath).length === 1;
         if (!whole && trail === 0 && (lead === 0 || (firstLine <= 1 && !(onlySection && spansFile(h, this.content.get(f.oldPath!), reverse))))) return undefined;
         if (!whole && lead === 0 && firstLine > 1) return undefined;
       }

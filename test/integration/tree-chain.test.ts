@@ -34,6 +34,14 @@ function mainPatch(at: number, replacement: string, opts: { claimed?: number; ct
   ].join('\n');
 }
 
+/** A hunk of init/main.c without trailing context: lines `first`..`first + 2`, then `added`. */
+function mainAddAfter(first: number, added: string): string {
+  const lines = [first, first + 1, first + 2].map((n) => ` int line${n} = ${n};`);
+  return ['--- a/init/main.c', '+++ b/init/main.c', `@@ -${first},3 +${first},4 @@`, ...lines, `+${added}`, ''].join('\n');
+}
+/** Lines added at the end of init/main.c (40 lines). */
+const APPEND_MAIN = mainAddAfter(38, 'int line41 = 41;');
+
 const series: SeriesPatch[] = [
   { name: 'clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: false, author: '"Jane Q. Doe," <jane@example.org>', date: '1098205200 -0700' },
   {
@@ -81,7 +89,7 @@ const series: SeriesPatch[] = [
   // No trailing context further down: both anchor it at the end of the file, so in memory.
   {
     name: 'append-main.patch',
-    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -38,3 +38,4 @@', ' int line38 = 38;', ' int line39 = 39;', ' int line40 = 40;', '+int line41 = 41;', ''].join('\n'),
+    text: APPEND_MAIN,
     strip: 1,
     reverse: false,
   },
@@ -90,7 +98,7 @@ const series: SeriesPatch[] = [
   // the anchor and finds the lines.
   {
     name: 'append-not-at-end.patch',
-    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -25,3 +25,4 @@', ' int line25 = 25;', ' int line26 = 26;', ' int line27 = 27;', '+int line27b = 27;', ''].join('\n'),
+    text: mainAddAfter(25, 'int line27b = 27;'),
     strip: 1,
     reverse: false,
   },
@@ -108,14 +116,14 @@ const series: SeriesPatch[] = [
   // The append at the end reversed: its context still at the end of the file, so in memory.
   {
     name: 'revert-append-main.patch',
-    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -38,3 +38,4 @@', ' int line38 = 38;', ' int line39 = 39;', ' int line40 = 40;', '+int line41 = 41;', ''].join('\n'),
+    text: APPEND_MAIN,
     strip: 1,
     reverse: true,
   },
   // No trailing context, starting at line 1 of a longer file: git apply decides.
   {
     name: 'insert-at-top.patch',
-    text: ['--- a/init/main.c', '+++ b/init/main.c', '@@ -1,3 +1,4 @@', ' int line1 = 1;', ' int line2 = 2;', ' int line3 = 3;', '+int line3b = 3;', ''].join('\n'),
+    text: mainAddAfter(1, 'int line3b = 3;'),
     strip: 1,
     reverse: false,
   },
