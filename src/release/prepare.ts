@@ -153,7 +153,8 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
     );
   }
 
-  // The series with git: every patch must apply (the queue check below says why one does not).
+  // The series as `tiny queue apply` commits it: every patch must apply (the queue check below
+  // says why one does not).
   const series = await buildSeries(
     treeStore,
     base.commit,
@@ -169,13 +170,13 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
   const failing = check.patches.filter((p) => p.order.kind === 'fails');
   const counts = { clean: 0, offset: 0, fuzz: 0 };
   for (const p of check.patches) if (p.order.kind in counts) counts[p.order.kind as keyof typeof counts]++;
-  const gitFailure = series.failures.filter((f) => !failing.some((p) => p.name === f.name)).map((f) => `${f.name} does not apply with git apply: ${f.hunks.join(', ') || f.stderr.trim()}`);
+  const seriesFailure = series.failures.filter((f) => !failing.some((p) => p.name === f.name)).map((f) => `${f.name} does not apply in the series: ${f.hunks.join(', ') || f.stderr.trim()}`);
   checks.push({
     name: 'queue check',
     ok: check.ok && series.failures.length === 0,
     details:
-      failing.length || gitFailure.length
-        ? [...failing.map((p) => `${p.name}: in order: ${describeOutcome(p.order)}`), ...gitFailure]
+      failing.length || seriesFailure.length
+        ? [...failing.map((p) => `${p.name}: in order: ${describeOutcome(p.order)}`), ...seriesFailure]
         : [`${selected.length} patches apply in order on ${base.version}: ${counts.clean} clean, ${counts.offset} offset, ${counts.fuzz} fuzz`],
   });
 

@@ -1,21 +1,23 @@
 // The fast path of buildSeries: patches applied in memory (src/patch/apply.ts, GNU patch's
-// semantics, as quilt applies them) to the few files a series touches, and the commits written
-// by one `git fast-import` per run of such patches. No index of the whole tree is read or
-// written per patch: fast-import builds each commit's tree from its parent's, loading only the
-// directories on the changed paths. On a 80k-file tree that is the difference between a few
-// milliseconds and a second per patch.
+// semantics, as quilt applies them and as `tiny queue check` reports them) to the few files a
+// series touches, and the commits written by one `git fast-import` per run of such patches. No
+// index of the whole tree is read or written per patch: fast-import builds each commit's tree
+// from its parent's, loading only the directories on the changed paths. On a 80k-file tree that
+// is the difference between a few milliseconds and a second per patch.
 //
-// A patch takes this path only when the in-memory result is certainly the one `git apply` (the
-// reference path in series.ts) gives: every hunk applies without fuzz, anchored by context on
-// both sides (or at the start of the file, at line 1), on regular files whose every path is
-// UTF-8; no binary patches, renames, copies or mode changes; files created only by sections
-// that say so. Anything else goes through `git apply` with a scratch index, as before.
+// The in-memory applier decides every patch it can represent: offsets, fuzz (up to 2, GNU
+// patch's default, as quilt runs it), hunks anchored at either end of a file, and failures. A
+// patch takes `git apply` (series.ts) only for what it does not model: binary patches, renames,
+// copies and mode changes, symlinks and other non-regular files, paths that are not UTF-8, and a
+// file created by a section that does not say it creates it. `git apply` places a fuzzy hunk
+// differently from GNU patch in some cases, or refuses it, or applies one patch refuses; so
+// every patch quilt could apply is applied by the rules quilt applies it by.
 
 import { readFile, rm } from 'node:fs/promises';
 import { applyPatch } from '../patch/apply.js';
 import { parsePatch } from '../patch/parse.js';
 import { parentsOf } from '../patch/paths.js';
-import type { Hunk, ParsedPatch } from '../patch/types.js';
+import type { HunkResult, ParsedPatch } from '../patch/types.js';
 import { argOf, byteString, bytesOf, isUtf8 } from '../util/bytes.js';
 import { start, type Child } from '../util/exec.js';
 import { git, gitEnv } from './git.js';
@@ -26,6 +28,30 @@ type Mode = '100644' | '100755' | '120000' | '160000' | '040000';
 
 /** A patch's changes: path -> new content (or an object git wrote) and mode, or null (deleted). */
 export type TreeChanges = Map<string, { content: string; mode: '100644' | '100755' | '120000' } | { oid: string; mode: Mode } | null>;
+
+/** What the in-memory applier made of a patch: its changes and fuzz, or the hunks that failed. */
+export type MemoryResult = { kind: 'applied'; changes: TreeChanges; fuzz: 0 | 1 | 2 } | { kind: 'failed'; hunks: string[]; message: string };
+
+/**
+ * The in-memory applier's failed hunks as a series failure: a hunk that did not apply as
+ * "file:line" (where the patch expected it, as git apply and patch(1) name it); a file refused
+ * as a whole (not found, already exists, ...) once, with why.
+ */
+function failureOf(failed: HunkResult[]): MemoryResult {
+  const hunks = new Set<string>();
+  const reasons = new Set<string>();
+  for (const h of failed) {
+    const ignored = h.reason && /^.*?: hunk #\d+ ignored: (.*)$/s.exec(h.reason);
+    if (ignored) {
+      hunks.add(`${h.file}: ${ignored[1]}`);
+      reasons.add(`${h.file}: ${ignored[1]}`);
+    } else {
+      hunks.add(h.hunk > 0 ? `${h.file}:${h.expectedLine}` : (h.reason ?? h.file));
+      reasons.add(h.reason ?? `${h.file}: hunk #${h.hunk} FAILED`);
+    }
+  }
+  return { kind: 'failed', hunks: [...hunks], message: [...reasons].join('\n') };
+}
 
 /** Every path a patch names, and every directory above them. */
 function namedPaths(patch: ParsedPatch): { files: string[]; dirs: string[] } {
@@ -48,14 +74,6 @@ export function parseForChain(text: Buffer, strip: number): ParsedPatch | undefi
   } catch {
     return undefined;
   }
-}
-
-/** Does the hunk's preimage (context and removed lines) have as many lines as `content`? */
-function spansFile(h: Hunk, content: string | undefined, reverse: boolean): boolean {
-  if (content === undefined) return false;
-  const preimage = h.lines.filter((l) => l.kind !== (reverse ? '-' : '+')).length;
-  const lines = content === '' ? 0 : content.split('\n').length - (content.endsWith('\n') ? 1 : 0);
-  return preimage === lines;
 }
 
 /**
@@ -98,10 +116,11 @@ export class ChainFiles {
   }
 
   /**
-   * The patch applied in memory, when the fast path may take it (see the top of this file);
-   * undefined when `git apply` must decide. Nothing changes until `record` is called.
+   * The patch applied in memory (GNU patch's rules, fuzz up to 2), or the hunks that failed, when
+   * the in-memory applier can represent the patch (see the top of this file); undefined when
+   * `git apply` must decide. Nothing changes until `record` is called.
    */
-  tryApply(patch: ParsedPatch, reverse: boolean): TreeChanges | undefined {
+  tryApply(patch: ParsedPatch, reverse: boolean): MemoryResult | undefined {
     const { files, dirs } = namedPaths(patch);
     // Only paths whose state was loaded, regular files (or absent), under plain directories.
     for (const p of files) {
@@ -125,37 +144,11 @@ export class ChainFiles {
         if (made !== undefined && made !== '100644' && made !== '100755') return undefined;
         createdMode.set((reverse ? f.oldPath : f.newPath)!, made === '100755' ? '100755' : '100644');
       } else if (!deletes && (f.oldMode !== undefined || f.newMode !== undefined)) return undefined;
-      const onlySection = patch.files.filter((x) => x.oldPath === f.oldPath).length === 1;
-      for (const h of f.hunks) {
-        let lead = 0;
-        while (lead < h.lines.length && h.lines[lead]!.kind === ' ') lead++;
-        let trail = 0;
-        while (trail < h.lines.length && h.lines[h.lines.length - 1 - trail]!.kind === ' ') trail++;
-        const whole = creates || deletes;
-        const firstLine = reverse ? h.newStart : h.oldStart;
-        // git anchors a hunk without leading context at line 1, and GNU patch decides that
-        // differently: let git do it. A hunk without trailing context but with leading context
-        // both anchor at the end of the file: git because it has no trailing context, GNU patch
-        // because it has less than leading, at fuzz 0 (the only level taken here). Each puts it
-        // there or, at full context, nowhere (then git decides). Starting at line 1, git anchors
-        // it at the start too: taken only when it spans the whole file (as it was before the
-        // patch: so only in the patch's one section for that file). Debian's 6.1 series has 15
-        // such hunks, mostly lines added at the end of a Makefile.
-        if (!whole && trail === 0 && (lead === 0 || (firstLine <= 1 && !(onlySection && spansFile(h, this.content.get(f.oldPath!), reverse))))) return undefined;
-        if (!whole && lead === 0 && firstLine > 1) return undefined;
-      }
     }
     const r = applyPatch((p) => this.content.get(p), patch, { reverse });
-    if (r.outcome.kind !== 'clean' && r.outcome.kind !== 'offset') return undefined;
-    for (const h of r.hunks) if (h.fuzz !== 0) return undefined;
-    // A hunk without leading context that GNU patch moved away from line 1: git would not.
-    for (const f of patch.files) {
-      for (const h of f.hunks) {
-        if (h.lines[0]?.kind === ' ') continue;
-        const res = r.hunks.find((x) => x.patchLine === h.patchLine);
-        if (res && res.offset !== 0 && !(reverse ? f.isDelete : f.isNew)) return undefined;
-      }
-    }
+    if (r.outcome.kind === 'fails') return failureOf(r.outcome.failed);
+    const fuzz = r.outcome.kind === 'fuzz' ? r.outcome.fuzz : 0;
+    if (fuzz !== 0 && fuzz !== 1 && fuzz !== 2) return undefined;
     const out: TreeChanges = new Map();
     for (const [path, content] of r.changes) {
       const before = this.mode.get(path);
@@ -173,7 +166,7 @@ export class ChainFiles {
         out.set(path, { content, mode: before as '100644' | '100755' });
       }
     }
-    return out;
+    return { kind: 'applied', changes: out, fuzz };
   }
 
   /** Take an applied patch's changes into the state (objects git wrote are read back). */

@@ -1,11 +1,13 @@
 // buildSeries: apply patches one by one on a base commit, one commit per patch with
 // deterministic metadata, memoized by (parent commit, patch sha256, strip, reverse, metadata) so
-// re-applying a series is instant. Nothing is checked out. A patch that applies without fuzz is
-// applied in memory and committed through one git fast-import for the run (chain.ts); any other
-// goes through real `git apply --cached`, first on an index of only the entries it names, else
-// on a whole-tree index (a scratch GIT_INDEX_FILE seeded by `git read-tree`). A patch that does
-// not apply as is is retried with less context (-C2, then -C1), which is what patch(1) calls
-// fuzz 1 and 2.
+// re-applying a series is instant. Nothing is checked out. A patch is applied in memory by GNU
+// patch's rules (fuzz up to 2, as quilt push applies it and `tiny queue check` reports it) and
+// committed through one git fast-import for the run (chain.ts); the in-memory applier's failure
+// is the patch's failure. Only what it does not model (binary patches, renames, mode changes,
+// symlinks, paths that are not UTF-8) goes through real `git apply --cached`, first on an index
+// of only the entries it names, else on a whole-tree index (a scratch GIT_INDEX_FILE seeded by
+// `git read-tree`); a patch that does not apply there as is is retried with less context (-C2,
+// then -C1), git's nearest thing to patch(1)'s fuzz 1 and 2.
 
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -35,7 +37,7 @@ export interface SeriesCommit {
   name: string;
   commit: string;
   tree: string;
-  /** 0: applied as is (offsets allowed); 1: needed -C2; 2: needed -C1. */
+  /** 0: applied as is (offsets allowed); 1 or 2: GNU patch's fuzz factor (by git apply: needed -C2 or -C1). */
   fuzz: 0 | 1 | 2;
   /** Came from the memo (nothing was applied). */
   cached: boolean;
@@ -45,7 +47,7 @@ export interface SeriesCommit {
 
 export interface SeriesFailure {
   name: string;
-  /** git apply's stderr (from the most lenient attempt, -C1). */
+  /** Why: the in-memory applier's reasons, one per failed hunk, or git apply's stderr (from its most lenient attempt, -C1). */
   stderr: string;
   /** What failed, from git's messages: "init/main.c:123" (the hunk's line), "foo.c: does not exist in index", ... */
   hunks: string[];
@@ -75,7 +77,8 @@ export interface SeriesOptions {
 type SeriesRecord = { commit: string; tree: string; fuzz: 0 | 1 | 2 } | { failed: { stderr: string; hunks: string[] } };
 
 // 2: patches that apply cleanly are applied in memory with GNU patch's semantics (chain.ts).
-const MEMO_FORMAT = 'tiny-series-2';
+// 3: so are patches with fuzz, and the in-memory applier's failures are final.
+const MEMO_FORMAT = 'tiny-series-3';
 const ATTEMPTS: Array<{ fuzz: 0 | 1 | 2; flags: string[] }> = [
   { fuzz: 0, flags: [] },
   { fuzz: 1, flags: ['-C2'] },
@@ -201,7 +204,7 @@ async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[
         const key = memoKey(parent.commit, p);
         const rec = useMemo ? await readRecord<SeriesRecord>(store, 'series', key) : undefined;
         if (rec && 'failed' in rec) {
-          // Known not to apply on this parent (git apply is deterministic).
+          // Known not to apply on this parent (both appliers are deterministic).
           failures.push({ name: p.name, ...rec.failed });
           if (stop) break;
           continue;
@@ -222,13 +225,24 @@ async function build(store: TreeStore, baseCommit: string, patches: SeriesPatch[
       const patch = parsed[i];
       if (patch) {
         files ??= await ChainFiles.load(store, parent.tree, parsed.slice(i));
-        const changes = files.tryApply(patch, p.reverse);
-        if (changes) {
+        const inMemory = files.tryApply(patch, p.reverse);
+        if (inMemory?.kind === 'applied') {
+          const { changes } = inMemory;
           chain ??= await CommitChain.open(store, parent.commit);
           const author = { ...parseAuthor(p.author), date: gitDate(p.date) };
           await chain.commit({ author, committer: { ...TINY_IDENT, date: author.date }, message: commitMessage(p), changes });
           await files.record(store, changes);
-          pending.push({ p, fuzz: 0, appliedBy: 'memory' });
+          pending.push({ p, fuzz: inMemory.fuzz, appliedBy: 'memory' });
+          continue;
+        }
+        if (inMemory?.kind === 'failed') {
+          // Does not apply (as quilt push would say): the commits so far first, so the failure
+          // is recorded on a known parent; nothing changed, the chain's state stays as it is.
+          await finishChain();
+          const failed = { stderr: inMemory.message, hunks: inMemory.hunks };
+          await writeRecord(store, 'series', memoKey(parent.commit, p), { failed } satisfies SeriesRecord);
+          failures.push({ name: p.name, ...failed });
+          if (stop) break;
           continue;
         }
       }

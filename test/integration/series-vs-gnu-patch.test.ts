@@ -1,0 +1,114 @@
+// Differential test: the whole series (buildSeries: the in-memory applier, the commits, git
+// where it decides) against GNU patch as quilt runs it (fuzz up to 2, no questions), on random
+// files and edits (test/helpers/random-patches.ts). Each case is one file, a `diff -u` of a
+// random edit applied to a perturbed copy, so offsets, fuzz, hunks at either end of the file,
+// missing final newlines, CRLF lines and failures all occur. For every patch: it applies in the
+// series exactly when GNU patch applies it without a failed hunk, to the same bytes, with the
+// fuzz GNU patch reports. Before the series applied fuzz in memory, git apply's -C2/-C1 refused
+// about one fuzzy patch in ten that GNU patch applies, and placed a few GNU patch refuses.
+
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildSeries, importBase, openTreeStore, readFiles } from '../../src/tree/index.js';
+import { removeDir, tempDir } from '../helpers/kernel-tree-fixture.js';
+import { makeCase, prng } from '../helpers/random-patches.js';
+
+const PATCH = '/usr/bin/patch';
+const DIFF = '/usr/bin/diff';
+const missing = [PATCH, DIFF].filter((p) => !existsSync(p));
+
+let work: string;
+beforeAll(async () => {
+  work = await tempDir();
+});
+afterAll(() => removeDir(work));
+
+interface Totals {
+  patches: number;
+  applied: number;
+  fuzzed: number;
+  offsets: number;
+  failed: number;
+}
+
+/** GNU patch's largest fuzz and whether it moved a hunk, from its messages. */
+function gnuReport(stdout: string): { fuzz: number; offset: boolean } {
+  let fuzz = 0;
+  for (const m of stdout.matchAll(/with fuzz (\d+)/g)) fuzz = Math.max(fuzz, Number(m[1]));
+  return { fuzz, offset: /\(offset -?\d+ lines?\)/.test(stdout) };
+}
+
+/** One batch: `count` random files imported as one base, each patched alone by both. */
+async function batch(seed: number, context: number, reverse: boolean, count: number): Promise<Totals> {
+  const rng = prng(seed);
+  const dir = join(work, `b${seed}-${context}${reverse ? 'R' : ''}`);
+  for (const d of ['a', 'b', 'target', 'gnu']) mkdirSync(join(dir, d), { recursive: true });
+  const cases = Array.from({ length: count }, (_, i) => makeCase(rng, `f${String(i).padStart(3, '0')}.c`, reverse));
+  for (const c of cases) {
+    writeFileSync(join(dir, 'a', c.name), c.base, 'latin1');
+    writeFileSync(join(dir, 'b', c.name), c.next, 'latin1');
+    writeFileSync(join(dir, 'target', c.name), c.target, 'latin1');
+  }
+  const store = await openTreeStore(join(dir, 'cache'));
+  const base = (await importBase(store, { kind: 'dir', path: join(dir, 'target') }, { version: '2.6.9' })).commit;
+  const totals: Totals = { patches: 0, applied: 0, fuzzed: 0, offsets: 0, failed: 0 };
+  for (const c of cases) {
+    const d = spawnSync(DIFF, [`-U${context}`, `a/${c.name}`, `b/${c.name}`], { cwd: dir, encoding: 'latin1' });
+    if (d.status !== 1) continue; // no change
+    const text = Buffer.from(d.stdout, 'latin1');
+    totals.patches++;
+    // GNU patch on its own copy of the target, as quilt runs it: -p1, fuzz 2, no questions.
+    writeFileSync(join(dir, 'gnu', c.name), c.target, 'latin1');
+    const g = spawnSync(PATCH, ['-p1', '-d', join(dir, 'gnu'), '-F2', '-f', '--no-backup-if-mismatch', '-r', '-', ...(reverse ? ['-R'] : [])], {
+      input: text,
+      encoding: 'latin1',
+      env: { ...process.env, LC_ALL: 'C' },
+    });
+    expect(g.status === 0 || g.status === 1, `patch exited ${g.status}: ${g.stderr}`).toBe(true);
+    const r = await buildSeries(store, base, [{ name: c.name, text, strip: 1, reverse }], { stopOnFailure: false });
+    const where = `seed ${seed} -U${context}${reverse ? ' -R' : ''} ${dir}/target/${c.name}\n--- patch(1):\n${g.stdout}--- patch:\n${d.stdout}`;
+    if (g.status !== 0) {
+      totals.failed++;
+      expect(r.commits, `${where}\n--- the series applied it`).toEqual([]);
+      expect(r.failures.map((f) => f.name)).toEqual([c.name]);
+      continue;
+    }
+    expect(r.failures, `${where}\n--- the series refused it`).toEqual([]);
+    const ours = (await readFiles(store, r.commits[0]!.commit, [c.name])).get(c.name);
+    expect(ours, `${where}\n--- content`).toBe(readFileSync(join(dir, 'gnu', c.name), 'latin1'));
+    const { fuzz, offset } = gnuReport(g.stdout);
+    expect(r.commits[0]!.fuzz, `${where}\n--- fuzz`).toBe(fuzz);
+    expect(r.commits[0]!.appliedBy).toBe('memory');
+    totals.applied++;
+    if (fuzz) totals.fuzzed++;
+    if (offset) totals.offsets++;
+  }
+  return totals;
+}
+
+if (missing.length) {
+  describe.skip(`series vs GNU patch: SKIPPED, ${missing.join(' and ')} not found (apt-get install -y patch diffutils)`, () => {
+    it('needs GNU patch', () => {});
+  });
+} else {
+  describe('buildSeries vs GNU patch (random files, seeded)', () => {
+    for (const reverse of [false, true]) {
+      it(`${reverse ? 'patch -R' : 'patch'}: applies what GNU patch applies, to the same bytes with the same fuzz, and refuses the rest`, async () => {
+        const totals: Totals = { patches: 0, applied: 0, fuzzed: 0, offsets: 0, failed: 0 };
+        let seed = reverse ? 2000 : 1000;
+        for (const context of [3, 3, 2, 1, 0]) {
+          const t = await batch(++seed, context, reverse, 60);
+          for (const k of Object.keys(totals) as (keyof Totals)[]) totals[k] += t[k];
+        }
+        // The generator must produce the interesting cases.
+        expect(totals.patches).toBeGreaterThan(200);
+        expect(totals.fuzzed).toBeGreaterThan(10);
+        expect(totals.offsets).toBeGreaterThan(20);
+        expect(totals.failed).toBeGreaterThan(10);
+        console.log(`series vs ${reverse ? 'patch -R' : 'patch'}: ${JSON.stringify(totals)}`);
+      }, 120_000);
+    }
+  });
+}
