@@ -7,9 +7,10 @@
 //
 // The in-memory applier decides every patch it can represent: offsets, fuzz (up to 2, GNU
 // patch's default, as quilt runs it), hunks anchored at either end of a file, and failures. A
-// patch takes `git apply` (series.ts) only for what it does not model: binary patches, renames,
-// copies and mode changes, symlinks and other non-regular files, paths that are not UTF-8, and a
-// file created by a section that does not say it creates it. `git apply` places a fuzzy hunk
+// patch takes `git apply` (series.ts) only for what it does not model: binary patches, mode
+// changes, symlinks and other non-regular files, paths that are not UTF-8, and a file created by
+// a section that does not say it creates it. Renames and copies of regular files are applied in
+// memory (GNU patch reads git's rename and copy headers too). `git apply` places a fuzzy hunk
 // differently from GNU patch in some cases, or refuses it, or applies one patch refuses; so
 // every patch quilt could apply is applied by the rules quilt applies it by.
 
@@ -135,7 +136,16 @@ export class ChainFiles {
     }
     const createdMode = new Map<string, '100644' | '100755'>();
     for (const f of patch.files) {
-      if (f.binary || f.isRename || f.isCopy) return undefined;
+      if (f.binary) return undefined;
+      if ((f.isRename || f.isCopy) && f.oldPath !== null && f.newPath !== null && f.oldPath !== f.newPath) {
+        // A rename or copy of a regular file, its mode kept: the destination takes the source's.
+        if (f.oldMode !== undefined || f.newMode !== undefined) return undefined;
+        const mode = this.mode.get((reverse ? f.newPath : f.oldPath)!);
+        if (mode !== '100644' && mode !== '100755') return undefined;
+        createdMode.set((reverse ? f.oldPath : f.newPath)!, mode);
+        continue;
+      }
+      if (f.isRename || f.isCopy) return undefined;
       const creates = reverse ? f.isDelete : f.isNew;
       const deletes = reverse ? f.isNew : f.isDelete;
       if (!creates && !deletes && f.oldPath !== f.newPath) return undefined;
@@ -158,7 +168,8 @@ export class ChainFiles {
         continue;
       }
       if (before === undefined) {
-        // Only a section that says it creates the file may create it (git's rule).
+        // Only a section that says it creates the file (or moves or copies one there) may create
+        // it (git's rule).
         const mode = createdMode.get(path);
         if (!mode) return undefined;
         out.set(path, { content, mode });

@@ -44,6 +44,9 @@ function mainAddAfter(first: number, added: string): string {
 /** Lines added at the end of init/main.c (40 lines). */
 const APPEND_MAIN = mainAddAfter(38, 'int line41 = 41;');
 
+/** include/linux/kernel.h moved to include/net/, unchanged (a rename without hunks). */
+const MOVE_HEADER = ['diff --git a/include/linux/kernel.h b/include/net/kernel.h', 'similarity index 100%', 'rename from include/linux/kernel.h', 'rename to include/net/kernel.h', ''].join('\n');
+
 const series: SeriesPatch[] = [
   { name: 'clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: false, author: '"Jane Q. Doe," <jane@example.org>', date: '1098205200 -0700' },
   {
@@ -104,6 +107,34 @@ const series: SeriesPatch[] = [
     strip: 1,
     reverse: false,
   },
+  // A header moved to another directory (as Debian's 6.1 series moves net/mana's), and a
+  // copy of a file (as append.patch left it) with one line changed: in memory, the destination
+  // with the source's mode.
+  {
+    name: 'move-header.patch',
+    text: MOVE_HEADER,
+    strip: 1,
+    reverse: false,
+  },
+  {
+    name: 'copy-version.patch',
+    text: [
+      'diff --git a/init/version.c b/init/version2.c',
+      'similarity index 60%',
+      'copy from init/version.c',
+      'copy to init/version2.c',
+      '--- a/init/version.c',
+      '+++ b/init/version2.c',
+      '@@ -1,3 +1,3 @@',
+      ' #include <linux/version.h>',
+      '-const char *v = "fake";',
+      '+const char *v2 = "fake";',
+      ' const char *w = "tiny";',
+      '',
+    ].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
   // The first patch reversed: line 5 back to 5.
   { name: 'revert-clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: true },
   // The append at the end reversed: its context still at the end of the file, so in memory.
@@ -113,6 +144,8 @@ const series: SeriesPatch[] = [
     strip: 1,
     reverse: true,
   },
+  // The move reversed: the header back where it was.
+  { name: 'move-header-back.patch', text: MOVE_HEADER, strip: 1, reverse: true },
 ];
 
 /**
@@ -160,19 +193,28 @@ describe('buildSeries: the fast path', () => {
       ['append-main.patch', 'memory', 0],
       ['after.patch', 'memory', 0],
       ['latin1-path.patch', 'git-apply', 0],
+      ['move-header.patch', 'memory', 0],
+      ['copy-version.patch', 'memory', 0],
       ['revert-clean.patch', 'memory', 0],
       ['revert-append-main.patch', 'memory', 0],
+      ['move-header-back.patch', 'memory', 0],
     ]);
     expect(b.commits.every((c) => c.appliedBy === 'git-apply')).toBe(true);
     expect(a.commits.map((c) => c.commit)).toEqual(b.commits.map((c) => c.commit));
 
     const top = a.commits.at(-1)!.commit;
-    const ls = (await run('git', ['--git-dir', fast.store.gitDir, 'ls-tree', '-r', top, '--', 'scripts', 'kernel', 'init'])).stdout;
+    const ls = (await run('git', ['--git-dir', fast.store.gitDir, 'ls-tree', '-r', top, '--', 'scripts', 'kernel', 'init', 'include'])).stdout;
+    expect(ls).toMatch(/^100644 blob [0-9a-f]+\tinclude\/linux\/kernel\.h$/m);
+    expect(ls).not.toContain('include/net/');
     expect(ls).toMatch(/^100755 blob [0-9a-f]+\tscripts\/tiny-size$/m);
     expect(ls).not.toContain('kernel/sched.c');
     // Symlinks the series does not touch stay symlinks.
     expect(ls).toMatch(/^120000 blob [0-9a-f]+\tinit\/kernel\.h$/m);
-    const files = await readFiles(fast.store, top, ['drivers/latin1.c', 'init/main.c']);
+    const moved = await readFiles(fast.store, a.commits.find((c) => c.name === 'move-header.patch')!.commit, ['include/net/kernel.h', 'include/linux/kernel.h']);
+    expect(moved.get('include/net/kernel.h')).toBe('#define KERN_INFO "<6>"\n');
+    expect(moved.get('include/linux/kernel.h')).toBeUndefined();
+    const files = await readFiles(fast.store, top, ['drivers/latin1.c', 'init/main.c', 'init/version2.c']);
+    expect(files.get('init/version2.c')).toBe('#include <linux/version.h>\nconst char *v2 = "fake";\nconst char *w = "tiny";\n');
     expect(files.get('drivers/latin1.c')).toBe(LATIN1_FILE.replace('int caf\xe9 = 1;', 'int caf\xe9 = 0; /* \xa7 2 */'));
     expect(files.get('init/main.c')).toContain('int line5 = 5;\nint line6');
     expect(files.get('init/main.c')).toContain('int line16 = 1600;\n');
