@@ -34,7 +34,7 @@ export interface MemberWalk {
   parser: Parser;
   /** Settles when the stream ends (rejects on a tar error). */
   parsed: Promise<void>;
-  /** The first thing only a real extraction can settle (odd names, unknown member types), if any. */
+  /** The first thing only a real extraction can settle (odd names, unknown member types, sparse files), if any. */
   unusual(): string | undefined;
   /** Note such a thing; later members are skipped. */
   markUnusual(why: string): void;
@@ -58,6 +58,17 @@ export function walkTarMembers(onMember: (path: string, e: ReadEntry) => void): 
   const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
   parser.on('warn', (code: string, message: string | Error) => {
     unusual ??= `${code}: ${String(message)}`;
+  });
+  // Members the parser drops without a word: GNU sparse files (type S), and extended headers
+  // larger than maxMetaEntrySize (the name or link they carry would be lost).
+  parser.on('ignoredEntry', (e: ReadEntry) => {
+    unusual ??= `member ${e.path} of type ${e.type}`;
+  });
+  // A sparse file in a pax archive (tar -S --format=posix) reads as a plain file holding its
+  // data condensed (and, from sparse format 0.1 on, under a made-up GNUSparseFile.N/ name): the
+  // GNU.sparse.* keys that say so are only in the raw extended header.
+  parser.on('meta', (meta: string) => {
+    if (/(?:^|\n)\d+ GNU\.sparse\./.test(meta)) unusual ??= 'a sparse file (GNU.sparse.* in a pax header)';
   });
   const parsed = new Promise<void>((resolve, reject) => {
     parser.on('error', reject);

@@ -44,6 +44,17 @@ describe('hashing a base in memory', () => {
     });
   }
 
+  it('leaves a tarball holding a sparse file to the import (only tar -x reads it right)', async () => {
+    const holey = join(work, 'holey', 'linux-2.6.9');
+    await cp(kdir, holey, { recursive: true, verbatimSymlinks: true });
+    await run('sh', ['-c', `truncate -s 1M '${holey}/image' && printf x | dd of='${holey}/image' bs=1 seek=500000 conv=notrunc 2>/dev/null`]);
+    for (const format of ['--format=gnu', '--format=posix']) {
+      const tarball = join(work, `holey${format.slice(9)}.tar`);
+      await run('tar', ['-c', '-S', format, '-f', tarball, '-C', join(work, 'holey'), 'linux-2.6.9']);
+      await expect(hashTarball(tarball, keep)).rejects.toThrow(/sparse|SparseFile/);
+    }
+  });
+
   it('reads a tarball once: then from the partial copy it left in the store; not at all once the tarball is imported', async () => {
     const cacheDir = join(work, 'cache-read');
     const store = await openTreeStore(cacheDir);

@@ -284,6 +284,39 @@ describe('importBase from tarballs', () => {
   });
 });
 
+describe('importBase from tarballs with sparse files', () => {
+  // tar -S stores a file's holes as a map, in four encodings: GNU's own member type (which the
+  // tar parser drops without a word) and three pax ones (which it reads as a plain file holding
+  // the data condensed, from 0.1 on under a made-up GNUSparseFile.N/ directory). Each must give
+  // the tree tar -x gives: tiny extracts such a tarball with tar itself.
+  const encodings: Array<[string, string[]]> = [
+    ['gnu', ['--format=gnu']],
+    ['pax 0.0', ['--format=posix', '--sparse-version=0.0']],
+    ['pax 0.1', ['--format=posix', '--sparse-version=0.1']],
+    ['pax 1.0', ['--format=posix', '--sparse-version=1.0']],
+  ];
+  let holey: string;
+  beforeAll(async () => {
+    holey = join(work, 'holey', 'pkg');
+    await run('mkdir', ['-p', holey]);
+    await writeFile(join(holey, 'Makefile'), 'VERSION = 1\nPATCHLEVEL = 0\nSUBLEVEL = 0\n');
+    // 1 MiB with one byte of data in the middle: mostly hole.
+    await run('sh', ['-c', `truncate -s 1M '${holey}/image' && printf x | dd of='${holey}/image' bs=1 seek=500000 conv=notrunc 2>/dev/null`]);
+  });
+
+  for (const [name, flags] of encodings) {
+    it(`${name}: the file whole, under its own name, as tar -x gives it`, async () => {
+      const tarball = join(work, `holey-${name.replace(/\W/g, '')}.tar`);
+      await run('tar', ['-c', '-S', ...flags, '-f', tarball, '-C', join(work, 'holey'), 'pkg']);
+      const store = await openTreeStore(join(work, `c-holey-${name.replace(/\W/g, '')}`));
+      const r = await importBase(store, await resolveSource({ kind: 'tarball', path: tarball }, { cacheDir: store.cacheDir }), {});
+      expect(r.tree).toBe(await referenceTreeHash(holey));
+      const rec = (await run('sh', ['-c', `cat '${store.gitDir}'/tiny/imports/*/*.json`])).stdout;
+      expect(rec).toContain('"method":"extract"');
+    });
+  }
+});
+
 describe('importBase from a git repository', () => {
   it('imports a branch, a tag and a commit id; once per resolved commit', async () => {
     const repo = join(work, 'repo');
