@@ -275,10 +275,29 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
       cur.hunks.push(hunk);
       continue;
     }
+    refuseOtherFormats(lines, i);
     i++;
   }
   push(cur);
+  // Nothing unified at all: say so if it is a diff in another format (from its first line on).
+  if (!files.length) for (let k = 0; k < first; k++) refuseOtherFormats(lines, k);
   return { header, files };
+}
+
+/**
+ * A section in another diff format than unified, which patch(1) would apply and this parser
+ * would pass over: refused, naming the line, rather than leaving the file out of the patch.
+ */
+function refuseOtherFormats(lines: readonly string[], i: number): void {
+  const line = lines[i]!;
+  const next = lines[i + 1] ?? '';
+  const convert = 'tiny reads unified diffs (diff -u, git diff): convert it with `filterdiff --format=unified` (Debian package patchutils) or make it again with diff -u';
+  if (/^\*{15}$/.test(line) && /^\*\*\* \d+(,\d+)? \*\*\*\*$/.test(next)) {
+    throw new PatchParseError(`line ${i + 1} starts a hunk of a context diff (diff -c); ${convert}`, i + 1);
+  }
+  if (/^\d+(,\d+)?[acd]\d+(,\d+)?$/.test(line) && /^[<>] /.test(next)) {
+    throw new PatchParseError(`line ${i + 1} starts a hunk of a normal diff (diff without -u); ${convert}`, i + 1);
+  }
 }
 
 /** Lines added and removed, files and hunks touched: the raw invasiveness of a patch. */

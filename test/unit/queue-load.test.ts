@@ -374,6 +374,15 @@ describe('mistakes, each reported where it is with what to do', () => {
     );
   });
 
+  it('a patch with a section in another diff format: refused at its line, not left out', async () => {
+    expect((await failure(fixture('context-diff'))).text).toBe(
+      [
+        'patches/old-style.patch:12: error: line 12 starts a hunk of a context diff (diff -c); tiny reads unified diffs (diff -u, git diff): convert it with `filterdiff --format=unified` (Debian package patchutils) or make it again with diff -u',
+        "  hint: this is patch 'printk-quiet' (queue.yaml:8); fix the patch or regenerate it (git format-patch, quilt refresh)",
+      ].join('\n'),
+    );
+  });
+
   it('sources: exactly one kind each, with the fields that kind needs', async () => {
     const r = await failure(fixture('sources'));
     expect(r.summary).toBe('invalid queue queue.yaml: 8 errors');
