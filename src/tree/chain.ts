@@ -7,10 +7,11 @@
 //
 // The in-memory applier decides every patch it can represent: offsets, fuzz (up to 2, GNU
 // patch's default, as quilt runs it), hunks anchored at either end of a file, and failures. A
-// patch takes `git apply` (series.ts) only for what it does not model: binary patches, mode
-// changes, symlinks and other non-regular files, paths that are not UTF-8, and a file created by
-// a section that does not say it creates it. Renames and copies of regular files are applied in
-// memory (GNU patch reads git's rename and copy headers too). `git apply` places a fuzzy hunk
+// patch takes `git apply` (series.ts) only for what it does not model: binary patches,
+// symlinks and other non-regular files, paths that are not UTF-8, a rename that also changes the
+// mode, and a file created by a section that does not say it creates it. Renames, copies and
+// mode changes of regular files are applied in memory (GNU patch reads git's headers for them
+// too). `git apply` places a fuzzy hunk
 // differently from GNU patch in some cases, or refuses it, or applies one patch refuses; so
 // every patch quilt could apply is applied by the rules quilt applies it by.
 
@@ -135,6 +136,7 @@ export class ChainFiles {
       if (m !== undefined && m !== '040000') return undefined;
     }
     const createdMode = new Map<string, '100644' | '100755'>();
+    const changedMode = new Map<string, '100644' | '100755'>();
     for (const f of patch.files) {
       if (f.binary) return undefined;
       if ((f.isRename || f.isCopy) && f.oldPath !== null && f.newPath !== null && f.oldPath !== f.newPath) {
@@ -153,7 +155,14 @@ export class ChainFiles {
       if (creates) {
         if (made !== undefined && made !== '100644' && made !== '100755') return undefined;
         createdMode.set((reverse ? f.oldPath : f.newPath)!, made === '100755' ? '100755' : '100644');
-      } else if (!deletes && (f.oldMode !== undefined || f.newMode !== undefined)) return undefined;
+      } else if (!deletes && (f.oldMode !== undefined || f.newMode !== undefined)) {
+        // A regular file made executable or not (GNU patch chmods it; git apply only warns
+        // when the file's mode is not the patch's old mode, as here).
+        const to = reverse ? f.oldMode : f.newMode;
+        const now = this.mode.get(f.oldPath!);
+        if ((to !== '100644' && to !== '100755') || (now !== '100644' && now !== '100755')) return undefined;
+        changedMode.set(f.oldPath!, to);
+      }
     }
     const r = applyPatch((p) => this.content.get(p), patch, { reverse });
     if (r.outcome.kind === 'fails') return failureOf(r.outcome.failed);
@@ -174,8 +183,14 @@ export class ChainFiles {
         if (!mode) return undefined;
         out.set(path, { content, mode });
       } else {
-        out.set(path, { content, mode: before as '100644' | '100755' });
+        out.set(path, { content, mode: changedMode.get(path) ?? (before as '100644' | '100755') });
       }
+    }
+    for (const [path, mode] of changedMode) {
+      if (out.has(path)) continue;
+      const content = this.content.get(path);
+      if (content === undefined) return undefined;
+      out.set(path, { content, mode });
     }
     return { kind: 'applied', changes: out, fuzz };
   }

@@ -135,6 +135,32 @@ const series: SeriesPatch[] = [
     strip: 1,
     reverse: false,
   },
+  // A file made executable while a line of it changes, and a script made not executable
+  // (no hunks): in memory, the modes as GNU patch sets them.
+  {
+    name: 'exec-version.patch',
+    text: [
+      'diff --git a/init/version.c b/init/version.c',
+      'old mode 100644',
+      'new mode 100755',
+      '--- a/init/version.c',
+      '+++ b/init/version.c',
+      '@@ -1,3 +1,3 @@',
+      ' #include <linux/version.h>',
+      ' const char *v = "fake";',
+      '-const char *w = "tiny";',
+      '+const char *w = "tinier";',
+      '',
+    ].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
+  {
+    name: 'noexec-script.patch',
+    text: ['diff --git a/scripts/tiny-size b/scripts/tiny-size', 'old mode 100755', 'new mode 100644', ''].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
   // The first patch reversed: line 5 back to 5.
   { name: 'revert-clean.patch', text: mainPatch(5, 'int line5 = 500;'), strip: 1, reverse: true },
   // The append at the end reversed: its context still at the end of the file, so in memory.
@@ -195,6 +221,8 @@ describe('buildSeries: the fast path', () => {
       ['latin1-path.patch', 'git-apply', 0],
       ['move-header.patch', 'memory', 0],
       ['copy-version.patch', 'memory', 0],
+      ['exec-version.patch', 'memory', 0],
+      ['noexec-script.patch', 'memory', 0],
       ['revert-clean.patch', 'memory', 0],
       ['revert-append-main.patch', 'memory', 0],
       ['move-header-back.patch', 'memory', 0],
@@ -206,7 +234,8 @@ describe('buildSeries: the fast path', () => {
     const ls = (await run('git', ['--git-dir', fast.store.gitDir, 'ls-tree', '-r', top, '--', 'scripts', 'kernel', 'init', 'include'])).stdout;
     expect(ls).toMatch(/^100644 blob [0-9a-f]+\tinclude\/linux\/kernel\.h$/m);
     expect(ls).not.toContain('include/net/');
-    expect(ls).toMatch(/^100755 blob [0-9a-f]+\tscripts\/tiny-size$/m);
+    expect(ls).toMatch(/^100644 blob [0-9a-f]+\tscripts\/tiny-size$/m);
+    expect(ls).toMatch(/^100755 blob [0-9a-f]+\tinit\/version\.c$/m);
     expect(ls).not.toContain('kernel/sched.c');
     // Symlinks the series does not touch stay symlinks.
     expect(ls).toMatch(/^120000 blob [0-9a-f]+\tinit\/kernel\.h$/m);
