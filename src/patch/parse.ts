@@ -40,6 +40,20 @@ function pathFromMarker(rest: string): string | null {
   return p;
 }
 
+/**
+ * Does the timestamp after a "---" or "+++" name say the Epoch? `diff -N` (diff -Naur, the
+ * classic way to make a kernel patch) names a file that does not exist on one side so, and
+ * patch(1) and git apply then create or delete it (GNU patch: "in any time zone").
+ */
+export function hasEpochTimestamp(rest: string): boolean {
+  const m = /(?:\t|\s)(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)(?:\.(\d+))?(?: ([+-])(\d\d):?(\d\d))?\s*$/.exec(rest);
+  if (!m) return false;
+  if (m[7] !== undefined && !/^0+$/.test(m[7])) return false;
+  const local = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4]), Number(m[5]), Number(m[6])) / 1000;
+  const zone = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 3600 + Number(m[10]) * 60);
+  return local - zone === 0;
+}
+
 function parseHeader(preamble: string[], isMail: boolean): PatchHeader {
   const header: PatchHeader = { body: '', signedOffBy: [], isMail };
   const body: string[] = [];
@@ -151,6 +165,7 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
   }
 
   const files: FilePatch[] = [];
+  const epochSides = new Map<FilePatch, { old: boolean; new: boolean }>();
   let cur: FilePatch | null = null;
   let gitHeader = false;
   let i = first;
@@ -179,7 +194,8 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
       continue;
     }
     if (line.startsWith('--- ') && (lines[i + 1] ?? '').startsWith('+++ ')) {
-      if (!gitHeader || cur?.hunks.length) {
+      const underGitHeader = gitHeader && !cur?.hunks.length;
+      if (!underGitHeader) {
         push(cur);
         cur = newFile(i + 1);
       }
@@ -187,6 +203,9 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
       const f = cur!;
       const oldP = pathFromMarker(line.slice(4));
       const newP = pathFromMarker(lines[i + 1]!.slice(4));
+      // A git header says "new file" or "deleted file" itself; a traditional one may say it
+      // with a timestamp (decided once the hunks are read).
+      if (!underGitHeader) epochSides.set(f, { old: hasEpochTimestamp(line.slice(4)), new: hasEpochTimestamp(lines[i + 1]!.slice(4)) });
       f.oldPath = oldP === null ? null : stripPath(oldP, strip);
       f.newPath = newP === null ? null : stripPath(newP, strip);
       if (oldP === null) f.isNew = true;
@@ -279,6 +298,19 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
     i++;
   }
   push(cur);
+  // diff -N's Epoch: the file does not exist on that side, when every hunk agrees (all of the
+  // old side empty: created; all of the new side empty: deleted), as patch(1) reads it.
+  for (const f of files) {
+    const epoch = epochSides.get(f);
+    if (!epoch || !f.hunks.length) continue;
+    if (epoch.old && !f.isDelete && f.hunks.every((h) => h.oldStart === 0 && h.oldLines === 0)) {
+      f.isNew = true;
+      f.oldPath = null;
+    } else if (epoch.new && !f.isNew && f.hunks.every((h) => h.newStart === 0 && h.newLines === 0)) {
+      f.isDelete = true;
+      f.newPath = null;
+    }
+  }
   // Nothing unified at all: say so if it is a diff in another format (from its first line on).
   if (!files.length) for (let k = 0; k < first; k++) refuseOtherFormats(lines, k);
   return { header, files };

@@ -8,11 +8,11 @@
 // about one fuzzy patch in ten that GNU patch applies, and placed a few GNU patch refuses.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, openTreeStore, readFiles } from '../../src/tree/index.js';
-import { removeDir, tempDir } from '../helpers/kernel-tree-fixture.js';
+import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
 import { makeCase, prng } from '../helpers/random-patches.js';
 
 const PATCH = '/usr/bin/patch';
@@ -110,5 +110,114 @@ if (missing.length) {
         console.log(`series vs ${reverse ? 'patch -R' : 'patch'}: ${JSON.stringify(totals)}`);
       }, 120_000);
     }
+  });
+
+  // The headers each tool writes, on one change (line 21 of init/main.c), a new file and a
+  // deleted one: the series must read them as patch(1) does, -p1 or -p0 as each is used.
+  const change = [
+    '@@ -18,7 +18,7 @@',
+    ' int line18 = 18;',
+    ' int line19 = 19;',
+    ' int line20 = 20;',
+    '-int line21 = 21;',
+    '+int line21 = 2100;',
+    ' int line22 = 22;',
+    ' int line23 = 23;',
+    ' int line24 = 24;',
+  ];
+  const created = ['@@ -0,0 +1,2 @@', '+int fresh;', '+int fresher;'];
+  const deleted = ['@@ -1 +0,0 @@', '-void schedule(void) {}'];
+  const STYLES: Array<[string, number, string[]]> = [
+    [
+      'diff -Naur (the Epoch for a missing side)',
+      1,
+      [
+        'diff -Naur linux-2.6.9.orig/init/main.c linux-2.6.9/init/main.c',
+        '--- linux-2.6.9.orig/init/main.c\t2004-10-18 23:53:00.000000000 +0200',
+        '+++ linux-2.6.9/init/main.c\t2004-10-20 10:00:00.000000000 +0200',
+        ...change,
+        'diff -Naur linux-2.6.9.orig/init/new.c linux-2.6.9/init/new.c',
+        '--- linux-2.6.9.orig/init/new.c\t1970-01-01 01:00:00.000000000 +0100',
+        '+++ linux-2.6.9/init/new.c\t2004-10-20 10:00:00.000000000 +0200',
+        ...created,
+        'diff -Naur linux-2.6.9.orig/kernel/sched.c linux-2.6.9/kernel/sched.c',
+        '--- linux-2.6.9.orig/kernel/sched.c\t2004-10-18 23:53:00.000000000 +0200',
+        '+++ linux-2.6.9/kernel/sched.c\t1969-12-31 16:00:00.000000000 -0800',
+        ...deleted,
+      ],
+    ],
+    ['quilt', 1, ['Index: linux-2.6.9/init/main.c', '='.repeat(67), '--- linux-2.6.9.orig/init/main.c', '+++ linux-2.6.9/init/main.c', ...change]],
+    [
+      'git format-patch',
+      1,
+      [
+        'From 1234567890abcdef Mon Sep 17 00:00:00 2001',
+        'From: A U Thor <a@example.org>',
+        'Subject: [PATCH] x',
+        '',
+        'Why.',
+        '---',
+        ' init/main.c | 2 +-',
+        '',
+        'diff --git a/init/main.c b/init/main.c',
+        'index 1111111..2222222 100644',
+        '--- a/init/main.c',
+        '+++ b/init/main.c',
+        ...change,
+        'diff --git a/init/new.c b/init/new.c',
+        'new file mode 100644',
+        '--- /dev/null',
+        '+++ b/init/new.c',
+        ...created,
+        'diff --git a/kernel/sched.c b/kernel/sched.c',
+        'deleted file mode 100644',
+        '--- a/kernel/sched.c',
+        '+++ /dev/null',
+        ...deleted,
+        '-- ',
+        '2.39.2',
+      ],
+    ],
+    ['svn', 0, ['Index: init/main.c', '='.repeat(67), '--- init/main.c\t(revision 100)', '+++ init/main.c\t(working copy)', ...change]],
+    [
+      'cvs',
+      0,
+      [
+        'Index: init/main.c',
+        '='.repeat(67),
+        'RCS file: /cvs/linux/init/main.c,v',
+        'retrieving revision 1.1',
+        'diff -u -r1.1 main.c',
+        '--- init/main.c\t18 Oct 2004 10:00:00 -0000\t1.1',
+        '+++ init/main.c\t20 Oct 2004 10:00:00 -0000',
+        ...change,
+      ],
+    ],
+    ['a patch file saved with CRLF', 1, ['--- a/init/main.c', '+++ b/init/main.c', ...change].map((l) => `${l}\r`)],
+  ];
+
+  describe('buildSeries vs GNU patch: the headers each tool writes', () => {
+    it('reads the headers of diff -Naur, quilt, git format-patch, svn, cvs and a CRLF file as patch(1) does', async () => {
+      const kernel = join(work, 'styles', 'linux-2.6.9');
+      await writeFakeKernel(kernel);
+      const store = await openTreeStore(join(work, 'styles', 'cache'));
+      const base = (await importBase(store, { kind: 'dir', path: kernel }, {})).commit;
+      const paths = ['init/main.c', 'init/new.c', 'kernel/sched.c'];
+      for (const [style, strip, lines] of STYLES) {
+        const text = `${lines.join('\n')}\n`;
+        const gnu = join(work, 'styles', style.replace(/\W/g, ''));
+        cpSync(kernel, gnu, { recursive: true, verbatimSymlinks: true });
+        const g = spawnSync(PATCH, [`-p${strip}`, '-d', gnu, '-F2', '-f', '--no-backup-if-mismatch'], { input: text, encoding: 'utf8' });
+        expect(g.status, `${style}: patch(1) says ${g.stdout}`).toBe(0);
+        const r = await buildSeries(store, base, [{ name: style, text, strip, reverse: false }]);
+        expect(r.failures, style).toEqual([]);
+        expect(r.commits[0]!.appliedBy, style).toBe('memory');
+        const ours = await readFiles(store, r.commits[0]!.commit, paths);
+        for (const p of paths) {
+          const theirs = existsSync(join(gnu, p)) ? readFileSync(join(gnu, p), 'latin1') : undefined;
+          expect(ours.get(p), `${style}: ${p}`).toBe(theirs);
+        }
+      }
+    });
   });
 }

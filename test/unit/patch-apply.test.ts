@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyFilePatch, applyPatch, REVERSED_DETECTED, splitLines, joinLines, summarize } from '../../src/patch/apply.js';
-import { parsePatch } from '../../src/patch/parse.js';
+import { hasEpochTimestamp, parsePatch } from '../../src/patch/parse.js';
 import type { HunkResult } from '../../src/patch/types.js';
 
 const file = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `line ${i + from}`);
@@ -266,6 +266,25 @@ describe('creation, deletion, rename, modes', () => {
     const r = applyPatch(() => 'a\nb\nc\n', parsePatch(RENAME));
     expect(r.outcome.kind).toBe('fails');
     expect(r.hunks[0]!.reason).toMatch(/rename destination new\/name.c already exists/);
+  });
+
+  it("reads diff -N's Epoch timestamps as a missing side, when the hunks agree", () => {
+    expect(hasEpochTimestamp('a/x.c\t1970-01-01 00:00:00.000000000 +0000')).toBe(true);
+    expect(hasEpochTimestamp('a/x.c\t1970-01-01 01:00:00.000000000 +0100')).toBe(true);
+    expect(hasEpochTimestamp('a/x.c\t1969-12-31 16:00:00 -0800')).toBe(true);
+    expect(hasEpochTimestamp('a/x.c\t1970-01-01 00:00:00')).toBe(true);
+    expect(hasEpochTimestamp('a/x.c\t1970-01-01 00:00:01 +0000')).toBe(false);
+    expect(hasEpochTimestamp('a/x.c\t2004-10-18 23:53:00.000000000 +0200')).toBe(false);
+    expect(hasEpochTimestamp('a/x.c')).toBe(false);
+    const epoch = '\t1970-01-01 00:00:00.000000000 +0000';
+    const made = one(`--- a/new.c${epoch}\n+++ b/new.c\t2004-10-18 10:00:00 +0000\n@@ -0,0 +1 @@\n+x\n`);
+    expect([made.isNew, made.oldPath, made.newPath]).toEqual([true, null, 'new.c']);
+    const gone = one(`--- a/old.c\t2004-10-18 10:00:00 +0000\n+++ b/old.c${epoch}\n@@ -1 +0,0 @@\n-x\n`);
+    expect([gone.isDelete, gone.oldPath, gone.newPath]).toEqual([true, 'old.c', null]);
+    expect(applyPatch(() => 'x\n', parsePatch(`--- a/old.c\t2004-10-18 10:00:00 +0000\n+++ b/old.c${epoch}\n@@ -1 +0,0 @@\n-x\n`)).changes.get('old.c')).toBeNull();
+    // An Epoch on a side the hunks do not leave empty is only a date.
+    const kept = one(`--- a/f.c${epoch}\n+++ b/f.c${epoch}\n@@ -1 +1 @@\n-x\n+y\n`);
+    expect([kept.isNew, kept.isDelete, kept.oldPath, kept.newPath]).toEqual([false, false, 'f.c', 'f.c']);
   });
 
   it('mode-only changes succeed', () => {
