@@ -6,14 +6,13 @@
 // is the difference between a few milliseconds and a second per patch.
 //
 // The in-memory applier decides every patch it can represent: offsets, fuzz (up to 2, GNU
-// patch's default, as quilt runs it), hunks anchored at either end of a file, and failures. A
-// patch takes `git apply` (series.ts) only for what it does not model: binary patches,
-// symlinks and other non-regular files, paths that are not UTF-8, a rename that also changes the
-// mode, and a file created by a section that does not say it creates it. Renames, copies and
-// mode changes of regular files are applied in memory (GNU patch reads git's headers for them
-// too). `git apply` places a fuzzy hunk
-// differently from GNU patch in some cases, or refuses it, or applies one patch refuses; so
-// every patch quilt could apply is applied by the rules quilt applies it by.
+// patch's default, as quilt runs it), hunks anchored at either end of a file, renames, copies
+// and mode changes of regular files, and failures. A patch takes `git apply` (series.ts) only
+// for what it does not model: binary patches, symlinks and other non-regular files, paths that
+// are not UTF-8, a rename that also changes the mode, and a file created by a section that does
+// not say it creates it. `git apply` places some fuzzy hunks elsewhere than GNU patch, refuses
+// some it applies and applies some it refuses: every patch quilt could apply is applied by the
+// rules quilt applies it by (test/integration/series-vs-gnu-patch.test.ts).
 
 import { readFile, rm } from 'node:fs/promises';
 import { applyPatch } from '../patch/apply.js';

@@ -4,10 +4,10 @@
 // patch's rules (fuzz up to 2, as quilt push applies it and `tiny queue check` reports it) and
 // committed through one git fast-import for the run (chain.ts); the in-memory applier's failure
 // is the patch's failure. Only what it does not model (binary patches, symlinks, paths that are
-// not UTF-8) goes through real `git apply --cached`, first on an index
-// of only the entries it names, else on a whole-tree index (a scratch GIT_INDEX_FILE seeded by
-// `git read-tree`); a patch that does not apply there as is is retried with less context (-C2,
-// then -C1), git's nearest thing to patch(1)'s fuzz 1 and 2.
+// not UTF-8) goes through real `git apply --cached`, first on an index of only the entries it
+// names, else on a whole-tree index (a scratch GIT_INDEX_FILE seeded by `git read-tree`); a
+// patch that does not apply there as is is retried with less context (-C2, then -C1), git's
+// nearest thing to patch(1)'s fuzz 1 and 2.
 
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
@@ -49,7 +49,7 @@ export interface SeriesFailure {
   name: string;
   /** Why: the in-memory applier's reasons, one per failed hunk, or git apply's stderr (from its most lenient attempt, -C1). */
   stderr: string;
-  /** What failed, from git's messages: "init/main.c:123" (the hunk's line), "foo.c: does not exist in index", ... */
+  /** What failed: "init/main.c:123" (where the patch expected the hunk), "fs/nope.c: file not found", or git apply's "foo.c: does not exist in index", ... */
   hunks: string[];
 }
 
