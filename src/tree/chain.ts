@@ -149,7 +149,6 @@ export class ChainFiles {
       if (f.isRename || f.isCopy) return undefined;
       const creates = reverse ? f.isDelete : f.isNew;
       const deletes = reverse ? f.isNew : f.isDelete;
-      if (!creates && !deletes && f.oldPath !== f.newPath) return undefined;
       const made = reverse ? f.oldMode : f.newMode;
       if (creates) {
         if (made !== undefined && made !== '100644' && made !== '100755') return undefined;

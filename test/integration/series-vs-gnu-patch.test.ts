@@ -194,10 +194,14 @@ if (missing.length) {
       ],
     ],
     ['a patch file saved with CRLF', 1, ['--- a/init/main.c', '+++ b/init/main.c', ...change].map((l) => `${l}\r`)],
+    // Made by hand from a backup copy: the existing name is the one patched.
+    ['diff -u of a backup copy', 1, ['--- linux-2.6.9/init/main.c.orig\t2004-10-18 23:53:00.000000000 +0200', '+++ linux-2.6.9/init/main.c\t2004-10-20 10:00:00.000000000 +0200', ...change]],
+    // Only the old name exists: patch(1) patches it (git apply would look for the new one).
+    ['diff -u with another new name', 1, ['--- a/init/main.c', '+++ b/init/main-new.c', ...change]],
   ];
 
   describe('buildSeries vs GNU patch: the headers each tool writes', () => {
-    it('reads the headers of diff -Naur, quilt, git format-patch, svn, cvs and a CRLF file as patch(1) does', async () => {
+    it('reads the headers of diff -Naur, quilt, git format-patch, svn, cvs, hand-made diffs and a CRLF file as patch(1) does', async () => {
       const kernel = join(work, 'styles', 'linux-2.6.9');
       await writeFakeKernel(kernel);
       const store = await openTreeStore(join(work, 'styles', 'cache'));
