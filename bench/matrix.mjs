@@ -34,7 +34,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuClock, median, settle, writeBenchRecord } from './record.mjs';
+import { cpuClock, median, settle, waitForSettledDisk, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -173,6 +173,7 @@ function loopMake({ builds }, ccacheDir) {
 
 try {
   console.log(`bench/matrix: Linux 2.6.9 bench-webserver, ${JOBS} make jobs, ${availableParallelism()} cores, ${REPEAT} repeats; ${new Date().toISOString()}`);
+  console.log(waitForSettledDisk(work));
   console.log(
     `load average at start: ${loadavg()
       .map((x) => x.toFixed(1))

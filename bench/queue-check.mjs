@@ -38,7 +38,7 @@ import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';
 import { homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuClock, median, settle, settleDiskAtStart, writeBenchRecord } from './record.mjs';
+import { cpuClock, median, settle, settleDiskAtStart, waitForSettledDisk, writeBenchRecord } from './record.mjs';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const arg = (name, dflt) => {
@@ -123,6 +123,7 @@ try {
     const src = await resolveSource({ kind: 'tarball', path: '${join(SRC, orig)}' }, { cacheDir: process.env.TINY_CACHE });
     await importBase(store, src, { version: '${version}' });`;
 
+  console.log(waitForSettledDisk(work));
   console.log(`${settleDiskAtStart([join(SRC, orig)])}\n`);
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);

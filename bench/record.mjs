@@ -1,7 +1,8 @@
 // A benchmark's figures as a results record (schema/results.schema.json), which `npm run
 // results` renders into the README's speed section: bench/*.mjs --record results/bench-*.json.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism, loadavg } from 'node:os';
 import { writeResultsRecord } from '../scripts/results/record.mjs';
 
@@ -63,6 +64,36 @@ export function cpuClock() {
 
 /** Before each leg: nothing left to write back from the legs before (their trees and caches). */
 export const settle = () => spawnSync('sync');
+
+/**
+ * Before the first leg: wait until creating files is as cheap as it is on a settled disk. On
+ * ext4 without a journal (this machine's), for minutes after many files were deleted the inode
+ * allocator passes over the recently freed ones: after a benchmark's own clean-up of ~20 GB of
+ * trees, a checkout of 2.6.9 took 3–4.8 s instead of 0.4–0.6 s. The probe creates `files` empty
+ * files in a new directory under `dir` (left there, for the benchmark's clean-up: deleting them
+ * would add to what it waits for) every `everyS` seconds, until they take less than `settledS`
+ * or `maxS` has passed. Returns what it saw, for the transcript.
+ */
+export function waitForSettledDisk(dir, { files = 5000, settledS = 0.3, everyS = 15, maxS = 600 } = {}) {
+  const probe = () => {
+    const d = join(dir, `disk-probe-${Date.now()}`);
+    mkdirSync(d, { recursive: true });
+    const t0 = performance.now();
+    for (let i = 0; i < files; i++) closeSync(openSync(join(d, String(i)), 'w'));
+    return (performance.now() - t0) / 1000;
+  };
+  const start = Date.now();
+  const first = probe();
+  let last = first;
+  while (last >= settledS && (Date.now() - start) / 1000 < maxS) {
+    spawnSync('sleep', [String(everyS)]);
+    last = probe();
+  }
+  const waited = Math.round((Date.now() - start) / 1000);
+  const what = `${files} new files took ${first.toFixed(2)} s`;
+  if (last < settledS) return waited < everyS ? `disk probe: ${what} (settled)` : `disk probe: ${what}, ${last.toFixed(2)} s after waiting ${waited} s (settled)`;
+  return `disk probe: ${what}, still ${last.toFixed(2)} s after ${waited} s: the first legs may be slow (a big rm -rf just before?)`;
+}
 
 /**
  * Before the first leg: dirty pages written back and, where the benchmark may (root), the
