@@ -4,8 +4,8 @@
 // random edit applied to a perturbed copy, so offsets, fuzz, hunks at either end of the file,
 // missing final newlines, CRLF lines and failures all occur. For every patch: it applies in the
 // series exactly when GNU patch applies it without a failed hunk, to the same bytes, with the
-// fuzz GNU patch reports. Before the series applied fuzz in memory, git apply's -C2/-C1 refused
-// about one fuzzy patch in ten that GNU patch applies, and placed a few GNU patch refuses.
+// fuzz GNU patch reports. (git apply -C2/-C1 on the same cases refuses about one fuzzy patch
+// in ten that GNU patch applies, and places a few it refuses.)
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';

@@ -83,8 +83,8 @@ const series: SeriesPatch[] = [
   { name: 'offset.patch', text: mainPatch(20, 'int line20 = 2000;', { claimed: 18 }), strip: 1, reverse: false },
   // Outer context line 12 differs: fuzz 1, in memory (git apply finds it with -C2).
   { name: 'fuzz.patch', text: mainPatch(15, 'int line15 = 1500;', { ctx: { 12: 'int line12 = -1;' } }), strip: 1, reverse: false },
-  // No trailing context, starting at line 1: git anchors it at both ends, and it spans the
-  // whole file (2 lines), so in memory.
+  // No trailing context, starting at line 1 of a 2-line file: anchored at the end (and, for
+  // git, at the start) it fits either way.
   {
     name: 'append.patch',
     text: ['--- a/init/version.c', '+++ b/init/version.c', '@@ -1,2 +1,3 @@', ' #include <linux/version.h>', ' const char *v = "fake";', '+const char *w = "tiny";', ''].join('\n'),
@@ -98,7 +98,7 @@ const series: SeriesPatch[] = [
     strip: 1,
     reverse: false,
   },
-  // After git apply's patches, in memory again, on the file git apply changed.
+  // On the file the fuzzy patch changed, as it left it.
   { name: 'after.patch', text: mainPatch(16, 'int line16 = 1600;', { current: (n) => (n === 15 ? 'int line15 = 1500;' : `int line${n} = ${n};`) }), strip: 1, reverse: false },
   // A path that is not UTF-8: git apply decides.
   {
