@@ -9,6 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { visit, type Document } from 'yaml';
 import { parsePatch, PatchParseError } from '../patch/parse.js';
 import { patchPathIssues } from '../patch/paths.js';
+import { compressionFromMagic } from '../source/compression.js';
 import type { ParsedPatch } from '../patch/types.js';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
 import { sha256 } from '../util/fs.js';
@@ -421,6 +422,15 @@ async function readPatch(e: Entry, ctx: Ctx): Promise<LoadedPatch | undefined> {
     if (code === 'ENOENT') ctx.out.at(at, `patch file '${file}' not found`, await missingFileHint(abs, ctx));
     else if (code === 'EISDIR') ctx.out.at(at, `'${file}' is a directory, not a patch file`, 'point file: at the .patch or .diff file');
     else ctx.out.at(at, `cannot read patch file '${file}': ${code ?? String(err)}`, `check the permissions of ${displayPath(abs, ctx.cwd)}`);
+    return undefined;
+  }
+  const packed = compressionFromMagic(bytes.subarray(0, 6));
+  if (packed && packed !== 'none') {
+    ctx.out.at(
+      at,
+      `patch file '${file}' is compressed (${packed})`,
+      `a queue reads its patches as they are: decompress it (${packed} -dk ${displayPath(abs, ctx.cwd)}) and point file: at the result; tiny queue import-quilt decompresses the .gz, .bz2 and .xz patches of a quilt series itself`,
+    );
     return undefined;
   }
   // Bytes, never decoded: a Latin-1 or GBK patch must change exactly the bytes it names.

@@ -9,6 +9,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, posix, relative, resolve, sep } from 'node:path';
 import { TinyError, type Diagnostic } from '../util/diagnostics.js';
+import { run } from '../util/exec.js';
 import { sha256, writeFileAtomic } from '../util/fs.js';
 import { bytesOf } from '../util/bytes.js';
 import { displayPath, plural } from './collect.js';
@@ -123,6 +124,8 @@ export interface ImportOptions {
 }
 
 const PATCH_EXT = /\.(patch|diff|dpatch)$/i;
+/** The compressed patch files quilt reads (by name, as quilt push decides): .gz, .bz2, .xz. */
+const COMPRESSED_EXT = /\.(gz|bz2|xz)$/i;
 
 /** A queue patch name from a series path: "features/all/fix-foo.patch" -> "features/all/fix-foo". */
 export function nameFromPath(path: string): string {
@@ -166,13 +169,15 @@ export async function importQuilt(quiltDir: string, outDir: string, opts: Import
   for (const e of entries) {
     const bytes = await readPatchFile(join(resolve(quiltDir), e.patch), e, seriesName, cwd, diagnostics);
     if (!bytes) continue;
-    const file = importedFile(e.patch);
+    // A compressed patch is imported decompressed (a queue's patches are read as they are).
+    const plain = e.patch.replace(COMPRESSED_EXT, '');
+    const file = importedFile(plain);
     if (files.has(file)) {
       diagnostics.push({ severity: 'error', file: seriesName, line: e.line, message: `'${e.patch}' is listed twice`, hint: 'quilt applies each patch once: remove the repeated line' });
       continue;
     }
     files.add(file);
-    patches.push({ doc: patchDoc(e, unique(nameFromPath(e.patch), taken), file), bytes });
+    patches.push({ doc: patchDoc(e, unique(nameFromPath(plain), taken), file), bytes });
   }
   if (diagnostics.some((d) => d.severity === 'error')) {
     throw new TinyError(`cannot import ${seriesName}: ${plural(diagnostics.length, 'problem')}`, 2, diagnostics);
@@ -230,7 +235,20 @@ async function readSeries(seriesFile: string, shown: string): Promise<string> {
 
 async function readPatchFile(abs: string, e: SeriesEntry, seriesName: string, cwd: string, diags: Diagnostic[]): Promise<Buffer | undefined> {
   try {
-    return await readFile(abs);
+    const bytes = await readFile(abs);
+    if (!COMPRESSED_EXT.test(e.patch)) return bytes;
+    const tool = { gz: 'gzip', bz2: 'bzip2', xz: 'xz' }[COMPRESSED_EXT.exec(e.patch)![1]!.toLowerCase() as 'gz' | 'bz2' | 'xz'];
+    const r = await run(tool, ['-dc'], { input: bytes, binary: true, allowFail: true });
+    if (r.code === 0 && r.stdoutBuffer) return r.stdoutBuffer;
+    diags.push({
+      severity: 'error',
+      file: seriesName,
+      line: e.line,
+      column: 1,
+      message: `cannot decompress patch '${e.patch}' with ${tool}: ${r.stderr.trim() || `exit ${r.code}`}`,
+      hint: `quilt reads a patch named .gz, .bz2 or .xz through ${tool}; check ${displayPath(abs, cwd)}`,
+    });
+    return undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     diags.push({

@@ -202,6 +202,64 @@ series:
   });
 });
 
+describe('importQuilt: compressed patches', () => {
+  it('reads .gz, .bz2 and .xz patches as quilt does, and imports them decompressed', async () => {
+    const src = await temp();
+    const patch = (from: string, to: string) => `--- a/x\n+++ b/x\n@@ -1 +1 @@\n-${from}\n+${to}\n`;
+    await writeFile(join(src, 'one.patch'), patch('a', 'b'));
+    await writeFile(join(src, 'two.diff'), patch('b', 'c'));
+    await writeFile(join(src, 'three.patch'), patch('c', 'd'));
+    await run('gzip', [join(src, 'one.patch')]);
+    await run('bzip2', [join(src, 'two.diff')]);
+    await run('xz', [join(src, 'three.patch')]);
+    await writeFile(join(src, 'series'), 'one.patch.gz\ntwo.diff.bz2 -p1\nthree.patch.xz\n');
+    const out = await temp();
+    await importQuilt(src, out);
+    const q = await loadQueue(out);
+    expect(q.series.map((p) => [p.name, p.file])).toEqual([
+      ['one', 'patches/one.patch'],
+      ['two', 'patches/two.diff'],
+      ['three', 'patches/three.patch'],
+    ]);
+    expect(await readFile(join(out, 'patches/two.diff'), 'utf8')).toBe(patch('b', 'c'));
+  });
+
+  it('says which line names a patch that does not decompress, and writes nothing', async () => {
+    const src = await temp();
+    await writeFile(join(src, 'broken.patch.gz'), 'not gzip\n');
+    await writeFile(join(src, 'series'), 'broken.patch.gz\n');
+    const out = join(await temp(), 'q');
+    const e = await tinyError(importQuilt(src, out, { cwd: src }));
+    expect(e.diagnostics.map(formatDiagnostic).join('\n')).toBe(
+      [
+        "series:1:1: error: cannot decompress patch 'broken.patch.gz' with gzip: gzip: stdin: not in gzip format",
+        '  hint: quilt reads a patch named .gz, .bz2 or .xz through gzip; check broken.patch.gz',
+      ].join('\n'),
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a queue pointing at a compressed patch is told to decompress it', async () => {
+    const dir = await temp();
+    await mkdir(join(dir, 'patches'));
+    await writeFile(join(dir, 'patches/one.patch'), '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n');
+    await run('gzip', [join(dir, 'patches/one.patch')]);
+    await writeFile(join(dir, 'queue.yaml'), 'name: q\nbase:\n  version: "2.6.9"\n  sources: []\nseries:\n  - name: one\n    file: patches/one.patch.gz\n');
+    const e = await tinyError(loadQueue(dir, { cwd: dir }));
+    expect(
+      e.diagnostics
+        .filter((d) => d.severity === 'error')
+        .map(formatDiagnostic)
+        .join('\n'),
+    ).toBe(
+      [
+        "queue.yaml:7:11: error: patch file 'patches/one.patch.gz' is compressed (gzip)",
+        '  hint: a queue reads its patches as they are: decompress it (gzip -dk patches/one.patch.gz) and point file: at the result; tiny queue import-quilt decompresses the .gz, .bz2 and .xz patches of a quilt series itself',
+      ].join('\n'),
+    );
+  });
+});
+
 describe('exportQuilt', () => {
   it('round trip: import, export, import again keeps order, strip levels, -R, guards and bytes', async () => {
     const first = await temp();
