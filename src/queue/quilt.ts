@@ -234,33 +234,29 @@ async function readSeries(seriesFile: string, shown: string): Promise<string> {
 }
 
 async function readPatchFile(abs: string, e: SeriesEntry, seriesName: string, cwd: string, diags: Diagnostic[]): Promise<Buffer | undefined> {
-  try {
-    const bytes = await readFile(abs);
-    if (!COMPRESSED_EXT.test(e.patch)) return bytes;
-    const tool = { gz: 'gzip', bz2: 'bzip2', xz: 'xz' }[COMPRESSED_EXT.exec(e.patch)![1]!.toLowerCase() as 'gz' | 'bz2' | 'xz'];
-    const r = await run(tool, ['-dc'], { input: bytes, binary: true, allowFail: true });
-    if (r.code === 0 && r.stdoutBuffer) return r.stdoutBuffer;
-    diags.push({
-      severity: 'error',
-      file: seriesName,
-      line: e.line,
-      column: 1,
-      message: `cannot decompress patch '${e.patch}' with ${tool}: ${r.stderr.trim() || `exit ${r.code}`}`,
-      hint: `quilt reads a patch named .gz, .bz2 or .xz through ${tool}; check ${displayPath(abs, cwd)}`,
-    });
+  const problem = (message: string, hint: string) => {
+    diags.push({ severity: 'error', file: seriesName, line: e.line, column: 1, message, hint });
     return undefined;
+  };
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(abs);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    diags.push({
-      severity: 'error',
-      file: seriesName,
-      line: e.line,
-      column: 1,
-      message: code === 'ENOENT' ? `patch '${e.patch}' not found` : `cannot read patch '${e.patch}': ${code ?? String(err)}`,
-      hint: `looked for ${displayPath(abs, cwd)}; series paths are relative to the series file's directory`,
-    });
-    return undefined;
+    return problem(
+      code === 'ENOENT' ? `patch '${e.patch}' not found` : `cannot read patch '${e.patch}': ${code ?? String(err)}`,
+      `looked for ${displayPath(abs, cwd)}; series paths are relative to the series file's directory`,
+    );
   }
+  const packed = COMPRESSED_EXT.exec(e.patch)?.[1]?.toLowerCase() as 'gz' | 'bz2' | 'xz' | undefined;
+  if (!packed) return bytes;
+  const tool = { gz: 'gzip', bz2: 'bzip2', xz: 'xz' }[packed];
+  const r = await run(tool, ['-dc'], { input: bytes, binary: true, allowFail: true });
+  if (r.code === 0 && r.stdoutBuffer) return r.stdoutBuffer;
+  return problem(
+    `cannot decompress patch '${e.patch}' with ${tool}: ${r.stderr.trim() || `exit ${r.code}`}`,
+    `quilt reads a patch named .gz, .bz2 or .xz through ${tool}; check ${displayPath(abs, cwd)}`,
+  );
 }
 
 // --- export ------------------------------------------------------------------------------
