@@ -5,7 +5,8 @@
 // missing final newlines, CRLF lines and failures all occur. For every patch: it applies in the
 // series exactly when GNU patch applies it without a failed hunk, to the same bytes, with the
 // fuzz GNU patch reports. (git apply -C2/-C1 on the same cases refuses about one fuzzy patch
-// in ten that GNU patch applies, and places a few it refuses.)
+// in ten that GNU patch applies, and places a few it refuses.) Then the headers each tool
+// writes, and chains of patches on shared files against real `quilt push -a`.
 
 import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,11 +14,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, openTreeStore, readFiles } from '../../src/tree/index.js';
 import { removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
-import { makeCase, prng } from '../helpers/random-patches.js';
+import { edit, makeCase, perturb, prng } from '../helpers/random-patches.js';
+import { missingPrerequisites } from '../helpers/prereqs.js';
 
 const PATCH = '/usr/bin/patch';
 const DIFF = '/usr/bin/diff';
 const missing = [PATCH, DIFF].filter((p) => !existsSync(p));
+const quiltWhy = await missingPrerequisites('quilt');
 
 let work: string;
 beforeAll(async () => {
@@ -223,5 +226,62 @@ if (missing.length) {
         }
       }
     });
+  });
+
+  // Chains: four patches on the same three files, each made against the one before, applied to a
+  // perturbed base by the series and by real quilt (which stops at the first that fails). The
+  // series must stop where quilt stops and leave the files quilt leaves.
+  describe('buildSeries vs quilt push -a: chains of patches on shared files', () => {
+    it.skipIf(quiltWhy !== undefined)(
+      `stops where quilt stops, with quilt's files${quiltWhy ? ` (SKIPPED: ${quiltWhy})` : ''}`,
+      async () => {
+        const names = ['a.c', 'b.c', 'c.c'];
+        const text = (lines: string[]) => lines.map((l) => `${l}\n`).join('');
+        let complete = 0;
+        let stopped = 0;
+        for (let t = 0; t < 30; t++) {
+          const rng = prng(5000 + t);
+          const dir = join(work, `chain${t}`);
+          const versions: Array<Record<string, string[]>> = [Object.fromEntries(names.map((n) => [n, Array.from({ length: rng.int(10, 60) }, (_, i) => `${n} line ${i} ${rng.int(0, 9)}`)]))];
+          for (let k = 1; k <= 4; k++) versions.push(Object.fromEntries(names.map((n) => [n, rng.chance(0.6) ? edit(rng, versions[k - 1]![n]!, rng.int(1, 3), `p${k}`) : versions[k - 1]![n]!])));
+          const tree = join(dir, 'tree');
+          mkdirSync(tree, { recursive: true });
+          writeFileSync(join(tree, 'Makefile'), 'VERSION = 2\nPATCHLEVEL = 6\nSUBLEVEL = 9\n');
+          for (const n of names) writeFileSync(join(tree, n), text(rng.chance(0.5) ? perturb(rng, versions[0]![n]!) : versions[0]![n]!));
+          const patchDir = join(dir, 'patches');
+          mkdirSync(patchDir);
+          const series: Array<{ name: string; text: Buffer; strip: number; reverse: boolean }> = [];
+          for (let k = 1; k <= 4; k++) {
+            for (const v of [k - 1, k]) {
+              mkdirSync(join(dir, `v${v}`), { recursive: true });
+              for (const n of names) writeFileSync(join(dir, `v${v}`, n), text(versions[v]![n]!));
+            }
+            const d = spawnSync(DIFF, ['-ru', `-U${rng.pick([1, 2, 3])}`, `v${k - 1}`, `v${k}`], { cwd: dir, encoding: 'latin1' });
+            if (!d.stdout) continue;
+            const patch = d.stdout.replace(/^--- v\d+\//gm, '--- a/').replace(/^\+\+\+ v\d+\//gm, '+++ b/');
+            writeFileSync(join(patchDir, `p${k}.patch`), patch, 'latin1');
+            series.push({ name: `p${k}`, text: Buffer.from(patch, 'latin1'), strip: 1, reverse: false });
+          }
+          writeFileSync(join(patchDir, 'series'), series.map((p) => `${p.name}.patch\n`).join(''));
+          const quilt = join(dir, 'quilt');
+          cpSync(tree, quilt, { recursive: true });
+          const env = { ...process.env, QUILT_PATCHES: patchDir, QUILT_PC: '.pc' };
+          spawnSync('quilt', ['push', '-a', '-q'], { cwd: quilt, env });
+          const applied = spawnSync('quilt', ['applied'], { cwd: quilt, env, encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length;
+          const store = await openTreeStore(join(dir, 'cache'));
+          const base = (await importBase(store, { kind: 'dir', path: tree }, {})).commit;
+          const r = await buildSeries(store, base, series);
+          const where = `chain ${t} in ${dir}`;
+          expect(r.commits.length, `${where}: patches applied`).toBe(applied);
+          const ours = await readFiles(store, r.commits.at(-1)?.commit ?? base, names);
+          for (const n of names) expect(ours.get(n), `${where}: ${n}`).toBe(readFileSync(join(quilt, n), 'latin1'));
+          if (applied === series.length) complete++;
+          else stopped++;
+        }
+        expect(complete).toBeGreaterThan(5);
+        expect(stopped).toBeGreaterThan(5);
+      },
+      120_000,
+    );
   });
 }
