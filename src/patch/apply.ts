@@ -452,6 +452,7 @@ function runHunks(content: string, file: FilePatch, name: string, reverse: boole
             applied: false,
             patchLine: p.hunk.patchLine,
             reason: p.index === 1 ? `${name}: hunk #1: ${why} (the reversed hunk matches at line ${e.locate(swapped, fuzz)}); skipping the file` : `${name}: hunk #${p.index} ignored: ${why}`,
+            fileError: why,
           }));
           return { content, hunks: skippedResults, failed: prepared.length, skipped: true, failures: new Map() };
         }
@@ -534,6 +535,7 @@ function ignoredAll(file: FilePatch, name: string, why: string, reverse: boolean
       applied: false,
       patchLine: hunk.patchLine,
       reason: `${name}: hunk #${i + 1} ignored: ${why}`,
+      fileError: why,
     };
   });
 }

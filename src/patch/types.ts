@@ -72,6 +72,8 @@ export interface HunkResult {
   applied: boolean;
   patchLine: number;
   reason?: string;
+  /** Not tried because its whole file was refused: why (file not found, already exists, skipped as reversed, ...). */
+  fileError?: string;
 }
 
 export type ApplyOutcome = { kind: 'clean' } | { kind: 'offset' /** the largest offset, signed */; lines: number } | { kind: 'fuzz'; fuzz: number } | { kind: 'fails'; failed: HunkResult[] };

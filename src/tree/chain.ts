@@ -42,10 +42,9 @@ function failureOf(failed: HunkResult[]): MemoryResult {
   const hunks = new Set<string>();
   const reasons = new Set<string>();
   for (const h of failed) {
-    const ignored = h.reason && /^.*?: hunk #\d+ ignored: (.*)$/s.exec(h.reason);
-    if (ignored) {
-      hunks.add(`${h.file}: ${ignored[1]}`);
-      reasons.add(`${h.file}: ${ignored[1]}`);
+    if (h.fileError) {
+      hunks.add(`${h.file}: ${h.fileError}`);
+      reasons.add(`${h.file}: ${h.fileError}`);
     } else {
       hunks.add(h.hunk > 0 ? `${h.file}:${h.expectedLine}` : (h.reason ?? h.file));
       reasons.add(h.reason ?? `${h.file}: hunk #${h.hunk} FAILED`);
@@ -162,10 +161,9 @@ export class ChainFiles {
         changedMode.set(f.oldPath!, to);
       }
     }
-    const r = applyPatch((p) => this.content.get(p), patch, { reverse });
+    const r = applyPatch((p) => this.content.get(p), patch, { reverse, maxFuzz: 2 });
     if (r.outcome.kind === 'fails') return failureOf(r.outcome.failed);
-    const fuzz = r.outcome.kind === 'fuzz' ? r.outcome.fuzz : 0;
-    if (fuzz !== 0 && fuzz !== 1 && fuzz !== 2) return undefined;
+    const fuzz = (r.outcome.kind === 'fuzz' ? r.outcome.fuzz : 0) as 0 | 1 | 2; // at most maxFuzz
     const out: TreeChanges = new Map();
     for (const [path, content] of r.changes) {
       const before = this.mode.get(path);

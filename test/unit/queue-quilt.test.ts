@@ -39,6 +39,13 @@ async function tinyError(p: Promise<unknown>): Promise<TinyError> {
   throw new Error('expected a TinyError');
 }
 
+/** importQuilt of `src` into a new directory, which must fail: the error, and whether it wrote that directory. */
+async function failedImport(src: string): Promise<{ e: TinyError; wrote: boolean }> {
+  const out = join(await temp(), 'q');
+  const e = await tinyError(importQuilt(src, out, { cwd: src }));
+  return { e, wrote: existsSync(out) };
+}
+
 describe('parseSeries', () => {
   it('reads strip levels, -R and guards in both spellings; skips comments and blank lines', () => {
     const { entries, diagnostics } = parseSeries(
@@ -171,8 +178,7 @@ series:
     await writeFile(join(src, 'series'), 'a.patch\nmissing.patch -p0\nb.patch -F3\n');
     await writeFile(join(src, 'a.patch'), '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-a\n+b\n');
     await writeFile(join(src, 'b.patch'), '--- a/x\n+++ b/x\n@@ -1 +1 @@\n-b\n+c\n');
-    const out = join(await temp(), 'q');
-    const e = await tinyError(importQuilt(src, out, { cwd: src }));
+    const { e, wrote } = await failedImport(src);
     expect(e.message).toBe('cannot import series: 2 problems');
     expect(e.diagnostics.map(formatDiagnostic).join('\n')).toBe(
       [
@@ -182,7 +188,7 @@ series:
         "  hint: looked for missing.patch; series paths are relative to the series file's directory",
       ].join('\n'),
     );
-    expect(existsSync(out)).toBe(false);
+    expect(wrote).toBe(false);
   });
 
   it('makes names unique', async () => {
@@ -228,15 +234,14 @@ describe('importQuilt: compressed patches', () => {
     const src = await temp();
     await writeFile(join(src, 'broken.patch.gz'), 'not gzip\n');
     await writeFile(join(src, 'series'), 'broken.patch.gz\n');
-    const out = join(await temp(), 'q');
-    const e = await tinyError(importQuilt(src, out, { cwd: src }));
+    const { e, wrote } = await failedImport(src);
     expect(e.diagnostics.map(formatDiagnostic).join('\n')).toBe(
       [
         "series:1:1: error: cannot decompress patch 'broken.patch.gz' with gzip: gzip: stdin: not in gzip format",
         '  hint: quilt reads a patch named .gz, .bz2 or .xz through gzip; check broken.patch.gz',
       ].join('\n'),
     );
-    expect(existsSync(out)).toBe(false);
+    expect(wrote).toBe(false);
   });
 
   it('a queue pointing at a compressed patch is told to decompress it', async () => {
