@@ -7,6 +7,7 @@
 // line only matches when both have, or both lack, a final newline ("\ No newline at end of file").
 
 import { describePathIssue, patchPathIssues, type LinkLookup } from './paths.js';
+import { applyBinaryPatch } from './binary.js';
 import type { ApplyOutcome, FilePatch, Hunk, HunkResult, ParsedPatch } from './types.js';
 
 export interface ApplyOptions {
@@ -568,7 +569,11 @@ export function applyFilePatch(content: string | undefined, file: FilePatch, opt
     error: `${name}: ${why}`,
   });
 
-  if (file.binary) return fail('binary patch: only git can apply it');
+  if (file.binary) {
+    const r = applyBinaryPatch(content, file, reverse);
+    if ('error' in r) return fail(r.error);
+    return { ok: true, content: r.content, hunks: [] };
+  }
 
   if (creates || (content === undefined && looksLikeCreation(file, reverse))) {
     const fresh = runHunks('', file, name, reverse, maxFuzz, false);

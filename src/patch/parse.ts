@@ -4,7 +4,8 @@
 // The input is the patch's bytes as a byte string (src/util/bytes.ts): hunk lines and paths stay
 // bytes; only the header's human text (From, Subject, the message) is decoded, for display.
 
-import type { FilePatch, Hunk, HunkLine, ParsedPatch, PatchHeader } from './types.js';
+import type { BinaryChunk, FilePatch, Hunk, HunkLine, ParsedPatch, PatchHeader } from './types.js';
+import { binaryChunkHeader } from './binary.js';
 import { displayText } from '../util/bytes.js';
 
 export class PatchParseError extends Error {
@@ -166,6 +167,8 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
 
   const files: FilePatch[] = [];
   const epochSides = new Map<FilePatch, { old: boolean; new: boolean }>();
+  // The object ids of each file's index line (a binary patch is applied only when they are full).
+  const indexIds = new Map<FilePatch, [string, string]>();
   let cur: FilePatch | null = null;
   let gitHeader = false;
   let i = first;
@@ -219,8 +222,9 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
         const [, key, value] = ext;
         const gitPath = () => stripPath(value!, Math.max(strip - 1, 0));
         if (key === 'index') {
-          const mode = /^[0-9a-f]+\.\.[0-9a-f]+ (\d{6})$/.exec(value!.trimEnd());
-          if (mode) cur.indexMode = mode[1];
+          const ids = /^([0-9a-f]+)\.\.([0-9a-f]+)(?: (\d{6}))?$/.exec(value!.trimEnd());
+          if (ids?.[3]) cur.indexMode = ids[3];
+          if (ids) indexIds.set(cur, [ids[1]!, ids[2]!]);
         } else if (key === 'old mode') cur.oldMode = value;
         else if (key === 'new mode') cur.newMode = value;
         else if (key === 'new file mode') {
@@ -242,9 +246,29 @@ export function parsePatch(text: string, strip = 1): ParsedPatch {
         i++;
         continue;
       }
-      if (line.startsWith('GIT binary patch') || /^Binary files .* differ$/.test(line)) {
+      if (/^Binary files .* differ$/.test(line)) {
         cur.binary = true;
         i++;
+        continue;
+      }
+      if (line === 'GIT binary patch') {
+        cur.binary = true;
+        i++;
+        // The forward chunk, then (usually) the reverse one: each a header line, then base85
+        // lines up to an empty line.
+        const chunks: BinaryChunk[] = [];
+        while (chunks.length < 2 && i < lines.length) {
+          const head = binaryChunkHeader(lines[i]!);
+          if (!head) break;
+          const chunk: BinaryChunk = { ...head, data: [], patchLine: i + 1 };
+          i++;
+          while (i < lines.length && lines[i] !== '') chunk.data.push(lines[i++]!);
+          if (i < lines.length) i++; // the empty line that ends it
+          chunks.push(chunk);
+        }
+        const ids = indexIds.get(cur);
+        if (!chunks.length || !ids) throw new PatchParseError(`the GIT binary patch at line ${cur.patchLine} has no ${ids ? 'literal or delta data' : 'index line'}`, cur.patchLine);
+        cur.binaryPatch = { oldOid: ids[0], newOid: ids[1], forward: chunks[0]!, ...(chunks[1] ? { reverse: chunks[1] } : {}) };
         continue;
       }
     }

@@ -48,11 +48,33 @@ export interface FilePatch {
   isDelete: boolean;
   isRename: boolean;
   isCopy: boolean;
-  /** A "GIT binary patch" or "Binary files differ": only git can apply it. */
+  /** A "GIT binary patch" or "Binary files differ" (no hunks). */
   binary: boolean;
+  /** A "GIT binary patch": its data, and the object ids of the index line (src/patch/binary.ts). */
+  binaryPatch?: BinaryPatch;
   hunks: Hunk[];
   /** 1-based line where this file's diff starts in the patch file. */
   patchLine: number;
+}
+
+/** One chunk of a git binary patch: the new content, or a delta against the old one. */
+export interface BinaryChunk {
+  kind: 'literal' | 'delta';
+  /** The size of the literal or delta, inflated. */
+  size: number;
+  /** Its base85 lines (byte strings, as read). */
+  data: string[];
+  /** 1-based line of the "literal N" / "delta N" line in the patch file. */
+  patchLine: number;
+}
+
+export interface BinaryPatch {
+  /** The ids on the index line, as written (applied only when both are full, as git requires). */
+  oldOid: string;
+  newOid: string;
+  forward: BinaryChunk;
+  /** The chunk that undoes it (git writes one; without it the patch cannot be reversed). */
+  reverse?: BinaryChunk;
 }
 
 export interface ParsedPatch {

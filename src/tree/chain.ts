@@ -7,8 +7,9 @@
 //
 // The in-memory applier decides every patch it can represent: offsets, fuzz (up to 2, GNU
 // patch's default, as quilt runs it), hunks anchored at either end of a file, renames, copies
-// and mode changes of regular files, and failures. A patch takes `git apply` (series.ts) only
-// for what it does not model: binary patches, symlinks and other non-regular files, paths that
+// and mode changes of regular files, git's binary patches (by git apply's rules: GNU patch has
+// none), and failures. A patch takes `git apply` (series.ts) only for what it does not model: a
+// binary diff without its data, symlinks and other non-regular files, paths that
 // are not UTF-8, a rename that also changes the mode, and a file created by a section that does
 // not say it creates it. `git apply` places some fuzzy hunks elsewhere than GNU patch, refuses
 // some it applies and applies some it refuses: every patch quilt could apply is applied by the
@@ -136,7 +137,8 @@ export class ChainFiles {
     const createdMode = new Map<string, '100644' | '100755'>();
     const changedMode = new Map<string, '100644' | '100755'>();
     for (const f of patch.files) {
-      if (f.binary) return undefined;
+      // A binary diff without its data: git apply may still apply it, from a postimage the store has.
+      if (f.binary && !f.binaryPatch) return undefined;
       if ((f.isRename || f.isCopy) && f.oldPath !== null && f.newPath !== null && f.oldPath !== f.newPath) {
         // A rename or copy of a regular file, its mode kept: the destination takes the source's.
         if (f.oldMode !== undefined || f.newMode !== undefined) return undefined;

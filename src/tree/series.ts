@@ -3,7 +3,7 @@
 // re-applying a series is instant. Nothing is checked out. A patch is applied in memory by GNU
 // patch's rules (fuzz up to 2, as quilt push applies it and `tiny queue check` reports it) and
 // committed through one git fast-import for the run (chain.ts); the in-memory applier's failure
-// is the patch's failure. Only what it does not model (binary patches, symlinks, paths that are
+// is the patch's failure. Only what it does not model (a binary diff without its data, symlinks, paths that are
 // not UTF-8) goes through real `git apply --cached`, first on an index of only the entries it
 // names, else on a whole-tree index (a scratch GIT_INDEX_FILE seeded by `git read-tree`); a
 // patch that does not apply there as is is retried with less context (-C2, then -C1), git's

@@ -4,6 +4,7 @@
 // hunk git apply places with less context and patch(1) refuses), the series says what patch(1),
 // and so quilt and `tiny queue check`, say.
 
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -183,9 +184,37 @@ const UNANCHORED: SeriesPatch[] = [
   { name: 'insert-at-top.patch', text: mainAddAfter(1, 'int line3b = 3;'), strip: 1, reverse: false },
 ];
 
+/** A binary file (every byte value, NULs among them) and the same with a few bytes changed. */
+const LOGO = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + (i >> 5)) % 256));
+const LOGO_EDITED = Buffer.concat([LOGO.subarray(0, 1000), Buffer.from([0, 0xff, 0x80, 0]), LOGO.subarray(1010)]);
+
+/**
+ * git binary patches (`git diff --binary`) creating drivers/video/logo.bin and changing it (a
+ * literal, then a delta): made by real git in a scratch repository.
+ */
+async function binaryPatches(dir: string): Promise<{ create: string; edit: string }> {
+  const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir }).stdout.toString('latin1');
+  await mkdir(join(dir, 'drivers/video'), { recursive: true });
+  g('init', '-q');
+  await writeFile(join(dir, 'drivers/video/logo.bin'), LOGO);
+  g('add', '-A');
+  const create = g('diff', '--cached', '--binary');
+  g('commit', '-q', '-m', 'logo');
+  await writeFile(join(dir, 'drivers/video/logo.bin'), LOGO_EDITED);
+  return { create, edit: g('diff', '--binary') };
+}
+
 let tree: string;
 beforeAll(async () => {
   work = await tempDir();
+  // Binary patches: in memory too, by git apply's rules (GNU patch has none).
+  const bin = await binaryPatches(join(work, 'binary-repo'));
+  expect(bin.edit).toMatch(/^delta \d+$/m);
+  series.push(
+    { name: 'logo-create.patch', text: latin1(bin.create), strip: 1, reverse: false },
+    { name: 'logo-edit.patch', text: latin1(bin.edit), strip: 1, reverse: false },
+    { name: 'logo-edit-back.patch', text: latin1(bin.edit), strip: 1, reverse: true },
+  );
   tree = join(work, 'linux');
   await writeFakeKernel(tree);
   await mkdir(join(tree, 'drivers'), { recursive: true });
@@ -226,6 +255,9 @@ describe('buildSeries: the fast path', () => {
       ['revert-clean.patch', 'memory', 0],
       ['revert-append-main.patch', 'memory', 0],
       ['move-header-back.patch', 'memory', 0],
+      ['logo-create.patch', 'memory', 0],
+      ['logo-edit.patch', 'memory', 0],
+      ['logo-edit-back.patch', 'memory', 0],
     ]);
     expect(b.commits.every((c) => c.appliedBy === 'git-apply')).toBe(true);
     expect(a.commits.map((c) => c.commit)).toEqual(b.commits.map((c) => c.commit));
@@ -242,6 +274,9 @@ describe('buildSeries: the fast path', () => {
     const moved = await readFiles(fast.store, a.commits.find((c) => c.name === 'move-header.patch')!.commit, ['include/net/kernel.h', 'include/linux/kernel.h']);
     expect(moved.get('include/net/kernel.h')).toBe('#define KERN_INFO "<6>"\n');
     expect(moved.get('include/linux/kernel.h')).toBeUndefined();
+    const logo = async (name: string) => (await readFiles(fast.store, a.commits.find((c) => c.name === name)!.commit, ['drivers/video/logo.bin'])).get('drivers/video/logo.bin');
+    expect(await logo('logo-edit.patch')).toBe(LOGO_EDITED.toString('latin1'));
+    expect(await logo('logo-edit-back.patch')).toBe(LOGO.toString('latin1'));
     const files = await readFiles(fast.store, top, ['drivers/latin1.c', 'init/main.c', 'init/version2.c']);
     expect(files.get('init/version2.c')).toBe('#include <linux/version.h>\nconst char *v2 = "fake";\nconst char *w = "tiny";\n');
     expect(files.get('drivers/latin1.c')).toBe(LATIN1_FILE.replace('int caf\xe9 = 1;', 'int caf\xe9 = 0; /* \xa7 2 */'));

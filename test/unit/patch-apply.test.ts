@@ -151,11 +151,11 @@ describe('applyFilePatch: failures', () => {
     expect(r.hunks.map((h) => h.reason)).toEqual(['f.c: hunk #1 ignored: file not found', 'f.c: hunk #2 ignored: file not found']);
   });
 
-  it('refuses binary patches', () => {
+  it('refuses a binary patch without full object ids, as git apply does', () => {
     const p = parsePatch('diff --git a/logo.png b/logo.png\nindex 1111111..2222222 100644\nGIT binary patch\nliteral 5\nMcmZ?wbhEHb0RR91\n\n', 1);
     const r = applyPatch(() => 'x', p);
     expect(r.outcome.kind).toBe('fails');
-    if (r.outcome.kind === 'fails') expect(r.outcome.failed[0]!.reason).toBe('logo.png: binary patch: only git can apply it');
+    if (r.outcome.kind === 'fails') expect(r.outcome.failed[0]!.reason).toBe("logo.png: cannot apply binary patch to 'logo.png' without full index line (make it with git diff --binary --full-index)");
   });
 });
 
