@@ -1,5 +1,6 @@
-// Style checks on a patch: trailing whitespace in added lines, a missing Signed-off-by, and
-// (behind --checkpatch) the kernel tree's own scripts/checkpatch.pl.
+// Style checks on a patch: trailing whitespace in added lines, a missing Signed-off-by, a git
+// binary patch (which quilt cannot push), and (behind --checkpatch) the kernel tree's own
+// scripts/checkpatch.pl.
 
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,12 @@ export function styleIssues(patch: ParsedPatch): StyleIssue[] {
     out.push({ kind: 'no-signoff', message: 'no Signed-off-by: line in the patch header' });
   }
   for (const f of patch.files) {
+    if (f.binary) {
+      const what = f.binaryPatch
+        ? 'a git binary patch: quilt push cannot apply it (GNU patch has no binary diffs); tiny applies it as git apply does'
+        : 'a binary diff without its data ("Binary files ... differ"): nothing can apply it; make it with git diff --binary';
+      out.push({ kind: 'git-binary', line: f.patchLine, message: `${filePath(f)}: ${what}` });
+    }
     for (const h of f.hunks) {
       let n = h.newStart;
       for (const l of h.lines) {

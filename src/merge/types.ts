@@ -18,7 +18,7 @@ export interface Invasiveness {
 }
 
 export interface StyleIssue {
-  kind: 'trailing-whitespace' | 'no-signoff' | 'checkpatch';
+  kind: 'trailing-whitespace' | 'no-signoff' | 'checkpatch' | 'git-binary';
   file?: string;
   line?: number;
   message: string;
