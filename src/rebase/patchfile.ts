@@ -67,16 +67,29 @@ export function composePatch(parts: PatchParts, diff: string, diffstat: string):
 
 /**
  * Normalize `git diff` output into the queue's stable form: no "index" lines (they name blobs
- * of one particular store and change with every unrelated edit), nothing else altered
- * (context lines keep their exact bytes, trailing whitespace included).
+ * of one particular store and change with every unrelated edit) but a binary patch's (its ids
+ * are what it applies to), nothing else altered (context lines keep their exact bytes, trailing
+ * whitespace included).
  */
 export function stableDiffText(gitDiff: string): string {
   const out: string[] = [];
   let inHeader = false;
+  // The index line of the file being read, dropped unless a binary patch follows: git apply
+  // needs its full object ids to apply one (src/patch/binary.ts).
+  let index: { line: string; at: number } | undefined;
   for (const line of gitDiff.split('\n')) {
-    if (line.startsWith('diff --git ')) inHeader = true;
-    else if (line.startsWith('@@ ')) inHeader = false;
-    if (inHeader && /^index [0-9a-f]+\.\.[0-9a-f]+( \d+)?$/.test(line)) continue;
+    if (line.startsWith('diff --git ')) {
+      inHeader = true;
+      index = undefined;
+    } else if (line.startsWith('@@ ')) inHeader = false;
+    if (inHeader && /^index [0-9a-f]+\.\.[0-9a-f]+( \d+)?$/.test(line)) {
+      index = { line, at: out.length };
+      continue;
+    }
+    if (inHeader && line === 'GIT binary patch' && index) {
+      out.splice(index.at, 0, index.line);
+      index = undefined;
+    }
     out.push(line);
   }
   return out.join('\n');

@@ -95,7 +95,9 @@ export async function stableDiff(store: TreeStore, a: string, b: string, strip: 
   const prefix = strip === 0 ? ['--no-prefix'] : ['--src-prefix=a/', '--dst-prefix=b/'];
   const common = ['--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--ignore-submodules', '--diff-algorithm=myers'];
   // The diff is content: kept as bytes (a byte string), as the patch it goes into.
-  const diff = await git(store.gitDir, ['diff', ...common, '-U3', ...prefix, a, b, '--'], { byteString: true });
+  // --binary: a binary file's change as data git apply can apply (with the full ids it needs),
+  // not "Binary files ... differ"; text files' diffs are the same either way.
+  const diff = await git(store.gitDir, ['diff', ...common, '--binary', '-U3', ...prefix, a, b, '--'], { byteString: true });
   const stat = await git(store.gitDir, ['diff', ...common, '--stat=72', '--summary', a, b, '--'], { byteString: true });
   return { diff: stableDiffText(diff.stdout), stat: stat.stdout };
 }

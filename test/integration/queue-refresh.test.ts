@@ -3,7 +3,8 @@
 // `tiny queue apply` (committed as a fixup, or left uncommitted on the top patch) gives the
 // expected patch, header kept.
 
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -117,6 +118,39 @@ describe('tiny queue refresh (fake tree)', { timeout: 300_000 }, () => {
     expect(after['queue.yaml']).toBe(before['queue.yaml']);
     // The worktree was read, not changed.
     expect(await git('status', '--porcelain')).toBe(' M kernel/c.c\n');
+  });
+
+  it('regenerates a git binary patch with its data and full ids: it applies in another cache', async () => {
+    const q = join(work, 'q-binary');
+    await writeQueue(q, tree, ['p-clean']);
+    // A logo, created by a git binary patch made by real git.
+    const repo = join(work, 'logo-repo');
+    await mkdir(join(repo, 'drivers/video'), { recursive: true });
+    const logo = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 193 + (i >> 4)) % 256));
+    await writeFile(join(repo, 'drivers/video/logo.bin'), logo);
+    const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo }).stdout;
+    g('init', '-q');
+    g('add', '-A');
+    await writeFile(join(q, 'patches/logo.patch'), g('diff', '--cached', '--binary'));
+    await appendFile(join(q, 'queue.yaml'), '  - name: logo\n    file: patches/logo.patch\n');
+    const w = join(work, 'w-binary');
+    expect((await tiny(['queue', 'apply', '--queue', q, '--out', w], { env })).code).toBe(0);
+    // The logo changed in the worktree: an uncommitted change of the topmost patch.
+    const edited = Buffer.concat([logo.subarray(0, 700), Buffer.from([0, 0xff, 0xfe, 0]), logo.subarray(700)]);
+    await writeFile(join(w, 'drivers/video/logo.bin'), edited);
+    const r = await tiny(['queue', 'refresh', '--queue', q, '--from', w], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^logo +refreshed +patches\/logo\.patch/m);
+    const text = await readFile(join(q, 'patches/logo.patch'), 'latin1');
+    expect(text).toMatch(/^index 0{40}\.\.[0-9a-f]{40}$/m);
+    expect(text).toContain('GIT binary patch\nliteral 1504\n');
+    // A cache that never saw the logo applies it from the patch's own data.
+    const out = join(work, 'out-binary');
+    const other = { TINY_CACHE: await tempCache() };
+    const applied = await tiny(['queue', 'apply', '--queue', q, '--out', out], { env: other });
+    expect(applied.code, applied.stderr).toBe(0);
+    expect((await readFile(join(out, 'drivers/video/logo.bin'))).equals(edited)).toBe(true);
+    await rm(other.TINY_CACHE, { recursive: true, force: true });
   });
 
   it('says what is wrong with a bad --from or patch name', async () => {

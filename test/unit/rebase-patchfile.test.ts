@@ -41,6 +41,12 @@ describe('stableDiffText', () => {
     expect(stableDiffText(git)).toBe('diff --git a/f b/f\n--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n-index 1..2\n+x\n ctx  \n');
   });
 
+  it("keeps a binary patch's index line: git apply needs its full ids", () => {
+    const ids = `index ${'1'.repeat(40)}..${'2'.repeat(40)} 100644`;
+    const git = `diff --git a/f b/f\n${ids}\nGIT binary patch\nliteral 5\nMcmZ?wbhEHb0RR91\n\nliteral 0\nHcmV?d00001\n\ndiff --git a/g b/g\nindex 0123abc..4567def 100644\n--- a/g\n+++ b/g\n@@ -1 +1 @@\n-a\n+b\n`;
+    expect(stableDiffText(git)).toBe(git.replace('index 0123abc..4567def 100644\n', ''));
+  });
+
   it('counts files, hunks and lines', () => {
     expect(diffCounts(DIFF)).toEqual({ files: 1, hunks: 1, added: 1, removed: 0 });
   });
