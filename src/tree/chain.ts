@@ -9,9 +9,8 @@
 // patch's default, as quilt runs it), hunks anchored at either end of a file, renames, copies
 // and mode changes of regular files, git's binary patches (by git apply's rules: GNU patch has
 // none), and failures. A patch takes `git apply` (series.ts) only for what it does not model: a
-// binary diff without its data, symlinks and other non-regular files, paths that
-// are not UTF-8, a rename that also changes the mode, and a file created by a section that does
-// not say it creates it. `git apply` places some fuzzy hunks elsewhere than GNU patch, refuses
+// binary diff without its data, symlinks and other non-regular files, paths that are not UTF-8,
+// and a file created by a section that does not say it creates it. `git apply` places some fuzzy hunks elsewhere than GNU patch, refuses
 // some it applies and applies some it refuses: every patch quilt could apply is applied by the
 // rules quilt applies it by (test/integration/series-vs-gnu-patch.test.ts).
 
@@ -140,11 +139,14 @@ export class ChainFiles {
       // A binary diff without its data: git apply may still apply it, from a postimage the store has.
       if (f.binary && !f.binaryPatch) return undefined;
       if ((f.isRename || f.isCopy) && f.oldPath !== null && f.newPath !== null && f.oldPath !== f.newPath) {
-        // A rename or copy of a regular file, its mode kept: the destination takes the source's.
-        if (f.oldMode !== undefined || f.newMode !== undefined) return undefined;
+        // A rename or copy of a regular file: the destination takes the source's mode, or the
+        // patch's new mode when it changes it (GNU patch chmods it; git apply only warns when
+        // the source's mode is not the patch's old mode).
         const mode = this.mode.get((reverse ? f.newPath : f.oldPath)!);
         if (mode !== '100644' && mode !== '100755') return undefined;
-        createdMode.set((reverse ? f.oldPath : f.newPath)!, mode);
+        const to = f.oldMode !== undefined || f.newMode !== undefined ? (reverse ? f.oldMode : f.newMode) : mode;
+        if (to !== '100644' && to !== '100755') return undefined;
+        createdMode.set((reverse ? f.oldPath : f.newPath)!, to);
         continue;
       }
       if (f.isRename || f.isCopy) return undefined;

@@ -136,6 +136,28 @@ const series: SeriesPatch[] = [
     strip: 1,
     reverse: false,
   },
+  // The copy renamed and made executable, a line of it changed: in memory, the new mode.
+  {
+    name: 'rename-exec.patch',
+    text: [
+      'diff --git a/init/version2.c b/init/version3.c',
+      'old mode 100644',
+      'new mode 100755',
+      'similarity index 70%',
+      'rename from init/version2.c',
+      'rename to init/version3.c',
+      '--- a/init/version2.c',
+      '+++ b/init/version3.c',
+      '@@ -1,3 +1,3 @@',
+      ' #include <linux/version.h>',
+      '-const char *v2 = "fake";',
+      '+const char *v3 = "fake";',
+      ' const char *w = "tiny";',
+      '',
+    ].join('\n'),
+    strip: 1,
+    reverse: false,
+  },
   // A file made executable while a line of it changes, and a script made not executable
   // (no hunks): in memory, the modes as GNU patch sets them.
   {
@@ -250,6 +272,7 @@ describe('buildSeries: the fast path', () => {
       ['latin1-path.patch', 'git-apply', 0],
       ['move-header.patch', 'memory', 0],
       ['copy-version.patch', 'memory', 0],
+      ['rename-exec.patch', 'memory', 0],
       ['exec-version.patch', 'memory', 0],
       ['noexec-script.patch', 'memory', 0],
       ['revert-clean.patch', 'memory', 0],
@@ -277,8 +300,10 @@ describe('buildSeries: the fast path', () => {
     const logo = async (name: string) => (await readFiles(fast.store, a.commits.find((c) => c.name === name)!.commit, ['drivers/video/logo.bin'])).get('drivers/video/logo.bin');
     expect(await logo('logo-edit.patch')).toBe(LOGO_EDITED.toString('latin1'));
     expect(await logo('logo-edit-back.patch')).toBe(LOGO.toString('latin1'));
-    const files = await readFiles(fast.store, top, ['drivers/latin1.c', 'init/main.c', 'init/version2.c']);
-    expect(files.get('init/version2.c')).toBe('#include <linux/version.h>\nconst char *v2 = "fake";\nconst char *w = "tiny";\n');
+    const files = await readFiles(fast.store, top, ['drivers/latin1.c', 'init/main.c', 'init/version3.c']);
+    expect(files.get('init/version3.c')).toBe('#include <linux/version.h>\nconst char *v3 = "fake";\nconst char *w = "tiny";\n');
+    expect(ls).toMatch(/^100755 blob [0-9a-f]+\tinit\/version3\.c$/m);
+    expect(ls).not.toContain('init/version2.c');
     expect(files.get('drivers/latin1.c')).toBe(LATIN1_FILE.replace('int caf\xe9 = 1;', 'int caf\xe9 = 0; /* \xa7 2 */'));
     expect(files.get('init/main.c')).toContain('int line5 = 5;\nint line6');
     expect(files.get('init/main.c')).toContain('int line16 = 1600;\n');
