@@ -109,9 +109,11 @@ describe('git binary patches: the in-memory applier against git apply', () => {
   it('accepts and refuses what git apply does, with the same bytes, forward and reversed', () => {
     let agreed = 0;
     let applied = 0;
+    let deltas = 0;
     for (const seed of [1, 2, 3, 4]) {
       const { cases, diff } = makeBatch(seed, 20);
       expect(diff).toContain('GIT binary patch');
+      deltas += diff.match(/^delta \d+$/gm)?.length ?? 0;
       for (const c of cases) {
         const section = sectionOf(diff, c.name);
         if (section === undefined) continue;
@@ -136,6 +138,7 @@ describe('git binary patches: the in-memory applier against git apply', () => {
         }
       }
     }
+    expect(deltas).toBeGreaterThan(10); // literals and deltas both
     expect(agreed).toBeGreaterThan(400);
     expect(applied).toBeGreaterThan(100);
   });
