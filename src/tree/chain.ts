@@ -8,9 +8,11 @@
 // The in-memory applier decides every patch it can represent: offsets, fuzz (up to 2, GNU
 // patch's default, as quilt runs it), hunks anchored at either end of a file, renames, copies
 // and mode changes of regular files, git's binary patches (by git apply's rules: GNU patch has
-// none), and failures. A patch takes `git apply` (series.ts) only for what it does not model: a
-// binary diff without its data, symlinks and other non-regular files, paths that are not UTF-8,
-// and a file created by a section that does not say it creates it. `git apply` places some fuzzy hunks elsewhere than GNU patch, refuses
+// none; a binary diff without its data is refused, as `tiny queue check` refuses it, though git
+// apply would take the result from the store when it happens to hold it), and failures. A patch
+// takes `git apply` (series.ts) only for what it does not model: symlinks and other non-regular
+// files, paths that are not UTF-8, and a file created by a section that does not say it creates
+// it. `git apply` places some fuzzy hunks elsewhere than GNU patch, refuses
 // some it applies and applies some it refuses: every patch quilt could apply is applied by the
 // rules quilt applies it by (test/integration/series-vs-gnu-patch.test.ts).
 
@@ -136,8 +138,6 @@ export class ChainFiles {
     const createdMode = new Map<string, '100644' | '100755'>();
     const changedMode = new Map<string, '100644' | '100755'>();
     for (const f of patch.files) {
-      // A binary diff without its data: git apply may still apply it, from a postimage the store has.
-      if (f.binary && !f.binaryPatch) return undefined;
       if ((f.isRename || f.isCopy) && f.oldPath !== null && f.newPath !== null && f.oldPath !== f.newPath) {
         // A rename or copy of a regular file: the destination takes the source's mode, or the
         // patch's new mode when it changes it (GNU patch chmods it; git apply only warns when

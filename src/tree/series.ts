@@ -3,7 +3,7 @@
 // re-applying a series is instant. Nothing is checked out. A patch is applied in memory by GNU
 // patch's rules (fuzz up to 2, as quilt push applies it and `tiny queue check` reports it) and
 // committed through one git fast-import for the run (chain.ts); the in-memory applier's failure
-// is the patch's failure. Only what it does not model (a binary diff without its data, symlinks, paths that are
+// is the patch's failure. Only what it does not model (symlinks, paths that are
 // not UTF-8) goes through real `git apply --cached`, first on an index of only the entries it
 // names, else on a whole-tree index (a scratch GIT_INDEX_FILE seeded by `git read-tree`); a
 // patch that does not apply there as is is retried with less context (-C2, then -C1), git's
@@ -78,7 +78,9 @@ type SeriesRecord = { commit: string; tree: string; fuzz: 0 | 1 | 2 } | { failed
 
 // 2: patches that apply cleanly are applied in memory with GNU patch's semantics (chain.ts).
 // 3: so are patches with fuzz, and the in-memory applier's failures are final.
-const MEMO_FORMAT = 'tiny-series-3';
+// 4: so are git binary patches and renames that change the mode; a binary diff without its data
+//    is refused (git apply took some of them, from a postimage the store happened to hold).
+const MEMO_FORMAT = 'tiny-series-4';
 const ATTEMPTS: Array<{ fuzz: 0 | 1 | 2; flags: string[] }> = [
   { fuzz: 0, flags: [] },
   { fuzz: 1, flags: ['-C2'] },

@@ -214,7 +214,7 @@ const LOGO_EDITED = Buffer.concat([LOGO.subarray(0, 1000), Buffer.from([0, 0xff,
  * git binary patches (`git diff --binary`) creating drivers/video/logo.bin and changing it (a
  * literal, then a delta): made by real git in a scratch repository.
  */
-async function binaryPatches(dir: string): Promise<{ create: string; edit: string }> {
+async function binaryPatches(dir: string): Promise<{ create: string; edit: string; editWithoutData: string }> {
   const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir }).stdout.toString('latin1');
   await mkdir(join(dir, 'drivers/video'), { recursive: true });
   g('init', '-q');
@@ -223,14 +223,17 @@ async function binaryPatches(dir: string): Promise<{ create: string; edit: strin
   const create = g('diff', '--cached', '--binary');
   g('commit', '-q', '-m', 'logo');
   await writeFile(join(dir, 'drivers/video/logo.bin'), LOGO_EDITED);
-  return { create, edit: g('diff', '--binary') };
+  return { create, edit: g('diff', '--binary'), editWithoutData: g('diff', '--full-index') };
 }
 
 let tree: string;
+/** The logo's change as `git diff` writes it without --binary: "Binary files ... differ". */
+let editWithoutData: string;
 beforeAll(async () => {
   work = await tempDir();
   // Binary patches: in memory too, by git apply's rules (GNU patch has none).
   const bin = await binaryPatches(join(work, 'binary-repo'));
+  editWithoutData = bin.editWithoutData;
   expect(bin.edit).toMatch(/^delta \d+$/m);
   series.push(
     { name: 'logo-create.patch', text: latin1(bin.create), strip: 1, reverse: false },
@@ -317,6 +320,18 @@ describe('buildSeries: the fast path', () => {
     const again = await buildSeries(fast.store, fast.base, series);
     expect(again.commits.every((c) => c.cached)).toBe(true);
     expect(again.commits.map((c) => c.commit)).toEqual(a.commits.map((c) => c.commit));
+  });
+
+  it('refuses a binary diff without its data, even where git apply would take the result from the store', async () => {
+    const { store, base } = await baseIn('cache-binary');
+    expect(editWithoutData).toMatch(/^Binary files a\/drivers\/video\/logo\.bin and b\/drivers\/video\/logo\.bin differ$/m);
+    const logo = series.filter((p) => p.name.startsWith('logo-'));
+    // The store now has the edited logo's blob: git apply would apply the diff without data.
+    expect((await buildSeries(store, base, logo)).failure).toBeUndefined();
+    const r = await buildSeries(store, base, [logo[0]!, { name: 'logo-no-data.patch', text: latin1(editWithoutData), strip: 1, reverse: false }]);
+    expect(r.commits.map((c) => c.name)).toEqual(['logo-create.patch']);
+    expect(r.failure?.name).toBe('logo-no-data.patch');
+    expect(r.failure?.hunks.join('\n')).toMatch(/binary diff without its data/);
   });
 
   it('reports a patch that applies nowhere as git apply does, after committing the fast patches before it', async () => {
