@@ -27,8 +27,11 @@ export interface ManifestPatch {
 
 /** A check that must pass for a release, and its verdict. */
 export interface ReleaseCheck {
-  /** 'queue check <version>' for each of the queue's other bases (their series files). */
-  name: 'queue check' | 'budgets' | 'size report' | `queue check ${string}`;
+  /**
+   * 'queue check <version>' for each of the queue's other bases (their series files); 'quilt
+   * and patch -p1': no released patch is a git binary patch, which neither applies.
+   */
+  name: 'queue check' | 'budgets' | 'size report' | 'quilt and patch -p1' | `queue check ${string}`;
   ok: boolean;
   /** One line per problem (or, when ok, one line saying what was checked). */
   details: string[];

@@ -180,6 +180,11 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
         : [`${selected.length} patches apply in order on ${base.version}: ${counts.clean} clean, ${counts.offset} offset, ${counts.fuzz} fuzz`],
   });
 
+  // The broken-out series is for `quilt push -a` and the combined patch for `patch -p1`: neither
+  // applies a git binary patch (GNU patch has no binary diffs), though tiny and git apply do.
+  const binary = check.patches.flatMap((p) => p.style.filter((s) => s.kind === 'git-binary').map((s) => `${p.name}: ${s.message}`));
+  if (binary.length) checks.push({ name: 'quilt and patch -p1', ok: false, details: binary });
+
   // The size report and its budgets, from the records of the configuration's latest run.
   const records = await openRecordStore(o.cacheDir);
   let report: ReleaseInput['report'];

@@ -5,6 +5,7 @@
 // names), verify names a changed byte, a failing queue check or budget refuses the release and
 // --force is recorded, a gpg signature with a throwaway key, and the changelog of two releases.
 
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -183,6 +184,38 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     const again = await rel('0.0-bad1', '--queue', queue, '--select', 'none', '--out', join(work, 'bad'), '--force');
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`tiny: ${dir} already exists`);
+  }, 60_000);
+
+  it('refuses a release with a git binary patch (quilt and patch -p1 cannot apply it); --force releases it, for git apply', async () => {
+    const queue = join(work, 'binary-queue');
+    await cp(join(FIX, 'fake-queue'), queue, { recursive: true });
+    // A logo added by a git binary patch, made by real git.
+    const repo = join(work, 'logo-repo');
+    await mkdir(join(repo, 'drivers/video'), { recursive: true });
+    const logo = Buffer.from(Array.from({ length: 1200 }, (_, i) => (i * 151 + (i >> 2)) % 256));
+    await writeFile(join(repo, 'drivers/video/logo.bin'), logo);
+    const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo }).stdout;
+    g('init', '-q');
+    g('add', '-A');
+    await writeFile(join(queue, 'patches', 'logo.patch'), Buffer.concat([Buffer.from('Subject: video: a logo\n\n'), g('diff', '--cached', '--binary')]));
+    await writeFile(join(queue, 'queue.yaml'), (await copiedQueueYaml(queue)) + '  - name: logo\n    file: patches/logo.patch\n');
+    const r = await rel('0.0-logo1', '--queue', queue, '--select', 'none', '--out', join(work, 'logo'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^  quilt and patch -p1:\n    logo: drivers\/video\/logo\.bin: a git binary patch: quilt push cannot apply it/m);
+    expect(existsSync(join(work, 'logo'))).toBe(false);
+
+    const f = await rel('0.0-logo1', '--queue', queue, '--select', 'none', '--out', join(work, 'logo'), '--force');
+    expect(f.code, f.stderr).toBe(0);
+    const dir = join(work, 'logo', '0.0-logo1');
+    const m = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8'));
+    expectContract('release-manifest', m);
+    expect(m.forced).toEqual({ failed: ['quilt and patch -p1', 'size report'] });
+    // The combined patch carries the logo's bytes: git apply on the base gives the release's tree.
+    const tree = join(work, 'logo-tree');
+    await cp(FAKELINUX, tree, { recursive: true });
+    await sh('git', ['apply', join(dir, '0.0-logo1.patch')], { cwd: tree });
+    expect((await readFile(join(tree, 'drivers/video/logo.bin'))).equals(logo)).toBe(true);
+    expect(await treeHash(tree, work)).toBe(m.result_tree);
   }, 60_000);
 
   it('refuses a release over budget, naming the budget; --force records it', async () => {
