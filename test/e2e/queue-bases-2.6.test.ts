@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
+import { expectContract } from '../helpers/json-contract.js';
 import { laterTreeMissing, skippedSuite, TREE_2_6, TREE_2_6_11, TREE_2_6_12 } from '../helpers/trees.js';
 
 const BASES: Array<{ version: string; tree: string | undefined; missing: string }> = [
@@ -58,6 +59,8 @@ describe.skipIf(here.length < 2)(`the linux-tiny queue on ${here.map((b) => b.ve
     const r = await tiny(['release', 'bases1', '--queue', join(REPO, 'queue'), '--tree', main.tree!, '--select', 'compat-gcc12', '--force', '--out', out], { env });
     expect(r.code, r.stderr).toBe(0);
     const m = JSON.parse(await readFile(join(out, 'bases1', 'release.json'), 'utf8')) as { checks: Array<{ name: string; ok: boolean; details: string[] }> };
+    // Its checks of the other bases ("queue check 2.6.11") are in the manifest's schema too.
+    expectContract('release-manifest', m);
     const q = join(work, 'quilt');
     await mkdir(q);
     await sh('tar', ['-xJf', join(out, 'bases1', 'bases1-broken-out.tar.xz'), '-C', q]);
