@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { TREE_2_6, TREE_2_6_11 } from '../helpers/trees.js';
 
 const TREE = TREE_2_6;
@@ -49,7 +50,7 @@ describe.skipIf(!TREE)('refresh and rebase of the linux-tiny queue on real 2.6 t
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^compat-no-pie\s+unchanged$/m);
     // The patches meant for the queue's base, 2.6.9 (not the per-base variants of later bases).
-    const list = JSON.parse((await tiny(['queue', 'list', '--queue', q, '--json'], { env })).stdout) as { patches: Array<{ bases: string[] }> };
+    const list = expectJsonOutput('queue-list', (await tiny(['queue', 'list', '--queue', q, '--json'], { env })).stdout) as unknown as { patches: Array<{ bases: string[] }> };
     const count = list.patches.filter((p) => !p.bases.length || p.bases.includes('2.6.9')).length;
     const rows = r.stdout.split('\n').filter((l) => /^\S+\s+(unchanged|would refresh)\b/.test(l));
     expect(rows).toHaveLength(count);

@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
+import { expectContract, expectJsonOutput } from '../helpers/json-contract.js';
 
 const TREE = process.env.TINY_TREE_2_6;
 if (!TREE) console.warn('SKIP release-2.6: set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree (or tarball) to run these tests');
@@ -58,8 +59,11 @@ describe.skipIf(!TREE)('tiny release of the linux-tiny queue on a real 2.6.9 tre
     expect(a.stderr).toMatch(/tiny: released linux-tiny 2\.6\.9-compat1: \d+ patches on 2\.6\.9/);
     // the compat series at least (the queue's unguarded patches come with it)
     const m = JSON.parse(await readFile(join(work, 'a', '2.6.9-compat1', 'release.json'), 'utf8'));
+    expectContract('release-manifest', m);
     // (the compat entries meant for 2.6.9: later bases have compat patches and variants of their own)
-    const listed = JSON.parse((await tiny(['queue', 'list', '--queue', join(REPO, 'queue'), '--json'], { env })).stdout) as { patches: Array<{ name: string; bases: string[] }> };
+    const listed = expectJsonOutput('queue-list', (await tiny(['queue', 'list', '--queue', join(REPO, 'queue'), '--json'], { env })).stdout) as unknown as {
+      patches: Array<{ name: string; bases: string[] }>;
+    };
     const compat = listed.patches.filter((p) => p.name.startsWith('compat-') && (!p.bases.length || p.bases.includes('2.6.9'))).length;
     expect(m.patches.filter((p: { name: string }) => p.name.startsWith('compat-'))).toHaveLength(compat);
     const b = await tiny(args(join(work, 'b')), { env });
@@ -72,6 +76,7 @@ describe.skipIf(!TREE)('tiny release of the linux-tiny queue on a real 2.6.9 tre
   it('quilt push -a of the broken-out tarball and patch -p1 of the combined patch give the release tree', async () => {
     const dir = join(work, 'a', '2.6.9-compat1');
     const m = JSON.parse(await readFile(join(dir, 'release.json'), 'utf8'));
+    expectContract('release-manifest', m);
     expect(m.base.tree).toBe('f3d196d3b703bd3c7ca1effbc8b5f0298db9a874');
     const q = join(work, 'quilt');
     await mkdir(q);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listRecords, openRecordStore } from '../../src/store/index.js';
 import { tempCache, tiny } from '../helpers/cli.js';
+import { expectContract } from '../helpers/json-contract.js';
 
 const FIX = 'test/fixtures/build';
 const BUILD = ['build', '--config', `${FIX}/configs/fake-tiny.yaml`, '--queue', `${FIX}/fake-queue`, '--runtime', 'host'];
@@ -51,6 +52,7 @@ describe('tiny build --no-ccache', () => {
       // CC keeps ccache: the same make variables, and so the same key, as a run with it.
       expect(rec.inputs.makeVariables.CC).toBe('ccache i686-linux-gnu-gcc');
       const metadata = JSON.parse(await readFile(join(off, 'records', rec.key.slice(0, 2), rec.key, 'metadata.json'), 'utf8')) as { ccache: unknown };
+      expectContract('record', metadata);
       expect(metadata.ccache).toBeNull();
     }
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, tempCache, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { writeNewTree, writeOldTree, writeQueue } from '../helpers/rebase-fixture.js';
 
 async function snapshot(dir: string): Promise<Record<string, string>> {
@@ -126,7 +127,7 @@ describe('tiny queue rebase (fake trees)', { timeout: 300_000 }, () => {
 
     // The rewritten queue checks clean on the new base, and refresh finds nothing to change.
     const check = await tiny(['queue', 'check', '--queue', q, '--base', '2.6.10', '--json'], { env });
-    const report = JSON.parse(check.stdout) as { bases: Array<{ patches: Array<{ name: string; order: { kind: string } }> }> };
+    const report = expectJsonOutput('queue-check', check.stdout) as unknown as { bases: Array<{ patches: Array<{ name: string; order: { kind: string } }> }> };
     expect(report.bases[0]!.patches.map((p) => p.order.kind)).toEqual(['clean', 'clean', 'clean', 'clean']);
     const refresh = await tiny(['queue', 'refresh', '--queue', q], { env });
     expect(refresh.code).toBe(0);

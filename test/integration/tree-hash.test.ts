@@ -9,6 +9,7 @@ import { resolveSource } from '../../src/source/index.js';
 import { hashDirectory, hashTarball, importBase, openTreeStore, readBaseWithoutImport, UnusualDirectory } from '../../src/tree/index.js';
 import { run } from '../../src/util/exec.js';
 import { REPO, tiny } from '../helpers/cli.js';
+import { expectJsonOutput } from '../helpers/json-contract.js';
 import { makeTarball, referenceTreeHash, removeDir, tempDir, writeFakeKernel, type TarFormat } from '../helpers/kernel-tree-fixture.js';
 
 let work: string;
@@ -154,7 +155,7 @@ describe('tiny queue check on a tarball base', () => {
     expect(imported.stdout).toBe(cold.stdout);
 
     // Pinned: verified by the computed hash; a wrong pin is refused with the two hashes.
-    const treeHash = (JSON.parse(cold.stdout) as { bases: Array<{ tree: string }> }).bases[0]!.tree;
+    const treeHash = (expectJsonOutput('queue-check', cold.stdout) as unknown as { bases: Array<{ tree: string }> }).bases[0]!.tree;
     await writeFile(yaml, text.replace('    - path: ../tree', `    - path: ${tarball}`).replace('  version: 2.6.9\n', `  version: 2.6.9\n  tree: ${treeHash}\n`));
     const pinned = await tiny(['queue', 'check', '--queue', queue, '--json'], { env: { TINY_CACHE: join(work, 'cache-cli-pin') } });
     expect(pinned.stderr).toContain('hashed in memory (matches the pinned base.tree)');
