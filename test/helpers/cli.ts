@@ -2,10 +2,12 @@
 // get what they would see. `npm test` compiles first.
 
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { contractErrors } from './json-contract.js';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 export const TINY_BIN = join(REPO, 'bin', 'tiny.js');
@@ -16,7 +18,38 @@ export interface CliResult {
   stderr: string;
 }
 
-export function tiny(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+/** The schema of what `args` print with --json / --format json (schema/output/<a>-<b> or <a>), or undefined. */
+function jsonSchemaOf(args: string[]): string | undefined {
+  const asksJson = args.includes('--json') || args.includes('--format=json') || args.some((a, i) => a === '--format' && args[i + 1] === 'json');
+  if (!asksJson) return undefined;
+  const firstOption = args.findIndex((a) => a.startsWith('-'));
+  const words = (firstOption < 0 ? args : args.slice(0, firstOption)).slice(0, 2);
+  const names = [words.join('-'), words[0]!, words[0] === 'inline' ? 'inline-cost' : ''].filter(Boolean);
+  return names.map((n) => `output/${n}`).find((n) => existsSync(join(REPO, 'schema', `${n}.schema.json`)));
+}
+
+/**
+ * Run tiny. Whatever it prints with --json (or --format json) is checked against the command's
+ * schema, in every test, whatever the test then looks at: a JSON output that breaks its own
+ * contract fails the test that produced it.
+ */
+export async function tiny(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+  const r = await runTiny(args, opts);
+  const schema = jsonSchemaOf(args);
+  if (schema && r.stdout.trim()) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(r.stdout);
+    } catch {
+      throw new Error(`tiny ${args.join(' ')}: --json printed something that is not JSON (exit ${r.code}):\n${r.stdout.slice(0, 400)}`);
+    }
+    const errors = contractErrors(schema, doc);
+    if (errors.length) throw new Error(`tiny ${args.join(' ')}: its JSON breaks ${schema}.schema.json:\n  ${errors.join('\n  ')}`);
+  }
+  return r;
+}
+
+function runTiny(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [TINY_BIN, ...args], {
       cwd: opts.cwd ?? REPO,
