@@ -2,7 +2,7 @@
 // get what they would see. `npm test` compiles first.
 
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -28,13 +28,58 @@ function jsonSchemaOf(args: string[]): string | undefined {
   return names.map((n) => `output/${n}`).find((n) => existsSync(join(REPO, 'schema', `${n}.schema.json`)));
 }
 
+/** Entries of a directory, none when it is not there. */
+function entries(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The records (records/xx/<key>/metadata.json) and latest-run indexes (runs/*.json) of `cache`, with their schemas and mtimes. */
+function recordFiles(cache: string): Map<string, { schema: string; mtime: number }> {
+  const files = new Map<string, { schema: string; mtime: number }>();
+  const add = (file: string, schema: string) => {
+    try {
+      files.set(file, { schema, mtime: statSync(file).mtimeMs });
+    } catch {
+      // not there (a record directory being written, or removed)
+    }
+  };
+  for (const shard of entries(join(cache, 'records'))) {
+    for (const key of entries(join(cache, 'records', shard))) add(join(cache, 'records', shard, key, 'metadata.json'), 'record');
+  }
+  for (const f of entries(join(cache, 'runs'))) if (f.endsWith('.json')) add(join(cache, 'runs', f), 'run-index');
+  return files;
+}
+
+/**
+ * The records and run indexes tiny wrote in one call (new, or with another mtime than before
+ * it), each against its schema. Files a test planted (an old format, a corrupt record) and tiny
+ * left alone are not tiny's output and are not judged.
+ */
+function writtenRecordErrors(before: Map<string, { mtime: number }>, cache: string): string[] {
+  const errors: string[] = [];
+  for (const [file, { schema, mtime }] of recordFiles(cache)) {
+    if (before.get(file)?.mtime === mtime) continue;
+    for (const e of contractErrors(schema, JSON.parse(readFileSync(file, 'utf8')))) errors.push(`${file}: ${e}`);
+  }
+  return errors;
+}
+
 /**
  * Run tiny. Whatever it prints with --json (or --format json) is checked against the command's
- * schema, in every test, whatever the test then looks at: a JSON output that breaks its own
- * contract fails the test that produced it.
+ * schema, and so are the records and run indexes it writes into the cache, in every test,
+ * whatever the test then looks at: an output or a record that breaks its own contract fails the
+ * test that produced it.
  */
 export async function tiny(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
+  const cache = opts.env?.TINY_CACHE ?? process.env.TINY_CACHE;
+  const before = cache ? recordFiles(cache) : new Map();
   const r = await runTiny(args, opts);
+  const recordErrors = cache ? writtenRecordErrors(before, cache) : [];
+  if (recordErrors.length) throw new Error(`tiny ${args.join(' ')}: a record it wrote breaks its schema:\n  ${recordErrors.join('\n  ')}`);
   const schema = jsonSchemaOf(args);
   if (schema && r.stdout.trim()) {
     let doc: unknown;

@@ -189,8 +189,8 @@ async function saveRecord(store: RecordStore, tag: string, toggle: string, symbo
       patches: [{ name: 'p', sha256: H('1') }],
       status: opts.failed ? 'failed' : 'ok',
       hermetic: false,
-      startedAt: 'x',
-      finishedAt: 'y',
+      startedAt: '2026-01-01T00:00:00Z',
+      finishedAt: '2026-01-01T00:00:01Z',
       durationsMs: {},
       diagnostics: { warnings: 0, errors: opts.failed ? 1 : 0 },
       ...(opts.failed ? {} : { measurement: { size: { text: 1, data: 0, bss: 0, dec: 1 }, files: {}, sha256: {}, dirs: [], tools: { size: 'size', nm: 'nm' } } }),
@@ -217,7 +217,7 @@ describe.skipIf(missingTools.length > 0)('tiny diff on stored records', () => {
     keys.big2 = await saveRecord(store, 'big2', 'queue', many(1));
     await writeRunIndex(cache, {
       config: 'clones',
-      startedAt: 'x',
+      startedAt: '2026-01-01T00:00:00Z',
       toggles: [
         { toggle: 'queue', key: keys.old, status: 'ok' },
         { toggle: 'flip:clones', key: keys.new, status: 'ok' },
