@@ -1,11 +1,11 @@
 // `tiny queue check` on a fixture queue with one patch per outcome: offset, fuzz, failure,
 // unguarded change, undeclared option, pairwise conflict, reverse failure.
 
-import { spawnSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LOGO_PATH, logoBytes, logoPatches } from '../helpers/binary-patches.js';
 import { REPO, tempCache, tiny } from '../helpers/cli.js';
 import { expectJsonOutput } from '../helpers/json-contract.js';
 
@@ -138,19 +138,12 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     const dir = await mkdtemp(join(tmpdir(), 'tiny-check-binary-'));
     await cp(join(QUEUE, '..', 'tree'), join(dir, 'tree'), { recursive: true });
     // A logo created, then changed (a literal, then a delta), made by real git.
-    const repo = join(dir, 'repo');
-    await mkdir(join(repo, 'drivers/video'), { recursive: true });
-    const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo }).stdout;
-    const logo = Buffer.from(Array.from({ length: 2000 }, (_, i) => (i * 131 + (i >> 3)) % 256));
+    const logo = logoBytes(2000, 131);
     const edited = Buffer.concat([logo.subarray(0, 500), Buffer.from([0, 0xff, 0, 0xfe]), logo.subarray(500)]);
-    g('init', '-q');
-    await writeFile(join(repo, 'drivers/video/logo.bin'), logo);
-    g('add', '-A');
+    const patches = await logoPatches(join(dir, 'repo'), logo, edited);
     await mkdir(join(dir, 'queue', 'patches'), { recursive: true });
-    await writeFile(join(dir, 'queue', 'patches', 'logo.patch'), g('diff', '--cached', '--binary'));
-    g('commit', '-q', '-m', 'logo');
-    await writeFile(join(repo, 'drivers/video/logo.bin'), edited);
-    await writeFile(join(dir, 'queue', 'patches', 'logo-colours.patch'), g('diff', '--binary'));
+    await writeFile(join(dir, 'queue', 'patches', 'logo.patch'), patches.create);
+    await writeFile(join(dir, 'queue', 'patches', 'logo-colours.patch'), patches.edit!);
     await writeFile(
       join(dir, 'queue', 'queue.yaml'),
       [
@@ -170,7 +163,9 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     );
     const check = await tiny(['queue', 'check', '--queue', join(dir, 'queue'), '--json'], { env });
     expect(check.code, check.stderr).toBe(0);
-    const report = expectJsonOutput('queue-check', check.stdout) as unknown as { bases: Array<{ patches: Array<Record<string, { kind: string }> & { name: string }> }> };
+    const report = expectJsonOutput('queue-check', check.stdout) as unknown as {
+      bases: Array<{ patches: Array<{ name: string; order: { kind: string }; alone: { kind: string }; reverse: { kind: string } }> }>;
+    };
     // Off the top, the logo cannot be taken back alone: logo-colours changed it (git apply -R refuses it too).
     expect(report.bases[0]!.patches.map((p) => [p.name, p.order.kind, p.alone.kind, p.reverse.kind])).toEqual([
       ['logo', 'clean', 'clean', 'fails'],
@@ -181,7 +176,7 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
     expect(text.stdout).toContain('logo: patch line 1: drivers/video/logo.bin: a git binary patch: quilt push cannot apply it (GNU patch has no binary diffs); tiny applies it as git apply does\n');
     const apply = await tiny(['queue', 'apply', '--queue', join(dir, 'queue'), '--out', join(dir, 'out')], { env });
     expect(apply.code, apply.stderr).toBe(0);
-    expect((await readFile(join(dir, 'out', 'drivers/video/logo.bin'))).equals(edited)).toBe(true);
+    expect((await readFile(join(dir, 'out', LOGO_PATH))).equals(edited)).toBe(true);
     await rm(dir, { recursive: true, force: true });
   });
 

@@ -3,11 +3,11 @@
 // `tiny queue apply` (committed as a fixup, or left uncommitted on the top patch) gives the
 // expected patch, header kept.
 
-import { spawnSync } from 'node:child_process';
-import { appendFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGO_PATH, logoBytes, logoPatches } from '../helpers/binary-patches.js';
 import { sh, tempCache, tiny } from '../helpers/cli.js';
 import { OLD, PATCHES, replaceLine, writeOldTree, writeQueue } from '../helpers/rebase-fixture.js';
 
@@ -124,20 +124,14 @@ describe('tiny queue refresh (fake tree)', { timeout: 300_000 }, () => {
     const q = join(work, 'q-binary');
     await writeQueue(q, tree, ['p-clean']);
     // A logo, created by a git binary patch made by real git.
-    const repo = join(work, 'logo-repo');
-    await mkdir(join(repo, 'drivers/video'), { recursive: true });
-    const logo = Buffer.from(Array.from({ length: 1500 }, (_, i) => (i * 193 + (i >> 4)) % 256));
-    await writeFile(join(repo, 'drivers/video/logo.bin'), logo);
-    const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo }).stdout;
-    g('init', '-q');
-    g('add', '-A');
-    await writeFile(join(q, 'patches/logo.patch'), g('diff', '--cached', '--binary'));
+    const logo = logoBytes(1500, 193);
+    await writeFile(join(q, 'patches/logo.patch'), (await logoPatches(join(work, 'logo-repo'), logo)).create);
     await appendFile(join(q, 'queue.yaml'), '  - name: logo\n    file: patches/logo.patch\n');
     const w = join(work, 'w-binary');
     expect((await tiny(['queue', 'apply', '--queue', q, '--out', w], { env })).code).toBe(0);
     // The logo changed in the worktree: an uncommitted change of the topmost patch.
     const edited = Buffer.concat([logo.subarray(0, 700), Buffer.from([0, 0xff, 0xfe, 0]), logo.subarray(700)]);
-    await writeFile(join(w, 'drivers/video/logo.bin'), edited);
+    await writeFile(join(w, LOGO_PATH), edited);
     const r = await tiny(['queue', 'refresh', '--queue', q, '--from', w], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^logo +refreshed +patches\/logo\.patch/m);
@@ -149,7 +143,7 @@ describe('tiny queue refresh (fake tree)', { timeout: 300_000 }, () => {
     const other = { TINY_CACHE: await tempCache() };
     const applied = await tiny(['queue', 'apply', '--queue', q, '--out', out], { env: other });
     expect(applied.code, applied.stderr).toBe(0);
-    expect((await readFile(join(out, 'drivers/video/logo.bin'))).equals(edited)).toBe(true);
+    expect((await readFile(join(out, LOGO_PATH))).equals(edited)).toBe(true);
     await rm(other.TINY_CACHE, { recursive: true, force: true });
   });
 

@@ -5,13 +5,13 @@
 // names), verify names a changed byte, a failing queue check or budget refuses the release and
 // --force is recorded, a gpg signature with a throwaway key, and the changelog of two releases.
 
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOGO_PATH, logoBytes, logoPatches } from '../helpers/binary-patches.js';
 import { REPO, sh, tiny } from '../helpers/cli.js';
 import { missingPrerequisites } from '../helpers/prereqs.js';
 import { expectContract, expectJsonOutput } from '../helpers/json-contract.js';
@@ -190,14 +190,9 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     const queue = join(work, 'binary-queue');
     await cp(join(FIX, 'fake-queue'), queue, { recursive: true });
     // A logo added by a git binary patch, made by real git.
-    const repo = join(work, 'logo-repo');
-    await mkdir(join(repo, 'drivers/video'), { recursive: true });
-    const logo = Buffer.from(Array.from({ length: 1200 }, (_, i) => (i * 151 + (i >> 2)) % 256));
-    await writeFile(join(repo, 'drivers/video/logo.bin'), logo);
-    const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: repo }).stdout;
-    g('init', '-q');
-    g('add', '-A');
-    await writeFile(join(queue, 'patches', 'logo.patch'), Buffer.concat([Buffer.from('Subject: video: a logo\n\n'), g('diff', '--cached', '--binary')]));
+    const logo = logoBytes(1200, 151);
+    const { create } = await logoPatches(join(work, 'logo-repo'), logo);
+    await writeFile(join(queue, 'patches', 'logo.patch'), Buffer.concat([Buffer.from('Subject: video: a logo\n\n'), create]));
     await writeFile(join(queue, 'queue.yaml'), (await copiedQueueYaml(queue)) + '  - name: logo\n    file: patches/logo.patch\n');
     const r = await rel('0.0-logo1', '--queue', queue, '--select', 'none', '--out', join(work, 'logo'));
     expect(r.code).toBe(1);
@@ -214,7 +209,7 @@ describe('tiny release (CLI, fake kernel, host runtime)', () => {
     const tree = join(work, 'logo-tree');
     await cp(FAKELINUX, tree, { recursive: true });
     await sh('git', ['apply', join(dir, '0.0-logo1.patch')], { cwd: tree });
-    expect((await readFile(join(tree, 'drivers/video/logo.bin'))).equals(logo)).toBe(true);
+    expect((await readFile(join(tree, LOGO_PATH))).equals(logo)).toBe(true);
     expect(await treeHash(tree, work)).toBe(m.result_tree);
   }, 60_000);
 

@@ -4,13 +4,13 @@
 // hunk git apply places with less context and patch(1) refuses), the series says what patch(1),
 // and so quilt and `tiny queue check`, say.
 
-import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSeries, importBase, openTreeStore, readFiles, type SeriesPatch } from '../../src/tree/index.js';
 import { gitIdentPart } from '../../src/tree/chain.js';
 import { run } from '../../src/util/exec.js';
+import { logoBytes, logoPatches } from '../helpers/binary-patches.js';
 import { MAIN_C, removeDir, tempDir, writeFakeKernel } from '../helpers/kernel-tree-fixture.js';
 
 let work: string;
@@ -207,24 +207,8 @@ const UNANCHORED: SeriesPatch[] = [
 ];
 
 /** A binary file (every byte value, NULs among them) and the same with a few bytes changed. */
-const LOGO = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7919 + (i >> 5)) % 256));
+const LOGO = logoBytes(3000, 7919);
 const LOGO_EDITED = Buffer.concat([LOGO.subarray(0, 1000), Buffer.from([0, 0xff, 0x80, 0]), LOGO.subarray(1010)]);
-
-/**
- * git binary patches (`git diff --binary`) creating drivers/video/logo.bin and changing it (a
- * literal, then a delta): made by real git in a scratch repository.
- */
-async function binaryPatches(dir: string): Promise<{ create: string; edit: string; editWithoutData: string }> {
-  const g = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { cwd: dir }).stdout.toString('latin1');
-  await mkdir(join(dir, 'drivers/video'), { recursive: true });
-  g('init', '-q');
-  await writeFile(join(dir, 'drivers/video/logo.bin'), LOGO);
-  g('add', '-A');
-  const create = g('diff', '--cached', '--binary');
-  g('commit', '-q', '-m', 'logo');
-  await writeFile(join(dir, 'drivers/video/logo.bin'), LOGO_EDITED);
-  return { create, edit: g('diff', '--binary'), editWithoutData: g('diff', '--full-index') };
-}
 
 let tree: string;
 /** The logo's change as `git diff` writes it without --binary: "Binary files ... differ". */
@@ -232,13 +216,13 @@ let editWithoutData: string;
 beforeAll(async () => {
   work = await tempDir();
   // Binary patches: in memory too, by git apply's rules (GNU patch has none).
-  const bin = await binaryPatches(join(work, 'binary-repo'));
-  editWithoutData = bin.editWithoutData;
-  expect(bin.edit).toMatch(/^delta \d+$/m);
+  const bin = await logoPatches(join(work, 'binary-repo'), LOGO, LOGO_EDITED);
+  editWithoutData = bin.editWithoutData!.toString('latin1');
+  expect(bin.edit!.toString('latin1')).toMatch(/^delta \d+$/m);
   series.push(
-    { name: 'logo-create.patch', text: latin1(bin.create), strip: 1, reverse: false },
-    { name: 'logo-edit.patch', text: latin1(bin.edit), strip: 1, reverse: false },
-    { name: 'logo-edit-back.patch', text: latin1(bin.edit), strip: 1, reverse: true },
+    { name: 'logo-create.patch', text: bin.create, strip: 1, reverse: false },
+    { name: 'logo-edit.patch', text: bin.edit!, strip: 1, reverse: false },
+    { name: 'logo-edit-back.patch', text: bin.edit!, strip: 1, reverse: true },
   );
   tree = join(work, 'linux');
   await writeFakeKernel(tree);
