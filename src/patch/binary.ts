@@ -9,8 +9,8 @@
 // Contents are byte strings (latin1 holds every byte). GNU patch (and so quilt) refuses these
 // patches: "git binary diffs are not supported".
 
-import { createHash } from 'node:crypto';
 import { inflateSync } from 'node:zlib';
+import { objectId } from '../util/git-object.js';
 import type { BinaryChunk, FilePatch } from './types.js';
 
 const BASE85 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz!#$%&()*+-;<=>?@^_`{|}~';
@@ -87,10 +87,9 @@ function applyDelta(source: Buffer, delta: Buffer): Buffer | undefined {
   return written === resultSize ? out : undefined;
 }
 
-/** git's blob id of a byte string. */
-export function blobId(content: string): string {
-  const bytes = Buffer.from(content, 'latin1');
-  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+/** git's blob id of a byte string, in hex. */
+function blobId(content: string): string {
+  return objectId('blob', Buffer.from(content, 'latin1')).toString('hex');
 }
 
 /**

@@ -13,6 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
+import { objectId, type ObjectType } from '../util/git-object.js';
 import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
 
 type Mode = '100644' | '100755' | '120000';
@@ -34,12 +35,7 @@ export interface TreeEntry {
   content?: string;
 }
 
-export type ObjectType = 'commit' | 'tree' | 'blob';
-
-/** The git object id of an object: SHA-1 of "<type> <size>\0" and the body. */
-export function objectId(type: ObjectType, body: Buffer): Buffer {
-  return createHash('sha1').update(`${type} ${body.length}\0`).update(body).digest();
-}
+export { objectId, type ObjectType };
 
 /**
  * The git tree hash of files (byte-string path -> entry), as `git write-tree` gives it;
