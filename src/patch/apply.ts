@@ -570,7 +570,7 @@ export function applyFilePatch(content: string | undefined, file: FilePatch, opt
   });
 
   if (file.binary) {
-    const r = applyBinaryPatch(content, file, reverse);
+    const r = applyBinaryPatch(content, file, reverse, name);
     if ('error' in r) return fail(r.error);
     return { ok: true, content: r.content, hunks: [] };
   }

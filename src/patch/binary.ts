@@ -94,10 +94,10 @@ function blobId(content: string): string {
 
 /**
  * Apply a git binary patch to `content` (undefined: no such file) in the given direction: the
- * new content (null: the file is deleted) or git apply's reason for refusing.
+ * new content (null: the file is deleted) or git apply's reason for refusing. `name`: the path
+ * it writes, for the messages.
  */
-export function applyBinaryPatch(content: string | undefined, file: FilePatch, reverse: boolean): { content: string | null } | { error: string } {
-  const name = (reverse ? (file.oldPath ?? file.newPath) : (file.newPath ?? file.oldPath)) ?? '(unnamed)';
+export function applyBinaryPatch(content: string | undefined, file: FilePatch, reverse: boolean, name: string): { content: string | null } | { error: string } {
   const bin = file.binaryPatch;
   if (!bin) return { error: 'binary diff without its data ("Binary files ... differ"): make it again with git diff --binary' };
   const [fromOid, toOid] = reverse ? [bin.newOid, bin.oldOid] : [bin.oldOid, bin.newOid];
