@@ -37,7 +37,10 @@ function entries(dir: string): string[] {
   }
 }
 
-/** The records (records/xx/<key>/metadata.json) and latest-run indexes (runs/*.json) of `cache`, with their schemas and mtimes. */
+/**
+ * The records (records/xx/<key>/metadata.json), their boot results (records/xx/<key>/boot/*.json)
+ * and the latest-run indexes (runs/*.json) of `cache`, with their schemas and mtimes.
+ */
 function recordFiles(cache: string): Map<string, { schema: string; mtime: number }> {
   const files = new Map<string, { schema: string; mtime: number }>();
   const add = (file: string, schema: string) => {
@@ -48,7 +51,12 @@ function recordFiles(cache: string): Map<string, { schema: string; mtime: number
     }
   };
   for (const shard of entries(join(cache, 'records'))) {
-    for (const key of entries(join(cache, 'records', shard))) add(join(cache, 'records', shard, key, 'metadata.json'), 'record');
+    for (const key of entries(join(cache, 'records', shard))) {
+      const dir = join(cache, 'records', shard, key);
+      add(join(dir, 'metadata.json'), 'record');
+      // Boot results, searches and allocation censuses kept with the record: one schema, by kind.
+      for (const f of entries(join(dir, 'boot'))) if (f.endsWith('.json') && !f.startsWith('.')) add(join(dir, 'boot', f), 'boot-result');
+    }
   }
   for (const f of entries(join(cache, 'runs'))) if (f.endsWith('.json')) add(join(cache, 'runs', f), 'run-index');
   return files;
@@ -70,7 +78,7 @@ function writtenRecordErrors(before: Map<string, { mtime: number }>, cache: stri
 
 /**
  * Run tiny. Whatever it prints with --json (or --format json) is checked against the command's
- * schema, and so are the records and run indexes it writes into the cache, in every test,
+ * schema, and so are the records, boot results and run indexes it writes into the cache, in every test,
  * whatever the test then looks at: an output or a record that breaks its own contract fails the
  * test that produced it.
  */
