@@ -7,7 +7,8 @@
 // off (--no-ccache) gives the same key and bytes and leaves its ccache empty; webserver's
 // base and queue point (in the run's shared cache, where boot-2.6 built the queue point) have
 // the same size: the queue with every option at its default is a no-op. Two lanes give the
-// bytes one lane gives, the second lane starting from a copy of the first build.
+// bytes one lane gives, the second lane starting from a copy of the first build, and a toggle
+// that lane built incrementally rebuilds clean to the same bytes.
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
@@ -44,6 +45,8 @@ interface JsonToggle {
   sha256: Record<string, string>;
   duration_ms: number;
   error: string | null;
+  lane: number | null;
+  run_order: number;
 }
 
 if (skipWhy) {
@@ -73,6 +76,8 @@ if (skipWhy) {
     });
 
     let first: JsonToggle | undefined;
+    /** The bench matrix's five toggles built in two lanes (the seeded lane's records are checked clean below). */
+    let twoLanes: { cache: string; json: { toggles: JsonToggle[] } } | undefined;
 
     it(
       'allnoconfig: the base with the compat series builds and measures',
@@ -191,6 +196,7 @@ if (skipWhy) {
         };
         const one = await buildIn(1);
         const two = await buildIn(2);
+        twoLanes = two;
         const lane1 = join(two.cache, 'builds', 'bench-webserver-2.6.9-lane1');
         expect(existsSync(join(lane1, 'vmlinux')), 'lane 1 was seeded and built in').toBe(true);
         const compiled = (cache: string, toggle: string) =>
@@ -231,6 +237,31 @@ if (skipWhy) {
           expect(t.sha256.vmlinux, `${t.toggle}: vmlinux`).toBe(one.json.toggles.find((x) => x.toggle === t.toggle)!.sha256.vmlinux);
           if (t.toggle !== 'queue') expect(compiled(later, t.toggle), t.toggle).toBeLessThan(20);
         }
+      },
+      SLOW,
+    );
+
+    it(
+      'a record the seeded lane built incrementally is what a clean build gives: tiny rebuild (fresh tree and build directory, no ccache), bit for bit',
+      async () => {
+        // Lane 1 started from a copy of lane 0's build with its files' times taken over, then
+        // built only what its toggles changed: the shortcut whose mistakes would be wrong sizes.
+        const { cache, json } = twoLanes!;
+        const lastInLane1 = json.toggles
+          .filter((t) => t.lane === 1)
+          .sort((a, b) => a.run_order - b.run_order)
+          .at(-1);
+        expect(lastInLane1, JSON.stringify(json.toggles.map((t) => [t.toggle, t.lane, t.run_order]))).toBeDefined();
+        const t0 = Date.now();
+        const r = await tiny(['rebuild', lastInLane1!.key.slice(0, 12), '--json', '--queue', join(REPO, 'test/fixtures/build/bench-2.6')], {
+          env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' },
+        });
+        timings.push(`clean rebuild of ${lastInLane1!.toggle} (lane 1): ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+        expect(r.code, r.stdout + r.stderr.slice(-3000)).toBe(0);
+        const out = expectJsonOutput('rebuild', r.stdout) as unknown as { same: boolean; artifacts: { artifact: string; same: boolean }[] };
+        expect(out.artifacts.filter((a) => !a.same).map((a) => a.artifact)).toEqual([]);
+        expect(out.same).toBe(true);
+        expect(out.artifacts.map((a) => a.artifact)).toEqual(expect.arrayContaining(['vmlinux', 'bzImage', '.config']));
       },
       SLOW,
     );
