@@ -5,6 +5,7 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/main.js';
@@ -109,6 +110,19 @@ describe('JSON outputs and records: one contract', () => {
       ...RECORD_SCHEMAS.filter((n) => !text.includes(`expectContract('${n}'`)),
     ];
     expect(untested).toEqual([]);
+  });
+
+  it('every schema file, inputs (queue, configs, toolchains, arches) included, is a valid draft-07 schema: tiny itself does not check them as it loads them', () => {
+    const files = readdirSync(join(REPO, 'schema'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.schema.json'));
+    expect(files).toEqual(expect.arrayContaining(['queue.schema.json', 'config.schema.json', 'toolchain.schema.json', 'arch.schema.json', 'output/plan.schema.json']));
+    const ajv = new Ajv({ strict: true, strictRequired: false });
+    const invalid = files.flatMap((f) => {
+      const schema = JSON.parse(readFileSync(join(REPO, 'schema', f), 'utf8')) as object;
+      return ajv.validateSchema(schema) ? [] : [`${f}: ${ajv.errorsText(ajv.errors)}`];
+    });
+    expect(invalid).toEqual([]);
+    // And the check has teeth: a misspelt type is refused.
+    expect(ajv.validateSchema({ type: 'strnig' })).toBe(false);
   });
 
   it('the key walk tells a camelCase field from a data key', () => {
