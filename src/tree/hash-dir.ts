@@ -17,7 +17,8 @@
 
 import { type BigIntStats, closeSync, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync } from 'node:fs';
 import { byteString } from '../util/bytes.js';
-import { objectId, summarizeTree, type HashedTree, type TreeEntry } from './hash.js';
+import { objectId } from '../util/git-object.js';
+import { summarizeTree, type HashedTree, type TreeEntry } from './hash.js';
 
 /** Something only an import can hash the way git does; the caller imports instead. */
 export class UnusualDirectory extends Error {}

@@ -13,7 +13,7 @@
 
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
-import { objectId, type ObjectType } from '../util/git-object.js';
+import { objectId } from '../util/git-object.js';
 import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
 
 type Mode = '100644' | '100755' | '120000';
@@ -34,8 +34,6 @@ export interface TreeEntry {
   mode: Mode;
   content?: string;
 }
-
-export { objectId, type ObjectType };
 
 /**
  * The git tree hash of files (byte-string path -> entry), as `git write-tree` gives it;

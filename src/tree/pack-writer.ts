@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { withPath } from '../util/nospace.js';
 import { adler32 } from './adler32.js';
-import type { ObjectType } from './hash.js';
+import type { ObjectType } from '../util/git-object.js';
 
 /** zlib's CRC-32 by table, for a Node older than 20.15, whose zlib module has none. */
 const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {

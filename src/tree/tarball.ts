@@ -14,7 +14,8 @@ import { decompressCommand, detectCompression } from '../source/compression.js';
 import { run } from '../util/exec.js';
 import { ADD_INTO_PACK, git } from './git.js';
 import { scratchPath, type TreeStore } from './store.js';
-import { objectId, treeOidOf } from './hash.js';
+import { objectId } from '../util/git-object.js';
+import { treeOidOf } from './hash.js';
 import { PackWriter } from './pack-writer.js';
 import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
 

@@ -4,7 +4,7 @@
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { objectId } from '../../src/tree/hash.js';
+import { objectId } from '../../src/util/git-object.js';
 import { packedObjectIds, PackWriter, SEGMENT_BYTES } from '../../src/tree/pack-writer.js';
 import { run } from '../../src/util/exec.js';
 import { removeDir, tempDir } from '../helpers/kernel-tree-fixture.js';
