@@ -182,6 +182,7 @@ export async function prepareRelease(o: PrepareReleaseOptions): Promise<Prepared
 
   // The broken-out series is for `quilt push -a` and the combined patch for `patch -p1`: neither
   // applies a git binary patch (GNU patch has no binary diffs), though tiny and git apply do.
+  // Listed only when it fails, so a release of plain diffs keeps the release.json it had.
   const binary = check.patches.flatMap((p) => p.style.filter((s) => s.kind === 'git-binary').map((s) => `${p.name}: ${s.message}`));
   if (binary.length) checks.push({ name: 'quilt and patch -p1', ok: false, details: binary });
 

@@ -63,8 +63,8 @@ function recordFiles(cache: string): Map<string, { schema: string; mtime: number
 }
 
 /**
- * The records and run indexes tiny wrote in one call (new, or with another mtime than before
- * it), each against its schema. Files a test planted (an old format, a corrupt record) and tiny
+ * The records, boot results and run indexes tiny wrote in one call (new, or with another mtime
+ * than before it), each against its schema. Files a test planted (an old format, a corrupt record) and tiny
  * left alone are not tiny's output and are not judged.
  */
 function writtenRecordErrors(before: Map<string, { mtime: number }>, cache: string): string[] {
@@ -78,16 +78,16 @@ function writtenRecordErrors(before: Map<string, { mtime: number }>, cache: stri
 
 /**
  * Run tiny. Whatever it prints with --json (or --format json) is checked against the command's
- * schema, and so are the records, boot results and run indexes it writes into the cache, in every test,
- * whatever the test then looks at: an output or a record that breaks its own contract fails the
- * test that produced it.
+ * schema, and so are the records, boot results and run indexes it writes into the cache, in
+ * every test, whatever the test then looks at: an output or a file that breaks its own contract
+ * fails the test that produced it.
  */
 export async function tiny(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<CliResult> {
   const cache = opts.env?.TINY_CACHE ?? process.env.TINY_CACHE;
   const before = cache ? recordFiles(cache) : new Map();
   const r = await runTiny(args, opts);
   const recordErrors = cache ? writtenRecordErrors(before, cache) : [];
-  if (recordErrors.length) throw new Error(`tiny ${args.join(' ')}: a record it wrote breaks its schema:\n  ${recordErrors.join('\n  ')}`);
+  if (recordErrors.length) throw new Error(`tiny ${args.join(' ')}: a file it wrote into the cache breaks its schema:\n  ${recordErrors.join('\n  ')}`);
   const schema = jsonSchemaOf(args);
   if (schema && r.stdout.trim()) {
     let doc: unknown;
