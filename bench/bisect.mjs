@@ -4,7 +4,7 @@
 // steps, the time per step, and the ratio against a clean build per step (the same commits
 // built with a fresh build directory each, no ccache reuse of the bisect's lane).
 //
-//   npx tsc -p . && node bench/bisect.mjs [--count 64]
+//   npm run build && node bench/bisect.mjs [--count 64]
 
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';

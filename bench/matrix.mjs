@@ -27,7 +27,7 @@
 // ratios from one run, never absolute times across runs.
 //
 // Usage: node bench/matrix.mjs [--repeat N] [--jobs N] [--naive K] [--record results/bench-matrix.json]
-// (after `npx tsc -p tsconfig.json`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)
+// (after `npm run build`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -31,7 +31,7 @@
 // loaded machine: read the load beside every figure.
 //
 // Usage: node bench/queue-check.mjs [--repeat N] [--record results/bench-queue-check.json]
-//        (after `npx tsc -p tsconfig.json` and scripts/setup.sh)
+//        (after `npm run build` and scripts/setup.sh)
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, mkdirSync } from 'node:fs';

@@ -21,7 +21,7 @@ $.verbose = false;
 
 // In a checkout, compile first: nothing compiles at install (the package's prepack builds dist/
 // for the published package), so `npm ci && npm run demo` starts from the TypeScript.
-if (existsSync(new URL('../tsconfig.json', import.meta.url))) await $({ stdio: 'inherit' })`npx tsc -p tsconfig.json`;
+if (existsSync(new URL('../tsconfig.json', import.meta.url))) await $({ stdio: 'inherit' })`npm run --silent build`;
 const TOGGLES = 'base,queue,all-off,flip:printk,flip:kernel-xz';
 const t0 = Date.now();
 

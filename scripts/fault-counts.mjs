@@ -4,7 +4,7 @@
 // run again, recovered with a clean run's result and a message naming cause and fix), how many
 // wrong answers (failed cases), how many skipped.
 //
-//   node scripts/fault-counts.mjs                  (after `npx tsc -p tsconfig.json`: the cases run dist/)
+//   node scripts/fault-counts.mjs                  (after `npm run build`: the cases run dist/)
 //   node scripts/fault-counts.mjs --record results/faults.json
 //                                                  also keep the counts as a results record, which
 //                                                  `npm run results` renders (docs/testing.md)

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm test`: compile, lint, then the tests in two phases, and a summary a reader can trust.
 //
+//   compile  npm run build: tsc, then the validators generated from the shipped schemas;
 //   lint     biome ci (npm run lint): the linter's findings and files the formatter would change;
 //   phase 1  unit, integration, fault injection, and the end-to-end tests that build no kernel
 //            (vitest's worker pool, two files at a time);
@@ -87,8 +88,8 @@ async function lint() {
 const vitest = (name, args) => ['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${join(reports, `${name}.json`)}`, ...args];
 
 const phases = [];
-const compile = await step(['npx', 'tsc', '-p', 'tsconfig.json']);
-phases.push({ name: 'compile (tsc)', ...compile });
+const compile = await step(['npm', 'run', '--silent', 'build']);
+phases.push({ name: "compile (npm run build: tsc and the schemas' validators)", ...compile });
 if (compile.code !== 0) {
   console.error('\nnpm test: the TypeScript does not compile; the tests need dist/, so neither test phase ran.');
 } else {

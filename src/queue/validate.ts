@@ -34,7 +34,7 @@ export const SOURCE_KINDS = ['path', 'url', 'git', 'debian'] as const;
 export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 function validators(): Validators {
-  const sub = (name: string): ValidateFunction => schemaValidator(QUEUE_SCHEMA_PATH, {}, name);
+  const sub = (name: string): ValidateFunction => schemaValidator(QUEUE_SCHEMA_PATH, name);
   return {
     queue: schemaValidator(QUEUE_SCHEMA_PATH),
     source: { path: sub('pathSource'), url: sub('urlSource'), git: sub('gitSource'), debian: sub('debianSource') },

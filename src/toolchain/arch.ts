@@ -165,7 +165,7 @@ function readArch(file: string, name: string, cwd: string): { arch?: Arch; diagn
     return { diagnostics };
   }
   const data: unknown = doc.toJS();
-  const validate = schemaValidator(ARCH_SCHEMA_PATH, { strictRequired: false });
+  const validate = schemaValidator(ARCH_SCHEMA_PATH);
   if (!validate(data)) {
     for (const d of uniqueAtPosition((validate.errors ?? []).map((err) => describe(err, data, pos)))) add(d.pos, d.message, d.hint);
     return { diagnostics };

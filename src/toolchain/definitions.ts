@@ -139,7 +139,7 @@ async function loadOne(dir: string, name: string, cwd = process.cwd()): Promise<
   }
   const data: unknown = doc.toJS();
 
-  const validate = schemaValidator(TOOLCHAIN_SCHEMA_PATH, { strictRequired: false });
+  const validate = schemaValidator(TOOLCHAIN_SCHEMA_PATH);
   if (!validate(data)) {
     const found = (validate.errors ?? []).flatMap((err) => describe(err, data, pos) ?? []);
     for (const d of uniqueAtPosition(found)) add(d.pos, d.message, d.hint);

@@ -3,8 +3,12 @@
 // compile the schema with ajv, and the small pieces that turn an ajv error into a diagnostic at
 // file:line:column. What the messages say stays with each loader: the words differ per file.
 
-import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject, type Options as AjvOptions, type ValidateFunction } from 'ajv';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Ajv as AjvClass, ErrorObject, Options as AjvOptions, ValidateFunction } from 'ajv';
 import { isMap, isScalar, isCollection, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { closest } from './suggest.js';
 
@@ -151,28 +155,116 @@ export interface SchemaNode {
   pattern?: string;
 }
 
-const ajvByFile = new Map<string, { ajv: Ajv; schema: SchemaNode }>();
+/**
+ * A file's own ajv options. toolchain.schema.json's if/then branch requires `reason`, which the
+ * top-level properties define and the branch does not: ajv's strict mode would call it a mistake.
+ */
+const OWN_OPTIONS: Readonly<Record<string, AjvOptions>> = {
+  'toolchain.schema.json': { strictRequired: false },
+};
 
-/** An ajv of its own holding the schema in `file` under the key 'root' (read once per process). */
-export function loadSchema(file: string, options: AjvOptions = {}): { ajv: Ajv; schema: SchemaNode } {
-  let entry = ajvByFile.get(file);
+/**
+ * The ajv options a schema compiles with: the same everywhere (every error, each with the schema
+ * node that raised it, for the messages), plus a file's own. The schemas ship with tiny, and
+ * test/unit/json-contracts.test.ts checks each against JSON Schema's own meta-schema; checking
+ * them again at load compiled that meta-schema in every process.
+ */
+export function ajvOptionsFor(file: string): AjvOptions {
+  return { allErrors: true, verbose: true, strict: true, validateSchema: false, ...(OWN_OPTIONS[basename(file)] ?? {}) };
+}
+
+/** The shipped schemas that YAML files and plan files are checked against (paths in schema/). */
+export const VALIDATED_SCHEMAS = ['queue.schema.json', 'config.schema.json', 'toolchain.schema.json', 'arch.schema.json', 'output/plan.schema.json'] as const;
+
+/** Where the shipped schemas live (next to src/ and dist/ alike). */
+export const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+
+/**
+ * Where `npm run build` writes validators generated from the shipped schemas (dist/validators;
+ * src/util/schema-codegen.ts). From src/ (the tests) there are none, and schemas compile at load.
+ */
+export const PRECOMPILED_DIR = fileURLToPath(new URL('../validators/', import.meta.url));
+
+const requireHere = createRequire(import.meta.url);
+
+/**
+ * What a generated validator was generated from: ajv's version, the options and the schema's
+ * text. A generated module answers only for the same three; anything else compiles at load.
+ */
+export function schemaSourceId(text: string, options: AjvOptions): string {
+  const { version } = requireHere('ajv/package.json') as { version: string };
+  return createHash('sha256')
+    .update(`ajv ${version}\n${JSON.stringify(options)}\n${text}`)
+    .digest('hex');
+}
+
+/** The generated module's file name for a shipped schema ('output/plan.schema.json' -> 'output-plan.schema.cjs'). */
+export function precompiledName(schemaPath: string): string {
+  return `${schemaPath.replace(/\//g, '-').replace(/\.json$/, '')}.cjs`;
+}
+
+/** What a generated module exports: its source id, and each validator's export name by schema key. */
+interface PrecompiledModule {
+  source: string;
+  refs: Record<string, string>;
+  [name: string]: unknown;
+}
+
+/** The generated validators of `file` when they were generated from this text and options; else undefined. */
+function precompiled(file: string, text: string, options: AjvOptions, dir: string): PrecompiledModule | undefined {
+  const rel = relative(SCHEMA_DIR, file);
+  if (rel.startsWith('..') || !(VALIDATED_SCHEMAS as readonly string[]).includes(rel)) return undefined;
+  const path = join(dir, precompiledName(rel));
+  if (!existsSync(path)) return undefined;
+  // A module that is there but does not load is a broken build: said, not hidden.
+  const mod = requireHere(path) as PrecompiledModule;
+  return mod.source === schemaSourceId(text, options) ? mod : undefined;
+}
+
+/** A schema ready to validate: its JSON (for the messages) and its validators by key. */
+export interface LoadedSchema {
+  schema: SchemaNode;
+  /** 'root', or 'root#/definitions/NAME'; undefined when the schema has no such key. */
+  validator(key: string): ValidateFunction | undefined;
+  /** Whether the validators came generated (dist/validators) rather than compiled at load. */
+  precompiled: boolean;
+}
+
+const loadedByFile = new Map<string, LoadedSchema>();
+
+/**
+ * The schema in `file`, read once per process. Its validators come from the generated module
+ * when there is one for this very text (about 10 ms to load against 120 ms to compile queue or
+ * config's), else from an ajv of its own holding the schema under the key 'root'.
+ */
+export function loadSchema(file: string, precompiledDir = PRECOMPILED_DIR): LoadedSchema {
+  const cacheKey = `${precompiledDir}\0${file}`;
+  let entry = loadedByFile.get(cacheKey);
   if (!entry) {
-    const schema = JSON.parse(readFileSync(file, 'utf8')) as SchemaNode;
-    // The schemas ship with tiny: test/unit/json-contracts.test.ts checks each against JSON
-    // Schema's own meta-schema. Checking them again here compiled that meta-schema in every
-    // process, once per schema file: a cached `tiny build` took 1.05 s without it against 1.18 s.
-    const ajv = new Ajv({ allErrors: true, verbose: true, strict: true, validateSchema: false, ...options });
-    ajv.addSchema(schema as object, 'root');
-    entry = { ajv, schema };
-    ajvByFile.set(file, entry);
+    const text = readFileSync(file, 'utf8');
+    const schema = JSON.parse(text) as SchemaNode;
+    const options = ajvOptionsFor(file);
+    const generated = precompiled(file, text, options, precompiledDir);
+    if (generated) {
+      const refs = generated.refs;
+      entry = { schema, precompiled: true, validator: (key) => (key in refs ? (generated[refs[key]!] as ValidateFunction) : undefined) };
+    } else {
+      // Required here, not imported at the top: loading ajv's compiler takes about 0.14 s, which
+      // a command whose validators were generated does not pay.
+      const { Ajv } = requireHere('ajv') as { Ajv: typeof AjvClass };
+      const ajv = new Ajv(options);
+      ajv.addSchema(schema as object, 'root');
+      entry = { schema, precompiled: false, validator: (key) => ajv.getSchema(key) };
+    }
+    loadedByFile.set(cacheKey, entry);
   }
   return entry;
 }
 
 /** The validator of the schema in `file` (or of its definition `definition`). */
-export function schemaValidator(file: string, options: AjvOptions = {}, definition?: string): ValidateFunction {
+export function schemaValidator(file: string, definition?: string): ValidateFunction {
   const key = definition ? `root#/definitions/${definition}` : 'root';
-  const v = loadSchema(file, options).ajv.getSchema(key);
+  const v = loadSchema(file).validator(key);
   if (!v) throw new Error(definition ? `schema ${file} has no definition '${definition}'` : `schema ${file} did not compile`);
   return v;
 }

@@ -26,11 +26,13 @@ function npmEnv(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
 }
 
-/** The package names a file imports (static, dynamic and re-exports), node: builtins left out. */
+/** The package names a file imports (static, dynamic and re-exports, and require()), node: builtins left out. */
 function bareImports(text: string): string[] {
   const out = new Set<string>();
-  for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g)) {
-    const spec = (m[1] ?? m[2] ?? m[3])!;
+  for (const m of text.matchAll(
+    /(?:^|\n)\s*(?:import|export)\b[^'"]*?\bfrom\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]|\brequire\(\s*['"]([^'"]+)['"]\s*\)/g,
+  )) {
+    const spec = (m[1] ?? m[2] ?? m[3] ?? m[4])!;
     if (spec.startsWith('.') || spec.startsWith('/') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
     out.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
   }
@@ -77,7 +79,16 @@ describe('npm pack', () => {
 
   it('ships what tiny reads at run time and no development script', () => {
     const paths = new Set(packed.files.map((f) => f.path));
-    for (const p of ['bin/tiny.js', 'dist/cli/main.js', 'schema/queue.schema.json', 'src/boot/init.c', 'queue/queue.yaml', 'scripts/setup.sh', 'scripts/setup-containers.sh'])
+    for (const p of [
+      'bin/tiny.js',
+      'dist/cli/main.js',
+      'dist/validators/queue.schema.cjs',
+      'schema/queue.schema.json',
+      'src/boot/init.c',
+      'queue/queue.yaml',
+      'scripts/setup.sh',
+      'scripts/setup-containers.sh',
+    ])
       expect(paths, p).toContain(p);
     // screenshot.mjs needs playwright-core, test.mjs and fault-counts.mjs vitest: devDependencies.
     expect([...paths].filter((p) => /^(test|bench|docs)\/|^scripts\/(screenshot|test|fault-counts)\.mjs$|^src\/.*\.ts$/.test(p))).toEqual([]);
@@ -86,7 +97,7 @@ describe('npm pack', () => {
   it('needs no devDependency at run time: every package a shipped script imports is a dependency', async () => {
     const missing: string[] = [];
     for (const { path } of packed.files) {
-      if (!/\.(m?js)$/.test(path)) continue;
+      if (!/\.([mc]?js)$/.test(path)) continue;
       for (const name of bareImports(await readFile(join(work, 'src', path), 'utf8'))) if (!(name in pkg.dependencies)) missing.push(`${path}: ${name}`);
     }
     expect(missing).toEqual([]);
