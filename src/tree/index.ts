@@ -2,7 +2,7 @@
 // commits (memoized), worktrees, and reads without checkout.
 
 export { openTreeStore, type TreeStore } from './store.js';
-export { checkPin, importBase, readBaseWithoutImport, storedPinnedBase, baseCommit, dirIndexPath, pickRef, type ImportOptions, type ImportedBase } from './import.js';
+export { checkPin, importBase, readBaseWithoutImport, storedPinnedBase, baseCommit, dirIndexPath, pickRef, localFetchOptions, type ImportOptions, type ImportedBase } from './import.js';
 export { importTarball, importTarballStreaming, importTarballByExtracting, type TarImport } from './tarball.js';
 export {
   buildSeries,

@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { gitDate, parseApplyErrors, parseAuthor, pickRef } from '../../src/tree/index.js';
+import { gitDate, localFetchOptions, parseApplyErrors, parseAuthor, pickRef } from '../../src/tree/index.js';
 import { commitMessage, memoKey } from '../../src/tree/series.js';
 
 describe('parseApplyErrors', () => {
@@ -62,5 +65,22 @@ describe('pickRef', () => {
     expect(pickRef(ls, 'refs/heads/v2.6.9')).toEqual({ name: 'refs/heads/v2.6.9', commit: 'eeee' });
     expect(pickRef(ls, 'HEAD')).toEqual({ name: 'HEAD', commit: 'aaaa' });
     expect(pickRef(ls, 'nope')).toBeUndefined();
+  });
+});
+
+describe('localFetchOptions: a repository on this machine is packed without a delta search', () => {
+  it('a directory (a path or a file:// URL) gets upload-pack with pack.window=0; URLs, host:path and missing paths get nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tiny-local-repo-'));
+    try {
+      const local = ['--upload-pack=git -c pack.window=0 upload-pack'];
+      expect(await localFetchOptions(dir)).toEqual(local);
+      expect(await localFetchOptions(`file://${dir}`)).toEqual(local);
+      expect(await localFetchOptions('https://git.kernel.org/pub/scm/linux/kernel/git/torvalds/linux.git')).toEqual([]);
+      expect(await localFetchOptions('git@example.org:linux.git')).toEqual([]);
+      expect(await localFetchOptions('ssh://example.org/linux.git')).toEqual([]);
+      expect(await localFetchOptions(join(dir, 'missing'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
