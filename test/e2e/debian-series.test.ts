@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, tiny } from '../helpers/cli.js';
 import { expectJsonOutput } from '../helpers/json-contract.js';
+import { referenceTreeHash } from '../helpers/kernel-tree-fixture.js';
 import { DEBIAN_ORIG, DEBIAN_PATCHES, DEBIAN_SRC, DEBIAN_SRC_MISSING, HAVE_DEBIAN_SERIES } from '../helpers/trees.js';
 
 const SRC = DEBIAN_SRC;
@@ -21,15 +22,6 @@ if (!available) {
   const why = DEBIAN_SRC_MISSING;
   if (process.env.CI) throw new Error(why);
   console.warn(`SKIP debian-series: ${why}`);
-}
-
-/** The git tree hash of a directory's content, computed without touching the directory. */
-async function treeHashOf(dir: string, scratch: string): Promise<string> {
-  const gitDir = join(scratch, 'hash.git');
-  const env = { ...process.env, GIT_DIR: gitDir, GIT_INDEX_FILE: join(scratch, 'hash.index'), GIT_WORK_TREE: dir };
-  await sh('git', ['init', '-q', '--bare', gitDir]);
-  await sh('git', ['add', '-A', '-f', '.'], { cwd: dir, env });
-  return (await sh('git', ['write-tree'], { env })).trim();
 }
 
 describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
@@ -71,6 +63,6 @@ describe.skipIf(!available)("Debian's 6.1 kernel patch series", () => {
     await sh('tar', ['-xf', join(SRC, ORIG!), '-C', quiltTree, '--strip-components=1']);
     await sh('quilt', ['push', '-a', '-q'], { cwd: quiltTree, env: { ...process.env, QUILT_PATCHES: PATCHES } });
     await rm(join(quiltTree, '.pc'), { recursive: true, force: true }); // quilt's own bookkeeping
-    expect(ours).toBe(await treeHashOf(quiltTree, work));
+    expect(ours).toBe(await referenceTreeHash(quiltTree));
   }, 900_000);
 });

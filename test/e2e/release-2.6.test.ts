@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, sh, tiny } from '../helpers/cli.js';
 import { expectContract, expectJsonOutput } from '../helpers/json-contract.js';
+import { referenceTreeHash } from '../helpers/kernel-tree-fixture.js';
 
 const TREE = process.env.TINY_TREE_2_6;
 if (!TREE) console.warn('SKIP release-2.6: set TINY_TREE_2_6 to an unmodified Linux 2.6.9 tree (or tarball) to run these tests');
@@ -24,14 +25,6 @@ async function sums(dir: string): Promise<Record<string, string>> {
       .update(await readFile(join(dir, f)))
       .digest('hex');
   return out;
-}
-
-async function treeHash(dir: string, scratch: string): Promise<string> {
-  const gitDir = join(scratch, `hash-${Math.random().toString(36).slice(2)}.git`);
-  const env = { ...process.env, GIT_DIR: gitDir, GIT_INDEX_FILE: join(gitDir, 'index'), GIT_WORK_TREE: dir, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
-  await sh('git', ['init', '-q', '--bare', gitDir]);
-  await sh('git', ['add', '-A', '-f', '--', '.', ':!.pc'], { cwd: dir, env }); // not quilt's bookkeeping
-  return (await sh('git', ['write-tree'], { env })).trim();
 }
 
 /** A private copy of the base tree (a directory or a tarball). */
@@ -87,12 +80,12 @@ describe.skipIf(!TREE)('tiny release of the linux-tiny queue on a real 2.6.9 tre
     const out = await sh('quilt', ['push', '-a', '-q'], { cwd: tree, env: quiltEnv });
     expect(out.trim().split('\n').at(-1)).toMatch(/^Now at patch (.*\/patches\/)?(\S+)$/);
     expect(out.trim().endsWith(`${m.patches.at(-1).file}`)).toBe(true);
-    expect(await treeHash(tree, work)).toBe(m.result_tree);
+    expect(await referenceTreeHash(tree, ['.pc']) /* not quilt's bookkeeping */).toBe(m.result_tree);
     // One copy of the tree serves both: quilt pops back to the base, then patch -p1.
     await sh('quilt', ['pop', '-a', '-q'], { cwd: tree, env: quiltEnv });
     await rm(join(tree, '.pc'), { recursive: true, force: true });
     await sh('sh', ['-c', `patch -p1 --quiet < ${JSON.stringify(join(dir, '2.6.9-compat1.patch'))}`], { cwd: tree });
-    expect(await treeHash(tree, work)).toBe(m.result_tree);
+    expect(await referenceTreeHash(tree, ['.pc'])).toBe(m.result_tree);
     await rm(q, { recursive: true }); // async: a 200 MB tree would block the worker's event loop
   }, 600_000);
 

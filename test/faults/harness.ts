@@ -27,6 +27,7 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, TINY_BIN, sh } from '../helpers/cli.js';
+import { referenceTreeHash } from '../helpers/kernel-tree-fixture.js';
 
 export { REPO, sh };
 
@@ -383,14 +384,4 @@ export async function filesMatching(dir: string, re: RegExp): Promise<string[]> 
 }
 
 /** The git tree hash of a directory's files (a worktree's .git file left out, as git does). */
-export async function treeHash(dir: string): Promise<string> {
-  const gitDir = await scratch('tiny-tree-hash-');
-  try {
-    const env = { ...process.env, GIT_DIR: gitDir, GIT_INDEX_FILE: join(gitDir, 'index'), GIT_WORK_TREE: dir, GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1' };
-    await sh('git', ['init', '-q', '--bare', gitDir]);
-    await sh('git', ['add', '-A', '-f', '.'], { cwd: dir, env });
-    return (await sh('git', ['write-tree'], { env })).trim();
-  } finally {
-    await rm(gitDir, { recursive: true, force: true });
-  }
-}
+export const treeHash = (dir: string): Promise<string> => referenceTreeHash(dir);

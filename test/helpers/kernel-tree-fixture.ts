@@ -65,16 +65,25 @@ export async function makeTarball(parent: string, top: string, outDir: string, f
   return out;
 }
 
-/** The tree hash the reference way: a fresh repo, `git add -A -f`, `git write-tree`. */
-export async function referenceTreeHash(dir: string): Promise<string> {
+/**
+ * The git tree hash of a directory's files, the reference way: git's own hashing in a fresh
+ * repository. Every file and symlink goes into a new index by `git update-index --add
+ * --info-only` (it hashes each file as `git add -A -f` does, but compresses and writes no
+ * object: 14 s against 61 s for Linux 6.1's 80,000 files), then `git write-tree --missing-ok`.
+ * Left out, as git add leaves them out: anything named .git (a worktree's .git file too); and
+ * the top-level entries named in `exclude` (quilt's .pc). Raw bytes: no attribute conversions.
+ */
+export async function referenceTreeHash(dir: string, exclude: readonly string[] = []): Promise<string> {
   const gitDir = await tempDir('tiny-ref-git-');
   const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_INDEX_FILE: join(gitDir, 'index') };
   try {
     await run('git', ['init', '-q', '--bare', gitDir], { env });
     // info/attributes: raw bytes, like tar -x + git add with no .gitattributes conversions.
     await writeFile(join(gitDir, 'info', 'attributes'), '* -text -eol -filter -ident\n');
-    await run('git', ['--git-dir', gitDir, '--work-tree', dir, 'add', '-A', '-f', '.'], { cwd: dir, env });
-    return (await run('git', ['--git-dir', gitDir, 'write-tree'], { env })).stdout.trim();
+    const pruned = ['-name', '.git', ...exclude.flatMap((e) => ['-o', '-path', `./${e}`])];
+    const list = `find . \\( ${pruned.map((a) => `'${a}'`).join(' ')} \\) -prune -o \\( -type f -o -type l \\) -printf '%P\\0'`;
+    await run('bash', ['-c', `set -o pipefail; ${list} | git --git-dir "$1" --work-tree . update-index --add --info-only -z --stdin`, 'bash', gitDir], { cwd: dir, env });
+    return (await run('git', ['--git-dir', gitDir, 'write-tree', '--missing-ok'], { env })).stdout.trim();
   } finally {
     await removeDir(gitDir);
   }
