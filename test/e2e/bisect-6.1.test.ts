@@ -56,7 +56,8 @@ describe.skipIf(!available)('tiny bisect over Debian 6.1 patches as commits (pod
     await sh('tar', ['-xJf', join(SRC, ORIG!), '-C', repo, '--strip-components=1']);
     const g = (args: string[]) => sh('git', ['-C', repo, ...args], { env: ENV });
     await g(['init', '-q', '-b', 'master']);
-    await g(['add', '-A', '-f', '.']);
+    // Objects stored uncompressed: the 80,000 files' git add took 36 s instead of 61 s.
+    await g(['-c', 'core.looseCompression=0', 'add', '-A', '-f', '.']);
     await g(['commit', '-q', '-m', `Linux ${ORIG!.match(/linux_([\d.]+)\.orig/)![1]}`]);
     const series = (await readFile(join(PATCHES, 'series'), 'utf8'))
       .split('\n')
