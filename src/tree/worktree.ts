@@ -4,7 +4,7 @@
 // empty is never touched.
 //
 // A checkout killed half-way (kill -9, a closed terminal, the OOM killer) leaves git's
-// index.lock in the worktree's admin directory (trees.git/worktrees/<name>/) and half the files.
+// index.lock (or HEAD.lock) in the worktree's admin directory (trees.git/worktrees/<name>/) and half the files.
 // Everything here runs under tiny's own lock of the worktree's path, so no live git of ours can
 // own that state: the next materialize recovers it and says so. A new worktree is registered
 // (`git worktree add --no-checkout`), locked as "initializing" while its files are checked out,
@@ -186,24 +186,29 @@ async function discardUnfinished(path: string, admin: string): Promise<void> {
  */
 async function recoverWorktree(store: TreeStore, path: string, admin: string): Promise<'remake' | 'finish' | undefined> {
   const locked = (await readFile(join(admin, 'locked'), 'utf8').catch(() => '')).trim();
-  const gitLock = join(admin, 'index.lock');
-  const lockLeft = await exists(gitLock);
+  // git's lock files of this worktree: index.lock while it writes the index, HEAD.lock while a
+  // checkout moves HEAD (after the index: a kill in between leaves HEAD.lock alone).
+  const gitLocks = (await readdir(admin, { withFileTypes: true }).catch(() => []))
+    .filter((e) => e.isFile() && e.name.endsWith('.lock'))
+    .map((e) => join(admin, e.name))
+    .sort();
+  const left = gitLocks.length ? `; git's ${gitLocks.join(', ')} ${gitLocks.length > 1 ? 'were' : 'was'} left` : '';
   if (locked === 'initializing') {
     // The worktree add was killed: everything in `path` came from that checkout.
     await discardUnfinished(path, admin);
     // Under the worktree list's lock: a prune beside another materialize's `worktree add` would
     // take its admin directory, not yet pointed back to, for stale, and remove it half made.
     await withLock(worktreeListLock(store), () => git(store.gitDir, ['worktree', 'prune']));
-    notice(`recovered ${path}: its checkout was killed half-way (the worktree was still being made${lockLeft ? `; git's ${gitLock} was left` : ''}): checking it out again`);
+    notice(`recovered ${path}: its checkout was killed half-way (the worktree was still being made${left}): checking it out again`);
     return 'remake';
   }
   const moving = await exists(join(admin, MOVING));
-  if (lockLeft) await rm(gitLock, { force: true });
+  for (const l of gitLocks) await rm(l, { force: true });
   if (moving) {
-    notice(`recovered ${path}: its checkout was killed half-way (a move to another commit${lockLeft ? `; git's ${gitLock} was left` : ''}): finishing it`);
+    notice(`recovered ${path}: its checkout was killed half-way (a move to another commit${left}): finishing it`);
     return 'finish';
   }
-  if (lockLeft) notice(`removed ${gitLock}, left by a git killed in ${path}`);
+  if (gitLocks.length) notice(`removed ${gitLocks.join(', ')}, left by a git killed in ${path}`);
   return undefined;
 }
 

@@ -6,7 +6,7 @@
 // - An add killed half-way, its directory left: the next worktree tiny makes repairs it and
 //   says so; that worktree's own path is made again when next used.
 
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FAKE_QUEUE, scratch, signalGroup, start, tiny, treeHash } from './harness.js';
@@ -72,5 +72,32 @@ describe('a worktree half added by another process', { timeout: 120_000 }, () =>
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toContain(`tiny: recovered ${killed}: its checkout was killed half-way`);
     expect(await treeHash(killed)).toBe(await treeHash(first));
+  });
+});
+
+describe('a checkout killed between the index and HEAD', { timeout: 120_000 }, () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it("git's HEAD.lock left in the worktree's admin directory, tiny's move marker beside it: the rerun removes the lock, finishes the move and says so", async () => {
+    const work = await scratch('tiny-wt-head-lock-');
+    dirs.push(work);
+    const env = { TINY_CACHE: join(work, 'cache') };
+    const out = join(work, 'linux');
+    expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', out], { env })).code).toBe(0);
+    // What a kill -9 of git's checkout leaves after it wrote the index and took HEAD's lock.
+    const admin = join(env.TINY_CACHE, 'trees.git', 'worktrees', 'linux');
+    const head = (await readFile(join(admin, 'HEAD'), 'utf8')).trim();
+    await writeFile(join(admin, 'tiny-checkout'), `${head}\n`);
+    await writeFile(join(admin, 'HEAD.lock'), `${head}\n`);
+
+    const r = await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', out], { env });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`tiny: recovered ${out}: its checkout was killed half-way (a move to another commit; git's ${join(admin, 'HEAD.lock')} was left): finishing it`);
+    const clean = join(work, 'clean');
+    expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', clean], { env: { TINY_CACHE: join(work, 'cache-clean') } })).code).toBe(0);
+    expect(await treeHash(out)).toBe(await treeHash(clean));
   });
 });
