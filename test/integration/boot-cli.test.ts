@@ -1,12 +1,22 @@
 // tiny boot's checks before anything is built: bad options exit 2; no qemu exits 1 with the
 // command that installs it (the kernel is not built for nothing).
 
-import { describe, expect, it } from 'vitest';
+import { rm } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
 import { tempCache, tiny } from '../helpers/cli.js';
 
 describe('tiny boot (CLI, before building)', () => {
+  const caches: string[] = [];
+  const cacheDir = async () => {
+    caches.push(await tempCache());
+    return caches.at(-1)!;
+  };
+  afterAll(async () => {
+    for (const c of caches) await rm(c, { recursive: true, force: true });
+  });
+
   it('refuses a bad --mem and --timeout with exit 2', async () => {
-    const cache = await tempCache();
+    const cache = await cacheDir();
     const r = await tiny(['boot', '--config', 'webserver', '--mem', 'lots'], { env: { TINY_CACHE: cache } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("tiny: --mem: not a memory size: 'lots' (e.g. 16M, 2048K)");
@@ -16,7 +26,7 @@ describe('tiny boot (CLI, before building)', () => {
   });
 
   it('--limit kernel: refuses an initramfs root and a mem= above the machine, with exit 2', async () => {
-    const cache = await tempCache();
+    const cache = await cacheDir();
     const r = await tiny(['boot', '--config', 'webserver', '--limit', 'kernel', '--mem', '2M', '--root', 'initramfs'], { env: { TINY_CACHE: cache } });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("tiny: --limit kernel needs --root disk: qemu puts the initramfs at the top of the machine's memory, above mem=2M, and the kernel drops it");
@@ -30,7 +40,7 @@ describe('tiny boot (CLI, before building)', () => {
   });
 
   it('without qemu: exit 1 and the apt-get command, before any build', async () => {
-    const cache = await tempCache();
+    const cache = await cacheDir();
     const r = await tiny(['boot', '--config', 'webserver'], { env: { TINY_CACHE: cache, PATH: '/nonexistent' } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('tiny: qemu-system-i386 is not installed: tiny boot runs the kernel under it');

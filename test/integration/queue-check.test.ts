@@ -1,7 +1,7 @@
 // `tiny queue check` on a fixture queue with one patch per outcome: offset, fuzz, failure,
 // unguarded change, undeclared option, pairwise conflict, reverse failure.
 
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFile, cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,7 @@ describe('tiny queue check (fixture queue with every outcome)', () => {
   beforeAll(async () => {
     env = { TINY_CACHE: await tempCache() };
   });
+  afterAll(() => rm(env.TINY_CACHE!, { recursive: true, force: true }));
 
   it('classifies each patch in order, alone and reversed off the top', async () => {
     const r = await tiny(['queue', 'check', '--queue', QUEUE, '--json'], { env });

@@ -54,8 +54,9 @@ describe('a build make that was killed', () => {
   });
 
   it('a build directory tiny has not built in yet: nothing to do', async () => {
-    const d = join(await mkdtemp(join(tmpdir(), 'tiny-killed-make-')), 'new');
-    dirs.push(d);
+    const parent = await mkdtemp(join(tmpdir(), 'tiny-killed-make-'));
+    dirs.push(parent);
+    const d = join(parent, 'new');
     expect(await discardKilledMake(d)).toBe(0);
     await beginMake(d);
     expect(existsSync(join(d, MAKE_RUNNING))).toBe(true);

@@ -1,6 +1,6 @@
 // The reproducible build environment and the container make command lines.
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { buildDate, buildEnv, dateText, mainlineVersion, reproducibleEnv } from '../../src/kbuild/env.js';
 import { containerRunMake, extraMakeVars, kbuildMounts, kbuildVars, makeArgv, toContainerPath } from '../../src/kbuild/make.js';
 import { makeGoals } from '../../src/matrix/run.js';
@@ -66,8 +66,9 @@ describe('make in the container', () => {
         return { code: 0, output: '', truncated: false, argv: [], durationMs: 0, timedOut: false, hermetic: true };
       },
     } as unknown as Runtime;
-    const { mkdtemp } = await import('node:fs/promises');
+    const { mkdtemp, rm: remove } = await import('node:fs/promises');
     const build = await mkdtemp('/tmp/tiny-make-');
+    onTestFinished(() => remove(build, { recursive: true, force: true }));
     const rm = containerRunMake({ runtime: fake, image: 'sha256:' + 'a'.repeat(64), src: '/c/wt', build, env: { LC_ALL: 'C' } });
     await rm({ cwd: '/c/wt', targets: ['allnoconfig'], vars: { O: build, ARCH: 'i386' } });
     await rm({ cwd: '/c/wt', targets: ['oldconfig'], vars: { O: build, ARCH: 'i386' }, input: '\n\n' });
