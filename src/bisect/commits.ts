@@ -127,7 +127,8 @@ async function buildCommit(ctx: StepContext, commit: string): Promise<{ base?: B
   }
   const baseDate = ctx.queue?.base.date;
   const build = await ctx.builder.build(base, ctx.patches, { name: ctx.patches.length ? 'bisect-queue' : 'bisect', ...(ctx.queue ? { queue: ctx.queue } : {}), ...(baseDate ? { baseDate } : {}) });
-  return { base, build };
+  // The point's time is what it cost: bringing its tree into the store, then the build.
+  return { base, build: { ...build, durationMs: Date.now() - t0 } };
 }
 
 function stepLine(s: StepRecord, metric: string): string {
@@ -291,7 +292,11 @@ async function runCommitBisect(params: CommitBisectParams, o: CommitBisectOption
     await writeState(file, state);
   }
   const goodValue = state.goodValue!;
-  io.out(`good ${short(params.good)}: ${metricLabel(metric)} ${commas(goodValue)}; threshold ${describeThreshold(threshold, goodValue)}\n`);
+  const took = (point: string) => {
+    const ms = state.steps.find((st) => st.point === point)?.durationMs;
+    return ms === undefined ? '' : ` [${(ms / 1000).toFixed(1)}s]`;
+  };
+  io.out(`good ${short(params.good)}: ${metricLabel(metric)} ${commas(goodValue)}; threshold ${describeThreshold(threshold, goodValue)}${took(params.good)}\n`);
   if (state.badValue === undefined) {
     io.out(`measuring the bad point ${short(params.bad)} ...\n`);
     const { step } = await measureStep(ctx, params.bad, goodValue);
@@ -303,7 +308,7 @@ async function runCommitBisect(params: CommitBisectParams, o: CommitBisectOption
       return { exitCode: 1, state };
     }
   }
-  io.out(`bad  ${short(params.bad)}: ${metricLabel(metric)} ${commas(state.badValue!)} (${signed(state.badValue! - goodValue)})\n`);
+  io.out(`bad  ${short(params.bad)}: ${metricLabel(metric)} ${commas(state.badValue!)} (${signed(state.badValue! - goodValue)})${took(params.bad)}\n`);
 
   // git bisect run in the scratch clone.
   const scratch = state.scratch!;
@@ -462,7 +467,7 @@ async function confirmRevert(
   const message = under
     ? `confirmed: with ${short(first)} reverted, ${metricLabel(metric)} is ${commas(value)} (${signed(delta)} vs good): back under the threshold ${describeThreshold(threshold, goodValue)}`
     : `NOT confirmed: with ${short(first)} reverted, ${metricLabel(metric)} is ${commas(value)} (${signed(delta)} vs good): still over the threshold ${describeThreshold(threshold, goodValue)} — other commits grow it too`;
-  io.out(`  ${message}\n`);
+  io.out(`  ${message} [${(build.durationMs / 1000).toFixed(1)}s]\n`);
   return { reverted: true, value, delta, under, message };
 }
 

@@ -56,7 +56,10 @@ describe('tiny bisect on a fake kernel history (host runtime)', () => {
     expect(r.stdout).toContain(`first bad commit: ${h.regression} ${REGRESSION_SUBJECT}`);
     expect(r.stdout).toMatch(/panic_crc_table +- +8192 +\+8192/);
     expect(r.stdout).toMatch(/^add\/remove: 2\/0 grow\/shrink: 0\/0 up\/down: 8212\/0 \(8212\)$/m);
-    expect(r.stdout).toMatch(/confirmed: with [0-9a-f]{12} reverted, dec is [\d,]+ \(\+\d+ vs good\): back under the threshold/);
+    expect(r.stdout).toMatch(/confirmed: with [0-9a-f]{12} reverted, dec is [\d,]+ \(\+\d+ vs good\): back under the threshold .* \[\d+\.\ds\]$/m);
+    // Each point says what it cost: its import and its build.
+    expect(r.stdout).toMatch(/^good [0-9a-f]{12}: dec [\d,]+; threshold .* \[\d+\.\ds\]$/m);
+    expect(r.stdout).toMatch(/^bad  [0-9a-f]{12}: dec [\d,]+ \(\+[\d,]+\) \[\d+\.\ds\]$/m);
     // commit 10 is the midpoint git tests first: it does not build -> 125
     expect(r.stdout).toMatch(/skip \(kernel\/panic\.c:\d+:\d+: expected expression/);
     const state = await readState(statePath(cache, (await readLatest(cache))!));
