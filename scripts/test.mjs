@@ -91,7 +91,7 @@ const phases = [];
 const compile = await step(['npm', 'run', '--silent', 'build']);
 phases.push({ name: "compile (npm run build: tsc and the schemas' validators)", ...compile });
 if (compile.code !== 0) {
-  console.error('\nnpm test: the TypeScript does not compile; the tests need dist/, so neither test phase ran.');
+  console.error('\nnpm test: npm run build failed (the TypeScript, or the validators generated from the schemas); the tests need dist/, so neither test phase ran.');
 } else {
   phases.push({ name: 'lint and format (biome ci)', ...(await lint()) });
   const exclude = KERNEL_FILES.flatMap((f) => ['--exclude', f]);
