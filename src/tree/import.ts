@@ -303,11 +303,11 @@ export function pickRef(lsRemote: string, ref: string): { name: string; commit: 
 
 /**
  * From a repository on this machine, the pack is made without a delta search
- * (`pack.window=0` for the upload-pack git runs locally). One commit's tree has almost no
- * blob worth a delta against another, and the search is what a local fetch spends its time on:
- * Linux 6.1's tree from a repository of loose objects (as `git add` leaves them) took 127 s
- * with it and 14 s without, into packs of the same size (235 MB). Deltas a packed repository
- * already has are still reused. A remote repository packs as its server does.
+ * (`pack.window=0` for the upload-pack git runs locally): a local fetch moves bytes on one disk,
+ * and the search is CPU spent to save a few of them. Linux 6.1's tree from a repository of
+ * loose objects (as `git add` leaves them) took 42 s against 73 s, into a pack of 245 MB
+ * against 235 MB; from a packed repository, whose deltas are reused either way, 12.9 s against
+ * 14.6 s. A remote repository packs as its server does.
  */
 export async function localFetchOptions(repo: string): Promise<string[]> {
   const path = repo.startsWith('file://') ? repo.slice('file://'.length) : repo;
@@ -355,6 +355,10 @@ async function importGit(store: TreeStore, repo: string, ref: string): Promise<{
     }
     const rev = have ? commit : tmpRef;
     const got = (await git(store.gitDir, ['rev-parse', '--verify', `${rev}^{commit}`])).stdout.trim();
+    // Kept: the next fetch from this repository (a bisect's next point) names it as a commit the
+    // store has, and only the objects that differ come. Linux 6.1, one commit after another from
+    // a packed repository: 0.2 s against 13 s for its whole tree again.
+    await git(store.gitDir, ['update-ref', `refs/tiny/imported/${got}`, got]);
     const tree = (await git(store.gitDir, ['rev-parse', '--verify', `${got}^{tree}`])).stdout.trim();
     const mk = await git(store.gitDir, ['cat-file', 'blob', `${tree}:Makefile`], { allowFail: true });
     const rec: ImportRecord = {

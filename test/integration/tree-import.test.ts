@@ -336,9 +336,10 @@ describe('importBase from a git repository', () => {
       .filter((l) => l.endsWith('.json'))
       .sort();
     expect(records).toEqual([`${first}.json`, `${second}.json`].sort());
-    // No refs or tags of the source repository leak into the store.
+    // No refs or tags of the source repository leak into the store: its base tags, and a ref of
+    // its own for each commit it fetched (what its next fetch from there names as had).
     const refs = (await run('git', ['--git-dir', store.gitDir, 'for-each-ref', '--format=%(refname)'])).stdout.trim().split('\n').sort();
-    expect(refs).toEqual(['refs/tags/base/2.6.10-rc1', 'refs/tags/base/2.6.9']);
+    expect(refs).toEqual(['refs/tags/base/2.6.10-rc1', 'refs/tags/base/2.6.9', `refs/tiny/imported/${first}`, `refs/tiny/imported/${second}`].sort());
     await expect(importBase(store, { kind: 'git', repo, ref: 'no-such-ref' }, {})).rejects.toThrow(/has no ref "no-such-ref"/);
   });
 });
