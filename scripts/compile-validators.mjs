@@ -1,9 +1,7 @@
 #!/usr/bin/env node
 // The second half of `npm run build`, after tsc: the shipped schemas' validators as code in
 // dist/validators (src/util/schema-codegen.ts), so no command compiles a schema at load.
-import { fileURLToPath } from 'node:url';
-
 const { writePrecompiledValidators } = await import('../dist/util/schema-codegen.js');
 const { PRECOMPILED_DIR } = await import('../dist/util/yaml-schema.js');
 writePrecompiledValidators(PRECOMPILED_DIR);
-if (process.argv.includes('--verbose')) console.log(`validators written to ${fileURLToPath(new URL('../dist/validators/', import.meta.url))}`);
+if (process.argv.includes('--verbose')) console.log(`validators written to ${PRECOMPILED_DIR}`);

@@ -27,7 +27,6 @@ import { cp, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO, TINY_BIN, sh } from '../helpers/cli.js';
-import { referenceTreeHash } from '../helpers/kernel-tree-fixture.js';
 
 export { REPO, sh };
 
@@ -384,4 +383,4 @@ export async function filesMatching(dir: string, re: RegExp): Promise<string[]> 
 }
 
 /** The git tree hash of a directory's files (a worktree's .git file left out, as git does). */
-export const treeHash = (dir: string): Promise<string> => referenceTreeHash(dir);
+export { referenceTreeHash as treeHash } from '../helpers/kernel-tree-fixture.js';

@@ -11,15 +11,28 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FAKE_QUEUE, scratch, signalGroup, start, tiny, treeHash } from './harness.js';
 
-describe('a worktree half added by another process', { timeout: 120_000 }, () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
 
+/** A scratch directory for one case, removed when the file is done. */
+async function workDir(prefix: string): Promise<string> {
+  const work = await scratch(prefix);
+  dirs.push(work);
+  return work;
+}
+
+/** The tree hash of what a clean `tiny queue apply` of the fake queue gives (in a fresh cache under `work`). */
+async function cleanApplyTree(work: string): Promise<string> {
+  const clean = join(work, 'clean');
+  expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', clean], { env: { TINY_CACHE: join(work, 'cache-clean') } })).code).toBe(0);
+  return treeHash(clean);
+}
+
+describe('a worktree half added by another process', { timeout: 120_000 }, () => {
   it('`tiny queue apply --out O` finishing O beside it: exit 0, and O is what a clean apply gives', async () => {
-    const work = await scratch('tiny-wt-add-');
-    dirs.push(work);
+    const work = await workDir('tiny-wt-add-');
     const env = { TINY_CACHE: join(work, 'cache') };
     const out = join(work, 'linux');
     const r = start(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', out], { env: { ...env, TINY_FAULT_PHASE: 'worktree-made' } });
@@ -41,14 +54,11 @@ describe('a worktree half added by another process', { timeout: 120_000 }, () =>
     expect(applied.stdout.trim()).toBe(out);
     await rm(half, { recursive: true, force: true });
 
-    const clean = join(work, 'clean');
-    expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', clean], { env: { TINY_CACHE: join(work, 'cache-clean') } })).code).toBe(0);
-    expect(await treeHash(out)).toBe(await treeHash(clean));
+    expect(await treeHash(out)).toBe(await cleanApplyTree(work));
   });
 
   it("a `git worktree add` killed half-way (its commondir empty): the next apply repairs it, says so, and goes on; that worktree's path is made again when used", async () => {
-    const work = await scratch('tiny-wt-killed-');
-    dirs.push(work);
+    const work = await workDir('tiny-wt-killed-');
     const env = { TINY_CACHE: join(work, 'cache') };
     const first = join(work, 'first');
     expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', first], { env })).code).toBe(0);
@@ -76,14 +86,8 @@ describe('a worktree half added by another process', { timeout: 120_000 }, () =>
 });
 
 describe('a checkout killed between the index and HEAD', { timeout: 120_000 }, () => {
-  const dirs: string[] = [];
-  afterAll(async () => {
-    for (const d of dirs) await rm(d, { recursive: true, force: true });
-  });
-
   it("git's HEAD.lock left in the worktree's admin directory, tiny's move marker beside it: the rerun removes the lock, finishes the move and says so", async () => {
-    const work = await scratch('tiny-wt-head-lock-');
-    dirs.push(work);
+    const work = await workDir('tiny-wt-head-lock-');
     const env = { TINY_CACHE: join(work, 'cache') };
     const out = join(work, 'linux');
     expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', out], { env })).code).toBe(0);
@@ -96,8 +100,6 @@ describe('a checkout killed between the index and HEAD', { timeout: 120_000 }, (
     const r = await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', out], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`tiny: recovered ${out}: its checkout was killed half-way (a move to another commit; git's ${join(admin, 'HEAD.lock')} was left): finishing it`);
-    const clean = join(work, 'clean');
-    expect((await tiny(['queue', 'apply', '--queue', FAKE_QUEUE, '--out', clean], { env: { TINY_CACHE: join(work, 'cache-clean') } })).code).toBe(0);
-    expect(await treeHash(out)).toBe(await treeHash(clean));
+    expect(await treeHash(out)).toBe(await cleanApplyTree(work));
   });
 });
