@@ -4,14 +4,14 @@
 // empty is never touched.
 //
 // A checkout killed half-way (kill -9, a closed terminal, the OOM killer) leaves git's
-// index.lock (or HEAD.lock) in the worktree's admin directory (trees.git/worktrees/<name>/) and half the files.
-// Everything here runs under tiny's own lock of the worktree's path, so no live git of ours can
-// own that state: the next materialize recovers it and says so. A new worktree is registered
-// (`git worktree add --no-checkout`), locked as "initializing" while its files are checked out,
-// then unlocked: one killed before that (its admin directory still says "initializing") is
-// removed and made again — it holds only files of that checkout; a move to another commit that
-// did not finish (tiny's marker tiny-checkout in the admin directory) is finished with a forced
-// checkout — the move only started on a worktree without local changes.
+// index.lock (or HEAD.lock) in the worktree's admin directory (trees.git/worktrees/<name>/) and
+// half the files. Everything here runs under tiny's own lock of the worktree's path, so no live
+// git of ours can own that state: the next materialize recovers it and says so. A new worktree
+// is registered (`git worktree add --no-checkout`), locked as "initializing" while its files
+// are checked out, then unlocked: one killed before that (its admin directory still says
+// "initializing") is removed and made again — it holds only files of that checkout; a move to
+// another commit that did not finish (tiny's marker tiny-checkout in the admin directory) is
+// finished with a forced checkout — the move only started on a worktree without local changes.
 //
 // A sparse worktree (MaterializeOptions.sparse) holds the paths its patterns match, and the
 // files later moves added or changed: the patterns live in its admin directory
