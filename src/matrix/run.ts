@@ -562,8 +562,10 @@ export class MatrixRunner {
     };
     const open = this.setup.runtime.openSession;
     if (this.opts.sessions && open) {
+      const name = `tiny-lane-${sha256(resolve(lane.build)).slice(0, 16)}`;
       lane.session ??= open.call(this.setup.runtime, {
-        name: `tiny-lane-${sha256(resolve(lane.build)).slice(0, 16)}`,
+        name,
+        controlDir: join(this.setup.cacheDir, 'tmp', name),
         image: spec.image,
         mounts: kbuildMounts(spec),
         env: spec.env,

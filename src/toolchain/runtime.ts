@@ -129,6 +129,13 @@ export interface SessionSpec extends Omit<RunSpec, 'cmd' | 'logFile' | 'onLine' 
    * killed run is found and removed when the next one starts.
    */
   name: string;
+  /**
+   * Where the session's requests and answers live on the host (mounted in the container). Given
+   * by the lane (the same path on every run, in the cache), a directory a killed run left is
+   * removed when the next run starts, as its container is. Default: a new directory in the
+   * system's temp directory, which a killed run leaves behind.
+   */
+  controlDir?: string;
 }
 
 export interface ContainerSession {
@@ -525,6 +532,15 @@ class EngineSession implements ContainerSession {
     return ids.join(',');
   }
 
+  /** A fresh control directory: the lane's own (what a killed run left in it removed first), else a new temporary one. */
+  private async controlDir(): Promise<string> {
+    const dir = this.spec.controlDir;
+    if (!dir) return mkdtemp(join(tmpdir(), 'tiny-session-'));
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true });
+    return dir;
+  }
+
   private start(): Promise<Child> {
     this.started ??= (async () => {
       const t0 = Date.now();
@@ -532,7 +548,7 @@ class EngineSession implements ContainerSession {
       await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
       await prepareMounts(this.spec.mounts);
       this.identity = await this.mountIdentity();
-      this.ctl = await mkdtemp(join(tmpdir(), 'tiny-session-'));
+      this.ctl = await this.controlDir();
       const f = this.rt.flags;
       const mounts = [...this.spec.mounts, { host: this.ctl, container: SESSION_DIR, readonly: false }];
       const argv = this.rt.runArgv({ ...this.spec, mounts, workdir: SESSION_DIR, cmd: ['sh', '-c', SESSION_SERVER] }, [...f.interactive, ...fill(f.name, { name: this.spec.name })]);

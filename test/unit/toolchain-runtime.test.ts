@@ -1,7 +1,7 @@
 // Runtimes: detection (with a fake process runner), the exact container command lines, and
 // the host runtime's clean environment and path mapping (run for real: it is just a process).
 
-import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -310,7 +310,7 @@ case "$1" in
     shift $(($# - 3)); exec "$@" ;;
 esac
 `;
-  const sessionOf = async () => {
+  const sessionOf = async (controlDir?: (dir: string) => string) => {
     const dir = await tempDir();
     const bin = join(dir, 'fake-podman');
     await writeFile(bin, FAKE, { mode: 0o755 });
@@ -321,7 +321,7 @@ esac
       { host: join(dir, 'build'), container: CONTAINER_PATHS.build, readonly: false },
     ];
     const rt = new EngineRuntime('podman', { uid: 0, gid: 0 }, { ...ENGINES.podman, bin: bin as 'podman' });
-    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none' });
+    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none', ...(controlDir ? { controlDir: controlDir(dir) } : {}) });
     const engineCalls = async () => (await readFile(join(dir, 'engine.log'), 'utf8')).trim().split('\n');
     return { dir, s, engineCalls, run: (over: Partial<RunSpec> = {}) => s.run(spec({ mounts, env: { KBUILD_BUILD_USER: 'tiny' }, workdir: dir, ...over })) };
   };
@@ -343,6 +343,24 @@ esac
       await s.close();
     }
     expect((await engineCalls()).at(-1)).toBe('rm --force --time=0 tiny-lane-0123');
+  });
+
+  it("a lane's control directory is the same on every run: what a killed run left in it goes at the start, the directory at the close", async () => {
+    const { dir, s, run, engineCalls } = await sessionOf((d) => join(d, 'cache/tmp/tiny-lane-0123'));
+    const control = join(dir, 'cache/tmp/tiny-lane-0123');
+    // What a kill -9 leaves: a request and its answer from the last run's last command.
+    await mkdir(control, { recursive: true });
+    await writeFile(join(control, 'c7.sh'), 'make bzImage\n');
+    await writeFile(join(control, 'c7.out'), 'CC init/main.o\n');
+    try {
+      expect(await run({ cmd: ['sh', '-c', 'echo ok'] })).toMatchObject({ code: 0, output: 'ok\n' });
+      expect(await readdir(control)).not.toContain('c7.sh');
+      expect(await readdir(control)).not.toContain('c7.out');
+      expect((await engineCalls()).find((c) => c.startsWith('run '))).toContain(`${control}:/tiny/.session:rw`);
+    } finally {
+      await s.close();
+    }
+    await expect(stat(control)).rejects.toThrow(/ENOENT/);
   });
 
   it('a command with another environment runs in a container of its own', async () => {
