@@ -130,12 +130,11 @@ export interface SessionSpec extends Omit<RunSpec, 'cmd' | 'logFile' | 'onLine' 
    */
   name: string;
   /**
-   * Where the session's requests and answers live on the host (mounted in the container). Given
-   * by the lane (the same path on every run, in the cache), a directory a killed run left is
-   * removed when the next run starts, as its container is. Default: a new directory in the
-   * system's temp directory, which a killed run leaves behind.
+   * Where the session's requests and answers live on the host (mounted in the container): the
+   * lane's own, the same path on every run (in the cache). What a killed run left there is
+   * removed when the next container starts, as the container of the same name is.
    */
-  controlDir?: string;
+  controlDir: string;
 }
 
 export interface ContainerSession {
@@ -498,7 +497,6 @@ function shQuote(word: string): string {
 class EngineSession implements ContainerSession {
   readonly starts = { count: 0, ms: 0 };
   private started?: Promise<Child>;
-  private ctl?: string;
   private seq = 0;
   /** The server's answers by request id, and what to do when it goes away. */
   private readonly waiting = new Map<string, (rc: number | undefined) => void>();
@@ -532,15 +530,6 @@ class EngineSession implements ContainerSession {
     return ids.join(',');
   }
 
-  /** A fresh control directory: the lane's own (what a killed run left in it removed first), else a new temporary one. */
-  private async controlDir(): Promise<string> {
-    const dir = this.spec.controlDir;
-    if (!dir) return mkdtemp(join(tmpdir(), 'tiny-session-'));
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true });
-    return dir;
-  }
-
   private start(): Promise<Child> {
     this.started ??= (async () => {
       const t0 = Date.now();
@@ -548,9 +537,11 @@ class EngineSession implements ContainerSession {
       await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
       await prepareMounts(this.spec.mounts);
       this.identity = await this.mountIdentity();
-      this.ctl = await this.controlDir();
+      // Emptied of what a killed run left in it.
+      await rm(this.spec.controlDir, { recursive: true, force: true });
+      await mkdir(this.spec.controlDir, { recursive: true });
       const f = this.rt.flags;
-      const mounts = [...this.spec.mounts, { host: this.ctl, container: SESSION_DIR, readonly: false }];
+      const mounts = [...this.spec.mounts, { host: this.spec.controlDir, container: SESSION_DIR, readonly: false }];
       const argv = this.rt.runArgv({ ...this.spec, mounts, workdir: SESSION_DIR, cmd: ['sh', '-c', SESSION_SERVER] }, [...f.interactive, ...fill(f.name, { name: this.spec.name })]);
       let stderr = '';
       let buf = '';
@@ -632,7 +623,7 @@ class EngineSession implements ContainerSession {
       : false;
     if (up && (await this.mountIdentity()) !== this.identity) await this.close();
     const child = await this.start();
-    const ctl = this.ctl!;
+    const ctl = this.spec.controlDir;
     const id = `c${++this.seq}`;
     const out = join(ctl, `${id}.out`);
     await writeFile(join(ctl, `${id}.sh`), `cd ${shQuote(spec.workdir)} || exit 125\nexec ${spec.cmd.map(shQuote).join(' ')}\n`);
@@ -727,8 +718,7 @@ class EngineSession implements ContainerSession {
     await this.exec.run(this.rt.flags.bin, [...this.rt.flags.remove, this.spec.name], { allowFail: true });
     child?.stdin?.end();
     removeAtExit(this.spec.name, undefined);
-    if (this.ctl) await rm(this.ctl, { recursive: true, force: true });
-    this.ctl = undefined;
+    await rm(this.spec.controlDir, { recursive: true, force: true });
   }
 }
 

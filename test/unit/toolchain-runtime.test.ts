@@ -310,7 +310,7 @@ case "$1" in
     shift $(($# - 3)); exec "$@" ;;
 esac
 `;
-  const sessionOf = async (controlDir?: (dir: string) => string) => {
+  const sessionOf = async () => {
     const dir = await tempDir();
     const bin = join(dir, 'fake-podman');
     await writeFile(bin, FAKE, { mode: 0o755 });
@@ -321,7 +321,7 @@ esac
       { host: join(dir, 'build'), container: CONTAINER_PATHS.build, readonly: false },
     ];
     const rt = new EngineRuntime('podman', { uid: 0, gid: 0 }, { ...ENGINES.podman, bin: bin as 'podman' });
-    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none', ...(controlDir ? { controlDir: controlDir(dir) } : {}) });
+    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none', controlDir: join(dir, 'cache/tmp/tiny-lane-0123') });
     const engineCalls = async () => (await readFile(join(dir, 'engine.log'), 'utf8')).trim().split('\n');
     return { dir, s, engineCalls, run: (over: Partial<RunSpec> = {}) => s.run(spec({ mounts, env: { KBUILD_BUILD_USER: 'tiny' }, workdir: dir, ...over })) };
   };
@@ -346,7 +346,7 @@ esac
   });
 
   it("a lane's control directory is the same on every run: what a killed run left in it goes at the start, the directory at the close", async () => {
-    const { dir, s, run, engineCalls } = await sessionOf((d) => join(d, 'cache/tmp/tiny-lane-0123'));
+    const { dir, s, run, engineCalls } = await sessionOf();
     const control = join(dir, 'cache/tmp/tiny-lane-0123');
     // What a kill -9 leaves: a request and its answer from the last run's last command.
     await mkdir(control, { recursive: true });
@@ -368,7 +368,7 @@ esac
     const rt = new EngineRuntime('podman', { exec, uid: 0, gid: 0 });
     const dir = await tempDir();
     const mounts = [{ host: dir, container: CONTAINER_PATHS.src, readonly: true }];
-    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none' });
+    const s = rt.openSession({ name: 'tiny-lane-0123', image: ID, mounts, env: { KBUILD_BUILD_USER: 'tiny' }, network: 'none', controlDir: join(dir, 'control') });
     await s.run(spec({ mounts, env: { OTHER: '1' } }));
     expect(exec.calls.map((c) => [c.cmd, ...c.args].join(' '))).toEqual([expect.stringMatching(/^podman run --rm .* --env OTHER=1 .*make -C \/tiny\/src/)]);
     expect(s.starts.count).toBe(0);
