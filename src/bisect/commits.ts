@@ -32,7 +32,7 @@ import { gitEnv, gitIn } from '../tree/git.js';
 import { userRepo } from '../tree/user-repo.js';
 import { BisectBuilder, metricOf, type BasePoint, type PointBuild } from './build.js';
 import { bisectDir, newState, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type CommitBisectParams, type StepRecord } from './state.js';
-import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, type Metric, type Threshold } from './threshold.js';
+import { commas, decideStep, describeThreshold, exitFor, metricLabel, parseMetric, parseThreshold, signed, thresholdBytes, tookTag, type Metric, type Threshold } from './threshold.js';
 
 export interface BisectIO {
   out: (text: string) => void;
@@ -178,7 +178,7 @@ export async function runBisectStep(stateFile: string, cacheDir: string, io: Bis
     const { step } = await measureStep(ctx, head, state.goodValue);
     const fresh = (await readState(stateFile)) ?? state;
     await writeState(stateFile, withStep(fresh, step));
-    io.out(`tiny: ${stepLine(step, metric)} [${(step.durationMs / 1000).toFixed(1)}s]\n`);
+    io.out(`tiny: ${stepLine(step, metric)} ${tookTag(step.durationMs)}\n`);
     return exitFor(step.status);
   } catch (e) {
     const reason = e instanceof TinyError ? e.message + (e.hint ? ` (${e.hint})` : '') : `internal error: ${(e as Error)?.message ?? String(e)}`;
@@ -294,7 +294,7 @@ async function runCommitBisect(params: CommitBisectParams, o: CommitBisectOption
   const goodValue = state.goodValue!;
   const took = (point: string) => {
     const ms = state.steps.find((st) => st.point === point)?.durationMs;
-    return ms === undefined ? '' : ` [${(ms / 1000).toFixed(1)}s]`;
+    return ms === undefined ? '' : ` ${tookTag(ms)}`;
   };
   io.out(`good ${short(params.good)}: ${metricLabel(metric)} ${commas(goodValue)}; threshold ${describeThreshold(threshold, goodValue)}${took(params.good)}\n`);
   if (state.badValue === undefined) {
@@ -467,7 +467,7 @@ async function confirmRevert(
   const message = under
     ? `confirmed: with ${short(first)} reverted, ${metricLabel(metric)} is ${commas(value)} (${signed(delta)} vs good): back under the threshold ${describeThreshold(threshold, goodValue)}`
     : `NOT confirmed: with ${short(first)} reverted, ${metricLabel(metric)} is ${commas(value)} (${signed(delta)} vs good): still over the threshold ${describeThreshold(threshold, goodValue)} — other commits grow it too`;
-  io.out(`  ${message} [${(build.durationMs / 1000).toFixed(1)}s]\n`);
+  io.out(`  ${message} ${tookTag(build.durationMs)}\n`);
   return { reverted: true, value, delta, under, message };
 }
 

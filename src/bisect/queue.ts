@@ -16,7 +16,7 @@ import { TinyError } from '../util/diagnostics.js';
 import { BisectBuilder, metricOf, type BasePoint, type PointBuild } from './build.js';
 import type { BisectIO } from './commits.js';
 import { newState, nextPrefix, readState, statePath, stepFor, withStep, writeLatest, writeState, type BisectState, type QueueBisectParams, type StepRecord } from './state.js';
-import { commas, decideStep, describeThreshold, metricLabel, parseMetric, parseThreshold, signed } from './threshold.js';
+import { commas, decideStep, describeThreshold, metricLabel, parseMetric, parseThreshold, signed, tookTag } from './threshold.js';
 
 export interface QueueBisectResult {
   exitCode: number;
@@ -143,8 +143,6 @@ export async function runQueueBisect(params: QueueBisectParams, o: { cacheDir: s
     }
     state = withStep(state, step);
     await writeState(file, state);
-    io.out(
-      `  ${label(k)}: ${step.status === 'skip' ? `skip (${step.reason})` : `${metricLabel(metric)} ${commas(step.value!)} (${signed(step.delta!)}) ${step.status}`} [${(b.durationMs / 1000).toFixed(1)}s]\n`,
-    );
+    io.out(`  ${label(k)}: ${step.status === 'skip' ? `skip (${step.reason})` : `${metricLabel(metric)} ${commas(step.value!)} (${signed(step.delta!)}) ${step.status}`} ${tookTag(b.durationMs)}\n`);
   }
 }

@@ -108,6 +108,11 @@ export function signed(n: number): string {
   return n > 0 ? `+${commas(n)}` : n < 0 ? commas(n) : '+0';
 }
 
+/** What a point cost, as each bisect line ends: "[12.3s]". */
+export function tookTag(ms: number): string {
+  return `[${(ms / 1000).toFixed(1)}s]`;
+}
+
 /** A threshold as text with its byte value: "+2% (208 bytes)", "+12K (12,288 bytes)". */
 export function describeThreshold(t: Threshold, goodValue?: number): string {
   if (t.kind === 'bytes') return `${t.text.startsWith('+') ? t.text : '+' + t.text}${/[KkMm]$/.test(t.text) ? ` (${commas(t.value)} bytes)` : ' bytes'}`;
