@@ -14,7 +14,8 @@
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
 import { objectId } from '../util/git-object.js';
-import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
+import { asBytes, memberPath, UnusualTarball, walkTarball } from './tar-members.js';
+import type { TarMemberSink } from './tar-reader.js';
 
 type Mode = '100644' | '100755' | '120000';
 
@@ -89,7 +90,6 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
  * top-level directory is stripped). Throws UnusualTarball when only an import can tell.
  */
 export async function hashTarball(path: string, keep: ReadonlySet<string>): Promise<HashedTree> {
-  const tar = await openTarStream(path);
   // Full member path (byte string) -> entry; later members replace earlier ones.
   const files = new Map<string, TreeEntry>();
   // A kept path may be under the top-level directory or not: decided at the end.
@@ -97,46 +97,39 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
     const slash = p.indexOf('/');
     return keep.has(p) || (slash >= 0 && keep.has(p.slice(slash + 1)));
   };
-  const walk = walkTarMembers((decoded, e) => {
+  const walk = await walkTarball(path, (decoded, e, walk): TarMemberSink | undefined => {
     const p = asBytes(decoded);
     switch (e.type) {
       case 'SymbolicLink': {
-        const target = Buffer.from(e.linkpath ?? '', 'utf8');
+        const target = Buffer.from(e.linkpath, 'utf8');
         files.set(p, { oid: objectId('blob', target), mode: '120000', content: byteString(target) });
-        e.resume();
-        return;
+        return undefined;
       }
       case 'Link': {
-        const target = memberPath(e.linkpath ?? '');
+        const target = memberPath(e.linkpath);
         const hit = target === undefined ? undefined : files.get(asBytes(target));
         if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
         else if (wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
         else files.set(p, hit);
-        e.resume();
-        return;
+        return undefined;
       }
       default: {
-        const mode: Mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
+        const mode: Mode = e.mode & 0o100 ? '100755' : '100644';
         const h = createHash('sha1').update(`blob ${e.size}\0`);
         const kept = wanted(p) || /^([^/]+\/)?Makefile$/.test(p);
         const chunks: Buffer[] = [];
-        e.on('data', (c: Buffer) => {
-          h.update(c);
-          if (kept) chunks.push(c);
-        });
-        e.on('end', () => {
-          files.set(p, { oid: h.digest(), mode, ...(kept ? { content: byteString(Buffer.concat(chunks)) } : {}) });
-        });
+        return {
+          data: (c) => {
+            h.update(c);
+            if (kept) chunks.push(c);
+          },
+          end: () => {
+            files.set(p, { oid: h.digest(), mode, ...(kept ? { content: byteString(Buffer.concat(chunks)) } : {}) });
+          },
+        };
       }
     }
   });
-  try {
-    tar.source.pipe(walk.parser as unknown as NodeJS.WritableStream);
-    await Promise.all([walk.parsed, tar.finished]);
-  } catch (e) {
-    tar.kill();
-    throw e;
-  }
   const unusual = walk.unusual();
   if (unusual) throw new UnusualTarball(unusual);
   const strip = asBytes(walk.strip());

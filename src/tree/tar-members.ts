@@ -3,9 +3,9 @@
 // is exactly the tree an import gives, and a pinned base.tree verifies either way.
 
 import { createReadStream } from 'node:fs';
-import { Parser, type ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { exitedCleanly, start, type Child } from '../util/exec.js';
+import { TarReader, TarTruncated, type TarMemberHeader, type TarMemberSink } from './tar-reader.js';
 
 /** Raised by the streaming readers of a tarball when only a real extraction can tell what it holds. */
 export class UnusualTarball extends Error {}
@@ -14,7 +14,7 @@ export class UnusualTarball extends Error {}
 export const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
 
 /** A tarball's tar stream: decompressed by the matching program when it is compressed. */
-export async function openTarStream(path: string): Promise<{ source: NodeJS.ReadableStream; finished: Promise<void>; kill: () => void }> {
+async function openTarStream(path: string): Promise<{ source: NodeJS.ReadableStream; finished: Promise<void>; kill: () => void }> {
   const cmd = decompressCommand(await detectCompression(path), path);
   if (!cmd) return { source: createReadStream(path), finished: Promise.resolve(), kill: () => {} };
   let stderr = '';
@@ -24,85 +24,85 @@ export async function openTarStream(path: string): Promise<{ source: NodeJS.Read
 
 /** Normalise a member name as tar -x would place it; undefined = not extracted (GNU tar refuses '..' too). */
 export function memberPath(name: string): string | undefined {
+  // Most names need nothing done but a directory's trailing slash: no empty, '.' or '..' part.
+  const trimmed = name.endsWith('/') ? name.slice(0, -1) : name;
+  if (!/(^|\/)\.{0,2}(\/|$)/.test(trimmed)) return trimmed;
   const parts = name.split('/').filter((p) => p !== '' && p !== '.');
   if (!parts.length || parts.includes('..')) return undefined;
   return parts.join('/');
 }
 
 export interface MemberWalk {
-  /** Where the (decompressed) tar stream is written. */
-  parser: Parser;
-  /** Settles when the stream ends (rejects on a tar error). */
-  parsed: Promise<void>;
   /** The first thing only a real extraction can settle (odd names, unknown member types, sparse files), if any. */
   unusual(): string | undefined;
   /** Note such a thing; later members are skipped. */
   markUnusual(why: string): void;
   /**
    * The top-level directory to strip ("linux-2.6.9/"), as tar -x users expect: '' unless every
-   * member is under one directory. Read once the stream is parsed.
+   * member is under one directory. Read once the stream is read.
    */
   strip(): string;
 }
 
 /**
- * Parse a tar stream, handing `onMember` each file, symbolic link and hard link tar -x would
- * extract, by its normalised (decoded) path. Directories are implied by their contents; devices
- * and fifos are skipped, as git add skips them; any other member type, and every member after
- * anything unusual, is drained unread.
+ * Read a tarball, handing `onMember` each file, symbolic link and hard link tar -x would
+ * extract, by its normalised (decoded) path; it returns where a file's data goes. Directories
+ * are implied by their contents; devices and fifos are skipped, as git add skips them. Reading
+ * stops at the first thing only tar itself can read (`unusual()` says what). `backlog`, asked
+ * after each chunk, is what to wait for before the next (a writer behind).
  */
-export function walkTarMembers(onMember: (path: string, e: ReadEntry) => void): MemberWalk {
+export async function walkTarball(
+  path: string,
+  onMember: (path: string, header: TarMemberHeader, walk: MemberWalk) => TarMemberSink | undefined,
+  backlog: () => Promise<void> | undefined = () => undefined,
+): Promise<MemberWalk> {
   let unusual: string | undefined;
   const tops = new Set<string>();
   let topLevelNonDir = false;
-  const parser = new Parser({ maxMetaEntrySize: 16 * 1024 * 1024 });
-  parser.on('warn', (code: string, message: string | Error) => {
-    unusual ??= `${code}: ${String(message)}`;
-  });
-  // Members the parser drops without a word: GNU sparse files (type S), and extended headers
-  // larger than maxMetaEntrySize (the name or link they carry would be lost).
-  parser.on('ignoredEntry', (e: ReadEntry) => {
-    unusual ??= `member ${e.path} of type ${e.type}`;
-  });
-  // A sparse file in a pax archive (tar -S --format=posix) reads as a plain file holding its
-  // data condensed (and, from sparse format 0.1 on, under a made-up GNUSparseFile.N/ name): the
-  // GNU.sparse.* keys that say so are only in the raw extended header.
-  parser.on('meta', (meta: string) => {
-    if (/(?:^|\n)\d+ GNU\.sparse\./.test(meta)) unusual ??= 'a sparse file (GNU.sparse.* in a pax header)';
-  });
-  const parsed = new Promise<void>((resolve, reject) => {
-    parser.on('error', reject);
-    parser.on('abort', reject);
-    parser.on('end', () => resolve());
-    parser.on('entry', (e: ReadEntry) => {
-      const p = memberPath(e.path);
-      if (p === undefined || unusual) {
-        e.resume();
-        return;
-      }
-      if (p.includes('\uFFFD') || p.split('/').some((c) => c.toLowerCase() === '.git')) {
-        unusual = `member name ${JSON.stringify(e.path)} (not UTF-8, or a .git path)`;
-        e.resume();
-        return;
-      }
-      const slash = p.indexOf('/');
-      tops.add(slash < 0 ? p : p.slice(0, slash));
-      if (/^(File|OldFile|ContiguousFile|SymbolicLink|Link)$/.test(e.type)) {
-        if (slash < 0) topLevelNonDir = true;
-        onMember(p, e);
-        return;
-      }
-      if (e.type !== 'Directory' && !/Device|FIFO/.test(e.type)) unusual ??= `member ${e.path} of type ${e.type}`;
-      e.resume();
-    });
-  });
-  return {
-    parser,
-    parsed,
+  const walk: MemberWalk = {
     unusual: () => unusual,
     markUnusual: (why) => {
       unusual ??= why;
     },
     strip: () => (tops.size === 1 && !topLevelNonDir ? [...tops][0]! + '/' : ''),
   };
+  const reader = new TarReader(
+    (h) => {
+      const p = memberPath(h.path);
+      if (p === undefined || unusual) return undefined;
+      if (p.includes('\uFFFD') || p.split('/').some((c) => c.toLowerCase() === '.git')) {
+        unusual = `member name ${JSON.stringify(h.path)} (not UTF-8, or a .git path)`;
+        return undefined;
+      }
+      const slash = p.indexOf('/');
+      tops.add(slash < 0 ? p : p.slice(0, slash));
+      if (h.type === 'Directory' || /Device|FIFO/.test(h.type)) return undefined;
+      if (slash < 0) topLevelNonDir = true;
+      return onMember(p, h, walk);
+    },
+    (why) => walk.markUnusual(why),
+  );
+  const tar = await openTarStream(path);
+  try {
+    for await (const chunk of tar.source) {
+      reader.write(chunk as Buffer);
+      if (unusual) break;
+      const wait = backlog();
+      if (wait) await wait;
+    }
+    if (unusual) {
+      tar.kill();
+      await tar.finished.catch(() => {});
+      return walk;
+    }
+    // The decompressor's own error first: it says why the stream stopped short.
+    await tar.finished;
+    reader.end();
+    return walk;
+  } catch (e) {
+    tar.kill();
+    await tar.finished.catch(() => {});
+    if (e instanceof TarTruncated) throw new Error(`${path}: ${e.message}`);
+    throw e;
+  }
 }

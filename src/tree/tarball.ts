@@ -9,7 +9,6 @@
 
 import { lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReadEntry } from 'tar';
 import { decompressCommand, detectCompression } from '../source/compression.js';
 import { run } from '../util/exec.js';
 import { ADD_INTO_PACK, git } from './git.js';
@@ -17,7 +16,8 @@ import { scratchPath, type TreeStore } from './store.js';
 import { objectId } from '../util/git-object.js';
 import { treeOidOf } from './hash.js';
 import { PackWriter } from './pack-writer.js';
-import { asBytes, memberPath, openTarStream, UnusualTarball, walkTarMembers } from './tar-members.js';
+import { asBytes, memberPath, UnusualTarball, walkTarball, type MemberWalk } from './tar-members.js';
+import type { TarMemberHeader, TarMemberSink } from './tar-reader.js';
 
 export interface TarImport {
   tree: string;
@@ -44,83 +44,47 @@ export async function importTarball(store: TreeStore, path: string): Promise<Tar
  */
 export async function importTarballStreaming(store: TreeStore, path: string): Promise<TarImport> {
   const packs = await PackWriter.forRepository(store.gitDir);
-  const tar = await openTarStream(path);
   // Full member path (byte string) -> blob and mode; later members replace earlier ones, as with tar -x.
   const files = new Map<string, { oid: Buffer; mode: '100644' | '100755' | '120000' }>();
   const makefiles = new Map<string, string>();
-  // A failure inside the parser's callbacks (a pack that could not be written: a full disk) must
-  // not be thrown there, where nothing catches it: it is kept, the stream stopped, and it is
-  // what the import throws.
-  let failure: unknown;
-  const guarded =
-    <A extends unknown[]>(fn: (...args: A) => void) =>
-    (...args: A): void => {
-      if (failure !== undefined) return;
-      try {
-        fn(...args);
-      } catch (e) {
-        failure = e;
-        tar.kill();
-      }
-    };
-  const walk = walkTarMembers((decoded, e) => {
-    guarded(onMember)(decoded, e);
-    if (failure !== undefined) e.resume(); // the parser waits for every member to be read
-  });
-  function onMember(decoded: string, e: ReadEntry): void {
+  function onMember(decoded: string, e: TarMemberHeader, walk: MemberWalk): TarMemberSink | undefined {
     const p = asBytes(decoded);
     switch (e.type) {
-      case 'File':
-      case 'OldFile':
-      case 'ContiguousFile': {
-        const mode = (e.mode ?? 0o644) & 0o100 ? '100755' : '100644';
-        const blob = packs.begin('blob', e.size ?? 0);
-        const makefile = /^([^/]+\/)?Makefile$/.test(decoded) ? ([] as Buffer[]) : undefined;
-        e.on(
-          'data',
-          guarded((c: Buffer) => {
-            blob.write(c);
-            makefile?.push(c);
-            if (packs.backlog()) {
-              e.pause();
-              void packs.drained().then(() => e.resume());
-            }
-          }),
-        );
-        e.on(
-          'end',
-          guarded(() => {
-            files.set(p, { oid: blob.end(), mode });
-            if (makefile) makefiles.set(p, Buffer.concat(makefile).toString('utf8'));
-          }),
-        );
-        return;
-      }
       case 'SymbolicLink': {
-        const target = Buffer.from(e.linkpath ?? '', 'utf8');
+        const target = Buffer.from(e.linkpath, 'utf8');
         const oid = objectId('blob', target);
         packs.add('blob', oid, target);
         files.set(p, { oid, mode: '120000' });
-        e.resume();
-        return;
+        return undefined;
       }
-      default: {
-        // A hard link (walkTarMembers hands over files, symbolic and hard links only).
-        const target = memberPath(e.linkpath ?? '');
+      case 'Link': {
+        const target = memberPath(e.linkpath);
         const hit = target === undefined ? undefined : files.get(asBytes(target));
         if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
         else files.set(p, hit);
-        e.resume();
+        return undefined;
+      }
+      default: {
+        const mode = e.mode & 0o100 ? '100755' : '100644';
+        const blob = packs.begin('blob', e.size);
+        const makefile = /^([^/]+\/)?Makefile$/.test(decoded) ? ([] as Buffer[]) : undefined;
+        return {
+          data: (c) => {
+            blob.write(c);
+            makefile?.push(c);
+          },
+          end: () => {
+            files.set(p, { oid: blob.end(), mode });
+            if (makefile) makefiles.set(p, Buffer.concat(makefile).toString('utf8'));
+          },
+        };
       }
     }
   }
 
   try {
-    tar.source.pipe(walk.parser as unknown as NodeJS.WritableStream);
-    await Promise.all([walk.parsed, tar.finished]).catch((e: unknown) => {
-      throw failure ?? e;
-    });
-    if (failure !== undefined) throw failure;
+    // While packs wait for the disk the tar stream waits.
+    const walk = await walkTarball(path, onMember, () => (packs.backlog() ? packs.drained() : undefined));
     const unusual = walk.unusual();
     if (unusual) throw new UnusualTarball(unusual);
     const strip = asBytes(walk.strip());
@@ -135,8 +99,6 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
     const makefile = top && top.mode !== '120000' ? makefiles.get(strip + 'Makefile') : undefined;
     return { tree, ...(makefile !== undefined ? { makefile } : {}), method: 'stream' };
   } catch (e) {
-    tar.kill();
-    await tar.finished.catch(() => {});
     // Packs already in place stay: their objects are named by nothing (as after a failed git
     // command), and removing them could take a pack another import of the same tarball wrote.
     await packs.finish().catch(() => {});
