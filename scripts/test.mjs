@@ -2,6 +2,8 @@
 // `npm test`: compile, lint, then the tests in two phases, and a summary a reader can trust.
 //
 //   compile  npm run build: tsc, then the validators generated from the shipped schemas;
+//   types    the tests type-checked against the sources (tsconfig.test.json): vitest runs them
+//            without checking, so a test could otherwise drift from the types it exercises;
 //   lint     biome ci (npm run lint): the linter's findings and files the formatter would change;
 //   phase 1  unit, integration, fault injection, and the end-to-end tests that build no kernel
 //            (vitest's worker pool, two files at a time);
@@ -10,7 +12,7 @@
 //            (TINY_E2E_CACHE): the 2.6.9 flagship gate first, then diff-vmlinux on its
 //            vmlinux files, the other 2.6.9 builds, then Linux 6.1 (build, boot, bisect ...).
 //
-// The phases run even when the lint or phase 1 failed (a failure must not hide the tests'
+// The phases run even when the type check, the lint or phase 1 failed (a failure must not hide the tests'
 // results), and the run exits 1 when any step failed. At the end: each phase's tests (passed, failed,
 // skipped, with the skipped end-to-end tests named), its time, and the flagship's figures from
 // this run. TINY_QUICK=1 leaves out the Linux 6.1 files (minutes instead of half an hour).
@@ -93,6 +95,7 @@ phases.push({ name: "compile (npm run build: tsc and the schemas' validators)", 
 if (compile.code !== 0) {
   console.error('\nnpm test: npm run build failed (the TypeScript, or the validators generated from the schemas); the tests need dist/, so neither test phase ran.');
 } else {
+  phases.push({ name: 'type-check the tests (tsc -p tsconfig.test.json)', ...(await step(['npx', 'tsc', '-p', 'tsconfig.test.json'])) });
   phases.push({ name: 'lint and format (biome ci)', ...(await lint()) });
   const exclude = KERNEL_FILES.flatMap((f) => ['--exclude', f]);
   phases.push({ name: 'phase 1: unit, integration, faults, e2e without kernel builds', report: 'phase1', ...(await step(vitest('phase1', exclude))) });

@@ -11,7 +11,6 @@ import { readLatest, readState, statePath } from '../../src/bisect/state.js';
 import { byteSnapshot } from '../helpers/byte-snapshot.js';
 import { REPO, tiny } from '../helpers/cli.js';
 import { tempDir } from '../helpers/kernel-tree-fixture.js';
-// @ts-expect-error plain JS fixture helper (shared with bench/bisect.mjs)
 import { makeHistory, git, REGRESSION_SUBJECT } from '../fixtures/bisect/history.mjs';
 
 const CONFIG = 'test/fixtures/bisect/configs/fake-bisect.yaml';

@@ -11,7 +11,6 @@ import { bisectDir, readLatest, readState, statePath } from '../../src/bisect/st
 import { acquireLock } from '../../src/util/lock.js';
 import { tempDir } from '../helpers/kernel-tree-fixture.js';
 import { TINY_BIN, tiny } from '../helpers/cli.js';
-// @ts-expect-error plain JS fixture helper (shared with bench/bisect.mjs)
 import { makeHistory, git, REGRESSION_SUBJECT } from '../fixtures/bisect/history.mjs';
 
 const FIX = resolve(import.meta.dirname, '../fixtures/bisect');

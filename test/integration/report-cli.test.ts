@@ -653,7 +653,8 @@ describe.skipIf(!existsSync(CHROMIUM))(`tiny report --format html in headless Ch
       const bars = (id: string) =>
         page.locator(`svg#${id} rect.bar`).evaluateAll((els) =>
           els.map((e) => {
-            const b = (e as SVGGraphicsElement).getBBox();
+            // An SVG element in the browser (the tests' types have no DOM): its drawn box.
+            const b = (e as unknown as { getBBox(): { width: number; height: number } }).getBBox();
             return [e.getAttribute('data-label'), Number(e.getAttribute('data-value')), b.width > 0 && b.height > 0];
           }),
         );

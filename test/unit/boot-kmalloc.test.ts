@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseKmallocCensus, resolveCallers, textSymbols } from '../../src/boot/kmalloc.js';
-import { BOOT_RESULT_SCHEMA, readBootResults, saveKmalloc } from '../../src/boot/results.js';
+import { BOOT_RESULT_SCHEMA, readBootResults, saveKmalloc, type KmallocRecord } from '../../src/boot/results.js';
 import { renderCensusText } from '../../src/report/runtime.js';
 import { openRecordStore } from '../../src/store/index.js';
 import { expectContract } from '../helpers/json-contract.js';
@@ -80,14 +80,14 @@ describe('the kmalloc census', () => {
     try {
       const store = await openRecordStore(dir);
       const census = resolveCallers(parseKmallocCensus(consoleText)!, systemMap);
-      const rec = {
+      const rec: KmallocRecord = {
         schema: BOOT_RESULT_SCHEMA,
-        kind: 'kmalloc' as const,
+        kind: 'kmalloc',
         key: 'ab'.repeat(32),
         variantKey: 'cd'.repeat(32),
         toggle: 'queue',
         memKiB: 2048,
-        limit: 'kernel' as const,
+        limit: 'kernel',
         http: true,
         census,
         at: '2026-12-05T01:00:00.000Z',
