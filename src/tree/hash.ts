@@ -60,20 +60,18 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
     d.files.set(parts.at(-1)!, e);
   }
   const hash = (d: Dir): Buffer | undefined => {
-    const entries: Array<{ name: Buffer; sort: Buffer; mode: string; oid: Buffer }> = [];
-    for (const [name, e] of d.files) {
-      const n = Buffer.from(name, 'latin1');
-      entries.push({ name: n, sort: n, mode: e.mode, oid: e.oid });
-    }
+    // Names are byte strings (one char per byte), so comparing them as strings orders them as
+    // git orders the bytes; a directory sorts as if its name ended in '/'.
+    const entries: Array<{ name: string; sort: string; mode: string; oid: Buffer }> = [];
+    for (const [name, e] of d.files) entries.push({ name, sort: name, mode: e.mode, oid: e.oid });
     for (const [name, sub] of d.dirs) {
       const oid = hash(sub);
       if (!oid) continue; // git keeps no empty trees
-      const n = Buffer.from(name, 'latin1');
-      entries.push({ name: n, sort: Buffer.concat([n, Buffer.from('/')]), mode: '40000', oid });
+      entries.push({ name, sort: `${name}/`, mode: '40000', oid });
     }
     if (!entries.length) return undefined;
-    entries.sort((a, b) => Buffer.compare(a.sort, b.sort));
-    const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} `), e.name, Buffer.from([0]), e.oid]));
+    entries.sort((a, b) => (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : 0));
+    const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`, 'latin1'), e.oid]));
     const oid = objectId('tree', body);
     onTree?.(oid, body);
     return oid;

@@ -66,7 +66,11 @@ interface PackedEntry {
 
 /** A pack's index (version 2) for entries at known offsets, ending with the pack's checksum. */
 export function packIndex(entries: readonly PackedEntry[], packChecksum: Buffer): Buffer {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(a.oid, b.oid));
+  // Ids as byte strings compare as their bytes do, several times faster than Buffer.compare.
+  const sorted = entries
+    .map((e) => ({ e, key: e.oid.toString('latin1') }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map(({ e }) => e);
   const n = sorted.length;
   const out = Buffer.alloc(8 + 256 * 4 + n * (20 + 4 + 4) + 20 + 20);
   out.writeUInt32BE(0xff744f63, 0);

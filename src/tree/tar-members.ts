@@ -11,7 +11,8 @@ import { TarReader, TarTruncated, type TarMemberHeader, type TarMemberSink } fro
 export class UnusualTarball extends Error {}
 
 /** A decoded member name as a byte string (the bytes it was decoded from: tar names are UTF-8 here). */
-export const asBytes = (p: string) => Buffer.from(p, 'utf8').toString('latin1');
+export const asBytes = (p: string) => (ASCII.test(p) ? p : Buffer.from(p, 'utf8').toString('latin1'));
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** A tarball's tar stream: decompressed by the matching program when it is compressed. */
 async function openTarStream(path: string): Promise<{ source: NodeJS.ReadableStream; finished: Promise<void>; kill: () => void }> {
