@@ -1,15 +1,14 @@
 // A tar stream read block by block, for the import and the cold check's hash (tar-members.ts):
 // each member's header decoded as GNU tar decodes it, and its data handed over as slices of the
-// chunks read, with no stream or event per member. A general tar parser (node-tar) costs ~1.7 s
-// of CPU on the 6.1 tarball's 78,605 members beyond the hashing, a third of the import's time
-// in node; this costs a tenth of that.
+// chunks read, with no stream object or event per member. Walking and hashing the 6.1 tarball's
+// 78,605 members took 1.9-2.2 s this way against 3.6-4.0 s through node-tar's general parser.
 //
 // It reads what GNU tar and git archive write: POSIX ustar (with the name prefix), GNU's format
 // (long names and link names in 'L' and 'K' members) and pax (per-member path, linkpath and size;
 // global headers, as git archive's commit comment, ignored). Anything else, or anything only a
 // real tar could settle (a sparse file, a header charset, a global header naming a path or size,
 // a checksum that does not add up, data after the end-of-archive block), is reported to
-// `onUnusual` and the rest of the stream is read past: the caller then extracts with tar itself.
+// `onUnusual`, and nothing after it is read: the caller then extracts with tar itself.
 
 /** The member types tar -x extracts that a reader is told about (directories and devices too). */
 export type TarMemberType = 'File' | 'OldFile' | 'ContiguousFile' | 'Link' | 'SymbolicLink' | 'Directory' | 'CharacterDevice' | 'BlockDevice' | 'FIFO';
