@@ -1,5 +1,5 @@
 // Tarball -> git tree, two ways that must give the same tree hash:
-//  - streaming: decompress (gzip/bzip2/xz/zstd process) -> node-tar's parser -> objects hashed
+//  - streaming: decompress (gzip/bzip2/xz/zstd process) -> tiny's tar reader -> objects hashed
 //    and written into the store's packs in process (pack-writer.ts; nothing extracted to disk):
 //    the default, faster;
 //  - extracting: `tar -x` into a scratch dir, then `git add -A -f` with a scratch index: the
