@@ -130,10 +130,10 @@ export class ObjectWriter {
     private readonly entry: PackedEntry & { end: number; live: boolean },
     type: ObjectType,
     private readonly size: number,
+    header: Buffer,
     private readonly knownOid?: Buffer,
   ) {
     this.hash = knownOid ? undefined : createHash('sha1').update(`${type} ${size}\0`);
-    const header = packEntryHeader(type, size);
     this.at = entry.offset + header.copy(arena.buf, entry.offset);
     arena.buf[this.at++] = 0x78; // zlib header: deflate, 32K window, no dictionary, level "fastest"
     arena.buf[this.at++] = 0x01;
@@ -217,7 +217,8 @@ export class PackWriter {
   begin(type: ObjectType, size: number, knownOid?: Buffer): ObjectWriter {
     if (this.failure) throw this.failure;
     if (this.finished) throw new Error('PackWriter: an object begun after finish()');
-    const length = packEntryHeader(type, size).length + storedLength(size);
+    const header = packEntryHeader(type, size);
+    const length = header.length + storedLength(size);
     if (this.arena && this.arena.used + length + 20 > this.arena.buf.length) this.seal(this.arena);
     // Arenas of the usual size are reused once written: fresh memory costs a page fault per 4 KB.
     if (!this.arena) this.arena = new Arena(12 + length + 20 <= SEGMENT_BYTES ? (this.spare.pop() ?? this.allocate(SEGMENT_BYTES)) : this.allocate(12 + length + 20));
@@ -226,7 +227,7 @@ export class PackWriter {
     arena.used += length;
     arena.open++;
     arena.entries.push(entry);
-    return new ObjectWriter(this, arena, entry, type, size, knownOid);
+    return new ObjectWriter(this, arena, entry, type, size, header, knownOid);
   }
 
   /** A whole object at once (its id known, as a tree's is when it was hashed to be named). */

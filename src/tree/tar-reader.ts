@@ -185,7 +185,7 @@ export class TarReader {
     const headerPath = prefix ? `${prefix}/${name}` : name;
     const pax = pending.pax;
     const path = pax?.get('path') ?? pending.longName ?? headerPath;
-    const linkpath = pax?.get('linkpath') ?? pending.longLink ?? field(block, 157, 100);
+
     const paxSize = pax?.get('size');
     const dataSize = paxSize === undefined ? size : /^\d+$/.test(paxSize) ? Number(paxSize) : undefined;
     this.member = path;
@@ -201,7 +201,9 @@ export class TarReader {
     if (!hasData && dataSize > 0) return `member ${JSON.stringify(path)} of type ${type} with ${dataSize} bytes of data`;
     // Old tars marked directories as files with a trailing slash.
     if (hasData && path.endsWith('/')) return `member ${JSON.stringify(path)}: a file whose name ends in /`;
-    const sink = this.onMember({ path, type, size: dataSize, mode, linkpath: type === 'Link' || type === 'SymbolicLink' ? linkpath : '' });
+    const isLink = type === 'Link' || type === 'SymbolicLink';
+    const linkpath = isLink ? (pax?.get('linkpath') ?? pending.longLink ?? field(block, 157, 100)) : '';
+    const sink = this.onMember({ path, type, size: dataSize, mode, linkpath });
     if (dataSize > 0) this.sink = sink;
     else sink?.end();
     return undefined;
