@@ -171,6 +171,7 @@ export class TarReader {
     if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
       if (size > MAX_META) return `an extended tar header of ${size} bytes`;
       this.meta = { type: typeflag, chunks: [], size };
+      this.member = '';
       this.startData(size);
       return undefined;
     }

@@ -163,6 +163,8 @@ describe('the tar reader', () => {
     expect(() => read(whole.subarray(0, 700))).toThrow(TarTruncated);
     expect(() => read(whole.subarray(0, 700))).toThrow('the tar stream ends inside member "pkg/a.c" (a truncated or damaged file?)');
     expect(() => read(whole.subarray(0, 100))).toThrow('the tar stream ends inside a header');
+    // Inside an extended header (the pax records of the next member).
+    expect(() => read(Buffer.concat([whole.subarray(0, 1536), pax('x', { path: 'pkg/b.c' })]).subarray(0, 1536 + 600))).toThrow('the tar stream ends inside a header');
     // A stream that stops between members without the end-of-archive blocks is whole (tar -x reads it).
     expect(read(whole.subarray(0, 1536)).members).toHaveLength(1);
   });
