@@ -12,10 +12,11 @@
 //            (TINY_E2E_CACHE): the 2.6.9 flagship gate first, then diff-vmlinux on its
 //            vmlinux files, the other 2.6.9 builds, then Linux 6.1 (build, boot, bisect ...).
 //
-// The phases run even when the type check, the lint or phase 1 failed (a failure must not hide the tests'
-// results), and the run exits 1 when any step failed. At the end: each phase's tests (passed, failed,
-// skipped, with the skipped end-to-end tests named), its time, and the flagship's figures from
-// this run. TINY_QUICK=1 leaves out the Linux 6.1 files (minutes instead of half an hour).
+// After the compile, every step runs even when an earlier one failed (a failure must not hide
+// the tests' results), and the run exits 1 when any step failed. At the end: each phase's tests
+// (passed, failed, skipped, with the skipped end-to-end tests named), its time, and the
+// flagship's figures from this run. TINY_QUICK=1 leaves out the Linux 6.1 files (minutes
+// instead of half an hour).
 
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';

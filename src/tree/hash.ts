@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
 import { objectId } from '../util/git-object.js';
-import { asBytes, memberPath, UnusualTarball, walkTarball } from './tar-members.js';
+import { asBytes, linkedEntry, UnusualTarball, walkTarball } from './tar-members.js';
 import type { TarMemberSink } from './tar-reader.js';
 
 type Mode = '100644' | '100755' | '120000';
@@ -104,11 +104,9 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
         return undefined;
       }
       case 'Link': {
-        const target = memberPath(e.linkpath);
-        const hit = target === undefined ? undefined : files.get(asBytes(target));
-        if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
-        else if (wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
-        else files.set(p, hit);
+        const hit = linkedEntry(files, e, walk);
+        if (hit && wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
+        else if (hit) files.set(p, hit);
         return undefined;
       }
       default: {

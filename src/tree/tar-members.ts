@@ -23,6 +23,20 @@ async function openTarStream(path: string): Promise<{ source: NodeJS.ReadableStr
   return { source: child.stdout!, finished: exitedCleanly(child, `${cmd[0]} -d ${path}`, () => stderr), kill: () => child.kill('SIGKILL') };
 }
 
+/** A path with a .git component (any case): git would refuse to add it. */
+const GIT_DIR = /(^|\/)\.git(\/|$)/i;
+
+/**
+ * The entry a hard link member names, from the entries read so far (byte-string paths), or
+ * undefined after marking the walk unusual: a link to a member not (yet) read.
+ */
+export function linkedEntry<T>(files: ReadonlyMap<string, T>, e: TarMemberHeader, walk: MemberWalk): T | undefined {
+  const target = memberPath(e.linkpath);
+  const hit = target === undefined ? undefined : files.get(asBytes(target));
+  if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
+  return hit;
+}
+
 /** Normalise a member name as tar -x would place it; undefined = not extracted (GNU tar refuses '..' too). */
 export function memberPath(name: string): string | undefined {
   // Most names need nothing done but a directory's trailing slash: no empty, '.' or '..' part.
@@ -71,7 +85,7 @@ export async function walkTarball(
     (h) => {
       const p = memberPath(h.path);
       if (p === undefined || unusual) return undefined;
-      if (p.includes('\uFFFD') || p.split('/').some((c) => c.toLowerCase() === '.git')) {
+      if (p.includes('\uFFFD') || GIT_DIR.test(p)) {
         unusual = `member name ${JSON.stringify(h.path)} (not UTF-8, or a .git path)`;
         return undefined;
       }

@@ -74,7 +74,7 @@ export class TarReader {
   private padding = 0;
   private sink: TarMemberSink | undefined;
   /** An extended header's data being gathered. */
-  private meta: { type: Meta; chunks: Buffer[]; size: number } | undefined;
+  private meta: { type: Meta; chunks: Buffer[] } | undefined;
   private pending: Pending = {};
   private ended = false;
   private unusual = false;
@@ -170,7 +170,7 @@ export class TarReader {
     if (size === undefined) return `a tar header with an unreadable size (member type ${JSON.stringify(typeflag)})`;
     if (typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g') {
       if (size > MAX_META) return `an extended tar header of ${size} bytes`;
-      this.meta = { type: typeflag, chunks: [], size };
+      this.meta = { type: typeflag, chunks: [] };
       this.member = '';
       this.startData(size);
       return undefined;

@@ -16,7 +16,7 @@ import { scratchPath, type TreeStore } from './store.js';
 import { objectId } from '../util/git-object.js';
 import { treeOidOf } from './hash.js';
 import { PackWriter } from './pack-writer.js';
-import { asBytes, memberPath, UnusualTarball, walkTarball, type MemberWalk } from './tar-members.js';
+import { asBytes, linkedEntry, UnusualTarball, walkTarball, type MemberWalk } from './tar-members.js';
 import type { TarMemberHeader, TarMemberSink } from './tar-reader.js';
 
 export interface TarImport {
@@ -58,10 +58,8 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
         return undefined;
       }
       case 'Link': {
-        const target = memberPath(e.linkpath);
-        const hit = target === undefined ? undefined : files.get(asBytes(target));
-        if (!hit) walk.markUnusual(`hard link ${e.path} -> ${e.linkpath} to an unknown member`);
-        else files.set(p, hit);
+        const hit = linkedEntry(files, e, walk);
+        if (hit) files.set(p, hit);
         return undefined;
       }
       default: {
