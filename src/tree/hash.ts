@@ -14,7 +14,7 @@
 import { createHash } from 'node:crypto';
 import { byteString } from '../util/bytes.js';
 import { objectId } from '../util/git-object.js';
-import { asBytes, linkedEntry, UnusualTarball, walkTarball } from './tar-members.js';
+import { asBytes, linkedEntry, strippedMembers, UnusualTarball, walkTarball } from './tar-members.js';
 import type { TarMemberSink } from './tar-reader.js';
 
 type Mode = '100644' | '100755' | '120000';
@@ -95,7 +95,7 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
     const slash = p.indexOf('/');
     return keep.has(p) || (slash >= 0 && keep.has(p.slice(slash + 1)));
   };
-  const walk = await walkTarball(path, (decoded, e, walk): TarMemberSink | undefined => {
+  const walk = await walkTarball(path, (decoded, e, members): TarMemberSink | undefined => {
     const p = asBytes(decoded);
     switch (e.type) {
       case 'SymbolicLink': {
@@ -104,8 +104,8 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
         return undefined;
       }
       case 'Link': {
-        const hit = linkedEntry(files, e, walk);
-        if (hit && wanted(p) && hit.content === undefined) walk.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
+        const hit = linkedEntry(files, e, members);
+        if (hit && wanted(p) && hit.content === undefined) members.markUnusual(`hard link ${e.path} to a member whose content was not kept`);
         else if (hit) files.set(p, hit);
         return undefined;
       }
@@ -128,13 +128,7 @@ export async function hashTarball(path: string, keep: ReadonlySet<string>): Prom
   });
   const unusual = walk.unusual();
   if (unusual) throw new UnusualTarball(unusual);
-  const strip = asBytes(walk.strip());
-  const stripped = new Map<string, TreeEntry>();
-  for (const [p, e] of files) {
-    const rel = strip ? p.slice(strip.length) : p;
-    if (rel) stripped.set(rel, e);
-  }
-  return summarizeTree(stripped, keep);
+  return summarizeTree(strippedMembers(files, walk), keep);
 }
 
 /** The tree hash of `files` and what a HashedTree keeps of them: `keep`, every symlink, the Makefile. */

@@ -47,6 +47,20 @@ export function memberPath(name: string): string | undefined {
   return parts.join('/');
 }
 
+/**
+ * The members read (full byte-string paths) under their paths after the walk's top-level
+ * directory is stripped, as tar -x users expect; the top-level directory itself goes.
+ */
+export function strippedMembers<T>(files: ReadonlyMap<string, T>, walk: MemberWalk): Map<string, T> {
+  const strip = asBytes(walk.strip());
+  const stripped = new Map<string, T>();
+  for (const [p, f] of files) {
+    const rel = strip ? p.slice(strip.length) : p;
+    if (rel) stripped.set(rel, f);
+  }
+  return stripped;
+}
+
 export interface MemberWalk {
   /** The first thing only a real extraction can settle (odd names, unknown member types, sparse files), if any. */
   unusual(): string | undefined;

@@ -16,7 +16,7 @@ import { scratchPath, type TreeStore } from './store.js';
 import { objectId } from '../util/git-object.js';
 import { treeOidOf } from './hash.js';
 import { PackWriter } from './pack-writer.js';
-import { asBytes, linkedEntry, UnusualTarball, walkTarball, type MemberWalk } from './tar-members.js';
+import { asBytes, linkedEntry, strippedMembers, UnusualTarball, walkTarball, type MemberWalk } from './tar-members.js';
 import type { TarMemberHeader, TarMemberSink } from './tar-reader.js';
 
 export interface TarImport {
@@ -85,16 +85,11 @@ export async function importTarballStreaming(store: TreeStore, path: string): Pr
     const walk = await walkTarball(path, onMember, () => (packs.backlog() ? packs.drained() : undefined));
     const unusual = walk.unusual();
     if (unusual) throw new UnusualTarball(unusual);
-    const strip = asBytes(walk.strip());
-    const stripped = new Map<string, { oid: Buffer; mode: '100644' | '100755' | '120000' }>();
-    for (const [p, f] of files) {
-      const rel = strip ? p.slice(strip.length) : p;
-      if (rel) stripped.set(rel, f);
-    }
+    const stripped = strippedMembers(files, walk);
     const tree = treeOidOf(stripped, (oid, body) => packs.add('tree', oid, body));
     await packs.finish();
     const top = stripped.get('Makefile');
-    const makefile = top && top.mode !== '120000' ? makefiles.get(strip + 'Makefile') : undefined;
+    const makefile = top && top.mode !== '120000' ? makefiles.get(asBytes(walk.strip()) + 'Makefile') : undefined;
     return { tree, ...(makefile !== undefined ? { makefile } : {}), method: 'stream' };
   } catch (e) {
     // Packs already in place stay: their objects are named by nothing (as after a failed git
