@@ -6,6 +6,7 @@
 // time it writes the index.
 
 import { createHash } from 'node:crypto';
+import { compareByteStrings } from '../util/bytes.js';
 
 export interface IndexEntry {
   /** The path as a byte string (latin1 holds every byte). */
@@ -31,10 +32,9 @@ const MODE_BITS: Record<IndexEntry['mode'], number> = { '100644': 0o100644, '100
 
 /** The index file's bytes; entries in any order (sorted here, as git sorts them: by path bytes). */
 export function gitIndex(entries: readonly IndexEntry[]): Buffer {
-  // Paths are byte strings (one char per byte): compared as strings they order as their bytes,
-  // with no Buffer made per entry (78,000 entries: 190-245 ms in all, against 250-380 ms with
-  // Buffer.compare; most of the rest is the BigInt arithmetic of the stat data).
-  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // 78,000 entries: 190-245 ms in all, against 250-380 ms with a Buffer per path and
+  // Buffer.compare; most of the rest is the BigInt arithmetic of the stat data.
+  const sorted = [...entries].sort((a, b) => compareByteStrings(a.path, b.path));
   // Each entry: 62 bytes, the path, then 1 to 8 NULs to a multiple of 8.
   const size = sorted.reduce((n, e) => n + ((62 + e.path.length + 8) & ~7), 12) + 20;
   const out = Buffer.alloc(size);

@@ -12,7 +12,7 @@
 // rules for a work tree.
 
 import { createHash } from 'node:crypto';
-import { byteString } from '../util/bytes.js';
+import { byteString, compareByteStrings } from '../util/bytes.js';
 import { objectId } from '../util/git-object.js';
 import { asBytes, linkedEntry, strippedMembers, UnusualTarball, walkTarball } from './tar-members.js';
 import type { TarMemberSink } from './tar-reader.js';
@@ -60,8 +60,8 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
     d.files.set(parts.at(-1)!, e);
   }
   const hash = (d: Dir): Buffer | undefined => {
-    // Names are byte strings (one char per byte), so comparing them as strings orders them as
-    // git orders the bytes; a directory sorts as if its name ended in '/'.
+    // Names are byte strings, ordered as git orders their bytes; a directory sorts as if its
+    // name ended in '/'.
     const entries: Array<{ name: string; sort: string; mode: string; oid: Buffer }> = [];
     for (const [name, e] of d.files) entries.push({ name, sort: name, mode: e.mode, oid: e.oid });
     for (const [name, sub] of d.dirs) {
@@ -70,7 +70,7 @@ export function treeOidOf(files: ReadonlyMap<string, { oid: Buffer; mode: Mode }
       entries.push({ name, sort: `${name}/`, mode: '40000', oid });
     }
     if (!entries.length) return undefined;
-    entries.sort((a, b) => (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : 0));
+    entries.sort((a, b) => compareByteStrings(a.sort, b.sort));
     const body = Buffer.concat(entries.flatMap((e) => [Buffer.from(`${e.mode} ${e.name}\0`, 'latin1'), e.oid]));
     const oid = objectId('tree', body);
     onTree?.(oid, body);

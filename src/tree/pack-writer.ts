@@ -19,6 +19,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { open, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
+import { compareByteStrings } from '../util/bytes.js';
 import { withPath } from '../util/nospace.js';
 import { adler32 } from './adler32.js';
 import type { ObjectType } from '../util/git-object.js';
@@ -66,10 +67,9 @@ interface PackedEntry {
 
 /** A pack's index (version 2) for entries at known offsets, ending with the pack's checksum. */
 export function packIndex(entries: readonly PackedEntry[], packChecksum: Buffer): Buffer {
-  // Ids as byte strings compare as their bytes do, several times faster than Buffer.compare.
   const sorted = entries
     .map((e) => ({ e, key: e.oid.toString('latin1') }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .sort((a, b) => compareByteStrings(a.key, b.key))
     .map(({ e }) => e);
   const n = sorted.length;
   const out = Buffer.alloc(8 + 256 * 4 + n * (20 + 4 + 4) + 20 + 20);

@@ -186,7 +186,6 @@ export class TarReader {
     const headerPath = prefix ? `${prefix}/${name}` : name;
     const pax = pending.pax;
     const path = pax?.get('path') ?? pending.longName ?? headerPath;
-
     const paxSize = pax?.get('size');
     const dataSize = paxSize === undefined ? size : /^\d+$/.test(paxSize) ? Number(paxSize) : undefined;
     this.member = path;

@@ -14,6 +14,15 @@ export function byteString(bytes: Buffer | Uint8Array): string {
 }
 
 /**
+ * Order two byte strings as their bytes order (git's order of paths and object ids): one
+ * character per byte, so comparing the strings compares the bytes, several times faster than
+ * Buffer.compare and with no Buffer made per item.
+ */
+export function compareByteStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
  * A byte string back to its bytes. A character above 0xFF cannot come from bytes: it means
  * decoded text was mixed with content, and writing it would silently change bytes; refuse.
  */
