@@ -3,11 +3,11 @@
 // plain code patch, and a patch that breaks the build, selected by the guard `broken`).
 
 import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareMatrix, type Prepared } from '../../src/matrix/setup.js';
-import { kconfigLaneDirs, MatrixRunner, type ToggleEvent, type ToggleResult } from '../../src/matrix/run.js';
+import { kconfigLaneDirs, laneDirs, MatrixRunner, type ToggleEvent, type ToggleResult } from '../../src/matrix/run.js';
 import { displayOrder } from '../../src/matrix/plan.js';
 import { readArtifact } from '../../src/store/index.js';
 import { buildSizeReport } from '../../src/report/size-report.js';
@@ -68,6 +68,34 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
       expect(by.get('queue')!.timings!.kconfig).toBeGreaterThan(0);
       expect(by.get('queue')!.timings!.make).toBeGreaterThan(0);
     } finally {
+      await rm(own, { recursive: true, force: true });
+    }
+  });
+
+  it('on the host, where make may write into the worktree, a toggle at the commit its lane just built gets the tree as committed', async () => {
+    const plainCache = await tempDir('tiny-matrix-plain-');
+    const own = await tempDir('tiny-matrix-tampered-');
+    try {
+      const plain = await prepare(plainCache, 'fake-tiny');
+      const plainRunner = new MatrixRunner(plain.setup, plain.plan);
+      const [queue, flip] = (await plainRunner.buildOrder(plain.plan.toggles)).slice(0, 2);
+      expect([queue!.name, flip!.name]).toEqual(['queue', 'flip:banner-option']);
+      await plainRunner.runToggle(queue!);
+      const expected = await plainRunner.runToggle(flip!);
+
+      const p = await prepare(own, 'fake-tiny');
+      const runner = new MatrixRunner(p.setup, p.plan);
+      const order = await runner.buildOrder(p.plan.toggles);
+      expect(await runner.runToggle(order[0]!)).toMatchObject({ status: 'built', lane: 0 });
+      // What a build that writes into its source tree would leave: 4 KB more in .data.
+      const printk = join(laneDirs(p.setup, 0).src, 'kernel/printk.c');
+      await writeFile(printk, `${await readFile(printk, 'utf8')}char left_by_a_build[4096] = { 1 };\n`);
+      const got = await runner.runToggle(order[1]!);
+      expect(got).toMatchObject({ status: 'built', lane: 0, key: expected.key });
+      expect(dec(got)).toBe(dec(expected));
+      expect(await readFile(printk, 'utf8')).not.toContain('left_by_a_build');
+    } finally {
+      await rm(plainCache, { recursive: true, force: true });
       await rm(own, { recursive: true, force: true });
     }
   });
