@@ -3,7 +3,7 @@
 // trees.git/tiny/ (one file per entry, written atomically: no read-modify-write races).
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { TinyError } from '../util/diagnostics.js';
 import { writeFileAtomic, exists } from '../util/fs.js';
@@ -27,7 +27,7 @@ const MARKER = 'tiny/store.json';
  * a kernel tree, so `git add` of a directory and checkouts store and write raw bytes exactly as
  * fast-import does (no eol conversion, no filters).
  */
-const CONFIG: Array<[string, string]> = [
+export const STORE_SETTINGS: ReadonlyArray<[string, string]> = [
   ['core.autocrlf', 'false'],
   ['core.safecrlf', 'false'],
   ['core.quotePath', 'false'],
@@ -43,6 +43,22 @@ const CONFIG: Array<[string, string]> = [
   ['user.name', 'tiny'],
   ['user.email', 'tiny@localhost'],
 ];
+/**
+ * Settings as the lines of git's config file, appended to the one `git init` wrote (a section
+ * may appear twice): one write instead of a `git config` process per setting (13 of them,
+ * 0.15-0.25 s before a fresh cache can import anything).
+ */
+export function configText(settings: ReadonlyArray<[string, string]>): string {
+  return settings
+    .map(([key, value]) => {
+      const dot = key.indexOf('.');
+      // Section and name plain, the value a bare word: nothing here needs git's quoting.
+      if (dot <= 0 || !/^[A-Za-z][A-Za-z0-9-]*$/.test(key.slice(dot + 1)) || !/^[A-Za-z0-9@._-]+$/.test(value)) throw new Error(`store setting ${key} = ${value} needs quoting`);
+      return `[${key.slice(0, dot)}]\n\t${key.slice(dot + 1)} = ${value}\n`;
+    })
+    .join('');
+}
+
 const ATTRIBUTES = '* -text -eol -filter -ident -working-tree-encoding -crlf\n';
 
 /**
@@ -117,7 +133,7 @@ async function openOwnStore(cacheDir: string): Promise<TreeStore> {
   const tmp = join(store.cacheDir, `.trees.git.${process.pid}.${randomBytes(4).toString('hex')}`);
   try {
     await git(tmp, ['init', '--quiet', '--bare']);
-    for (const [k, v] of CONFIG) await git(tmp, ['config', k, v]);
+    await appendFile(join(tmp, 'config'), configText(STORE_SETTINGS));
     await mkdir(join(tmp, 'info'), { recursive: true });
     await writeFile(join(tmp, 'info', 'attributes'), ATTRIBUTES);
     await mkdir(join(tmp, 'tiny'), { recursive: true });
