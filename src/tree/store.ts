@@ -43,6 +43,7 @@ export const STORE_SETTINGS: ReadonlyArray<[string, string]> = [
   ['user.name', 'tiny'],
   ['user.email', 'tiny@localhost'],
 ];
+
 /**
  * Settings as the lines of git's config file, appended to the one `git init` wrote (a section
  * may appear twice): one write instead of a `git config` process per setting (13 of them,
