@@ -31,6 +31,18 @@ async function runAll(p: Prepared, events: ToggleEvent[] = []): Promise<Map<stri
 
 const dec = (r: ToggleResult | undefined) => r?.record?.measurement?.size.dec;
 
+/** Two fresh caches, a plain run's and the run under test's, removed afterwards. */
+async function withTwoCaches(name: string, fn: (plainCache: string, own: string) => Promise<void>): Promise<void> {
+  const plainCache = await tempDir('tiny-matrix-plain-');
+  const own = await tempDir(`tiny-matrix-${name}-`);
+  try {
+    await fn(plainCache, own);
+  } finally {
+    await rm(plainCache, { recursive: true, force: true });
+    await rm(own, { recursive: true, force: true });
+  }
+}
+
 describe('tiny build matrix on the fake kernel (host runtime)', () => {
   let cache: string;
   beforeAll(async () => {
@@ -72,10 +84,8 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
     }
   });
 
-  it('on the host, where make may write into the worktree, a toggle at the commit its lane just built gets the tree as committed', async () => {
-    const plainCache = await tempDir('tiny-matrix-plain-');
-    const own = await tempDir('tiny-matrix-tampered-');
-    try {
+  it('on the host, where make may write into the worktree, a toggle at the commit its lane just built gets the tree as committed', () =>
+    withTwoCaches('tampered', async (plainCache, own) => {
       const plain = await prepare(plainCache, 'fake-tiny');
       const plainRunner = new MatrixRunner(plain.setup, plain.plan);
       const [queue, flip] = (await plainRunner.buildOrder(plain.plan.toggles)).slice(0, 2);
@@ -94,16 +104,10 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
       expect(got).toMatchObject({ status: 'built', lane: 0, key: expected.key });
       expect(dec(got)).toBe(dec(expected));
       expect(await readFile(printk, 'utf8')).not.toContain('left_by_a_build');
-    } finally {
-      await rm(plainCache, { recursive: true, force: true });
-      await rm(own, { recursive: true, force: true });
-    }
-  });
+    }));
 
-  it('with a head start, the first toggle builds while the others are configured in the Kconfig lane: the same order, records and sizes', async () => {
-    const plainCache = await tempDir('tiny-matrix-plain-');
-    const own = await tempDir('tiny-matrix-head-start-');
-    try {
+  it('with a head start, the first toggle builds while the others are configured in the Kconfig lane: the same order, records and sizes', () =>
+    withTwoCaches('head-start', async (plainCache, own) => {
       const plain = await prepare(plainCache, 'fake-tiny');
       const plainRunner = new MatrixRunner(plain.setup, plain.plan);
       const plainResults = [];
@@ -138,11 +142,7 @@ describe('tiny build matrix on the fake kernel (host runtime)', () => {
       expect(results[0]).toMatchObject({ status: 'built', lane: 0 });
       expect(events.filter((e) => e.toggle.name === 'queue' && e.state === 'built').length).toBeGreaterThanOrEqual(1);
       await runner.close();
-    } finally {
-      await rm(plainCache, { recursive: true, force: true });
-      await rm(own, { recursive: true, force: true });
-    }
-  });
+    }));
 
   it('with container sessions, a cache that never ran Kconfig starts the Kconfig lane and lane 0 at once; a re-run served from the store starts none', async () => {
     const own = await tempDir('tiny-matrix-sessions-');
