@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// The CLI entry point: the compiled TypeScript lives in dist/ (`npm run build` in a checkout;
-// the published package ships it, built by `npm pack`'s prepack).
+// The CLI entry point: the compiled TypeScript, bundled, lives in dist/bundle (`npm run build`
+// in a checkout; the published package ships it, built by `npm pack`'s prepack).
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const entry = new URL('../dist/cli/main.js', import.meta.url);
+const entry = new URL('../dist/bundle/main.js', import.meta.url);
 if (!existsSync(entry)) {
   const root = fileURLToPath(new URL('..', import.meta.url));
   process.stderr.write(`tiny: ${fileURLToPath(entry)} is missing: the TypeScript is not compiled\n  hint: cd ${root} && npm run build\n`);

@@ -92,9 +92,9 @@ const vitest = (name, args) => ['npx', 'vitest', 'run', '--reporter=default', '-
 
 const phases = [];
 const compile = await step(['npm', 'run', '--silent', 'build']);
-phases.push({ name: "compile (npm run build: tsc and the schemas' validators)", ...compile });
+phases.push({ name: "compile (npm run build: tsc, the schemas' validators, the bundle)", ...compile });
 if (compile.code !== 0) {
-  console.error('\nnpm test: npm run build failed (the TypeScript, or the validators generated from the schemas); the tests need dist/, so neither test phase ran.');
+  console.error('\nnpm test: npm run build failed (the TypeScript, the validators generated from the schemas, or the bundle); the tests need dist/, so neither test phase ran.');
 } else {
   phases.push({ name: 'type-check the tests (tsc -p tsconfig.test.json)', ...(await step(['npx', 'tsc', '-p', 'tsconfig.test.json'])) });
   phases.push({ name: 'lint and format (biome ci)', ...(await lint()) });
