@@ -2,8 +2,8 @@
 // The last step of `npm run build`, after tsc and the validators: the command line bundled
 // (esbuild) into dist/bundle, which bin/tiny.js runs. Node's ESM loader pays about a
 // millisecond per file it resolves and reads, and `tiny build` loaded ~180 of them (tiny's own
-// modules, yaml's 84 CommonJS files, commander's): 0.40-0.45 s from start to its help against
-// 0.24-0.27 s bundled. The bundle keeps the loading on demand: the entry, one chunk per
+// modules, yaml's 84 CommonJS files, commander's): 0.44-0.54 s from start to its help against
+// 0.27-0.37 s bundled (docs/speed.md). The bundle keeps the loading on demand: the entry, one chunk per
 // command module and the chunks they share, so a run still loads only its command's code.
 //
 // dist/bundle sits two directories below the package, as every compiled module does, so the
@@ -12,26 +12,10 @@
 // `require` they call for node's built-ins comes from createRequire, and their licences are
 // written beside them (dist/bundle/THIRD-PARTY-LICENSES). dist/ keeps tsc's modules for the
 // benches and scripts that import them.
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
-
-const dist = fileURLToPath(new URL('../dist/', import.meta.url));
-const outdir = `${dist}bundle`;
-rmSync(outdir, { recursive: true, force: true });
-const { metafile } = await build({
-  entryPoints: [`${dist}cli/main.js`],
-  outdir,
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  logLevel: 'warning',
-  banner: { js: "import { createRequire as createRequireForBundle } from 'node:module';\nconst require = createRequireForBundle(import.meta.url);" },
-  metafile: true,
-});
 
 /** Each bundled package's directory (node_modules/NAME or node_modules/@SCOPE/NAME), once. */
 function bundledPackages(inputs) {
@@ -56,7 +40,30 @@ function noticeOf(dir) {
   return `${head}\n\nThe package ships no licence file${repository ? `; its source: ${repository}` : ''}.\n`;
 }
 
-const packages = bundledPackages(Object.keys(metafile.inputs));
-const notices = packages.filter((dir) => existsSync(join(dir, 'package.json'))).map(noticeOf);
-writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES'), `The packages bundled into these files, and their licences.\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`);
-if (process.argv.includes('--verbose')) console.log(`command line bundled into ${outdir}`);
+const dist = fileURLToPath(new URL('../dist/', import.meta.url));
+const bundle = `${dist}bundle`;
+// Written beside and renamed into place: a build that fails leaves the last bundle whole.
+const outdir = `${bundle}.tmp-${process.pid}`;
+rmSync(outdir, { recursive: true, force: true });
+try {
+  const { metafile } = await build({
+    entryPoints: [`${dist}cli/main.js`],
+    outdir,
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+    banner: { js: "import { createRequire as createRequireForBundle } from 'node:module';\nconst require = createRequireForBundle(import.meta.url);" },
+    metafile: true,
+  });
+  const notices = bundledPackages(Object.keys(metafile.inputs)).map(noticeOf);
+  writeFileSync(join(outdir, 'THIRD-PARTY-LICENSES'), `The packages bundled into these files, and their licences.\n\n${notices.join(`\n${'-'.repeat(72)}\n\n`)}`);
+} catch (e) {
+  rmSync(outdir, { recursive: true, force: true });
+  throw e;
+}
+rmSync(bundle, { recursive: true, force: true });
+renameSync(outdir, bundle);
+if (process.argv.includes('--verbose')) console.log(`command line bundled into ${bundle}`);
