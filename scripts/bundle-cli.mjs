@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 // The last step of `npm run build`, after tsc and the validators: the command line bundled
 // (esbuild) into dist/bundle, which bin/tiny.js runs. Node's ESM loader pays about a
-// millisecond per file it resolves and reads, and `tiny build` loaded ~180 of them (tiny's own
-// modules, yaml's 84 CommonJS files, commander's): 0.44-0.54 s from start to its help against
-// 0.27-0.37 s bundled (docs/speed.md). The bundle keeps the loading on demand: the entry, one chunk per
-// command module and the chunks they share, so a run still loads only its command's code.
+// millisecond per file it resolves and reads, and a command loaded ~180 of them; what that
+// cost, measured, is in docs/speed.md. The bundle keeps the loading on demand: the entry, one
+// chunk per command module and the chunks they share, so a run still loads only its code.
 //
 // dist/bundle sits two directories below the package, as every compiled module does, so the
 // paths they take from import.meta.url (schema/, toolchains/, dist/validators/, package.json)
