@@ -18,6 +18,10 @@
 //   naive     (--naive K) a clean build per toggle: fresh build dir, no ccache; K toggles built
 //             and scaled to all
 //   cached    `tiny build` again on the tiny leg's cache: every toggle served from the store
+//   edited    then the next run after one patch is edited (a comment added in dmi.patch's hunk of
+//             arch/i386/kernel/setup.c: the toggles that apply it build again), on the tiny
+//             leg's cache and, with `--no-ccache`, on the tiny-nocc leg's: what the ccache
+//             filled in the cold run buys the next one, against what filling it cost
 //
 // All builds run the same make in the same gcc-12-i386 container (podman), make -jN. Every leg
 // runs --repeat N times (default 3); min and median are printed, with the load average before
@@ -30,7 +34,7 @@
 // (after `npm run build`; TINY_TREE_2_6 or ~/.cache/tiny-trees/linux-2.6.9)
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { availableParallelism, homedir, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,9 +125,9 @@ async function buildsOf(cache, toggles) {
   return { store, builds: out };
 }
 
-const legs = { tiny: [], tinynocc: [], loop: [], floor: [], loopcc: [], cached: [], naive: [] };
+const legs = { tiny: [], tinynocc: [], loop: [], floor: [], loopcc: [], cached: [], edited: [], editednocc: [], naive: [] };
 /** Busy CPU seconds of the legs' repeats (cpuClock): the work each did, beside its wall time. */
-const cpu = { tiny: [], tinynocc: [], loop: [], loopcc: [] };
+const cpu = { tiny: [], tinynocc: [], loop: [], loopcc: [], edited: [], editednocc: [] };
 const cpuNote = (c) => (c === undefined ? '' : `, CPU ${fmt(c)}`);
 const loadAtStart = loadavg();
 const loads = [];
@@ -132,6 +136,25 @@ let lastLoop;
 let lastTinyCompiled = new Map();
 let lastTinyWall = 0;
 let distinct = 0;
+
+/**
+ * A copy of the bench queue with one patch edited as a maintainer edits one: a comment added
+ * in dmi.patch's hunk of arch/i386/kernel/setup.c. Every toggle that applies dmi.patch gets a
+ * new key and builds again; the others stay cached. The compat series is reached through the
+ * queue's own relative paths (a link to the repository's queue/).
+ */
+function editedQueue(dir) {
+  const root = join(dir, 'edited');
+  const queue = join(root, 'test/fixtures/build/bench-2.6');
+  cpSync(join(REPO, 'test/fixtures/build/bench-2.6'), queue, { recursive: true });
+  symlinkSync(join(REPO, 'queue'), join(root, 'queue'));
+  const patch = join(queue, 'patches/dmi.patch');
+  const text = readFileSync(patch, 'latin1');
+  const edited = text.replace(/^\+#ifdef CONFIG_DMI$/m, '+#ifdef CONFIG_DMI /* the scan */');
+  if (edited === text) throw new Error(`${patch}: no line "+#ifdef CONFIG_DMI" to edit: the bench's edit no longer fits the patch`);
+  writeFileSync(patch, edited, 'latin1');
+  return queue;
+}
 
 /** Objects a make compiled (its `  CC ` lines): what Kbuild found out of date. */
 const compiledIn = (log) =>
@@ -234,6 +257,32 @@ try {
   // tiny --no-ccache: the same work as the tiny leg but for ccache (like the loop).
   const tinyNoCcache = (rep, dir) => coldTiny(rep, 'tinynocc', 'tiny build --no-ccache, cold cache', [...tinyArgs, '--no-ccache'], join(dir, 'cache-nocc'));
 
+  /** The next run after one patch edited, on a cold leg's cache, in that leg's ccache mode. */
+  const editedRun = (rep, leg, label, queue, cache, extra) => {
+    const args = tinyArgs.map((a, i) => (tinyArgs[i - 1] === '--queue' ? queue : a));
+    const l0 = load();
+    const run = tiny([...args, ...extra], cache);
+    const by = (status) => run.json.toggles.filter((t) => t.status === status).length;
+    if (by('failed')) throw new Error(`${label}: toggles failed`);
+    if (!by('built') || !by('cached')) throw new Error(`${label}: ${by('built')} toggles built, ${by('cached')} cached: the edit should rebuild some and leave the rest cached`);
+    legs[leg].push(run.s);
+    if (run.cpu !== undefined) cpu[leg].push(run.cpu);
+    loads.push([leg, rep, l0, load()]);
+    console.log(`[${rep}/${REPEAT}] ${label}: ${fmt(run.s)}${cpuNote(run.cpu)}, ${by('built')} toggles built again, ${by('cached')} cached  (load ${l0} -> ${load()})`);
+  };
+  const editedRuns = (rep, dir) => {
+    const queue = editedQueue(dir);
+    const withCcache = () => editedRun(rep, 'edited', 'tiny build after one patch edited', queue, join(dir, 'cache'), []);
+    const without = () => editedRun(rep, 'editednocc', 'tiny build --no-ccache after one patch edited', queue, join(dir, 'cache-nocc'), ['--no-ccache']);
+    if (rep % 2) {
+      withCcache();
+      without();
+    } else {
+      without();
+      withCcache();
+    }
+  };
+
   for (let rep = 1; rep <= REPEAT; rep++) {
     const dir = join(work, `r${rep}`);
     const cache = join(dir, 'cache');
@@ -268,6 +317,7 @@ try {
     legs.cached.push(again.s);
     loads.push(['cached', rep, l0, load()]);
     console.log(`[${rep}/${REPEAT}] tiny build again, all cached: ${again.s.toFixed(2)}s`);
+    editedRuns(rep, dir);
 
     // Naive: K clean builds, scaled (first repeat only: a clean build is the same every time).
     if (NAIVE > 0 && rep === 1) {
@@ -338,15 +388,27 @@ try {
   row("floor: the hand loop's make times summed", legs.floor);
   row('hand loop with ccache (empty at first; not a goal)', legs.loopcc, cpu.loopcc);
   if (legs.naive.length) row('naive: a clean build per toggle (scaled)', legs.naive);
+  row('tiny build after one patch edited', legs.edited, cpu.edited);
+  row('tiny build --no-ccache after one patch edited', legs.editednocc, cpu.editednocc);
   console.log(`  ${'tiny build again, all cached'.padEnd(48)} min ${min(legs.cached).toFixed(2).padStart(6)}s  median ${median(legs.cached).toFixed(2).padStart(6)}s`);
   console.log(`  incremental toggles' overhead in tiny (last repeat): median ${median(overheads).toFixed(2)}s, max ${Math.max(...overheads).toFixed(2)}s`);
   console.log(`  the same without Kconfig and series (run ahead):    median ${median(afterKconfig).toFixed(2)}s, max ${Math.max(...afterKconfig).toFixed(2)}s`);
+  const ccacheCost = median(legs.tiny) - median(legs.tinynocc);
+  const ccacheSaves = median(legs.editednocc) - median(legs.edited);
+  console.log(
+    ccacheSaves > 0
+      ? `  the ccache cost the cold run ${fmt(ccacheCost)} and saved the next run ${fmt(ccacheSaves)}`
+      : `  the ccache cost the cold run ${fmt(ccacheCost)} and saved the next run nothing (${fmt(-ccacheSaves)} the other way)`,
+  );
   const ratios = [
     { name: 'hand loop / tiny cold (>= 1: tiny faster than the loop)', value: median(legs.loop) / median(legs.tiny), goal: '>= 1.0' },
     { name: "tiny cold / floor (the loop's make times summed)", value: median(legs.tiny) / median(legs.floor), goal: '<= 1.15' },
     { name: 'hand loop with ccache / tiny cold (both fill an empty ccache)', value: median(legs.loopcc) / median(legs.tiny) },
     { name: 'hand loop / tiny cold --no-ccache (neither fills a ccache)', value: median(legs.loop) / median(legs.tinynocc) },
     { name: 'tiny cold --no-ccache / floor', value: median(legs.tinynocc) / median(legs.floor) },
+    { name: 'after one patch edited: tiny --no-ccache / tiny (> 1: the filled ccache pays on the next run)', value: median(legs.editednocc) / median(legs.edited) },
+    // How many such edits the ccache needs to earn back what filling it cost the cold run.
+    ...(ccacheSaves > 0 ? [{ name: "the ccache's cost in the cold run / what it saves on the next run", value: ccacheCost / ccacheSaves }] : []),
     ...(legs.naive.length ? [{ name: 'naive (a clean build per toggle) / tiny cold', value: median(legs.naive) / median(legs.tiny) }] : []),
     // The work each does: on N cores no leg takes less wall time than its CPU time / N.
     ...(cpu.tiny.length && cpu.loop.length ? [{ name: 'CPU time: tiny cold / hand loop', value: median(cpu.tiny) / median(cpu.loop) }] : []),
@@ -366,6 +428,8 @@ try {
       loopcc: 'hand loop with ccache (empty at first; not a goal)',
       naive: 'naive: a clean build per toggle (scaled)',
       cached: 'tiny build again, all cached',
+      edited: 'tiny build after one patch edited',
+      editednocc: 'tiny build --no-ccache after one patch edited',
     };
     const byName = (of) => Object.fromEntries(Object.entries(of).map(([leg, xs]) => [names[leg], xs]));
     writeBenchRecord(recordTo, {
