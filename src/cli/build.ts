@@ -71,7 +71,7 @@ export function registerBuildCommand(program: Command): void {
     )
     .option(
       '--no-ccache',
-      'neither read nor fill the compiler cache this run (ccache runs the compiler as it is): for a cache thrown away afterwards, where filling an empty ccache makes a cold build 15-25% slower (a cache kept makes the next run after an edit about 1.4x faster); records and keys are the same as with it',
+      'neither read nor fill the compiler cache this run (ccache runs the compiler as it is): for a cache thrown away afterwards, where filling an empty ccache makes a cold build 15-30% slower (a cache kept makes the next run after an edit 1.3-1.4x faster); records and keys are the same as with it',
     )
     .addHelpText(
       'after',
