@@ -59,7 +59,8 @@ const { readStoredPatch } = await import(`${REPO}/dist/matrix/memo.js`);
 const { ccacheContainer, PROBE_WRAPPER, PROBE_WRAPPER_DIR } = await import(`${REPO}/dist/kbuild/ccache.js`);
 
 const work = mkdtempSync(join(tmpdir(), 'tiny-bench-matrix-'));
-const tinyArgs = ['build', '--config', 'test/fixtures/build/configs/bench-webserver.yaml', '--queue', 'test/fixtures/build/bench-2.6', '--tree', TREE, '--jobs', String(JOBS), '--json', '--timings'];
+const tinyArgsFor = (queue) => ['build', '--config', 'test/fixtures/build/configs/bench-webserver.yaml', '--queue', queue, '--tree', TREE, '--jobs', String(JOBS), '--json', '--timings'];
+const tinyArgs = tinyArgsFor('test/fixtures/build/bench-2.6');
 
 const load = () => loadavg()[0].toFixed(1);
 const fmt = (s) => (s < 60 ? `${s.toFixed(1)}s` : `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`);
@@ -242,38 +243,36 @@ try {
     console.log(`[${rep}/${REPEAT}] hand loop (${builds.length} builds): ${fmt(loopS)}${cpuNote(loopCpu)}, its make alone (the floor) ${fmt(floorS)}  (load ${l0} -> ${load()})`);
   };
 
-  /** A cold `tiny build` of one leg (fresh cache): timed, its CPU counted, failures fatal. */
-  const coldTiny = (rep, leg, label, args, cache) => {
+  /**
+   * A `tiny build` of one leg: timed, its CPU counted, failures fatal. `describe` checks the run
+   * further and says more of it on the leg's line.
+   */
+  const tinyLeg = (rep, leg, label, args, cache, describe = () => '') => {
     const l0 = load();
     const run = tiny(args, cache);
     const failed = run.json.toggles.filter((t) => t.status === 'failed');
     if (failed.length) throw new Error(`${label}: toggles failed: ${failed.map((t) => `${t.toggle}: ${t.error}`).join('; ')}`);
+    const more = describe(run);
     legs[leg].push(run.s);
     if (run.cpu !== undefined) cpu[leg].push(run.cpu);
     loads.push([leg, rep, l0, load()]);
-    console.log(`[${rep}/${REPEAT}] ${label}: ${fmt(run.s)}${cpuNote(run.cpu)}  (load ${l0} -> ${load()})`);
+    console.log(`[${rep}/${REPEAT}] ${label}: ${fmt(run.s)}${cpuNote(run.cpu)}${more}  (load ${l0} -> ${load()})`);
     return run;
   };
   // tiny --no-ccache: the same work as the tiny leg but for ccache (like the loop).
-  const tinyNoCcache = (rep, dir) => coldTiny(rep, 'tinynocc', 'tiny build --no-ccache, cold cache', [...tinyArgs, '--no-ccache'], join(dir, 'cache-nocc'));
+  const tinyNoCcache = (rep, dir) => tinyLeg(rep, 'tinynocc', 'tiny build --no-ccache, cold cache', [...tinyArgs, '--no-ccache'], join(dir, 'cache-nocc'));
 
   /** The next run after one patch edited, on a cold leg's cache, in that leg's ccache mode. */
-  const editedRun = (rep, leg, label, queue, cache, extra) => {
-    const args = tinyArgs.map((a, i) => (tinyArgs[i - 1] === '--queue' ? queue : a));
-    const l0 = load();
-    const run = tiny([...args, ...extra], cache);
+  const editedArgs = tinyArgsFor(editedQueue(work));
+  const someRebuilt = (label) => (run) => {
     const by = (status) => run.json.toggles.filter((t) => t.status === status).length;
-    if (by('failed')) throw new Error(`${label}: toggles failed`);
     if (!by('built') || !by('cached')) throw new Error(`${label}: ${by('built')} toggles built, ${by('cached')} cached: the edit should rebuild some and leave the rest cached`);
-    legs[leg].push(run.s);
-    if (run.cpu !== undefined) cpu[leg].push(run.cpu);
-    loads.push([leg, rep, l0, load()]);
-    console.log(`[${rep}/${REPEAT}] ${label}: ${fmt(run.s)}${cpuNote(run.cpu)}, ${by('built')} toggles built again, ${by('cached')} cached  (load ${l0} -> ${load()})`);
+    return `, ${by('built')} toggles built again, ${by('cached')} cached`;
   };
+  const editedRun = (rep, leg, label, cache, extra) => tinyLeg(rep, leg, label, [...editedArgs, ...extra], cache, someRebuilt(label));
   const editedRuns = (rep, dir) => {
-    const queue = editedQueue(dir);
-    const withCcache = () => editedRun(rep, 'edited', 'tiny build after one patch edited', queue, join(dir, 'cache'), []);
-    const without = () => editedRun(rep, 'editednocc', 'tiny build --no-ccache after one patch edited', queue, join(dir, 'cache-nocc'), ['--no-ccache']);
+    const withCcache = () => editedRun(rep, 'edited', 'tiny build after one patch edited', join(dir, 'cache'), []);
+    const without = () => editedRun(rep, 'editednocc', 'tiny build --no-ccache after one patch edited', join(dir, 'cache-nocc'), ['--no-ccache']);
     if (rep % 2) {
       withCcache();
       without();
@@ -294,7 +293,7 @@ try {
       tinyNoCcache(rep, dir);
     }
 
-    const cold = coldTiny(rep, 'tiny', 'tiny build, cold cache', tinyArgs, cache);
+    const cold = tinyLeg(rep, 'tiny', 'tiny build, cold cache', tinyArgs, cache);
     const toggles = cold.json.toggles;
     lastTiny = cold.json;
     const logs = join(cache, 'logs', 'bench-webserver');
