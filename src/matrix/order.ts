@@ -14,6 +14,12 @@
 // and always goes to the nearest build not yet taken (ties: the plan's order), so a flip sits
 // next to its without: twin (the option off, then its patch out: the same files) and the
 // global-flag changers come together, at the end.
+//
+// The lanes' build directories are kept across runs, so a run begins where the last one left
+// them: after a run whose order ended at a global-flag flip, that lane's objects are compiled with
+// other flags than the queue point's. startAtLanes puts each lane's nearest build first and
+// nearestLane gives a build the free lane nearest to it: the lane left at the flip builds the flip
+// again (only what changed since), not the queue point (everything).
 
 import { sameValue } from '../kbuild/kconfig.js';
 
@@ -120,4 +126,49 @@ export function orderCost(items: readonly BuildItem[], order: readonly string[],
   let cost = 0;
   for (let i = 1; i < order.length; i++) cost += buildDistance(byName.get(order[i - 1]!)!, byName.get(order[i]!)!, global);
   return cost;
+}
+
+/** What a lane's build directory was last built for: its objects, as far as make knows. */
+export type LaneState = Pick<BuildItem, 'patches' | 'config'>;
+
+/**
+ * The order with each lane's nearest build moved to the front, in lane order (lanes whose state is
+ * unknown pick nothing; ties: the given order); the rest keep their order. Builds by name, as
+ * buildOrder returns them.
+ */
+export function startAtLanes(order: readonly string[], items: readonly BuildItem[], lanes: readonly (LaneState | undefined)[], global: ReadonlySet<string> = GLOBAL_SYMBOLS): string[] {
+  const byName = new Map(items.map((it) => [it.name, it]));
+  const left = [...order];
+  const first: string[] = [];
+  for (const state of lanes) {
+    if (!state || !left.length) continue;
+    let best = 0;
+    let bestD = Infinity;
+    for (const [i, name] of left.entries()) {
+      const d = buildDistance(state, byName.get(name)!, global);
+      if (d < bestD) {
+        best = i;
+        bestD = d;
+      }
+    }
+    first.push(left.splice(best, 1)[0]!);
+  }
+  return [...first, ...left];
+}
+
+/**
+ * Of the free lanes, the index (into `lanes`) of the one whose state is nearest to the build (a
+ * lane of unknown state is farthest); ties go to the earliest, so callers list lanes by preference.
+ */
+export function nearestLane(build: LaneState, lanes: readonly (LaneState | undefined)[], global: ReadonlySet<string> = GLOBAL_SYMBOLS): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (const [i, state] of lanes.entries()) {
+    const d = state ? buildDistance(state, build, global) : Infinity;
+    if (d < bestD) {
+      best = i;
+      bestD = d;
+    }
+  }
+  return best;
 }

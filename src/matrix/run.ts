@@ -13,10 +13,11 @@
 // reported with its first error and never stops the others.
 //
 // Lanes: one worktree and one build directory each, under the cache, kept across runs. A lane
-// is taken by one toggle at a time; a toggle prefers the lane that last held its patch
-// selection (then only .config changes). Each lane's make runs with -jN; two lanes (the default
-// in a container on two cores or more, setup.ts defaultLanes) keep the cores busier than one,
-// because an incremental make of a kernel is mostly serial.
+// is taken by one toggle at a time; a build takes the free lane whose build directory was last
+// built nearest to it (order.ts nearestLane; lane-state.ts keeps that across runs), then the one
+// that last held its patch selection (only .config changes). Each lane's make runs with -jN;
+// two lanes (the default in a container on two cores or more, setup.ts defaultLanes) keep the
+// cores busier than one, because an incremental make of a kernel is mostly serial.
 //
 // Seeded lanes (container runtimes, --lanes > 1): a lane never built before does not make its
 // own first build, which on a cold ccache is every object again. Its worktree is checked out at
@@ -91,7 +92,8 @@ import { git, gitIn } from '../tree/git.js';
 import { run } from '../util/exec.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
-import { buildOrder as buildOrderOf, sameBuilds, type BuildItem } from './order.js';
+import { buildDistance, buildOrder as buildOrderOf, GLOBAL_WEIGHT, nearestLane, sameBuilds, startAtLanes, type BuildItem, type LaneState } from './order.js';
+import { readLaneState, writeLaneState } from './lane-state.js';
 
 export interface MatrixSetup {
   cacheDir: string;
@@ -222,6 +224,8 @@ interface Lane {
   build: string;
   busy: boolean;
   lastSelection?: string;
+  /** What its build directory was last built for (lane-state.ts): which builds are near it. */
+  built?: LaneState;
   session?: ContainerSession;
   /** Check out only these paths (the Kconfig lane: what Kconfig reads, memo.ts KCONFIG_SPARSE). */
   sparse?: readonly string[];
@@ -376,7 +380,11 @@ export class MatrixRunner {
     this.ccacheEnv = cc.env;
     this.network = cc.network;
     this.probeWrapper = cc.probeWrapper;
-    this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => ({ index: i, ...laneDirs(setup, i), busy: false }));
+    this.lanes = Array.from({ length: Math.max(1, setup.lanes ?? 1) }, (_, i) => {
+      const dirs = laneDirs(setup, i);
+      const built = readLaneState(dirs.build);
+      return { index: i, ...dirs, busy: false, ...(built ? { built } : {}) };
+    });
     // A lane with no vmlinux has never finished a build (or was never made): it is seeded.
     // Lane 0 always builds for itself, so some lane is always there to take a toggle.
     if (setup.runtime.hermetic) for (const l of this.lanes.slice(1)) if (!existsSync(join(l.build, 'vmlinux'))) l.unseeded = true;
@@ -397,11 +405,18 @@ export class MatrixRunner {
 
   // --- lanes -----------------------------------------------------------------------------------
 
-  /** A free lane (the one that last held `selection` first); `onWait` when none is free yet. */
-  private async acquire(selection: string, onWait?: () => void): Promise<Lane> {
+  /**
+   * A free lane; `onWait` when none is free yet. For a build (`build`: its patches and .config),
+   * the lane last built nearest to it (order.ts nearestLane); on a tie, or for Kconfig, the one
+   * that last held `selection`, then one not used yet in this run.
+   */
+  private async acquire(selection: string, onWait?: () => void, build?: LaneState): Promise<Lane> {
     for (let waited = false; ; waited = true) {
       const free = this.lanes.filter((l) => !l.busy && !l.unseeded);
-      const lane = free.find((l) => l.lastSelection === selection) ?? free.find((l) => l.lastSelection === undefined) ?? free[0];
+      const rank = (l: Lane) => (l.lastSelection === selection ? 0 : l.lastSelection === undefined ? 1 : 2);
+      const preferred = [...free].sort((a, b) => rank(a) - rank(b));
+      const states = preferred.map((l) => l.built);
+      const lane = build ? preferred[nearestLane(build, states)] : preferred[0];
       if (lane) {
         lane.busy = true;
         return lane;
@@ -473,6 +488,7 @@ export class MatrixRunner {
           await rm(lane.build, { recursive: true, force: true });
           await rename(scratch, lane.build);
           lane.checkedOutAt = commit;
+          lane.built = from.built;
           // Its container sees the new directory only if started now: the earlier one was closed.
           this.startContainer(lane);
         } catch (e) {
@@ -1022,7 +1038,7 @@ export class MatrixRunner {
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
     const asked = Date.now();
-    const lane = await this.acquire(t.selection, () => this.emit(t, 'lane', started));
+    const lane = await this.acquire(t.selection, () => this.emit(t, 'lane', started), { patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) });
     laneWaitMs = Date.now() - asked;
     // build() lets the lane go as soon as nothing more is read from it (before its record is
     // written); once only, or two makes could share the lane.
@@ -1061,6 +1077,8 @@ export class MatrixRunner {
     const dotConfig = join(lane.build, '.config');
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
+    const patchHashes = t.patches.map((p) => p.sha256);
+    lane.built = await writeLaneState(lane.build, patchHashes, cfg.text);
     await this.handHostTools(lane, cfg.commit);
     durations.tree = Date.now() - t0;
     timings.tree += durations.tree;
@@ -1245,6 +1263,11 @@ export class MatrixRunner {
             .catch(() => undefined);
           const ok = await configure(t);
           await checkout;
+          // Lane 0 left by an earlier run with other global compiler flags (a flip of
+          // CC_OPTIMIZE_FOR_SIZE last): building this toggle there would compile everything, so
+          // every .config comes first and the order starts where the lane stands (startAtLanes).
+          const held = lane0.built;
+          if (ok && held && buildDistance(held, configured.get(t.name)!) >= GLOBAL_WEIGHT) break;
           if (ok) {
             this.early.set(t.name, this.runToggle(t));
             break;
@@ -1264,7 +1287,9 @@ export class MatrixRunner {
     }
     const same = sameBuilds(items);
     const out: Toggle[] = [];
-    for (const name of buildOrderOf(items)) {
+    // Where the lanes stand (built by an earlier run): each lane's nearest build first.
+    const lanesBuilt = this.lanes.map((l) => (l.unseeded ? undefined : l.built));
+    for (const name of startAtLanes(buildOrderOf(items), items, lanesBuilt)) {
       out.push(byName.get(name)!);
       for (const [follower, owner] of same) if (owner === name) out.push(byName.get(follower)!);
     }

@@ -8,10 +8,11 @@
 // base and queue point (in the run's shared cache, where boot-2.6 built the queue point) have
 // the same size: the queue with every option at its default is a no-op. Two lanes give the
 // bytes one lane gives, the second lane starting from a copy of the first build, and a toggle
-// that lane built incrementally rebuilds clean to the same bytes.
+// that lane built incrementally rebuilds clean to the same bytes. A run after a patch edit starts
+// where the last one left its lane (at a flip of CC_OPTIMIZE_FOR_SIZE: that flip first).
 
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { cp, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -237,6 +238,48 @@ if (skipWhy) {
           expect(t.sha256.vmlinux, `${t.toggle}: vmlinux`).toBe(one.json.toggles.find((x) => x.toggle === t.toggle)!.sha256.vmlinux);
           if (t.toggle !== 'queue') expect(compiled(later, t.toggle), t.toggle).toBeLessThan(20);
         }
+      },
+      SLOW,
+    );
+
+    it(
+      'a run begins where the last left its lane: after a patch edit, the lane left at a flip of CC_OPTIMIZE_FOR_SIZE builds that flip first',
+      async () => {
+        // One lane, the -Os queue point then its -O2 flip: the lane ends with every object
+        // compiled -O2. After dmi.patch is edited both build again; the queue point first (the
+        // plan's order) would compile everything twice, back to -Os and then to -O2 again.
+        const cache = await mkdtemp(join(tmpdir(), 'tiny-e2e-lane-state-'));
+        caches.push(cache);
+        const root = join(cache, 'edited');
+        const editedQueue = join(root, 'test/fixtures/build/bench-2.6');
+        await cp(join(REPO, 'test/fixtures/build/bench-2.6'), editedQueue, { recursive: true });
+        await symlink(join(REPO, 'queue'), join(root, 'queue'));
+        const dmi = join(editedQueue, 'patches/dmi.patch');
+        const text = readFileSync(dmi, 'latin1');
+        expect(text).toMatch(/^\+#ifdef CONFIG_DMI$/m);
+        await writeFile(dmi, text.replace(/^\+#ifdef CONFIG_DMI$/m, '+#ifdef CONFIG_DMI /* the scan */'), 'latin1');
+        const flip = 'config:CC_OPTIMIZE_FOR_SIZE';
+        const run = async (queue: string) => {
+          const t0 = Date.now();
+          const args = ['build', '--config', join(REPO, 'test/fixtures/build/configs/bench-os.yaml'), '--queue', queue, '--tree', resolve(TREE!), '--only', `queue,${flip}`, '--lanes', '1', '--json'];
+          const r = await tiny(args, { env: { TINY_CACHE: cache, TINY_RUNTIME: 'podman' } });
+          timings.push(`bench-os (queue, ${flip}) from ${queue === editedQueue ? 'the edited queue' : 'the bench queue'}: ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+          expect(r.code, r.stderr.slice(-4000)).toBe(0);
+          const toggles = (expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[] }).toggles;
+          for (const t of toggles) expect(t.status, `${t.toggle}: ${t.error ?? ''}`).toBe('built');
+          const compiled = (toggle: string) =>
+            readFileSync(join(cache, 'logs', 'bench-os', `${toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`), 'utf8')
+              .split('\n')
+              .filter((l) => l.startsWith('  CC ')).length;
+          return { order: [...toggles].sort((a, b) => a.run_order - b.run_order).map((t) => t.toggle), queue: compiled('queue'), flip: compiled(flip) };
+        };
+        const cold = await run(join(REPO, 'test/fixtures/build/bench-2.6'));
+        expect(cold.order).toEqual(['queue', flip]);
+        expect(cold.flip, 'the -O2 flip compiles every object again').toBeGreaterThan(150);
+        const next = await run(editedQueue);
+        expect(next.order).toEqual([flip, 'queue']);
+        expect(next.flip, 'the lane already holds -O2 objects: only the edited file and what links it').toBeLessThan(10);
+        expect(next.queue, 'back to -Os: everything, once').toBeGreaterThan(150);
       },
       SLOW,
     );

@@ -3,7 +3,7 @@
 // that change every object's compiler flags together at the end).
 
 import { describe, expect, it } from 'vitest';
-import { buildDistance, buildOrder, GLOBAL_WEIGHT, orderCost, PATCH_WEIGHT, sameBuilds, type BuildItem } from '../../src/matrix/order.js';
+import { buildDistance, buildOrder, GLOBAL_WEIGHT, nearestLane, orderCost, PATCH_WEIGHT, sameBuilds, startAtLanes, type BuildItem } from '../../src/matrix/order.js';
 
 const QUEUE = ['compat', 'elf-core', 'dmi'];
 /** A .config; a symbol given as undefined is absent (its patch is left out). */
@@ -79,5 +79,36 @@ describe("the order of a lane's builds", () => {
     const same = [item('a', '1', ['p']), item('b', '2', ['p'], { X: 'y' }), item('c', '3', ['p'], { Y: 'y' })];
     expect(buildOrder(same)).toEqual(['a', 'b', 'c']);
     expect(buildOrder([])).toEqual([]);
+  });
+});
+
+describe('a run that begins where the last one left the lanes', () => {
+  const order = buildOrder(items);
+  // The last run ended with lane 0 at the -Os rebuild and lane 1 at flip:dmi; since then one patch
+  // (dmi) was edited, so every build that has it is new, and the lanes hold its old text. Nearest
+  // to lane 1 is then without:dmi (the old dmi out: 1) rather than flip:dmi (old dmi out, new in: 2).
+  const edited = (it: BuildItem): BuildItem => ({ ...it, patches: it.patches.map((p) => (p === 'dmi' ? 'dmi-edited' : p)) });
+  const now = items.map(edited);
+  const lane0 = { patches: QUEUE, config: cfg({ CC_OPTIMIZE_FOR_SIZE: 'y' }) };
+  const lane1 = { patches: QUEUE, config: cfg({ DMI: 'n' }) };
+
+  it("each lane's nearest build goes first: the lane left at the -Os rebuild builds it again, not the queue point", () => {
+    expect(startAtLanes(order, now, [lane0, lane1])).toEqual(['config:CC_OPTIMIZE_FOR_SIZE', 'without:dmi', 'queue', 'flip:elf-core', 'without:elf-core', 'base', 'flip:dmi']);
+  });
+
+  it('a lane of unknown state picks nothing, and with none known the order is unchanged', () => {
+    expect(startAtLanes(order, now, [undefined, lane1])).toEqual(['without:dmi', ...order.filter((n) => n !== 'without:dmi')]);
+    expect(startAtLanes(order, now, [undefined, undefined])).toEqual(order);
+    expect(startAtLanes([], now, [lane0])).toEqual([]);
+  });
+
+  it('a build goes to the free lane nearest to it; an unknown lane only when no other is free', () => {
+    const byName = new Map(now.map((it) => [it.name, it]));
+    expect(nearestLane(byName.get('queue')!, [lane0, lane1])).toBe(1);
+    expect(nearestLane(byName.get('config:CC_OPTIMIZE_FOR_SIZE')!, [lane1, lane0])).toBe(1);
+    expect(nearestLane(byName.get('queue')!, [undefined, lane0])).toBe(1);
+    expect(nearestLane(byName.get('queue')!, [undefined, undefined])).toBe(0);
+    // Equally near: the first listed (the caller lists its preferred lane first).
+    expect(nearestLane(byName.get('queue')!, [lane1, lane1])).toBe(0);
   });
 });
