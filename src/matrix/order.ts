@@ -132,16 +132,18 @@ export function orderCost(items: readonly BuildItem[], order: readonly string[],
 export type LaneState = Pick<BuildItem, 'patches' | 'config'>;
 
 /**
- * The order with each lane's nearest build moved to the front, in lane order (lanes whose state is
- * unknown pick nothing; ties: the given order); the rest keep their order. Builds by name, as
- * buildOrder returns them.
+ * The order with the nearest build of each lane left at other global flags than the order's first
+ * build moved to the front, in lane order (ties: the given order); the rest keep their order.
+ * Any other lane (unknown, or within a few objects of the first build) picks nothing, so most
+ * runs keep the same order from run to run. Builds by name, as buildOrder returns them.
  */
 export function startAtLanes(order: readonly string[], items: readonly BuildItem[], lanes: readonly (LaneState | undefined)[], global: ReadonlySet<string> = GLOBAL_SYMBOLS): string[] {
   const byName = new Map(items.map((it) => [it.name, it]));
   const left = [...order];
   const first: string[] = [];
+  const start = order.length ? byName.get(order[0]!) : undefined;
   for (const state of lanes) {
-    if (!state || !left.length) continue;
+    if (!state || !start || !left.length || buildDistance(state, start, global) < GLOBAL_WEIGHT) continue;
     let best = 0;
     let bestD = Infinity;
     for (const [i, name] of left.entries()) {
