@@ -17,7 +17,7 @@
 //
 // The lanes' build directories are kept across runs, so a run begins where the last one left
 // them: after a run whose order ended at a global-flag flip, that lane's objects are compiled with
-// other flags than the queue point's. startAtLanes puts each lane's nearest build first and
+// other flags than the queue point's. startAtLanes puts such a lane's nearest build first and
 // nearestLane gives a build the free lane nearest to it: the lane left at the flip builds the flip
 // again (only what changed since), not the queue point (everything).
 
