@@ -1287,7 +1287,8 @@ export class MatrixRunner {
     }
     const same = sameBuilds(items);
     const out: Toggle[] = [];
-    // Where the lanes stand (built by an earlier run): each lane's nearest build first.
+    // Where the lanes stand (built by an earlier run): a lane left at other global flags than
+    // the order's first build takes its nearest build first.
     const lanesBuilt = this.lanes.map((l) => (l.unseeded ? undefined : l.built));
     for (const name of startAtLanes(buildOrderOf(items), items, lanesBuilt)) {
       out.push(byName.get(name)!);
