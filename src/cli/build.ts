@@ -250,7 +250,9 @@ toggle failed, did not boot (or serve) or a budget is exceeded, 2 bad input, 130
     );
 
     const { p, results, interrupted, boot } = prepared;
-    const rows = toRows(results);
+    // Each kind in the plan's order: the table reads the same from run to run.
+    const planOrder = p.plan.toggles.map((t) => t.name);
+    const rows = toRows(results, planOrder);
     // Budgets (src/budget): the same judgement `tiny report --check` makes from the records.
     const sizes = await toggleSizesFromRecords(
       await openRecordStore(cache),

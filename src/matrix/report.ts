@@ -47,12 +47,20 @@ export interface ToggleRow {
   lane?: number;
 }
 
-export function toRows(results: readonly ToggleResult[]): ToggleRow[] {
+/**
+ * One row per toggle, by kind (base, queue, all-off, flips, withouts), each kind in the plan's
+ * order (`planOrder`: the plan's toggle names) or, without it, in the order the toggles ran.
+ * `order` is always the run order. The plan's order keeps a table the same from run to run: a
+ * run may begin where the last left its lanes (order.ts startAtLanes).
+ */
+export function toRows(results: readonly ToggleResult[], planOrder?: readonly string[]): ToggleRow[] {
   const byKind = (k: ToggleKind) => results.find((r) => r.toggle.kind === k)?.record?.measurement?.size.dec;
   const decOf = (r: ToggleResult) => (r.status === 'failed' || r.status === 'interrupted' || r.status === 'not-applicable' ? undefined : r.record?.measurement?.size.dec);
   const queueDec = results.find((r) => r.toggle.kind === 'queue' && decOf(r) !== undefined) ? byKind('queue') : undefined;
   const baseDec = results.find((r) => r.toggle.kind === 'base' && decOf(r) !== undefined) ? byKind('base') : undefined;
-  return displayOrder(results.map((r, order) => ({ kind: r.toggle.kind, r, order }))).map(({ r, order }) => {
+  const planIndex = new Map(planOrder?.map((name, i) => [name, i]));
+  const indexed = results.map((r, order) => ({ kind: r.toggle.kind, r, order, at: planIndex.get(r.toggle.name) ?? planIndex.size + order }));
+  return displayOrder([...indexed].sort((a, b) => a.at - b.at)).map(({ r, order }) => {
     const m = r.status === 'failed' || r.status === 'interrupted' || r.status === 'not-applicable' ? undefined : r.record?.measurement;
     const artifacts: Record<string, ArtifactInfo> = {};
     for (const [name, f] of Object.entries(m?.files ?? {})) {
