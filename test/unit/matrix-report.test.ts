@@ -43,6 +43,15 @@ const results = [
 ];
 
 describe('matrix report', () => {
+  it("with the plan's order, each kind is listed in it, whatever order the run took; run_order stays the run's", () => {
+    const ran = [results[0]!, results[2]!, results[1]!, results[3]!, results[4]!, results[5]!];
+    const rows = toRows(ran, ['base', 'queue', 'all-off', 'flip:a', 'flip:b', 'without:a']);
+    expect(rows.map((r) => r.toggle)).toEqual(['base', 'queue', 'all-off', 'flip:a', 'flip:b', 'without:a']);
+    expect(rows.map((r) => r.order)).toEqual([5, 0, 3, 2, 1, 4]);
+    // Without it, a kind is listed in the run's order.
+    expect(toRows(ran).map((r) => r.toggle)).toEqual(['base', 'queue', 'all-off', 'flip:b', 'flip:a', 'without:a']);
+  });
+
   it('rows in report order with deltas against the queue point and the base', () => {
     const rows = toRows(results);
     expect(rows.map((r) => r.toggle)).toEqual(['base', 'queue', 'all-off', 'flip:a', 'flip:b', 'without:a']);
