@@ -33,9 +33,8 @@ export function readLaneState(buildDir: string): LaneState | undefined {
   }
 }
 
-/** Keep what the build directory is about to be built for (patch hashes, final .config). */
-export async function writeLaneState(buildDir: string, patches: readonly string[], config: string): Promise<LaneState> {
+/** Keep what the build directory is about to be built for (patch hashes, final .config text). */
+export async function writeLaneState(buildDir: string, patches: readonly string[], config: string): Promise<void> {
   const f: LaneStateFile = { v: LANE_STATE_VERSION, patches: [...patches], config };
   await writeFileAtomic(join(buildDir, LANE_STATE_FILE), JSON.stringify(f) + '\n');
-  return { patches: f.patches, config: parseDotConfig(config) };
 }

@@ -106,18 +106,24 @@ export function buildOrder(items: readonly BuildItem[], global: ReadonlySet<stri
   const order = [left.shift()!];
   while (left.length) {
     const last = order.at(-1)!;
-    let best = 0;
-    let bestD = Infinity;
-    for (const [i, it] of left.entries()) {
-      const d = buildDistance(last, it, global);
-      if (d < bestD) {
-        best = i;
-        bestD = d;
-      }
-    }
-    order.push(left.splice(best, 1)[0]!);
+    const next = nearestIndex(left, (it) => buildDistance(last, it, global));
+    order.push(left.splice(next, 1)[0]!);
   }
   return order.map((it) => it.name);
+}
+
+/** The index of the candidate at the least distance (the first of equals; 0 when none is finite). */
+function nearestIndex<T>(candidates: readonly T[], distance: (c: T) => number): number {
+  let best = 0;
+  let bestD = Infinity;
+  for (const [i, c] of candidates.entries()) {
+    const d = distance(c);
+    if (d < bestD) {
+      best = i;
+      bestD = d;
+    }
+  }
+  return best;
 }
 
 /** The sum of the distances along an order (what the order costs, to compare orders). */
@@ -131,6 +137,11 @@ export function orderCost(items: readonly BuildItem[], order: readonly string[],
 /** What a lane's build directory was last built for: its objects, as far as make knows. */
 export type LaneState = Pick<BuildItem, 'patches' | 'config'>;
 
+/** Does building `b` after `a` change every object's compiler flags (a global-flag symbol differs)? */
+export function otherGlobalFlags(a: LaneState, b: LaneState, global: ReadonlySet<string> = GLOBAL_SYMBOLS): boolean {
+  return buildDistance(a, b, global) >= GLOBAL_WEIGHT;
+}
+
 /**
  * The order with the nearest build of each lane left at other global flags than the order's first
  * build moved to the front, in lane order (ties: the given order); the rest keep their order.
@@ -143,17 +154,9 @@ export function startAtLanes(order: readonly string[], items: readonly BuildItem
   const first: string[] = [];
   const start = order.length ? byName.get(order[0]!) : undefined;
   for (const state of lanes) {
-    if (!state || !start || !left.length || buildDistance(state, start, global) < GLOBAL_WEIGHT) continue;
-    let best = 0;
-    let bestD = Infinity;
-    for (const [i, name] of left.entries()) {
-      const d = buildDistance(state, byName.get(name)!, global);
-      if (d < bestD) {
-        best = i;
-        bestD = d;
-      }
-    }
-    first.push(left.splice(best, 1)[0]!);
+    if (!state || !start || !left.length || !otherGlobalFlags(state, start, global)) continue;
+    const nearest = nearestIndex(left, (name) => buildDistance(state, byName.get(name)!, global));
+    first.push(left.splice(nearest, 1)[0]!);
   }
   return [...first, ...left];
 }
@@ -163,14 +166,5 @@ export function startAtLanes(order: readonly string[], items: readonly BuildItem
  * lane of unknown state is farthest); ties go to the earliest, so callers list lanes by preference.
  */
 export function nearestLane(build: LaneState, lanes: readonly (LaneState | undefined)[], global: ReadonlySet<string> = GLOBAL_SYMBOLS): number {
-  let best = 0;
-  let bestD = Infinity;
-  for (const [i, state] of lanes.entries()) {
-    const d = state ? buildDistance(state, build, global) : Infinity;
-    if (d < bestD) {
-      best = i;
-      bestD = d;
-    }
-  }
-  return best;
+  return nearestIndex(lanes, (state) => (state ? buildDistance(state, build, global) : Infinity));
 }

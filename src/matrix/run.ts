@@ -92,7 +92,7 @@ import { git, gitIn } from '../tree/git.js';
 import { run } from '../util/exec.js';
 import type { MakeRequest, RunMake } from '../kbuild/config.js';
 import { needsDefaults, resolveFragment, type Plan, type Toggle } from './plan.js';
-import { buildDistance, buildOrder as buildOrderOf, GLOBAL_WEIGHT, nearestLane, sameBuilds, startAtLanes, type BuildItem, type LaneState } from './order.js';
+import { buildOrder as buildOrderOf, nearestLane, otherGlobalFlags, sameBuilds, startAtLanes, type BuildItem, type LaneState } from './order.js';
 import { readLaneState, writeLaneState } from './lane-state.js';
 
 export interface MatrixSetup {
@@ -1038,7 +1038,9 @@ export class MatrixRunner {
     if (this.aborted) return done({ status: 'interrupted', key, error: 'interrupted before building' });
 
     const asked = Date.now();
-    const lane = await this.acquire(t.selection, () => this.emit(t, 'lane', started), { patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) });
+    // What the lane will hold once built: it picks the lane, and the lane keeps it (lane-state.ts).
+    const wants: LaneState = { patches: t.patches.map((p) => p.sha256), config: parseDotConfig(cfg.text) };
+    const lane = await this.acquire(t.selection, () => this.emit(t, 'lane', started), wants);
     laneWaitMs = Date.now() - asked;
     // build() lets the lane go as soon as nothing more is read from it (before its record is
     // written); once only, or two makes could share the lane.
@@ -1048,7 +1050,7 @@ export class MatrixRunner {
       held = false;
     };
     try {
-      return await this.build(t, lane, cfg, inputs, key, started, logs, found.state !== 'absent', done, timings, letGo);
+      return await this.build(t, lane, wants, cfg, inputs, key, started, logs, found.state !== 'absent', done, timings, letGo);
     } finally {
       letGo();
     }
@@ -1057,6 +1059,7 @@ export class MatrixRunner {
   private async build(
     t: Toggle,
     lane: Lane,
+    wants: LaneState,
     cfg: ConfigOutcome,
     inputs: BuildInputs,
     key: string,
@@ -1077,8 +1080,8 @@ export class MatrixRunner {
     const dotConfig = join(lane.build, '.config');
     const current = await readFile(dotConfig, 'utf8').catch(() => undefined);
     if (current !== cfg.text) await writeFile(dotConfig, cfg.text);
-    const patchHashes = t.patches.map((p) => p.sha256);
-    lane.built = await writeLaneState(lane.build, patchHashes, cfg.text);
+    await writeLaneState(lane.build, wants.patches, cfg.text);
+    lane.built = wants;
     await this.handHostTools(lane, cfg.commit);
     durations.tree = Date.now() - t0;
     timings.tree += durations.tree;
@@ -1267,7 +1270,7 @@ export class MatrixRunner {
           // CC_OPTIMIZE_FOR_SIZE last): building this toggle there would compile everything, so
           // every .config comes first and the order starts where the lane stands (startAtLanes).
           const held = lane0.built;
-          if (ok && held && buildDistance(held, configured.get(t.name)!) >= GLOBAL_WEIGHT) break;
+          if (ok && held && otherGlobalFlags(held, configured.get(t.name)!)) break;
           if (ok) {
             this.early.set(t.name, this.runToggle(t));
             break;
