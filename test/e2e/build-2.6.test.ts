@@ -50,6 +50,12 @@ interface JsonToggle {
   run_order: number;
 }
 
+/** Objects a toggle's make compiled in a cache (its log's `  CC ` lines): what Kbuild found out of date. */
+const compiledIn = (cache: string, config: string, toggle: string) =>
+  readFileSync(join(cache, 'logs', config, `${toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`), 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('  CC ')).length;
+
 if (skipWhy) {
   skippedSuite('build-2.6', 'tiny build on Linux 2.6.9', skipWhy);
 } else {
@@ -200,10 +206,7 @@ if (skipWhy) {
         twoLanes = two;
         const lane1 = join(two.cache, 'builds', 'bench-webserver-2.6.9-lane1');
         expect(existsSync(join(lane1, 'vmlinux')), 'lane 1 was seeded and built in').toBe(true);
-        const compiled = (cache: string, toggle: string) =>
-          readFileSync(join(cache, 'logs', 'bench-webserver', `${toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`), 'utf8')
-            .split('\n')
-            .filter((l) => l.startsWith('  CC ')).length;
+        const compiled = (cache: string, toggle: string) => compiledIn(cache, 'bench-webserver', toggle);
         for (const t of two.json.toggles) {
           expect(t.status, `${t.toggle}: ${t.error ?? ''}`).toBe('built');
           const same = one.json.toggles.find((x) => x.toggle === t.toggle)!;
@@ -267,10 +270,7 @@ if (skipWhy) {
           expect(r.code, r.stderr.slice(-4000)).toBe(0);
           const toggles = (expectJsonOutput('build', r.stdout) as unknown as { toggles: JsonToggle[] }).toggles;
           for (const t of toggles) expect(t.status, `${t.toggle}: ${t.error ?? ''}`).toBe('built');
-          const compiled = (toggle: string) =>
-            readFileSync(join(cache, 'logs', 'bench-os', `${toggle.replace(/[^A-Za-z0-9._+-]/g, '_')}.log`), 'utf8')
-              .split('\n')
-              .filter((l) => l.startsWith('  CC ')).length;
+          const compiled = (toggle: string) => compiledIn(cache, 'bench-os', toggle);
           return { order: [...toggles].sort((a, b) => a.run_order - b.run_order).map((t) => t.toggle), queue: compiled('queue'), flip: compiled(flip) };
         };
         const cold = await run(join(REPO, 'test/fixtures/build/bench-2.6'));
